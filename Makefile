@@ -1,0 +1,34 @@
+# Postino — the two commands a user needs: `make run` and `make test`.
+# Builds use Ninja with two jobs (the reference machine has two cores) and ccache.
+
+JOBS ?= 2
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+
+.PHONY: deps build run test test-build clean format
+
+deps:
+	@scripts/install-deps
+
+# Release build: build/postino
+build: deps
+	@cmake -S . -B build $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DPOSTINO_TESTS=OFF >/dev/null
+	@cmake --build build -j $(JOBS)
+
+run: build
+	build/postino serve --dev
+
+# Test build: Debug + ASan + UBSan, every test through ctest.
+test-build: deps
+	@cmake -S . -B build-test $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DPOSTINO_SANITIZE=ON >/dev/null
+	@cmake --build build-test -j $(JOBS)
+
+test: test-build
+	cd build-test && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+clean:
+	rm -rf build build-test
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp')

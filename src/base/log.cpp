@@ -1,0 +1,107 @@
+// Structured logging on spdlog; see log.hpp.
+#include "base/log.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace postino::base::log {
+namespace {
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::debug: return spdlog::level::debug;
+    case Level::info: return spdlog::level::info;
+    case Level::warn: return spdlog::level::warn;
+    case Level::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+bool is_plain_char(unsigned char c) {
+  return c > 0x20 && c < 0x7f && c != '"' && c != '=' && c != '\\';
+}
+
+}  // namespace
+
+void init(Level level, Format format) {
+  if (format == Format::automatic) format = isatty(STDERR_FILENO) ? Format::text : Format::logfmt;
+  auto logger = std::make_shared<spdlog::logger>(
+      "postino", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (format == Format::logfmt) {
+    logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+  }
+  logger->set_level(to_spdlog(level));
+  logger->flush_on(spdlog::level::debug);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+bool parse_level(std::string_view text, Level& out) {
+  if (text == "debug") out = Level::debug;
+  else if (text == "info") out = Level::info;
+  else if (text == "warn") out = Level::warn;
+  else if (text == "error") out = Level::error;
+  else return false;
+  return true;
+}
+
+bool parse_format(std::string_view text, Format& out) {
+  if (text == "auto") out = Format::automatic;
+  else if (text == "text") out = Format::text;
+  else if (text == "logfmt") out = Format::logfmt;
+  else return false;
+  return true;
+}
+
+std::string logfmt_value(std::string_view value) {
+  bool plain = !value.empty();
+  for (unsigned char c : value) plain = plain && is_plain_char(c);
+  if (plain) return std::string(value);
+  std::string out = "\"";
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string render_fields(std::string_view session, std::string_view name,
+                          std::initializer_list<Field> fields) {
+  std::string line;
+  if (!session.empty()) {
+    line += "session=";
+    line += logfmt_value(session);
+    line.push_back(' ');
+  }
+  line += "event=";
+  line += logfmt_value(name);
+  for (const auto& f : fields) {
+    line.push_back(' ');
+    line += f.key;
+    line.push_back('=');
+    line += logfmt_value(f.value);
+  }
+  return line;
+}
+
+void event(Level level, std::string_view session, std::string_view name,
+           std::initializer_list<Field> fields) {
+  auto lvl = to_spdlog(level);
+  if (!spdlog::should_log(lvl)) return;
+  spdlog::log(lvl, "{}", render_fields(session, name, fields));
+}
+
+}  // namespace postino::base::log

@@ -1,0 +1,58 @@
+// Structured event logging: one line per event, the session id on every line.
+// logfmt (`time=… level=info session=S… event=connect proto=smtp`) when stderr is not a
+// terminal, a readable text form when it is.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace postino::base::log {
+
+enum class Level { debug, info, warn, error };
+enum class Format { automatic, text, logfmt };
+
+struct Field {
+  std::string_view key;
+  std::string value;
+};
+
+// Installs the process-wide logger on stderr. Safe to call again (reconfigures).
+void init(Level level, Format format);
+
+// Parses "debug" | "info" | "warn" | "error"; false when unknown.
+bool parse_level(std::string_view text, Level& out);
+// Parses "auto" | "text" | "logfmt"; false when unknown.
+bool parse_format(std::string_view text, Format& out);
+
+// One event. `session` may be empty for process-wide events.
+void event(Level level, std::string_view session, std::string_view name,
+           std::initializer_list<Field> fields = {});
+
+inline void info(std::string_view session, std::string_view name,
+                 std::initializer_list<Field> fields = {}) {
+  event(Level::info, session, name, fields);
+}
+inline void warn(std::string_view session, std::string_view name,
+                 std::initializer_list<Field> fields = {}) {
+  event(Level::warn, session, name, fields);
+}
+inline void error(std::string_view session, std::string_view name,
+                  std::initializer_list<Field> fields = {}) {
+  event(Level::error, session, name, fields);
+}
+inline void debug(std::string_view session, std::string_view name,
+                  std::initializer_list<Field> fields = {}) {
+  event(Level::debug, session, name, fields);
+}
+
+// A value as logfmt writes it: bare when it is a plain token, otherwise double-quoted with
+// `"` and `\` escaped and control characters shown as \xNN (so a hostile value can never
+// start a new log line).
+std::string logfmt_value(std::string_view value);
+
+// Renders one event's key=value part (without time and level); exposed for tests.
+std::string render_fields(std::string_view session, std::string_view name,
+                          std::initializer_list<Field> fields);
+
+}  // namespace postino::base::log

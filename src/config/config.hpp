@@ -1,0 +1,80 @@
+// The server's configuration: every setting with its default. The key table in keys.cpp
+// maps TOML keys onto these fields; docs/CONFIG.md and `postino config example` are
+// rendered from that table, so the documentation cannot drift from the code.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/endpoint.hpp"
+
+namespace postino::config {
+
+struct ServerSettings {
+  std::string hostname;  // empty: the system's host name
+  std::string data_dir = "/var/lib/postino";
+  std::int64_t io_threads = 0;  // 0: one per core
+  std::chrono::seconds shutdown_grace{4};
+};
+
+struct LogSettings {
+  std::string level = "info";
+  std::string format = "auto";
+};
+
+struct TlsSettings {
+  std::string cert_file;
+  std::string key_file;
+  std::string min_version = "1.2";
+  std::chrono::seconds handshake_timeout{30};
+};
+
+struct LimitSettings {
+  std::int64_t max_connections = 2000;
+  std::int64_t max_connections_per_ip = 50;
+  std::vector<std::string> trusted_networks = {"127.0.0.0/8", "::1/128"};
+};
+
+struct SmtpSettings {
+  std::int64_t max_line_bytes = 2048;
+  std::chrono::seconds idle_timeout{300};
+  std::int64_t max_errors = 20;
+};
+
+struct ImapSettings {
+  std::int64_t max_line_bytes = 65536;
+  std::int64_t max_line_bytes_preauth = 8192;
+  std::chrono::seconds idle_timeout{1800};
+  std::chrono::seconds preauth_timeout{60};
+  std::int64_t max_bad_commands_preauth = 3;
+};
+
+struct Pop3Settings {
+  std::int64_t max_line_bytes = 512;
+  std::chrono::seconds idle_timeout{600};
+  std::int64_t max_bad_commands = 3;
+};
+
+struct Config {
+  ServerSettings server;
+  LogSettings log;
+  TlsSettings tls;
+  LimitSettings limits;
+  SmtpSettings smtp;
+  ImapSettings imap;
+  Pop3Settings pop3;
+  std::map<Protocol, std::vector<Endpoint>> listen = production_listeners();
+
+  // Standard ports on every IPv4 address (RFC 5321, 6409, 8314, 3501, 1939).
+  static std::map<Protocol, std::vector<Endpoint>> production_listeners();
+  // The `serve --dev` defaults of DESIGN.md: 127.0.0.1 only, ports 25xx, data in `data_dir`.
+  static Config development(const std::string& data_dir);
+
+  // The host name to announce: server.hostname or the system's.
+  std::string effective_hostname() const;
+};
+
+}  // namespace postino::config

@@ -1,0 +1,277 @@
+// The configuration key table; see keys.hpp. Add a key here and it is loaded, validated,
+// documented in docs/CONFIG.md and printed by `postino config example`.
+#include "config/keys.hpp"
+
+#include <algorithm>
+
+namespace postino::config {
+namespace {
+
+template <class Get>
+Key integer_key(std::string name, std::string doc, Get get, std::int64_t min, std::int64_t max) {
+  return Key{std::move(name), "integer", std::move(doc),
+             [get, min, max](Config& c, const toml::node& n) -> std::string {
+               auto v = n.value_exact<std::int64_t>();
+               if (!v) return "expected an integer";
+               if (*v < min || *v > max) {
+                 return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+               }
+               get(c) = *v;
+               return "";
+             },
+             [get](const Config& c) { return std::to_string(get(c)); }};
+}
+
+template <class Get>
+Key seconds_key(std::string name, std::string doc, Get get, std::int64_t min, std::int64_t max) {
+  return Key{std::move(name), "seconds", std::move(doc),
+             [get, min, max](Config& c, const toml::node& n) -> std::string {
+               auto v = n.value_exact<std::int64_t>();
+               if (!v) return "expected a whole number of seconds";
+               if (*v < min || *v > max) {
+                 return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+               }
+               get(c) = std::chrono::seconds(*v);
+               return "";
+             },
+             [get](const Config& c) {
+               return std::to_string(get(c).count());
+             }};
+}
+
+template <class Get>
+Key string_key(std::string name, std::string doc, Get get,
+               std::vector<std::string> choices = {}) {
+  std::string type = "string";
+  if (!choices.empty()) {
+    type = "one of";
+    for (const auto& ch : choices) type += " `" + ch + "`";
+  }
+  return Key{std::move(name), std::move(type), std::move(doc),
+             [get, choices](Config& c, const toml::node& n) -> std::string {
+               auto v = n.value_exact<std::string>();
+               if (!v) return "expected a string";
+               if (!choices.empty() &&
+                   std::find(choices.begin(), choices.end(), *v) == choices.end()) {
+                 std::string msg = "must be one of";
+                 for (const auto& ch : choices) msg += " \"" + ch + "\"";
+                 return msg;
+               }
+               get(c) = *v;
+               return "";
+             },
+             [get](const Config& c) { return toml_quote(get(c)); }};
+}
+
+std::string show_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    out += toml_quote(items[i]);
+  }
+  return out + "]";
+}
+
+// Reads a string or an array of strings, checking each element with `check`.
+std::string read_string_list(const toml::node& n, std::vector<std::string>& out,
+                             const std::function<std::string(const std::string&)>& check) {
+  std::vector<std::string> items;
+  if (auto s = n.value_exact<std::string>()) {
+    items.push_back(*s);
+  } else if (const auto* arr = n.as_array()) {
+    for (const auto& el : *arr) {
+      auto s = el.value_exact<std::string>();
+      if (!s) return "expected a list of strings";
+      items.push_back(*s);
+    }
+  } else {
+    return "expected a string or a list of strings";
+  }
+  for (const auto& item : items) {
+    if (auto err = check(item); !err.empty()) return err;
+  }
+  out = std::move(items);
+  return "";
+}
+
+Key listener_key(Protocol p, std::string doc) {
+  return Key{"listen." + std::string(to_string(p)), "list of \"ADDR:PORT\"", std::move(doc),
+             [p](Config& c, const toml::node& n) -> std::string {
+               std::vector<std::string> items;
+               auto err = read_string_list(n, items, [](const std::string& s) -> std::string {
+                 if (parse_endpoint(s)) return "";
+                 return "\"" + s + "\" is not ADDR:PORT (IPv6 as [ADDR]:PORT)";
+               });
+               if (!err.empty()) return err;
+               auto& eps = c.listen[p];
+               eps.clear();
+               for (const auto& s : items) eps.push_back(*parse_endpoint(s));
+               return "";
+             },
+             [p](const Config& c) {
+               std::vector<std::string> items;
+               if (auto it = c.listen.find(p); it != c.listen.end()) {
+                 for (const auto& e : it->second) items.push_back(e.str());
+               }
+               return show_list(items);
+             }};
+}
+
+std::vector<Key> build_keys() {
+  std::vector<Key> k;
+  // [server]
+  k.push_back(string_key(
+      "server.hostname",
+      "Host name announced in greetings, EHLO and Received headers; empty means the "
+      "system's host name.",
+      [](auto& c) -> auto& { return c.server.hostname; }));
+  k.push_back(string_key("server.data_dir",
+                         "Directory holding the mail store, the queue and the TLS material.",
+                         [](auto& c) -> auto& { return c.server.data_dir; }));
+  k.push_back(integer_key("server.io_threads",
+                          "Threads running the network event loop; 0 means one per core.",
+                          [](auto& c) -> auto& { return c.server.io_threads; }, 0, 256));
+  k.push_back(seconds_key(
+      "server.shutdown_grace_seconds",
+      "On SIGTERM/SIGINT: how long sessions busy with a command may run before the server "
+      "exits anyway. Idle sessions are told goodbye at once.",
+      [](auto& c) -> auto& { return c.server.shutdown_grace; }, 0, 600));
+  // [log]
+  k.push_back(string_key("log.level", "Least severe event that is logged.",
+                         [](auto& c) -> auto& { return c.log.level; },
+                         {"debug", "info", "warn", "error"}));
+  k.push_back(string_key(
+      "log.format",
+      "Log line format on stderr: `auto` is `text` on a terminal and `logfmt` otherwise.",
+      [](auto& c) -> auto& { return c.log.format; }, {"auto", "text", "logfmt"}));
+  // [tls]
+  k.push_back(string_key(
+      "tls.cert_file",
+      "PEM certificate chain for STARTTLS and implicit TLS; reloaded on SIGHUP. `serve --dev` "
+      "creates a self-signed one in the data directory.",
+      [](auto& c) -> auto& { return c.tls.cert_file; }));
+  k.push_back(string_key("tls.key_file", "PEM private key of `tls.cert_file`; reloaded on SIGHUP.",
+                         [](auto& c) -> auto& { return c.tls.key_file; }));
+  k.push_back(string_key("tls.min_version",
+                         "Oldest TLS version accepted; older ones fail the handshake.",
+                         [](auto& c) -> auto& { return c.tls.min_version; }, {"1.2", "1.3"}));
+  k.push_back(seconds_key("tls.handshake_timeout_seconds",
+                          "A TLS handshake not finished in this time closes the connection.",
+                          [](auto& c) -> auto& { return c.tls.handshake_timeout; }, 1, 3600));
+  // [limits]
+  k.push_back(integer_key(
+      "limits.max_connections",
+      "Connections served at once over all listeners; past it a new connection gets the "
+      "protocol's \"too busy\" reply and is closed.",
+      [](auto& c) -> auto& { return c.limits.max_connections; }, 1, 1000000));
+  k.push_back(integer_key(
+      "limits.max_connections_per_ip",
+      "Connections at once from one client address (trusted networks exempt); past it the "
+      "protocol's \"too busy\" reply and close.",
+      [](auto& c) -> auto& { return c.limits.max_connections_per_ip; }, 1, 1000000));
+  k.push_back(Key{"limits.trusted_networks", "list of networks",
+                  "Client networks exempt from per-address connection and rate limits "
+                  "(authentication failure delays still apply).",
+                  [](Config& c, const toml::node& n) {
+                    return read_string_list(n, c.limits.trusted_networks,
+                                            [](const std::string& s) -> std::string {
+                                              if (parse_network(s)) return "";
+                                              return "\"" + s + "\" is not an address or "
+                                                     "ADDR/PREFIX network";
+                                            });
+                  },
+                  [](const Config& c) { return show_list(c.limits.trusted_networks); }});
+  // [listen]
+  k.push_back(listener_key(Protocol::smtp, "SMTP from other servers (RFC 5321), with STARTTLS."));
+  k.push_back(listener_key(Protocol::submission,
+                           "Message submission from users (RFC 6409), with STARTTLS."));
+  k.push_back(listener_key(Protocol::submissions,
+                           "Message submission over implicit TLS (RFC 8314)."));
+  k.push_back(listener_key(Protocol::imap, "IMAP (RFC 3501), with STARTTLS."));
+  k.push_back(listener_key(Protocol::imaps, "IMAP over implicit TLS (RFC 8314)."));
+  k.push_back(listener_key(Protocol::pop3, "POP3 (RFC 1939), with STLS."));
+  k.push_back(listener_key(Protocol::pop3s, "POP3 over implicit TLS (RFC 8314)."));
+  // [smtp]
+  k.push_back(integer_key(
+      "smtp.max_line_bytes",
+      "Longest SMTP command line, without CRLF (RFC 5321 §4.5.3.1.4 asks for at least 512); "
+      "longer lines get `500 5.5.2` and are discarded.",
+      [](auto& c) -> auto& { return c.smtp.max_line_bytes; }, 512, 1 << 20));
+  k.push_back(seconds_key("smtp.idle_timeout_seconds",
+                          "Time to wait for the next SMTP command (RFC 5321 §4.5.3.2.7: 5 min).",
+                          [](auto& c) -> auto& { return c.smtp.idle_timeout; }, 1, 86400));
+  k.push_back(integer_key(
+      "smtp.max_errors",
+      "Error replies in one SMTP session before `421 4.7.0` and disconnect (Postfix "
+      "`smtpd_hard_error_limit`).",
+      [](auto& c) -> auto& { return c.smtp.max_errors; }, 1, 100000));
+  // [imap]
+  k.push_back(integer_key("imap.max_line_bytes",
+                          "Longest IMAP command line after login, without CRLF and literals.",
+                          [](auto& c) -> auto& { return c.imap.max_line_bytes; }, 1024,
+                          64 << 20));
+  k.push_back(integer_key("imap.max_line_bytes_preauth",
+                          "Longest IMAP command line before login.",
+                          [](auto& c) -> auto& { return c.imap.max_line_bytes_preauth; }, 256,
+                          1 << 20));
+  k.push_back(seconds_key(
+      "imap.idle_timeout_seconds",
+      "Inactivity after login before the server ends the session (RFC 3501 §5.4: at least 30 min).",
+      [](auto& c) -> auto& { return c.imap.idle_timeout; }, 1, 86400));
+  k.push_back(seconds_key("imap.preauth_timeout_seconds",
+                          "Inactivity before login before the server ends the session.",
+                          [](auto& c) -> auto& { return c.imap.preauth_timeout; }, 1, 86400));
+  k.push_back(integer_key(
+      "imap.max_bad_commands_preauth",
+      "BAD replies before login after which the server says BYE and closes (Dovecot: 3).",
+      [](auto& c) -> auto& { return c.imap.max_bad_commands_preauth; }, 1, 10000));
+  // [pop3]
+  k.push_back(integer_key(
+      "pop3.max_line_bytes",
+      "Longest POP3 command line, without CRLF (RFC 2449 §4: commands fit in 255 octets).",
+      [](auto& c) -> auto& { return c.pop3.max_line_bytes; }, 255, 1 << 20));
+  k.push_back(seconds_key("pop3.idle_timeout_seconds",
+                          "Inactivity before the server ends the session (RFC 1939 §3: at "
+                          "least 10 min).",
+                          [](auto& c) -> auto& { return c.pop3.idle_timeout; }, 1, 86400));
+  k.push_back(integer_key(
+      "pop3.max_bad_commands",
+      "Error replies to unknown or malformed commands before the server closes the session.",
+      [](auto& c) -> auto& { return c.pop3.max_bad_commands; }, 1, 10000));
+  return k;
+}
+
+}  // namespace
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = build_keys();
+  return table;
+}
+
+const Key* find_key(std::string_view name) {
+  for (const auto& k : keys()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+std::string toml_quote(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (c < 0x20 || c == 0x7f) {
+      static constexpr char hex[] = "0123456789ABCDEF";
+      out += "\\u00";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace postino::config
