@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace postino::base {
@@ -40,5 +41,23 @@ class LineSplitter {
   std::size_t max_line_bytes_;
   bool discarding_ = false;
 };
+
+// Hands every complete line (or too-long report) at the front of `input` to
+// `on_step(const LineStep&)`, which returns false to stop early; then erases what was
+// consumed. Bytes of an unfinished line stay in `input`.
+template <class OnStep>
+void consume_lines(LineSplitter& splitter, std::string& input, OnStep&& on_step) {
+  std::size_t pos = 0;
+  for (;;) {
+    const LineStep step = splitter.next(std::string_view(input).substr(pos));
+    pos += step.consumed;
+    if (step.kind == LineStep::Kind::need_more) {
+      if (step.consumed == 0 || pos == input.size()) break;
+      continue;
+    }
+    if (!on_step(step)) break;
+  }
+  input.erase(0, pos);
+}
 
 }  // namespace postino::base

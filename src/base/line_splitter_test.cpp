@@ -75,3 +75,28 @@ TEST(LineSplitter, ResyncsAtEverySplitPointAfterOverlongLine) {
 
 }  // namespace
 }  // namespace postino::base
+
+namespace postino::base {
+namespace {
+
+TEST(ConsumeLines, StopsWhereTheHandlerSaysAndKeepsTheRest) {
+  LineSplitter splitter(100);
+  std::string input = "A\r\nSTOP\r\nB\r\npartial";
+  std::vector<std::string> seen;
+  consume_lines(splitter, input, [&](const LineStep& step) {
+    seen.emplace_back(step.line);
+    return step.line != "STOP";
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"A", "STOP"}));
+  EXPECT_EQ(input, "B\r\npartial");
+  seen.clear();
+  consume_lines(splitter, input, [&](const LineStep& step) {
+    seen.emplace_back(step.line);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"B"}));
+  EXPECT_EQ(input, "partial");
+}
+
+}  // namespace
+}  // namespace postino::base

@@ -1,0 +1,85 @@
+// Command-line parsing with CLI11; see cli.hpp. Every subcommand's --help ends with an
+// example that works as printed.
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+
+namespace postino::app {
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"Postino: an all-in-one mail server (SMTP, submission, IMAP, POP3).", "postino"};
+  app.set_version_flag("--version", std::string("postino ") + POSTINO_VERSION);
+  app.require_subcommand(0, 1);
+  app.footer(
+      "Examples:\n"
+      "  postino serve --dev                      start a development server on 127.0.0.1\n"
+      "  postino config test --config postino.toml\n"
+      "  postino help serve");
+
+  ServeOptions serve_options;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the mail server.");
+  serve_cmd->add_flag("--dev", serve_options.dev,
+                      "Development mode: 127.0.0.1 ports 25xx, self-signed certificate, "
+                      "demo account, data in ./var/dev");
+  serve_cmd->add_option("--data", serve_options.data_dir, "Data directory (dev mode)");
+  serve_cmd->add_option("--config", serve_options.config_file, "TOML configuration file")
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--listen", serve_options.listen,
+                        "PROTOCOL=ADDR:PORT or PROTOCOL=off (repeatable); PROTOCOL is one of "
+                        "smtp submission submissions imap imaps pop3 pop3s http");
+  serve_cmd->footer(
+      "Examples:\n"
+      "  postino serve --dev\n"
+      "  postino serve --dev --data /tmp/pd --listen imap=127.0.0.1:1143\n"
+      "  postino serve --config /etc/postino/postino.toml");
+
+  auto* config_cmd = app.add_subcommand("config", "Check or print the configuration.");
+  config_cmd->require_subcommand(1);
+  config_cmd->footer("Example:\n  postino config example > postino.toml");
+  std::string config_file;
+  auto* config_test_cmd = config_cmd->add_subcommand(
+      "test", "Check a configuration file; every error is printed with its line and column.");
+  config_test_cmd->add_option("--config", config_file, "TOML configuration file")->required();
+  config_test_cmd->footer("Example:\n  postino config test --config /etc/postino/postino.toml");
+  auto* config_example_cmd = config_cmd->add_subcommand(
+      "example", "Print every configuration key with its default and a one-line description.");
+  config_example_cmd->footer("Example:\n  postino config example > postino.toml");
+  auto* config_docs_cmd =
+      config_cmd->add_subcommand("docs", "Print the configuration reference (docs/CONFIG.md).");
+  config_docs_cmd->footer("Example:\n  postino config docs > docs/CONFIG.md");
+
+  std::vector<std::string> help_topic;
+  auto* help_cmd = app.add_subcommand("help", "Show help for postino or one of its subcommands.");
+  help_cmd->add_option("subcommand", help_topic, "serve, config, …");
+  help_cmd->footer("Example:\n  postino help config");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (*serve_cmd) return serve(serve_options);
+  if (*config_test_cmd) return config_test(config_file);
+  if (*config_example_cmd) return config_example();
+  if (*config_docs_cmd) return config_docs();
+  if (*help_cmd) {
+    CLI::App* target = &app;
+    for (const auto& name : help_topic) {
+      try {
+        target = target->get_subcommand(name);
+      } catch (const CLI::OptionNotFound&) {
+        std::cerr << "postino: no subcommand '" << name << "'\n";
+        return 2;
+      }
+    }
+    std::cout << target->help();
+    return 0;
+  }
+  std::cout << app.help();
+  return 0;
+}
+
+}  // namespace postino::app

@@ -1,0 +1,23 @@
+// `serve --dev`: the data directory, the self-signed certificate and the demo password.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+
+namespace postino::app {
+
+struct DevSetup {
+  std::string error;  // empty on success
+  std::string demo_address = "demo@example.test";
+  std::string demo_password;
+  bool certificate_created = false;
+  std::string certificate_fingerprint;
+};
+
+// Creates the data directory (0700) if needed, a certificate valid for localhost, the
+// host name, 127.0.0.1 and ::1, and a demo password kept in DIR/demo-password (0600) so
+// that it stays the same across restarts.
+DevSetup prepare_dev(const config::Config& config);
+
+}  // namespace postino::app

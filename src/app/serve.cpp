@@ -1,0 +1,206 @@
+// `postino serve`: configuration, listeners and the development banner.
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "app/commands.hpp"
+#include "app/dev_setup.hpp"
+#include "base/log.hpp"
+#include "config/load.hpp"
+#include "imap/session_factory.hpp"
+#include "net/server.hpp"
+#include "pop3/session_factory.hpp"
+#include "smtp/session_factory.hpp"
+
+namespace postino::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Applies --listen PROTOCOL=ADDR:PORT|off; the first one for a protocol replaces its
+// configured listeners. Returns an error text or "".
+std::string apply_listen_overrides(config::Config& cfg, const std::vector<std::string>& specs) {
+  std::map<config::Protocol, bool> replaced;
+  for (const auto& spec : specs) {
+    const auto eq = spec.find('=');
+    const auto name = spec.substr(0, eq);
+    if (eq == std::string::npos) return "--listen " + spec + ": expected PROTOCOL=ADDR:PORT";
+    if (name == "http") {
+      base::log::warn("", "listener_unavailable",
+                      {{"proto", "http"}, {"detail", "the HTTP listener is not built yet; ignored"}});
+      continue;
+    }
+    auto protocol = config::parse_protocol(name);
+    if (!protocol) return "--listen " + spec + ": unknown protocol '" + name + "'";
+    auto& endpoints = cfg.listen[*protocol];
+    if (!replaced[*protocol]) endpoints.clear();
+    replaced[*protocol] = true;
+    const auto value = spec.substr(eq + 1);
+    if (value == "off") continue;
+    auto endpoint = config::parse_endpoint(value);
+    if (!endpoint) return "--listen " + spec + ": expected ADDR:PORT (IPv6 as [ADDR]:PORT)";
+    endpoints.push_back(*endpoint);
+  }
+  return "";
+}
+
+net::ServerOptions server_options(const config::Config& cfg) {
+  net::ServerOptions o;
+  o.io_threads = static_cast<std::size_t>(cfg.server.io_threads);
+  o.max_connections = static_cast<std::size_t>(cfg.limits.max_connections);
+  o.max_connections_per_ip = static_cast<std::size_t>(cfg.limits.max_connections_per_ip);
+  std::vector<config::Network> trusted;
+  for (const auto& n : cfg.limits.trusted_networks) trusted.push_back(*config::parse_network(n));
+  o.is_trusted = [trusted](const std::string& address) {
+    for (const auto& n : trusted) {
+      if (n.contains(address)) return true;
+    }
+    return false;
+  };
+  o.handshake_timeout = cfg.tls.handshake_timeout;
+  o.shutdown_grace = cfg.server.shutdown_grace;
+  o.cert_file = cfg.tls.cert_file;
+  o.key_file = cfg.tls.key_file;
+  o.tls_min_version = cfg.tls.min_version;
+
+  const auto hostname = cfg.effective_hostname();
+  smtp::SessionSettings smtp_settings{hostname, static_cast<std::size_t>(cfg.smtp.max_line_bytes),
+                                      cfg.smtp.idle_timeout, cfg.smtp.max_errors, false};
+  auto smtp_inbound = std::make_shared<smtp::SessionFactory>(smtp_settings);
+  smtp_settings.is_submission = true;
+  auto smtp_submission = std::make_shared<smtp::SessionFactory>(smtp_settings);
+  auto imap = std::make_shared<imap::SessionFactory>(imap::SessionSettings{
+      static_cast<std::size_t>(cfg.imap.max_line_bytes),
+      static_cast<std::size_t>(cfg.imap.max_line_bytes_preauth), cfg.imap.idle_timeout,
+      cfg.imap.preauth_timeout, cfg.imap.max_bad_commands_preauth});
+  auto pop3 = std::make_shared<pop3::SessionFactory>(pop3::SessionSettings{
+      static_cast<std::size_t>(cfg.pop3.max_line_bytes), cfg.pop3.idle_timeout,
+      cfg.pop3.max_bad_commands});
+
+  for (auto protocol : config::all_protocols) {
+    auto it = cfg.listen.find(protocol);
+    if (it == cfg.listen.end()) continue;
+    std::shared_ptr<net::SessionFactory> factory;
+    switch (protocol) {
+      case config::Protocol::smtp: factory = smtp_inbound; break;
+      case config::Protocol::submission:
+      case config::Protocol::submissions: factory = smtp_submission; break;
+      case config::Protocol::imap:
+      case config::Protocol::imaps: factory = imap; break;
+      case config::Protocol::pop3:
+      case config::Protocol::pop3s: factory = pop3; break;
+    }
+    for (const auto& e : it->second) {
+      o.listeners.push_back({std::string(config::to_string(protocol)), e.address, e.port,
+                             config::is_implicit_tls(protocol), factory});
+    }
+  }
+  return o;
+}
+
+std::string endpoint_text(const net::BoundListener& b) {
+  return b.address.find(':') != std::string::npos
+             ? "[" + b.address + "]:" + std::to_string(b.port)
+             : b.address + ":" + std::to_string(b.port);
+}
+
+const net::BoundListener* find_bound(const std::vector<net::BoundListener>& bound,
+                                     std::string_view protocol) {
+  for (const auto& b : bound) {
+    if (b.protocol == protocol) return &b;
+  }
+  return nullptr;
+}
+
+void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
+                      const std::vector<net::BoundListener>& bound) {
+  const auto dir = fs::absolute(cfg.server.data_dir).lexically_normal().string();
+  std::cout << "Postino " << POSTINO_VERSION << " development server\n"
+            << "  data dir     " << dir << "\n"
+            << "  hostname     " << cfg.effective_hostname() << "\n"
+            << "  listeners\n";
+  for (const auto& b : bound) {
+    std::string name = b.protocol;
+    name.resize(12, ' ');
+    std::string where = endpoint_text(b);
+    where.resize(22, ' ');
+    std::cout << "    " << name << where << (b.implicit_tls ? "implicit TLS" : "STARTTLS") << "\n";
+  }
+  std::cout << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
+            << "               (logins arrive with the mail store; see docs/FEATURES.md)\n"
+            << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
+            << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)")
+            << "\n"
+            << "  SHA-256      " << dev.certificate_fingerprint << "\n"
+            << "Try it:\n";
+  if (const auto* b = find_bound(bound, "submission")) {
+    std::cout << "  swaks --server " << endpoint_text(*b) << " --tls --quit-after EHLO\n";
+  }
+  if (const auto* b = find_bound(bound, "imaps")) {
+    std::cout << "  openssl s_client -quiet -connect " << endpoint_text(*b)
+              << "     (then type: a CAPABILITY)\n";
+  }
+  if (const auto* b = find_bound(bound, "pop3")) {
+    std::cout << "  openssl s_client -quiet -starttls pop3 -connect " << endpoint_text(*b)
+              << "     (then type: CAPA)\n";
+  }
+  std::cout << "Reset: stop the server (Ctrl-C) and delete " << dir << "\n"
+            << "Ready." << std::endl;
+}
+
+}  // namespace
+
+int serve(const ServeOptions& options) {
+  if (!options.dev && options.config_file.empty()) {
+    std::cerr << "postino serve: give --config FILE, or --dev for a development server\n";
+    return 2;
+  }
+  config::Config cfg = options.dev ? config::Config::development(
+                                         options.data_dir.empty() ? "var/dev" : options.data_dir)
+                                   : config::Config{};
+  std::vector<config::ConfigError> errors;
+  if (!options.config_file.empty()) errors = config::apply_file(cfg, options.config_file);
+  if (!options.dev && !options.data_dir.empty()) cfg.server.data_dir = options.data_dir;
+  if (errors.empty()) {
+    if (auto err = apply_listen_overrides(cfg, options.listen); !err.empty()) {
+      errors.push_back({"command line", 0, 0, err});
+    }
+  }
+  if (errors.empty()) errors = config::validate(cfg, options.config_file);
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::cerr << e.str() << "\n";
+    return 2;
+  }
+
+  base::log::Level level = base::log::Level::info;
+  base::log::Format format = base::log::Format::automatic;
+  base::log::parse_level(cfg.log.level, level);
+  base::log::parse_format(cfg.log.format, format);
+  base::log::init(level, format);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  DevSetup dev;
+  if (options.dev) {
+    dev = prepare_dev(cfg);
+    if (!dev.error.empty()) {
+      std::cerr << "postino serve: " << dev.error << "\n";
+      return 1;
+    }
+  }
+
+  net::Server server(server_options(cfg));
+  if (auto err = server.start(); !err.empty()) {
+    std::cerr << "postino serve: " << err << "\n";
+    return 1;
+  }
+  if (options.dev) {
+    print_dev_banner(cfg, dev, server.bound());
+  }
+  base::log::info("", "ready", {{"version", POSTINO_VERSION},
+                                {"hostname", cfg.effective_hostname()},
+                                {"data_dir", cfg.server.data_dir}});
+  return server.run();
+}
+
+}  // namespace postino::app

@@ -1,0 +1,150 @@
+// The IMAP session state machine and its command table; see session.hpp.
+#include "imap/session.hpp"
+
+namespace postino::imap {
+namespace {
+
+constexpr unsigned in_not_authenticated = 1u << 0;
+constexpr unsigned in_any_state = ~0u;
+
+std::string tagged(std::string_view tag, std::string_view text) {
+  std::string out(tag);
+  out += ' ';
+  out += text;
+  out += "\r\n";
+  return out;
+}
+
+}  // namespace
+
+struct Session::CommandSpec {
+  std::string_view name;
+  unsigned states;  // bit i set: allowed when state_.index() == i
+  void (Session::*run)(const wire::CommandLine&, net::Output&);  // null: not implemented yet
+};
+
+const Session::CommandSpec* Session::find_command(std::string_view name) {
+  static const CommandSpec table[] = {
+      {"CAPABILITY", in_any_state, &Session::capability},
+      {"NOOP", in_any_state, &Session::noop},
+      {"LOGOUT", in_any_state, &Session::logout},
+      {"STARTTLS", in_not_authenticated, &Session::starttls},
+      {"LOGIN", in_not_authenticated, &Session::login},
+      // RFC 3501 commands that arrive with the mail store (see docs/FEATURES.md).
+      {"AUTHENTICATE", in_not_authenticated, nullptr},
+      {"SELECT", 0, nullptr}, {"EXAMINE", 0, nullptr}, {"CREATE", 0, nullptr},
+      {"DELETE", 0, nullptr}, {"RENAME", 0, nullptr}, {"SUBSCRIBE", 0, nullptr},
+      {"UNSUBSCRIBE", 0, nullptr}, {"LIST", 0, nullptr}, {"LSUB", 0, nullptr},
+      {"STATUS", 0, nullptr}, {"APPEND", 0, nullptr}, {"CHECK", 0, nullptr},
+      {"CLOSE", 0, nullptr}, {"EXPUNGE", 0, nullptr}, {"SEARCH", 0, nullptr},
+      {"FETCH", 0, nullptr}, {"STORE", 0, nullptr}, {"COPY", 0, nullptr},
+      {"UID", 0, nullptr},
+  };
+  for (const auto& spec : table) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+Session::Session(SessionSettings settings, net::ClientInfo client)
+    : settings_(settings),
+      client_(std::move(client)),
+      splitter_(settings_.max_line_bytes_preauth),
+      is_tls_(client_.is_tls) {}
+
+std::string Session::capabilities() const {
+  // LOGINDISABLED stays until login exists: RFC 3501 §6.2.3 then has LOGIN answer NO.
+  return is_tls_ ? "IMAP4rev1 LOGINDISABLED" : "IMAP4rev1 STARTTLS LOGINDISABLED";
+}
+
+net::Output Session::greet() {
+  return {"* OK [CAPABILITY " + capabilities() + "] Postino ready.\r\n", net::After::read};
+}
+
+net::Output Session::receive(std::string& input) {
+  net::Output out;
+  base::consume_lines(splitter_, input, [&](const base::LineStep& step) {
+    if (step.kind == base::LineStep::Kind::too_long) {
+      bad("*", "Command line too long", out);
+    } else {
+      handle(step.line, out);
+    }
+    return out.after == net::After::read;
+  });
+  // RFC 3501 §6.2.1, CVE-2021-33515: nothing pipelined after STARTTLS survives it.
+  if (out.after == net::After::start_tls) input.clear();
+  return out;
+}
+
+void Session::handle(std::string_view line, net::Output& out) {
+  wire::CommandLine cmd;
+  wire::LineError error;
+  if (!wire::parse_command_line(line, cmd, error)) {
+    return bad(error.tag.empty() ? "*" : error.tag, error.message, out);
+  }
+  const CommandSpec* spec = find_command(cmd.name);
+  if (!spec) return bad(cmd.tag, "Unknown command", out);
+  if (!spec->run) return bad(cmd.tag, "Command not implemented", out);
+  if (!(spec->states & (1u << state_.index()))) {
+    return bad(cmd.tag, "Command not valid in this state", out);
+  }
+  (this->*spec->run)(cmd, out);
+}
+
+void Session::bad(std::string_view tag, std::string_view text, net::Output& out) {
+  out.bytes += tagged(tag, "BAD " + std::string(text));
+  // Dovecot's CLIENT_MAX_BAD_COMMANDS: a client that keeps sending garbage before login
+  // (a web browser, a cross-protocol attack) is dropped.
+  if (++bad_commands_ >= settings_.max_bad_commands_preauth) {
+    out.bytes += "* BYE Too many invalid commands.\r\n";
+    out.after = net::After::close;
+  }
+}
+
+void Session::capability(const wire::CommandLine& cmd, net::Output& out) {
+  if (!cmd.arguments.empty()) return bad(cmd.tag, "CAPABILITY takes no arguments", out);
+  out.bytes += "* CAPABILITY " + capabilities() + "\r\n";
+  out.bytes += tagged(cmd.tag, "OK CAPABILITY completed");
+}
+
+void Session::noop(const wire::CommandLine& cmd, net::Output& out) {
+  if (!cmd.arguments.empty()) return bad(cmd.tag, "NOOP takes no arguments", out);
+  out.bytes += tagged(cmd.tag, "OK NOOP completed");
+}
+
+void Session::logout(const wire::CommandLine& cmd, net::Output& out) {
+  if (!cmd.arguments.empty()) return bad(cmd.tag, "LOGOUT takes no arguments", out);
+  out.bytes += "* BYE Logging out\r\n";
+  out.bytes += tagged(cmd.tag, "OK LOGOUT completed");
+  out.after = net::After::close;
+}
+
+void Session::starttls(const wire::CommandLine& cmd, net::Output& out) {
+  if (is_tls_) return bad(cmd.tag, "TLS is already active", out);
+  if (!cmd.arguments.empty()) return bad(cmd.tag, "STARTTLS takes no arguments", out);
+  out.bytes += tagged(cmd.tag, "OK Begin TLS negotiation now");
+  out.after = net::After::start_tls;
+}
+
+void Session::login(const wire::CommandLine& cmd, net::Output& out) {
+  // RFC 3501 §6.2.3 with LOGINDISABLED: a tagged NO, and the password is never looked at
+  // (no oracle for a network attacker); RFC 5530 gives the codes.
+  if (!is_tls_) {
+    out.bytes += tagged(cmd.tag, "NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS");
+  } else {
+    out.bytes += tagged(cmd.tag, "NO [UNAVAILABLE] LOGIN is not available: no accounts yet");
+  }
+}
+
+void Session::tls_started(const net::TlsInfo&) { is_tls_ = true; }
+
+std::string Session::timeout_reply() { return "* BYE Autologout; idle for too long\r\n"; }
+
+std::string Session::shutdown_reply() { return "* BYE Server shutting down\r\n"; }
+
+std::chrono::seconds Session::idle_timeout() const {
+  return std::holds_alternative<NotAuthenticated>(state_) ? settings_.preauth_timeout
+                                                          : settings_.idle_timeout;
+}
+
+}  // namespace postino::imap

@@ -1,0 +1,165 @@
+// The per-connection driver; see connection.hpp.
+#include "net/connection.hpp"
+
+#include <exception>
+
+#include "base/log.hpp"
+#include "base/session_id.hpp"
+#include "net/connection_limiter.hpp"
+#include "net/tls_context.hpp"
+#include "net/transport.hpp"
+
+namespace postino::net {
+namespace {
+
+using Status = Transport::Status;
+constexpr auto close_timeout = std::chrono::seconds(1);
+
+// Registers a connection with its loop (for shutdown) and the limiter, and undoes both
+// however the coroutine ends, including when its loop is destroyed.
+class Registration {
+ public:
+  Registration(Loop* loop, Transport* transport, std::atomic<std::size_t>* live)
+      : loop_(loop), transport_(transport), live_(live) {
+    loop_->connections.insert(transport_);
+    ++*live_;
+    if (loop_->is_stopping) transport_->stop();
+  }
+  ~Registration() {
+    loop_->connections.erase(transport_);
+    --*live_;
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+
+ private:
+  Loop* loop_;
+  Transport* transport_;
+  std::atomic<std::size_t>* live_;
+};
+
+class Admission {
+ public:
+  Admission(ConnectionLimiter* limiter, std::string address)
+      : limiter_(limiter), address_(std::move(address)) {}
+  ~Admission() {
+    if (admitted_) limiter_->release(address_);
+  }
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+  ConnectionLimiter::Verdict admit(bool is_trusted) {
+    auto v = limiter_->admit(address_, is_trusted);
+    admitted_ = v == ConnectionLimiter::Verdict::admitted;
+    return v;
+  }
+
+ private:
+  ConnectionLimiter* limiter_;
+  std::string address_;
+  bool admitted_ = false;
+};
+
+// Runs the session until it ends; returns why it ended, for the log.
+asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInfo& client,
+                                   Transport& transport, ProtocolSession& session) {
+  const auto write_timeout = session.idle_timeout();
+  Output out = session.greet();
+  std::string input;
+  for (;;) {
+    if (co_await transport.write(out.bytes, write_timeout) != Status::ok) co_return "write_failed";
+    if (out.after == After::close) co_return "quit";
+    if (out.after == After::start_tls) {
+      // RFC 3207 §4.2, CVE-2011-0411: nothing the client sent before the handshake may
+      // be read as a command after it.
+      input.clear();
+      auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout);
+      if (status != Status::ok) co_return "starttls_failed";
+      const auto info = transport.tls_info();
+      base::log::info(client.session_id, "tls", {{"version", info.version}, {"cipher", info.cipher}});
+      session.tls_started(info);
+    }
+    out = {};
+    auto status = co_await transport.read_some(input, session.idle_timeout());
+    if (status == Status::timed_out) {
+      co_await transport.write(session.timeout_reply(), write_timeout);
+      co_return "timeout";
+    }
+    if (status == Status::stopped) {
+      co_await transport.write(session.shutdown_reply(), write_timeout);
+      co_return "shutdown";
+    }
+    if (status != Status::ok) co_return "client_closed";
+    out = session.receive(input);
+  }
+}
+
+asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listener,
+                            tcp::socket socket) {
+  ClientInfo client;
+  client.session_id = base::SessionId::generate().str();
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) co_return;  // the client is already gone
+  const auto local = socket.local_endpoint(ec);
+  client.address = remote.address().to_string();
+  client.port = remote.port();
+  client.local_address = local.address().to_string();
+  client.local_port = local.port();
+  client.is_trusted = ctx.is_trusted && ctx.is_trusted(client.address);
+  client.is_tls = listener->implicit_tls;
+
+  Transport transport(std::move(socket));
+  Registration registration(ctx.loop, &transport, ctx.live);
+  Admission admission(ctx.limiter, client.address);
+  const auto verdict = admission.admit(client.is_trusted);
+  base::log::info(client.session_id, "connect",
+                  {{"proto", listener->protocol},
+                   {"remote", client.address + ":" + std::to_string(client.port)},
+                   {"local", client.local_address + ":" + std::to_string(client.local_port)}});
+
+  if (listener->implicit_tls) {
+    // RFC 8314 §3.3: the handshake comes first; a refused client gets its reply inside TLS.
+    auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout);
+    if (status != Status::ok) {
+      base::log::info(client.session_id, "disconnect", {{"reason", "tls_handshake_failed"}});
+      co_await transport.close(close_timeout);
+      co_return;
+    }
+    const auto info = transport.tls_info();
+    base::log::info(client.session_id, "tls", {{"version", info.version}, {"cipher", info.cipher}});
+  }
+
+  if (verdict != ConnectionLimiter::Verdict::admitted) {
+    const bool total = verdict == ConnectionLimiter::Verdict::too_many_total;
+    base::log::warn(client.session_id, "too_busy",
+                    {{"limit", total ? "limits.max_connections" : "limits.max_connections_per_ip"}});
+    co_await transport.write(listener->factory->busy_reply(), std::chrono::seconds(5));
+    co_await transport.close(close_timeout);
+    co_return;
+  }
+
+  auto session = listener->factory->create(client);
+  if (listener->implicit_tls) session->tls_started(transport.tls_info());
+  std::string reason = co_await drive(ctx, client, transport, *session);
+  base::log::info(client.session_id, "disconnect", {{"reason", reason}});
+  co_await transport.close(close_timeout);
+}
+
+}  // namespace
+
+void Loop::stop_sessions() {
+  is_stopping = true;
+  for (auto* t : connections) t->stop();
+}
+
+asio::awaitable<void> serve_connection(ConnectionContext ctx, const ListenerOptions* listener,
+                                       tcp::socket socket) {
+  try {
+    co_await serve(std::move(ctx), listener, std::move(socket));
+  } catch (const std::exception& e) {
+    // A bug, never input: log it and drop only this connection.
+    base::log::error("", "connection_failed", {{"error", e.what()}});
+  }
+}
+
+}  // namespace postino::net

@@ -1,0 +1,45 @@
+// Tests for ConnectionLimiter: limits at their boundary, trusted exemption, release.
+#include "net/connection_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace postino::net {
+namespace {
+
+using V = ConnectionLimiter::Verdict;
+
+TEST(ConnectionLimiter, PerAddressLimitAtItsBoundary) {
+  ConnectionLimiter limiter(100, 2);
+  EXPECT_EQ(limiter.admit("192.0.2.1", false), V::admitted);
+  EXPECT_EQ(limiter.admit("192.0.2.1", false), V::admitted);
+  EXPECT_EQ(limiter.admit("192.0.2.1", false), V::too_many_from_address);
+  EXPECT_EQ(limiter.admit("192.0.2.2", false), V::admitted);
+  EXPECT_EQ(limiter.from("192.0.2.1"), 2u);
+  limiter.release("192.0.2.1");
+  EXPECT_EQ(limiter.admit("192.0.2.1", false), V::admitted);
+  EXPECT_EQ(limiter.total(), 3u);
+}
+
+TEST(ConnectionLimiter, TrustedSkipsPerAddressButNotTotal) {
+  ConnectionLimiter limiter(3, 1);
+  EXPECT_EQ(limiter.admit("127.0.0.1", true), V::admitted);
+  EXPECT_EQ(limiter.admit("127.0.0.1", true), V::admitted);
+  EXPECT_EQ(limiter.admit("127.0.0.1", true), V::admitted);
+  EXPECT_EQ(limiter.admit("127.0.0.1", true), V::too_many_total);
+  EXPECT_EQ(limiter.admit("192.0.2.9", false), V::too_many_total);
+  EXPECT_EQ(limiter.total(), 3u);
+}
+
+TEST(ConnectionLimiter, RefusalCountsNothingAndReleaseOfUnknownIsHarmless) {
+  ConnectionLimiter limiter(1, 1);
+  EXPECT_EQ(limiter.admit("a", false), V::admitted);
+  EXPECT_EQ(limiter.admit("b", false), V::too_many_total);
+  EXPECT_EQ(limiter.from("b"), 0u);
+  limiter.release("b");
+  EXPECT_EQ(limiter.total(), 1u);
+  limiter.release("a");
+  EXPECT_EQ(limiter.total(), 0u);
+}
+
+}  // namespace
+}  // namespace postino::net

@@ -1,0 +1,64 @@
+// The contract between the connection driver (which owns the socket) and a protocol
+// session (a pure state machine). Sessions never see sockets; the driver never parses.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace postino::net {
+
+struct ClientInfo {
+  std::string session_id;
+  std::string address;  // the peer's IP literal
+  std::uint16_t port = 0;
+  std::string local_address;
+  std::uint16_t local_port = 0;
+  bool is_trusted = false;  // inside limits.trusted_networks
+  bool is_tls = false;      // implicit TLS: the handshake is done before the greeting
+};
+
+struct TlsInfo {
+  std::string version;  // "TLSv1.3"
+  std::string cipher;   // "TLS_AES_256_GCM_SHA384"
+};
+
+// What the driver does once it has written `bytes`.
+enum class After {
+  read,       // wait for more input
+  start_tls,  // discard all unread input, then run the TLS handshake (RFC 3207 §4.2)
+  close,      // close the connection
+};
+
+struct Output {
+  std::string bytes;
+  After after = After::read;
+};
+
+class ProtocolSession {
+ public:
+  virtual ~ProtocolSession() = default;
+  // The greeting, sent when the connection (and, for implicit TLS, the handshake) is up.
+  virtual Output greet() = 0;
+  // Consumes every complete command at the front of `input` and answers them. Stops early
+  // at a command that ends the session or starts TLS; `input` keeps unconsumed bytes.
+  virtual Output receive(std::string& input) = 0;
+  // The handshake requested by After::start_tls succeeded.
+  virtual void tls_started(const TlsInfo& info) = 0;
+  // Sent before closing a connection that was silent for idle_timeout().
+  virtual std::string timeout_reply() = 0;
+  // Sent to an idle session when the server shuts down.
+  virtual std::string shutdown_reply() = 0;
+  virtual std::chrono::seconds idle_timeout() const = 0;
+};
+
+class SessionFactory {
+ public:
+  virtual ~SessionFactory() = default;
+  virtual std::unique_ptr<ProtocolSession> create(const ClientInfo& client) = 0;
+  // Sent instead of a greeting when a connection limit is reached.
+  virtual std::string busy_reply() = 0;
+};
+
+}  // namespace postino::net

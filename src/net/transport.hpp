@@ -1,0 +1,54 @@
+// A client connection's byte transport: plain TCP that can be upgraded to TLS in place
+// (STARTTLS) or start with TLS (RFC 8314), every operation bounded by a deadline.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "net/asio.hpp"
+#include "net/session.hpp"
+
+namespace postino::net {
+
+class Transport {
+ public:
+  enum class Status {
+    ok,
+    closed,     // end of stream or a socket error
+    timed_out,  // the deadline passed
+    stopped,    // stop() interrupted a read (server shutdown)
+  };
+  using Duration = std::chrono::steady_clock::duration;
+
+  explicit Transport(tcp::socket socket);
+
+  // Appends what arrives (at most one buffer's worth) to `input`.
+  asio::awaitable<Status> read_some(std::string& input, Duration timeout);
+  asio::awaitable<Status> write(std::string_view bytes, Duration timeout);
+  // Runs the server side of a TLS handshake on the connection as it is now.
+  asio::awaitable<Status> handshake(std::shared_ptr<asio::ssl::context> context,
+                                    Duration timeout);
+  // Sends TLS close_notify when in TLS (waiting at most `timeout`), then closes the socket.
+  asio::awaitable<void> close(Duration timeout);
+  // Interrupts a pending read_some (and any later one) with Status::stopped. Call it on
+  // the connection's executor.
+  void stop();
+
+  bool is_tls() const { return tls_.has_value(); }
+  bool is_stopped() const { return stopped_; }
+  TlsInfo tls_info() const;
+
+ private:
+  tcp::socket& socket();
+  tcp::socket plain_;
+  std::optional<asio::ssl::stream<tcp::socket>> tls_;
+  std::shared_ptr<asio::ssl::context> context_;  // keeps the SSL_CTX alive
+  asio::steady_timer read_timer_;                // cancelled by stop()
+  asio::steady_timer io_timer_;                  // writes, handshakes, close
+  bool stopped_ = false;
+};
+
+}  // namespace postino::net

@@ -1,0 +1,226 @@
+"""Shared helpers for Postino's end-to-end tests.
+
+Each test file is a unittest module run by Debian's /usr/bin/python3 through ctest. A
+`DevServer` starts `postino serve --dev` on ephemeral ports (port 0, read back from the
+banner), waits until it is ready, and stops it with SIGTERM, checking that it exits 0 and
+that no sanitizer reported anything.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+BINARY = os.environ.get("POSTINO_BINARY", "")
+SOURCE_DIR = os.environ.get("POSTINO_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+PROTOCOLS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"]
+IMPLICIT_TLS = {"submissions", "imaps", "pop3s"}
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+TIMEOUT = 10  # seconds for any single network wait
+
+
+class DevServer:
+    """A `postino serve --dev` process on ephemeral loopback ports.
+
+    config: extra TOML applied on top of the dev defaults (written to a file).
+    listen: protocols to listen on (default: all seven), each on 127.0.0.1:0.
+    """
+
+    def __init__(self, config="", listen=None, extra_args=None):
+        self.dir = tempfile.mkdtemp(prefix="postino-e2e-")
+        self.data = os.path.join(self.dir, "data")
+        self.config = config
+        self.listen = PROTOCOLS if listen is None else listen
+        self.extra_args = extra_args or []
+        self.ports = {}
+        self.banner = ""
+        self.proc = None
+        self._stderr_lines = []
+        self._stderr_thread = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self):
+        args = [BINARY, "serve", "--dev", "--data", self.data]
+        if self.config:
+            path = os.path.join(self.dir, "postino.toml")
+            with open(path, "w") as f:
+                f.write(self.config)
+            args += ["--config", path]
+        for p in PROTOCOLS:
+            args += ["--listen", f"{p}=127.0.0.1:0" if p in self.listen else f"{p}=off"]
+        args += self.extra_args
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, errors="replace")
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_thread.start()
+        deadline = time.monotonic() + 60  # the sanitizer build starts slowly under load
+        lines = []
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("postino exited before it was ready:\n" + "".join(lines) +
+                                   self.stderr())
+            lines.append(line)
+            m = re.match(r"^\s{4}(\w+)\s+(\S+):(\d+)\s+(STARTTLS|implicit TLS)$", line.rstrip("\n"))
+            if m:
+                self.ports[m.group(1)] = int(m.group(3))
+            if line.strip() == "Ready.":
+                self.banner = "".join(lines)
+                threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+                return self
+        raise RuntimeError("postino did not get ready in time:\n" + "".join(lines))
+
+    def _drain_stderr(self):
+        for line in self.proc.stderr:
+            self._stderr_lines.append(line)
+
+    def stderr(self):
+        return "".join(self._stderr_lines)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Signals the server and waits; returns (exit code, seconds it took)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return (self.proc.returncode if self.proc else None, 0.0)
+        began = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        if self._stderr_thread:
+            self._stderr_thread.join(timeout=5)
+        return code, time.monotonic() - began
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- helpers -----------------------------------------------------------------------
+    @property
+    def cert_file(self):
+        return os.path.join(self.data, "tls", "cert.pem")
+
+    def client_tls_context(self):
+        """A TLS client context that trusts exactly the dev server's certificate."""
+        ctx = ssl.create_default_context(cafile=self.cert_file)
+        ctx.check_hostname = True
+        return ctx
+
+    def connect(self, protocol):
+        """A plain TCP connection to a listener (implicit-TLS ones are wrapped)."""
+        sock = socket.create_connection(("127.0.0.1", self.ports[protocol]), timeout=TIMEOUT)
+        if protocol in IMPLICIT_TLS:
+            sock = self.client_tls_context().wrap_socket(sock, server_hostname="localhost")
+        return LineClient(sock, self)
+
+
+class LineClient:
+    """A raw line-oriented client: send bytes, read CRLF lines, upgrade to TLS."""
+
+    def __init__(self, sock, server):
+        self.sock = sock
+        self.server = server
+        self.buffer = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        """The next line without CRLF, as str; '' at end of stream."""
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                rest, self.buffer = self.buffer, b""
+                return rest.decode(errors="replace")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.rstrip(b"\r").decode(errors="replace")
+
+    def smtp_reply(self):
+        """All lines of one SMTP reply (up to the one with a space after the code)."""
+        lines = []
+        while True:
+            line = self.line()
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                return lines
+
+    def until(self, predicate):
+        lines = []
+        while True:
+            line = self.line()
+            lines.append(line)
+            if predicate(line) or line == "":
+                return lines
+
+    def starttls(self):
+        """Upgrades to TLS. Bytes already buffered from the server must not exist."""
+        assert self.buffer == b"", f"server sent bytes before the handshake: {self.buffer!r}"
+        self.sock = self.server.client_tls_context().wrap_socket(self.sock,
+                                                                server_hostname="localhost")
+
+    def is_closed(self, wait=TIMEOUT):
+        """True when the server closes the connection within `wait` seconds."""
+        self.sock.settimeout(wait)
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+                self.buffer += data
+        except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class ServerTestCase(unittest.TestCase):
+    """Starts one DevServer per test class; fails a test that left sanitizer reports."""
+
+    config = ""
+    listen = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = DevServer(config=cls.config, listen=cls.listen).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code, _ = cls.server.stop()
+        err = cls.server.stderr()
+        cls.server.close()
+        for marker in SANITIZER_MARKERS:
+            if marker in err:
+                raise AssertionError("sanitizer report in server stderr:\n" + err[-5000:])
+        if code != 0:
+            raise AssertionError(f"server exited with {code}:\n" + err[-3000:])
+
+
+def main():
+    if not BINARY or not os.path.exists(BINARY):
+        print("POSTINO_BINARY must name the postino binary", file=sys.stderr)
+        sys.exit(2)
+    unittest.main(verbosity=2)
