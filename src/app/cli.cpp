@@ -75,7 +75,9 @@ int run_cli(int argc, char** argv) {
         return 2;
       }
     }
-    std::cout << target->help();
+    // App::help() would describe the selected `help` subcommand itself; format directly.
+    std::cout << target->get_formatter()->make_help(target, target->get_name(),
+                                                     CLI::AppFormatMode::Normal);
     return 0;
   }
   std::cout << app.help();

@@ -17,7 +17,7 @@ struct ServerSettings {
   std::string hostname;  // empty: the system's host name
   std::string data_dir = "/var/lib/postino";
   std::int64_t io_threads = 0;  // 0: one per core
-  std::chrono::seconds shutdown_grace{4};
+  std::chrono::seconds shutdown_grace{3};
 };
 
 struct LogSettings {
