@@ -1,0 +1,60 @@
+// Message bodies as content-addressed blobs (DESIGN: stored once however many mailboxes
+// refer to them). The only code that writes, fsyncs and renames message files: a blob is
+// written to tmp/, fsynced, renamed to its SHA-256 name, and its directory fsynced before
+// commit() returns (STYLE.md example 10).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/error.hpp"
+
+namespace postino::store {
+
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;  // an uncommitted writer leaves nothing behind
+  virtual Result<void> append(std::string_view bytes) = 0;
+  // Makes the blob durable and returns its id (lower-case hex SHA-256 of the content).
+  // The id stays pinned (garbage collection leaves it alone) until BlobStore::unpin(), which
+  // the caller does once the metadata that refers to it is committed.
+  virtual Result<std::string> commit() = 0;
+  virtual std::int64_t size() const = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  virtual Result<std::unique_ptr<BlobWriter>> begin() = 0;
+  // Writes a whole blob durably (begin, append, commit).
+  Result<std::string> put(std::string_view bytes);
+  virtual Result<std::string> read(const std::string& id) = 0;
+  virtual Result<std::int64_t> size(const std::string& id) = 0;
+  virtual bool exists(const std::string& id) = 0;
+  // Time since the blob was written.
+  virtual Result<std::chrono::seconds> age(const std::string& id) = 0;
+  virtual void unpin(const std::string& id) = 0;
+  // Garbage collection: removes the blob unless it is pinned or `is_unreferenced()` (asked
+  // while no commit of the same content can slip in) says false. True when removed.
+  virtual Result<bool> remove_if(const std::string& id,
+                                 const std::function<bool()>& is_unreferenced) = 0;
+  // Every stored blob id (for fsck and garbage collection).
+  virtual Result<std::vector<std::string>> list() = 0;
+  // Recomputes the hash: true when the content still matches its id.
+  virtual Result<bool> verify(const std::string& id) = 0;
+  // Start-up recovery: removes temporary files left by a crash; returns how many.
+  virtual Result<std::size_t> recover() = 0;
+};
+
+// Blobs as files under DIR: DIR/ab/cd/abcd…, temporary files in DIR/tmp.
+std::unique_ptr<BlobStore> make_file_blob_store(const std::filesystem::path& dir);
+
+bool is_blob_id(std::string_view id);
+
+}  // namespace postino::store

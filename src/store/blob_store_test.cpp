@@ -1,0 +1,81 @@
+// Tests for the file blob store: durability protocol, dedup, pins, recovery.
+#include "store/blob_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace postino::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class BlobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("postino-blobs-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    blobs_ = make_file_blob_store(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+  std::unique_ptr<BlobStore> blobs_;
+};
+
+TEST_F(BlobStoreTest, ContentAddressedAndDeduplicated) {
+  auto a = blobs_->put("hello");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(*a, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_EQ(*blobs_->read(*a), "hello");
+  EXPECT_EQ(*blobs_->size(*a), 5);
+  EXPECT_EQ(*blobs_->put("hello"), *a);
+  EXPECT_EQ(blobs_->list()->size(), 1u);
+  EXPECT_TRUE(*blobs_->verify(*a));
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+}
+
+TEST_F(BlobStoreTest, AbandonedWriterLeavesNothing) {
+  {
+    auto w = blobs_->begin();
+    ASSERT_TRUE(w);
+    ASSERT_TRUE((*w)->append("partial"));
+  }
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+  EXPECT_TRUE(blobs_->list()->empty());
+}
+
+TEST_F(BlobStoreTest, RecoverRemovesStrayTemporaryFiles) {
+  ASSERT_TRUE(blobs_->put("x"));
+  std::ofstream(dir_ / "tmp" / "blob.crashed") << "half a message";
+  EXPECT_EQ(*blobs_->recover(), 1u);
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+}
+
+TEST_F(BlobStoreTest, PinnedBlobsSurviveGarbageCollection) {
+  auto w = blobs_->begin();
+  ASSERT_TRUE((*w)->append("pinned"));
+  auto id = (*w)->commit();
+  ASSERT_TRUE(id);
+  EXPECT_FALSE(*blobs_->remove_if(*id, [] { return true; }));
+  blobs_->unpin(*id);
+  EXPECT_FALSE(*blobs_->remove_if(*id, [] { return false; }));
+  EXPECT_TRUE(blobs_->exists(*id));
+  EXPECT_TRUE(*blobs_->remove_if(*id, [] { return true; }));
+  EXPECT_FALSE(blobs_->exists(*id));
+}
+
+TEST_F(BlobStoreTest, DetectsCorruptionAndMissingBlobs) {
+  auto id = blobs_->put("original");
+  ASSERT_TRUE(id);
+  const auto path = dir_ / id->substr(0, 2) / id->substr(2, 2) / *id;
+  std::ofstream(path, std::ios::trunc) << "tampered";
+  EXPECT_FALSE(*blobs_->verify(*id));
+  fs::remove(path);
+  EXPECT_EQ(blobs_->read(*id).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(blobs_->read("../../etc/passwd").error().kind, ErrorKind::invalid);
+}
+
+}  // namespace
+}  // namespace postino::store

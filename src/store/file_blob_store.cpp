@@ -1,0 +1,288 @@
+// Content-addressed blobs in files; see blob_store.hpp.
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include "store/blob_store.hpp"
+
+namespace postino::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error io_error(const std::string& what, int err) {
+  // ENOSPC and EDQUOT are a full disk: SMTP answers 452 4.3.1, IMAP NO [OVERQUOTA].
+  const auto kind = (err == ENOSPC || err == EDQUOT) ? ErrorKind::no_space : ErrorKind::temporary;
+  return make_error(kind, what + ": " + std::strerror(err));
+}
+
+Result<void> fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return io_error("open " + dir.string(), errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // An fsync error is never retried and never reported as success (RELIABILITY F02).
+  if (rc != 0) return io_error("fsync " + dir.string(), err);
+  return {};
+}
+
+std::string to_hex(const unsigned char* bytes, unsigned len) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(hex[bytes[i] >> 4]);
+    out.push_back(hex[bytes[i] & 15]);
+  }
+  return out;
+}
+
+class FileBlobStore;
+
+class FileBlobWriter final : public BlobWriter {
+ public:
+  FileBlobWriter(FileBlobStore& store, int fd, fs::path tmp)
+      : store_(store), fd_(fd), tmp_(std::move(tmp)), md_(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(md_, EVP_sha256(), nullptr);
+  }
+  ~FileBlobWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(tmp_.c_str());
+    EVP_MD_CTX_free(md_);
+  }
+  Result<void> append(std::string_view bytes) override;
+  Result<std::string> commit() override;
+  std::int64_t size() const override { return size_; }
+
+ private:
+  FileBlobStore& store_;
+  int fd_;
+  fs::path tmp_;
+  EVP_MD_CTX* md_;
+  std::int64_t size_ = 0;
+  bool committed_ = false;
+};
+
+class FileBlobStore final : public BlobStore {
+ public:
+  explicit FileBlobStore(fs::path dir) : dir_(std::move(dir)) {}
+
+  fs::path path_of(const std::string& id) const {
+    return dir_ / id.substr(0, 2) / id.substr(2, 2) / id;
+  }
+  const fs::path& tmp_dir() const { return tmp_; }
+
+  Result<void> ensure_dirs() {
+    std::error_code ec;
+    fs::create_directories(tmp_, ec);
+    if (ec) return make_error(ErrorKind::temporary, "create " + tmp_.string() + ": " + ec.message());
+    return {};
+  }
+
+  Result<std::unique_ptr<BlobWriter>> begin() override {
+    if (auto r = ensure_dirs(); !r) return r.error();
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    const auto tmp = tmp_ / ("blob." + std::to_string(::getpid()) + "." + std::to_string(rng()));
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return io_error("create " + tmp.string(), errno);
+    return std::unique_ptr<BlobWriter>(new FileBlobWriter(*this, fd, tmp));
+  }
+
+  // Moves a finished temporary file to its content name and makes the name durable.
+  Result<void> install(const fs::path& tmp, const std::string& id) {
+    const auto target = path_of(id);
+    const auto leaf = target.parent_path();
+    bool created = false;
+    if (!fs::exists(leaf)) {
+      std::error_code ec;
+      created = fs::create_directories(leaf, ec);
+      if (ec) return make_error(ErrorKind::temporary, "create " + leaf.string() + ": " + ec.message());
+    }
+    if (::rename(tmp.c_str(), target.c_str()) != 0) return io_error("rename to " + target.string(), errno);
+    if (auto r = fsync_dir(leaf); !r) return r;
+    if (created) {
+      if (auto r = fsync_dir(leaf.parent_path()); !r) return r;
+      if (auto r = fsync_dir(dir_); !r) return r;
+    }
+    return {};
+  }
+
+  Result<std::string> read(const std::string& id) override {
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    int fd = ::open(path_of(id).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
+      return io_error("open blob " + id, errno);
+    }
+    std::string out;
+    char buf[65536];
+    for (;;) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        return io_error("read blob " + id, err);
+      }
+      if (n == 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+  }
+
+  Result<std::int64_t> size(const std::string& id) override {
+    struct stat st {};
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    if (::stat(path_of(id).c_str(), &st) != 0) {
+      if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
+      return io_error("stat blob " + id, errno);
+    }
+    return static_cast<std::int64_t>(st.st_size);
+  }
+
+  Result<std::chrono::seconds> age(const std::string& id) override {
+    struct stat st {};
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    if (::stat(path_of(id).c_str(), &st) != 0) return io_error("stat blob " + id, errno);
+    return std::chrono::seconds(std::time(nullptr) - st.st_mtime);
+  }
+
+  bool exists(const std::string& id) override {
+    return is_blob_id(id) && ::access(path_of(id).c_str(), F_OK) == 0;
+  }
+
+  void pin(const std::string& id) {
+    std::lock_guard lock(pins_mutex_);
+    ++pins_[id];
+  }
+
+  void unpin(const std::string& id) override {
+    std::lock_guard lock(pins_mutex_);
+    if (auto it = pins_.find(id); it != pins_.end() && --it->second == 0) pins_.erase(it);
+  }
+
+  Result<bool> remove_if(const std::string& id,
+                         const std::function<bool()>& is_unreferenced) override {
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    // Holding the pin lock: a save of the same content pins before it renames, so it
+    // either happened-before (and is_unreferenced() sees its row) or waits for us.
+    std::lock_guard lock(pins_mutex_);
+    if (pins_.contains(id) || !is_unreferenced()) return false;
+    if (::unlink(path_of(id).c_str()) != 0 && errno != ENOENT) {
+      return io_error("remove blob " + id, errno);
+    }
+    return true;
+  }
+
+  Result<std::vector<std::string>> list() override {
+    std::vector<std::string> ids;
+    std::error_code ec;
+    if (!fs::exists(dir_)) return ids;
+    for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->path() == tmp_) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file() && is_blob_id(it->path().filename().string())) {
+        ids.push_back(it->path().filename().string());
+      }
+    }
+    if (ec) return make_error(ErrorKind::temporary, "list blobs: " + ec.message());
+    return ids;
+  }
+
+  Result<bool> verify(const std::string& id) override {
+    auto bytes = read(id);
+    if (!bytes) return bytes.error();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(bytes->data(), bytes->size(), md, &len, EVP_sha256(), nullptr);
+    return to_hex(md, len) == id;
+  }
+
+  Result<std::size_t> recover() override {
+    std::size_t removed = 0;
+    std::error_code ec;
+    if (!fs::exists(tmp_)) return removed;
+    for (const auto& entry : fs::directory_iterator(tmp_, ec)) {
+      if (fs::remove(entry.path(), ec)) ++removed;
+    }
+    if (ec) return make_error(ErrorKind::temporary, "clean " + tmp_.string() + ": " + ec.message());
+    return removed;
+  }
+
+ private:
+  fs::path dir_;
+  fs::path tmp_ = dir_ / "tmp";
+  std::mutex pins_mutex_;
+  std::unordered_map<std::string, int> pins_;
+};
+
+Result<void> FileBlobWriter::append(std::string_view bytes) {
+  EVP_DigestUpdate(md_, bytes.data(), bytes.size());
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("write blob", errno);
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    size_ += n;
+  }
+  return {};
+}
+
+Result<std::string> FileBlobWriter::commit() {
+  if (committed_) return make_error(ErrorKind::invalid, "blob already committed");
+  if (::fsync(fd_) != 0) return io_error("fsync blob", errno);
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    return io_error("close blob", errno);
+  }
+  fd_ = -1;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(md_, md, &len);
+  const auto id = to_hex(md, len);
+  store_.pin(id);
+  if (auto r = store_.install(tmp_, id); !r) {
+    store_.unpin(id);
+    return r.error();
+  }
+  committed_ = true;
+  return id;
+}
+
+}  // namespace
+
+bool is_blob_id(std::string_view id) {
+  if (id.size() != 64) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Result<std::string> BlobStore::put(std::string_view bytes) {
+  auto writer = begin();
+  if (!writer) return writer.error();
+  if (auto r = (*writer)->append(bytes); !r) return r.error();
+  return (*writer)->commit();
+}
+
+std::unique_ptr<BlobStore> make_file_blob_store(const std::filesystem::path& dir) {
+  return std::make_unique<FileBlobStore>(dir);
+}
+
+}  // namespace postino::store

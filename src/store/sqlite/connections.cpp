@@ -1,0 +1,128 @@
+// Group-committing writer and reader pool; see connections.hpp.
+#include "store/sqlite/connections.hpp"
+
+namespace postino::store::sqlite {
+
+Writer::Writer(std::unique_ptr<Database> db, std::size_t max_batch)
+    : db_(std::move(db)), max_batch_(max_batch), thread_([this] { loop(); }) {}
+
+Writer::~Writer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Writer::submit(std::function<void(Database&)> fn, bool alone) {
+  Job job;
+  job.fn = std::move(fn);
+  job.is_alone = alone;
+  auto done = job.done.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(&job);
+  }
+  wake_.notify_one();
+  done.wait();
+  if (job.error) std::rethrow_exception(job.error);
+}
+
+void Writer::run_alone(const std::function<void(Database&)>& job) { submit(job, true); }
+
+void Writer::loop() {
+  for (;;) {
+    std::vector<Job*> batch;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and nothing left
+      if (queue_.front()->is_alone) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      } else {
+        while (!queue_.empty() && !queue_.front()->is_alone && batch.size() < max_batch_) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+    }
+    run_batch(batch);
+    for (Job* job : batch) job->done.set_value();
+  }
+}
+
+void Writer::run_batch(std::vector<Job*>& batch) {
+  if (batch.size() == 1 && batch.front()->is_alone) {
+    try {
+      batch.front()->fn(*db_);
+    } catch (...) {
+      batch.front()->error = std::current_exception();
+    }
+    db_->reset_statements();
+    return;
+  }
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+  } catch (...) {
+    for (Job* job : batch) job->error = std::current_exception();
+    return;
+  }
+  for (Job* job : batch) {
+    try {
+      db_->exec("SAVEPOINT job");
+      job->fn(*db_);
+      db_->reset_statements();
+      db_->exec("RELEASE job");
+    } catch (...) {
+      job->error = std::current_exception();
+      db_->reset_statements();
+      if (!sqlite3_get_autocommit(db_->handle())) {
+        try {
+          db_->exec("ROLLBACK TO job");
+          db_->exec("RELEASE job");
+        } catch (...) {
+        }
+      }
+    }
+  }
+  try {
+    // SQLite may have rolled the whole transaction back on its own (SQLITE_FULL, …).
+    if (sqlite3_get_autocommit(db_->handle())) {
+      throw StoreException(make_error(ErrorKind::temporary, "transaction was rolled back"));
+    }
+    db_->exec("COMMIT");
+  } catch (...) {
+    auto error = std::current_exception();
+    for (Job* job : batch) {
+      if (!job->error) job->error = error;
+    }
+    if (!sqlite3_get_autocommit(db_->handle())) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+  }
+}
+
+std::unique_ptr<Database> ReaderPool::take() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto db = std::move(idle_.back());
+      idle_.pop_back();
+      return db;
+    }
+  }
+  return Database::open(path_, false, busy_timeout_);
+}
+
+void ReaderPool::give_back(std::unique_ptr<Database> db) {
+  db->reset_statements();
+  std::lock_guard lock(mutex_);
+  idle_.push_back(std::move(db));
+}
+
+}  // namespace postino::store::sqlite

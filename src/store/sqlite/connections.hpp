@@ -1,0 +1,95 @@
+// The SQLite store's connections: one writer thread that batches concurrent write jobs
+// into one transaction (group commit: one fsync covers them all, and no job returns
+// before the COMMIT that holds it is durable), and a pool of reader connections that run
+// beside it (WAL).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "store/sqlite/database.hpp"
+
+namespace postino::store::sqlite {
+
+class Writer {
+ public:
+  Writer(std::unique_ptr<Database> db, std::size_t max_batch);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Runs `job(Database&)` inside a shared write transaction and returns its result once
+  // the transaction is committed. A job that throws is rolled back alone (a savepoint)
+  // and its exception is rethrown here; a failed COMMIT fails every job in the batch.
+  template <class F>
+  auto run(F&& job) -> std::invoke_result_t<F, Database&> {
+    using R = std::invoke_result_t<F, Database&>;
+    if constexpr (std::is_void_v<R>) {
+      submit([&](Database& db) { job(db); });
+    } else {
+      std::optional<R> result;
+      submit([&](Database& db) { result.emplace(job(db)); });
+      return std::move(*result);
+    }
+  }
+
+  // Runs `job` on the writer connection outside any batch (migrations, maintenance).
+  void run_alone(const std::function<void(Database&)>& job);
+
+ private:
+  struct Job {
+    std::function<void(Database&)> fn;
+    std::exception_ptr error;
+    bool is_alone = false;
+    std::promise<void> done;
+  };
+  void submit(std::function<void(Database&)> fn, bool alone = false);
+  void loop();
+  void run_batch(std::vector<Job*>& batch);
+
+  std::unique_ptr<Database> db_;
+  std::size_t max_batch_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job*> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+class ReaderPool {
+ public:
+  ReaderPool(std::filesystem::path path, std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)), busy_timeout_(busy_timeout) {}
+
+  // Runs `job(Database&)` on an idle reader connection (opening one if none is idle).
+  template <class F>
+  auto run(F&& job) -> std::invoke_result_t<F, Database&> {
+    auto db = take();
+    struct Return {
+      ReaderPool* pool;
+      std::unique_ptr<Database>* db;
+      ~Return() { pool->give_back(std::move(*db)); }
+    } give_back_on_exit{this, &db};
+    return job(*db);
+  }
+
+ private:
+  std::unique_ptr<Database> take();
+  void give_back(std::unique_ptr<Database> db);
+
+  std::filesystem::path path_;
+  std::chrono::milliseconds busy_timeout_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Database>> idle_;
+};
+
+}  // namespace postino::store::sqlite

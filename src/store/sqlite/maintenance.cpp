@@ -1,0 +1,204 @@
+// Opening, start-up recovery, garbage collection and fsck of the SQLite store.
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "store/sqlite/schema.hpp"
+#include "store/sqlite/store_impl.hpp"
+
+namespace postino::store::sqlite {
+namespace {
+
+namespace fs = std::filesystem;
+
+}  // namespace
+
+SqliteStore::SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> writer,
+                         std::unique_ptr<BlobStore> blobs)
+    : options_(options),
+      writer_(std::move(writer)),
+      readers_(options.data_dir / "store.db", options.busy_timeout),
+      blobs_(std::move(blobs)) {}
+
+std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace) {
+  const auto cutoff = static_cast<std::int64_t>(std::time(nullptr)) - grace.count();
+  auto candidates = readers_.run([&](Database& db) {
+    std::vector<std::string> ids;
+    auto& q = db.prepare("SELECT id FROM blobs WHERE refs <= 0 AND unreferenced_since <= ?");
+    q.bind_all(cutoff);
+    while (q.step()) ids.push_back(q.text(0));
+    return ids;
+  });
+  std::size_t removed = 0;
+  for (const auto& id : candidates) {
+    auto gone = blobs_->remove_if(id, [&] {
+      // Asked under the blob store's pin lock: drop the row only if still unreferenced.
+      return writer_->run([&](Database& db) {
+        db.prepare("DELETE FROM blobs WHERE id = ? AND refs <= 0").bind_all(id).run();
+        return db.changes() > 0;
+      });
+    });
+    if (gone && *gone) ++removed;
+  }
+  return removed;
+}
+
+std::vector<std::string> SqliteStore::recover(std::chrono::seconds grace) {
+  std::vector<std::string> actions;
+  if (auto tmp = blobs_->recover(); tmp && *tmp > 0) {
+    actions.push_back("removed " + std::to_string(*tmp) + " temporary blob files left by a crash");
+  }
+  if (auto n = collect_garbage(grace); n > 0) {
+    actions.push_back("collected " + std::to_string(n) + " unreferenced blobs");
+  }
+  return actions;
+}
+
+Result<FsckReport> SqliteStore::fsck(bool repair) {
+  return guard([&] {
+    FsckReport report;
+    struct BlobRow {
+      std::int64_t size, refs, counted = 0;
+    };
+    std::map<std::string, BlobRow> rows;
+    std::vector<std::pair<std::int64_t, std::string>> messages_without_blob;
+    readers_.run([&](Database& db) {
+      auto& mb = db.prepare(
+          "SELECT b.id, b.name, b.uid_next, b.highest_modseq, max(m.uid), max(m.modseq), count(m.id) "
+          "FROM mailboxes b LEFT JOIN messages m ON m.mailbox_id = b.id GROUP BY b.id");
+      while (mb.step()) {
+        ++report.mailboxes;
+        report.messages += static_cast<std::size_t>(mb.int64(6));
+        if (!mb.is_null(4) && mb.int64(4) >= mb.int64(2)) {
+          report.problems.push_back("mailbox " + std::to_string(mb.int64(0)) + " (" + mb.text(1) +
+                                    "): a UID is not below UIDNEXT");
+        }
+        if (!mb.is_null(5) && mb.int64(5) > mb.int64(3)) {
+          report.problems.push_back("mailbox " + std::to_string(mb.int64(0)) + " (" + mb.text(1) +
+                                    "): a MODSEQ is above HIGHESTMODSEQ");
+        }
+      }
+      mb.reset();
+      auto& b = db.prepare("SELECT id, size, refs FROM blobs");
+      while (b.step()) rows[b.text(0)] = {b.int64(1), b.int64(2)};
+      b.reset();
+      auto& m = db.prepare("SELECT blob_id, count(*) FROM messages GROUP BY blob_id");
+      while (m.step()) {
+        auto it = rows.find(m.text(0));
+        if (it == rows.end()) {
+          report.problems.push_back("messages refer to blob " + m.text(0) + " that has no row");
+        } else {
+          it->second.counted = m.int64(1);
+        }
+      }
+      m.reset();
+      auto& usage = db.prepare(
+          "SELECT a.id, a.address, a.used_bytes, a.used_messages, coalesce(sum(m.size), 0), "
+          "count(m.id) FROM accounts a LEFT JOIN mailboxes b ON b.account_id = a.id "
+          "LEFT JOIN messages m ON m.mailbox_id = b.id GROUP BY a.id");
+      while (usage.step()) {
+        if (usage.int64(2) != usage.int64(4) || usage.int64(3) != usage.int64(5)) {
+          report.problems.push_back("account " + usage.text(1) + ": quota usage is wrong");
+        }
+      }
+    });
+    report.blobs = rows.size();
+    std::set<std::string> files;
+    if (auto listed = blobs_->list()) files.insert(listed->begin(), listed->end());
+    std::vector<std::string> bad_refs, missing;
+    for (const auto& [id, row] : rows) {
+      if (row.refs != row.counted) {
+        report.problems.push_back("blob " + id + ": reference count " + std::to_string(row.refs) +
+                                  ", referenced " + std::to_string(row.counted) + " times");
+        bad_refs.push_back(id);
+      }
+      if (!files.contains(id)) {
+        if (row.counted > 0) {
+          report.problems.push_back("blob " + id + " is missing");
+          missing.push_back(id);
+        }
+        continue;
+      }
+      if (auto ok = blobs_->verify(id); ok && !*ok) {
+        report.problems.push_back("blob " + id + " does not match its hash");
+        if (row.counted > 0) missing.push_back(id);
+      }
+    }
+    std::vector<std::string> orphans;
+    for (const auto& id : files) {
+      if (!rows.contains(id)) orphans.push_back(id);
+    }
+    for (const auto& id : orphans) report.problems.push_back("blob file " + id + " has no row");
+    if (!repair) return report;
+
+    writer_->run_alone([&](Database& db) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        // Counts are recomputed from the messages themselves.
+        db.exec(
+            "UPDATE blobs SET refs = (SELECT count(*) FROM messages WHERE blob_id = blobs.id), "
+            "unreferenced_since = CASE WHEN (SELECT count(*) FROM messages WHERE blob_id = blobs.id) = 0 "
+            "THEN coalesce(unreferenced_since, unixepoch()) ELSE NULL END");
+        db.exec(
+            "UPDATE accounts SET used_bytes = (SELECT coalesce(sum(m.size), 0) FROM messages m "
+            "JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id), "
+            "used_messages = (SELECT count(*) FROM messages m JOIN mailboxes b ON "
+            "b.id = m.mailbox_id WHERE b.account_id = accounts.id)");
+        // Messages whose body is gone or damaged cannot be served: they are removed and
+        // named in the report (the quarantine is this report and the log).
+        for (const auto& id : missing) {
+          auto& q = db.prepare(
+              "SELECT b.name, m.uid FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+              "WHERE m.blob_id = ?");
+          q.bind_all(id);
+          while (q.step()) {
+            report.repairs.push_back("removed message UID " + std::to_string(q.int64(1)) + " in " +
+                                     q.text(0) + ": its body (blob " + id + ") is lost");
+          }
+          q.reset();
+          db.prepare("DELETE FROM messages WHERE blob_id = ?").bind_all(id).run();
+        }
+        db.exec("COMMIT");
+      } catch (...) {
+        db.exec("ROLLBACK");
+        throw;
+      }
+    });
+    if (!bad_refs.empty()) report.repairs.push_back("recomputed reference counts");
+    report.repairs.push_back("recomputed quota usage");
+    for (const auto& id : orphans) {
+      // Orphan files are only removed when old enough not to belong to a save in flight.
+      if (auto age = blobs_->age(id); !age || *age < std::chrono::hours(1)) continue;
+      if (auto gone = blobs_->remove_if(id, [] { return true; }); gone && *gone) {
+        report.repairs.push_back("removed orphan blob file " + id);
+      }
+    }
+    return report;
+  });
+}
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
+  return guard([&]() -> std::unique_ptr<Store> {
+    std::error_code ec;
+    fs::create_directories(options.data_dir, ec);
+    if (ec) throw_error(ErrorKind::temporary, "create " + options.data_dir.string() + ": " + ec.message());
+    auto db = Database::open(options.data_dir / "store.db", true, options.busy_timeout);
+    migrate(*db);
+    auto writer = std::make_unique<Writer>(std::move(db), options.max_batch);
+    auto store = std::make_unique<SqliteStore>(options, std::move(writer),
+                                               make_file_blob_store(options.data_dir / "blobs"));
+    store->recover(options.blob_grace);
+    return store;
+  });
+}
+
+}  // namespace postino::store::sqlite
+
+namespace postino::store {
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
+  return sqlite::open_sqlite_store(options);
+}
+
+}  // namespace postino::store

@@ -1,0 +1,297 @@
+// Messages of the SQLite store: durable save (blob first, then one metadata commit),
+// delivery to many INBOXes with one blob, flags with MODSEQ, expunge.
+#include <algorithm>
+#include <map>
+
+#include "store/sqlite/store_impl.hpp"
+
+namespace postino::store::sqlite {
+namespace {
+
+std::int64_t to_unix(SystemClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// The mailbox's id when it belongs to `account`: every query is scoped by owner
+// (RELIABILITY A06).
+void check_owner(Database& db, AccountId account, MailboxId mailbox) {
+  auto& q = db.prepare("SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
+  q.bind_all(mailbox.value, account.value);
+  if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+}
+
+void check_quota(Database& db, AccountId account, std::int64_t size) {
+  auto& q = db.prepare(
+      "SELECT quota_bytes, quota_messages, used_bytes, used_messages FROM accounts WHERE id = ?");
+  q.bind_all(account.value);
+  if (!q.step()) throw_error(ErrorKind::not_found, "no such account");
+  const auto max_bytes = q.int64(0), max_messages = q.int64(1);
+  if ((max_bytes > 0 && q.int64(2) + size > max_bytes) ||
+      (max_messages > 0 && q.int64(3) + 1 > max_messages)) {
+    throw_error(ErrorKind::over_quota, "quota exceeded");
+  }
+}
+
+std::vector<std::string> normalized_keywords(const std::vector<std::string>& keywords) {
+  std::vector<std::string> out = keywords;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void write_keywords(Database& db, std::int64_t message_id, const std::vector<std::string>& keywords) {
+  db.prepare("DELETE FROM message_keywords WHERE message_id = ?").bind_all(message_id).run();
+  for (const auto& k : keywords) {
+    db.prepare("INSERT OR IGNORE INTO message_keywords (message_id, keyword) VALUES (?, ?)")
+        .bind_all(message_id, k)
+        .run();
+  }
+}
+
+std::vector<std::string> read_keywords(Database& db, std::int64_t message_id) {
+  std::vector<std::string> out;
+  auto& q = db.prepare("SELECT keyword FROM message_keywords WHERE message_id = ? ORDER BY keyword");
+  q.bind_all(message_id);
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+// A new MODSEQ of a mailbox, allocated inside the transaction (DESIGN: never from a counter
+// in memory, so that several nodes can share the store).
+std::int64_t allocate_modseq(Database& db, MailboxId mailbox) {
+  auto& q = db.prepare(
+      "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? "
+      "RETURNING highest_modseq");
+  q.bind_all(mailbox.value);
+  if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+  const auto modseq = q.int64(0);
+  q.reset();
+  return modseq;
+}
+
+}  // namespace
+
+SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox,
+                                         const std::string& blob_id, std::int64_t size,
+                                         const NewMessage& options) {
+  db.prepare("INSERT OR IGNORE INTO blobs (id, size, refs) VALUES (?, ?, 0)")
+      .bind_all(blob_id, size)
+      .run();
+  auto& q = db.prepare(
+      "UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 "
+      "WHERE id = ? RETURNING uid_next - 1, highest_modseq, uid_validity");
+  q.bind_all(mailbox.value);
+  if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+  const auto uid = q.int64(0), modseq = q.int64(1), validity = q.int64(2);
+  q.reset();
+  const auto date = to_unix(options.internal_date.value_or(SystemClock::now()));
+  db.prepare(
+        "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(mailbox.value, uid, modseq, static_cast<std::int64_t>(options.flags.system), date,
+                size, blob_id)
+      .run();
+  if (!options.flags.keywords.empty()) {
+    write_keywords(db, db.last_insert_id(), normalized_keywords(options.flags.keywords));
+  }
+  return {UidValidity(static_cast<std::uint32_t>(validity)), Uid(static_cast<std::uint32_t>(uid)),
+          ModSeq(static_cast<std::uint64_t>(modseq))};
+}
+
+template <class F>
+auto SqliteStore::with_blob(std::string_view message, F&& job) {
+  // RELIABILITY §3 (1): the bytes are durable before the metadata that names them.
+  auto writer = blobs_->begin();
+  if (!writer) throw StoreException(writer.error());
+  if (auto r = (*writer)->append(message); !r) throw StoreException(r.error());
+  auto id = (*writer)->commit();
+  if (!id) throw StoreException(id.error());
+  struct Unpin {
+    BlobStore* blobs;
+    std::string id;
+    ~Unpin() { blobs->unpin(id); }
+  } unpin{blobs_.get(), *id};
+  const auto size = static_cast<std::int64_t>(message.size());
+  return writer_->run([&](Database& db) { return job(db, *id, size); });
+}
+
+Result<SavedMessage> SqliteStore::append(AccountId account, std::string_view mailbox,
+                                         std::string_view message, const NewMessage& options) {
+  return guard([&] {
+    const auto name = canonical_name(mailbox);
+    // A cheap early check, so that a full account does not write a blob for nothing.
+    auto usage = quota_usage(account);
+    if (!usage) throw StoreException(usage.error());
+    if ((usage->quota.max_bytes > 0 &&
+         usage->bytes + static_cast<std::int64_t>(message.size()) > usage->quota.max_bytes) ||
+        (usage->quota.max_messages > 0 && usage->messages + 1 > usage->quota.max_messages)) {
+      throw_error(ErrorKind::over_quota, "quota exceeded");
+    }
+    return with_blob(message, [&](Database& db, const std::string& blob, std::int64_t size) {
+      auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+      q.bind_all(account.value, name);
+      if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+      const MailboxId id(q.int64(0));
+      q.reset();
+      check_quota(db, account, size);
+      return insert_message(db, id, blob, size, options);
+    });
+  });
+}
+
+Result<std::vector<SavedMessage>> SqliteStore::deliver(const std::vector<AccountId>& accounts,
+                                                       std::string_view message) {
+  return guard([&] {
+    if (accounts.empty()) return std::vector<SavedMessage>{};
+    return with_blob(message, [&](Database& db, const std::string& blob, std::int64_t size) {
+      std::vector<SavedMessage> saved;
+      for (const auto account : accounts) {
+        auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'");
+        q.bind_all(account.value);
+        if (!q.step()) throw_error(ErrorKind::not_found, "account has no INBOX");
+        const MailboxId inbox(q.int64(0));
+        q.reset();
+        check_quota(db, account, size);
+        saved.push_back(insert_message(db, inbox, blob, size, NewMessage{}));
+      }
+      return saved;
+    });
+  });
+}
+
+Result<std::vector<MessageInfo>> SqliteStore::messages(AccountId account, MailboxId mailbox) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::map<std::int64_t, std::vector<std::string>> keywords;
+      auto& k = db.prepare(
+          "SELECT k.message_id, k.keyword FROM message_keywords k JOIN messages m "
+          "ON m.id = k.message_id WHERE m.mailbox_id = ? ORDER BY k.keyword");
+      k.bind_all(mailbox.value);
+      while (k.step()) keywords[k.int64(0)].push_back(k.text(1));
+      k.reset();
+      std::vector<MessageInfo> out;
+      auto& q = db.prepare(
+          "SELECT id, uid, modseq, flags, size, internal_date, blob_id FROM messages "
+          "WHERE mailbox_id = ? ORDER BY uid");
+      q.bind_all(mailbox.value);
+      while (q.step()) {
+        MessageInfo m;
+        m.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
+        m.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
+        m.flags.system = static_cast<std::uint32_t>(q.int64(3));
+        if (auto it = keywords.find(q.int64(0)); it != keywords.end()) m.flags.keywords = it->second;
+        m.size = q.int64(4);
+        m.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
+        m.blob_id = q.text(6);
+        out.push_back(std::move(m));
+      }
+      return out;
+    });
+  });
+}
+
+Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailbox, Uid uid) {
+  return guard([&] {
+    const auto blob = readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      auto& q = db.prepare("SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?");
+      q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+      if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
+      return q.text(0);
+    });
+    auto bytes = blobs_->read(blob);
+    if (!bytes) throw StoreException(bytes.error());
+    return std::move(*bytes);
+  });
+}
+
+Result<std::vector<MessageInfo>> SqliteStore::store_flags(AccountId account, MailboxId mailbox,
+                                                          const std::vector<Uid>& uids,
+                                                          FlagChange change, const Flags& flags) {
+  return guard([&] {
+    const auto wanted_keywords = normalized_keywords(flags.keywords);
+    return writer_->run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::vector<MessageInfo> changed;
+      std::int64_t modseq = 0;  // one new MODSEQ for everything this call changes
+      for (const auto uid : uids) {
+        auto& q = db.prepare(
+            "SELECT id, flags, size, internal_date, blob_id FROM messages "
+            "WHERE mailbox_id = ? AND uid = ?");
+        q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+        if (!q.step()) continue;  // expunged meanwhile: nothing to change
+        const auto id = q.int64(0);
+        const auto old_system = static_cast<std::uint32_t>(q.int64(1));
+        MessageInfo info;
+        info.uid = uid;
+        info.size = q.int64(2);
+        info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(3)));
+        info.blob_id = q.text(4);
+        q.reset();
+        const auto old_keywords = read_keywords(db, id);
+        Flags next;
+        switch (change) {
+          case FlagChange::replace:
+            next = {flags.system, wanted_keywords};
+            break;
+          case FlagChange::add:
+            next.system = old_system | flags.system;
+            std::set_union(old_keywords.begin(), old_keywords.end(), wanted_keywords.begin(),
+                           wanted_keywords.end(), std::back_inserter(next.keywords));
+            break;
+          case FlagChange::remove:
+            next.system = old_system & ~flags.system;
+            std::set_difference(old_keywords.begin(), old_keywords.end(), wanted_keywords.begin(),
+                                wanted_keywords.end(), std::back_inserter(next.keywords));
+            break;
+        }
+        if (next.system == old_system && next.keywords == old_keywords) continue;
+        if (modseq == 0) modseq = allocate_modseq(db, mailbox);
+        db.prepare("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?")
+            .bind_all(static_cast<std::int64_t>(next.system), modseq, id)
+            .run();
+        if (next.keywords != old_keywords) write_keywords(db, id, next.keywords);
+        info.flags = std::move(next);
+        info.mod_seq = ModSeq(static_cast<std::uint64_t>(modseq));
+        changed.push_back(std::move(info));
+      }
+      return changed;
+    });
+  });
+}
+
+Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailbox,
+                                              const std::optional<std::vector<Uid>>& uids) {
+  return guard([&] {
+    return writer_->run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::vector<std::pair<std::int64_t, Uid>> doomed;
+      auto& q = db.prepare("SELECT id, uid FROM messages WHERE mailbox_id = ? AND (flags & ?) != 0 ORDER BY uid");
+      if (!uids) {
+        q.bind_all(mailbox.value, static_cast<std::int64_t>(flag_deleted));
+        while (q.step()) doomed.emplace_back(q.int64(0), Uid(static_cast<std::uint32_t>(q.int64(1))));
+        q.reset();
+      } else {
+        for (const auto uid : *uids) {
+          auto& one = db.prepare("SELECT id FROM messages WHERE mailbox_id = ? AND uid = ?");
+          one.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+          if (one.step()) doomed.emplace_back(one.int64(0), uid);
+        }
+      }
+      std::vector<Uid> removed;
+      if (doomed.empty()) return removed;
+      const auto modseq = allocate_modseq(db, mailbox);
+      for (const auto& [id, uid] : doomed) {
+        db.prepare("DELETE FROM messages WHERE id = ?").bind_all(id).run();
+        db.prepare("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")
+            .bind_all(mailbox.value, static_cast<std::int64_t>(uid.value), modseq)
+            .run();
+        removed.push_back(uid);
+      }
+      return removed;
+    });
+  });
+}
+
+}  // namespace postino::store::sqlite

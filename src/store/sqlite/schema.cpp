@@ -1,0 +1,141 @@
+// Schema migrations; see schema.hpp. A migration is never edited once released: changes
+// go into a new one.
+#include "store/sqlite/schema.hpp"
+
+#include <string>
+
+namespace postino::store::sqlite {
+namespace {
+
+constexpr const char* migrations[] = {
+    // 1: accounts, mailboxes, messages, blobs.
+    R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO meta VALUES ('last_uid_validity', 0);
+
+CREATE TABLE domains (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY,
+  domain_id INTEGER NOT NULL REFERENCES domains(id),
+  address TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  scram TEXT NOT NULL DEFAULT '',
+  quota_bytes INTEGER NOT NULL DEFAULT 0,
+  quota_messages INTEGER NOT NULL DEFAULT 0,
+  used_bytes INTEGER NOT NULL DEFAULT 0,
+  used_messages INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX accounts_domain ON accounts(domain_id);
+
+CREATE TABLE aliases (
+  id INTEGER PRIMARY KEY,
+  domain_id INTEGER NOT NULL REFERENCES domains(id),
+  address TEXT NOT NULL UNIQUE  -- "local@domain", or "@domain" for the catch-all
+);
+CREATE INDEX aliases_domain ON aliases(domain_id);
+CREATE TABLE alias_targets (
+  alias_id INTEGER NOT NULL REFERENCES aliases(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  PRIMARY KEY (alias_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE mailboxes (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  uid_validity INTEGER NOT NULL,
+  uid_next INTEGER NOT NULL,
+  highest_modseq INTEGER NOT NULL,
+  special_use INTEGER NOT NULL DEFAULT 0,
+  subscribed INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (account_id, name)
+);
+
+CREATE TABLE blobs (
+  id TEXT PRIMARY KEY,           -- lower-case hex SHA-256 of the content
+  size INTEGER NOT NULL,
+  refs INTEGER NOT NULL,         -- messages pointing at it (kept by triggers)
+  unreferenced_since INTEGER     -- unix time refs dropped to 0; collected after a grace
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  internal_date INTEGER NOT NULL,  -- unix seconds
+  size INTEGER NOT NULL,
+  blob_id TEXT NOT NULL REFERENCES blobs(id),
+  UNIQUE (mailbox_id, uid)
+);
+CREATE INDEX messages_blob ON messages(blob_id);
+
+CREATE TABLE message_keywords (
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  keyword TEXT NOT NULL,
+  PRIMARY KEY (message_id, keyword)
+) WITHOUT ROWID;
+
+-- Expunged UIDs with the MODSEQ of their removal (RFC 7162 VANISHED).
+CREATE TABLE expunged (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+
+-- Reference counts and quota usage follow every insert and delete of a message.
+CREATE TRIGGER messages_after_insert AFTER INSERT ON messages BEGIN
+  UPDATE blobs SET refs = refs + 1, unreferenced_since = NULL WHERE id = NEW.blob_id;
+  UPDATE accounts SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1
+   WHERE id = (SELECT account_id FROM mailboxes WHERE id = NEW.mailbox_id);
+END;
+CREATE TRIGGER messages_after_delete AFTER DELETE ON messages BEGIN
+  UPDATE blobs SET refs = refs - 1,
+         unreferenced_since = CASE WHEN refs = 1 THEN unixepoch() ELSE unreferenced_since END
+   WHERE id = OLD.blob_id;
+  UPDATE accounts SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1
+   WHERE id = (SELECT account_id FROM mailboxes WHERE id = OLD.mailbox_id);
+END;
+CREATE TRIGGER messages_after_move AFTER UPDATE OF mailbox_id ON messages BEGIN
+  UPDATE accounts SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1
+   WHERE id = (SELECT account_id FROM mailboxes WHERE id = OLD.mailbox_id);
+  UPDATE accounts SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1
+   WHERE id = (SELECT account_id FROM mailboxes WHERE id = NEW.mailbox_id);
+END;
+)sql",
+};
+
+}  // namespace
+
+void migrate(Database& db) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    auto& version_query = db.prepare("PRAGMA user_version");
+    version_query.step();
+    const int current = static_cast<int>(version_query.int64(0));
+    version_query.reset();
+    constexpr int known = static_cast<int>(std::size(migrations));
+    static_assert(known == schema_version);
+    if (current > known) {
+      throw StoreException(make_error(
+          ErrorKind::corrupt, "the store's schema version " + std::to_string(current) +
+                                  " is newer than this postino knows (" + std::to_string(known) +
+                                  "); refusing to start"));
+    }
+    for (int v = current; v < known; ++v) db.exec(migrations[v]);
+    db.exec("PRAGMA user_version = " + std::to_string(known));
+    db.exec("COMMIT");
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+}  // namespace postino::store::sqlite

@@ -1,0 +1,28 @@
+// The embedded default store: SQLite (WAL, synchronous=FULL, one group-committing
+// writer, concurrent readers) for metadata and a file blob store for message bodies.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "store/names.hpp"
+#include "store/store.hpp"
+
+namespace postino::store {
+
+struct SqliteOptions {
+  std::filesystem::path data_dir;  // holds store.db and blobs/
+  std::chrono::milliseconds busy_timeout{5000};
+  std::size_t max_batch = 256;  // write jobs committed together at most
+  MailboxNameRules mailbox_names;
+  // Unreferenced blobs are collected at start-up once they are this old.
+  std::chrono::seconds blob_grace{3600};
+};
+
+// Opens (creating on first use) the store in options.data_dir, applies pending schema
+// migrations in one transaction, and runs start-up recovery (temporary blob files
+// removed). Fails when the schema is newer than this binary knows.
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options);
+
+}  // namespace postino::store

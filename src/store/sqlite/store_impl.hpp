@@ -1,0 +1,106 @@
+// The SQLite Store's class, shared by its .cpp files (accounts, mailboxes, messages,
+// maintenance). Private to store/sqlite.
+#pragma once
+
+#include <memory>
+
+#include "store/blob_store.hpp"
+#include "store/sqlite/connections.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace postino::store::sqlite {
+
+// Runs `f`, turning a StoreException (or any other exception) into an Error value.
+template <class F>
+auto guard(F&& f) -> Result<std::invoke_result_t<F>> {
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
+      f();
+      return {};
+    } else {
+      return f();
+    }
+  } catch (const StoreException& e) {
+    return e.error;
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::temporary, e.what());
+  }
+}
+
+[[noreturn]] inline void throw_error(ErrorKind kind, std::string detail) {
+  throw StoreException(make_error(kind, std::move(detail)));
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> writer,
+              std::unique_ptr<BlobStore> blobs);
+
+  Result<void> create_domain(std::string_view domain) override;
+  Result<void> delete_domain(std::string_view domain) override;
+  Result<std::vector<std::string>> list_domains() override;
+  Result<bool> is_local_domain(std::string_view domain) override;
+
+  Result<AccountId> create_account(std::string_view address, std::string_view password_hash,
+                                   std::string_view scram) override;
+  Result<void> delete_account(std::string_view address) override;
+  Result<void> set_password(std::string_view address, std::string_view password_hash,
+                            std::string_view scram) override;
+  Result<Account> find_account(std::string_view address) override;
+  Result<Account> account(AccountId id) override;
+  Result<std::vector<Account>> list_accounts(std::string_view domain) override;
+  Result<void> set_quota(std::string_view address, Quota quota) override;
+  Result<QuotaUsage> quota_usage(AccountId id) override;
+
+  Result<void> create_alias(const Alias& alias) override;
+  Result<void> delete_alias(std::string_view address) override;
+  Result<std::vector<Alias>> list_aliases(std::string_view domain) override;
+  Result<Resolution> resolve(std::string_view address) override;
+
+  Result<std::vector<MailboxInfo>> list_mailboxes(AccountId account) override;
+  Result<MailboxInfo> mailbox(AccountId account, std::string_view name) override;
+  Result<MailboxInfo> create_mailbox(AccountId account, std::string_view name,
+                                     SpecialUse use) override;
+  Result<void> delete_mailbox(AccountId account, std::string_view name) override;
+  Result<void> rename_mailbox(AccountId account, std::string_view from,
+                              std::string_view to) override;
+  Result<void> set_subscribed(AccountId account, std::string_view name, bool subscribed) override;
+
+  Result<SavedMessage> append(AccountId account, std::string_view mailbox,
+                              std::string_view message, const NewMessage& options) override;
+  Result<std::vector<SavedMessage>> deliver(const std::vector<AccountId>& accounts,
+                                            std::string_view message) override;
+  Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) override;
+  Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) override;
+  Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
+                                               const std::vector<Uid>& uids, FlagChange change,
+                                               const Flags& flags) override;
+  Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
+                                   const std::optional<std::vector<Uid>>& uids) override;
+
+  Result<FsckReport> fsck(bool repair) override;
+
+  // Start-up recovery: temporary blob files removed, unreferenced blobs older than
+  // `grace` collected. Returns a line per action for the log.
+  std::vector<std::string> recover(std::chrono::seconds grace);
+
+ private:
+  std::string canonical_name(std::string_view mailbox) const;
+  // Inside a write job: creates a mailbox row (no parents) and returns its id.
+  MailboxId insert_mailbox(Database& db, AccountId account, const std::string& name,
+                           SpecialUse use);
+  // Inside a write job: inserts one message into a mailbox, allocating UID and MODSEQ.
+  SavedMessage insert_message(Database& db, MailboxId mailbox, const std::string& blob_id,
+                              std::int64_t size, const NewMessage& options);
+  // Writes the blob, then runs `job` with its id in a write transaction; unpins after.
+  template <class F>
+  auto with_blob(std::string_view message, F&& job);
+  std::size_t collect_garbage(std::chrono::seconds grace);
+
+  SqliteOptions options_;
+  std::unique_ptr<Writer> writer_;
+  ReaderPool readers_;
+  std::unique_ptr<BlobStore> blobs_;
+};
+
+}  // namespace postino::store::sqlite

@@ -1,0 +1,114 @@
+// The one storage interface every protocol uses (STYLE.md example 9): domains, accounts,
+// aliases, quotas, mailboxes and messages in the domain's own words. Implementations are
+// thread-safe and blocking; the network layer calls them from a worker pool, never from an
+// I/O thread. Nothing above this interface knows which engine is underneath.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/error.hpp"
+#include "store/types.hpp"
+
+namespace postino::store {
+
+// Where an address delivers to (RFC 5321 §3.6: aliases are expanded at RCPT).
+struct Resolution {
+  std::vector<std::string> local_accounts;  // canonical addresses of accounts here
+  std::vector<std::string> remote;          // addresses in other domains (forwarding)
+};
+
+struct FsckReport {
+  std::size_t mailboxes = 0;
+  std::size_t messages = 0;
+  std::size_t blobs = 0;
+  std::vector<std::string> problems;  // one line each
+  std::vector<std::string> repairs;   // what --repair did
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // -- domains -------------------------------------------------------------------------
+  virtual Result<void> create_domain(std::string_view domain) = 0;
+  // in_use while accounts or aliases of the domain exist.
+  virtual Result<void> delete_domain(std::string_view domain) = 0;
+  virtual Result<std::vector<std::string>> list_domains() = 0;
+  virtual Result<bool> is_local_domain(std::string_view domain) = 0;
+
+  // -- accounts ------------------------------------------------------------------------
+  // Creates the account with INBOX and the special-use mailboxes (RFC 6154): Sent,
+  // Drafts, Trash, Junk and Archive. The domain must exist.
+  virtual Result<AccountId> create_account(std::string_view address,
+                                           std::string_view password_hash,
+                                           std::string_view scram) = 0;
+  // Deletes the account, its mailboxes and messages.
+  virtual Result<void> delete_account(std::string_view address) = 0;
+  virtual Result<void> set_password(std::string_view address, std::string_view password_hash,
+                                    std::string_view scram) = 0;
+  virtual Result<Account> find_account(std::string_view address) = 0;
+  virtual Result<Account> account(AccountId id) = 0;
+  // All accounts, or those of one domain.
+  virtual Result<std::vector<Account>> list_accounts(std::string_view domain = {}) = 0;
+  virtual Result<void> set_quota(std::string_view address, Quota quota) = 0;
+  virtual Result<QuotaUsage> quota_usage(AccountId id) = 0;
+
+  // -- aliases -------------------------------------------------------------------------
+  // "alias@domain" or "@domain" (catch-all) → one or more targets. The domain must be
+  // local; already_exists if the alias or an account has that address.
+  virtual Result<void> create_alias(const Alias& alias) = 0;
+  virtual Result<void> delete_alias(std::string_view address) = 0;
+  virtual Result<std::vector<Alias>> list_aliases(std::string_view domain = {}) = 0;
+  // Resolves a recipient: an account, an alias (recursively, loops cut), "user+tag"
+  // sub-addressing, then the domain's catch-all. not_found for an unknown local address;
+  // invalid for a domain that is not local.
+  virtual Result<Resolution> resolve(std::string_view address) = 0;
+
+  // -- mailboxes -----------------------------------------------------------------------
+  virtual Result<std::vector<MailboxInfo>> list_mailboxes(AccountId account) = 0;
+  virtual Result<MailboxInfo> mailbox(AccountId account, std::string_view name) = 0;
+  virtual Result<MailboxInfo> create_mailbox(AccountId account, std::string_view name,
+                                             SpecialUse use = SpecialUse::none) = 0;
+  // Deletes a mailbox and its messages; INBOX cannot be deleted (invalid).
+  virtual Result<void> delete_mailbox(AccountId account, std::string_view name) = 0;
+  // Renames a mailbox and its children. Renaming INBOX moves its messages into a new
+  // mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
+  virtual Result<void> rename_mailbox(AccountId account, std::string_view from,
+                                      std::string_view to) = 0;
+  virtual Result<void> set_subscribed(AccountId account, std::string_view name,
+                                      bool subscribed) = 0;
+
+  // -- messages ------------------------------------------------------------------------
+  // Stores a message in one mailbox (IMAP APPEND). Returns only once the bytes and the
+  // metadata are durable.
+  virtual Result<SavedMessage> append(AccountId account, std::string_view mailbox,
+                                      std::string_view message, const NewMessage& options) = 0;
+  // Delivers one message to the INBOX of each account (one blob for all). All or none:
+  // over_quota for any recipient fails the whole delivery.
+  virtual Result<std::vector<SavedMessage>> deliver(const std::vector<AccountId>& accounts,
+                                                    std::string_view message) = 0;
+  // The messages of a mailbox in UID order.
+  virtual Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) = 0;
+  virtual Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) = 0;
+  enum class FlagChange { replace, add, remove };
+  // Changes flags of the given UIDs (those that exist); returns the changed messages with
+  // their new MODSEQ.
+  virtual Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
+                                                       const std::vector<Uid>& uids,
+                                                       FlagChange change, const Flags& flags) = 0;
+  // Removes messages: the given UIDs, or (no list) every message flagged \Deleted.
+  // Returns the UIDs removed.
+  virtual Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
+                                           const std::optional<std::vector<Uid>>& uids) = 0;
+
+  // -- maintenance ---------------------------------------------------------------------
+  // Checks every invariant (blobs present and matching their hash, UIDs unique and below
+  // UIDNEXT, MODSEQs within HIGHESTMODSEQ, blob reference counts); repairs when asked.
+  virtual Result<FsckReport> fsck(bool repair) = 0;
+};
+
+}  // namespace postino::store

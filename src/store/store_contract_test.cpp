@@ -1,0 +1,400 @@
+// The store contract: every Store implementation must pass these (STYLE.md example 9).
+// They run against SQLite now; a PostgreSQL backend joins the parameter list later.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace postino::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Backend {
+  std::string name;
+  std::function<std::unique_ptr<Store>(const fs::path& dir, std::chrono::seconds blob_grace)> open;
+};
+
+std::unique_ptr<Store> open_sqlite(const fs::path& dir, std::chrono::seconds grace) {
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.blob_grace = grace;
+  auto s = open_sqlite_store(o);
+  if (!s) throw std::runtime_error(s.error().detail);
+  return std::move(*s);
+}
+
+class StoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("postino-store-" + std::to_string(::getpid()) + "-" +
+            std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::remove_all(dir_);
+    reopen();
+    ASSERT_TRUE(store_->create_domain("example.test"));
+    auto id = store_->create_account("demo@example.test", "$y$hash", "");
+    ASSERT_TRUE(id) << id.error().detail;
+    demo_ = *id;
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  void reopen(std::chrono::seconds grace = std::chrono::seconds(3600)) {
+    store_.reset();
+    store_ = GetParam().open(dir_, grace);
+  }
+  MailboxInfo box(const std::string& name, AccountId who = AccountId()) {
+    auto m = store_->mailbox(who == AccountId() ? demo_ : who, name);
+    EXPECT_TRUE(m) << name;
+    return m ? *m : MailboxInfo{};
+  }
+  std::size_t blob_files() {
+    std::size_t n = 0;
+    for (auto& e : fs::recursive_directory_iterator(dir_ / "blobs")) {
+      if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
+    }
+    return n;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+  AccountId demo_;
+};
+
+TEST_P(StoreContract, DomainsAreUniqueAndGuardedWhileInUse) {
+  EXPECT_EQ(store_->create_domain("EXAMPLE.test").error().kind, ErrorKind::already_exists);
+  EXPECT_EQ(store_->create_domain("bad domain").error().kind, ErrorKind::invalid);
+  EXPECT_EQ(store_->delete_domain("example.test").error().kind, ErrorKind::in_use);
+  ASSERT_TRUE(store_->create_domain("other.test"));
+  EXPECT_EQ(*store_->list_domains(), (std::vector<std::string>{"example.test", "other.test"}));
+  EXPECT_TRUE(*store_->is_local_domain("Other.Test"));
+  ASSERT_TRUE(store_->delete_domain("other.test"));
+  EXPECT_FALSE(*store_->is_local_domain("other.test"));
+  EXPECT_EQ(store_->delete_domain("other.test").error().kind, ErrorKind::not_found);
+}
+
+TEST_P(StoreContract, AccountsComeWithInboxAndSpecialUseMailboxes) {
+  auto boxes = store_->list_mailboxes(demo_);
+  ASSERT_TRUE(boxes);
+  std::map<std::string, SpecialUse> names;
+  for (const auto& b : *boxes) {
+    names[b.name] = b.special_use;
+    EXPECT_TRUE(b.is_subscribed);
+    EXPECT_EQ(b.uid_next, Uid(1));
+  }
+  EXPECT_EQ(names, (std::map<std::string, SpecialUse>{{"Archive", SpecialUse::archive},
+                                                     {"Drafts", SpecialUse::drafts},
+                                                     {"INBOX", SpecialUse::none},
+                                                     {"Junk", SpecialUse::junk},
+                                                     {"Sent", SpecialUse::sent},
+                                                     {"Trash", SpecialUse::trash}}));
+  auto a = store_->find_account("Demo@Example.Test");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->address, "demo@example.test");
+  EXPECT_EQ(a->password_hash, "$y$hash");
+  EXPECT_EQ(store_->create_account("demo@example.test", "x", "").error().kind,
+            ErrorKind::already_exists);
+  EXPECT_EQ(store_->create_account("x@nowhere.test", "x", "").error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->create_account("not an address", "x", "").error().kind, ErrorKind::invalid);
+  ASSERT_TRUE(store_->set_password("demo@example.test", "$y$new", "SCRAM"));
+  EXPECT_EQ(store_->find_account("demo@example.test")->scram, "SCRAM");
+  EXPECT_EQ(store_->set_password("nobody@example.test", "x", "").error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->list_accounts("example.test")->size(), 1u);
+  ASSERT_TRUE(store_->delete_account("demo@example.test"));
+  EXPECT_EQ(store_->find_account("demo@example.test").error().kind, ErrorKind::not_found);
+  EXPECT_TRUE(store_->list_mailboxes(demo_)->empty());
+}
+
+TEST_P(StoreContract, AliasesCatchAllAndSubaddressingResolve) {
+  ASSERT_TRUE(store_->create_account("bob@example.test", "x", ""));
+  ASSERT_TRUE(store_->create_domain("remote.test"));
+  ASSERT_TRUE(store_->delete_domain("remote.test"));
+  ASSERT_TRUE(store_->create_alias({"team@example.test", {"demo@example.test", "bob@example.test"}}));
+  ASSERT_TRUE(store_->create_alias({"all@example.test", {"team@example.test", "x@elsewhere.test"}}));
+  ASSERT_TRUE(store_->create_alias({"loop1@example.test", {"loop2@example.test"}}));
+  ASSERT_TRUE(store_->create_alias({"loop2@example.test", {"loop1@example.test", "demo@example.test"}}));
+  auto r = store_->resolve("All@Example.test");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->local_accounts, (std::vector<std::string>{"demo@example.test", "bob@example.test"}));
+  EXPECT_EQ(r->remote, (std::vector<std::string>{"x@elsewhere.test"}));
+  EXPECT_EQ(store_->resolve("loop1@example.test")->local_accounts,
+            std::vector<std::string>{"demo@example.test"});
+  EXPECT_EQ(store_->resolve("demo+lists@example.test")->local_accounts,
+            std::vector<std::string>{"demo@example.test"});
+  EXPECT_EQ(store_->resolve("nobody@example.test").error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->resolve("x@elsewhere.test").error().kind, ErrorKind::invalid);
+  ASSERT_TRUE(store_->create_alias({"@example.test", {"bob@example.test"}}));
+  EXPECT_EQ(store_->resolve("nobody@example.test")->local_accounts,
+            std::vector<std::string>{"bob@example.test"});
+  EXPECT_EQ(store_->create_alias({"demo@example.test", {"bob@example.test"}}).error().kind,
+            ErrorKind::already_exists);
+  EXPECT_EQ(store_->create_account("team@example.test", "x", "").error().kind,
+            ErrorKind::already_exists);
+  EXPECT_EQ(store_->list_aliases("example.test")->size(), 5u);
+  ASSERT_TRUE(store_->delete_alias("@example.test"));
+  EXPECT_EQ(store_->delete_alias("@example.test").error().kind, ErrorKind::not_found);
+}
+
+TEST_P(StoreContract, AppendAllocatesIncreasingUidsAndModSeqsDurably) {
+  const auto inbox = box("INBOX");
+  std::vector<SavedMessage> saved;
+  for (int i = 0; i < 3; ++i) {
+    auto s = store_->append(demo_, "inbox", "Subject: " + std::to_string(i) + "\r\n\r\nbody\r\n", {});
+    ASSERT_TRUE(s) << s.error().detail;
+    saved.push_back(*s);
+  }
+  EXPECT_EQ(saved[0].uid, Uid(1));
+  EXPECT_EQ(saved[2].uid, Uid(3));
+  EXPECT_LT(saved[0].mod_seq, saved[1].mod_seq);
+  EXPECT_EQ(saved[0].uid_validity, inbox.uid_validity);
+  reopen();
+  const auto after = box("INBOX");
+  EXPECT_EQ(after.uid_next, Uid(4));
+  EXPECT_EQ(after.messages, 3);
+  EXPECT_EQ(after.unseen, 3);
+  EXPECT_EQ(*store_->read_message(demo_, after.id, Uid(2)), "Subject: 1\r\n\r\nbody\r\n");
+  EXPECT_EQ(store_->read_message(demo_, after.id, Uid(9)).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->append(demo_, "Nope", "x", {}).error().kind, ErrorKind::not_found);
+}
+
+TEST_P(StoreContract, OtherAccountsCannotReachYourMailboxes) {
+  auto bob = store_->create_account("bob@example.test", "x", "");
+  ASSERT_TRUE(bob);
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "secret", {}));
+  const auto inbox = box("INBOX");
+  EXPECT_EQ(store_->messages(*bob, inbox.id).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->read_message(*bob, inbox.id, Uid(1)).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->expunge(*bob, inbox.id, std::nullopt).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->store_flags(*bob, inbox.id, {Uid(1)}, Store::FlagChange::add, {flag_deleted, {}})
+                .error()
+                .kind,
+            ErrorKind::not_found);
+  EXPECT_EQ(store_->mailbox(*bob, "../demo@example.test/INBOX").error().kind, ErrorKind::invalid);
+}
+
+TEST_P(StoreContract, DeliveryStoresOneBlobForAllRecipients) {
+  auto bob = store_->create_account("bob@example.test", "x", "");
+  ASSERT_TRUE(bob);
+  auto saved = store_->deliver({demo_, *bob}, "From: a@b\r\n\r\nshared\r\n");
+  ASSERT_TRUE(saved) << saved.error().detail;
+  EXPECT_EQ(saved->size(), 2u);
+  EXPECT_EQ(blob_files(), 1u);
+  ASSERT_TRUE(store_->append(demo_, "Sent", "From: a@b\r\n\r\nshared\r\n", {}));
+  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(box("INBOX", *bob).messages, 1);
+}
+
+TEST_P(StoreContract, QuotaIsEnforcedAllOrNone) {
+  auto bob = store_->create_account("bob@example.test", "x", "");
+  ASSERT_TRUE(store_->set_quota("bob@example.test", {100, 2}));
+  EXPECT_EQ(store_->deliver({demo_, *bob}, std::string(150, 'x')).error().kind,
+            ErrorKind::over_quota);
+  EXPECT_EQ(box("INBOX").messages, 0);  // nobody got it
+  ASSERT_TRUE(store_->append(*bob, "INBOX", "one", {}));
+  ASSERT_TRUE(store_->append(*bob, "INBOX", "two", {}));
+  EXPECT_EQ(store_->append(*bob, "INBOX", "three", {}).error().kind, ErrorKind::over_quota);
+  auto usage = store_->quota_usage(*bob);
+  EXPECT_EQ(usage->messages, 2);
+  EXPECT_EQ(usage->bytes, 6);
+  EXPECT_EQ(usage->quota.max_bytes, 100);
+  EXPECT_EQ(store_->set_quota("bob@example.test", {-1, 0}).error().kind, ErrorKind::invalid);
+}
+
+TEST_P(StoreContract, FlagsChangeWithNewModSeqOnlyWhenSomethingChanges) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));
+  const auto inbox = box("INBOX");
+  auto changed = store_->store_flags(demo_, inbox.id, {Uid(1), Uid(2), Uid(77)},
+                                     Store::FlagChange::add, {flag_seen, {"$Label1", "work"}});
+  ASSERT_TRUE(changed);
+  ASSERT_EQ(changed->size(), 2u);
+  const auto modseq = (*changed)[0].mod_seq;
+  EXPECT_EQ((*changed)[1].mod_seq, modseq);
+  EXPECT_GT(modseq, inbox.highest_mod_seq);
+  EXPECT_EQ((*changed)[0].flags, (Flags{flag_seen, {"$Label1", "work"}}));
+  auto again = store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::add, {flag_seen, {}});
+  EXPECT_TRUE(again->empty());
+  auto removed = store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::remove,
+                                     {0, {"work"}});
+  ASSERT_EQ(removed->size(), 1u);
+  EXPECT_EQ((*removed)[0].flags, (Flags{flag_seen, {"$Label1"}}));
+  EXPECT_GT((*removed)[0].mod_seq, modseq);
+  auto replaced = store_->store_flags(demo_, inbox.id, {Uid(2)}, Store::FlagChange::replace,
+                                      {flag_flagged, {"o'brien"}});
+  EXPECT_EQ((*replaced)[0].flags, (Flags{flag_flagged, {"o'brien"}}));
+  auto list = store_->messages(demo_, inbox.id);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[1].flags, (Flags{flag_flagged, {"o'brien"}}));
+  EXPECT_EQ(box("INBOX").unseen, 2);
+}
+
+TEST_P(StoreContract, ExpungeRemovesDeletedAndUidNextNeverGoesBack) {
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));
+  const auto inbox = box("INBOX");
+  ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(2), Uid(4)}, Store::FlagChange::add,
+                                  {flag_deleted, {}}));
+  auto gone = store_->expunge(demo_, inbox.id, std::nullopt);
+  EXPECT_EQ(*gone, (std::vector<Uid>{Uid(2), Uid(4)}));
+  auto gone_uid = store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(1), Uid(9)});
+  EXPECT_EQ(*gone_uid, (std::vector<Uid>{Uid(1)}));
+  const auto after = box("INBOX");
+  EXPECT_EQ(after.messages, 1);
+  EXPECT_EQ(after.uid_next, Uid(5));
+  auto next = store_->append(demo_, "INBOX", "new", {});
+  EXPECT_EQ(next->uid, Uid(5));
+  EXPECT_EQ(store_->quota_usage(demo_)->messages, 2);
+}
+
+TEST_P(StoreContract, UnreferencedBlobsAreCollectedAfterTheGracePeriod) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "short-lived", {}));
+  const auto inbox = box("INBOX");
+  ASSERT_TRUE(store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(1)}));
+  EXPECT_EQ(blob_files(), 1u);
+  reopen(std::chrono::seconds(3600));
+  EXPECT_EQ(blob_files(), 1u);  // still within the grace period
+  reopen(std::chrono::seconds(0));
+  EXPECT_EQ(blob_files(), 0u);
+  // The same content saved again after collection is stored afresh.
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "short-lived", {}));
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(2)), "short-lived");
+}
+
+TEST_P(StoreContract, MailboxHierarchyRenameAndDelete) {
+  auto created = store_->create_mailbox(demo_, "Work/2026/Q4");
+  ASSERT_TRUE(created) << created.error().detail;
+  EXPECT_TRUE(store_->mailbox(demo_, "Work"));
+  EXPECT_TRUE(store_->mailbox(demo_, "Work/2026"));
+  EXPECT_EQ(store_->create_mailbox(demo_, "Work").error().kind, ErrorKind::already_exists);
+  for (auto bad : {"../x", "a//b", "/etc", "~root", "a/./b"}) {
+    EXPECT_EQ(store_->create_mailbox(demo_, bad).error().kind, ErrorKind::invalid) << bad;
+  }
+  EXPECT_EQ(store_->delete_mailbox(demo_, "Work").error().kind, ErrorKind::in_use);
+  ASSERT_TRUE(store_->append(demo_, "Work/2026/Q4", "report", {}));
+  const auto validity = box("Work/2026/Q4").uid_validity;
+  ASSERT_TRUE(store_->rename_mailbox(demo_, "Work", "Archive/Work"));
+  EXPECT_FALSE(store_->mailbox(demo_, "Work"));
+  const auto moved = box("Archive/Work/2026/Q4");
+  EXPECT_EQ(moved.messages, 1);
+  EXPECT_EQ(moved.uid_validity, validity);
+  EXPECT_EQ(store_->rename_mailbox(demo_, "Sent", "Drafts").error().kind, ErrorKind::already_exists);
+  EXPECT_EQ(store_->rename_mailbox(demo_, "Archive", "Archive/Sub").error().kind, ErrorKind::invalid);
+  EXPECT_EQ(store_->delete_mailbox(demo_, "inbox").error().kind, ErrorKind::invalid);
+  ASSERT_TRUE(store_->delete_mailbox(demo_, "Archive/Work/2026/Q4"));
+  EXPECT_EQ(store_->quota_usage(demo_)->messages, 0);
+  ASSERT_TRUE(store_->set_subscribed(demo_, "Archive/Work", false));
+  EXPECT_FALSE(box("Archive/Work").is_subscribed);
+}
+
+TEST_P(StoreContract, RenamingInboxMovesItsMessagesAndKeepsInbox) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "a", {}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "b", {}));
+  ASSERT_TRUE(store_->rename_mailbox(demo_, "INBOX", "Old"));
+  EXPECT_EQ(box("INBOX").messages, 0);
+  const auto old = box("Old");
+  EXPECT_EQ(old.messages, 2);
+  EXPECT_EQ(*store_->read_message(demo_, old.id, Uid(2)), "b");
+  EXPECT_EQ(store_->quota_usage(demo_)->messages, 2);
+}
+
+TEST_P(StoreContract, RecreatedMailboxGetsANewUidValidity) {
+  ASSERT_TRUE(store_->create_mailbox(demo_, "X"));
+  const auto first = box("X").uid_validity;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->append(demo_, "X", "m", {}));
+  ASSERT_TRUE(store_->delete_mailbox(demo_, "X"));
+  ASSERT_TRUE(store_->create_mailbox(demo_, "X"));
+  EXPECT_GT(box("X").uid_validity, first);
+  EXPECT_EQ(box("X").uid_next, Uid(1));
+}
+
+TEST_P(StoreContract, HostileNamesAreStoredLiterally) {
+  const std::string evil = "x'); DELETE FROM mailboxes;--";
+  ASSERT_TRUE(store_->create_mailbox(demo_, evil));
+  EXPECT_EQ(box(evil).name, evil);
+  EXPECT_EQ(store_->list_mailboxes(demo_)->size(), 7u);
+  EXPECT_EQ(store_->find_account("demo'--@example.test").error().kind, ErrorKind::not_found);
+}
+
+TEST_P(StoreContract, ConcurrentWritersGetUniqueUidsAndReadersKeepGoing) {
+  const int threads = 8, each = 40;
+  std::vector<std::thread> pool;
+  std::mutex mutex;
+  std::set<std::uint32_t> uids;
+  std::atomic<bool> reading{true};
+  std::thread reader([&] {
+    while (reading) EXPECT_TRUE(store_->list_mailboxes(demo_));
+  });
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < each; ++i) {
+        auto s = store_->append(demo_, "INBOX", "m" + std::to_string(t) + "-" + std::to_string(i), {});
+        ASSERT_TRUE(s) << s.error().detail;
+        std::lock_guard lock(mutex);
+        EXPECT_TRUE(uids.insert(s->uid.value).second);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  reading = false;
+  reader.join();
+  EXPECT_EQ(uids.size(), static_cast<std::size_t>(threads * each));
+  EXPECT_EQ(*uids.rbegin(), static_cast<std::uint32_t>(threads * each));
+  EXPECT_EQ(box("INBOX").uid_next, Uid(threads * each + 1));
+  auto report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+}
+
+TEST_P(StoreContract, FsckFindsAndRepairsDamage) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "keep me", {}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "lose me", {}));
+  auto clean = store_->fsck(false);
+  ASSERT_TRUE(clean);
+  EXPECT_TRUE(clean->problems.empty());
+  EXPECT_EQ(clean->messages, 2u);
+  // Delete the second message's blob behind the store's back.
+  const auto inbox = box("INBOX");
+  const auto list = *store_->messages(demo_, inbox.id);
+  const auto id = list[1].blob_id;
+  fs::remove(dir_ / "blobs" / id.substr(0, 2) / id.substr(2, 2) / id);
+  std::ofstream(dir_ / "blobs" / "tmp" / "blob.stale") << "x";
+  auto report = store_->fsck(false);
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_NE(report->problems[0].find("missing"), std::string::npos);
+  auto repaired = store_->fsck(true);
+  ASSERT_TRUE(repaired);
+  EXPECT_FALSE(repaired->repairs.empty());
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+  EXPECT_EQ(box("INBOX").messages, 1);
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(1)), "keep me");
+  reopen();  // start-up recovery removes the stray temporary file
+  EXPECT_FALSE(fs::exists(dir_ / "blobs" / "tmp" / "blob.stale"));
+}
+
+TEST_P(StoreContract, RefusesASchemaNewerThanItKnows) {
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  SqliteOptions o;
+  o.data_dir = dir_;
+  auto s = open_sqlite_store(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::corrupt);
+  EXPECT_NE(s.error().detail.find("newer"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
+                         ::testing::Values(Backend{"sqlite", open_sqlite}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace postino::store

@@ -1,0 +1,107 @@
+// The store's vocabulary: identifiers with strong types (a UID is not a sequence number),
+// accounts, mailboxes and messages as the protocols see them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace postino::store {
+
+// An integer that only compares with its own kind.
+template <class Tag, class T>
+struct StrongId {
+  T value{};
+  constexpr StrongId() = default;
+  constexpr explicit StrongId(T v) : value(v) {}
+  constexpr auto operator<=>(const StrongId&) const = default;
+};
+
+using AccountId = StrongId<struct AccountTag, std::int64_t>;
+using MailboxId = StrongId<struct MailboxTag, std::int64_t>;
+using Uid = StrongId<struct UidTag, std::uint32_t>;
+using UidValidity = StrongId<struct UidValidityTag, std::uint32_t>;
+using ModSeq = StrongId<struct ModSeqTag, std::uint64_t>;
+
+struct Quota {
+  std::int64_t max_bytes = 0;     // 0: unlimited
+  std::int64_t max_messages = 0;  // 0: unlimited
+};
+
+struct Account {
+  AccountId id;
+  std::string address;  // lower-case local@domain
+  std::string password_hash;  // crypt(3) form
+  std::string scram;          // ScramCredentials::str(), may be empty
+  Quota quota;
+};
+
+struct QuotaUsage {
+  Quota quota;
+  std::int64_t bytes = 0;
+  std::int64_t messages = 0;
+};
+
+struct Alias {
+  std::string address;               // "sales@example.org", or "@example.org" for a catch-all
+  std::vector<std::string> targets;  // addresses, local or remote
+};
+
+// RFC 6154 special-use attributes.
+enum class SpecialUse { none, sent, drafts, trash, junk, archive };
+const char* to_string(SpecialUse s);  // "\\Sent", …; "" for none
+
+struct MailboxInfo {
+  MailboxId id;
+  std::string name;  // UTF-8, hierarchy separator "/"; "INBOX" is always upper-case
+  UidValidity uid_validity;
+  Uid uid_next;
+  ModSeq highest_mod_seq;
+  SpecialUse special_use = SpecialUse::none;
+  bool is_subscribed = false;
+  std::int64_t messages = 0;
+  std::int64_t unseen = 0;
+  std::int64_t bytes = 0;
+};
+
+// System flags (RFC 3501 §2.3.2) as bits; keywords are separate strings.
+enum SystemFlag : std::uint32_t {
+  flag_seen = 1u << 0,
+  flag_answered = 1u << 1,
+  flag_flagged = 1u << 2,
+  flag_deleted = 1u << 3,
+  flag_draft = 1u << 4,
+};
+
+struct Flags {
+  std::uint32_t system = 0;
+  std::vector<std::string> keywords;  // sorted, unique
+  bool operator==(const Flags&) const = default;
+};
+
+using SystemClock = std::chrono::system_clock;
+
+struct MessageInfo {
+  Uid uid;
+  ModSeq mod_seq;
+  Flags flags;
+  std::int64_t size = 0;  // RFC822.SIZE
+  SystemClock::time_point internal_date;
+  std::string blob_id;
+};
+
+// Where a new message goes, and with what.
+struct NewMessage {
+  Flags flags;
+  std::optional<SystemClock::time_point> internal_date;  // default: now
+};
+
+struct SavedMessage {
+  UidValidity uid_validity;
+  Uid uid;
+  ModSeq mod_seq;
+};
+
+}  // namespace postino::store
