@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "app/store_commands.hpp"
 
 namespace postino::app {
 
@@ -12,10 +13,19 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"Postino: an all-in-one mail server (SMTP, submission, IMAP, POP3).", "postino"};
   app.set_version_flag("--version", std::string("postino ") + POSTINO_VERSION);
   app.require_subcommand(0, 1);
+  // --data/--config before or after the subcommand name pick the store the admin
+  // commands work on (serve has its own).
+  app.fallthrough();
+  StoreLocation where;
+  app.add_option("--data", where.data_dir, "Data directory of the store (default ./var/dev)");
+  app.add_option("--config", where.config_file, "Configuration file (its server.data_dir)");
+  std::function<int()> store_command;
   app.footer(
       "Examples:\n"
       "  postino serve --dev                      start a development server on 127.0.0.1\n"
       "  postino config test --config postino.toml\n"
+      "  postino domain add example.org\n"
+      "  echo 's3cret' | postino user add alice@example.org --password-stdin\n"
       "  postino help serve");
 
   ServeOptions serve_options;
@@ -50,6 +60,8 @@ int run_cli(int argc, char** argv) {
       config_cmd->add_subcommand("docs", "Print the configuration reference (docs/CONFIG.md).");
   config_docs_cmd->footer("Example:\n  postino config docs > docs/CONFIG.md");
 
+  add_store_commands(app, where, store_command);
+
   std::vector<std::string> help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for postino or one of its subcommands.");
   help_cmd->add_option("subcommand", help_topic, "serve, config, …");
@@ -62,6 +74,7 @@ int run_cli(int argc, char** argv) {
   }
 
   if (*serve_cmd) return serve(serve_options);
+  if (store_command) return store_command();
   if (*config_test_cmd) return config_test(config_file);
   if (*config_example_cmd) return config_example();
   if (*config_docs_cmd) return config_docs();

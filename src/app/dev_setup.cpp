@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "auth/password.hpp"
+#include "auth/scram.hpp"
 #include "net/self_signed.hpp"
 
 namespace postino::app {
@@ -73,6 +75,21 @@ DevSetup prepare_dev(const config::Config& config) {
   setup.certificate_created = cert.created;
   setup.certificate_fingerprint = cert.sha256_fingerprint;
   return setup;
+}
+
+std::string ensure_demo_account(store::Store& store, const DevSetup& dev) {
+  const std::string domain = dev.demo_address.substr(dev.demo_address.find('@') + 1);
+  auto local = store.is_local_domain(domain);
+  if (!local) return local.error().detail;
+  if (!*local) {
+    if (auto r = store.create_domain(domain); !r) return "create " + domain + ": " + r.error().detail;
+  }
+  auto existing = store.find_account(dev.demo_address);
+  if (existing) return "";
+  if (existing.error().kind != store::ErrorKind::not_found) return existing.error().detail;
+  auto created = store.create_account(dev.demo_address, auth::hash_password(dev.demo_password),
+                                      auth::ScramCredentials::derive(dev.demo_password).str());
+  return created ? "" : "create " + dev.demo_address + ": " + created.error().detail;
 }
 
 }  // namespace postino::app

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "store/store.hpp"
 
 namespace postino::app {
 
@@ -19,5 +20,9 @@ struct DevSetup {
 // host name, 127.0.0.1 and ::1, and a demo password kept in DIR/demo-password (0600) so
 // that it stays the same across restarts.
 DevSetup prepare_dev(const config::Config& config);
+
+// Makes sure the store has the domain example.test and the demo account with the demo
+// password (an existing account is left as it is). Returns an error text or "".
+std::string ensure_demo_account(store::Store& store, const DevSetup& dev);
 
 }  // namespace postino::app

@@ -12,6 +12,7 @@
 #include "net/server.hpp"
 #include "pop3/session_factory.hpp"
 #include "smtp/session_factory.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::app {
 namespace {
@@ -128,7 +129,7 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
     std::cout << "    " << name << where << (b.implicit_tls ? "implicit TLS" : "STARTTLS") << "\n";
   }
   std::cout << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
-            << "               (logins arrive with the mail store; see docs/FEATURES.md)\n"
+            << "               (IMAP, POP3 and SMTP logins are not built yet; see docs/FEATURES.md)\n"
             << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
             << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)")
             << "\n"
@@ -185,6 +186,21 @@ int serve(const ServeOptions& options) {
     dev = prepare_dev(cfg);
     if (!dev.error.empty()) {
       std::cerr << "postino serve: " << dev.error << "\n";
+      return 1;
+    }
+  }
+  store::SqliteOptions store_options;
+  store_options.data_dir = cfg.server.data_dir;
+  auto opened = store::open_sqlite_store(store_options);
+  if (!opened) {
+    std::cerr << "postino serve: cannot open the store in " << cfg.server.data_dir << ": "
+              << opened.error().detail << "\n";
+    return 1;
+  }
+  std::unique_ptr<store::Store> mail_store = std::move(*opened);
+  if (options.dev) {
+    if (auto err = ensure_demo_account(*mail_store, dev); !err.empty()) {
+      std::cerr << "postino serve: " << err << "\n";
       return 1;
     }
   }
