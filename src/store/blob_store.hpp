@@ -1,7 +1,9 @@
 // Message bodies as content-addressed blobs (DESIGN: stored once however many mailboxes
-// refer to them). The only code that writes, fsyncs and renames message files: a blob is
-// written to tmp/, fsynced, renamed to its SHA-256 name, and its directory fsynced before
-// commit() returns (STYLE.md example 10).
+// refer to them). The only code that writes, fsyncs and renames message files (STYLE.md
+// example 10). A blob is written to tmp/, fsynced, renamed to new/<sha256> and new/
+// fsynced before commit() returns; once the caller's metadata is committed, unpin() moves
+// it to its final place. So after a crash only new/ can hold blobs nobody refers to, and
+// start-up looks there instead of scanning every blob.
 #pragma once
 
 #include <chrono>
@@ -39,7 +41,13 @@ class BlobStore {
   virtual bool exists(const std::string& id) = 0;
   // Time since the blob was written.
   virtual Result<std::chrono::seconds> age(const std::string& id) = 0;
+  // The metadata naming `id` is committed (or abandoned): the blob may be promoted to its
+  // final place and collected like any other once unreferenced.
   virtual void unpin(const std::string& id) = 0;
+  // Blobs still in new/ (committed to disk, not yet known to be referenced).
+  virtual Result<std::vector<std::string>> staged() = 0;
+  // Moves a staged blob to its final place (no-op when it is not staged).
+  virtual Result<void> promote(const std::string& id) = 0;
   // Garbage collection: removes the blob unless it is pinned or `is_unreferenced()` (asked
   // while no commit of the same content can slip in) says false. True when removed.
   virtual Result<bool> remove_if(const std::string& id,
@@ -52,7 +60,8 @@ class BlobStore {
   virtual Result<std::size_t> recover() = 0;
 };
 
-// Blobs as files under DIR: DIR/ab/cd/abcd…, temporary files in DIR/tmp.
+// Blobs as files under DIR: DIR/ab/cd/abcd…, staged ones in DIR/new, temporary files in
+// DIR/tmp.
 std::unique_ptr<BlobStore> make_file_blob_store(const std::filesystem::path& dir);
 
 bool is_blob_id(std::string_view id);

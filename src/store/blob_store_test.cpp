@@ -79,3 +79,23 @@ TEST_F(BlobStoreTest, DetectsCorruptionAndMissingBlobs) {
 
 }  // namespace
 }  // namespace postino::store
+
+namespace postino::store {
+namespace {
+
+TEST_F(BlobStoreTest, CommittedBlobsStayStagedUntilUnpinned) {
+  auto w = blobs_->begin();
+  ASSERT_TRUE((*w)->append("staged body"));
+  auto id = (*w)->commit();
+  ASSERT_TRUE(id);
+  EXPECT_EQ(*blobs_->staged(), std::vector<std::string>{*id});
+  EXPECT_EQ(*blobs_->read(*id), "staged body");  // readable while staged
+  blobs_->unpin(*id);
+  EXPECT_TRUE(blobs_->staged()->empty());
+  EXPECT_TRUE(fs::exists(dir_ / id->substr(0, 2) / id->substr(2, 2) / *id));
+  EXPECT_EQ(*blobs_->read(*id), "staged body");
+  EXPECT_TRUE(blobs_->promote(*id));  // promoting twice is harmless
+}
+
+}  // namespace
+}  // namespace postino::store

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -76,15 +75,24 @@ class FileBlobStore final : public BlobStore {
  public:
   explicit FileBlobStore(fs::path dir) : dir_(std::move(dir)) {}
 
-  fs::path path_of(const std::string& id) const {
+  fs::path final_path(const std::string& id) const {
     return dir_ / id.substr(0, 2) / id.substr(2, 2) / id;
   }
-  const fs::path& tmp_dir() const { return tmp_; }
+  fs::path staged_path(const std::string& id) const { return new_ / id; }
+  // Where the blob is now: staged or final (a blob is in one of the two).
+  fs::path where(const std::string& id) const {
+    auto staged = staged_path(id);
+    return ::access(staged.c_str(), F_OK) == 0 ? staged : final_path(id);
+  }
 
   Result<void> ensure_dirs() {
+    if (dirs_ready_) return {};
     std::error_code ec;
     fs::create_directories(tmp_, ec);
-    if (ec) return make_error(ErrorKind::temporary, "create " + tmp_.string() + ": " + ec.message());
+    if (!ec) fs::create_directories(new_, ec);
+    if (ec) return make_error(ErrorKind::temporary, "create " + dir_.string() + ": " + ec.message());
+    if (auto r = fsync_dir(dir_); !r) return r;
+    dirs_ready_ = true;
     return {};
   }
 
@@ -97,28 +105,59 @@ class FileBlobStore final : public BlobStore {
     return std::unique_ptr<BlobWriter>(new FileBlobWriter(*this, fd, tmp));
   }
 
-  // Moves a finished temporary file to its content name and makes the name durable.
-  Result<void> install(const fs::path& tmp, const std::string& id) {
-    const auto target = path_of(id);
-    const auto leaf = target.parent_path();
-    bool created = false;
-    if (!fs::exists(leaf)) {
-      std::error_code ec;
-      created = fs::create_directories(leaf, ec);
-      if (ec) return make_error(ErrorKind::temporary, "create " + leaf.string() + ": " + ec.message());
-    }
+  // Moves a finished, fsynced temporary file into new/ and makes the name durable.
+  Result<void> stage(const fs::path& tmp, const std::string& id) {
+    const auto target = staged_path(id);
     if (::rename(tmp.c_str(), target.c_str()) != 0) return io_error("rename to " + target.string(), errno);
-    if (auto r = fsync_dir(leaf); !r) return r;
-    if (created) {
-      if (auto r = fsync_dir(leaf.parent_path()); !r) return r;
-      if (auto r = fsync_dir(dir_); !r) return r;
+    return fsync_dir(new_);
+  }
+
+  Result<void> promote(const std::string& id) override {
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    const auto from = staged_path(id);
+    if (::access(from.c_str(), F_OK) != 0) return {};
+    const auto to = final_path(id);
+    std::error_code ec;
+    fs::create_directories(to.parent_path(), ec);
+    if (ec) return make_error(ErrorKind::temporary, "create " + to.parent_path().string() + ": " + ec.message());
+    // No fsync needed: rename is atomic, and after a crash the blob is found in new/ or in
+    // its final place, both of which read() looks at.
+    if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+      return io_error("rename to " + to.string(), errno);
     }
     return {};
   }
 
+  void pin(const std::string& id) {
+    std::lock_guard lock(pins_mutex_);
+    ++pins_[id];
+  }
+
+  void unpin(const std::string& id) override {
+    std::lock_guard lock(pins_mutex_);
+    if (auto it = pins_.find(id); it != pins_.end() && --it->second == 0) {
+      pins_.erase(it);
+      (void)promote(id);  // a failed promotion leaves it staged: still readable, retried at start
+    }
+  }
+
+  Result<bool> remove_if(const std::string& id,
+                         const std::function<bool()>& is_unreferenced) override {
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    // Holding the pin lock: a save of the same content pins before it stages, so it either
+    // happened-before (and is_unreferenced() sees its row) or waits for us.
+    std::lock_guard lock(pins_mutex_);
+    if (pins_.contains(id) || !is_unreferenced()) return false;
+    for (const auto& path : {staged_path(id), final_path(id)}) {
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("remove blob " + id, errno);
+    }
+    return true;
+  }
+
   Result<std::string> read(const std::string& id) override {
     if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
-    int fd = ::open(path_of(id).c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(final_path(id).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) fd = ::open(staged_path(id).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
       return io_error("open blob " + id, errno);
@@ -140,56 +179,36 @@ class FileBlobStore final : public BlobStore {
     return out;
   }
 
-  Result<std::int64_t> size(const std::string& id) override {
+  Result<struct stat> stat_blob(const std::string& id) {
     struct stat st {};
     if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
-    if (::stat(path_of(id).c_str(), &st) != 0) {
-      if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
-      return io_error("stat blob " + id, errno);
+    if (::stat(final_path(id).c_str(), &st) == 0 || ::stat(staged_path(id).c_str(), &st) == 0) {
+      return st;
     }
-    return static_cast<std::int64_t>(st.st_size);
+    if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
+    return io_error("stat blob " + id, errno);
+  }
+
+  Result<std::int64_t> size(const std::string& id) override {
+    auto st = stat_blob(id);
+    if (!st) return st.error();
+    return static_cast<std::int64_t>(st->st_size);
   }
 
   Result<std::chrono::seconds> age(const std::string& id) override {
-    struct stat st {};
-    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
-    if (::stat(path_of(id).c_str(), &st) != 0) return io_error("stat blob " + id, errno);
-    return std::chrono::seconds(std::time(nullptr) - st.st_mtime);
+    auto st = stat_blob(id);
+    if (!st) return st.error();
+    return std::chrono::seconds(std::time(nullptr) - st->st_mtime);
   }
 
-  bool exists(const std::string& id) override {
-    return is_blob_id(id) && ::access(path_of(id).c_str(), F_OK) == 0;
-  }
-
-  void pin(const std::string& id) {
-    std::lock_guard lock(pins_mutex_);
-    ++pins_[id];
-  }
-
-  void unpin(const std::string& id) override {
-    std::lock_guard lock(pins_mutex_);
-    if (auto it = pins_.find(id); it != pins_.end() && --it->second == 0) pins_.erase(it);
-  }
-
-  Result<bool> remove_if(const std::string& id,
-                         const std::function<bool()>& is_unreferenced) override {
-    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
-    // Holding the pin lock: a save of the same content pins before it renames, so it
-    // either happened-before (and is_unreferenced() sees its row) or waits for us.
-    std::lock_guard lock(pins_mutex_);
-    if (pins_.contains(id) || !is_unreferenced()) return false;
-    if (::unlink(path_of(id).c_str()) != 0 && errno != ENOENT) {
-      return io_error("remove blob " + id, errno);
-    }
-    return true;
-  }
+  bool exists(const std::string& id) override { return stat_blob(id).has_value(); }
 
   Result<std::vector<std::string>> list() override {
     std::vector<std::string> ids;
     std::error_code ec;
     if (!fs::exists(dir_)) return ids;
-    for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(dir_, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->path() == tmp_) {
         it.disable_recursion_pending();
         continue;
@@ -199,6 +218,17 @@ class FileBlobStore final : public BlobStore {
       }
     }
     if (ec) return make_error(ErrorKind::temporary, "list blobs: " + ec.message());
+    return ids;
+  }
+
+  Result<std::vector<std::string>> staged() override {
+    std::vector<std::string> ids;
+    std::error_code ec;
+    if (!fs::exists(new_)) return ids;
+    for (const auto& entry : fs::directory_iterator(new_, ec)) {
+      if (is_blob_id(entry.path().filename().string())) ids.push_back(entry.path().filename().string());
+    }
+    if (ec) return make_error(ErrorKind::temporary, "list " + new_.string() + ": " + ec.message());
     return ids;
   }
 
@@ -225,6 +255,8 @@ class FileBlobStore final : public BlobStore {
  private:
   fs::path dir_;
   fs::path tmp_ = dir_ / "tmp";
+  fs::path new_ = dir_ / "new";
+  bool dirs_ready_ = false;
   std::mutex pins_mutex_;
   std::unordered_map<std::string, int> pins_;
 };
@@ -256,7 +288,7 @@ Result<std::string> FileBlobWriter::commit() {
   EVP_DigestFinal_ex(md_, md, &len);
   const auto id = to_hex(md, len);
   store_.pin(id);
-  if (auto r = store_.install(tmp_, id); !r) {
+  if (auto r = store_.stage(tmp_, id); !r) {
     store_.unpin(id);
     return r.error();
   }
@@ -278,7 +310,9 @@ Result<std::string> BlobStore::put(std::string_view bytes) {
   auto writer = begin();
   if (!writer) return writer.error();
   if (auto r = (*writer)->append(bytes); !r) return r.error();
-  return (*writer)->commit();
+  auto id = (*writer)->commit();
+  if (id) unpin(*id);  // nothing to wait for: the caller holds no metadata
+  return id;
 }
 
 std::unique_ptr<BlobStore> make_file_blob_store(const std::filesystem::path& dir) {

@@ -34,9 +34,10 @@ class DevServer:
     listen: protocols to listen on (default: all seven), each on 127.0.0.1:0.
     """
 
-    def __init__(self, config="", listen=None, extra_args=None):
+    def __init__(self, config="", listen=None, extra_args=None, data=None):
         self.dir = tempfile.mkdtemp(prefix="postino-e2e-")
-        self.data = os.path.join(self.dir, "data")
+        # data: an existing data directory to reuse (it is not deleted by close()).
+        self.data = data or os.path.join(self.dir, "data")
         self.config = config
         self.listen = PROTOCOLS if listen is None else listen
         self.extra_args = extra_args or []
@@ -87,8 +88,12 @@ class DevServer:
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         """Signals the server and waits; returns (exit code, seconds it took)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return (self.proc.returncode if self.proc else None, 0.0)
+        if self.proc is None:
+            return (None, 0.0)
+        if self.proc.poll() is not None:
+            if self._stderr_thread:
+                self._stderr_thread.join(timeout=5)
+            return (self.proc.returncode, 0.0)
         began = time.monotonic()
         self.proc.send_signal(sig)
         try:
@@ -114,6 +119,36 @@ class DevServer:
     @property
     def cert_file(self):
         return os.path.join(self.data, "tls", "cert.pem")
+
+    @property
+    def key_file(self):
+        return os.path.join(self.data, "tls", "key.pem")
+
+    @property
+    def hostname(self):
+        """The host name the server announces, from the banner."""
+        m = re.search(r"^\s+hostname\s+(\S+)$", self.banner, re.M)
+        return m.group(1) if m else ""
+
+    def log_lines(self):
+        """The stderr lines so far (a snapshot)."""
+        return list(self._stderr_lines)
+
+    def wait_for_log(self, predicate, timeout=TIMEOUT):
+        """The first stderr line for which predicate(line) holds; None after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in list(self._stderr_lines):
+                if predicate(line):
+                    return line
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
+
+    def connect_raw(self, protocol, timeout=TIMEOUT):
+        """A plain TCP connection, never wrapped in TLS (for implicit-TLS ports too)."""
+        sock = socket.create_connection(("127.0.0.1", self.ports[protocol]), timeout=timeout)
+        return LineClient(sock, self)
 
     def client_tls_context(self):
         """A TLS client context that trusts exactly the dev server's certificate."""
@@ -195,6 +230,14 @@ class LineClient:
             self.sock.close()
         except OSError:
             pass
+
+
+def sanitizer_report(stderr_text):
+    """The first sanitizer marker found in a server's stderr, or None."""
+    for marker in SANITIZER_MARKERS:
+        if marker in stderr_text:
+            return marker
+    return None
 
 
 class ServerTestCase(unittest.TestCase):

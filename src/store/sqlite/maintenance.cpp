@@ -49,6 +49,38 @@ std::vector<std::string> SqliteStore::recover(std::chrono::seconds grace) {
   if (auto tmp = blobs_->recover(); tmp && *tmp > 0) {
     actions.push_back("removed " + std::to_string(*tmp) + " temporary blob files left by a crash");
   }
+  // Staged blobs: promoted when their metadata was committed before the crash, removed
+  // when it was not and they are older than the grace period (younger ones may belong to
+  // a save in flight in another process).
+  std::size_t promoted = 0, dropped = 0;
+  if (auto staged = blobs_->staged()) {
+    for (const auto& id : *staged) {
+      const bool known = readers_.run([&](Database& db) {
+        auto& q = db.prepare("SELECT 1 FROM blobs WHERE id = ?");
+        q.bind_all(id);
+        return q.step();
+      });
+      if (known) {
+        if (blobs_->promote(id)) ++promoted;
+        continue;
+      }
+      auto age = blobs_->age(id);
+      if (!age || *age < grace) continue;
+      auto gone = blobs_->remove_if(id, [&] {
+        return readers_.run([&](Database& db) {
+          auto& q = db.prepare("SELECT 1 FROM blobs WHERE id = ?");
+          q.bind_all(id);
+          return !q.step();
+        });
+      });
+      if (gone && *gone) ++dropped;
+    }
+  }
+  if (promoted > 0) actions.push_back("promoted " + std::to_string(promoted) + " staged blobs");
+  if (dropped > 0) {
+    actions.push_back("removed " + std::to_string(dropped) +
+                      " blobs whose save never committed (a crash)");
+  }
   if (auto n = collect_garbage(grace); n > 0) {
     actions.push_back("collected " + std::to_string(n) + " unreferenced blobs");
   }
@@ -125,9 +157,15 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
         if (row.counted > 0) missing.push_back(id);
       }
     }
+    std::set<std::string> staged;
+    if (auto s = blobs_->staged()) staged.insert(s->begin(), s->end());
     std::vector<std::string> orphans;
     for (const auto& id : files) {
-      if (!rows.contains(id)) orphans.push_back(id);
+      if (rows.contains(id)) continue;
+      // A staged blob younger than the grace period may belong to a save in flight.
+      auto age = blobs_->age(id);
+      if (staged.contains(id) && age && *age < options_.blob_grace) continue;
+      orphans.push_back(id);
     }
     for (const auto& id : orphans) report.problems.push_back("blob file " + id + " has no row");
     if (!repair) return report;
@@ -169,7 +207,7 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
     report.repairs.push_back("recomputed quota usage");
     for (const auto& id : orphans) {
       // Orphan files are only removed when old enough not to belong to a save in flight.
-      if (auto age = blobs_->age(id); !age || *age < std::chrono::hours(1)) continue;
+      if (auto age = blobs_->age(id); !age || *age < options_.blob_grace) continue;
       if (auto gone = blobs_->remove_if(id, [] { return true; }); gone && *gone) {
         report.repairs.push_back("removed orphan blob file " + id);
       }
