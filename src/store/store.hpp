@@ -94,6 +94,9 @@ class Store {
   // The messages of a mailbox in UID order.
   virtual Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) = 0;
   virtual Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) = 0;
+  // The message's flags and sizes with its MIME structure and envelope fields, as parsed
+  // when it arrived (no blob is read).
+  virtual Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) = 0;
   enum class FlagChange { replace, add, remove };
   // Changes flags of the given UIDs (those that exist); returns the changed messages with
   // their new MODSEQ.

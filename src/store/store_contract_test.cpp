@@ -164,6 +164,29 @@ TEST_P(StoreContract, AppendAllocatesIncreasingUidsAndModSeqsDurably) {
   EXPECT_EQ(store_->append(demo_, "Nope", "x", {}).error().kind, ErrorKind::not_found);
 }
 
+TEST_P(StoreContract, StructureAndEnvelopeFieldsAreKeptFromDelivery) {
+  const std::string msg =
+      "From: Alice <a@x.test>\r\nTo: demo@example.test\r\nSubject: Hello\r\n there\r\n"
+      "Message-ID: <m1@x.test>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\n\r\ntext\r\n--b\r\nContent-Type: image/png\r\n\r\nPNG\r\n--b--\r\n";
+  ASSERT_TRUE(store_->deliver({demo_}, msg));
+  ASSERT_TRUE(store_->store_flags(demo_, box("INBOX").id, {Uid(1)}, Store::FlagChange::add,
+                                  {flag_seen, {"work"}}));
+  auto d = store_->message_details(demo_, box("INBOX").id, Uid(1));
+  ASSERT_TRUE(d) << d.error().detail;
+  EXPECT_EQ(d->info.size, static_cast<std::int64_t>(msg.size()));
+  EXPECT_EQ(d->info.flags, (Flags{flag_seen, {"work"}}));
+  EXPECT_EQ(d->fields.subject, "Hello there");
+  EXPECT_EQ(d->fields.from, "Alice <a@x.test>");
+  EXPECT_EQ(d->fields.message_id, "<m1@x.test>");
+  ASSERT_EQ(d->structure.parts.size(), 3u);
+  EXPECT_EQ(d->structure.parts[2].type, "image");
+  EXPECT_EQ(msg.substr(d->structure.parts[2].body_offset, d->structure.parts[2].body_size), "PNG");
+  EXPECT_EQ(d->structure, mime::parse_structure(msg));
+  EXPECT_EQ(store_->message_details(demo_, box("INBOX").id, Uid(2)).error().kind,
+            ErrorKind::not_found);
+}
+
 TEST_P(StoreContract, OtherAccountsCannotReachYourMailboxes) {
   auto bob = store_->create_account("bob@example.test", "x", "");
   ASSERT_TRUE(bob);

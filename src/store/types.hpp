@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "mime/envelope_fields.hpp"
+#include "mime/part.hpp"
+
 namespace postino::store {
 
 // An integer that only compares with its own kind.
@@ -96,6 +99,13 @@ struct MessageInfo {
 struct NewMessage {
   Flags flags;
   std::optional<SystemClock::time_point> internal_date;  // default: now
+};
+
+// What was worked out once when the message arrived.
+struct MessageDetails {
+  MessageInfo info;
+  mime::Structure structure;
+  mime::EnvelopeFields fields;
 };
 
 struct SavedMessage {

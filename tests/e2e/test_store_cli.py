@@ -138,7 +138,10 @@ class StoreCliTest(unittest.TestCase):
         # row without its file is the damage fsck must name.
         import sqlite3
         db = sqlite3.connect(os.path.join(self.dir, "store.db"))
-        db.execute("INSERT INTO blobs (id, size, refs) VALUES (?, 5, 1)", ("ab" * 32,))
+        db.execute("INSERT INTO blobs (id, size, refs, structure, h_date, h_subject, h_from, "
+                   "h_sender, h_reply_to, h_to, h_cc, h_bcc, h_in_reply_to, h_message_id, "
+                   "h_references) VALUES (?, 5, 1, x'01', '', '', '', '', '', '', '', '', '', "
+                   "'', '')", ("ab" * 32,))
         db.execute("INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, "
                    "blob_id) SELECT id, 1, 1, 0, 0, 5, ? FROM mailboxes WHERE name = 'INBOX'",
                    ("ab" * 32,))

@@ -29,7 +29,8 @@ class Statement {
 
   // Binds parameters 1..N in order; returns *this for chaining.
   Statement& bind(int index, std::int64_t value);
-  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, std::string_view value);  // as TEXT
+  Statement& bind_blob(int index, std::string_view value);
   Statement& bind_null(int index);
   template <class... Args>
   Statement& bind_all(const Args&... args) {
@@ -44,6 +45,7 @@ class Statement {
   void run();
   std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
   std::string text(int column) const;
+  std::string blob(int column) const;
   bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   // Clears bindings and resets so the statement can be reused.
   void reset();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "mime/codec.hpp"
 #include "store/sqlite/store_impl.hpp"
 
 namespace postino::store::sqlite {
@@ -71,12 +72,19 @@ std::int64_t allocate_modseq(Database& db, MailboxId mailbox) {
 
 }  // namespace
 
-SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox,
-                                         const std::string& blob_id, std::int64_t size,
+SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
                                          const NewMessage& options) {
-  db.prepare("INSERT OR IGNORE INTO blobs (id, size, refs) VALUES (?, ?, 0)")
-      .bind_all(blob_id, size)
+  const auto& f = blob.fields;
+  db.prepare(
+        "INSERT OR IGNORE INTO blobs (id, size, refs, structure, h_date, h_subject, h_from, "
+        "h_sender, h_reply_to, h_to, h_cc, h_bcc, h_in_reply_to, h_message_id, h_references) "
+        "VALUES (?1, ?2, 0, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+      .bind_blob(15, blob.structure)
+      .bind_all(blob.id, blob.size, f.date, f.subject, f.from, f.sender,
+                f.reply_to, f.to, f.cc, f.bcc, f.in_reply_to, f.message_id, f.references)
       .run();
+  const auto& blob_id = blob.id;
+  const auto size = blob.size;
   auto& q = db.prepare(
       "UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 "
       "WHERE id = ? RETURNING uid_next - 1, highest_modseq, uid_validity");
@@ -111,8 +119,11 @@ auto SqliteStore::with_blob(std::string_view message, F&& job) {
     std::string id;
     ~Unpin() { blobs->unpin(id); }
   } unpin{blobs_.get(), *id};
-  const auto size = static_cast<std::int64_t>(message.size());
-  return writer_->run([&](Database& db) { return job(db, *id, size); });
+  // Parsed once here, outside the write transaction, and kept with the blob.
+  const auto structure = mime::parse_structure(message);
+  const BlobInfo info{*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
+                      mime::extract_envelope_fields(message, structure)};
+  return writer_->run([&](Database& db) { return job(db, info); });
 }
 
 Result<SavedMessage> SqliteStore::append(AccountId account, std::string_view mailbox,
@@ -127,14 +138,14 @@ Result<SavedMessage> SqliteStore::append(AccountId account, std::string_view mai
         (usage->quota.max_messages > 0 && usage->messages + 1 > usage->quota.max_messages)) {
       throw_error(ErrorKind::over_quota, "quota exceeded");
     }
-    return with_blob(message, [&](Database& db, const std::string& blob, std::int64_t size) {
+    return with_blob(message, [&](Database& db, const BlobInfo& blob) {
       auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
       q.bind_all(account.value, name);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
       const MailboxId id(q.int64(0));
       q.reset();
-      check_quota(db, account, size);
-      return insert_message(db, id, blob, size, options);
+      check_quota(db, account, blob.size);
+      return insert_message(db, id, blob, options);
     });
   });
 }
@@ -143,7 +154,7 @@ Result<std::vector<SavedMessage>> SqliteStore::deliver(const std::vector<Account
                                                        std::string_view message) {
   return guard([&] {
     if (accounts.empty()) return std::vector<SavedMessage>{};
-    return with_blob(message, [&](Database& db, const std::string& blob, std::int64_t size) {
+    return with_blob(message, [&](Database& db, const BlobInfo& blob) {
       std::vector<SavedMessage> saved;
       for (const auto account : accounts) {
         auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'");
@@ -151,8 +162,8 @@ Result<std::vector<SavedMessage>> SqliteStore::deliver(const std::vector<Account
         if (!q.step()) throw_error(ErrorKind::not_found, "account has no INBOX");
         const MailboxId inbox(q.int64(0));
         q.reset();
-        check_quota(db, account, size);
-        saved.push_back(insert_message(db, inbox, blob, size, NewMessage{}));
+        check_quota(db, account, blob.size);
+        saved.push_back(insert_message(db, inbox, blob, NewMessage{}));
       }
       return saved;
     });
@@ -203,6 +214,39 @@ Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailb
     auto bytes = blobs_->read(blob);
     if (!bytes) throw StoreException(bytes.error());
     return std::move(*bytes);
+  });
+}
+
+Result<MessageDetails> SqliteStore::message_details(AccountId account, MailboxId mailbox, Uid uid) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      auto& q = db.prepare(
+          "SELECT m.id, m.modseq, m.flags, m.size, m.internal_date, m.blob_id, b.structure, "
+          "b.h_date, b.h_subject, b.h_from, b.h_sender, b.h_reply_to, b.h_to, b.h_cc, b.h_bcc, "
+          "b.h_in_reply_to, b.h_message_id, b.h_references FROM messages m JOIN blobs b "
+          "ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid = ?");
+      q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+      if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
+      MessageDetails d;
+      const auto id = q.int64(0);
+      d.info.uid = uid;
+      d.info.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(1)));
+      d.info.flags.system = static_cast<std::uint32_t>(q.int64(2));
+      d.info.size = q.int64(3);
+      d.info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(4)));
+      d.info.blob_id = q.text(5);
+      auto structure = mime::decode(q.blob(6));
+      if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
+      d.structure = std::move(*structure);
+      auto& f = d.fields;
+      std::string* columns[] = {&f.date, &f.subject, &f.from, &f.sender, &f.reply_to, &f.to,
+                                &f.cc, &f.bcc, &f.in_reply_to, &f.message_id, &f.references};
+      for (int i = 0; i < 11; ++i) *columns[i] = q.text(7 + i);
+      q.reset();
+      d.info.flags.keywords = read_keywords(db, id);
+      return d;
+    });
   });
 }
 

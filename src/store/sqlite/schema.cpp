@@ -60,7 +60,13 @@ CREATE TABLE blobs (
   id TEXT PRIMARY KEY,           -- lower-case hex SHA-256 of the content
   size INTEGER NOT NULL,
   refs INTEGER NOT NULL,         -- messages pointing at it (kept by triggers)
-  unreferenced_since INTEGER     -- unix time refs dropped to 0; collected after a grace
+  unreferenced_since INTEGER,    -- unix time refs dropped to 0; collected after a grace
+  -- Parsed once at delivery (DESIGN: IMAP caches): the MIME structure (mime/codec) and
+  -- the header fields of ENVELOPE, SEARCH and SORT, unfolded.
+  structure BLOB NOT NULL,
+  h_date TEXT NOT NULL, h_subject TEXT NOT NULL, h_from TEXT NOT NULL, h_sender TEXT NOT NULL,
+  h_reply_to TEXT NOT NULL, h_to TEXT NOT NULL, h_cc TEXT NOT NULL, h_bcc TEXT NOT NULL,
+  h_in_reply_to TEXT NOT NULL, h_message_id TEXT NOT NULL, h_references TEXT NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE messages (

@@ -72,6 +72,7 @@ class SqliteStore final : public Store {
                                             std::string_view message) override;
   Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) override;
   Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) override;
+  Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) override;
   Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                const std::vector<Uid>& uids, FlagChange change,
                                                const Flags& flags) override;
@@ -89,9 +90,16 @@ class SqliteStore final : public Store {
   // Inside a write job: creates a mailbox row (no parents) and returns its id.
   MailboxId insert_mailbox(Database& db, AccountId account, const std::string& name,
                            SpecialUse use);
+  // A stored body: its id, size and what was parsed from it.
+  struct BlobInfo {
+    std::string id;
+    std::int64_t size = 0;
+    std::string structure;  // mime::encode()
+    mime::EnvelopeFields fields;
+  };
   // Inside a write job: inserts one message into a mailbox, allocating UID and MODSEQ.
-  SavedMessage insert_message(Database& db, MailboxId mailbox, const std::string& blob_id,
-                              std::int64_t size, const NewMessage& options);
+  SavedMessage insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
+                              const NewMessage& options);
   // Writes the blob, then runs `job` with its id in a write transaction; unpins after.
   template <class F>
   auto with_blob(std::string_view message, F&& job);
