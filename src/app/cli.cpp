@@ -34,8 +34,7 @@ int run_cli(int argc, char** argv) {
                       "Development mode: 127.0.0.1 ports 25xx, self-signed certificate, "
                       "demo account, data in ./var/dev");
   serve_cmd->add_option("--data", serve_options.data_dir, "Data directory (dev mode)");
-  serve_cmd->add_option("--config", serve_options.config_file, "TOML configuration file")
-      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--config", serve_options.config_file, "TOML configuration file");
   serve_cmd->add_option("--listen", serve_options.listen,
                         "PROTOCOL=ADDR:PORT or PROTOCOL=off (repeatable); PROTOCOL is one of "
                         "smtp submission submissions imap imaps pop3 pop3s http");
@@ -80,6 +79,7 @@ int run_cli(int argc, char** argv) {
   if (*config_docs_cmd) return config_docs();
   if (*help_cmd) {
     CLI::App* target = &app;
+    std::string path = "postino";
     for (const auto& name : help_topic) {
       try {
         target = target->get_subcommand(name);
@@ -87,10 +87,10 @@ int run_cli(int argc, char** argv) {
         std::cerr << "postino: no subcommand '" << name << "'\n";
         return 2;
       }
+      path += " " + name;
     }
     // App::help() would describe the selected `help` subcommand itself; format directly.
-    std::cout << target->get_formatter()->make_help(target, target->get_name(),
-                                                     CLI::AppFormatMode::Normal);
+    std::cout << target->get_formatter()->make_help(target, path, CLI::AppFormatMode::Normal);
     return 0;
   }
   std::cout << app.help();

@@ -12,7 +12,7 @@
 #include "net/server.hpp"
 #include "pop3/session_factory.hpp"
 #include "smtp/session_factory.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "app/store_options.hpp"
 
 namespace postino::app {
 namespace {
@@ -189,9 +189,7 @@ int serve(const ServeOptions& options) {
       return 1;
     }
   }
-  store::SqliteOptions store_options;
-  store_options.data_dir = cfg.server.data_dir;
-  auto opened = store::open_sqlite_store(store_options);
+  auto opened = store::open_sqlite_store(store_options(cfg));
   if (!opened) {
     std::cerr << "postino serve: cannot open the store in " << cfg.server.data_dir << ": "
               << opened.error().detail << "\n";

@@ -13,7 +13,7 @@
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
 #include "config/load.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "app/store_options.hpp"
 
 namespace postino::app {
 namespace {
@@ -26,18 +26,18 @@ struct Failure {
 };
 
 std::unique_ptr<store::Store> open_store(const StoreLocation& where) {
-  std::string dir = where.data_dir;
-  if (dir.empty() && !where.config_file.empty()) {
-    config::Config cfg;
+  config::Config cfg;
+  if (!where.config_file.empty()) {
     auto errors = config::apply_file(cfg, where.config_file);
     if (!errors.empty()) throw Failure{2, errors.front().str()};
-    dir = cfg.server.data_dir;
+  } else {
+    cfg.server.data_dir = "var/dev";
   }
-  if (dir.empty()) dir = "var/dev";
-  store::SqliteOptions options;
-  options.data_dir = dir;
-  auto s = store::open_sqlite_store(options);
-  if (!s) throw Failure{1, "cannot open the store in " + dir + ": " + s.error().detail};
+  if (!where.data_dir.empty()) cfg.server.data_dir = where.data_dir;
+  auto s = store::open_sqlite_store(store_options(cfg));
+  if (!s) {
+    throw Failure{1, "cannot open the store in " + cfg.server.data_dir + ": " + s.error().detail};
+  }
   return std::move(*s);
 }
 

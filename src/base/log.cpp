@@ -30,10 +30,11 @@ void init(Level level, Format format) {
   if (format == Format::automatic) format = isatty(STDERR_FILENO) ? Format::text : Format::logfmt;
   auto logger = std::make_shared<spdlog::logger>(
       "postino", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  // The level is written by event() with the names the config uses (warn, not warning).
   if (format == Format::logfmt) {
-    logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+    logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
   } else {
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %v");
   }
   logger->set_level(to_spdlog(level));
   logger->flush_on(spdlog::level::debug);
@@ -101,7 +102,8 @@ void event(Level level, std::string_view session, std::string_view name,
            std::initializer_list<Field> fields) {
   auto lvl = to_spdlog(level);
   if (!spdlog::should_log(lvl)) return;
-  spdlog::log(lvl, "{}", render_fields(session, name, fields));
+  static constexpr const char* names[] = {"debug", "info", "warn", "error"};
+  spdlog::log(lvl, "level={} {}", names[static_cast<int>(level)], render_fields(session, name, fields));
 }
 
 }  // namespace postino::base::log

@@ -58,6 +58,26 @@ struct Pop3Settings {
   std::int64_t max_bad_commands = 3;
 };
 
+struct StoreSettings {
+  std::chrono::seconds busy_timeout{5};
+  std::int64_t max_batch = 256;
+  std::chrono::seconds blob_grace{3600};
+  std::int64_t max_mailbox_name_bytes = 255;
+  std::int64_t max_mailbox_depth = 16;
+};
+
+struct MimeSettings {
+  std::int64_t max_depth = 100;
+  std::int64_t max_parts = 10000;
+  std::int64_t max_header_bytes = 10 * 1024 * 1024;
+};
+
+struct AuthSettings {
+  std::int64_t failure_delay_ms = 2000;
+  std::int64_t max_failure_delay_ms = 15000;
+  std::chrono::seconds failure_memory{600};
+};
+
 struct Config {
   ServerSettings server;
   LogSettings log;
@@ -66,6 +86,9 @@ struct Config {
   SmtpSettings smtp;
   ImapSettings imap;
   Pop3Settings pop3;
+  StoreSettings store;
+  MimeSettings mime;
+  AuthSettings auth;
   std::map<Protocol, std::vector<Endpoint>> listen = production_listeners();
 
   // Standard ports on every IPv4 address (RFC 5321, 6409, 8314, 3501, 1939).

@@ -238,6 +238,55 @@ std::vector<Key> build_keys() {
       "pop3.max_bad_commands",
       "Error replies to unknown or malformed commands before the server closes the session.",
       [](auto& c) -> auto& { return c.pop3.max_bad_commands; }, 1, 10000));
+  // [store]
+  k.push_back(seconds_key(
+      "store.busy_timeout_seconds",
+      "How long a store operation waits for a database lock held elsewhere before it fails "
+      "with a temporary error (SMTP 451, IMAP NO [UNAVAILABLE]).",
+      [](auto& c) -> auto& { return c.store.busy_timeout; }, 1, 600));
+  k.push_back(integer_key(
+      "store.max_batch",
+      "Most write operations committed together in one transaction (group commit: one fsync "
+      "for all of them).",
+      [](auto& c) -> auto& { return c.store.max_batch; }, 1, 100000));
+  k.push_back(seconds_key(
+      "store.blob_grace_seconds",
+      "Unreferenced message bodies, and bodies whose save never committed, are removed at "
+      "start-up once they are this old.",
+      [](auto& c) -> auto& { return c.store.blob_grace; }, 0, 30 * 86400));
+  k.push_back(integer_key("store.max_mailbox_name_bytes",
+                          "Longest mailbox name (UTF-8 bytes, all levels).",
+                          [](auto& c) -> auto& { return c.store.max_mailbox_name_bytes; }, 16,
+                          4096));
+  k.push_back(integer_key("store.max_mailbox_depth", "Most levels in a mailbox name (a/b/c is 3).",
+                          [](auto& c) -> auto& { return c.store.max_mailbox_depth; }, 1, 256));
+  // [mime]
+  k.push_back(integer_key(
+      "mime.max_depth",
+      "MIME nesting parsed at most (multiparts and attached messages); deeper parts are "
+      "served as opaque leaves (Postfix mime_nesting_limit: 100).",
+      [](auto& c) -> auto& { return c.mime.max_depth; }, 1, 1000));
+  k.push_back(integer_key("mime.max_parts",
+                          "MIME parts parsed at most in one message; the rest stay inside "
+                          "their parent.",
+                          [](auto& c) -> auto& { return c.mime.max_parts; }, 1, 1000000));
+  k.push_back(integer_key("mime.max_header_bytes",
+                          "Bytes of one header block that are parsed for fields.",
+                          [](auto& c) -> auto& { return c.mime.max_header_bytes; }, 1024,
+                          1LL << 30));
+  // [auth]
+  k.push_back(integer_key(
+      "auth.failure_delay_ms",
+      "Delay before answering the first failed login from an address or against an account; "
+      "it doubles with each further failure (a repeated wrong password does not count again).",
+      [](auto& c) -> auto& { return c.auth.failure_delay_ms; }, 0, 600000));
+  k.push_back(integer_key("auth.max_failure_delay_ms", "Cap of the failed-login delay.",
+                          [](auto& c) -> auto& { return c.auth.max_failure_delay_ms; }, 0,
+                          3600000));
+  k.push_back(seconds_key("auth.failure_memory_seconds",
+                          "An address or account with no failed login for this long starts "
+                          "over without delay.",
+                          [](auto& c) -> auto& { return c.auth.failure_memory; }, 1, 86400 * 7));
   return k;
 }
 

@@ -34,7 +34,10 @@ void walk(const toml::table& table, const std::string& prefix, Config& config,
       walk(*sub, key, config, source, errors);
       continue;
     }
-    errors.push_back({std::string(source), where.line, where.column,
+    // An unknown key is reported where the key is written, not its value.
+    const auto& key_at = name.source().begin;
+    errors.push_back({std::string(source), key_at.line ? key_at.line : where.line,
+                      key_at.line ? key_at.column : where.column,
                       std::string(node.is_table() ? "unknown section '" : "unknown key '") + key +
                           "'"});
   }

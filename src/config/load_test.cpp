@@ -52,7 +52,7 @@ imap = "localhost:143"
   EXPECT_EQ(errors[0].str(), "bad.toml:2:12: server.hostname: expected a string");
   EXPECT_EQ(errors[1].line, 4u);
   EXPECT_NE(errors[1].message.find("between 512 and"), std::string::npos);
-  EXPECT_EQ(errors[2].str(), "bad.toml:5:10: unknown key 'smtp.colour'");
+  EXPECT_EQ(errors[2].str(), "bad.toml:5:1: unknown key 'smtp.colour'");
   EXPECT_EQ(errors[3].line, 7u);
   EXPECT_EQ(c.server.hostname, "");  // nothing half-applied
 }

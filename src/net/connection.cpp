@@ -65,6 +65,9 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
   const auto write_timeout = session.idle_timeout();
   Output out = session.greet();
   std::string input;
+  // The timeout runs per command, not per read: a client dripping one byte at a time
+  // cannot hold a session open (RELIABILITY L03, Postfix smtpd_per_record_deadline).
+  auto command_deadline = std::chrono::steady_clock::now() + session.idle_timeout();
   for (;;) {
     if (co_await transport.write(out.bytes, write_timeout) != Status::ok) co_return "write_failed";
     if (out.after == After::close) co_return "quit";
@@ -79,7 +82,10 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
       session.tls_started(info);
     }
     out = {};
-    auto status = co_await transport.read_some(input, session.idle_timeout());
+    if (input.empty()) command_deadline = std::chrono::steady_clock::now() + session.idle_timeout();
+    const auto left = std::max<std::chrono::steady_clock::duration>(
+        command_deadline - std::chrono::steady_clock::now(), std::chrono::milliseconds(1));
+    auto status = co_await transport.read_some(input, left);
     if (status == Status::timed_out) {
       co_await transport.write(session.timeout_reply(), write_timeout);
       co_return "timeout";
@@ -135,6 +141,7 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
                     {{"limit", total ? "limits.max_connections" : "limits.max_connections_per_ip"}});
     co_await transport.write(listener->factory->busy_reply(), std::chrono::seconds(5));
     co_await transport.close(close_timeout);
+    base::log::info(client.session_id, "disconnect", {{"reason", "too_busy"}});
     co_return;
   }
 

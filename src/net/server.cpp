@@ -41,6 +41,9 @@ struct Server::Impl {
   // Declared last so the loops (and any suspended sessions in them) go first.
   std::vector<std::unique_ptr<Loop>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // all on loops[0]
+  // Created by start(), so that a signal arriving between "ready" and run() is queued
+  // rather than killing the process.
+  std::unique_ptr<asio::signal_set> signals;
 
   Loop& pick_loop() { return *loops[next_loop++ % loops.size()]; }
   asio::awaitable<void> accept_loop(tcp::acceptor* acceptor, const ListenerOptions* listener);
@@ -73,9 +76,8 @@ asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor* acceptor,
 }
 
 asio::awaitable<void> Server::Impl::handle_signals() {
-  asio::signal_set signals(loops[0]->context, SIGINT, SIGTERM, SIGHUP);
   for (;;) {
-    auto [ec, signal] = co_await signals.async_wait(token);
+    auto [ec, signal] = co_await signals->async_wait(token);
     if (ec) co_return;
     if (signal == SIGHUP) {
       auto err = tls.load();
@@ -126,6 +128,7 @@ const std::vector<BoundListener>& Server::bound() const { return impl_->bound; }
 std::string Server::start() {
   if (auto err = impl_->tls.load(); !err.empty()) return err;
   auto& ctx = impl_->loops[0]->context;
+  impl_->signals = std::make_unique<asio::signal_set>(ctx, SIGINT, SIGTERM, SIGHUP);
   for (const auto& l : impl_->options.listeners) {
     error_code ec;
     auto address = asio::ip::make_address(l.address, ec);

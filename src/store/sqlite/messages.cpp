@@ -120,7 +120,7 @@ auto SqliteStore::with_blob(std::string_view message, F&& job) {
     ~Unpin() { blobs->unpin(id); }
   } unpin{blobs_.get(), *id};
   // Parsed once here, outside the write transaction, and kept with the blob.
-  const auto structure = mime::parse_structure(message);
+  const auto structure = mime::parse_structure(message, options_.mime_limits);
   const BlobInfo info{*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
                       mime::extract_envelope_fields(message, structure)};
   return writer_->run([&](Database& db) { return job(db, info); });

@@ -18,6 +18,7 @@ struct SqliteOptions {
   MailboxNameRules mailbox_names;
   // Unreferenced blobs are collected at start-up once they are this old.
   std::chrono::seconds blob_grace{3600};
+  mime::Limits mime_limits;
 };
 
 // Opens (creating on first use) the store in options.data_dir, applies pending schema

@@ -1,0 +1,23 @@
+// The store's options from the configuration (one place, for serve and the admin commands).
+#pragma once
+
+#include "config/config.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace postino::app {
+
+inline store::SqliteOptions store_options(const config::Config& cfg) {
+  store::SqliteOptions o;
+  o.data_dir = cfg.server.data_dir;
+  o.busy_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.store.busy_timeout);
+  o.max_batch = static_cast<std::size_t>(cfg.store.max_batch);
+  o.blob_grace = cfg.store.blob_grace;
+  o.mailbox_names = {static_cast<std::size_t>(cfg.store.max_mailbox_name_bytes),
+                     static_cast<std::size_t>(cfg.store.max_mailbox_depth)};
+  o.mime_limits = {static_cast<std::size_t>(cfg.mime.max_depth),
+                   static_cast<std::size_t>(cfg.mime.max_parts),
+                   static_cast<std::size_t>(cfg.mime.max_header_bytes)};
+  return o;
+}
+
+}  // namespace postino::app
