@@ -72,12 +72,6 @@ struct MimeSettings {
   std::int64_t max_header_bytes = 10 * 1024 * 1024;
 };
 
-struct AuthSettings {
-  std::int64_t failure_delay_ms = 2000;
-  std::int64_t max_failure_delay_ms = 15000;
-  std::chrono::seconds failure_memory{600};
-};
-
 struct Config {
   ServerSettings server;
   LogSettings log;
@@ -88,7 +82,6 @@ struct Config {
   Pop3Settings pop3;
   StoreSettings store;
   MimeSettings mime;
-  AuthSettings auth;
   std::map<Protocol, std::vector<Endpoint>> listen = production_listeners();
 
   // Standard ports on every IPv4 address (RFC 5321, 6409, 8314, 3501, 1939).

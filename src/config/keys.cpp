@@ -274,19 +274,6 @@ std::vector<Key> build_keys() {
                           "Bytes of one header block that are parsed for fields.",
                           [](auto& c) -> auto& { return c.mime.max_header_bytes; }, 1024,
                           1LL << 30));
-  // [auth]
-  k.push_back(integer_key(
-      "auth.failure_delay_ms",
-      "Delay before answering the first failed login from an address or against an account; "
-      "it doubles with each further failure (a repeated wrong password does not count again).",
-      [](auto& c) -> auto& { return c.auth.failure_delay_ms; }, 0, 600000));
-  k.push_back(integer_key("auth.max_failure_delay_ms", "Cap of the failed-login delay.",
-                          [](auto& c) -> auto& { return c.auth.max_failure_delay_ms; }, 0,
-                          3600000));
-  k.push_back(seconds_key("auth.failure_memory_seconds",
-                          "An address or account with no failed login for this long starts "
-                          "over without delay.",
-                          [](auto& c) -> auto& { return c.auth.failure_memory; }, 1, 86400 * 7));
   return k;
 }
 

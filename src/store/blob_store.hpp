@@ -44,6 +44,9 @@ class BlobStore {
   // The metadata naming `id` is committed (or abandoned): the blob may be promoted to its
   // final place and collected like any other once unreferenced.
   virtual void unpin(const std::string& id) = 0;
+  // The metadata was not committed: unpins without promoting, so the blob stays staged and
+  // is removed by remove_if() or start-up recovery unless something else refers to it.
+  virtual void unpin_uncommitted(const std::string& id) = 0;
   // Blobs still in new/ (committed to disk, not yet known to be referenced).
   virtual Result<std::vector<std::string>> staged() = 0;
   // Moves a staged blob to its final place (no-op when it is not staged).

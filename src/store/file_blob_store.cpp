@@ -141,6 +141,11 @@ class FileBlobStore final : public BlobStore {
     }
   }
 
+  void unpin_uncommitted(const std::string& id) override {
+    std::lock_guard lock(pins_mutex_);
+    if (auto it = pins_.find(id); it != pins_.end() && --it->second == 0) pins_.erase(it);
+  }
+
   Result<bool> remove_if(const std::string& id,
                          const std::function<bool()>& is_unreferenced) override {
     if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");

@@ -399,6 +399,28 @@ TEST_P(StoreContract, FsckFindsAndRepairsDamage) {
   EXPECT_FALSE(fs::exists(dir_ / "blobs" / "tmp" / "blob.stale"));
 }
 
+TEST_P(StoreContract, ALockHeldElsewhereGivesATemporaryErrorNotALoss) {
+  // RELIABILITY F03: another process holds the database; the save fails as temporary
+  // (SMTP 451) once the busy timeout passes, and works again when the lock is gone.
+  store_.reset();
+  SqliteOptions o;
+  o.data_dir = dir_;
+  o.busy_timeout = std::chrono::milliseconds(300);
+  store_ = std::move(*open_sqlite_store(o));
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto blocked = store_->append(demo_, "INBOX", "during the lock", {});
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().kind, ErrorKind::temporary);
+  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  auto saved = store_->append(demo_, "INBOX", "after the lock", {});
+  ASSERT_TRUE(saved) << saved.error().detail;
+  EXPECT_EQ(saved->uid, Uid(1));  // the failed save took no UID
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+}
+
 TEST_P(StoreContract, RefusesASchemaNewerThanItKnows) {
   store_.reset();
   {

@@ -114,16 +114,38 @@ auto SqliteStore::with_blob(std::string_view message, F&& job) {
   if (auto r = (*writer)->append(message); !r) throw StoreException(r.error());
   auto id = (*writer)->commit();
   if (!id) throw StoreException(id.error());
+  // Promote the blob once its metadata is committed; otherwise drop it unless another
+  // message already refers to the same content.
   struct Unpin {
-    BlobStore* blobs;
+    SqliteStore* store;
     std::string id;
-    ~Unpin() { blobs->unpin(id); }
-  } unpin{blobs_.get(), *id};
+    bool committed = false;
+    ~Unpin() {
+      if (committed) {
+        store->blobs_->unpin(id);
+        return;
+      }
+      store->blobs_->unpin_uncommitted(id);
+      try {
+        (void)store->blobs_->remove_if(id, [&] {
+          return store->readers_.run([&](Database& db) {
+            auto& q = db.prepare("SELECT 1 FROM blobs WHERE id = ?");
+            q.bind_all(id);
+            return !q.step();
+          });
+        });
+      } catch (const StoreException&) {
+        // Left staged; start-up recovery removes it after the grace period.
+      }
+    }
+  } unpin{this, *id};
   // Parsed once here, outside the write transaction, and kept with the blob.
   const auto structure = mime::parse_structure(message, options_.mime_limits);
   const BlobInfo info{*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
                       mime::extract_envelope_fields(message, structure)};
-  return writer_->run([&](Database& db) { return job(db, info); });
+  auto result = writer_->run([&](Database& db) { return job(db, info); });
+  unpin.committed = true;
+  return result;
 }
 
 Result<SavedMessage> SqliteStore::append(AccountId account, std::string_view mailbox,
