@@ -4,6 +4,9 @@
 JOBS ?= 2
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+# A fresh clone in another directory (CI) still hits the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
 .PHONY: deps build run test test-build clean format
