@@ -1,11 +1,17 @@
 // `postino serve`: configuration, listeners and the development banner.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <fstream>
+#include <optional>
 #include <filesystem>
 #include <iostream>
 #include <map>
 
 #include "app/commands.hpp"
 #include "app/dev_setup.hpp"
+#include "auth/authenticator.hpp"
 #include "base/log.hpp"
 #include "config/load.hpp"
 #include "imap/session_factory.hpp"
@@ -46,9 +52,17 @@ std::string apply_listen_overrides(config::Config& cfg, const std::vector<std::s
   return "";
 }
 
-net::ServerOptions server_options(const config::Config& cfg) {
+// What sessions use besides their settings.
+struct Services {
+  store::Store* store;
+  auth::Authenticator* authenticator;
+  bool is_dev;
+};
+
+net::ServerOptions server_options(const config::Config& cfg, const Services& services) {
   net::ServerOptions o;
   o.io_threads = static_cast<std::size_t>(cfg.server.io_threads);
+  o.worker_threads = static_cast<std::size_t>(cfg.server.worker_threads);
   o.max_connections = static_cast<std::size_t>(cfg.limits.max_connections);
   o.max_connections_per_ip = static_cast<std::size_t>(cfg.limits.max_connections_per_ip);
   std::vector<config::Network> trusted;
@@ -66,8 +80,20 @@ net::ServerOptions server_options(const config::Config& cfg) {
   o.tls_min_version = cfg.tls.min_version;
 
   const auto hostname = cfg.effective_hostname();
-  smtp::SessionSettings smtp_settings{hostname, static_cast<std::size_t>(cfg.smtp.max_line_bytes),
-                                      cfg.smtp.idle_timeout, cfg.smtp.max_errors, false};
+  smtp::SessionSettings smtp_settings;
+  smtp_settings.hostname = hostname;
+  smtp_settings.max_line_bytes = static_cast<std::size_t>(cfg.smtp.max_line_bytes);
+  smtp_settings.idle_timeout = cfg.smtp.idle_timeout;
+  smtp_settings.max_errors = cfg.smtp.max_errors;
+  smtp_settings.max_message_bytes = static_cast<std::uint64_t>(cfg.smtp.max_message_bytes);
+  smtp_settings.max_recipients = static_cast<std::size_t>(cfg.smtp.max_recipients);
+  smtp_settings.max_auth_failures = cfg.smtp.max_auth_failures;
+  smtp_settings.max_received_headers = static_cast<std::size_t>(cfg.smtp.max_received_headers);
+  smtp_settings.bare_lf =
+      cfg.smtp.bare_lf == "reject" ? smtp::BareLfPolicy::reject : smtp::BareLfPolicy::normalize;
+  smtp_settings.is_dev = services.is_dev;
+  smtp_settings.store = services.store;
+  smtp_settings.authenticator = services.authenticator;
   auto smtp_inbound = std::make_shared<smtp::SessionFactory>(smtp_settings);
   smtp_settings.is_submission = true;
   auto smtp_submission = std::make_shared<smtp::SessionFactory>(smtp_settings);
@@ -100,6 +126,32 @@ net::ServerOptions server_options(const config::Config& cfg) {
   return o;
 }
 
+// A random secret kept in the data directory (0600), stable across restarts.
+std::optional<std::string> read_or_create_secret(const fs::path& path) {
+  if (std::ifstream in(path); in) {
+    std::string secret;
+    if (std::getline(in, secret) && secret.size() >= 32) return secret;
+  }
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  std::string raw(32, '\0');
+  if (!urandom.read(raw.data(), static_cast<std::streamsize>(raw.size()))) return std::nullopt;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string secret;
+  for (unsigned char c : raw) {
+    secret.push_back(hex[c >> 4]);
+    secret.push_back(hex[c & 15]);
+  }
+  const auto tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return std::nullopt;
+  const std::string line = secret + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) return std::nullopt;
+  return secret;
+}
+
 std::string endpoint_text(const net::BoundListener& b) {
   return b.address.find(':') != std::string::npos
              ? "[" + b.address + "]:" + std::to_string(b.port)
@@ -129,14 +181,18 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
     std::cout << "    " << name << where << (b.implicit_tls ? "implicit TLS" : "STARTTLS") << "\n";
   }
   std::cout << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
-            << "               (IMAP, POP3 and SMTP logins are not built yet; see docs/FEATURES.md)\n"
+            << "               (SMTP submission logins work; IMAP and POP3 logins are not built yet)\n"
             << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
             << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)")
             << "\n"
             << "  SHA-256      " << dev.certificate_fingerprint << "\n"
             << "Try it:\n";
+  if (const auto* b = find_bound(bound, "smtp")) {
+    std::cout << "  swaks --server " << endpoint_text(*b) << " --to " << dev.demo_address << "\n";
+  }
   if (const auto* b = find_bound(bound, "submission")) {
-    std::cout << "  swaks --server " << endpoint_text(*b) << " --tls --quit-after EHLO\n";
+    std::cout << "  swaks --server " << endpoint_text(*b) << " --tls --auth-user " << dev.demo_address
+              << " --auth-password " << dev.demo_password << " --to " << dev.demo_address << "\n";
   }
   if (const auto* b = find_bound(bound, "imaps")) {
     std::cout << "  openssl s_client -quiet -connect " << endpoint_text(*b)
@@ -203,7 +259,16 @@ int serve(const ServeOptions& options) {
     }
   }
 
-  net::Server server(server_options(cfg));
+  auth::FailureThrottle throttle({std::chrono::milliseconds(cfg.auth.failure_delay_ms),
+                                  std::chrono::milliseconds(cfg.auth.max_failure_delay_ms),
+                                  cfg.auth.failure_memory, 100000});
+  auto secret = read_or_create_secret(fs::path(cfg.server.data_dir) / "auth-secret");
+  if (!secret) {
+    std::cerr << "postino serve: cannot read or create " << cfg.server.data_dir << "/auth-secret\n";
+    return 1;
+  }
+  auth::Authenticator authenticator(*mail_store, throttle, *secret);
+  net::Server server(server_options(cfg, {mail_store.get(), &authenticator, options.dev}));
   if (auto err = server.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;

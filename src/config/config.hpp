@@ -17,6 +17,7 @@ struct ServerSettings {
   std::string hostname;  // empty: the system's host name
   std::string data_dir = "/var/lib/postino";
   std::int64_t io_threads = 0;  // 0: one per core
+  std::int64_t worker_threads = 4;
   std::chrono::seconds shutdown_grace{3};
 };
 
@@ -42,6 +43,17 @@ struct SmtpSettings {
   std::int64_t max_line_bytes = 2048;
   std::chrono::seconds idle_timeout{300};
   std::int64_t max_errors = 20;
+  std::int64_t max_message_bytes = 50 * 1024 * 1024;
+  std::int64_t max_recipients = 1000;
+  std::int64_t max_auth_failures = 3;
+  std::int64_t max_received_headers = 50;
+  std::string bare_lf = "normalize";
+};
+
+struct AuthSettings {
+  std::int64_t failure_delay_ms = 2000;
+  std::int64_t max_failure_delay_ms = 15000;
+  std::chrono::seconds failure_memory{600};
 };
 
 struct ImapSettings {
@@ -82,6 +94,7 @@ struct Config {
   Pop3Settings pop3;
   StoreSettings store;
   MimeSettings mime;
+  AuthSettings auth;
   std::map<Protocol, std::vector<Endpoint>> listen = production_listeners();
 
   // Standard ports on every IPv4 address (RFC 5321, 6409, 8314, 3501, 1939).

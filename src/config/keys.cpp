@@ -131,6 +131,10 @@ std::vector<Key> build_keys() {
   k.push_back(integer_key("server.io_threads",
                           "Threads running the network event loop; 0 means one per core.",
                           [](auto& c) -> auto& { return c.server.io_threads; }, 0, 256));
+  k.push_back(integer_key("server.worker_threads",
+                          "Threads for blocking work of sessions: store operations and password "
+                          "hashing, kept off the network threads.",
+                          [](auto& c) -> auto& { return c.server.worker_threads; }, 1, 1024));
   k.push_back(seconds_key(
       "server.shutdown_grace_seconds",
       "On SIGTERM/SIGINT: how long sessions busy with a command may run before the server "
@@ -205,6 +209,29 @@ std::vector<Key> build_keys() {
       "Error replies in one SMTP session before `421 4.7.0` and disconnect (Postfix "
       "`smtpd_hard_error_limit`).",
       [](auto& c) -> auto& { return c.smtp.max_errors; }, 1, 100000));
+  k.push_back(integer_key(
+      "smtp.max_message_bytes",
+      "Largest message accepted (advertised as SIZE, RFC 1870); larger ones get `552 5.3.4`.",
+      [](auto& c) -> auto& { return c.smtp.max_message_bytes; }, 1024, 1LL << 40));
+  k.push_back(integer_key(
+      "smtp.max_recipients",
+      "Recipients per message; further RCPTs get `452 4.5.3` (RFC 5321 §4.5.3.1.8 asks for at "
+      "least 100).",
+      [](auto& c) -> auto& { return c.smtp.max_recipients; }, 100, 1000000));
+  k.push_back(integer_key("smtp.max_auth_failures",
+                          "Failed AUTH attempts in one session before `421` and disconnect.",
+                          [](auto& c) -> auto& { return c.smtp.max_auth_failures; }, 1, 1000));
+  k.push_back(integer_key(
+      "smtp.max_received_headers",
+      "Received headers a message may carry; more is a mail loop: `554 5.4.6` (Postfix "
+      "hopcount_limit).",
+      [](auto& c) -> auto& { return c.smtp.max_received_headers; }, 10, 1000));
+  k.push_back(string_key(
+      "smtp.bare_lf",
+      "Message lines ending in a bare LF: `normalize` stores them with CRLF (Postfix 3.9's "
+      "default); `reject` refuses the message with `550 5.5.2`. Either way only CRLF.CRLF ends "
+      "the data.",
+      [](auto& c) -> auto& { return c.smtp.bare_lf; }, {"normalize", "reject"}));
   // [imap]
   k.push_back(integer_key("imap.max_line_bytes",
                           "Longest IMAP command line after login, without CRLF and literals.",
@@ -274,6 +301,19 @@ std::vector<Key> build_keys() {
                           "Bytes of one header block that are parsed for fields.",
                           [](auto& c) -> auto& { return c.mime.max_header_bytes; }, 1024,
                           1LL << 30));
+  // [auth]
+  k.push_back(integer_key(
+      "auth.failure_delay_ms",
+      "Delay before answering the first failed login from an address or against an account; "
+      "it doubles with each further failure (a repeated wrong password does not count again).",
+      [](auto& c) -> auto& { return c.auth.failure_delay_ms; }, 0, 600000));
+  k.push_back(integer_key("auth.max_failure_delay_ms", "Cap of the failed-login delay.",
+                          [](auto& c) -> auto& { return c.auth.max_failure_delay_ms; }, 0,
+                          3600000));
+  k.push_back(seconds_key("auth.failure_memory_seconds",
+                          "An address or account with no failed login for this long starts "
+                          "over without delay.",
+                          [](auto& c) -> auto& { return c.auth.failure_memory; }, 1, 86400 * 7));
   return k;
 }
 

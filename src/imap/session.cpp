@@ -58,7 +58,9 @@ std::string Session::capabilities() const {
 }
 
 net::Output Session::greet() {
-  return {"* OK [CAPABILITY " + capabilities() + "] Postino ready.\r\n", net::After::read};
+  net::Output out;
+  out.bytes = "* OK [CAPABILITY " + capabilities() + "] Postino ready.\r\n";
+  return out;
 }
 
 net::Output Session::receive(std::string& input) {

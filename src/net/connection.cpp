@@ -59,6 +59,12 @@ class Admission {
   bool admitted_ = false;
 };
 
+// Runs a session's blocking work on the worker pool; the caller resumes on its own loop.
+asio::awaitable<void> run_work(std::function<void()> work) {
+  work();
+  co_return;
+}
+
 // Runs the session until it ends; returns why it ended, for the log.
 asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInfo& client,
                                    Transport& transport, ProtocolSession& session) {
@@ -68,9 +74,19 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
   // The timeout runs per command, not per read: a client dripping one byte at a time
   // cannot hold a session open (RELIABILITY L03, Postfix smtpd_per_record_deadline).
   auto command_deadline = std::chrono::steady_clock::now() + session.idle_timeout();
+  asio::steady_timer delay(transport.executor());
   for (;;) {
+    if (out.delay.count() > 0) {
+      delay.expires_after(out.delay);
+      co_await delay.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     if (co_await transport.write(out.bytes, write_timeout) != Status::ok) co_return "write_failed";
     if (out.after == After::close) co_return "quit";
+    if (out.after == After::work) {
+      co_await asio::co_spawn(*ctx.workers, run_work(std::move(out.work)), asio::use_awaitable);
+      out = session.resume(input);
+      continue;
+    }
     if (out.after == After::start_tls) {
       // RFC 3207 §4.2, CVE-2011-0411: nothing the client sent before the handshake may
       // be read as a command after it.

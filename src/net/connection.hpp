@@ -30,6 +30,7 @@ struct Loop {
 
 struct ConnectionContext {
   Loop* loop;
+  asio::thread_pool* workers;
   ConnectionLimiter* limiter;
   TlsContextProvider* tls;
   std::atomic<std::size_t>* live;

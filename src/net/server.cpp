@@ -33,6 +33,7 @@ struct Server::Impl {
         limiter(options.max_connections, options.max_connections_per_ip) {}
 
   ServerOptions options;
+  asio::thread_pool workers{options.worker_threads};
   TlsContextProvider tls;
   ConnectionLimiter limiter;
   std::vector<BoundListener> bound;
@@ -68,7 +69,7 @@ asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor* acceptor,
       }
       continue;
     }
-    ConnectionContext ctx{&loop, &limiter, &tls, &live, options.is_trusted,
+    ConnectionContext ctx{&loop, &workers, &limiter, &tls, &live, options.is_trusted,
                           options.handshake_timeout};
     asio::co_spawn(loop.context, serve_connection(ctx, listener, std::move(socket)),
                    asio::detached);
@@ -173,6 +174,7 @@ int Server::run() {
   }
   impl.loops[0]->context.run();
   for (auto& t : threads) t.join();
+  impl.workers.join();
   base::log::info("", "stopped");
   return 0;
 }

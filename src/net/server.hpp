@@ -32,6 +32,7 @@ struct BoundListener {
 struct ServerOptions {
   std::vector<ListenerOptions> listeners;
   std::size_t io_threads = 1;
+  std::size_t worker_threads = 4;  // blocking work of sessions (store, password hashing)
   std::size_t max_connections = 2000;
   std::size_t max_connections_per_ip = 50;
   std::function<bool(const std::string&)> is_trusted;  // client address → exempt from per-IP limit

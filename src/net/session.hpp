@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,11 +30,17 @@ enum class After {
   read,       // wait for more input
   start_tls,  // discard all unread input, then run the TLS handshake (RFC 3207 §4.2)
   close,      // close the connection
+  work,       // run `work` on the worker pool, then call resume()
 };
 
 struct Output {
   std::string bytes;
   After after = After::read;
+  // Blocking work (store, password hashing) for After::work; it must not throw.
+  std::function<void()> work;
+  // Wait this long before writing `bytes` (failed logins are answered slowly). The wait
+  // is a timer on the event loop, never a sleeping thread.
+  std::chrono::milliseconds delay{0};
 };
 
 class ProtocolSession {
@@ -44,6 +51,9 @@ class ProtocolSession {
   // Consumes every complete command at the front of `input` and answers them. Stops early
   // at a command that ends the session or starts TLS; `input` keeps unconsumed bytes.
   virtual Output receive(std::string& input) = 0;
+  // After::work has finished: produces its reply, then carries on with `input` as
+  // receive() does.
+  virtual Output resume(std::string& input) { return receive(input); }
   // The handshake requested by After::start_tls succeeded.
   virtual void tls_started(const TlsInfo& info) = 0;
   // Sent before closing a connection that was silent for idle_timeout().

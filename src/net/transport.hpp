@@ -38,6 +38,7 @@ class Transport {
   void stop();
 
   bool is_tls() const { return tls_.has_value(); }
+  asio::any_io_executor executor() { return read_timer_.get_executor(); }
   bool is_stopped() const { return stopped_; }
   TlsInfo tls_info() const;
 

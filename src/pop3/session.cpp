@@ -20,7 +20,11 @@ Session::Session(SessionSettings settings, net::ClientInfo client)
       splitter_(settings_.max_line_bytes),
       is_tls_(client_.is_tls) {}
 
-net::Output Session::greet() { return {"+OK Postino ready.\r\n", net::After::read}; }
+net::Output Session::greet() {
+  net::Output out;
+  out.bytes = "+OK Postino ready.\r\n";
+  return out;
+}
 
 net::Output Session::receive(std::string& input) {
   net::Output out;

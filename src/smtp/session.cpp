@@ -1,4 +1,5 @@
-// The SMTP session state machine; see session.hpp.
+// The SMTP session: readers, command dispatch and error accounting. The commands live in
+// commands/*.cpp; see session.hpp.
 #include "smtp/session.hpp"
 
 #include "smtp/wire/reply.hpp"
@@ -10,30 +11,98 @@ using wire::Verb;
 Session::Session(SessionSettings settings, net::ClientInfo client)
     : settings_(std::move(settings)),
       client_(std::move(client)),
-      splitter_(static_cast<std::size_t>(settings_.max_line_bytes)),
+      splitter_(settings_.max_line_bytes),
       is_tls_(client_.is_tls) {}
 
 net::Output Session::greet() {
-  return {reply::with_host(reply::c220_greeting, settings_.hostname), net::After::read};
+  net::Output out;
+  out.bytes = reply::with_host(reply::c220_greeting, settings_.hostname);
+  return out;
 }
 
-net::Output Session::receive(std::string& input) {
+net::Output Session::receive(std::string& input) { return process(input, {}); }
+
+net::Output Session::resume(std::string& input) {
   net::Output out;
-  base::consume_lines(splitter_, input, [&](const base::LineStep& step) {
+  out.delay = std::exchange(work_delay_, std::chrono::milliseconds(0));
+  out.bytes = std::move(work_reply_);
+  work_reply_.clear();
+  if (std::exchange(work_error_, false) && ++errors_ >= settings_.max_errors) {
+    out.bytes += reply::with_host(reply::c421_too_many_errors, settings_.hostname);
+    work_closes_ = true;
+  }
+  if (std::exchange(work_closes_, false)) {
+    out.after = net::After::close;
+    return out;
+  }
+  return process(input, std::move(out));
+}
+
+net::Output Session::process(std::string& input, net::Output out) {
+  while (out.after == net::After::read) {
+    if (auto* d = std::get_if<ReadingData>(&reader_)) {
+      input.erase(0, d->reader.feed(input));
+      if (!d->reader.done()) break;
+      auto message = std::move(d->reader.message());
+      const bool bare_lf = d->reader.saw_bare_lf(), too_big = d->reader.is_too_big();
+      reader_ = ReadingCommands{};
+      finish_message(std::move(message), bare_lf, too_big, out);
+      continue;
+    }
+    if (auto* b = std::get_if<ReadingBdat>(&reader_)) {
+      // RFC 3030 §2: exactly `size` octets follow, whatever they contain.
+      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(b->remaining, input.size()));
+      if (transaction_ && !transaction_->bdat_too_big) {
+        if (transaction_->bdat_message.size() + take > settings_.max_message_bytes) {
+          transaction_->bdat_too_big = true;
+          transaction_->bdat_message.clear();
+        } else {
+          transaction_->bdat_message.append(input, 0, take);
+        }
+      }
+      input.erase(0, take);
+      b->remaining -= take;
+      if (b->remaining > 0) break;
+      const bool is_last = b->is_last;
+      reader_ = ReadingCommands{};
+      if (!transaction_ || transaction_->recipients.empty()) {
+        error(transaction_ ? reply::c554_no_valid_recipients : reply::c503_need_mail, out);
+      } else if (transaction_->bdat_too_big) {
+        error(reply::c552_too_big, out);
+        reset_transaction();  // RELIABILITY S12: a clean new transaction follows
+      } else if (is_last) {
+        finish_message(std::move(transaction_->bdat_message), false, false, out);
+      } else {
+        out.bytes += reply::with(reply::c250_chunk_received,
+                                 std::to_string(transaction_->bdat_message.size()));
+      }
+      continue;
+    }
+    const auto step = splitter_.next(input);
+    const std::string line(step.line);
+    input.erase(0, step.consumed);
+    if (step.kind == base::LineStep::Kind::need_more) {
+      if (step.consumed == 0 || input.empty()) break;
+      continue;
+    }
     if (step.kind == base::LineStep::Kind::too_long) {
       // RFC 5321 §4.5.3.1.4; the rest of the line is discarded by the splitter.
+      if (std::holds_alternative<ReadingAuth>(reader_)) reader_ = ReadingCommands{};
       error(reply::c500_line_too_long, out);
-    } else {
-      handle(wire::parse_command(step.line), out);
+      continue;
     }
-    return out.after == net::After::read;
-  });
+    if (std::holds_alternative<ReadingAuth>(reader_)) {
+      auth_response(line, out);
+      continue;
+    }
+    handle(wire::parse_command(line), out, !input.empty());
+  }
   // RFC 3207 §4.2 / CVE-2011-0411: what the client pipelined after STARTTLS is dropped.
   if (out.after == net::After::start_tls) input.clear();
   return out;
 }
 
-void Session::handle(const wire::Command& cmd, net::Output& out) {
+void Session::handle(const wire::Command& cmd, net::Output& out, bool more_input_waiting) {
   switch (cmd.verb) {
     case Verb::forbidden:
       out.bytes += reply::line(reply::c221_forbidden_command);
@@ -45,66 +114,57 @@ void Session::handle(const wire::Command& cmd, net::Output& out) {
     case Verb::ehlo: return ehlo(cmd, out);
     case Verb::helo: return helo(cmd, out);
     case Verb::starttls: return starttls(cmd, out);
+    case Verb::mail: return mail(cmd, out);
+    case Verb::rcpt: return rcpt(cmd, out);
+    case Verb::data: return data(cmd, out, more_input_waiting);
+    case Verb::bdat: return bdat(cmd, out);
+    case Verb::auth: return auth(cmd, out);
     case Verb::noop:
       // RFC 5321 §4.1.1.9: NOOP may carry a string, which is ignored.
       out.bytes += reply::line(reply::c250_ok);
       return;
     case Verb::rset:
       if (!cmd.argument.empty()) return error(reply::c501_no_arguments, out);
+      reset_transaction();
       out.bytes += reply::line(reply::c250_ok);
       return;
     case Verb::quit:
       out.bytes += reply::line(reply::c221_bye);
       out.after = net::After::close;
       return;
-    case Verb::mail:
-    case Verb::rcpt:
-    case Verb::data:
-    case Verb::bdat:
     case Verb::vrfy:
-    case Verb::expn:
+      // RFC 5321 §3.5.3 allows 252; no account can be probed (RELIABILITY R01).
+      if (cmd.argument.empty()) return error("501 5.5.4 Syntax: VRFY address", out);
+      out.bytes += reply::line(reply::c252_cannot_vrfy);
+      return;
     case Verb::help:
-    case Verb::auth:
+      out.bytes += reply::line(reply::c214_help);
+      return;
+    case Verb::expn:  // mailing lists are not disclosed
     case Verb::etrn:
       error(reply::c502_not_implemented, out);
       return;
   }
 }
 
-void Session::ehlo(const wire::Command& cmd, net::Output& out) {
-  if (!wire::is_valid_helo_argument(cmd.argument)) return error(reply::c501_ehlo_syntax, out);
-  // RFC 5321 §4.1.4: EHLO resets the session as RSET does.
-  state_ = Ready{std::string(cmd.argument), true};
-  out.bytes += "250-" + settings_.hostname + "\r\n";
-  if (!is_tls_) out.bytes += "250-STARTTLS\r\n";
-  out.bytes += "250 ENHANCEDSTATUSCODES\r\n";
-}
-
-void Session::helo(const wire::Command& cmd, net::Output& out) {
-  if (!wire::is_valid_helo_argument(cmd.argument)) return error(reply::c501_helo_syntax, out);
-  state_ = Ready{std::string(cmd.argument), false};
-  out.bytes += "250 " + settings_.hostname + "\r\n";
-}
-
-void Session::starttls(const wire::Command& cmd, net::Output& out) {
-  if (is_tls_) return error(reply::c503_tls_active, out);
-  if (!cmd.argument.empty()) return error(reply::c501_no_arguments, out);
-  out.bytes += reply::line(reply::c220_ready_for_tls);
-  out.after = net::After::start_tls;
-}
-
-void Session::tls_started(const net::TlsInfo& info) {
-  is_tls_ = true;
-  tls_ = info;
-  state_ = Greeted{};  // RFC 3207 §4.2: forget everything learned before TLS
-}
-
 void Session::error(std::string_view reply_line, net::Output& out) {
   out.bytes += reply::line(reply_line);
+  // Postfix's smtpd_hard_error_limit: a client that keeps failing is disconnected.
   if (++errors_ >= settings_.max_errors) {
     out.bytes += reply::with_host(reply::c421_too_many_errors, settings_.hostname);
     out.after = net::After::close;
   }
+}
+
+void Session::reset_transaction() { transaction_.reset(); }
+
+void Session::tls_started(const net::TlsInfo& info) {
+  is_tls_ = true;
+  tls_ = info;
+  // RFC 3207 §4.2: forget everything learned before TLS.
+  state_ = Greeted{};
+  reset_transaction();
+  account_.reset();
 }
 
 std::string Session::timeout_reply() {

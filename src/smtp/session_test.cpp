@@ -1,129 +1,330 @@
-// Tests for the SMTP session state machine, scripted as bytes in and bytes out.
+// Tests for the SMTP session, scripted as bytes in and bytes out against a real store;
+// the work the session hands out runs inline, as the worker pool would run it.
 #include "smtp/session.hpp"
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include <filesystem>
+
+#include "auth/password.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
 namespace postino::smtp {
 namespace {
 
-SessionSettings settings() {
-  SessionSettings s;
-  s.hostname = "mx.test";
-  s.max_line_bytes = 2048;
-  s.max_errors = 5;
-  return s;
-}
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
-struct Script {
-  Session session{settings(), net::ClientInfo{}};
-  std::string input;
-  net::Output send(std::string_view bytes) {
-    input += bytes;
-    return session.receive(input);
+class Smtp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("postino-smtp-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    store::SqliteOptions o;
+    o.data_dir = dir_;
+    store_ = std::move(*store::open_sqlite_store(o));
+    ASSERT_TRUE(store_->create_domain("example.test"));
+    ASSERT_TRUE(store_->create_account("demo@example.test", auth::hash_password("secret"), ""));
+    ASSERT_TRUE(store_->create_account("bob@example.test", auth::hash_password("bobpw"), ""));
+    ASSERT_TRUE(store_->create_alias({"team@example.test", {"demo@example.test", "bob@example.test"}}));
+    authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_, "secret");
   }
+  void TearDown() override {
+    session_.reset();
+    authenticator_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  SessionSettings settings(bool submission = false) {
+    SessionSettings s;
+    s.hostname = "mx.test";
+    s.max_errors = 20;
+    s.is_submission = submission;
+    s.max_message_bytes = 10000;
+    s.max_recipients = 5;
+    s.is_dev = true;
+    s.store = store_.get();
+    s.authenticator = authenticator_.get();
+    return s;
+  }
+  void start(bool submission = false, bool tls = false) {
+    net::ClientInfo c;
+    c.session_id = "STEST";
+    c.address = "192.0.2.9";
+    c.is_tls = tls;
+    session_ = std::make_unique<Session>(settings(submission), c);
+    if (tls) session_->tls_started({"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
+    input_.clear();
+    last_after_ = net::After::read;
+    session_->greet();
+  }
+  // Sends bytes, runs any work inline, returns everything the server wrote.
+  std::string send(std::string_view bytes) {
+    input_ += bytes;
+    auto out = session_->receive(input_);
+    std::string written = out.bytes;
+    while (out.after == net::After::work) {
+      out.work();
+      out = session_->resume(input_);
+      written += out.bytes;
+    }
+    last_after_ = out.after;
+    return written;
+  }
+  std::size_t inbox_count(const std::string& who) {
+    auto account = store_->find_account(who);
+    return static_cast<std::size_t>(store_->mailbox(account->id, "INBOX")->messages);
+  }
+  std::string inbox_message(const std::string& who, std::uint32_t uid) {
+    auto account = store_->find_account(who);
+    auto inbox = store_->mailbox(account->id, "INBOX");
+    return *store_->read_message(account->id, inbox->id, store::Uid(uid));
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+  auth::FailureThrottle throttle_{{10ms, 20ms, 600s, 1000}};
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<Session> session_;
+  std::string input_;
+  net::After last_after_ = net::After::read;
 };
 
-TEST(SmtpSession, GreetsWithHostName) {
-  Script s;
-  EXPECT_EQ(s.session.greet().bytes, "220 mx.test ESMTP Postino\r\n");
+TEST_F(Smtp, EhloAdvertisesTheExtensions) {
+  start();
+  EXPECT_EQ(send("EHLO client.test\r\n"),
+            "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10000\r\n250-ENHANCEDSTATUSCODES\r\n"
+            "250-8BITMIME\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-DSN\r\n250 STARTTLS\r\n");
+  start(true, true);
+  const auto submission = send("EHLO client.test\r\n");
+  EXPECT_NE(submission.find("250 AUTH PLAIN LOGIN\r\n"), std::string::npos);
+  EXPECT_EQ(submission.find("STARTTLS"), std::string::npos);
 }
 
-TEST(SmtpSession, EhloAdvertisesStartTlsOnlyBeforeTls) {
-  Script s;
-  EXPECT_EQ(s.send("EHLO client.test\r\n").bytes,
-            "250-mx.test\r\n250-STARTTLS\r\n250 ENHANCEDSTATUSCODES\r\n");
-  EXPECT_TRUE(std::holds_alternative<Session::Ready>(s.session.state()));
-  auto out = s.send("STARTTLS\r\n");
-  EXPECT_EQ(out.bytes, "220 2.0.0 Ready to start TLS\r\n");
-  EXPECT_EQ(out.after, net::After::start_tls);
-  s.session.tls_started({"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
-  EXPECT_TRUE(std::holds_alternative<Session::Greeted>(s.session.state()));
-  EXPECT_EQ(s.send("EHLO client.test\r\n").bytes, "250-mx.test\r\n250 ENHANCEDSTATUSCODES\r\n");
-  EXPECT_EQ(s.send("STARTTLS\r\n").bytes, "503 5.5.1 Error: TLS already active\r\n");
+TEST_F(Smtp, InboundDeliveryWithTraceHeadersByteForByte) {
+  start();
+  const std::string body = "From: a@remote.test\r\nSubject: hi\r\n\r\n..dot line\r\nbye\r\n";
+  EXPECT_EQ(send("EHLO client.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<Demo@example.test>\r\nDATA\r\n"),
+            "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10000\r\n250-ENHANCEDSTATUSCODES\r\n"
+            "250-8BITMIME\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-DSN\r\n250 STARTTLS\r\n"
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(send(body + ".\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");
+  const auto stored = inbox_message("demo@example.test", 1);
+  EXPECT_TRUE(stored.starts_with("Return-Path: <a@remote.test>\r\nReceived: from client.test ([192.0.2.9])\r\n"
+                                 "\tby mx.test (Postino) with ESMTP\r\n\tid STEST.1\r\n\tfor <Demo@example.test>; "))
+      << stored;
+  EXPECT_TRUE(stored.ends_with("\r\n" + std::string("From: a@remote.test\r\nSubject: hi\r\n\r\n.dot line\r\nbye\r\n")));
 }
 
-TEST(SmtpSession, StartTlsDiscardsEverythingPipelinedAfterIt) {
-  Script s;
-  auto out = s.send("EHLO x\r\nSTARTTLS\r\nXINJECT\r\nMAIL FROM:<a@b>\r\n");
-  EXPECT_EQ(out.after, net::After::start_tls);
-  EXPECT_EQ(out.bytes.find("XINJECT"), std::string::npos);
-  EXPECT_TRUE(out.bytes.ends_with("220 2.0.0 Ready to start TLS\r\n"));
-  EXPECT_TRUE(s.input.empty());
+TEST_F(Smtp, AliasDeliversOneMessageToEveryTargetAndUnknownUsersAreRefusedAtRcpt) {
+  start();
+  EXPECT_EQ(send("HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<nobody@example.test>\r\n"),
+            "250 mx.test\r\n250 2.1.0 Ok\r\n550 5.1.1 <nobody@example.test>: Recipient address "
+            "rejected: User unknown in local recipient table\r\n");
+  EXPECT_EQ(send("DATA\r\n"), "554 5.5.1 Error: no valid recipients\r\n");
+  EXPECT_EQ(send("RCPT TO:<team@example.test>\r\nRCPT TO:<bob+tag@example.test>\r\n"),
+            "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n");
+  EXPECT_EQ(send("DATA\r\n"), "354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(send("Subject: team\r\n\r\nx\r\n.\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");
+  EXPECT_EQ(inbox_count("demo@example.test"), 1u);
+  EXPECT_EQ(inbox_count("bob@example.test"), 1u);  // once, although named twice
 }
 
-TEST(SmtpSession, StartTlsWithArgumentsIsASyntaxError) {
-  Script s;
-  EXPECT_EQ(s.send("STARTTLS now\r\n").bytes, "501 5.5.4 Syntax error: no arguments allowed\r\n");
-}
-
-TEST(SmtpSession, NotYetImplementedAndUnknownCommands) {
-  Script s;
-  EXPECT_EQ(s.send("MAIL FROM:<a@b>\r\n").bytes, "502 5.5.1 Error: command not implemented\r\n");
-  EXPECT_EQ(s.send("XYZZY\r\n").bytes, "500 5.5.2 Error: command not recognized\r\n");
-  EXPECT_EQ(s.send("NOOP\r\nRSET\r\n").bytes, "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n");
-}
-
-TEST(SmtpSession, HttpRequestIsAnsweredAndClosed) {
-  Script s;
-  auto out = s.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(out.bytes, "221 2.7.0 Error: I can break rules, too. Goodbye.\r\n");
-  EXPECT_EQ(out.after, net::After::close);
-}
-
-TEST(SmtpSession, HeloWithControlCharactersOrTooLongIsRefused) {
-  Script s;
-  EXPECT_EQ(s.send("EHLO evil\rX-Injected: 1\r\n").bytes, "501 5.5.4 Syntax: EHLO hostname\r\n");
-  EXPECT_EQ(s.send("HELO " + std::string(1000, 'a') + "\r\n").bytes,
-            "501 5.5.4 Syntax: HELO hostname\r\n");
-  EXPECT_TRUE(std::holds_alternative<Session::Greeted>(s.session.state()));
-}
-
-TEST(SmtpSession, LineLimitAtItsBoundaryAndResync) {
-  Script s;
-  EXPECT_EQ(s.send("NOOP " + std::string(2043, 'a') + "\r\n").bytes, "250 2.0.0 Ok\r\n");
-  EXPECT_EQ(s.send("NOOP " + std::string(2044, 'a') + "\r\nNOOP\r\n").bytes,
-            "500 5.5.2 Error: line too long\r\n250 2.0.0 Ok\r\n");
-}
-
-TEST(SmtpSession, EndlessLineIsNotBuffered) {
-  Script s;
-  EXPECT_EQ(s.send(std::string(100000, 'A')).bytes, "500 5.5.2 Error: line too long\r\n");
-  EXPECT_TRUE(s.input.empty());
-  EXPECT_EQ(s.send(std::string(100000, 'A')).bytes, "");
-  EXPECT_EQ(s.send("\r\nNOOP\r\n").bytes, "250 2.0.0 Ok\r\n");
-}
-
-TEST(SmtpSession, TooManyErrorsEndsWith421) {
-  Script s;
-  auto out = s.send("X\r\nX\r\nX\r\nX\r\nX\r\nNOOP\r\n");
-  EXPECT_TRUE(out.bytes.ends_with("421 4.7.0 mx.test Error: too many errors\r\n"));
-  EXPECT_EQ(out.after, net::After::close);
-  EXPECT_EQ(out.bytes.find("250"), std::string::npos);
-}
-
-TEST(SmtpSession, SameAnswersAtEverySplitPoint) {
-  const std::string script = "EHLO a.test\r\nNOOP\r\nXX\r\nHELO b\r\nQUIT\r\nNOOP\r\n";
-  Script whole;
-  const auto expected = whole.send(script);
-  EXPECT_EQ(expected.after, net::After::close);
-  for (std::size_t chunk = 1; chunk < script.size(); ++chunk) {
-    Script s;
-    std::string got;
-    net::After after = net::After::read;
-    for (std::size_t pos = 0; pos < script.size() && after == net::After::read; pos += chunk) {
-      auto out = s.send(script.substr(pos, chunk));
-      got += out.bytes;
-      after = out.after;
-    }
-    EXPECT_EQ(got, expected.bytes) << "chunk " << chunk;
-    EXPECT_EQ(after, net::After::close);
+TEST_F(Smtp, Port25NeverRelays) {
+  start();
+  send("EHLO c\r\nMAIL FROM:<a@b.test>\r\n");
+  for (auto rcpt : {"<v@external.example>", "<v@[203.0.113.5]>", "<@example.test:v@external.example>"}) {
+    EXPECT_EQ(send(std::string("RCPT TO:") + rcpt + "\r\n").substr(0, 9), "554 5.7.1") << rcpt;
   }
+  for (auto rcpt : {"<\"v@external.example\">", "<v@external.example@example.test>", "<external.example!v>"}) {
+    EXPECT_EQ(send(std::string("RCPT TO:") + rcpt + "\r\n").substr(0, 7), "501 5.1") << rcpt;
+  }
+  EXPECT_EQ(send("RCPT TO:<v%external.example@example.test>\r\n").substr(0, 9), "550 5.1.1");
+  EXPECT_TRUE(store_->list_queue()->empty());
 }
 
-TEST(SmtpSession, TimeoutAndShutdownReplies) {
-  Script s;
-  EXPECT_EQ(s.session.timeout_reply(), "421 4.4.2 mx.test Error: timeout exceeded\r\n");
-  EXPECT_EQ(s.session.shutdown_reply(), "421 4.3.2 mx.test Service shutting down\r\n");
+TEST_F(Smtp, StateErrorsHaveFixedTexts) {
+  start();
+  EXPECT_EQ(send("MAIL FROM:<a@b>\r\n"), "503 5.5.1 Error: send HELO/EHLO first\r\n");
+  send("EHLO c\r\n");
+  EXPECT_EQ(send("RCPT TO:<demo@example.test>\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+  EXPECT_EQ(send("DATA\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+  EXPECT_EQ(send("MAIL FROM:<a@b>\r\nMAIL FROM:<a@b>\r\n"),
+            "250 2.1.0 Ok\r\n503 5.5.1 Error: nested MAIL command\r\n");
+  // EHLO mid-transaction resets it (RELIABILITY S11).
+  send("EHLO c\r\n");
+  EXPECT_EQ(send("RCPT TO:<demo@example.test>\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+}
+
+TEST_F(Smtp, RecipientLimitAnswers452) {
+  start();
+  send("EHLO c\r\nMAIL FROM:<a@b>\r\n");
+  std::string replies;
+  for (int i = 0; i < 7; ++i) replies += send("RCPT TO:<demo+" + std::to_string(i) + "@example.test>\r\n");
+  EXPECT_EQ(replies, "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+                         "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n");
+}
+
+TEST_F(Smtp, SizeLimitAtMailAndAfterTheDotKeepsTheSessionUsable) {
+  start();
+  send("EHLO c\r\n");
+  EXPECT_EQ(send("MAIL FROM:<a@b> SIZE=999999999999\r\n"), "552 5.3.4 Message size exceeds fixed limit\r\n");
+  send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
+  EXPECT_EQ(send(std::string(20000, 'x') + "\r\n.\r\n"), "552 5.3.4 Error: message file too big\r\n");
+  EXPECT_EQ(inbox_count("demo@example.test"), 0u);
+  EXPECT_EQ(send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(send("small\r\n.\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");
+}
+
+TEST_F(Smtp, SmugglingVariantsDeliverExactlyOneMessage) {
+  for (const std::string& fake : std::vector<std::string>{"\n.\n", "\n.\r\n", "\r.\r\n", "\r\n.\r", "\r.\n", "\n.\r",
+                           std::string("\r\n\0.\r\n", 6), "\r\n.\r\r\n"}) {
+    start();
+    send("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n");
+    const auto replies = send("x" + fake + "MAIL FROM:<s@x>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n"
+                              "Subject: smuggled\r\n\r\ny\r\n.\r\n");
+    EXPECT_EQ(replies.find("250 2.1.5"), std::string::npos) << testing::PrintToString(fake);
+    EXPECT_EQ(inbox_count("demo@example.test"), 0u);
+  }
+  EXPECT_EQ(inbox_count("bob@example.test"), 8u);
+}
+
+TEST_F(Smtp, UnauthenticatedPipeliningPastDataIsRefusedOnPort25) {
+  start();
+  const auto r = send("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\nbody\r\n.\r\nQUIT\r\n");
+  EXPECT_TRUE(r.ends_with("554 5.5.0 Error: SMTP protocol synchronization\r\n"));
+  EXPECT_EQ(last_after_, net::After::close);
+  EXPECT_EQ(inbox_count("demo@example.test"), 0u);
+}
+
+TEST_F(Smtp, LoopGuardRefusesTooManyHops) {
+  start();
+  std::string msg;
+  for (int i = 0; i < 51; ++i) msg += "Received: from x by y; date\r\n";
+  send("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
+  EXPECT_EQ(send(msg + "\r\nbody\r\n.\r\n"), "554 5.4.6 Error: too many hops\r\n");
+}
+
+TEST_F(Smtp, BdatChunksAndEdgeCases) {
+  start();
+  send("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\n");
+  EXPECT_EQ(send("BDAT 12\r\nSubject: a\r\n"), "250 2.0.0 12 octets received\r\n");
+  EXPECT_EQ(send("BDAT 6 LAST\r\n\r\nbody"), "250 2.0.0 Ok: queued as STEST.1\r\n");
+  EXPECT_TRUE(inbox_message("demo@example.test", 1).ends_with("Subject: a\r\n\r\nbody"));
+  // Over the size limit: 552, the chunk is consumed, a clean transaction follows (S12).
+  send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\n");
+  EXPECT_EQ(send("BDAT 20000\r\n" + std::string(20000, 'z')), "552 5.3.4 Error: message file too big\r\n");
+  EXPECT_EQ(send("BDAT 3 LAST\r\nabc"), "503 5.5.1 Error: need MAIL command\r\n");
+  EXPECT_EQ(send("BDAT -1\r\n"), "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
+  EXPECT_EQ(send("BDAT 99999999999999999999\r\n"), "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
+  EXPECT_EQ(send("BDAT 1 LATER\r\n"), "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
+  EXPECT_EQ(send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nBDAT 0 LAST\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: queued as STEST.2\r\n");
+}
+
+TEST_F(Smtp, SubmissionNeedsTlsThenAuthAndOwnsItsSender) {
+  start(true, false);
+  send("EHLO c\r\n");
+  EXPECT_EQ(send("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\n"), "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  start(true, true);
+  send("EHLO c\r\n");
+  EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\n"), "530 5.7.0 Authentication required\r\n");
+  EXPECT_EQ(send("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(send("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "503 5.5.1 Error: already authenticated\r\n");
+  EXPECT_EQ(send("MAIL FROM:<ceo@example.test>\r\n"),
+            "553 5.7.1 <ceo@example.test>: Sender address rejected: not owned by user\r\n");
+  EXPECT_EQ(send("MAIL FROM:<team@example.test>\r\n"), "250 2.1.0 Ok\r\n");  // an alias that reaches demo
+  EXPECT_EQ(send("RSET\r\nMAIL FROM:<Demo+x@example.test>\r\n"), "250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n");
+  // Remote recipients are queued; local ones delivered; Bcc removed.
+  EXPECT_EQ(send("RCPT TO:<far@remote.test> NOTIFY=FAILURE\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n"),
+            "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(send("To: far@remote.test\r\nBcc: hidden@remote.test\r\n\r\nhello\r\n.\r\n"),
+            "250 2.0.0 Ok: queued as STEST.1\r\n");
+  const auto local = inbox_message("bob@example.test", 1);
+  EXPECT_EQ(local.find("hidden@remote.test"), std::string::npos);
+  EXPECT_NE(local.find("with ESMTPSA (TLSv1.3 with cipher TLS_AES_128_GCM_SHA256)"), std::string::npos);
+  auto queue = store_->list_queue();
+  ASSERT_EQ(queue->size(), 1u);
+  EXPECT_EQ((*queue)[0].queue_id, "STEST.1");
+  EXPECT_EQ((*queue)[0].sender, "Demo+x@example.test");
+  EXPECT_EQ((*queue)[0].recipients[0].address, "far@remote.test");
+  EXPECT_EQ((*queue)[0].recipients[0].notify, 4u);
+}
+
+TEST_F(Smtp, AuthLoginAndFailuresEndTheSession) {
+  start(true, true);
+  send("EHLO c\r\n");
+  EXPECT_EQ(send("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");
+  EXPECT_EQ(send("Ym9iQGV4YW1wbGUudGVzdA==\r\n"), "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(send("Ym9icHc=\r\n"), "235 2.7.0 Authentication successful\r\n");
+  start(true, true);
+  send("EHLO c\r\n");
+  EXPECT_EQ(send("AUTH PLAIN\r\n"), "334 \r\n");
+  EXPECT_EQ(send("*\r\n"), "501 5.7.0 Authentication aborted\r\n");
+  EXPECT_EQ(send("AUTH PLAIN ====\r\n"), "501 5.5.2 Cannot decode response\r\n");
+  EXPECT_EQ(send("AUTH CRAM-MD5\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
+  // authzid different from authcid, and NUL-truncation tricks, fail (RELIABILITY A04).
+  EXPECT_EQ(send("AUTH PLAIN YWRtaW4AZGVtb0BleGFtcGxlLnRlc3QAc2VjcmV0\r\n").substr(0, 9), "535 5.7.8");
+  EXPECT_TRUE(send("AUTH LOGIN ZGVtb0BleGFtcGxlLnRlc3Q=\r\nc2VjcmV0AGdhcmJhZ2U=\r\n")
+                  .starts_with("334 UGFzc3dvcmQ6\r\n535 5.7.8 Error: auth"));
+  const auto third = send("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHdyb25n\r\n");
+  EXPECT_TRUE(third.ends_with("421 4.7.0 mx.test Error: too many failed logins\r\n")) << third;
+  EXPECT_EQ(last_after_, net::After::close);
+}
+
+TEST_F(Smtp, DevModeMagicRecipients) {
+  start();
+  send("EHLO c\r\nMAIL FROM:<a@b>\r\n");
+  EXPECT_EQ(send("RCPT TO:<tempfail@example.test>\r\n"),
+            "451 4.3.0 <tempfail@example.test>: Temporary failure (dev mode)\r\n");
+  EXPECT_EQ(send("RCPT TO:<permfail@example.test>\r\n"),
+            "550 5.1.1 <permfail@example.test>: Permanent failure (dev mode)\r\n");
+  EXPECT_EQ(send("RCPT TO:<timeout@example.test>\r\n"), "");
+}
+
+TEST_F(Smtp, StartTlsDiscardsPipelinedInputAndResetsEverything) {
+  start();
+  const auto r = send("EHLO x\r\nMAIL FROM:<a@b>\r\nSTARTTLS\r\nXINJECT\r\n");
+  EXPECT_TRUE(r.ends_with("220 2.0.0 Ready to start TLS\r\n"));
+  EXPECT_TRUE(input_.empty());
+  session_->tls_started({"TLSv1.3", "X"});
+  EXPECT_TRUE(std::holds_alternative<Session::Greeted>(session_->state()));
+  EXPECT_FALSE(session_->transaction());
+  EXPECT_EQ(send("MAIL FROM:<a@b>\r\n"), "503 5.5.1 Error: send HELO/EHLO first\r\n");
+}
+
+TEST_F(Smtp, MiscCommands) {
+  start();
+  EXPECT_EQ(send("VRFY demo\r\n"),
+            "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery\r\n");
+  EXPECT_EQ(send("EXPN team\r\n"), "502 5.5.1 Error: command not implemented\r\n");
+  EXPECT_EQ(send("HELP\r\n").substr(0, 9), "214 2.0.0");
+  EXPECT_EQ(send("AUTH PLAIN x\r\n"), "502 5.5.1 Error: authentication not enabled\r\n");
+  EXPECT_EQ(send("GET / HTTP/1.1\r\n"), "221 2.7.0 Error: I can break rules, too. Goodbye.\r\n");
+  EXPECT_EQ(last_after_, net::After::close);
+}
+
+TEST_F(Smtp, SameRepliesAtEverySplitPoint) {
+  const std::string script =
+      "EHLO a.test\r\nMAIL FROM:<x@y>\r\nRCPT TO:<demo@example.test>\r\nNOOP\r\nQUIT\r\n";
+  start();
+  const auto expected = send(script);
+  for (std::size_t chunk = 1; chunk < script.size(); chunk += 3) {
+    start();
+    std::string got;
+    for (std::size_t pos = 0; pos < script.size(); pos += chunk) got += send(script.substr(pos, chunk));
+    EXPECT_EQ(got, expected) << chunk;
+  }
 }
 
 }  // namespace

@@ -91,6 +91,11 @@ class Store {
   // over_quota for any recipient fails the whole delivery.
   virtual Result<std::vector<SavedMessage>> deliver(const std::vector<AccountId>& accounts,
                                                     std::string_view message) = 0;
+  // Commits an SMTP transaction: the local copies and the queue entry for remote
+  // recipients together, or nothing. Returns once all of it is durable.
+  virtual Result<Accepted> accept(const Acceptance& acceptance) = 0;
+  // The outbound queue, oldest first.
+  virtual Result<std::vector<QueueEntry>> list_queue() = 0;
   // The messages of a mailbox in UID order.
   virtual Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) = 0;
   virtual Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) = 0;

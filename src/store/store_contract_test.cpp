@@ -214,6 +214,35 @@ TEST_P(StoreContract, DeliveryStoresOneBlobForAllRecipients) {
   EXPECT_EQ(box("INBOX", *bob).messages, 1);
 }
 
+TEST_P(StoreContract, AcceptCommitsLocalCopiesAndTheQueueEntryTogether) {
+  Acceptance a;
+  a.local_accounts = {demo_};
+  a.local_message = "Return-Path: <s@remote.test>\r\nSubject: both\r\n\r\nx\r\n";
+  a.remote = NewQueueEntry{"s@remote.test", {{"far@away.test", "rfc822;far@away.test", 4}}, "ENV1", 2};
+  a.remote_message = "Subject: both\r\n\r\nx\r\n";
+  auto accepted = store_->accept(a);
+  ASSERT_TRUE(accepted) << accepted.error().detail;
+  EXPECT_EQ(accepted->local.size(), 1u);
+  EXPECT_EQ(accepted->queue_id.size(), 14u);
+  auto queue = store_->list_queue();
+  ASSERT_TRUE(queue);
+  ASSERT_EQ(queue->size(), 1u);
+  const auto& e = (*queue)[0];
+  EXPECT_EQ(e.queue_id, accepted->queue_id);
+  EXPECT_EQ(e.sender, "s@remote.test");
+  ASSERT_EQ(e.recipients.size(), 1u);
+  EXPECT_EQ(e.recipients[0].address, "far@away.test");
+  EXPECT_EQ(e.recipients[0].notify, 4u);
+  EXPECT_EQ(e.size, static_cast<std::int64_t>(a.remote_message.size()));
+  EXPECT_EQ(box("INBOX").messages, 1);
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+  // Over quota locally: nothing at all is committed, not even the queue entry.
+  ASSERT_TRUE(store_->set_quota("demo@example.test", {1, 0}));
+  EXPECT_EQ(store_->accept(a).error().kind, ErrorKind::over_quota);
+  EXPECT_EQ(store_->list_queue()->size(), 1u);
+  EXPECT_EQ(box("INBOX").messages, 1);
+}
+
 TEST_P(StoreContract, QuotaIsEnforcedAllOrNone) {
   auto bob = store_->create_account("bob@example.test", "x", "");
   ASSERT_TRUE(store_->set_quota("bob@example.test", {100, 2}));

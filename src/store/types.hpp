@@ -108,10 +108,50 @@ struct MessageDetails {
   mime::EnvelopeFields fields;
 };
 
+// A message accepted for remote recipients (RFC 3461 parameters kept for the DSN).
+struct QueueRecipient {
+  std::string address;
+  std::string orcpt;        // "rfc822;addr" or ""
+  std::uint32_t notify = 0;  // bits: 1 NEVER, 2 SUCCESS, 4 FAILURE, 8 DELAY; 0 default
+};
+
+struct NewQueueEntry {
+  std::string sender;  // "" for the null reverse-path
+  std::vector<QueueRecipient> recipients;
+  std::string envid;
+  int ret = 0;  // 0 unspecified, 1 FULL, 2 HDRS
+};
+
+struct QueueEntry {
+  std::string queue_id;
+  std::string sender;
+  std::vector<QueueRecipient> recipients;
+  std::vector<int> statuses;  // per recipient: 0 pending, 1 delivered, 2 failed
+  std::int64_t size = 0;
+  SystemClock::time_point created;
+  SystemClock::time_point next_attempt;
+  int attempts = 0;
+  bool is_held = false;
+};
+
+// One SMTP transaction's outcome, committed at once: local copies and the queue entry.
+struct Acceptance {
+  std::string id;  // the queue id to use (the SMTP session's message id); "" to generate
+  std::vector<AccountId> local_accounts;
+  std::string local_message;  // what goes into the INBOXes (with Return-Path)
+  std::optional<NewQueueEntry> remote;
+  std::string remote_message;  // what is relayed
+};
+
 struct SavedMessage {
   UidValidity uid_validity;
   Uid uid;
   ModSeq mod_seq;
+};
+
+struct Accepted {
+  std::vector<SavedMessage> local;
+  std::string queue_id;  // "" when nothing was queued
 };
 
 }  // namespace postino::store

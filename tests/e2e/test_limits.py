@@ -364,7 +364,7 @@ class SmtpErrorLimitTest(harness.ServerTestCase):
         c.send("XYZZY\r\n")
         self.assertEqual(c.line(), "500 5.5.2 Error: command not recognized")
         c.send("MAIL FROM:<a@example.org>\r\n")
-        self.assertEqual(c.line(), "502 5.5.1 Error: command not implemented")
+        self.assertEqual(c.line(), "503 5.5.1 Error: send HELO/EHLO first")
         c.send("NOOP\r\n")
         self.assertEqual(c.line(), "250 2.0.0 Ok")
         c.send("EHLO\r\n")

@@ -73,7 +73,7 @@ class ShutdownTest(unittest.TestCase):
         # One session that already talked (SMTP after EHLO, IMAP after STARTTLS).
         c = self.open("submission")
         c.send("EHLO client.test\r\n")
-        self.assertEqual(c.smtp_reply()[-1], "250 ENHANCEDSTATUSCODES")
+        self.assertTrue(c.smtp_reply()[-1].startswith("250 "))
         i = self.open("imap")
         i.send("a STARTTLS\r\n")
         self.assertEqual(i.line(), "a OK Begin TLS negotiation now")

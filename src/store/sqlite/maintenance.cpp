@@ -115,7 +115,9 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
       auto& b = db.prepare("SELECT id, size, refs FROM blobs");
       while (b.step()) rows[b.text(0)] = {b.int64(1), b.int64(2)};
       b.reset();
-      auto& m = db.prepare("SELECT blob_id, count(*) FROM messages GROUP BY blob_id");
+      auto& m = db.prepare(
+          "SELECT blob_id, count(*) FROM (SELECT blob_id FROM messages UNION ALL "
+          "SELECT blob_id FROM queue) GROUP BY blob_id");
       while (m.step()) {
         auto it = rows.find(m.text(0));
         if (it == rows.end()) {
@@ -175,8 +177,10 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
       try {
         // Counts are recomputed from the messages themselves.
         db.exec(
-            "UPDATE blobs SET refs = (SELECT count(*) FROM messages WHERE blob_id = blobs.id), "
-            "unreferenced_since = CASE WHEN (SELECT count(*) FROM messages WHERE blob_id = blobs.id) = 0 "
+            "UPDATE blobs SET refs = (SELECT count(*) FROM messages WHERE blob_id = blobs.id) + "
+            "(SELECT count(*) FROM queue WHERE blob_id = blobs.id)");
+        db.exec(
+            "UPDATE blobs SET unreferenced_since = CASE WHEN refs = 0 "
             "THEN coalesce(unreferenced_since, unixepoch()) ELSE NULL END");
         db.exec(
             "UPDATE accounts SET used_bytes = (SELECT coalesce(sum(m.size), 0) FROM messages m "
@@ -196,6 +200,14 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
           }
           q.reset();
           db.prepare("DELETE FROM messages WHERE blob_id = ?").bind_all(id).run();
+          auto& queued = db.prepare("SELECT queue_id FROM queue WHERE blob_id = ?");
+          queued.bind_all(id);
+          while (queued.step()) {
+            report.repairs.push_back("removed queue entry " + queued.text(0) + ": its body (blob " +
+                                     id + ") is lost");
+          }
+          queued.reset();
+          db.prepare("DELETE FROM queue WHERE blob_id = ?").bind_all(id).run();
         }
         db.exec("COMMIT");
       } catch (...) {

@@ -2,6 +2,7 @@
 // delivery to many INBOXes with one blob, flags with MODSEQ, expunge.
 #include <algorithm>
 #include <map>
+#include <random>
 
 #include "mime/codec.hpp"
 #include "store/sqlite/store_impl.hpp"
@@ -72,17 +73,21 @@ std::int64_t allocate_modseq(Database& db, MailboxId mailbox) {
 
 }  // namespace
 
-SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
-                                         const NewMessage& options) {
+void SqliteStore::insert_blob_row(Database& db, const BlobInfo& blob) {
   const auto& f = blob.fields;
   db.prepare(
         "INSERT OR IGNORE INTO blobs (id, size, refs, structure, h_date, h_subject, h_from, "
         "h_sender, h_reply_to, h_to, h_cc, h_bcc, h_in_reply_to, h_message_id, h_references) "
         "VALUES (?1, ?2, 0, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
       .bind_blob(15, blob.structure)
-      .bind_all(blob.id, blob.size, f.date, f.subject, f.from, f.sender,
-                f.reply_to, f.to, f.cc, f.bcc, f.in_reply_to, f.message_id, f.references)
+      .bind_all(blob.id, blob.size, f.date, f.subject, f.from, f.sender, f.reply_to, f.to, f.cc,
+                f.bcc, f.in_reply_to, f.message_id, f.references)
       .run();
+}
+
+SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
+                                         const NewMessage& options) {
+  insert_blob_row(db, blob);
   const auto& blob_id = blob.id;
   const auto size = blob.size;
   auto& q = db.prepare(
@@ -107,44 +112,50 @@ SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const 
 }
 
 template <class F>
-auto SqliteStore::with_blob(std::string_view message, F&& job) {
-  // RELIABILITY §3 (1): the bytes are durable before the metadata that names them.
-  auto writer = blobs_->begin();
-  if (!writer) throw StoreException(writer.error());
-  if (auto r = (*writer)->append(message); !r) throw StoreException(r.error());
-  auto id = (*writer)->commit();
-  if (!id) throw StoreException(id.error());
-  // Promote the blob once its metadata is committed; otherwise drop it unless another
+auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& job) {
+  // Promote each blob once its metadata is committed; otherwise drop it unless another
   // message already refers to the same content.
-  struct Unpin {
+  struct Pins {
     SqliteStore* store;
-    std::string id;
+    std::vector<std::string> ids;
     bool committed = false;
-    ~Unpin() {
-      if (committed) {
-        store->blobs_->unpin(id);
-        return;
-      }
-      store->blobs_->unpin_uncommitted(id);
-      try {
-        (void)store->blobs_->remove_if(id, [&] {
-          return store->readers_.run([&](Database& db) {
-            auto& q = db.prepare("SELECT 1 FROM blobs WHERE id = ?");
-            q.bind_all(id);
-            return !q.step();
+    ~Pins() {
+      for (const auto& id : ids) {
+        if (committed) {
+          store->blobs_->unpin(id);
+          continue;
+        }
+        store->blobs_->unpin_uncommitted(id);
+        try {
+          (void)store->blobs_->remove_if(id, [&] {
+            return store->readers_.run([&](Database& db) {
+              auto& q = db.prepare("SELECT 1 FROM blobs WHERE id = ?");
+              q.bind_all(id);
+              return !q.step();
+            });
           });
-        });
-      } catch (const StoreException&) {
-        // Left staged; start-up recovery removes it after the grace period.
+        } catch (const StoreException&) {
+          // Left staged; start-up recovery removes it after the grace period.
+        }
       }
     }
-  } unpin{this, *id};
-  // Parsed once here, outside the write transaction, and kept with the blob.
-  const auto structure = mime::parse_structure(message, options_.mime_limits);
-  const BlobInfo info{*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
-                      mime::extract_envelope_fields(message, structure)};
-  auto result = writer_->run([&](Database& db) { return job(db, info); });
-  unpin.committed = true;
+  } pins{this, {}};
+  std::vector<BlobInfo> infos;
+  for (const auto message : messages) {
+    // RELIABILITY §3 (1): the bytes are durable before the metadata that names them.
+    auto writer = blobs_->begin();
+    if (!writer) throw StoreException(writer.error());
+    if (auto r = (*writer)->append(message); !r) throw StoreException(r.error());
+    auto id = (*writer)->commit();
+    if (!id) throw StoreException(id.error());
+    pins.ids.push_back(*id);
+    // Parsed once here, outside the write transaction, and kept with the blob.
+    const auto structure = mime::parse_structure(message, options_.mime_limits);
+    infos.push_back({*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
+                     mime::extract_envelope_fields(message, structure)});
+  }
+  auto result = writer_->run([&](Database& db) { return job(db, infos); });
+  pins.committed = true;
   return result;
 }
 
@@ -160,7 +171,8 @@ Result<SavedMessage> SqliteStore::append(AccountId account, std::string_view mai
         (usage->quota.max_messages > 0 && usage->messages + 1 > usage->quota.max_messages)) {
       throw_error(ErrorKind::over_quota, "quota exceeded");
     }
-    return with_blob(message, [&](Database& db, const BlobInfo& blob) {
+    return with_blobs({message}, [&](Database& db, const std::vector<BlobInfo>& blobs) {
+      const auto& blob = blobs.front();
       auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
       q.bind_all(account.value, name);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
@@ -176,7 +188,8 @@ Result<std::vector<SavedMessage>> SqliteStore::deliver(const std::vector<Account
                                                        std::string_view message) {
   return guard([&] {
     if (accounts.empty()) return std::vector<SavedMessage>{};
-    return with_blob(message, [&](Database& db, const BlobInfo& blob) {
+    return with_blobs({message}, [&](Database& db, const std::vector<BlobInfo>& blobs) {
+      const auto& blob = blobs.front();
       std::vector<SavedMessage> saved;
       for (const auto account : accounts) {
         auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'");
@@ -188,6 +201,105 @@ Result<std::vector<SavedMessage>> SqliteStore::deliver(const std::vector<Account
         saved.push_back(insert_message(db, inbox, blob, NewMessage{}));
       }
       return saved;
+    });
+  });
+}
+
+namespace {
+
+// Queue ids like Postfix's: short, unique, safe in logs ("Q" + 13 base32 characters).
+std::string new_queue_id() {
+  static constexpr char alphabet[] = "0123456789BCDFGHJKLMNPQRSTVWXYZ";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string id = "Q";
+  auto bits = rng();
+  for (int i = 0; i < 13; ++i, bits /= 31) id.push_back(alphabet[bits % 31]);
+  return id;
+}
+
+}  // namespace
+
+Result<Accepted> SqliteStore::accept(const Acceptance& a) {
+  return guard([&] {
+    std::vector<std::string_view> bodies;
+    if (!a.local_accounts.empty()) bodies.push_back(a.local_message);
+    if (a.remote && !a.remote->recipients.empty()) bodies.push_back(a.remote_message);
+    Accepted accepted;
+    if (bodies.empty()) return accepted;
+    return with_blobs(bodies, [&](Database& db, const std::vector<BlobInfo>& blobs) {
+      std::size_t next = 0;
+      if (!a.local_accounts.empty()) {
+        const auto& blob = blobs[next++];
+        for (const auto account : a.local_accounts) {
+          auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'");
+          q.bind_all(account.value);
+          if (!q.step()) throw_error(ErrorKind::not_found, "account has no INBOX");
+          const MailboxId inbox(q.int64(0));
+          q.reset();
+          check_quota(db, account, blob.size);
+          accepted.local.push_back(insert_message(db, inbox, blob, NewMessage{}));
+        }
+      }
+      if (a.remote && !a.remote->recipients.empty()) {
+        const auto& blob = blobs[next];
+        insert_blob_row(db, blob);
+        accepted.queue_id = a.id.empty() ? new_queue_id() : a.id;
+        const auto now = to_unix(SystemClock::now());
+        db.prepare(
+              "INSERT INTO queue (queue_id, blob_id, sender, envid, ret, created, next_attempt) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind_all(accepted.queue_id, blob.id, a.remote->sender, a.remote->envid,
+                      a.remote->ret, now, now)
+            .run();
+        const auto row = db.last_insert_id();
+        for (std::size_t i = 0; i < a.remote->recipients.size(); ++i) {
+          const auto& r = a.remote->recipients[i];
+          db.prepare(
+                "INSERT INTO queue_recipients (queue_row, position, address, orcpt, notify) "
+                "VALUES (?, ?, ?, ?, ?)")
+              .bind_all(row, static_cast<std::int64_t>(i), r.address, r.orcpt,
+                        static_cast<std::int64_t>(r.notify))
+              .run();
+        }
+      }
+      return accepted;
+    });
+  });
+}
+
+Result<std::vector<QueueEntry>> SqliteStore::list_queue() {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      std::vector<std::pair<std::int64_t, QueueEntry>> rows;
+      auto& q = db.prepare(
+          "SELECT q.id, q.queue_id, q.sender, b.size, q.created, q.next_attempt, q.attempts, "
+          "q.held FROM queue q JOIN blobs b ON b.id = q.blob_id ORDER BY q.created, q.id");
+      while (q.step()) {
+        QueueEntry e;
+        e.queue_id = q.text(1);
+        e.sender = q.text(2);
+        e.size = q.int64(3);
+        e.created = SystemClock::time_point(std::chrono::seconds(q.int64(4)));
+        e.next_attempt = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
+        e.attempts = static_cast<int>(q.int64(6));
+        e.is_held = q.int64(7) != 0;
+        rows.emplace_back(q.int64(0), std::move(e));
+      }
+      q.reset();
+      std::vector<QueueEntry> out;
+      for (auto& [row, e] : rows) {
+        auto& r = db.prepare(
+            "SELECT address, orcpt, notify, status FROM queue_recipients WHERE queue_row = ? "
+            "ORDER BY position");
+        r.bind_all(row);
+        while (r.step()) {
+          e.recipients.push_back({r.text(0), r.text(1), static_cast<std::uint32_t>(r.int64(2))});
+          e.statuses.push_back(static_cast<int>(r.int64(3)));
+        }
+        r.reset();
+        out.push_back(std::move(e));
+      }
+      return out;
     });
   });
 }

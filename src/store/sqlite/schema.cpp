@@ -96,6 +96,43 @@ CREATE TABLE expunged (
   PRIMARY KEY (mailbox_id, uid)
 ) WITHOUT ROWID;
 
+-- The outbound queue (DESIGN: durable, in the store): one row per accepted message for
+-- remote recipients, claimed with a lease so that several nodes can share it.
+CREATE TABLE queue (
+  id INTEGER PRIMARY KEY,
+  queue_id TEXT NOT NULL UNIQUE,
+  blob_id TEXT NOT NULL REFERENCES blobs(id),
+  sender TEXT NOT NULL,            -- '' is the null reverse-path
+  envid TEXT NOT NULL,
+  ret INTEGER NOT NULL,            -- 0 unspecified, 1 FULL, 2 HDRS (RFC 3461)
+  created INTEGER NOT NULL,        -- unix time the message was accepted
+  next_attempt INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  held INTEGER NOT NULL DEFAULT 0,
+  claimed_by TEXT,
+  lease_until INTEGER
+);
+CREATE INDEX queue_next ON queue(next_attempt);
+CREATE TABLE queue_recipients (
+  queue_row INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  orcpt TEXT NOT NULL,             -- "type;address" as given, '' when absent
+  notify INTEGER NOT NULL,         -- bits: 1 never, 2 success, 4 failure, 8 delay
+  status INTEGER NOT NULL DEFAULT 0,  -- 0 pending, 1 delivered, 2 failed
+  last_reply TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (queue_row, position)
+) WITHOUT ROWID;
+
+CREATE TRIGGER queue_after_insert AFTER INSERT ON queue BEGIN
+  UPDATE blobs SET refs = refs + 1, unreferenced_since = NULL WHERE id = NEW.blob_id;
+END;
+CREATE TRIGGER queue_after_delete AFTER DELETE ON queue BEGIN
+  UPDATE blobs SET refs = refs - 1,
+         unreferenced_since = CASE WHEN refs = 1 THEN unixepoch() ELSE unreferenced_since END
+   WHERE id = OLD.blob_id;
+END;
+
 -- Reference counts and quota usage follow every insert and delete of a message.
 CREATE TRIGGER messages_after_insert AFTER INSERT ON messages BEGIN
   UPDATE blobs SET refs = refs + 1, unreferenced_since = NULL WHERE id = NEW.blob_id;

@@ -70,6 +70,8 @@ class SqliteStore final : public Store {
                               std::string_view message, const NewMessage& options) override;
   Result<std::vector<SavedMessage>> deliver(const std::vector<AccountId>& accounts,
                                             std::string_view message) override;
+  Result<Accepted> accept(const Acceptance& acceptance) override;
+  Result<std::vector<QueueEntry>> list_queue() override;
   Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) override;
   Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) override;
   Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) override;
@@ -97,12 +99,15 @@ class SqliteStore final : public Store {
     std::string structure;  // mime::encode()
     mime::EnvelopeFields fields;
   };
+  // Inside a write job: the blob's row (once per content).
+  static void insert_blob_row(Database& db, const BlobInfo& blob);
   // Inside a write job: inserts one message into a mailbox, allocating UID and MODSEQ.
   SavedMessage insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
                               const NewMessage& options);
-  // Writes the blob, then runs `job` with its id in a write transaction; unpins after.
+  // Writes the blobs (parsing each once), then runs `job(db, infos)` in a write
+  // transaction; promotes them after a commit, drops them after a failure.
   template <class F>
-  auto with_blob(std::string_view message, F&& job);
+  auto with_blobs(const std::vector<std::string_view>& messages, F&& job);
   std::size_t collect_garbage(std::chrono::seconds grace);
 
   SqliteOptions options_;

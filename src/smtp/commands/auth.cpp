@@ -1,0 +1,102 @@
+// AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN, on submission only and only inside
+// TLS (RFC 8314 §3). Passwords are checked by the authentication service on the worker
+// pool; failures are answered after the service's delay, and too many end the session.
+#include "auth/sasl_plain.hpp"
+#include "base/base64.hpp"
+#include "smtp/session.hpp"
+#include "smtp/wire/reply.hpp"
+
+namespace postino::smtp {
+namespace {
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+void Session::auth(const wire::Command& cmd, net::Output& out) {
+  if (!settings_.is_submission) return error("502 5.5.1 Error: authentication not enabled", out);
+  // RFC 4954 §4: no password before TLS; it is never looked at (RELIABILITY T03).
+  if (!is_tls_) return error(reply::c530_starttls_first, out);
+  if (std::holds_alternative<Greeted>(state_)) return error(reply::c503_send_helo_first, out);
+  if (account_) return error(reply::c503_already_authenticated, out);
+  if (transaction_) return error(reply::c503_auth_in_transaction, out);
+  const auto space = cmd.argument.find(' ');
+  const auto mechanism = upper(cmd.argument.substr(0, space));
+  const auto initial = space == std::string_view::npos ? std::string_view{} : cmd.argument.substr(space + 1);
+  if (mechanism.empty()) return error(reply::c501_auth_syntax, out);
+  if (mechanism != "PLAIN" && mechanism != "LOGIN") return error(reply::c504_unknown_mechanism, out);
+  reader_ = ReadingAuth{mechanism, {}};
+  if (space == std::string_view::npos) {
+    out.bytes += reply::line(mechanism == "PLAIN" ? reply::c334_empty : reply::c334_username);
+    return;
+  }
+  // An initial response (RFC 4954 §4: "=" stands for an empty one) is the first answer.
+  auth_response(initial == "=" ? std::string_view{} : initial, out);
+}
+
+void Session::auth_response(std::string_view line, net::Output& out) {
+  auto state = std::get<ReadingAuth>(reader_);
+  if (line == "*") {  // RFC 4954 §4: the client cancels
+    reader_ = ReadingCommands{};
+    return error(reply::c501_auth_aborted, out);
+  }
+  auto decoded = base::base64_decode(line);
+  if (!decoded) {
+    reader_ = ReadingCommands{};
+    return error(reply::c501_cannot_decode, out);
+  }
+  if (state.mechanism == "PLAIN") {
+    reader_ = ReadingCommands{};
+    auto credentials = auth::decode_plain(*decoded);
+    if (!credentials) {
+      // Malformed, or acting for another user: a failed login like any other.
+      return check_password("", "", out);
+    }
+    return check_password(std::move(credentials->authcid), std::move(credentials->password), out);
+  }
+  // LOGIN: the user name, then the password.
+  if (state.username.empty()) {
+    if (decoded->empty()) {
+      reader_ = ReadingCommands{};
+      return error(reply::c501_auth_aborted, out);
+    }
+    std::get<ReadingAuth>(reader_).username = std::move(*decoded);
+    out.bytes += reply::line(reply::c334_password);
+    return;
+  }
+  reader_ = ReadingCommands{};
+  check_password(std::move(state.username), std::move(*decoded), out);
+}
+
+void Session::check_password(std::string username, std::string password, net::Output& out) {
+  out.after = net::After::work;
+  out.work = [this, username = std::move(username), password = std::move(password)] {
+    auto result = settings_.authenticator->check_password(username, password, client_.address,
+                                                         client_.session_id);
+    switch (result.status) {
+      case auth::LoginResult::Status::ok:
+        account_ = std::move(result.account);
+        work_reply_ = reply::line(reply::c235_authenticated);
+        return;
+      case auth::LoginResult::Status::temporary:
+        work_reply_ = reply::line(reply::c454_auth_unavailable);
+        return;
+      case auth::LoginResult::Status::failed:
+        work_delay_ = result.delay;
+        work_reply_ = reply::line(reply::c535_bad_credentials);
+        work_error_ = true;
+        // Stalwart-like: a few failures end the session (RELIABILITY A01).
+        if (++auth_failures_ >= settings_.max_auth_failures) {
+          work_reply_ += reply::with_host(reply::c421_too_many_auth_failures, settings_.hostname);
+          work_closes_ = true;
+        }
+        return;
+    }
+  };
+}
+
+}  // namespace postino::smtp

@@ -1,0 +1,86 @@
+// RCPT TO (RFC 5321 §4.1.1.3): recipients are resolved at once (aliases, catch-all,
+// sub-addressing), unknown local users refused here rather than bounced later
+// (RELIABILITY R02), relaying only for authenticated users (R01).
+#include "base/log.hpp"
+#include "smtp/session.hpp"
+#include "smtp/wire/reply.hpp"
+
+namespace postino::smtp {
+namespace {
+
+bool is_dev_magic(std::string_view local, std::string_view name) {
+  if (local.size() != name.size()) return false;
+  for (std::size_t i = 0; i < local.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(local[i])) != name[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void Session::rcpt(const wire::Command& cmd, net::Output& out) {
+  if (!transaction_) return error(reply::c503_need_mail, out);
+  auto parsed = wire::parse_rcpt_to(cmd.argument);
+  if (auto* e = std::get_if<wire::EnvelopeError>(&parsed)) return error(e->reply, out);
+  auto& rcpt = std::get<wire::RcptTo>(parsed);
+  // RFC 5321 §4.5.3.1.8: past the limit, 452 (the client sends the rest later).
+  if (transaction_->recipients.size() >= settings_.max_recipients) {
+    return error(reply::c452_too_many_recipients, out);
+  }
+  out.after = net::After::work;
+  out.work = [this, rcpt = std::move(rcpt)]() mutable {
+    auto& store = *settings_.store;
+    const auto shown = rcpt.recipient.str();
+    Recipient recipient{rcpt, {}, false};
+    auto reject = [&](std::string line) {
+      work_reply_ = std::move(line);
+      work_error_ = true;
+    };
+    std::string address = shown;
+    if (rcpt.recipient.domain.empty()) {
+      // RFC 5321 §4.1.1.3: <Postmaster> with no domain, for our first domain.
+      auto domains = store.list_domains();
+      if (!domains || domains->empty()) return reject(reply::with(reply::c550_unknown_user, shown));
+      address = "postmaster@" + domains->front();
+    }
+    const auto domain = address.substr(address.rfind('@') + 1);
+    auto local = store.is_local_domain(domain);
+    if (!local) return reject(reply::line(reply::c451_local_error));
+    if (!*local) {
+      if (!account_) {
+        base::log::info(client_.session_id, "relay_denied", {{"rcpt", shown}});
+        return reject(reply::with(reply::c554_relay_denied, shown));
+      }
+      recipient.is_remote = true;
+    } else {
+      if (settings_.is_dev) {
+        const auto& part = rcpt.recipient.local;
+        if (is_dev_magic(part, "tempfail")) return reject(reply::with(reply::c451_dev_tempfail, shown));
+        if (is_dev_magic(part, "permfail")) return reject(reply::with(reply::c550_dev_permfail, shown));
+        if (is_dev_magic(part, "timeout")) return;  // no answer at all: the client times out
+      }
+      auto resolved = store.resolve(address);
+      if (!resolved) {
+        if (resolved.error().kind == store::ErrorKind::not_found ||
+            resolved.error().kind == store::ErrorKind::invalid) {
+          base::log::info(client_.session_id, "recipient_unknown", {{"rcpt", shown}});
+          return reject(reply::with(reply::c550_unknown_user, shown));
+        }
+        return reject(reply::line(reply::c451_local_error));
+      }
+      recipient.local_accounts = std::move(resolved->local_accounts);
+      // Forwarding aliases to other domains are relayed like submitted mail.
+      for (auto& remote : resolved->remote) {
+        Recipient forward{rcpt, {}, true};
+        forward.rcpt.recipient.local = remote.substr(0, remote.rfind('@'));
+        forward.rcpt.recipient.domain = remote.substr(remote.rfind('@') + 1);
+        forward.rcpt.recipient.is_quoted = false;
+        transaction_->recipients.push_back(std::move(forward));
+      }
+    }
+    transaction_->recipients.push_back(std::move(recipient));
+    work_reply_ = reply::line(reply::c250_recipient_ok);
+  };
+}
+
+}  // namespace postino::smtp

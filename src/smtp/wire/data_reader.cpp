@@ -1,0 +1,70 @@
+// The DATA reader; see data_reader.hpp.
+#include "smtp/wire/data_reader.hpp"
+
+namespace postino::smtp::wire {
+
+void DataReader::emit(std::string_view bytes) {
+  size_ += bytes.size();
+  if (too_big_) return;
+  if (message_.size() + bytes.size() > max_bytes_) {
+    too_big_ = true;
+    message_.clear();
+    message_.shrink_to_fit();
+    return;
+  }
+  message_.append(bytes);
+}
+
+std::size_t DataReader::feed(std::string_view input) {
+  std::size_t i = 0;
+  while (i < input.size() && !done_) {
+    if (at_line_start_) {
+      at_line_start_ = false;
+      // RFC 5321 §4.5.2: a leading dot is removed (it was added by the sender, or it is
+      // the end-of-data dot).
+      if (input[i] == '.') {
+        line_is_lone_dot_ = true;
+        ++i;
+        continue;
+      }
+      line_is_lone_dot_ = false;
+    }
+    // Copy the run of ordinary bytes up to the next CR or LF in one go.
+    std::size_t j = i;
+    while (j < input.size() && input[j] != '\n' && input[j] != '\r') ++j;
+    if (j > i) {
+      if (pending_cr_) {
+        emit("\r");  // a bare CR inside a line is text
+        pending_cr_ = false;
+      }
+      emit(input.substr(i, j - i));
+      line_is_lone_dot_ = false;
+      i = j;
+      continue;
+    }
+    const char c = input[i++];
+    if (c == '\r') {
+      if (pending_cr_) {
+        emit("\r");
+        line_is_lone_dot_ = false;
+      }
+      pending_cr_ = true;
+      continue;
+    }
+    // c == '\n': the line ends.
+    const bool crlf = pending_cr_;
+    pending_cr_ = false;
+    if (!crlf) saw_bare_lf_ = true;
+    if (line_is_lone_dot_ && crlf && previous_line_crlf_) {
+      done_ = true;  // <CRLF>.<CRLF>
+      break;
+    }
+    emit("\r\n");
+    previous_line_crlf_ = crlf;
+    at_line_start_ = true;
+    line_is_lone_dot_ = false;
+  }
+  return i;
+}
+
+}  // namespace postino::smtp::wire
