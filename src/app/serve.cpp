@@ -56,6 +56,7 @@ std::string apply_listen_overrides(config::Config& cfg, const std::vector<std::s
 struct Services {
   store::Store* store;
   auth::Authenticator* authenticator;
+  smtp::SendingLimiter* sending_limiter;
   bool is_dev;
 };
 
@@ -65,6 +66,8 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   o.worker_threads = static_cast<std::size_t>(cfg.server.worker_threads);
   o.max_connections = static_cast<std::size_t>(cfg.limits.max_connections);
   o.max_connections_per_ip = static_cast<std::size_t>(cfg.limits.max_connections_per_ip);
+  o.max_new_connections_per_minute_per_ip =
+      static_cast<std::size_t>(cfg.limits.max_new_connections_per_minute_per_ip);
   std::vector<config::Network> trusted;
   for (const auto& n : cfg.limits.trusted_networks) trusted.push_back(*config::parse_network(n));
   o.is_trusted = [trusted](const std::string& address) {
@@ -92,6 +95,8 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   smtp_settings.bare_lf =
       cfg.smtp.bare_lf == "reject" ? smtp::BareLfPolicy::reject : smtp::BareLfPolicy::normalize;
   smtp_settings.is_dev = services.is_dev;
+  smtp_settings.min_data_rate = static_cast<std::uint64_t>(cfg.smtp.min_data_rate);
+  smtp_settings.sending_limiter = services.sending_limiter;
   smtp_settings.store = services.store;
   smtp_settings.authenticator = services.authenticator;
   auto smtp_inbound = std::make_shared<smtp::SessionFactory>(smtp_settings);
@@ -268,7 +273,9 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   auth::Authenticator authenticator(*mail_store, throttle, *secret);
-  net::Server server(server_options(cfg, {mail_store.get(), &authenticator, options.dev}));
+  smtp::SendingLimiter sending_limiter(static_cast<std::size_t>(cfg.smtp.max_messages_per_hour));
+  net::Server server(
+      server_options(cfg, {mail_store.get(), &authenticator, &sending_limiter, options.dev}));
   if (auto err = server.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;

@@ -36,6 +36,7 @@ struct TlsSettings {
 struct LimitSettings {
   std::int64_t max_connections = 2000;
   std::int64_t max_connections_per_ip = 50;
+  std::int64_t max_new_connections_per_minute_per_ip = 120;
   std::vector<std::string> trusted_networks = {"127.0.0.0/8", "::1/128"};
 };
 
@@ -48,6 +49,8 @@ struct SmtpSettings {
   std::int64_t max_auth_failures = 3;
   std::int64_t max_received_headers = 50;
   std::string bare_lf = "normalize";
+  std::int64_t min_data_rate = 500;
+  std::int64_t max_messages_per_hour = 500;
 };
 
 struct AuthSettings {

@@ -173,6 +173,11 @@ std::vector<Key> build_keys() {
       "Connections at once from one client address (trusted networks exempt); past it the "
       "protocol's \"too busy\" reply and close.",
       [](auto& c) -> auto& { return c.limits.max_connections_per_ip; }, 1, 1000000));
+  k.push_back(integer_key(
+      "limits.max_new_connections_per_minute_per_ip",
+      "New connections per minute from one client address (trusted networks exempt); past it "
+      "the protocol's \"too busy\" reply and close. 0 turns the limit off.",
+      [](auto& c) -> auto& { return c.limits.max_new_connections_per_minute_per_ip; }, 0, 1000000));
   k.push_back(Key{"limits.trusted_networks", "list of networks",
                   "Client networks exempt from per-address connection and rate limits "
                   "(authentication failure delays still apply).",
@@ -232,6 +237,16 @@ std::vector<Key> build_keys() {
       "default); `reject` refuses the message with `550 5.5.2`. Either way only CRLF.CRLF ends "
       "the data.",
       [](auto& c) -> auto& { return c.smtp.bare_lf; }, {"normalize", "reject"}));
+  k.push_back(integer_key(
+      "smtp.min_data_rate_bytes_per_second",
+      "During DATA and BDAT the idle timeout grows by one second per this many bytes received; "
+      "a client sending slower is cut off (Postfix smtpd_min_data_rate).",
+      [](auto& c) -> auto& { return c.smtp.min_data_rate; }, 1, 1LL << 30));
+  k.push_back(integer_key(
+      "smtp.max_messages_per_hour",
+      "Messages one authenticated user may submit per hour; past it `451 4.7.1`. 0 turns the "
+      "limit off.",
+      [](auto& c) -> auto& { return c.smtp.max_messages_per_hour; }, 0, 10000000));
   // [imap]
   k.push_back(integer_key("imap.max_line_bytes",
                           "Longest IMAP command line after login, without CRLF and literals.",

@@ -73,7 +73,7 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
   std::string input;
   // The timeout runs per command, not per read: a client dripping one byte at a time
   // cannot hold a session open (RELIABILITY L03, Postfix smtpd_per_record_deadline).
-  auto command_deadline = std::chrono::steady_clock::now() + session.idle_timeout();
+  auto command_start = std::chrono::steady_clock::now();
   asio::steady_timer delay(transport.executor());
   for (;;) {
     if (out.delay.count() > 0) {
@@ -98,9 +98,10 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
       session.tls_started(info);
     }
     out = {};
-    if (input.empty()) command_deadline = std::chrono::steady_clock::now() + session.idle_timeout();
+    if (input.empty() && !session.is_mid_command()) command_start = std::chrono::steady_clock::now();
     const auto left = std::max<std::chrono::steady_clock::duration>(
-        command_deadline - std::chrono::steady_clock::now(), std::chrono::milliseconds(1));
+        command_start + session.command_budget() - std::chrono::steady_clock::now(),
+        std::chrono::milliseconds(1));
     auto status = co_await transport.read_some(input, left);
     if (status == Status::timed_out) {
       co_await transport.write(session.timeout_reply(), write_timeout);
@@ -152,9 +153,12 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
   }
 
   if (verdict != ConnectionLimiter::Verdict::admitted) {
-    const bool total = verdict == ConnectionLimiter::Verdict::too_many_total;
-    base::log::warn(client.session_id, "too_busy",
-                    {{"limit", total ? "limits.max_connections" : "limits.max_connections_per_ip"}});
+    const char* limit = verdict == ConnectionLimiter::Verdict::too_many_total
+                            ? "limits.max_connections"
+                        : verdict == ConnectionLimiter::Verdict::too_many_from_address
+                            ? "limits.max_connections_per_ip"
+                            : "limits.max_new_connections_per_minute_per_ip";
+    base::log::warn(client.session_id, "too_busy", {{"limit", limit}});
     co_await transport.write(listener->factory->busy_reply(), std::chrono::seconds(5));
     co_await transport.close(close_timeout);
     base::log::info(client.session_id, "disconnect", {{"reason", "too_busy"}});

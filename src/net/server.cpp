@@ -30,7 +30,8 @@ struct Server::Impl {
   explicit Impl(ServerOptions o)
       : options(std::move(o)),
         tls({options.cert_file, options.key_file, options.tls_min_version}),
-        limiter(options.max_connections, options.max_connections_per_ip) {}
+        limiter(options.max_connections, options.max_connections_per_ip,
+                options.max_new_connections_per_minute_per_ip) {}
 
   ServerOptions options;
   asio::thread_pool workers{options.worker_threads};

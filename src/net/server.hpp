@@ -35,6 +35,7 @@ struct ServerOptions {
   std::size_t worker_threads = 4;  // blocking work of sessions (store, password hashing)
   std::size_t max_connections = 2000;
   std::size_t max_connections_per_ip = 50;
+  std::size_t max_new_connections_per_minute_per_ip = 0;  // 0: no rate limit
   std::function<bool(const std::string&)> is_trusted;  // client address → exempt from per-IP limit
   std::chrono::seconds handshake_timeout{30};
   std::chrono::seconds shutdown_grace{3};

@@ -61,6 +61,12 @@ class ProtocolSession {
   // Sent to an idle session when the server shuts down.
   virtual std::string shutdown_reply() = 0;
   virtual std::chrono::seconds idle_timeout() const = 0;
+  // True while the bytes being read belong to one command that is not complete yet (a
+  // message being transferred), so the command's time keeps running across reads.
+  virtual bool is_mid_command() const { return false; }
+  // How long one command may take from its first byte: idle_timeout() unless the
+  // command grows its budget with the bytes it receives (a minimum data rate).
+  virtual std::chrono::steady_clock::duration command_budget() const { return idle_timeout(); }
 };
 
 class SessionFactory {

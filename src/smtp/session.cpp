@@ -62,6 +62,7 @@ net::Output Session::process(std::string& input, net::Output out) {
       }
       input.erase(0, take);
       b->remaining -= take;
+      b->received += take;
       if (b->remaining > 0) break;
       const bool is_last = b->is_last;
       reader_ = ReadingCommands{};
@@ -134,7 +135,7 @@ void Session::handle(const wire::Command& cmd, net::Output& out, bool more_input
       return;
     case Verb::vrfy:
       // RFC 5321 §3.5.3 allows 252; no account can be probed (RELIABILITY R01).
-      if (cmd.argument.empty()) return error("501 5.5.4 Syntax: VRFY address", out);
+      if (cmd.argument.empty()) return error(reply::c501_vrfy_syntax, out);
       out.bytes += reply::line(reply::c252_cannot_vrfy);
       return;
     case Verb::help:
@@ -165,6 +166,20 @@ void Session::tls_started(const net::TlsInfo& info) {
   state_ = Greeted{};
   reset_transaction();
   account_.reset();
+}
+
+bool Session::is_mid_command() const {
+  return std::holds_alternative<ReadingData>(reader_) || std::holds_alternative<ReadingBdat>(reader_);
+}
+
+std::chrono::steady_clock::duration Session::command_budget() const {
+  // A message transfer gets the idle timeout plus one second per min_data_rate bytes
+  // received: a client dripping bytes slower than that is cut off (RELIABILITY L03).
+  std::uint64_t received = 0;
+  if (const auto* d = std::get_if<ReadingData>(&reader_)) received = d->reader.size();
+  if (const auto* b = std::get_if<ReadingBdat>(&reader_)) received = b->received;
+  const auto rate = std::max<std::uint64_t>(settings_.min_data_rate, 1);
+  return settings_.idle_timeout + std::chrono::milliseconds(received * 1000 / rate);
 }
 
 std::string Session::timeout_reply() {

@@ -11,9 +11,13 @@
 #include <variant>
 #include <vector>
 
+#include <memory>
+
 #include "auth/authenticator.hpp"
+#include "auth/scram.hpp"
 #include "base/line_splitter.hpp"
 #include "net/session.hpp"
+#include "smtp/sending_limiter.hpp"
 #include "smtp/wire/command.hpp"
 #include "smtp/wire/data_reader.hpp"
 #include "smtp/wire/envelope.hpp"
@@ -35,6 +39,8 @@ struct SessionSettings {
   std::size_t max_received_headers = 50;  // RFC 5321 §6.3 loop guard (Postfix hopcount_limit)
   BareLfPolicy bare_lf = BareLfPolicy::normalize;
   bool is_dev = false;  // tempfail@/permfail@/timeout@ of local domains answer 451/550/nothing
+  std::uint64_t min_data_rate = 500;  // bytes per second during DATA/BDAT (Postfix smtpd_min_data_rate)
+  SendingLimiter* sending_limiter = nullptr;  // messages per hour per authenticated user
   store::Store* store = nullptr;
   auth::Authenticator* authenticator = nullptr;
 };
@@ -71,6 +77,8 @@ class Session final : public net::ProtocolSession {
   std::string timeout_reply() override;
   std::string shutdown_reply() override;
   std::chrono::seconds idle_timeout() const override { return settings_.idle_timeout; }
+  bool is_mid_command() const override;
+  std::chrono::steady_clock::duration command_budget() const override;
 
   const State& state() const { return state_; }
   bool is_tls() const { return is_tls_; }
@@ -86,10 +94,13 @@ class Session final : public net::ProtocolSession {
   struct ReadingBdat {
     std::uint64_t remaining;
     bool is_last;
+    std::uint64_t received = 0;
   };
   struct ReadingAuth {
-    std::string mechanism;  // "PLAIN" or "LOGIN"
-    std::string username;   // LOGIN: after the first answer
+    std::string mechanism;  // "PLAIN", "LOGIN" or "SCRAM-SHA-256"
+    std::string username;   // LOGIN and SCRAM: after the first answer
+    std::shared_ptr<auth::ScramServer> scram;
+    int scram_step = 0;  // 0: client-first next, 1: client-final next, 2: the empty answer
   };
   using Reader = std::variant<ReadingCommands, ReadingData, ReadingBdat, ReadingAuth>;
 
@@ -110,6 +121,9 @@ class Session final : public net::ProtocolSession {
   void auth(const wire::Command& cmd, net::Output& out);
   void auth_response(std::string_view line, net::Output& out);
   void check_password(std::string username, std::string password, net::Output& out);
+  void scram_response(std::string_view decoded, net::Output& out);
+  // On the worker pool: records the outcome of a login and sets the reply.
+  void finish_login(auth::LoginResult result);
   // Builds the trace headers and commits the message (as work); `message` is the text
   // as received.
   void finish_message(std::string message, bool saw_bare_lf, bool too_big, net::Output& out);

@@ -8,7 +8,12 @@
 
 #include <filesystem>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
 #include "auth/password.hpp"
+#include "base/base64.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::smtp {
@@ -102,7 +107,7 @@ TEST_F(Smtp, EhloAdvertisesTheExtensions) {
             "250-8BITMIME\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-DSN\r\n250 STARTTLS\r\n");
   start(true, true);
   const auto submission = send("EHLO client.test\r\n");
-  EXPECT_NE(submission.find("250 AUTH PLAIN LOGIN\r\n"), std::string::npos);
+  EXPECT_NE(submission.find("250 AUTH PLAIN LOGIN SCRAM-SHA-256\r\n"), std::string::npos);
   EXPECT_EQ(submission.find("STARTTLS"), std::string::npos);
 }
 
@@ -280,6 +285,111 @@ TEST_F(Smtp, AuthLoginAndFailuresEndTheSession) {
   const auto third = send("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHdyb25n\r\n");
   EXPECT_TRUE(third.ends_with("421 4.7.0 mx.test Error: too many failed logins\r\n")) << third;
   EXPECT_EQ(last_after_, net::After::close);
+}
+
+// A SCRAM-SHA-256 client (RFC 5802 §3), enough to drive the server.
+std::string hmac(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+std::string scram_client_final(const std::string& password, const std::string& client_first_bare,
+                               const std::string& server_first) {
+  // server_first: r=NONCE,s=SALT,i=ITER
+  const auto nonce = server_first.substr(2, server_first.find(",s=") - 2);
+  const auto salt_b64 = server_first.substr(server_first.find(",s=") + 3,
+                                            server_first.find(",i=") - server_first.find(",s=") - 3);
+  const int iterations = std::stoi(server_first.substr(server_first.find(",i=") + 3));
+  const auto salt = *base::base64_decode(salt_b64);
+  unsigned char salted[32];
+  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                    reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                    iterations, EVP_sha256(), 32, salted);
+  const std::string salted_s(reinterpret_cast<char*>(salted), 32);
+  const auto client_key = hmac(salted_s, "Client Key");
+  unsigned char stored[32];
+  SHA256(reinterpret_cast<const unsigned char*>(client_key.data()), client_key.size(), stored);
+  const std::string without_proof = "c=biws,r=" + nonce;
+  const auto auth_message = client_first_bare + "," + server_first + "," + without_proof;
+  const auto signature = hmac(std::string(reinterpret_cast<char*>(stored), 32), auth_message);
+  std::string proof(32, '\0');
+  for (int i = 0; i < 32; ++i) proof[i] = static_cast<char>(client_key[i] ^ signature[i]);
+  return without_proof + ",p=" + base::base64_encode(proof);
+}
+
+TEST_F(Smtp, AuthScramSha256FullExchange) {
+  ASSERT_TRUE(store_->set_password("bob@example.test", auth::hash_password("bobpw"),
+                                   auth::ScramCredentials::derive("bobpw").str()));
+  for (const std::string password : {"bobpw", "wrong"}) {
+    start(true, true);
+    send("EHLO c\r\n");
+    const std::string first_bare = "n=bob@example.test,r=fyko+d2lbbFgONRv9qkxdawL";
+    const auto challenge = send("AUTH SCRAM-SHA-256 " + base::base64_encode("n,," + first_bare) + "\r\n");
+    ASSERT_TRUE(challenge.starts_with("334 ")) << challenge;
+    const auto server_first = *base::base64_decode(challenge.substr(4, challenge.size() - 6));
+    const auto final_reply =
+        send(base::base64_encode(scram_client_final(password, first_bare, server_first)) + "\r\n");
+    if (password == "bobpw") {
+      ASSERT_TRUE(final_reply.starts_with("334 ")) << final_reply;
+      EXPECT_TRUE(base::base64_decode(final_reply.substr(4, final_reply.size() - 6))->starts_with("v="));
+      EXPECT_EQ(send("\r\n"), "235 2.7.0 Authentication successful\r\n");
+      EXPECT_TRUE(session_->account());
+    } else {
+      EXPECT_TRUE(final_reply.starts_with("535 5.7.8")) << final_reply;
+      EXPECT_FALSE(session_->account());
+    }
+  }
+}
+
+TEST_F(Smtp, SendingLimitPerAuthenticatedUser) {
+  SendingLimiter limiter(2);
+  start(true, true);
+  // Rebuild the session with the limiter.
+  auto s = settings(true);
+  s.sending_limiter = &limiter;
+  net::ClientInfo c;
+  c.session_id = "SLIM";
+  c.is_tls = true;
+  session_ = std::make_unique<Session>(s, c);
+  session_->tls_started({"TLSv1.3", "X"});
+  send("EHLO c\r\nAUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nx\r\n.\r\n")
+                  .substr(0, 12),
+              "250 2.1.0 Ok");
+  }
+  EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\n"),
+            "451 4.7.1 Error: sending limit exceeded, try again later\r\n");
+}
+
+TEST_F(Smtp, DataBudgetGrowsWithTheBytesReceived) {
+  start();
+  send("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\n");
+  EXPECT_FALSE(session_->is_mid_command());
+  send("DATA\r\n");
+  EXPECT_TRUE(session_->is_mid_command());
+  EXPECT_EQ(session_->command_budget(), std::chrono::seconds(300));
+  send(std::string(1000, 'x'));
+  EXPECT_EQ(session_->command_budget(), std::chrono::seconds(302));  // 500 bytes a second
+  send("\r\n.\r\n");
+  EXPECT_FALSE(session_->is_mid_command());
+}
+
+TEST(SendingLimiter, CountsASlidingHour) {
+  SendingLimiter limiter(2);
+  const auto t0 = SendingLimiter::Clock::now();
+  EXPECT_TRUE(limiter.may_send("a", t0));
+  limiter.record("a", t0);
+  limiter.record("a", t0 + std::chrono::minutes(30));
+  EXPECT_FALSE(limiter.may_send("a", t0 + std::chrono::minutes(59)));
+  EXPECT_TRUE(limiter.may_send("b", t0));
+  EXPECT_TRUE(limiter.may_send("a", t0 + std::chrono::minutes(61)));
+  SendingLimiter off(0);
+  off.record("a", t0);
+  EXPECT_TRUE(off.may_send("a", t0));
 }
 
 TEST_F(Smtp, DevModeMagicRecipients) {

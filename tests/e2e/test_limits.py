@@ -139,6 +139,70 @@ class TotalLimitTest(LimitTestCase):
                 c.close()
 
 
+class ConnectionRateTest(LimitTestCase):
+    config = SERVER_SECTION + ("[limits]\nmax_new_connections_per_minute_per_ip = 3\n"
+                               "trusted_networks = []\n")
+
+    def test_fourth_new_connection_in_a_minute_is_refused(self):
+        for _ in range(3):
+            self.open_served("smtp").close()
+        self.assert_busy("smtp")
+        self.assert_busy("imap")
+
+
+class DataRateTest(harness.ServerTestCase):
+    config = SERVER_SECTION + "[smtp]\nidle_timeout_seconds = 1\nmin_data_rate_bytes_per_second = 1000\n"
+
+    def test_a_message_dripped_too_slowly_is_cut_off(self):
+        # RELIABILITY L03: DATA at 10 bytes a second, below the 1000 B/s minimum.
+        import socket
+        c = self.server.connect("smtp")
+        try:
+            c.line()
+            c.send("EHLO x\r\n")
+            c.smtp_reply()
+            c.send("MAIL FROM:<a@remote.test>\r\n")
+            c.line()
+            c.send("RCPT TO:<demo@example.test>\r\n")
+            c.line()
+            c.send("DATA\r\n")
+            self.assertEqual(c.line()[:3], "354")
+            began = time.monotonic()
+            received = b""
+            c.sock.settimeout(0.1)
+            while b"\n" not in received and time.monotonic() - began < 5:
+                try:
+                    c.sock.sendall(b"x")
+                    received += c.sock.recv(4096)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+            self.assertEqual(received.split(b"\r\n")[0].decode(), f"421 4.4.2 {HOST} Error: timeout exceeded")
+            self.assertLess(time.monotonic() - began, 2.5)
+        finally:
+            c.close()
+
+    def test_a_message_at_a_good_rate_takes_longer_than_the_idle_timeout(self):
+        c = self.server.connect("smtp")
+        try:
+            c.line()
+            c.send("EHLO x\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<demo@example.test>\r\n")
+            c.smtp_reply()
+            c.line()
+            c.line()
+            c.send("DATA\r\n")
+            self.assertEqual(c.line()[:3], "354")
+            began = time.monotonic()
+            while time.monotonic() - began < 1.6:  # longer than the 1 s timeout, 4000 B/s
+                c.send(b"y" * 76 + b"\r\n" + b"z" * 320)
+                time.sleep(0.1)
+            c.send(b"\r\n.\r\n")
+            self.assertRegex(c.line(), r"^250 2\.0\.0 Ok: queued as ")
+        finally:
+            c.close()
+
+
 class TrustedNetworkTest(LimitTestCase):
     config = SERVER_SECTION + "[limits]\nmax_connections_per_ip = 1\n"
 

@@ -1,4 +1,5 @@
-// AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN, on submission only and only inside
+// AUTH (RFC 4954) with PLAIN (RFC 4616), LOGIN and SCRAM-SHA-256 (RFC 5802, 7677), on
+// submission only and only inside
 // TLS (RFC 8314 §3). Passwords are checked by the authentication service on the worker
 // pool; failures are answered after the service's delay, and too many end the session.
 #include "auth/sasl_plain.hpp"
@@ -18,7 +19,7 @@ std::string upper(std::string_view s) {
 }  // namespace
 
 void Session::auth(const wire::Command& cmd, net::Output& out) {
-  if (!settings_.is_submission) return error("502 5.5.1 Error: authentication not enabled", out);
+  if (!settings_.is_submission) return error(reply::c502_auth_not_enabled, out);
   // RFC 4954 §4: no password before TLS; it is never looked at (RELIABILITY T03).
   if (!is_tls_) return error(reply::c530_starttls_first, out);
   if (std::holds_alternative<Greeted>(state_)) return error(reply::c503_send_helo_first, out);
@@ -28,10 +29,13 @@ void Session::auth(const wire::Command& cmd, net::Output& out) {
   const auto mechanism = upper(cmd.argument.substr(0, space));
   const auto initial = space == std::string_view::npos ? std::string_view{} : cmd.argument.substr(space + 1);
   if (mechanism.empty()) return error(reply::c501_auth_syntax, out);
-  if (mechanism != "PLAIN" && mechanism != "LOGIN") return error(reply::c504_unknown_mechanism, out);
-  reader_ = ReadingAuth{mechanism, {}};
+  if (mechanism != "PLAIN" && mechanism != "LOGIN" && mechanism != "SCRAM-SHA-256") {
+    return error(reply::c504_unknown_mechanism, out);
+  }
+  reader_ = ReadingAuth{mechanism, {}, nullptr, 0};
+  if (mechanism == "SCRAM-SHA-256") std::get<ReadingAuth>(reader_).scram = std::make_shared<auth::ScramServer>();
   if (space == std::string_view::npos) {
-    out.bytes += reply::line(mechanism == "PLAIN" ? reply::c334_empty : reply::c334_username);
+    out.bytes += reply::line(mechanism == "LOGIN" ? reply::c334_username : reply::c334_empty);
     return;
   }
   // An initial response (RFC 4954 §4: "=" stands for an empty one) is the first answer.
@@ -49,6 +53,7 @@ void Session::auth_response(std::string_view line, net::Output& out) {
     reader_ = ReadingCommands{};
     return error(reply::c501_cannot_decode, out);
   }
+  if (state.mechanism == "SCRAM-SHA-256") return scram_response(*decoded, out);
   if (state.mechanism == "PLAIN") {
     reader_ = ReadingCommands{};
     auto credentials = auth::decode_plain(*decoded);
@@ -72,11 +77,55 @@ void Session::auth_response(std::string_view line, net::Output& out) {
   check_password(std::move(state.username), std::move(*decoded), out);
 }
 
+void Session::scram_response(std::string_view decoded, net::Output& out) {
+  auto& state = std::get<ReadingAuth>(reader_);
+  auto scram = state.scram;
+  if (state.scram_step == 0) {
+    auto username = scram->receive_client_first(decoded);
+    if (!username) {
+      reader_ = ReadingCommands{};
+      return error(reply::c501_cannot_decode, out);
+    }
+    state.username = *username;
+    state.scram_step = 1;
+    // The user's keys (or decoys for an unknown user) come from the store.
+    out.after = net::After::work;
+    out.work = [this, scram, username = *username] {
+      const auto keys = settings_.authenticator->scram_credentials(username);
+      work_reply_ = "334 " + base::base64_encode(scram->server_first(keys)) + "\r\n";
+    };
+    return;
+  }
+  if (state.scram_step == 1) {
+    if (auto final = scram->receive_client_final(decoded)) {
+      state.scram_step = 2;
+      // RFC 4954 §4: success data travels in a 334; the client answers with an empty line.
+      out.bytes += "334 " + base::base64_encode(*final) + "\r\n";
+      return;
+    }
+  } else if (!decoded.empty()) {
+    reader_ = ReadingCommands{};
+    return error(reply::c501_auth_aborted, out);
+  }
+  const bool proof_ok = state.scram_step == 2;
+  const auto username = state.username;
+  reader_ = ReadingCommands{};
+  out.after = net::After::work;
+  out.work = [this, username, proof_ok] {
+    finish_login(settings_.authenticator->finish_scram(username, proof_ok, client_.address,
+                                                        client_.session_id));
+  };
+}
+
 void Session::check_password(std::string username, std::string password, net::Output& out) {
   out.after = net::After::work;
   out.work = [this, username = std::move(username), password = std::move(password)] {
-    auto result = settings_.authenticator->check_password(username, password, client_.address,
-                                                         client_.session_id);
+    finish_login(settings_.authenticator->check_password(username, password, client_.address,
+                                                          client_.session_id));
+  };
+}
+
+void Session::finish_login(auth::LoginResult result) {
     switch (result.status) {
       case auth::LoginResult::Status::ok:
         account_ = std::move(result.account);
@@ -96,7 +145,6 @@ void Session::check_password(std::string username, std::string password, net::Ou
         }
         return;
     }
-  };
 }
 
 }  // namespace postino::smtp

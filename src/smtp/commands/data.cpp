@@ -146,6 +146,7 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
                      {"size", std::to_string(acceptance->local_message.size())},
                      {"local", std::to_string(accepted->local.size())},
                      {"queued", accepted->queue_id}});
+    if (account_ && settings_.sending_limiter) settings_.sending_limiter->record(account_->address);
     work_reply_ = reply::with(reply::c250_queued, id);
   };
 }

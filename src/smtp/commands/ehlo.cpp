@@ -16,7 +16,7 @@ void Session::ehlo(const wire::Command& cmd, net::Output& out) {
                                     "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8", "CHUNKING", "DSN"};
   if (!is_tls_) lines.emplace_back("STARTTLS");
   // RFC 4954 §4 and RFC 8314: passwords only inside TLS, and only where users submit.
-  if (settings_.is_submission && is_tls_ && !account_) lines.emplace_back("AUTH PLAIN LOGIN");
+  if (settings_.is_submission && is_tls_ && !account_) lines.emplace_back("AUTH PLAIN LOGIN SCRAM-SHA-256");
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out.bytes += (i + 1 < lines.size() ? "250-" : "250 ") + lines[i] + "\r\n";
   }

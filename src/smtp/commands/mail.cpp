@@ -17,7 +17,7 @@ void Session::mail(const wire::Command& cmd, net::Output& out) {
   if (auto* e = std::get_if<wire::EnvelopeError>(&parsed)) return error(e->reply, out);
   auto& mail = std::get<wire::MailFrom>(parsed);
   if (mail.size && *mail.size > settings_.max_message_bytes) {
-    return error("552 5.3.4 Message size exceeds fixed limit", out);
+    return error(reply::c552_size_exceeds_limit, out);
   }
   if (!account_) {
     transaction_ = Transaction{std::move(mail), {}, false, {}, false};
@@ -26,7 +26,11 @@ void Session::mail(const wire::Command& cmd, net::Output& out) {
   }
   // Submission: the user's own address, or an address that delivers to the user (an
   // alias or a "+tag" form), found through the store.
-  if (!mail.sender) return error("553 5.7.1 <>: Sender address rejected: not owned by user", out);
+  if (!mail.sender) return error(reply::c553_null_sender, out);
+  // The sending limit users are told about (messages per hour).
+  if (settings_.sending_limiter && !settings_.sending_limiter->may_send(account_->address)) {
+    return error(reply::c451_sending_limit, out);
+  }
   const auto sender = mail.sender->str();
   auto parts = store::parse_address(sender);
   if (parts && parts->str() == account_->address) {

@@ -55,6 +55,8 @@ inline constexpr std::string_view c421_too_many_auth_failures =
     "421 4.7.0 {} Error: too many failed logins";
 inline constexpr std::string_view c451_local_error = "451 4.3.0 Error: queue file write error";
 inline constexpr std::string_view c451_dev_tempfail = "451 4.3.0 <{}>: Temporary failure (dev mode)";
+inline constexpr std::string_view c451_sending_limit =
+    "451 4.7.1 Error: sending limit exceeded, try again later";
 inline constexpr std::string_view c452_no_space = "452 4.3.1 Insufficient system storage";
 inline constexpr std::string_view c452_mailbox_full = "452 4.2.2 Mailbox full";
 inline constexpr std::string_view c452_too_many_recipients = "452 4.5.3 Error: too many recipients";
@@ -71,6 +73,8 @@ inline constexpr std::string_view c501_bdat_syntax = "501 5.5.4 Syntax: BDAT siz
 inline constexpr std::string_view c501_auth_syntax = "501 5.5.4 Syntax: AUTH mechanism [initial-response]";
 inline constexpr std::string_view c501_auth_aborted = "501 5.7.0 Authentication aborted";
 inline constexpr std::string_view c501_cannot_decode = "501 5.5.2 Cannot decode response";
+inline constexpr std::string_view c501_vrfy_syntax = "501 5.5.4 Syntax: VRFY address";
+inline constexpr std::string_view c502_auth_not_enabled = "502 5.5.1 Error: authentication not enabled";
 inline constexpr std::string_view c502_not_implemented = "502 5.5.1 Error: command not implemented";
 inline constexpr std::string_view c503_tls_active = "503 5.5.1 Error: TLS already active";
 inline constexpr std::string_view c503_send_helo_first = "503 5.5.1 Error: send HELO/EHLO first";
@@ -92,6 +96,9 @@ inline constexpr std::string_view c550_unknown_user =
 inline constexpr std::string_view c550_bare_lf = "550 5.5.2 Error: bare <LF> received";
 inline constexpr std::string_view c550_dev_permfail = "550 5.1.1 <{}>: Permanent failure (dev mode)";
 inline constexpr std::string_view c552_too_big = "552 5.3.4 Error: message file too big";
+inline constexpr std::string_view c552_size_exceeds_limit = "552 5.3.4 Message size exceeds fixed limit";
+inline constexpr std::string_view c553_null_sender =
+    "553 5.7.1 <>: Sender address rejected: not owned by user";
 inline constexpr std::string_view c553_sender_not_owned =
     "553 5.7.1 <{}>: Sender address rejected: not owned by user";
 inline constexpr std::string_view c554_relay_denied = "554 5.7.1 <{}>: Relay access denied";
