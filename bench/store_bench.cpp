@@ -72,8 +72,11 @@ Outcome run(const fs::path& dir, std::size_t size, int writers, double seconds) 
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
-  const auto at = [&](double q) { return all.empty() ? 0.0 : all[static_cast<std::size_t>(q * (all.size() - 1))]; };
-  return {static_cast<double>(all.size()) / elapsed, at(0.5), at(0.99), static_cast<long>(all.size())};
+  const auto at = [&](double q) {
+    return all.empty() ? 0.0 : all[static_cast<std::size_t>(q * (all.size() - 1))];
+  };
+  return {static_cast<double>(all.size()) / elapsed, at(0.5), at(0.99),
+          static_cast<long>(all.size())};
 }
 
 }  // namespace
@@ -83,15 +86,18 @@ int main(int argc, char** argv) {
   double seconds = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
-    if (arg == "--dir") dir = argv[i + 1];
-    else if (arg == "--seconds") seconds = std::stod(argv[i + 1]);
+    if (arg == "--dir")
+      dir = argv[i + 1];
+    else if (arg == "--seconds")
+      seconds = std::stod(argv[i + 1]);
   }
-  std::printf("| message | writers | saves/s | p50 ms | p99 ms | saves |\n|---|---|---|---|---|---|\n");
+  std::printf(
+      "| message | writers | saves/s | p50 ms | p99 ms | saves |\n|---|---|---|---|---|---|\n");
   for (std::size_t size : {std::size_t{4 * 1024}, std::size_t{100 * 1024}}) {
     for (int writers : {1, 8, 64}) {
       const auto o = run(dir, size, writers, seconds);
-      std::printf("| %zu KB | %d | %.0f | %.2f | %.2f | %ld |\n", size / 1024, writers, o.per_second,
-                  o.p50_ms, o.p99_ms, o.saves);
+      std::printf("| %zu KB | %d | %.0f | %.2f | %.2f | %ld |\n", size / 1024, writers,
+                  o.per_second, o.p50_ms, o.p99_ms, o.saves);
       std::fflush(stdout);
     }
   }

@@ -8,8 +8,8 @@ namespace postino::app {
 
 struct ServeOptions {
   bool dev = false;
-  std::string data_dir;     // --data; empty: ./var/dev in dev mode
-  std::string config_file;  // --config
+  std::string data_dir;             // --data; empty: ./var/dev in dev mode
+  std::string config_file;          // --config
   std::vector<std::string> listen;  // --listen PROTOCOL=ADDR:PORT | PROTOCOL=off
 };
 

@@ -82,7 +82,8 @@ std::string ensure_demo_account(store::Store& store, const DevSetup& dev) {
   auto local = store.is_local_domain(domain);
   if (!local) return local.error().detail;
   if (!*local) {
-    if (auto r = store.create_domain(domain); !r) return "create " + domain + ": " + r.error().detail;
+    if (auto r = store.create_domain(domain); !r)
+      return "create " + domain + ": " + r.error().detail;
   }
   auto existing = store.find_account(dev.demo_address);
   if (existing) return "";

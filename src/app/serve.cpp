@@ -3,14 +3,15 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <fstream>
-#include <optional>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "app/commands.hpp"
 #include "app/dev_setup.hpp"
+#include "app/store_options.hpp"
 #include "auth/authenticator.hpp"
 #include "base/log.hpp"
 #include "config/load.hpp"
@@ -18,7 +19,6 @@
 #include "net/server.hpp"
 #include "pop3/session_factory.hpp"
 #include "smtp/session_factory.hpp"
-#include "app/store_options.hpp"
 
 namespace postino::app {
 namespace {
@@ -34,8 +34,9 @@ std::string apply_listen_overrides(config::Config& cfg, const std::vector<std::s
     const auto name = spec.substr(0, eq);
     if (eq == std::string::npos) return "--listen " + spec + ": expected PROTOCOL=ADDR:PORT";
     if (name == "http") {
-      base::log::warn("", "listener_unavailable",
-                      {{"proto", "http"}, {"detail", "the HTTP listener is not built yet; ignored"}});
+      base::log::warn(
+          "", "listener_unavailable",
+          {{"proto", "http"}, {"detail", "the HTTP listener is not built yet; ignored"}});
       continue;
     }
     auto protocol = config::parse_protocol(name);
@@ -106,22 +107,30 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
       static_cast<std::size_t>(cfg.imap.max_line_bytes),
       static_cast<std::size_t>(cfg.imap.max_line_bytes_preauth), cfg.imap.idle_timeout,
       cfg.imap.preauth_timeout, cfg.imap.max_bad_commands_preauth});
-  auto pop3 = std::make_shared<pop3::SessionFactory>(pop3::SessionSettings{
-      static_cast<std::size_t>(cfg.pop3.max_line_bytes), cfg.pop3.idle_timeout,
-      cfg.pop3.max_bad_commands});
+  auto pop3 = std::make_shared<pop3::SessionFactory>(
+      pop3::SessionSettings{static_cast<std::size_t>(cfg.pop3.max_line_bytes),
+                            cfg.pop3.idle_timeout, cfg.pop3.max_bad_commands});
 
   for (auto protocol : config::all_protocols) {
     auto it = cfg.listen.find(protocol);
     if (it == cfg.listen.end()) continue;
     std::shared_ptr<net::SessionFactory> factory;
     switch (protocol) {
-      case config::Protocol::smtp: factory = smtp_inbound; break;
+      case config::Protocol::smtp:
+        factory = smtp_inbound;
+        break;
       case config::Protocol::submission:
-      case config::Protocol::submissions: factory = smtp_submission; break;
+      case config::Protocol::submissions:
+        factory = smtp_submission;
+        break;
       case config::Protocol::imap:
-      case config::Protocol::imaps: factory = imap; break;
+      case config::Protocol::imaps:
+        factory = imap;
+        break;
       case config::Protocol::pop3:
-      case config::Protocol::pop3s: factory = pop3; break;
+      case config::Protocol::pop3s:
+        factory = pop3;
+        break;
     }
     for (const auto& e : it->second) {
       o.listeners.push_back({std::string(config::to_string(protocol)), e.address, e.port,
@@ -158,9 +167,8 @@ std::optional<std::string> read_or_create_secret(const fs::path& path) {
 }
 
 std::string endpoint_text(const net::BoundListener& b) {
-  return b.address.find(':') != std::string::npos
-             ? "[" + b.address + "]:" + std::to_string(b.port)
-             : b.address + ":" + std::to_string(b.port);
+  return b.address.find(':') != std::string::npos ? "[" + b.address + "]:" + std::to_string(b.port)
+                                                  : b.address + ":" + std::to_string(b.port);
 }
 
 const net::BoundListener* find_bound(const std::vector<net::BoundListener>& bound,
@@ -185,19 +193,20 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
     where.resize(22, ' ');
     std::cout << "    " << name << where << (b.implicit_tls ? "implicit TLS" : "STARTTLS") << "\n";
   }
-  std::cout << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
-            << "               (SMTP submission logins work; IMAP and POP3 logins are not built yet)\n"
-            << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
-            << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)")
-            << "\n"
-            << "  SHA-256      " << dev.certificate_fingerprint << "\n"
-            << "Try it:\n";
+  std::cout
+      << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
+      << "               (SMTP submission logins work; IMAP and POP3 logins are not built yet)\n"
+      << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
+      << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)") << "\n"
+      << "  SHA-256      " << dev.certificate_fingerprint << "\n"
+      << "Try it:\n";
   if (const auto* b = find_bound(bound, "smtp")) {
     std::cout << "  swaks --server " << endpoint_text(*b) << " --to " << dev.demo_address << "\n";
   }
   if (const auto* b = find_bound(bound, "submission")) {
-    std::cout << "  swaks --server " << endpoint_text(*b) << " --tls --auth-user " << dev.demo_address
-              << " --auth-password " << dev.demo_password << " --to " << dev.demo_address << "\n";
+    std::cout << "  swaks --server " << endpoint_text(*b) << " --tls --auth-user "
+              << dev.demo_address << " --auth-password " << dev.demo_password << " --to "
+              << dev.demo_address << "\n";
   }
   if (const auto* b = find_bound(bound, "imaps")) {
     std::cout << "  openssl s_client -quiet -connect " << endpoint_text(*b)
@@ -218,9 +227,10 @@ int serve(const ServeOptions& options) {
     std::cerr << "postino serve: give --config FILE, or --dev for a development server\n";
     return 2;
   }
-  config::Config cfg = options.dev ? config::Config::development(
-                                         options.data_dir.empty() ? "var/dev" : options.data_dir)
-                                   : config::Config{};
+  config::Config cfg =
+      options.dev
+          ? config::Config::development(options.data_dir.empty() ? "var/dev" : options.data_dir)
+          : config::Config{};
   std::vector<config::ConfigError> errors;
   if (!options.config_file.empty()) errors = config::apply_file(cfg, options.config_file);
   if (!options.dev && !options.data_dir.empty()) cfg.server.data_dir = options.data_dir;
@@ -283,9 +293,10 @@ int serve(const ServeOptions& options) {
   if (options.dev) {
     print_dev_banner(cfg, dev, server.bound());
   }
-  base::log::info("", "ready", {{"version", POSTINO_VERSION},
-                                {"hostname", cfg.effective_hostname()},
-                                {"data_dir", cfg.server.data_dir}});
+  base::log::info("", "ready",
+                  {{"version", POSTINO_VERSION},
+                   {"hostname", cfg.effective_hostname()},
+                   {"data_dir", cfg.server.data_dir}});
   return server.run();
 }
 

@@ -10,10 +10,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/store_options.hpp"
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
 #include "config/load.hpp"
-#include "app/store_options.hpp"
 
 namespace postino::app {
 namespace {
@@ -57,7 +57,7 @@ std::string read_password(bool from_stdin) {
     std::getline(std::cin, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
   } else if (isatty(STDIN_FILENO)) {
-    termios old {};
+    termios old{};
     tcgetattr(STDIN_FILENO, &old);
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
@@ -99,10 +99,14 @@ std::int64_t parse_size(const std::string& text) {
   }
   std::string unit = text.substr(used);
   long long mult = 1;
-  if (unit == "K" || unit == "k") mult = 1024;
-  else if (unit == "M" || unit == "m") mult = 1024 * 1024;
-  else if (unit == "G" || unit == "g") mult = 1024LL * 1024 * 1024;
-  else if (!unit.empty()) throw Failure{2, "not a size: " + text};
+  if (unit == "K" || unit == "k")
+    mult = 1024;
+  else if (unit == "M" || unit == "m")
+    mult = 1024 * 1024;
+  else if (unit == "G" || unit == "g")
+    mult = 1024LL * 1024 * 1024;
+  else if (!unit.empty())
+    throw Failure{2, "not a size: " + text};
   if (n < 0) throw Failure{2, "a size cannot be negative"};
   return n * mult;
 }
@@ -137,15 +141,18 @@ int import_passwd(store::Store& s, const std::string& file, const std::string& d
     std::string user = line.substr(0, colon);
     if (user.find('@') == std::string::npos) {
       if (domain.empty()) {
-        std::cerr << file << ":" << number << ": '" << user << "' has no domain (give --domain); skipped\n";
+        std::cerr << file << ":" << number << ": '" << user
+                  << "' has no domain (give --domain); skipped\n";
         ++skipped;
         continue;
       }
       user += "@" + domain;
     }
-    auto h = passwd_file_hash(line.substr(colon + 1, end == std::string::npos ? end : end - colon - 1));
+    auto h =
+        passwd_file_hash(line.substr(colon + 1, end == std::string::npos ? end : end - colon - 1));
     if (!h) {
-      std::cerr << file << ":" << number << ": " << user << ": unsupported password scheme; skipped\n";
+      std::cerr << file << ":" << number << ": " << user
+                << ": unsupported password scheme; skipped\n";
       ++skipped;
       continue;
     }
@@ -153,7 +160,8 @@ int import_passwd(store::Store& s, const std::string& file, const std::string& d
     // they next change their password.
     auto r = s.create_account(user, *h, "");
     if (!r) {
-      std::cerr << file << ":" << number << ": " << user << ": " << r.error().detail << "; skipped\n";
+      std::cerr << file << ":" << number << ": " << user << ": " << r.error().detail
+                << "; skipped\n";
       ++skipped;
       continue;
     }
@@ -210,7 +218,8 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
       return 0;
     });
   });
-  auto* domain_del = domain->add_subcommand("del", "Delete a domain that has no users or aliases left.");
+  auto* domain_del =
+      domain->add_subcommand("del", "Delete a domain that has no users or aliases left.");
   domain_del->add_option("DOMAIN", name)->required();
   domain_del->footer("Example:\n  postino domain del example.org");
   domain_del->callback([&run, guarded] {
@@ -224,10 +233,12 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
   auto* user = app.add_subcommand("user", "Manage mail accounts.");
   user->require_subcommand(1);
   user->footer("Example:\n  echo 's3cret' | postino user add alice@example.org --password-stdin");
-  auto* user_add = user->add_subcommand("add", "Add an account with INBOX, Sent, Drafts, Trash, Junk and Archive.");
+  auto* user_add = user->add_subcommand(
+      "add", "Add an account with INBOX, Sent, Drafts, Trash, Junk and Archive.");
   user_add->add_option("ADDRESS", name)->required();
   user_add->add_flag("--password-stdin", password_stdin, "Read the password from standard input");
-  user_add->footer("Example:\n  echo 's3cret' | postino user add alice@example.org --password-stdin");
+  user_add->footer(
+      "Example:\n  echo 's3cret' | postino user add alice@example.org --password-stdin");
   user_add->callback([&run, guarded] {
     run = guarded([](store::Store& s) {
       const auto h = hash(read_password(password_stdin));
@@ -273,8 +284,10 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
   });
   auto* user_passwd = user->add_subcommand("passwd", "Set an account's password.");
   user_passwd->add_option("ADDRESS", name)->required();
-  user_passwd->add_flag("--password-stdin", password_stdin, "Read the password from standard input");
-  user_passwd->footer("Example:\n  echo 'n3w' | postino user passwd alice@example.org --password-stdin");
+  user_passwd->add_flag("--password-stdin", password_stdin,
+                        "Read the password from standard input");
+  user_passwd->footer(
+      "Example:\n  echo 'n3w' | postino user passwd alice@example.org --password-stdin");
   user_passwd->callback([&run, guarded] {
     run = guarded([](store::Store& s) {
       const auto h = hash(read_password(password_stdin));
@@ -283,17 +296,21 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
       return 0;
     });
   });
-  auto* user_import = user->add_subcommand("import-passwd", "Import accounts from a Dovecot passwd-file.");
+  auto* user_import =
+      user->add_subcommand("import-passwd", "Import accounts from a Dovecot passwd-file.");
   user_import->add_option("FILE", target_file)->required();
   user_import->add_option("--domain", domain_filter, "Domain for user names without one");
-  user_import->footer("Example:\n  postino user import-passwd /etc/dovecot/users --domain example.org");
+  user_import->footer(
+      "Example:\n  postino user import-passwd /etc/dovecot/users --domain example.org");
   user_import->callback([&run, guarded] {
     run = guarded([](store::Store& s) { return import_passwd(s, target_file, domain_filter); });
   });
 
-  auto* alias = app.add_subcommand("alias", "Manage aliases (one address to many) and catch-alls (@domain).");
+  auto* alias =
+      app.add_subcommand("alias", "Manage aliases (one address to many) and catch-alls (@domain).");
   alias->require_subcommand(1);
-  alias->footer("Example:\n  postino alias add sales@example.org alice@example.org bob@example.org");
+  alias->footer(
+      "Example:\n  postino alias add sales@example.org alice@example.org bob@example.org");
   auto* alias_add = alias->add_subcommand("add", "Add an alias.");
   alias_add->add_option("ALIAS", name, "local@domain, or @domain for a catch-all")->required();
   alias_add->add_option("TARGET", targets, "Addresses to deliver to")->required();
@@ -370,7 +387,9 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
                          .dump(2)
                   << "\n";
       } else {
-        auto limit = [](std::int64_t v) { return v == 0 ? std::string("unlimited") : std::to_string(v); };
+        auto limit = [](std::int64_t v) {
+          return v == 0 ? std::string("unlimited") : std::to_string(v);
+        };
         std::cout << account.address << ": " << u.bytes << " of " << limit(u.quota.max_bytes)
                   << " bytes, " << u.messages << " of " << limit(u.quota.max_messages)
                   << " messages\n";
@@ -379,8 +398,10 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
     });
   });
 
-  auto* fsck = app.add_subcommand("fsck", "Check the store's invariants; --repair fixes what it can.");
-  fsck->add_flag("--repair", repair, "Repair reference counts and quota usage, remove lost messages");
+  auto* fsck =
+      app.add_subcommand("fsck", "Check the store's invariants; --repair fixes what it can.");
+  fsck->add_flag("--repair", repair,
+                 "Repair reference counts and quota usage, remove lost messages");
   fsck->footer("Example:\n  postino fsck --data /var/lib/postino --repair");
   fsck->callback([&run, guarded] {
     run = guarded([](store::Store& s) {

@@ -28,8 +28,8 @@ LoginResult Authenticator::fail(std::string_view login, const std::string& clien
                                 std::string_view reason) {
   LoginResult r;
   r.status = LoginResult::Status::failed;
-  r.delay = throttle_.record_failure(client_address, std::string(login), std::string(fingerprint_bytes),
-                                     FailureThrottle::Clock::now());
+  r.delay = throttle_.record_failure(client_address, std::string(login),
+                                     std::string(fingerprint_bytes), FailureThrottle::Clock::now());
   // RELIABILITY A02: one line per failure with the client's address. The reason stays in
   // the log; the client always hears the same answer.
   base::log::warn(session_id, "auth_failed",
@@ -80,8 +80,9 @@ LoginResult Authenticator::finish_scram(std::string_view login, bool proof_ok,
   auto account = store_.find_account(login);
   if (!account) return fail(login, client_address, "scram", session_id, "unknown user");
   throttle_.record_success(client_address, account->address);
-  base::log::info(session_id, "auth_ok",
-                  {{"login", account->address}, {"remote", client_address}, {"mechanism", "SCRAM-SHA-256"}});
+  base::log::info(
+      session_id, "auth_ok",
+      {{"login", account->address}, {"remote", client_address}, {"mechanism", "SCRAM-SHA-256"}});
   return {LoginResult::Status::ok, std::move(*account), std::chrono::milliseconds(0)};
 }
 

@@ -54,11 +54,13 @@ TEST_F(AuthenticatorTest, RightPasswordLogsInWrongOnesAreSlowedDown) {
 
 TEST_F(AuthenticatorTest, UnknownUsersAndMalformedPasswordsFailLikeWrongPasswords) {
   Authenticator auth(*store_, throttle_, "secret");
-  EXPECT_EQ(auth.check_password("nobody@example.test", "x", "192.0.2.1", "S").status, Status::failed);
-  EXPECT_EQ(auth.check_password("not an address", "x", "192.0.2.2", "S").status, Status::failed);
-  EXPECT_EQ(auth.check_password("demo@example.test", std::string_view("right\0x", 7), "192.0.2.3", "S")
-                .status,
+  EXPECT_EQ(auth.check_password("nobody@example.test", "x", "192.0.2.1", "S").status,
             Status::failed);
+  EXPECT_EQ(auth.check_password("not an address", "x", "192.0.2.2", "S").status, Status::failed);
+  EXPECT_EQ(
+      auth.check_password("demo@example.test", std::string_view("right\0x", 7), "192.0.2.3", "S")
+          .status,
+      Status::failed);
   EXPECT_EQ(auth.check_password("demo@example.test", "", "192.0.2.4", "S").status, Status::failed);
   EXPECT_EQ(auth.check_password("demo' OR '1'='1", "x", "192.0.2.5", "S").status, Status::failed);
 }
@@ -70,8 +72,11 @@ TEST_F(AuthenticatorTest, UnknownUsersCostAPasswordHashToo) {
     std::vector<double> ms;
     for (int i = 0; i < 7; ++i) {
       const auto start = std::chrono::steady_clock::now();
-      auth.check_password(login, "wrong" + std::to_string(i), "203.0.113." + std::to_string(i), "S");
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      auth.check_password(login, "wrong" + std::to_string(i), "203.0.113." + std::to_string(i),
+                          "S");
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
     }
     std::sort(ms.begin(), ms.end());
     return ms[3];
@@ -90,7 +95,8 @@ TEST_F(AuthenticatorTest, ScramKeysForUsersAndDecoysForEveryoneElse) {
   EXPECT_EQ(decoy.iterations, keys.iterations);
   // A full exchange with the right password succeeds.
   ScramServer server;
-  ASSERT_EQ(server.receive_client_first("n,,n=demo@example.test,r=clientnonce"), "demo@example.test");
+  ASSERT_EQ(server.receive_client_first("n,,n=demo@example.test,r=clientnonce"),
+            "demo@example.test");
   server.server_first(keys, "servernonce");
   EXPECT_EQ(auth.finish_scram("demo@example.test", true, "192.0.2.1", "S").status, Status::ok);
   EXPECT_EQ(auth.finish_scram("demo@example.test", false, "192.0.2.1", "S").status, Status::failed);

@@ -41,7 +41,9 @@ TEST(FailureThrottle, SuccessClearsTheAddressAndQuietPeriodsAreForgotten) {
 TEST(FailureThrottle, TracksABoundedNumberOfEntries) {
   FailureThrottle t({2000ms, 15000ms, 600s, 10});
   const auto now = FailureThrottle::Clock::now();
-  for (int i = 0; i < 100; ++i) t.record_failure("ip" + std::to_string(i), "u" + std::to_string(i), "p", now + std::chrono::seconds(i));
+  for (int i = 0; i < 100; ++i)
+    t.record_failure("ip" + std::to_string(i), "u" + std::to_string(i), "p",
+                     now + std::chrono::seconds(i));
   EXPECT_EQ(t.failures_from("ip0", now + 100s), 0u);
   EXPECT_EQ(t.failures_from("ip99", now + 100s), 1u);
 }

@@ -18,6 +18,8 @@ struct PlainCredentials {
 std::optional<PlainCredentials> decode_plain(std::string_view message);
 
 // RFC 4954 §4: a client answering a challenge with "*" cancels the exchange.
-inline bool is_cancel(std::string_view response) { return response == "*"; }
+inline bool is_cancel(std::string_view response) {
+  return response == "*";
+}
 
 }  // namespace postino::auth

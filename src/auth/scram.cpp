@@ -53,9 +53,12 @@ std::optional<std::string> decode_saslname(std::string_view s) {
       out.push_back(s[i]);
       continue;
     }
-    if (s.substr(i, 3) == "=2C") out.push_back(',');
-    else if (s.substr(i, 3) == "=3D") out.push_back('=');
-    else return std::nullopt;
+    if (s.substr(i, 3) == "=2C")
+      out.push_back(',');
+    else if (s.substr(i, 3) == "=3D")
+      out.push_back('=');
+    else
+      return std::nullopt;
     i += 2;
   }
   return out;
@@ -89,7 +92,8 @@ std::optional<ScramCredentials> ScramCredentials::parse(std::string_view text) {
   ScramCredentials c;
   auto iter = text.substr(0, colon1);
   auto [end, ec] = std::from_chars(iter.data(), iter.data() + iter.size(), c.iterations);
-  if (ec != std::errc{} || end != iter.data() + iter.size() || c.iterations < 1) return std::nullopt;
+  if (ec != std::errc{} || end != iter.data() + iter.size() || c.iterations < 1)
+    return std::nullopt;
   auto salt = base::base64_decode(text.substr(colon1 + 1, dollar - colon1 - 1));
   auto stored = base::base64_decode(text.substr(dollar + 1, colon2 - dollar - 1));
   auto server = base::base64_decode(text.substr(colon2 + 1));
@@ -186,7 +190,8 @@ std::optional<std::string> ScramServer::receive_client_final(std::string_view me
       client_first_bare_ + "," + server_first_ + "," + std::string(without_proof);
   const std::string client_signature = hmac_sha256(credentials_.stored_key, auth_message);
   std::string client_key(32, '\0');
-  for (std::size_t i = 0; i < 32; ++i) client_key[i] = static_cast<char>((*proof)[i] ^ client_signature[i]);
+  for (std::size_t i = 0; i < 32; ++i)
+    client_key[i] = static_cast<char>((*proof)[i] ^ client_signature[i]);
   const std::string computed = sha256(client_key);
   if (CRYPTO_memcmp(computed.data(), credentials_.stored_key.data(), 32) != 0) return std::nullopt;
   return "v=" + base::base64_encode(hmac_sha256(credentials_.server_key, auth_message));

@@ -18,24 +18,24 @@ TEST(Scram, Rfc7677ExampleExchange) {
   EXPECT_EQ(server.server_first(rfc7677_credentials(), "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"),
             "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,"
             "i=4096");
-  EXPECT_EQ(server.receive_client_final(
-                "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
-                "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="),
-            "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+  EXPECT_EQ(
+      server.receive_client_final("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                                  "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="),
+      "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
 }
 
 TEST(Scram, WrongProofOrNonceFails) {
   ScramServer server;
   ASSERT_TRUE(server.receive_client_first("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"));
   server.server_first(rfc7677_credentials(), "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
-  EXPECT_FALSE(server.receive_client_final(
-      "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
-      "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVA="));
+  EXPECT_FALSE(
+      server.receive_client_final("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                                  "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVA="));
   EXPECT_FALSE(server.receive_client_final(
       "c=biws,r=rOprNGfwEbeRWgbNEkqOX,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="));
-  EXPECT_FALSE(server.receive_client_final(
-      "c=eSws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
-      "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="));
+  EXPECT_FALSE(
+      server.receive_client_final("c=eSws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                                  "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="));
 }
 
 TEST(Scram, ClientFirstParsing) {

@@ -12,10 +12,14 @@ namespace {
 
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -28,8 +32,8 @@ bool is_plain_char(unsigned char c) {
 
 void init(Level level, Format format) {
   if (format == Format::automatic) format = isatty(STDERR_FILENO) ? Format::text : Format::logfmt;
-  auto logger = std::make_shared<spdlog::logger>(
-      "postino", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("postino",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   // The level is written by event() with the names the config uses (warn, not warning).
   if (format == Format::logfmt) {
     logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
@@ -42,19 +46,28 @@ void init(Level level, Format format) {
 }
 
 bool parse_level(std::string_view text, Level& out) {
-  if (text == "debug") out = Level::debug;
-  else if (text == "info") out = Level::info;
-  else if (text == "warn") out = Level::warn;
-  else if (text == "error") out = Level::error;
-  else return false;
+  if (text == "debug")
+    out = Level::debug;
+  else if (text == "info")
+    out = Level::info;
+  else if (text == "warn")
+    out = Level::warn;
+  else if (text == "error")
+    out = Level::error;
+  else
+    return false;
   return true;
 }
 
 bool parse_format(std::string_view text, Format& out) {
-  if (text == "auto") out = Format::automatic;
-  else if (text == "text") out = Format::text;
-  else if (text == "logfmt") out = Format::logfmt;
-  else return false;
+  if (text == "auto")
+    out = Format::automatic;
+  else if (text == "text")
+    out = Format::text;
+  else if (text == "logfmt")
+    out = Format::logfmt;
+  else
+    return false;
   return true;
 }
 
@@ -103,7 +116,8 @@ void event(Level level, std::string_view session, std::string_view name,
   auto lvl = to_spdlog(level);
   if (!spdlog::should_log(lvl)) return;
   static constexpr const char* names[] = {"debug", "info", "warn", "error"};
-  spdlog::log(lvl, "level={} {}", names[static_cast<int>(level)], render_fields(session, name, fields));
+  spdlog::log(lvl, "level={} {}", names[static_cast<int>(level)],
+              render_fields(session, name, fields));
 }
 
 }  // namespace postino::base::log

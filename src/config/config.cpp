@@ -7,7 +7,7 @@ namespace postino::config {
 
 std::map<Protocol, std::vector<Endpoint>> Config::production_listeners() {
   return {
-      {Protocol::smtp, {{"0.0.0.0", 25}}},        {Protocol::submission, {{"0.0.0.0", 587}}},
+      {Protocol::smtp, {{"0.0.0.0", 25}}},         {Protocol::submission, {{"0.0.0.0", 587}}},
       {Protocol::submissions, {{"0.0.0.0", 465}}}, {Protocol::imap, {{"0.0.0.0", 143}}},
       {Protocol::imaps, {{"0.0.0.0", 993}}},       {Protocol::pop3, {{"0.0.0.0", 110}}},
       {Protocol::pop3s, {{"0.0.0.0", 995}}},

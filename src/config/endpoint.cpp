@@ -26,13 +26,20 @@ bool parse_ip(std::string_view text, bool& is_v6, unsigned char* bytes) {
 
 std::string_view to_string(Protocol p) {
   switch (p) {
-    case Protocol::smtp: return "smtp";
-    case Protocol::submission: return "submission";
-    case Protocol::submissions: return "submissions";
-    case Protocol::imap: return "imap";
-    case Protocol::imaps: return "imaps";
-    case Protocol::pop3: return "pop3";
-    case Protocol::pop3s: return "pop3s";
+    case Protocol::smtp:
+      return "smtp";
+    case Protocol::submission:
+      return "submission";
+    case Protocol::submissions:
+      return "submissions";
+    case Protocol::imap:
+      return "imap";
+    case Protocol::imaps:
+      return "imaps";
+    case Protocol::pop3:
+      return "pop3";
+    case Protocol::pop3s:
+      return "pop3s";
   }
   return "?";
 }

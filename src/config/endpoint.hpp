@@ -9,9 +9,9 @@
 namespace postino::config {
 
 enum class Protocol { smtp, submission, submissions, imap, imaps, pop3, pop3s };
-inline constexpr Protocol all_protocols[] = {Protocol::smtp,  Protocol::submission,
-                                             Protocol::submissions, Protocol::imap,
-                                             Protocol::imaps, Protocol::pop3, Protocol::pop3s};
+inline constexpr Protocol all_protocols[] = {
+    Protocol::smtp,  Protocol::submission, Protocol::submissions, Protocol::imap,
+    Protocol::imaps, Protocol::pop3,       Protocol::pop3s};
 
 std::string_view to_string(Protocol p);
 std::optional<Protocol> parse_protocol(std::string_view name);

@@ -34,33 +34,30 @@ Key seconds_key(std::string name, std::string doc, Get get, std::int64_t min, st
                get(c) = std::chrono::seconds(*v);
                return "";
              },
-             [get](const Config& c) {
-               return std::to_string(get(c).count());
-             }};
+             [get](const Config& c) { return std::to_string(get(c).count()); }};
 }
 
 template <class Get>
-Key string_key(std::string name, std::string doc, Get get,
-               std::vector<std::string> choices = {}) {
+Key string_key(std::string name, std::string doc, Get get, std::vector<std::string> choices = {}) {
   std::string type = "string";
   if (!choices.empty()) {
     type = "one of";
     for (const auto& ch : choices) type += " `" + ch + "`";
   }
-  return Key{std::move(name), std::move(type), std::move(doc),
-             [get, choices](Config& c, const toml::node& n) -> std::string {
-               auto v = n.value_exact<std::string>();
-               if (!v) return "expected a string";
-               if (!choices.empty() &&
-                   std::find(choices.begin(), choices.end(), *v) == choices.end()) {
-                 std::string msg = "must be one of";
-                 for (const auto& ch : choices) msg += " \"" + ch + "\"";
-                 return msg;
-               }
-               get(c) = *v;
-               return "";
-             },
-             [get](const Config& c) { return toml_quote(get(c)); }};
+  return Key{
+      std::move(name), std::move(type), std::move(doc),
+      [get, choices](Config& c, const toml::node& n) -> std::string {
+        auto v = n.value_exact<std::string>();
+        if (!v) return "expected a string";
+        if (!choices.empty() && std::find(choices.begin(), choices.end(), *v) == choices.end()) {
+          std::string msg = "must be one of";
+          for (const auto& ch : choices) msg += " \"" + ch + "\"";
+          return msg;
+        }
+        get(c) = *v;
+        return "";
+      },
+      [get](const Config& c) { return toml_quote(get(c)); }};
 }
 
 std::string show_list(const std::vector<std::string>& items) {
@@ -125,16 +122,17 @@ std::vector<Key> build_keys() {
       "Host name announced in greetings, EHLO and Received headers; empty means the "
       "system's host name.",
       [](auto& c) -> auto& { return c.server.hostname; }));
-  k.push_back(string_key("server.data_dir",
-                         "Directory holding the mail store, the queue and the TLS material.",
-                         [](auto& c) -> auto& { return c.server.data_dir; }));
-  k.push_back(integer_key("server.io_threads",
-                          "Threads running the network event loop; 0 means one per core.",
-                          [](auto& c) -> auto& { return c.server.io_threads; }, 0, 256));
-  k.push_back(integer_key("server.worker_threads",
-                          "Threads for blocking work of sessions: store operations and password "
-                          "hashing, kept off the network threads.",
-                          [](auto& c) -> auto& { return c.server.worker_threads; }, 1, 1024));
+  k.push_back(string_key(
+      "server.data_dir", "Directory holding the mail store, the queue and the TLS material.",
+      [](auto& c) -> auto& { return c.server.data_dir; }));
+  k.push_back(integer_key(
+      "server.io_threads", "Threads running the network event loop; 0 means one per core.",
+      [](auto& c) -> auto& { return c.server.io_threads; }, 0, 256));
+  k.push_back(integer_key(
+      "server.worker_threads",
+      "Threads for blocking work of sessions: store operations and password "
+      "hashing, kept off the network threads.",
+      [](auto& c) -> auto& { return c.server.worker_threads; }, 1, 1024));
   k.push_back(seconds_key(
       "server.shutdown_grace_seconds",
       "On SIGTERM/SIGINT: how long sessions busy with a command may run before the server "
@@ -154,14 +152,16 @@ std::vector<Key> build_keys() {
       "PEM certificate chain for STARTTLS and implicit TLS; reloaded on SIGHUP. `serve --dev` "
       "creates a self-signed one in the data directory.",
       [](auto& c) -> auto& { return c.tls.cert_file; }));
-  k.push_back(string_key("tls.key_file", "PEM private key of `tls.cert_file`; reloaded on SIGHUP.",
-                         [](auto& c) -> auto& { return c.tls.key_file; }));
+  k.push_back(string_key(
+      "tls.key_file", "PEM private key of `tls.cert_file`; reloaded on SIGHUP.",
+      [](auto& c) -> auto& { return c.tls.key_file; }));
   k.push_back(string_key("tls.min_version",
                          "Oldest TLS version accepted; older ones fail the handshake.",
                          [](auto& c) -> auto& { return c.tls.min_version; }, {"1.2", "1.3"}));
-  k.push_back(seconds_key("tls.handshake_timeout_seconds",
-                          "A TLS handshake not finished in this time closes the connection.",
-                          [](auto& c) -> auto& { return c.tls.handshake_timeout; }, 1, 3600));
+  k.push_back(seconds_key(
+      "tls.handshake_timeout_seconds",
+      "A TLS handshake not finished in this time closes the connection.",
+      [](auto& c) -> auto& { return c.tls.handshake_timeout; }, 1, 3600));
   // [limits]
   k.push_back(integer_key(
       "limits.max_connections",
@@ -185,7 +185,8 @@ std::vector<Key> build_keys() {
                     return read_string_list(n, c.limits.trusted_networks,
                                             [](const std::string& s) -> std::string {
                                               if (parse_network(s)) return "";
-                                              return "\"" + s + "\" is not an address or "
+                                              return "\"" + s +
+                                                     "\" is not an address or "
                                                      "ADDR/PREFIX network";
                                             });
                   },
@@ -194,8 +195,8 @@ std::vector<Key> build_keys() {
   k.push_back(listener_key(Protocol::smtp, "SMTP from other servers (RFC 5321), with STARTTLS."));
   k.push_back(listener_key(Protocol::submission,
                            "Message submission from users (RFC 6409), with STARTTLS."));
-  k.push_back(listener_key(Protocol::submissions,
-                           "Message submission over implicit TLS (RFC 8314)."));
+  k.push_back(
+      listener_key(Protocol::submissions, "Message submission over implicit TLS (RFC 8314)."));
   k.push_back(listener_key(Protocol::imap, "IMAP (RFC 3501), with STARTTLS."));
   k.push_back(listener_key(Protocol::imaps, "IMAP over implicit TLS (RFC 8314)."));
   k.push_back(listener_key(Protocol::pop3, "POP3 (RFC 1939), with STLS."));
@@ -206,9 +207,10 @@ std::vector<Key> build_keys() {
       "Longest SMTP command line, without CRLF (RFC 5321 §4.5.3.1.4 asks for at least 512); "
       "longer lines get `500 5.5.2` and are discarded.",
       [](auto& c) -> auto& { return c.smtp.max_line_bytes; }, 512, 1 << 20));
-  k.push_back(seconds_key("smtp.idle_timeout_seconds",
-                          "Time to wait for the next SMTP command (RFC 5321 §4.5.3.2.7: 5 min).",
-                          [](auto& c) -> auto& { return c.smtp.idle_timeout; }, 1, 86400));
+  k.push_back(seconds_key(
+      "smtp.idle_timeout_seconds",
+      "Time to wait for the next SMTP command (RFC 5321 §4.5.3.2.7: 5 min).",
+      [](auto& c) -> auto& { return c.smtp.idle_timeout; }, 1, 86400));
   k.push_back(integer_key(
       "smtp.max_errors",
       "Error replies in one SMTP session before `421 4.7.0` and disconnect (Postfix "
@@ -223,9 +225,9 @@ std::vector<Key> build_keys() {
       "Recipients per message; further RCPTs get `452 4.5.3` (RFC 5321 §4.5.3.1.8 asks for at "
       "least 100).",
       [](auto& c) -> auto& { return c.smtp.max_recipients; }, 100, 1000000));
-  k.push_back(integer_key("smtp.max_auth_failures",
-                          "Failed AUTH attempts in one session before `421` and disconnect.",
-                          [](auto& c) -> auto& { return c.smtp.max_auth_failures; }, 1, 1000));
+  k.push_back(integer_key(
+      "smtp.max_auth_failures", "Failed AUTH attempts in one session before `421` and disconnect.",
+      [](auto& c) -> auto& { return c.smtp.max_auth_failures; }, 1, 1000));
   k.push_back(integer_key(
       "smtp.max_received_headers",
       "Received headers a message may carry; more is a mail loop: `554 5.4.6` (Postfix "
@@ -248,21 +250,19 @@ std::vector<Key> build_keys() {
       "limit off.",
       [](auto& c) -> auto& { return c.smtp.max_messages_per_hour; }, 0, 10000000));
   // [imap]
-  k.push_back(integer_key("imap.max_line_bytes",
-                          "Longest IMAP command line after login, without CRLF and literals.",
-                          [](auto& c) -> auto& { return c.imap.max_line_bytes; }, 1024,
-                          64 << 20));
-  k.push_back(integer_key("imap.max_line_bytes_preauth",
-                          "Longest IMAP command line before login.",
-                          [](auto& c) -> auto& { return c.imap.max_line_bytes_preauth; }, 256,
-                          1 << 20));
+  k.push_back(integer_key(
+      "imap.max_line_bytes", "Longest IMAP command line after login, without CRLF and literals.",
+      [](auto& c) -> auto& { return c.imap.max_line_bytes; }, 1024, 64 << 20));
+  k.push_back(integer_key(
+      "imap.max_line_bytes_preauth", "Longest IMAP command line before login.",
+      [](auto& c) -> auto& { return c.imap.max_line_bytes_preauth; }, 256, 1 << 20));
   k.push_back(seconds_key(
       "imap.idle_timeout_seconds",
       "Inactivity after login before the server ends the session (RFC 3501 §5.4: at least 30 min).",
       [](auto& c) -> auto& { return c.imap.idle_timeout; }, 1, 86400));
-  k.push_back(seconds_key("imap.preauth_timeout_seconds",
-                          "Inactivity before login before the server ends the session.",
-                          [](auto& c) -> auto& { return c.imap.preauth_timeout; }, 1, 86400));
+  k.push_back(seconds_key(
+      "imap.preauth_timeout_seconds", "Inactivity before login before the server ends the session.",
+      [](auto& c) -> auto& { return c.imap.preauth_timeout; }, 1, 86400));
   k.push_back(integer_key(
       "imap.max_bad_commands_preauth",
       "BAD replies before login after which the server says BYE and closes (Dovecot: 3).",
@@ -272,10 +272,11 @@ std::vector<Key> build_keys() {
       "pop3.max_line_bytes",
       "Longest POP3 command line, without CRLF (RFC 2449 §4: commands fit in 255 octets).",
       [](auto& c) -> auto& { return c.pop3.max_line_bytes; }, 255, 1 << 20));
-  k.push_back(seconds_key("pop3.idle_timeout_seconds",
-                          "Inactivity before the server ends the session (RFC 1939 §3: at "
-                          "least 10 min).",
-                          [](auto& c) -> auto& { return c.pop3.idle_timeout; }, 1, 86400));
+  k.push_back(seconds_key(
+      "pop3.idle_timeout_seconds",
+      "Inactivity before the server ends the session (RFC 1939 §3: at "
+      "least 10 min).",
+      [](auto& c) -> auto& { return c.pop3.idle_timeout; }, 1, 86400));
   k.push_back(integer_key(
       "pop3.max_bad_commands",
       "Error replies to unknown or malformed commands before the server closes the session.",
@@ -296,39 +297,40 @@ std::vector<Key> build_keys() {
       "Unreferenced message bodies, and bodies whose save never committed, are removed at "
       "start-up once they are this old.",
       [](auto& c) -> auto& { return c.store.blob_grace; }, 0, 30 * 86400));
-  k.push_back(integer_key("store.max_mailbox_name_bytes",
-                          "Longest mailbox name (UTF-8 bytes, all levels).",
-                          [](auto& c) -> auto& { return c.store.max_mailbox_name_bytes; }, 16,
-                          4096));
-  k.push_back(integer_key("store.max_mailbox_depth", "Most levels in a mailbox name (a/b/c is 3).",
-                          [](auto& c) -> auto& { return c.store.max_mailbox_depth; }, 1, 256));
+  k.push_back(integer_key(
+      "store.max_mailbox_name_bytes", "Longest mailbox name (UTF-8 bytes, all levels).",
+      [](auto& c) -> auto& { return c.store.max_mailbox_name_bytes; }, 16, 4096));
+  k.push_back(integer_key(
+      "store.max_mailbox_depth", "Most levels in a mailbox name (a/b/c is 3).",
+      [](auto& c) -> auto& { return c.store.max_mailbox_depth; }, 1, 256));
   // [mime]
   k.push_back(integer_key(
       "mime.max_depth",
       "MIME nesting parsed at most (multiparts and attached messages); deeper parts are "
       "served as opaque leaves (Postfix mime_nesting_limit: 100).",
       [](auto& c) -> auto& { return c.mime.max_depth; }, 1, 1000));
-  k.push_back(integer_key("mime.max_parts",
-                          "MIME parts parsed at most in one message; the rest stay inside "
-                          "their parent.",
-                          [](auto& c) -> auto& { return c.mime.max_parts; }, 1, 1000000));
-  k.push_back(integer_key("mime.max_header_bytes",
-                          "Bytes of one header block that are parsed for fields.",
-                          [](auto& c) -> auto& { return c.mime.max_header_bytes; }, 1024,
-                          1LL << 30));
+  k.push_back(integer_key(
+      "mime.max_parts",
+      "MIME parts parsed at most in one message; the rest stay inside "
+      "their parent.",
+      [](auto& c) -> auto& { return c.mime.max_parts; }, 1, 1000000));
+  k.push_back(integer_key(
+      "mime.max_header_bytes", "Bytes of one header block that are parsed for fields.",
+      [](auto& c) -> auto& { return c.mime.max_header_bytes; }, 1024, 1LL << 30));
   // [auth]
   k.push_back(integer_key(
       "auth.failure_delay_ms",
       "Delay before answering the first failed login from an address or against an account; "
       "it doubles with each further failure (a repeated wrong password does not count again).",
       [](auto& c) -> auto& { return c.auth.failure_delay_ms; }, 0, 600000));
-  k.push_back(integer_key("auth.max_failure_delay_ms", "Cap of the failed-login delay.",
-                          [](auto& c) -> auto& { return c.auth.max_failure_delay_ms; }, 0,
-                          3600000));
-  k.push_back(seconds_key("auth.failure_memory_seconds",
-                          "An address or account with no failed login for this long starts "
-                          "over without delay.",
-                          [](auto& c) -> auto& { return c.auth.failure_memory; }, 1, 86400 * 7));
+  k.push_back(integer_key(
+      "auth.max_failure_delay_ms", "Cap of the failed-login delay.",
+      [](auto& c) -> auto& { return c.auth.max_failure_delay_ms; }, 0, 3600000));
+  k.push_back(seconds_key(
+      "auth.failure_memory_seconds",
+      "An address or account with no failed login for this long starts "
+      "over without delay.",
+      [](auto& c) -> auto& { return c.auth.failure_memory; }, 1, 86400 * 7));
   return k;
 }
 

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 
 #include "config/keys.hpp"
 
@@ -21,8 +21,8 @@ bool is_section(const std::string& name) {
 void walk(const toml::table& table, const std::string& prefix, Config& config,
           std::string_view source, std::vector<ConfigError>& errors) {
   for (const auto& [name, node] : table) {
-    const std::string key = prefix.empty() ? std::string(name.str())
-                                           : prefix + "." + std::string(name.str());
+    const std::string key =
+        prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     const auto& where = node.source().begin;
     if (const Key* k = find_key(key)) {
       if (auto err = k->set(config, node); !err.empty()) {
@@ -36,10 +36,10 @@ void walk(const toml::table& table, const std::string& prefix, Config& config,
     }
     // An unknown key is reported where the key is written, not its value.
     const auto& key_at = name.source().begin;
-    errors.push_back({std::string(source), key_at.line ? key_at.line : where.line,
-                      key_at.line ? key_at.column : where.column,
-                      std::string(node.is_table() ? "unknown section '" : "unknown key '") + key +
-                          "'"});
+    errors.push_back(
+        {std::string(source), key_at.line ? key_at.line : where.line,
+         key_at.line ? key_at.column : where.column,
+         std::string(node.is_table() ? "unknown section '" : "unknown key '") + key + "'"});
   }
 }
 

@@ -6,14 +6,20 @@
 namespace postino::config {
 namespace {
 
-std::string section_of(const std::string& key) { return key.substr(0, key.find('.')); }
-std::string leaf_of(const std::string& key) { return key.substr(key.find('.') + 1); }
+std::string section_of(const std::string& key) {
+  return key.substr(0, key.find('.'));
+}
+std::string leaf_of(const std::string& key) {
+  return key.substr(key.find('.') + 1);
+}
 
 std::string escape_cell(std::string text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else out.push_back(c);
+    if (c == '|')
+      out += "\\|";
+    else
+      out.push_back(c);
   }
   return out;
 }

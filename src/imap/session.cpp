@@ -32,12 +32,24 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"LOGIN", in_not_authenticated, &Session::login},
       // RFC 3501 commands that arrive with the mail store (see docs/FEATURES.md).
       {"AUTHENTICATE", in_not_authenticated, nullptr},
-      {"SELECT", 0, nullptr}, {"EXAMINE", 0, nullptr}, {"CREATE", 0, nullptr},
-      {"DELETE", 0, nullptr}, {"RENAME", 0, nullptr}, {"SUBSCRIBE", 0, nullptr},
-      {"UNSUBSCRIBE", 0, nullptr}, {"LIST", 0, nullptr}, {"LSUB", 0, nullptr},
-      {"STATUS", 0, nullptr}, {"APPEND", 0, nullptr}, {"CHECK", 0, nullptr},
-      {"CLOSE", 0, nullptr}, {"EXPUNGE", 0, nullptr}, {"SEARCH", 0, nullptr},
-      {"FETCH", 0, nullptr}, {"STORE", 0, nullptr}, {"COPY", 0, nullptr},
+      {"SELECT", 0, nullptr},
+      {"EXAMINE", 0, nullptr},
+      {"CREATE", 0, nullptr},
+      {"DELETE", 0, nullptr},
+      {"RENAME", 0, nullptr},
+      {"SUBSCRIBE", 0, nullptr},
+      {"UNSUBSCRIBE", 0, nullptr},
+      {"LIST", 0, nullptr},
+      {"LSUB", 0, nullptr},
+      {"STATUS", 0, nullptr},
+      {"APPEND", 0, nullptr},
+      {"CHECK", 0, nullptr},
+      {"CLOSE", 0, nullptr},
+      {"EXPUNGE", 0, nullptr},
+      {"SEARCH", 0, nullptr},
+      {"FETCH", 0, nullptr},
+      {"STORE", 0, nullptr},
+      {"COPY", 0, nullptr},
       {"UID", 0, nullptr},
   };
   for (const auto& spec : table) {
@@ -138,11 +150,17 @@ void Session::login(const wire::CommandLine& cmd, net::Output& out) {
   }
 }
 
-void Session::tls_started(const net::TlsInfo&) { is_tls_ = true; }
+void Session::tls_started(const net::TlsInfo&) {
+  is_tls_ = true;
+}
 
-std::string Session::timeout_reply() { return "* BYE Autologout; idle for too long\r\n"; }
+std::string Session::timeout_reply() {
+  return "* BYE Autologout; idle for too long\r\n";
+}
 
-std::string Session::shutdown_reply() { return "* BYE Server shutting down\r\n"; }
+std::string Session::shutdown_reply() {
+  return "* BYE Server shutting down\r\n";
+}
 
 std::chrono::seconds Session::idle_timeout() const {
   return std::holds_alternative<NotAuthenticated>(state_) ? settings_.preauth_timeout

@@ -38,7 +38,8 @@ TEST(ImapSession, GreetingAndCapabilityBeforeAndAfterTls) {
 
 TEST(ImapSession, ImplicitTlsNeverOffersStartTls) {
   Script s(true);
-  EXPECT_EQ(s.session.greet().bytes, "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] Postino ready.\r\n");
+  EXPECT_EQ(s.session.greet().bytes,
+            "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] Postino ready.\r\n");
 }
 
 TEST(ImapSession, StartTlsDropsPipelinedCommands) {

@@ -120,11 +120,10 @@ std::optional<Structure> decode(std::string_view bytes) {
   st.parts.resize(n);
   for (auto& p : st.parts) {
     std::uint64_t parent, nlang, nchildren;
-    if (!r.u(p.header_offset) || !r.u(p.header_size) || !r.u(p.body_offset) ||
-        !r.u(p.body_size) || !r.u(p.body_lines) || !r.s(p.type) || !r.s(p.subtype) ||
-        !r.params(p.parameters) || !r.s(p.id) || !r.s(p.description) || !r.s(p.encoding) ||
-        !r.s(p.md5) || !r.s(p.disposition) || !r.params(p.disposition_parameters) ||
-        !r.count(nlang)) {
+    if (!r.u(p.header_offset) || !r.u(p.header_size) || !r.u(p.body_offset) || !r.u(p.body_size) ||
+        !r.u(p.body_lines) || !r.s(p.type) || !r.s(p.subtype) || !r.params(p.parameters) ||
+        !r.s(p.id) || !r.s(p.description) || !r.s(p.encoding) || !r.s(p.md5) ||
+        !r.s(p.disposition) || !r.params(p.disposition_parameters) || !r.count(nlang)) {
       return std::nullopt;
     }
     p.languages.resize(nlang);

@@ -10,8 +10,7 @@ namespace postino::mime {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -27,8 +26,21 @@ std::string lower(std::string_view s) {
 bool is_token_char(unsigned char c) {
   if (c <= 0x20 || c == 0x7f) return false;
   switch (c) {
-    case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':': case '\\':
-    case '"': case '/': case '[': case ']': case '?': case '=':
+    case '(':
+    case ')':
+    case '<':
+    case '>':
+    case '@':
+    case ',':
+    case ';':
+    case ':':
+    case '\\':
+    case '"':
+    case '/':
+    case '[':
+    case ']':
+    case '?':
+    case '=':
       return false;
     default:
       return true;
@@ -87,7 +99,8 @@ int hex_value(char c) {
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() + 0 && hex_value(s[i + 1]) >= 0 &&
+        hex_value(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
       i += 2;
     } else {
@@ -308,8 +321,10 @@ std::vector<std::string> parse_token_list(std::string_view s) {
     }
     if (i > start) out.emplace_back(s.substr(start, i - start));
     skip_cfws(s, i);
-    if (i < s.size() && s[i] == ',') ++i;
-    else if (i < s.size() && i == start) ++i;  // never stall on an unexpected byte
+    if (i < s.size() && s[i] == ',')
+      ++i;
+    else if (i < s.size() && i == start)
+      ++i;  // never stall on an unexpected byte
   }
   return out;
 }

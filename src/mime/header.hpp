@@ -26,7 +26,7 @@ const HeaderField* find_field(const std::vector<HeaderField>& fields, std::strin
 std::string unfold(std::string_view value);
 
 struct ContentType {
-  bool is_valid = false;  // false: absent or unparsable; callers use the default type
+  bool is_valid = false;      // false: absent or unparsable; callers use the default type
   std::string type, subtype;  // lower-case
   std::vector<Parameter> parameters;
 };

@@ -27,7 +27,8 @@ TEST(Header, BareLfAndMissingFinalLineBreak) {
 
 TEST(Header, ContentTypeWithCommentsQuotesAndCase) {
   auto ct = parse_content_type(
-      " (comment) Multipart/Mixed (another (nested) one); BOUNDARY=\"=_a b;c\\\"d\"; charset=utf-8 (x)");
+      " (comment) Multipart/Mixed (another (nested) one); BOUNDARY=\"=_a b;c\\\"d\"; charset=utf-8 "
+      "(x)");
   ASSERT_TRUE(ct.is_valid);
   EXPECT_EQ(ct.type, "multipart");
   EXPECT_EQ(ct.subtype, "mixed");
@@ -47,8 +48,9 @@ TEST(Header, Rfc2231ContinuationsAndCharsets) {
   ASSERT_EQ(ps.size(), 1u);
   EXPECT_EQ(ps[0].name, "url");
   EXPECT_EQ(ps[0].value, "ftp://cs.utk.edu/pub/moore/bulk-mailer/bulk-mailer.tar");
-  ps = parse_parameters("; title*0*=us-ascii'en'This%20is%20even%20more%20; title*1*=%2A%2A%2Afun%2A%2A%2A%20;"
-                        " title*2=\"isn't it!\"");
+  ps = parse_parameters(
+      "; title*0*=us-ascii'en'This%20is%20even%20more%20; title*1*=%2A%2A%2Afun%2A%2A%2A%20;"
+      " title*2=\"isn't it!\"");
   ASSERT_EQ(ps.size(), 1u);
   EXPECT_EQ(ps[0].value, "This is even more ***fun*** isn't it!");
   EXPECT_EQ(ps[0].charset, "us-ascii");
@@ -76,7 +78,8 @@ TEST(Header, DispositionEncodingAndLanguages) {
   EXPECT_EQ(d.type, "attachment");
   EXPECT_EQ(d.parameters[0].value, "a.txt");
   EXPECT_EQ(parse_token(" Base64 (comment)"), "base64");
-  EXPECT_EQ(parse_token_list("en, de-CH (Swiss),fr"), (std::vector<std::string>{"en", "de-CH", "fr"}));
+  EXPECT_EQ(parse_token_list("en, de-CH (Swiss),fr"),
+            (std::vector<std::string>{"en", "de-CH", "fr"}));
 }
 
 }  // namespace

@@ -53,14 +53,14 @@ struct Part {
 };
 
 struct Structure {
-  std::vector<Part> parts;  // parts[0] is the whole message
+  std::vector<Part> parts;    // parts[0] is the whole message
   bool is_truncated = false;  // a nesting or part-count limit was reached; deeper parts are leaves
   bool operator==(const Structure&) const = default;
 };
 
 struct Limits {
-  std::size_t max_depth = 100;     // Postfix mime_nesting_limit, Dovecot: 100
-  std::size_t max_parts = 10000;   // Dovecot's limit
+  std::size_t max_depth = 100;                      // Postfix mime_nesting_limit, Dovecot: 100
+  std::size_t max_parts = 10000;                    // Dovecot's limit
   std::size_t max_header_bytes = 10 * 1024 * 1024;  // of one header block (RELIABILITY M02)
 };
 

@@ -16,7 +16,8 @@ struct Parser {
 
   // True when the line at `pos` (a line start) is a delimiter of `boundary`; sets
   // `is_close` for "--boundary--". Trailing white space is allowed (RFC 2046 §5.1.1).
-  bool is_delimiter(std::size_t pos, std::size_t end, std::string_view boundary, bool& is_close) const {
+  bool is_delimiter(std::size_t pos, std::size_t end, std::string_view boundary,
+                    bool& is_close) const {
     if (end - pos < boundary.size() + 2 || msg[pos] != '-' || msg[pos + 1] != '-') return false;
     if (msg.compare(pos + 2, boundary.size(), boundary) != 0) return false;
     std::size_t i = pos + 2 + boundary.size();
@@ -100,10 +101,12 @@ struct Parser {
       if (!enc.empty()) part.encoding = enc;
     }
     if (const auto* f = find_field(fields, "Content-ID")) part.id = unfold(f->value);
-    if (const auto* f = find_field(fields, "Content-Description")) part.description = unfold(f->value);
+    if (const auto* f = find_field(fields, "Content-Description"))
+      part.description = unfold(f->value);
     if (const auto* f = find_field(fields, "Content-MD5")) part.md5 = unfold(f->value);
     if (const auto* f = find_field(fields, "Content-Location")) part.location = unfold(f->value);
-    if (const auto* f = find_field(fields, "Content-Language")) part.languages = parse_token_list(f->value);
+    if (const auto* f = find_field(fields, "Content-Language"))
+      part.languages = parse_token_list(f->value);
     if (const auto* f = find_field(fields, "Content-Disposition")) {
       auto d = parse_disposition(f->value);
       part.disposition = std::move(d.type);
@@ -170,7 +173,8 @@ struct Parser {
       }
       pos = next;
     }
-    if (!closed && part_start != std::string::npos) ranges.emplace_back(part_start, end);  // no close delimiter
+    if (!closed && part_start != std::string::npos)
+      ranges.emplace_back(part_start, end);  // no close delimiter
     if (ranges.empty()) {
       make_leaf(index);  // no delimiter at all: nothing to split
       return;

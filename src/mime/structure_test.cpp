@@ -135,8 +135,9 @@ TEST(Structure, BoundaryMustMatchTheWholeDelimiterLine) {
 }
 
 TEST(Structure, MultipartWithoutBoundaryOrDelimitersIsOneTextPart) {
-  for (const std::string msg : {"Content-Type: multipart/mixed\r\n\r\nno boundary\r\n",
-                                "Content-Type: multipart/mixed; boundary=x\r\n\r\nno delimiter\r\n"}) {
+  for (const std::string msg :
+       {"Content-Type: multipart/mixed\r\n\r\nno boundary\r\n",
+        "Content-Type: multipart/mixed; boundary=x\r\n\r\nno delimiter\r\n"}) {
     auto s = parse_structure(msg);
     ASSERT_EQ(s.parts.size(), 1u);
     EXPECT_EQ(s.parts[0].type, "text");
@@ -145,7 +146,8 @@ TEST(Structure, MultipartWithoutBoundaryOrDelimitersIsOneTextPart) {
 
 TEST(Structure, DigestPartsDefaultToMessageRfc822) {
   const std::string msg =
-      "Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nSubject: one\r\n\r\nbody\r\n--d--\r\n";
+      "Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nSubject: "
+      "one\r\n\r\nbody\r\n--d--\r\n";
   auto s = parse_structure(msg);
   ASSERT_EQ(s.parts.size(), 3u);
   EXPECT_TRUE(s.parts[1].is_message_rfc822());

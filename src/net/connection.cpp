@@ -94,11 +94,13 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
       auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout);
       if (status != Status::ok) co_return "starttls_failed";
       const auto info = transport.tls_info();
-      base::log::info(client.session_id, "tls", {{"version", info.version}, {"cipher", info.cipher}});
+      base::log::info(client.session_id, "tls",
+                      {{"version", info.version}, {"cipher", info.cipher}});
       session.tls_started(info);
     }
     out = {};
-    if (input.empty() && !session.is_mid_command()) command_start = std::chrono::steady_clock::now();
+    if (input.empty() && !session.is_mid_command())
+      command_start = std::chrono::steady_clock::now();
     const auto left = std::max<std::chrono::steady_clock::duration>(
         command_start + session.command_budget() - std::chrono::steady_clock::now(),
         std::chrono::milliseconds(1));

@@ -10,7 +10,9 @@ ConnectionLimiter::Verdict ConnectionLimiter::admit(const std::string& address, 
   if (!is_trusted && max_new_per_minute_ > 0) {
     // Postfix anvil's smtpd_client_connection_rate_limit: a fixed one-minute window.
     if (recent_.size() > 100000) {
-      std::erase_if(recent_, [&](const auto& kv) { return now - kv.second.start >= std::chrono::minutes(1); });
+      std::erase_if(recent_, [&](const auto& kv) {
+        return now - kv.second.start >= std::chrono::minutes(1);
+      });
     }
     auto& w = recent_[address];
     if (w.count == 0 || now - w.start >= std::chrono::minutes(1)) w = {now, 0};

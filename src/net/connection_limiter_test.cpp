@@ -48,7 +48,8 @@ TEST(ConnectionLimiter, NewConnectionsPerMinuteAtTheBoundary) {
     EXPECT_EQ(limiter.admit("192.0.2.1", false, t0), V::admitted);
     limiter.release("192.0.2.1");
   }
-  EXPECT_EQ(limiter.admit("192.0.2.1", false, t0 + std::chrono::seconds(59)), V::too_fast_from_address);
+  EXPECT_EQ(limiter.admit("192.0.2.1", false, t0 + std::chrono::seconds(59)),
+            V::too_fast_from_address);
   EXPECT_EQ(limiter.admit("192.0.2.2", false, t0), V::admitted);
   EXPECT_EQ(limiter.admit("127.0.0.1", true, t0), V::admitted);  // trusted: no rate limit
   EXPECT_EQ(limiter.admit("192.0.2.1", false, t0 + std::chrono::seconds(60)), V::admitted);

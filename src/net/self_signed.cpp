@@ -153,12 +153,12 @@ CertificateResult ensure_self_signed(const std::filesystem::path& cert_path,
 
   BioPtr key_bio(BIO_new(BIO_s_mem()));
   BioPtr cert_bio(BIO_new(BIO_s_mem()));
-  if (!PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                nullptr) ||
+  if (!PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) ||
       !PEM_write_bio_X509(cert_bio.get(), cert.get())) {
     return {"cannot encode the certificate", false, ""};
   }
-  if (auto err = write_durably(key_path, key_bio.get(), 0600); !err.empty()) return {err, false, ""};
+  if (auto err = write_durably(key_path, key_bio.get(), 0600); !err.empty())
+    return {err, false, ""};
   if (auto err = write_durably(cert_path, cert_bio.get(), 0644); !err.empty()) {
     return {err, false, ""};
   }

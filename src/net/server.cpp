@@ -70,8 +70,8 @@ asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor* acceptor,
       }
       continue;
     }
-    ConnectionContext ctx{&loop, &workers, &limiter, &tls, &live, options.is_trusted,
-                          options.handshake_timeout};
+    ConnectionContext ctx{
+        &loop, &workers, &limiter, &tls, &live, options.is_trusted, options.handshake_timeout};
     asio::co_spawn(loop.context, serve_connection(ctx, listener, std::move(socket)),
                    asio::detached);
   }
@@ -90,8 +90,9 @@ asio::awaitable<void> Server::Impl::handle_signals() {
       }
       continue;
     }
-    base::log::info("", "shutdown", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"},
-                                     {"connections", std::to_string(live.load())}});
+    base::log::info("", "shutdown",
+                    {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"},
+                     {"connections", std::to_string(live.load())}});
     co_await shut_down();
     co_return;
   }
@@ -125,7 +126,9 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
 Server::~Server() = default;
 
-const std::vector<BoundListener>& Server::bound() const { return impl_->bound; }
+const std::vector<BoundListener>& Server::bound() const {
+  return impl_->bound;
+}
 
 std::string Server::start() {
   if (auto err = impl_->tls.load(); !err.empty()) return err;
@@ -164,8 +167,8 @@ int Server::run() {
   }
   asio::co_spawn(impl.loops[0]->context, impl.handle_signals(), asio::detached);
   for (const auto& b : impl.bound) {
-    base::log::info("", "listening", {{"proto", b.protocol}, {"addr", b.address},
-                                      {"port", std::to_string(b.port)}});
+    base::log::info("", "listening",
+                    {{"proto", b.protocol}, {"addr", b.address}, {"port", std::to_string(b.port)}});
   }
   std::vector<std::thread> threads;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

@@ -12,8 +12,8 @@ std::string TlsContextProvider::load() {
   // TLS 1.2 is the floor (RFC 8996 deprecates 1.0 and 1.1); RFC 8314 §4.1 wants 1.2+.
   const int floor = files_.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
   SSL_CTX_set_min_proto_version(native, floor);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                  SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(files_.cert_file, ec);
   if (ec) return "cannot load certificate " + files_.cert_file + ": " + ec.message();

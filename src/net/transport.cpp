@@ -17,7 +17,9 @@ Transport::Transport(tcp::socket socket)
       read_timer_(plain_.get_executor()),
       io_timer_(plain_.get_executor()) {}
 
-tcp::socket& Transport::socket() { return tls_ ? tls_->next_layer() : plain_; }
+tcp::socket& Transport::socket() {
+  return tls_ ? tls_->next_layer() : plain_;
+}
 
 void Transport::stop() {
   stopped_ = true;
@@ -46,17 +48,16 @@ asio::awaitable<Transport::Status> Transport::write(std::string_view bytes, Dura
   if (bytes.empty()) co_return Status::ok;
   io_timer_.expires_after(timeout);
   auto buffer = asio::buffer(bytes.data(), bytes.size());
-  auto result = tls_ ? co_await (asio::async_write(*tls_, buffer, token) ||
-                                 io_timer_.async_wait(token))
-                     : co_await (asio::async_write(plain_, buffer, token) ||
-                                 io_timer_.async_wait(token));
+  auto result =
+      tls_ ? co_await (asio::async_write(*tls_, buffer, token) || io_timer_.async_wait(token))
+           : co_await (asio::async_write(plain_, buffer, token) || io_timer_.async_wait(token));
   if (result.index() == 1) co_return Status::timed_out;
   auto [ec, n] = std::get<0>(result);
   co_return ec ? Status::closed : Status::ok;
 }
 
-asio::awaitable<Transport::Status> Transport::handshake(
-    std::shared_ptr<asio::ssl::context> context, Duration timeout) {
+asio::awaitable<Transport::Status> Transport::handshake(std::shared_ptr<asio::ssl::context> context,
+                                                        Duration timeout) {
   if (tls_ || !context) co_return Status::closed;
   context_ = std::move(context);
   tls_.emplace(std::move(plain_), *context_);

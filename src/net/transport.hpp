@@ -29,8 +29,7 @@ class Transport {
   asio::awaitable<Status> read_some(std::string& input, Duration timeout);
   asio::awaitable<Status> write(std::string_view bytes, Duration timeout);
   // Runs the server side of a TLS handshake on the connection as it is now.
-  asio::awaitable<Status> handshake(std::shared_ptr<asio::ssl::context> context,
-                                    Duration timeout);
+  asio::awaitable<Status> handshake(std::shared_ptr<asio::ssl::context> context, Duration timeout);
   // Sends TLS close_notify when in TLS (waiting at most `timeout`), then closes the socket.
   asio::awaitable<void> close(Duration timeout);
   // Interrupts a pending read_some (and any later one) with Status::stopped. Call it on

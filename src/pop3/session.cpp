@@ -8,9 +8,9 @@ namespace postino::pop3 {
 namespace {
 
 // RFC 1939 and RFC 2449/5034 commands that arrive with the mail store.
-constexpr std::array<std::string_view, 13> later_commands = {
-    "USER", "PASS", "APOP", "AUTH", "STAT", "LIST", "RETR",
-    "DELE", "RSET", "TOP",  "UIDL", "LAST", "XTND"};
+constexpr std::array<std::string_view, 13> later_commands = {"USER", "PASS", "APOP", "AUTH", "STAT",
+                                                             "LIST", "RETR", "DELE", "RSET", "TOP",
+                                                             "UIDL", "LAST", "XTND"};
 
 }  // namespace
 
@@ -90,10 +90,16 @@ void Session::capa(net::Output& out) {
   out.bytes += "RESP-CODES\r\nPIPELINING\r\nIMPLEMENTATION Postino\r\n.\r\n";
 }
 
-void Session::tls_started(const net::TlsInfo&) { is_tls_ = true; }
+void Session::tls_started(const net::TlsInfo&) {
+  is_tls_ = true;
+}
 
-std::string Session::timeout_reply() { return "-ERR Disconnected for inactivity\r\n"; }
+std::string Session::timeout_reply() {
+  return "-ERR Disconnected for inactivity\r\n";
+}
 
-std::string Session::shutdown_reply() { return "-ERR [SYS/TEMP] Server shutting down\r\n"; }
+std::string Session::shutdown_reply() {
+  return "-ERR [SYS/TEMP] Server shutting down\r\n";
+}
 
 }  // namespace postino::pop3

@@ -20,7 +20,9 @@ net::Output Session::greet() {
   return out;
 }
 
-net::Output Session::receive(std::string& input) { return process(input, {}); }
+net::Output Session::receive(std::string& input) {
+  return process(input, {});
+}
 
 net::Output Session::resume(std::string& input) {
   net::Output out;
@@ -51,7 +53,8 @@ net::Output Session::process(std::string& input, net::Output out) {
     }
     if (auto* b = std::get_if<ReadingBdat>(&reader_)) {
       // RFC 3030 §2: exactly `size` octets follow, whatever they contain.
-      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(b->remaining, input.size()));
+      const auto take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(b->remaining, input.size()));
       if (transaction_ && !transaction_->bdat_too_big) {
         if (transaction_->bdat_message.size() + take > settings_.max_message_bytes) {
           transaction_->bdat_too_big = true;
@@ -112,14 +115,22 @@ void Session::handle(const wire::Command& cmd, net::Output& out, bool more_input
     case Verb::unknown:
       error(cmd.has_control_chars ? reply::c500_bad_characters : reply::c500_unrecognized, out);
       return;
-    case Verb::ehlo: return ehlo(cmd, out);
-    case Verb::helo: return helo(cmd, out);
-    case Verb::starttls: return starttls(cmd, out);
-    case Verb::mail: return mail(cmd, out);
-    case Verb::rcpt: return rcpt(cmd, out);
-    case Verb::data: return data(cmd, out, more_input_waiting);
-    case Verb::bdat: return bdat(cmd, out);
-    case Verb::auth: return auth(cmd, out);
+    case Verb::ehlo:
+      return ehlo(cmd, out);
+    case Verb::helo:
+      return helo(cmd, out);
+    case Verb::starttls:
+      return starttls(cmd, out);
+    case Verb::mail:
+      return mail(cmd, out);
+    case Verb::rcpt:
+      return rcpt(cmd, out);
+    case Verb::data:
+      return data(cmd, out, more_input_waiting);
+    case Verb::bdat:
+      return bdat(cmd, out);
+    case Verb::auth:
+      return auth(cmd, out);
     case Verb::noop:
       // RFC 5321 §4.1.1.9: NOOP may carry a string, which is ignored.
       out.bytes += reply::line(reply::c250_ok);
@@ -157,7 +168,9 @@ void Session::error(std::string_view reply_line, net::Output& out) {
   }
 }
 
-void Session::reset_transaction() { transaction_.reset(); }
+void Session::reset_transaction() {
+  transaction_.reset();
+}
 
 void Session::tls_started(const net::TlsInfo& info) {
   is_tls_ = true;
@@ -169,7 +182,8 @@ void Session::tls_started(const net::TlsInfo& info) {
 }
 
 bool Session::is_mid_command() const {
-  return std::holds_alternative<ReadingData>(reader_) || std::holds_alternative<ReadingBdat>(reader_);
+  return std::holds_alternative<ReadingData>(reader_) ||
+         std::holds_alternative<ReadingBdat>(reader_);
 }
 
 std::chrono::steady_clock::duration Session::command_budget() const {

@@ -39,7 +39,8 @@ struct SessionSettings {
   std::size_t max_received_headers = 50;  // RFC 5321 §6.3 loop guard (Postfix hopcount_limit)
   BareLfPolicy bare_lf = BareLfPolicy::normalize;
   bool is_dev = false;  // tempfail@/permfail@/timeout@ of local domains answer 451/550/nothing
-  std::uint64_t min_data_rate = 500;  // bytes per second during DATA/BDAT (Postfix smtpd_min_data_rate)
+  std::uint64_t min_data_rate =
+      500;  // bytes per second during DATA/BDAT (Postfix smtpd_min_data_rate)
   SendingLimiter* sending_limiter = nullptr;  // messages per hour per authenticated user
   store::Store* store = nullptr;
   auth::Authenticator* authenticator = nullptr;

@@ -35,7 +35,8 @@ class Smtp : public ::testing::Test {
     ASSERT_TRUE(store_->create_domain("example.test"));
     ASSERT_TRUE(store_->create_account("demo@example.test", auth::hash_password("secret"), ""));
     ASSERT_TRUE(store_->create_account("bob@example.test", auth::hash_password("bobpw"), ""));
-    ASSERT_TRUE(store_->create_alias({"team@example.test", {"demo@example.test", "bob@example.test"}}));
+    ASSERT_TRUE(
+        store_->create_alias({"team@example.test", {"demo@example.test", "bob@example.test"}}));
     authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_, "secret");
   }
   void TearDown() override {
@@ -114,16 +115,19 @@ TEST_F(Smtp, EhloAdvertisesTheExtensions) {
 TEST_F(Smtp, InboundDeliveryWithTraceHeadersByteForByte) {
   start();
   const std::string body = "From: a@remote.test\r\nSubject: hi\r\n\r\n..dot line\r\nbye\r\n";
-  EXPECT_EQ(send("EHLO client.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<Demo@example.test>\r\nDATA\r\n"),
+  EXPECT_EQ(send("EHLO client.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT "
+                 "TO:<Demo@example.test>\r\nDATA\r\n"),
             "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10000\r\n250-ENHANCEDSTATUSCODES\r\n"
             "250-8BITMIME\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-DSN\r\n250 STARTTLS\r\n"
             "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
   EXPECT_EQ(send(body + ".\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");
   const auto stored = inbox_message("demo@example.test", 1);
-  EXPECT_TRUE(stored.starts_with("Return-Path: <a@remote.test>\r\nReceived: from client.test ([192.0.2.9])\r\n"
-                                 "\tby mx.test (Postino) with ESMTP\r\n\tid STEST.1\r\n\tfor <Demo@example.test>; "))
+  EXPECT_TRUE(stored.starts_with(
+      "Return-Path: <a@remote.test>\r\nReceived: from client.test ([192.0.2.9])\r\n"
+      "\tby mx.test (Postino) with ESMTP\r\n\tid STEST.1\r\n\tfor <Demo@example.test>; "))
       << stored;
-  EXPECT_TRUE(stored.ends_with("\r\n" + std::string("From: a@remote.test\r\nSubject: hi\r\n\r\n.dot line\r\nbye\r\n")));
+  EXPECT_TRUE(stored.ends_with(
+      "\r\n" + std::string("From: a@remote.test\r\nSubject: hi\r\n\r\n.dot line\r\nbye\r\n")));
 }
 
 TEST_F(Smtp, AliasDeliversOneMessageToEveryTargetAndUnknownUsersAreRefusedAtRcpt) {
@@ -143,10 +147,12 @@ TEST_F(Smtp, AliasDeliversOneMessageToEveryTargetAndUnknownUsersAreRefusedAtRcpt
 TEST_F(Smtp, Port25NeverRelays) {
   start();
   send("EHLO c\r\nMAIL FROM:<a@b.test>\r\n");
-  for (auto rcpt : {"<v@external.example>", "<v@[203.0.113.5]>", "<@example.test:v@external.example>"}) {
+  for (auto rcpt :
+       {"<v@external.example>", "<v@[203.0.113.5]>", "<@example.test:v@external.example>"}) {
     EXPECT_EQ(send(std::string("RCPT TO:") + rcpt + "\r\n").substr(0, 9), "554 5.7.1") << rcpt;
   }
-  for (auto rcpt : {"<\"v@external.example\">", "<v@external.example@example.test>", "<external.example!v>"}) {
+  for (auto rcpt :
+       {"<\"v@external.example\">", "<v@external.example@example.test>", "<external.example!v>"}) {
     EXPECT_EQ(send(std::string("RCPT TO:") + rcpt + "\r\n").substr(0, 7), "501 5.1") << rcpt;
   }
   EXPECT_EQ(send("RCPT TO:<v%external.example@example.test>\r\n").substr(0, 9), "550 5.1.1");
@@ -170,29 +176,45 @@ TEST_F(Smtp, RecipientLimitAnswers452) {
   start();
   send("EHLO c\r\nMAIL FROM:<a@b>\r\n");
   std::string replies;
-  for (int i = 0; i < 7; ++i) replies += send("RCPT TO:<demo+" + std::to_string(i) + "@example.test>\r\n");
-  EXPECT_EQ(replies, "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
-                         "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n");
+  for (int i = 0; i < 7; ++i)
+    replies += send("RCPT TO:<demo+" + std::to_string(i) + "@example.test>\r\n");
+  EXPECT_EQ(replies,
+            "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+            "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n");
 }
 
 TEST_F(Smtp, SizeLimitAtMailAndAfterTheDotKeepsTheSessionUsable) {
   start();
   send("EHLO c\r\n");
-  EXPECT_EQ(send("MAIL FROM:<a@b> SIZE=999999999999\r\n"), "552 5.3.4 Message size exceeds fixed limit\r\n");
+  EXPECT_EQ(send("MAIL FROM:<a@b> SIZE=999999999999\r\n"),
+            "552 5.3.4 Message size exceeds fixed limit\r\n");
   send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
-  EXPECT_EQ(send(std::string(20000, 'x') + "\r\n.\r\n"), "552 5.3.4 Error: message file too big\r\n");
+  EXPECT_EQ(send(std::string(20000, 'x') + "\r\n.\r\n"),
+            "552 5.3.4 Error: message file too big\r\n");
   EXPECT_EQ(inbox_count("demo@example.test"), 0u);
   EXPECT_EQ(send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n"),
             "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
   EXPECT_EQ(send("small\r\n.\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");
 }
 
+TEST_F(Smtp, TooLittleDiskSpaceAnswers452BeforeTheTransfer) {
+  auto s = settings();
+  s.max_message_bytes = std::uint64_t{1} << 50;  // 1.5 × this is more than any test disk
+  net::ClientInfo c;
+  c.session_id = "SDISK";
+  session_ = std::make_unique<Session>(s, c);
+  EXPECT_TRUE(send("EHLO c\r\nMAIL FROM:<a@b>\r\n")
+                  .ends_with("250 STARTTLS\r\n452 4.3.1 Insufficient system storage\r\n"));
+}
+
 TEST_F(Smtp, SmugglingVariantsDeliverExactlyOneMessage) {
-  for (const std::string& fake : std::vector<std::string>{"\n.\n", "\n.\r\n", "\r.\r\n", "\r\n.\r", "\r.\n", "\n.\r",
-                           std::string("\r\n\0.\r\n", 6), "\r\n.\r\r\n"}) {
+  for (const std::string& fake :
+       std::vector<std::string>{"\n.\n", "\n.\r\n", "\r.\r\n", "\r\n.\r", "\r.\n", "\n.\r",
+                                std::string("\r\n\0.\r\n", 6), "\r\n.\r\r\n"}) {
     start();
     send("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n");
-    const auto replies = send("x" + fake + "MAIL FROM:<s@x>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n"
+    const auto replies = send("x" + fake +
+                              "MAIL FROM:<s@x>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n"
                               "Subject: smuggled\r\n\r\ny\r\n.\r\n");
     EXPECT_EQ(replies.find("250 2.1.5"), std::string::npos) << testing::PrintToString(fake);
     EXPECT_EQ(inbox_count("demo@example.test"), 0u);
@@ -202,7 +224,8 @@ TEST_F(Smtp, SmugglingVariantsDeliverExactlyOneMessage) {
 
 TEST_F(Smtp, UnauthenticatedPipeliningPastDataIsRefusedOnPort25) {
   start();
-  const auto r = send("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\nbody\r\n.\r\nQUIT\r\n");
+  const auto r = send(
+      "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\nbody\r\n.\r\nQUIT\r\n");
   EXPECT_TRUE(r.ends_with("554 5.5.0 Error: SMTP protocol synchronization\r\n"));
   EXPECT_EQ(last_after_, net::After::close);
   EXPECT_EQ(inbox_count("demo@example.test"), 0u);
@@ -224,7 +247,8 @@ TEST_F(Smtp, BdatChunksAndEdgeCases) {
   EXPECT_TRUE(inbox_message("demo@example.test", 1).ends_with("Subject: a\r\n\r\nbody"));
   // Over the size limit: 552, the chunk is consumed, a clean transaction follows (S12).
   send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\n");
-  EXPECT_EQ(send("BDAT 20000\r\n" + std::string(20000, 'z')), "552 5.3.4 Error: message file too big\r\n");
+  EXPECT_EQ(send("BDAT 20000\r\n" + std::string(20000, 'z')),
+            "552 5.3.4 Error: message file too big\r\n");
   EXPECT_EQ(send("BDAT 3 LAST\r\nabc"), "503 5.5.1 Error: need MAIL command\r\n");
   EXPECT_EQ(send("BDAT -1\r\n"), "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
   EXPECT_EQ(send("BDAT 99999999999999999999\r\n"), "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
@@ -238,7 +262,8 @@ TEST_F(Smtp, SubmissionNeedsTlsThenAuthAndOwnsItsSender) {
   send("EHLO c\r\n");
   EXPECT_EQ(send("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
             "530 5.7.0 Must issue a STARTTLS command first\r\n");
-  EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\n"), "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\n"),
+            "530 5.7.0 Must issue a STARTTLS command first\r\n");
   start(true, true);
   send("EHLO c\r\n");
   EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\n"), "530 5.7.0 Authentication required\r\n");
@@ -248,16 +273,20 @@ TEST_F(Smtp, SubmissionNeedsTlsThenAuthAndOwnsItsSender) {
             "503 5.5.1 Error: already authenticated\r\n");
   EXPECT_EQ(send("MAIL FROM:<ceo@example.test>\r\n"),
             "553 5.7.1 <ceo@example.test>: Sender address rejected: not owned by user\r\n");
-  EXPECT_EQ(send("MAIL FROM:<team@example.test>\r\n"), "250 2.1.0 Ok\r\n");  // an alias that reaches demo
-  EXPECT_EQ(send("RSET\r\nMAIL FROM:<Demo+x@example.test>\r\n"), "250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n");
+  EXPECT_EQ(send("MAIL FROM:<team@example.test>\r\n"),
+            "250 2.1.0 Ok\r\n");  // an alias that reaches demo
+  EXPECT_EQ(send("RSET\r\nMAIL FROM:<Demo+x@example.test>\r\n"),
+            "250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n");
   // Remote recipients are queued; local ones delivered; Bcc removed.
-  EXPECT_EQ(send("RCPT TO:<far@remote.test> NOTIFY=FAILURE\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n"),
-            "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(
+      send("RCPT TO:<far@remote.test> NOTIFY=FAILURE\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n"),
+      "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
   EXPECT_EQ(send("To: far@remote.test\r\nBcc: hidden@remote.test\r\n\r\nhello\r\n.\r\n"),
             "250 2.0.0 Ok: queued as STEST.1\r\n");
   const auto local = inbox_message("bob@example.test", 1);
   EXPECT_EQ(local.find("hidden@remote.test"), std::string::npos);
-  EXPECT_NE(local.find("with ESMTPSA (TLSv1.3 with cipher TLS_AES_128_GCM_SHA256)"), std::string::npos);
+  EXPECT_NE(local.find("with ESMTPSA (TLSv1.3 with cipher TLS_AES_128_GCM_SHA256)"),
+            std::string::npos);
   auto queue = store_->list_queue();
   ASSERT_EQ(queue->size(), 1u);
   EXPECT_EQ((*queue)[0].queue_id, "STEST.1");
@@ -279,7 +308,8 @@ TEST_F(Smtp, AuthLoginAndFailuresEndTheSession) {
   EXPECT_EQ(send("AUTH PLAIN ====\r\n"), "501 5.5.2 Cannot decode response\r\n");
   EXPECT_EQ(send("AUTH CRAM-MD5\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
   // authzid different from authcid, and NUL-truncation tricks, fail (RELIABILITY A04).
-  EXPECT_EQ(send("AUTH PLAIN YWRtaW4AZGVtb0BleGFtcGxlLnRlc3QAc2VjcmV0\r\n").substr(0, 9), "535 5.7.8");
+  EXPECT_EQ(send("AUTH PLAIN YWRtaW4AZGVtb0BleGFtcGxlLnRlc3QAc2VjcmV0\r\n").substr(0, 9),
+            "535 5.7.8");
   EXPECT_TRUE(send("AUTH LOGIN ZGVtb0BleGFtcGxlLnRlc3Q=\r\nc2VjcmV0AGdhcmJhZ2U=\r\n")
                   .starts_with("334 UGFzc3dvcmQ6\r\n535 5.7.8 Error: auth"));
   const auto third = send("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHdyb25n\r\n");
@@ -300,14 +330,14 @@ std::string scram_client_final(const std::string& password, const std::string& c
                                const std::string& server_first) {
   // server_first: r=NONCE,s=SALT,i=ITER
   const auto nonce = server_first.substr(2, server_first.find(",s=") - 2);
-  const auto salt_b64 = server_first.substr(server_first.find(",s=") + 3,
-                                            server_first.find(",i=") - server_first.find(",s=") - 3);
+  const auto salt_b64 = server_first.substr(
+      server_first.find(",s=") + 3, server_first.find(",i=") - server_first.find(",s=") - 3);
   const int iterations = std::stoi(server_first.substr(server_first.find(",i=") + 3));
   const auto salt = *base::base64_decode(salt_b64);
   unsigned char salted[32];
   PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                    reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
-                    iterations, EVP_sha256(), 32, salted);
+                    reinterpret_cast<const unsigned char*>(salt.data()),
+                    static_cast<int>(salt.size()), iterations, EVP_sha256(), 32, salted);
   const std::string salted_s(reinterpret_cast<char*>(salted), 32);
   const auto client_key = hmac(salted_s, "Client Key");
   unsigned char stored[32];
@@ -327,14 +357,16 @@ TEST_F(Smtp, AuthScramSha256FullExchange) {
     start(true, true);
     send("EHLO c\r\n");
     const std::string first_bare = "n=bob@example.test,r=fyko+d2lbbFgONRv9qkxdawL";
-    const auto challenge = send("AUTH SCRAM-SHA-256 " + base::base64_encode("n,," + first_bare) + "\r\n");
+    const auto challenge =
+        send("AUTH SCRAM-SHA-256 " + base::base64_encode("n,," + first_bare) + "\r\n");
     ASSERT_TRUE(challenge.starts_with("334 ")) << challenge;
     const auto server_first = *base::base64_decode(challenge.substr(4, challenge.size() - 6));
     const auto final_reply =
         send(base::base64_encode(scram_client_final(password, first_bare, server_first)) + "\r\n");
     if (password == "bobpw") {
       ASSERT_TRUE(final_reply.starts_with("334 ")) << final_reply;
-      EXPECT_TRUE(base::base64_decode(final_reply.substr(4, final_reply.size() - 6))->starts_with("v="));
+      EXPECT_TRUE(
+          base::base64_decode(final_reply.substr(4, final_reply.size() - 6))->starts_with("v="));
       EXPECT_EQ(send("\r\n"), "235 2.7.0 Authentication successful\r\n");
       EXPECT_TRUE(session_->account());
     } else {
@@ -357,9 +389,10 @@ TEST_F(Smtp, SendingLimitPerAuthenticatedUser) {
   session_->tls_started({"TLSv1.3", "X"});
   send("EHLO c\r\nAUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n");
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nx\r\n.\r\n")
-                  .substr(0, 12),
-              "250 2.1.0 Ok");
+    EXPECT_EQ(
+        send("MAIL FROM:<demo@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nx\r\n.\r\n")
+            .substr(0, 12),
+        "250 2.1.0 Ok");
   }
   EXPECT_EQ(send("MAIL FROM:<demo@example.test>\r\n"),
             "451 4.7.1 Error: sending limit exceeded, try again later\r\n");
@@ -432,7 +465,8 @@ TEST_F(Smtp, SameRepliesAtEverySplitPoint) {
   for (std::size_t chunk = 1; chunk < script.size(); chunk += 3) {
     start();
     std::string got;
-    for (std::size_t pos = 0; pos < script.size(); pos += chunk) got += send(script.substr(pos, chunk));
+    for (std::size_t pos = 0; pos < script.size(); pos += chunk)
+      got += send(script.substr(pos, chunk));
     EXPECT_EQ(got, expected) << chunk;
   }
 }

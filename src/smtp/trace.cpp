@@ -10,7 +10,8 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -67,9 +68,8 @@ std::string received_header(const TraceInfo& t) {
 
 std::size_t count_received(std::string_view message) {
   std::size_t n = 0;
-  for_each_field(message, [&](std::string_view name, std::string_view) {
-    n += iequals(name, "Received");
-  });
+  for_each_field(message,
+                 [&](std::string_view name, std::string_view) { n += iequals(name, "Received"); });
   return n;
 }
 
@@ -77,12 +77,13 @@ std::string remove_header_fields(std::string_view message,
                                  std::initializer_list<std::string_view> names) {
   std::string out;
   out.reserve(message.size());
-  const auto header_end = for_each_field(message, [&](std::string_view name, std::string_view field) {
-    for (auto n : names) {
-      if (iequals(name, n)) return;
-    }
-    out.append(field);
-  });
+  const auto header_end =
+      for_each_field(message, [&](std::string_view name, std::string_view field) {
+        for (auto n : names) {
+          if (iequals(name, n)) return;
+        }
+        out.append(field);
+      });
   out.append(message.substr(header_end));
   return out;
 }

@@ -35,6 +35,7 @@ std::string rfc5322_date(std::chrono::system_clock::time_point when);
 std::size_t count_received(std::string_view message);
 
 // The message with every top-level header field named in `names` removed.
-std::string remove_header_fields(std::string_view message, std::initializer_list<std::string_view> names);
+std::string remove_header_fields(std::string_view message,
+                                 std::initializer_list<std::string_view> names);
 
 }  // namespace postino::smtp

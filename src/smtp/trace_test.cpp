@@ -21,12 +21,14 @@ TEST(Trace, ReceivedHeaderNamesProtocolTlsAndRecipient) {
   EXPECT_EQ(received_header(t),
             "Received: from client.example ([192.0.2.7])\r\n\tby mx.example.test (Postino) with "
             "ESMTPSA (TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n\tid S1.1\r\n\tfor "
-            "<demo@example.test>; " + rfc5322_date(t.when) + "\r\n");
+            "<demo@example.test>; " +
+                rfc5322_date(t.when) + "\r\n");
   t.is_tls = false;
   t.is_authenticated = false;
   t.recipient.clear();
   EXPECT_NE(received_header(t).find("with ESMTP\r\n\tid S1.1;"), std::string::npos);
-  EXPECT_EQ(rfc5322_date(std::chrono::system_clock::from_time_t(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(rfc5322_date(std::chrono::system_clock::from_time_t(0)),
+            "Thu, 01 Jan 1970 00:00:00 +0000");
 }
 
 TEST(Trace, CountsReceivedOnlyInTheHeader) {

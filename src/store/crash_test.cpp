@@ -29,8 +29,8 @@ std::unique_ptr<Store> open_at(const fs::path& dir) {
 }
 
 std::string body_for(int round, int i) {
-  std::string body = "Subject: round " + std::to_string(round) + " message " + std::to_string(i) +
-                     "\r\n\r\n";
+  std::string body =
+      "Subject: round " + std::to_string(round) + " message " + std::to_string(i) + "\r\n\r\n";
   // Sizes vary so that some blobs span many pages.
   body.append(static_cast<std::size_t>((i * 7919) % 20000), static_cast<char>('a' + i % 26));
   return body + "\r\n";
@@ -45,8 +45,10 @@ std::string body_for(int round, int i) {
     Result<SavedMessage> saved = make_error(ErrorKind::temporary, "");
     if (i % 3 == 0) {
       auto many = store->deliver({account->id}, body_for(round, i));
-      if (many) saved = many->front();
-      else saved = many.error();
+      if (many)
+        saved = many->front();
+      else
+        saved = many.error();
     } else {
       saved = store->append(account->id, "INBOX", body_for(round, i), {});
     }

@@ -43,6 +43,8 @@ class StoreException : public std::runtime_error {
 template <class T>
 using Result = boost::system::result<T, Error>;
 
-inline Error make_error(ErrorKind kind, std::string detail) { return Error{kind, std::move(detail)}; }
+inline Error make_error(ErrorKind kind, std::string detail) {
+  return Error{kind, std::move(detail)};
+}
 
 }  // namespace postino::store

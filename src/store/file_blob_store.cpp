@@ -90,7 +90,8 @@ class FileBlobStore final : public BlobStore {
     std::error_code ec;
     fs::create_directories(tmp_, ec);
     if (!ec) fs::create_directories(new_, ec);
-    if (ec) return make_error(ErrorKind::temporary, "create " + dir_.string() + ": " + ec.message());
+    if (ec)
+      return make_error(ErrorKind::temporary, "create " + dir_.string() + ": " + ec.message());
     if (auto r = fsync_dir(dir_); !r) return r;
     dirs_ready_ = true;
     return {};
@@ -108,7 +109,8 @@ class FileBlobStore final : public BlobStore {
   // Moves a finished, fsynced temporary file into new/ and makes the name durable.
   Result<void> stage(const fs::path& tmp, const std::string& id) {
     const auto target = staged_path(id);
-    if (::rename(tmp.c_str(), target.c_str()) != 0) return io_error("rename to " + target.string(), errno);
+    if (::rename(tmp.c_str(), target.c_str()) != 0)
+      return io_error("rename to " + target.string(), errno);
     return fsync_dir(new_);
   }
 
@@ -119,7 +121,9 @@ class FileBlobStore final : public BlobStore {
     const auto to = final_path(id);
     std::error_code ec;
     fs::create_directories(to.parent_path(), ec);
-    if (ec) return make_error(ErrorKind::temporary, "create " + to.parent_path().string() + ": " + ec.message());
+    if (ec)
+      return make_error(ErrorKind::temporary,
+                        "create " + to.parent_path().string() + ": " + ec.message());
     // No fsync needed: rename is atomic, and after a crash the blob is found in new/ or in
     // its final place, both of which read() looks at.
     if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
@@ -154,7 +158,8 @@ class FileBlobStore final : public BlobStore {
     std::lock_guard lock(pins_mutex_);
     if (pins_.contains(id) || !is_unreferenced()) return false;
     for (const auto& path : {staged_path(id), final_path(id)}) {
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("remove blob " + id, errno);
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        return io_error("remove blob " + id, errno);
     }
     return true;
   }
@@ -231,7 +236,8 @@ class FileBlobStore final : public BlobStore {
     std::error_code ec;
     if (!fs::exists(new_)) return ids;
     for (const auto& entry : fs::directory_iterator(new_, ec)) {
-      if (is_blob_id(entry.path().filename().string())) ids.push_back(entry.path().filename().string());
+      if (is_blob_id(entry.path().filename().string()))
+        ids.push_back(entry.path().filename().string());
     }
     if (ec) return make_error(ErrorKind::temporary, "list " + new_.string() + ": " + ec.message());
     return ids;

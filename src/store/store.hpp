@@ -43,8 +43,7 @@ class Store {
   // -- accounts ------------------------------------------------------------------------
   // Creates the account with INBOX and the special-use mailboxes (RFC 6154): Sent,
   // Drafts, Trash, Junk and Archive. The domain must exist.
-  virtual Result<AccountId> create_account(std::string_view address,
-                                           std::string_view password_hash,
+  virtual Result<AccountId> create_account(std::string_view address, std::string_view password_hash,
                                            std::string_view scram) = 0;
   // Deletes the account, its mailboxes and messages.
   virtual Result<void> delete_account(std::string_view address) = 0;
@@ -114,6 +113,9 @@ class Store {
                                            const std::optional<std::vector<Uid>>& uids) = 0;
 
   // -- maintenance ---------------------------------------------------------------------
+  // Bytes free for new mail where the store keeps it (Postfix checks 1.5 × the message
+  // size limit before MAIL: RELIABILITY F01).
+  virtual Result<std::uint64_t> free_bytes() = 0;
   // Checks every invariant (blobs present and matching their hash, UIDs unique and below
   // UIDNEXT, MODSEQs within HIGHESTMODSEQ, blob reference counts); repairs when asked.
   virtual Result<FsckReport> fsck(bool repair) = 0;

@@ -32,9 +32,8 @@ std::unique_ptr<Store> open_sqlite(const fs::path& dir, std::chrono::seconds gra
 class StoreContract : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("postino-store-" + std::to_string(::getpid()) + "-" +
-            std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    dir_ = fs::temp_directory_path() / ("postino-store-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
     fs::remove_all(dir_);
     reopen();
     ASSERT_TRUE(store_->create_domain("example.test"));
@@ -90,11 +89,11 @@ TEST_P(StoreContract, AccountsComeWithInboxAndSpecialUseMailboxes) {
     EXPECT_EQ(b.uid_next, Uid(1));
   }
   EXPECT_EQ(names, (std::map<std::string, SpecialUse>{{"Archive", SpecialUse::archive},
-                                                     {"Drafts", SpecialUse::drafts},
-                                                     {"INBOX", SpecialUse::none},
-                                                     {"Junk", SpecialUse::junk},
-                                                     {"Sent", SpecialUse::sent},
-                                                     {"Trash", SpecialUse::trash}}));
+                                                      {"Drafts", SpecialUse::drafts},
+                                                      {"INBOX", SpecialUse::none},
+                                                      {"Junk", SpecialUse::junk},
+                                                      {"Sent", SpecialUse::sent},
+                                                      {"Trash", SpecialUse::trash}}));
   auto a = store_->find_account("Demo@Example.Test");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->address, "demo@example.test");
@@ -105,7 +104,8 @@ TEST_P(StoreContract, AccountsComeWithInboxAndSpecialUseMailboxes) {
   EXPECT_EQ(store_->create_account("not an address", "x", "").error().kind, ErrorKind::invalid);
   ASSERT_TRUE(store_->set_password("demo@example.test", "$y$new", "SCRAM"));
   EXPECT_EQ(store_->find_account("demo@example.test")->scram, "SCRAM");
-  EXPECT_EQ(store_->set_password("nobody@example.test", "x", "").error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->set_password("nobody@example.test", "x", "").error().kind,
+            ErrorKind::not_found);
   EXPECT_EQ(store_->list_accounts("example.test")->size(), 1u);
   ASSERT_TRUE(store_->delete_account("demo@example.test"));
   EXPECT_EQ(store_->find_account("demo@example.test").error().kind, ErrorKind::not_found);
@@ -116,10 +116,13 @@ TEST_P(StoreContract, AliasesCatchAllAndSubaddressingResolve) {
   ASSERT_TRUE(store_->create_account("bob@example.test", "x", ""));
   ASSERT_TRUE(store_->create_domain("remote.test"));
   ASSERT_TRUE(store_->delete_domain("remote.test"));
-  ASSERT_TRUE(store_->create_alias({"team@example.test", {"demo@example.test", "bob@example.test"}}));
-  ASSERT_TRUE(store_->create_alias({"all@example.test", {"team@example.test", "x@elsewhere.test"}}));
+  ASSERT_TRUE(
+      store_->create_alias({"team@example.test", {"demo@example.test", "bob@example.test"}}));
+  ASSERT_TRUE(
+      store_->create_alias({"all@example.test", {"team@example.test", "x@elsewhere.test"}}));
   ASSERT_TRUE(store_->create_alias({"loop1@example.test", {"loop2@example.test"}}));
-  ASSERT_TRUE(store_->create_alias({"loop2@example.test", {"loop1@example.test", "demo@example.test"}}));
+  ASSERT_TRUE(
+      store_->create_alias({"loop2@example.test", {"loop1@example.test", "demo@example.test"}}));
   auto r = store_->resolve("All@Example.test");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->local_accounts, (std::vector<std::string>{"demo@example.test", "bob@example.test"}));
@@ -146,7 +149,8 @@ TEST_P(StoreContract, AppendAllocatesIncreasingUidsAndModSeqsDurably) {
   const auto inbox = box("INBOX");
   std::vector<SavedMessage> saved;
   for (int i = 0; i < 3; ++i) {
-    auto s = store_->append(demo_, "inbox", "Subject: " + std::to_string(i) + "\r\n\r\nbody\r\n", {});
+    auto s =
+        store_->append(demo_, "inbox", "Subject: " + std::to_string(i) + "\r\n\r\nbody\r\n", {});
     ASSERT_TRUE(s) << s.error().detail;
     saved.push_back(*s);
   }
@@ -195,10 +199,11 @@ TEST_P(StoreContract, OtherAccountsCannotReachYourMailboxes) {
   EXPECT_EQ(store_->messages(*bob, inbox.id).error().kind, ErrorKind::not_found);
   EXPECT_EQ(store_->read_message(*bob, inbox.id, Uid(1)).error().kind, ErrorKind::not_found);
   EXPECT_EQ(store_->expunge(*bob, inbox.id, std::nullopt).error().kind, ErrorKind::not_found);
-  EXPECT_EQ(store_->store_flags(*bob, inbox.id, {Uid(1)}, Store::FlagChange::add, {flag_deleted, {}})
-                .error()
-                .kind,
-            ErrorKind::not_found);
+  EXPECT_EQ(
+      store_->store_flags(*bob, inbox.id, {Uid(1)}, Store::FlagChange::add, {flag_deleted, {}})
+          .error()
+          .kind,
+      ErrorKind::not_found);
   EXPECT_EQ(store_->mailbox(*bob, "../demo@example.test/INBOX").error().kind, ErrorKind::invalid);
 }
 
@@ -218,7 +223,8 @@ TEST_P(StoreContract, AcceptCommitsLocalCopiesAndTheQueueEntryTogether) {
   Acceptance a;
   a.local_accounts = {demo_};
   a.local_message = "Return-Path: <s@remote.test>\r\nSubject: both\r\n\r\nx\r\n";
-  a.remote = NewQueueEntry{"s@remote.test", {{"far@away.test", "rfc822;far@away.test", 4}}, "ENV1", 2};
+  a.remote =
+      NewQueueEntry{"s@remote.test", {{"far@away.test", "rfc822;far@away.test", 4}}, "ENV1", 2};
   a.remote_message = "Subject: both\r\n\r\nx\r\n";
   auto accepted = store_->accept(a);
   ASSERT_TRUE(accepted) << accepted.error().detail;
@@ -260,7 +266,8 @@ TEST_P(StoreContract, QuotaIsEnforcedAllOrNone) {
 }
 
 TEST_P(StoreContract, FlagsChangeWithNewModSeqOnlyWhenSomethingChanges) {
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));
   const auto inbox = box("INBOX");
   auto changed = store_->store_flags(demo_, inbox.id, {Uid(1), Uid(2), Uid(77)},
                                      Store::FlagChange::add, {flag_seen, {"$Label1", "work"}});
@@ -270,10 +277,11 @@ TEST_P(StoreContract, FlagsChangeWithNewModSeqOnlyWhenSomethingChanges) {
   EXPECT_EQ((*changed)[1].mod_seq, modseq);
   EXPECT_GT(modseq, inbox.highest_mod_seq);
   EXPECT_EQ((*changed)[0].flags, (Flags{flag_seen, {"$Label1", "work"}}));
-  auto again = store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::add, {flag_seen, {}});
+  auto again =
+      store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::add, {flag_seen, {}});
   EXPECT_TRUE(again->empty());
-  auto removed = store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::remove,
-                                     {0, {"work"}});
+  auto removed =
+      store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::remove, {0, {"work"}});
   ASSERT_EQ(removed->size(), 1u);
   EXPECT_EQ((*removed)[0].flags, (Flags{flag_seen, {"$Label1"}}));
   EXPECT_GT((*removed)[0].mod_seq, modseq);
@@ -287,7 +295,8 @@ TEST_P(StoreContract, FlagsChangeWithNewModSeqOnlyWhenSomethingChanges) {
 }
 
 TEST_P(StoreContract, ExpungeRemovesDeletedAndUidNextNeverGoesBack) {
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));
   const auto inbox = box("INBOX");
   ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(2), Uid(4)}, Store::FlagChange::add,
                                   {flag_deleted, {}}));
@@ -334,8 +343,10 @@ TEST_P(StoreContract, MailboxHierarchyRenameAndDelete) {
   const auto moved = box("Archive/Work/2026/Q4");
   EXPECT_EQ(moved.messages, 1);
   EXPECT_EQ(moved.uid_validity, validity);
-  EXPECT_EQ(store_->rename_mailbox(demo_, "Sent", "Drafts").error().kind, ErrorKind::already_exists);
-  EXPECT_EQ(store_->rename_mailbox(demo_, "Archive", "Archive/Sub").error().kind, ErrorKind::invalid);
+  EXPECT_EQ(store_->rename_mailbox(demo_, "Sent", "Drafts").error().kind,
+            ErrorKind::already_exists);
+  EXPECT_EQ(store_->rename_mailbox(demo_, "Archive", "Archive/Sub").error().kind,
+            ErrorKind::invalid);
   EXPECT_EQ(store_->delete_mailbox(demo_, "inbox").error().kind, ErrorKind::invalid);
   ASSERT_TRUE(store_->delete_mailbox(demo_, "Archive/Work/2026/Q4"));
   EXPECT_EQ(store_->quota_usage(demo_)->messages, 0);
@@ -384,7 +395,8 @@ TEST_P(StoreContract, ConcurrentWritersGetUniqueUidsAndReadersKeepGoing) {
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       for (int i = 0; i < each; ++i) {
-        auto s = store_->append(demo_, "INBOX", "m" + std::to_string(t) + "-" + std::to_string(i), {});
+        auto s =
+            store_->append(demo_, "INBOX", "m" + std::to_string(t) + "-" + std::to_string(i), {});
         ASSERT_TRUE(s) << s.error().detail;
         std::lock_guard lock(mutex);
         EXPECT_TRUE(uids.insert(s->uid.value).second);
@@ -466,8 +478,7 @@ TEST_P(StoreContract, RefusesASchemaNewerThanItKnows) {
   EXPECT_NE(s.error().detail.find("newer"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
-                         ::testing::Values(Backend{"sqlite", open_sqlite}),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(Backend{"sqlite", open_sqlite}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -1,32 +1,47 @@
 // Names of store enumerations; see types.hpp and error.hpp.
-#include "store/error.hpp"
 #include "store/types.hpp"
+#include "store/error.hpp"
 
 namespace postino::store {
 
 const char* to_string(SpecialUse s) {
   switch (s) {
-    case SpecialUse::none: return "";
-    case SpecialUse::sent: return "\\Sent";
-    case SpecialUse::drafts: return "\\Drafts";
-    case SpecialUse::trash: return "\\Trash";
-    case SpecialUse::junk: return "\\Junk";
-    case SpecialUse::archive: return "\\Archive";
+    case SpecialUse::none:
+      return "";
+    case SpecialUse::sent:
+      return "\\Sent";
+    case SpecialUse::drafts:
+      return "\\Drafts";
+    case SpecialUse::trash:
+      return "\\Trash";
+    case SpecialUse::junk:
+      return "\\Junk";
+    case SpecialUse::archive:
+      return "\\Archive";
   }
   return "";
 }
 
 const char* to_string(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::temporary: return "temporary";
-    case ErrorKind::no_space: return "no_space";
-    case ErrorKind::not_found: return "not_found";
-    case ErrorKind::already_exists: return "already_exists";
-    case ErrorKind::over_quota: return "over_quota";
-    case ErrorKind::in_use: return "in_use";
-    case ErrorKind::too_big: return "too_big";
-    case ErrorKind::invalid: return "invalid";
-    case ErrorKind::corrupt: return "corrupt";
+    case ErrorKind::temporary:
+      return "temporary";
+    case ErrorKind::no_space:
+      return "no_space";
+    case ErrorKind::not_found:
+      return "not_found";
+    case ErrorKind::already_exists:
+      return "already_exists";
+    case ErrorKind::over_quota:
+      return "over_quota";
+    case ErrorKind::in_use:
+      return "in_use";
+    case ErrorKind::too_big:
+      return "too_big";
+    case ErrorKind::invalid:
+      return "invalid";
+    case ErrorKind::corrupt:
+      return "corrupt";
   }
   return "?";
 }

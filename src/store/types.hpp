@@ -35,7 +35,7 @@ struct Quota {
 
 struct Account {
   AccountId id;
-  std::string address;  // lower-case local@domain
+  std::string address;        // lower-case local@domain
   std::string password_hash;  // crypt(3) form
   std::string scram;          // ScramCredentials::str(), may be empty
   Quota quota;
@@ -111,7 +111,7 @@ struct MessageDetails {
 // A message accepted for remote recipients (RFC 3461 parameters kept for the DSN).
 struct QueueRecipient {
   std::string address;
-  std::string orcpt;        // "rfc822;addr" or ""
+  std::string orcpt;         // "rfc822;addr" or ""
   std::uint32_t notify = 0;  // bits: 1 NEVER, 2 SUCCESS, 4 FAILURE, 8 DELAY; 0 default
 };
 

@@ -10,7 +10,15 @@ namespace {
 bool is_atom_char(unsigned char c) {
   if (c <= 0x1f || c >= 0x7f) return false;  // CTL and 8-bit
   switch (c) {
-    case '(': case ')': case '{': case ' ': case '%': case '*': case '"': case '\\': case ']':
+    case '(':
+    case ')':
+    case '{':
+    case ' ':
+    case '%':
+    case '*':
+    case '"':
+    case '\\':
+    case ']':
       return false;
     default:
       return true;
@@ -51,7 +59,8 @@ bool parse_command_line(std::string_view line, CommandLine& out, LineError& erro
   out.tag = tag;
   out.name.clear();
   for (unsigned char c : name) out.name.push_back(static_cast<char>(std::toupper(c)));
-  out.arguments = name_end == std::string_view::npos ? std::string_view{} : rest.substr(name_end + 1);
+  out.arguments =
+      name_end == std::string_view::npos ? std::string_view{} : rest.substr(name_end + 1);
   return true;
 }
 

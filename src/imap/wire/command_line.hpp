@@ -9,7 +9,7 @@ namespace postino::imap::wire {
 
 struct CommandLine {
   std::string_view tag;
-  std::string name;  // upper-cased
+  std::string name;            // upper-cased
   std::string_view arguments;  // after the single space following the name; may be empty
 };
 

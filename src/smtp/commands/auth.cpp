@@ -27,13 +27,15 @@ void Session::auth(const wire::Command& cmd, net::Output& out) {
   if (transaction_) return error(reply::c503_auth_in_transaction, out);
   const auto space = cmd.argument.find(' ');
   const auto mechanism = upper(cmd.argument.substr(0, space));
-  const auto initial = space == std::string_view::npos ? std::string_view{} : cmd.argument.substr(space + 1);
+  const auto initial =
+      space == std::string_view::npos ? std::string_view{} : cmd.argument.substr(space + 1);
   if (mechanism.empty()) return error(reply::c501_auth_syntax, out);
   if (mechanism != "PLAIN" && mechanism != "LOGIN" && mechanism != "SCRAM-SHA-256") {
     return error(reply::c504_unknown_mechanism, out);
   }
   reader_ = ReadingAuth{mechanism, {}, nullptr, 0};
-  if (mechanism == "SCRAM-SHA-256") std::get<ReadingAuth>(reader_).scram = std::make_shared<auth::ScramServer>();
+  if (mechanism == "SCRAM-SHA-256")
+    std::get<ReadingAuth>(reader_).scram = std::make_shared<auth::ScramServer>();
   if (space == std::string_view::npos) {
     out.bytes += reply::line(mechanism == "LOGIN" ? reply::c334_username : reply::c334_empty);
     return;
@@ -113,7 +115,7 @@ void Session::scram_response(std::string_view decoded, net::Output& out) {
   out.after = net::After::work;
   out.work = [this, username, proof_ok] {
     finish_login(settings_.authenticator->finish_scram(username, proof_ok, client_.address,
-                                                        client_.session_id));
+                                                       client_.session_id));
   };
 }
 
@@ -121,30 +123,30 @@ void Session::check_password(std::string username, std::string password, net::Ou
   out.after = net::After::work;
   out.work = [this, username = std::move(username), password = std::move(password)] {
     finish_login(settings_.authenticator->check_password(username, password, client_.address,
-                                                          client_.session_id));
+                                                         client_.session_id));
   };
 }
 
 void Session::finish_login(auth::LoginResult result) {
-    switch (result.status) {
-      case auth::LoginResult::Status::ok:
-        account_ = std::move(result.account);
-        work_reply_ = reply::line(reply::c235_authenticated);
-        return;
-      case auth::LoginResult::Status::temporary:
-        work_reply_ = reply::line(reply::c454_auth_unavailable);
-        return;
-      case auth::LoginResult::Status::failed:
-        work_delay_ = result.delay;
-        work_reply_ = reply::line(reply::c535_bad_credentials);
-        work_error_ = true;
-        // Stalwart-like: a few failures end the session (RELIABILITY A01).
-        if (++auth_failures_ >= settings_.max_auth_failures) {
-          work_reply_ += reply::with_host(reply::c421_too_many_auth_failures, settings_.hostname);
-          work_closes_ = true;
-        }
-        return;
-    }
+  switch (result.status) {
+    case auth::LoginResult::Status::ok:
+      account_ = std::move(result.account);
+      work_reply_ = reply::line(reply::c235_authenticated);
+      return;
+    case auth::LoginResult::Status::temporary:
+      work_reply_ = reply::line(reply::c454_auth_unavailable);
+      return;
+    case auth::LoginResult::Status::failed:
+      work_delay_ = result.delay;
+      work_reply_ = reply::line(reply::c535_bad_credentials);
+      work_error_ = true;
+      // Stalwart-like: a few failures end the session (RELIABILITY A01).
+      if (++auth_failures_ >= settings_.max_auth_failures) {
+        work_reply_ += reply::with_host(reply::c421_too_many_auth_failures, settings_.hostname);
+        work_closes_ = true;
+      }
+      return;
+  }
 }
 
 }  // namespace postino::smtp

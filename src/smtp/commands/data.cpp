@@ -58,7 +58,8 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
   auto transaction = std::move(*transaction_);
   reset_transaction();
   if (too_big) return error(reply::c552_too_big, out);
-  if (saw_bare_lf && settings_.bare_lf == BareLfPolicy::reject) return error(reply::c550_bare_lf, out);
+  if (saw_bare_lf && settings_.bare_lf == BareLfPolicy::reject)
+    return error(reply::c550_bare_lf, out);
   // RFC 5321 §6.3: a message that went round too often is refused, not passed on.
   if (count_received(message) > settings_.max_received_headers) {
     return error(reply::c554_too_many_hops, out);
@@ -104,7 +105,8 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
   trace.tls_cipher = tls_.cipher;
   trace.is_authenticated = account_.has_value();
   trace.queue_id = id;
-  if (transaction.recipients.size() == 1) trace.recipient = transaction.recipients[0].rcpt.recipient.str();
+  if (transaction.recipients.size() == 1)
+    trace.recipient = transaction.recipients[0].rcpt.recipient.str();
   trace.when = std::chrono::system_clock::now();
   const std::string received = received_header(trace);
 

@@ -11,12 +11,18 @@ void Session::ehlo(const wire::Command& cmd, net::Output& out) {
   // RFC 5321 §4.1.4: EHLO resets the session as RSET does.
   reset_transaction();
   state_ = Ready{std::string(cmd.argument), true};
-  std::vector<std::string> lines = {settings_.hostname, "PIPELINING",
+  std::vector<std::string> lines = {settings_.hostname,
+                                    "PIPELINING",
                                     "SIZE " + std::to_string(settings_.max_message_bytes),
-                                    "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8", "CHUNKING", "DSN"};
+                                    "ENHANCEDSTATUSCODES",
+                                    "8BITMIME",
+                                    "SMTPUTF8",
+                                    "CHUNKING",
+                                    "DSN"};
   if (!is_tls_) lines.emplace_back("STARTTLS");
   // RFC 4954 §4 and RFC 8314: passwords only inside TLS, and only where users submit.
-  if (settings_.is_submission && is_tls_ && !account_) lines.emplace_back("AUTH PLAIN LOGIN SCRAM-SHA-256");
+  if (settings_.is_submission && is_tls_ && !account_)
+    lines.emplace_back("AUTH PLAIN LOGIN SCRAM-SHA-256");
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out.bytes += (i + 1 < lines.size() ? "250-" : "250 ") + lines[i] + "\r\n";
   }

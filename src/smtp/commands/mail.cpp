@@ -19,6 +19,11 @@ void Session::mail(const wire::Command& cmd, net::Output& out) {
   if (mail.size && *mail.size > settings_.max_message_bytes) {
     return error(reply::c552_size_exceeds_limit, out);
   }
+  // RELIABILITY F01: refuse before the transfer when the disk could not hold the message.
+  if (auto free = settings_.store->free_bytes();
+      free && *free < settings_.max_message_bytes + settings_.max_message_bytes / 2) {
+    return error(reply::c452_no_space, out);
+  }
   if (!account_) {
     transaction_ = Transaction{std::move(mail), {}, false, {}, false};
     out.bytes += reply::line(reply::c250_sender_ok);

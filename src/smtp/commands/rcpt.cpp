@@ -55,8 +55,10 @@ void Session::rcpt(const wire::Command& cmd, net::Output& out) {
     } else {
       if (settings_.is_dev) {
         const auto& part = rcpt.recipient.local;
-        if (is_dev_magic(part, "tempfail")) return reject(reply::with(reply::c451_dev_tempfail, shown));
-        if (is_dev_magic(part, "permfail")) return reject(reply::with(reply::c550_dev_permfail, shown));
+        if (is_dev_magic(part, "tempfail"))
+          return reject(reply::with(reply::c451_dev_tempfail, shown));
+        if (is_dev_magic(part, "permfail"))
+          return reject(reply::with(reply::c550_dev_permfail, shown));
         if (is_dev_magic(part, "timeout")) return;  // no answer at all: the client times out
       }
       auto resolved = store.resolve(address);

@@ -7,15 +7,29 @@
 namespace postino::smtp::wire {
 
 enum class Verb {
-  ehlo, helo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, expn, help, starttls, auth,
-  etrn, unknown,
+  ehlo,
+  helo,
+  mail,
+  rcpt,
+  data,
+  bdat,
+  rset,
+  noop,
+  quit,
+  vrfy,
+  expn,
+  help,
+  starttls,
+  auth,
+  etrn,
+  unknown,
   forbidden,  // not SMTP at all (HTTP, proxy CONNECT, binary): hang up at once
 };
 
 struct Command {
   Verb verb = Verb::unknown;
   std::string_view verb_text;
-  std::string_view argument;  // after the first space, may be empty
+  std::string_view argument;       // after the first space, may be empty
   bool has_control_chars = false;  // CTL or NUL anywhere in the line (bare CR included)
 };
 

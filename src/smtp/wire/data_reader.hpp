@@ -39,8 +39,8 @@ class DataReader {
   bool saw_bare_lf_ = false;
   // Where we are in the current line.
   bool at_line_start_ = true;
-  bool line_is_lone_dot_ = false;  // the line so far is exactly "." (stuffing removed)
-  bool pending_cr_ = false;        // a CR was the last byte seen; emitted unless LF follows
+  bool line_is_lone_dot_ = false;   // the line so far is exactly "." (stuffing removed)
+  bool pending_cr_ = false;         // a CR was the last byte seen; emitted unless LF follows
   bool previous_line_crlf_ = true;  // the DATA command line ended the line before
 };
 

@@ -50,8 +50,9 @@ TEST(DataReader, DotUnstuffing) {
 TEST(DataReader, SmugglingVariantsNeverEndTheMessage) {
   // RELIABILITY S01: each fake end-of-data followed by a second transaction.
   const std::string smuggled = "MAIL FROM:<s@x>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n";
-  for (const std::string& fake : std::vector<std::string>{"\n.\n", "\n.\r\n", "\r.\r\n", "\r\n.\r", "\r.\n", "\n.\r",
-                           std::string("\r\n\0.\r\n", 6), "\r\n.\r\r\n"}) {
+  for (const std::string& fake :
+       std::vector<std::string>{"\n.\n", "\n.\r\n", "\r.\r\n", "\r\n.\r", "\r.\n", "\n.\r",
+                                std::string("\r\n\0.\r\n", 6), "\r\n.\r\r\n"}) {
     const std::string input = "x" + fake + smuggled + "y\r\n.\r\n";
     for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{7}, input.size()}) {
       auto r = read(input, chunk);

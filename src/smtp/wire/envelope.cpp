@@ -15,7 +15,8 @@ constexpr const char* bad_parameters = "501 5.5.4 Syntax error in parameters";
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(a[i])) != std::toupper(static_cast<unsigned char>(b[i]))) {
+    if (std::toupper(static_cast<unsigned char>(a[i])) !=
+        std::toupper(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -25,7 +26,8 @@ bool iequals(std::string_view a, std::string_view b) {
 // RFC 5322 atext, and UTF-8 bytes (RFC 6531 §3.3 extends atext with UTF8-non-ascii).
 bool is_atext(unsigned char c) {
   if (std::isalnum(c) || c >= 0x80) return true;
-  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) != std::string_view::npos;
+  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) !=
+         std::string_view::npos;
 }
 
 bool is_dot_string(std::string_view s) {
@@ -57,7 +59,8 @@ bool is_domain(std::string_view d) {
     auto dot = d.find('.', start);
     if (dot == std::string_view::npos) dot = d.size();
     const auto label = d.substr(start, dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
     for (unsigned char c : label) {
       if (!(std::isalnum(c) || c == '-' || c >= 0x80)) return false;
     }
@@ -165,7 +168,8 @@ bool split_params(std::string_view s, std::vector<Param>& out) {
     const auto word = s.substr(i, end - i);
     const auto eq = word.find('=');
     Param p{word.substr(0, eq), std::nullopt};
-    if (p.keyword.empty() || !std::isalnum(static_cast<unsigned char>(p.keyword.front()))) return false;
+    if (p.keyword.empty() || !std::isalnum(static_cast<unsigned char>(p.keyword.front())))
+      return false;
     for (unsigned char c : p.keyword) {
       if (!std::isalnum(c) && c != '-') return false;
     }
@@ -208,10 +212,12 @@ std::optional<std::string> decode_xtext(std::string_view text) {
       auto hex = text.substr(i + 1, 2);
       unsigned v = 0;
       for (char h : hex) {
-        if (!std::isxdigit(static_cast<unsigned char>(h)) || std::islower(static_cast<unsigned char>(h))) {
+        if (!std::isxdigit(static_cast<unsigned char>(h)) ||
+            std::islower(static_cast<unsigned char>(h))) {
           return std::nullopt;  // RFC 3461 §4: HEXCHAR is upper-case
         }
-        v = v * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : h - 'A' + 10);
+        v = v * 16 + static_cast<unsigned>(
+                         std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : h - 'A' + 10);
       }
       if (v < 0x20 || v == 0x7f) return std::nullopt;  // RELIABILITY S07: no CR, LF, NUL
       out.push_back(static_cast<char>(v));
@@ -227,7 +233,8 @@ std::optional<std::string> decode_xtext(std::string_view text) {
 
 std::variant<MailFrom, EnvelopeError> parse_mail_from(std::string_view arg,
                                                       const EnvelopeLimits& limits) {
-  if (arg.size() < 5 || !iequals(arg.substr(0, 5), "FROM:")) return EnvelopeError{"501 5.5.4 Syntax: MAIL FROM:<address>"};
+  if (arg.size() < 5 || !iequals(arg.substr(0, 5), "FROM:"))
+    return EnvelopeError{"501 5.5.4 Syntax: MAIL FROM:<address>"};
   arg.remove_prefix(5);
   while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
   std::string_view rest;
@@ -255,16 +262,22 @@ std::variant<MailFrom, EnvelopeError> parse_mail_from(std::string_view arg,
       }
       m.size = v;
     } else if (iequals(p.keyword, "BODY")) {
-      if (p.value && iequals(*p.value, "7BIT")) m.body = Body::seven_bit;
-      else if (p.value && iequals(*p.value, "8BITMIME")) m.body = Body::eight_bit_mime;
-      else return EnvelopeError{"555 5.5.4 Unsupported BODY type"};
+      if (p.value && iequals(*p.value, "7BIT"))
+        m.body = Body::seven_bit;
+      else if (p.value && iequals(*p.value, "8BITMIME"))
+        m.body = Body::eight_bit_mime;
+      else
+        return EnvelopeError{"555 5.5.4 Unsupported BODY type"};
     } else if (iequals(p.keyword, "SMTPUTF8")) {
       if (p.value) return EnvelopeError{bad_parameters};
       m.smtputf8 = true;
     } else if (iequals(p.keyword, "RET")) {
-      if (p.value && iequals(*p.value, "FULL")) m.ret = Ret::full;
-      else if (p.value && iequals(*p.value, "HDRS")) m.ret = Ret::headers;
-      else return EnvelopeError{bad_parameters};
+      if (p.value && iequals(*p.value, "FULL"))
+        m.ret = Ret::full;
+      else if (p.value && iequals(*p.value, "HDRS"))
+        m.ret = Ret::headers;
+      else
+        return EnvelopeError{bad_parameters};
     } else if (iequals(p.keyword, "ENVID")) {
       auto v = p.value ? decode_xtext(*p.value) : std::nullopt;
       if (!v || v->size() > 100) return EnvelopeError{bad_parameters};
@@ -291,8 +304,10 @@ std::variant<MailFrom, EnvelopeError> parse_mail_from(std::string_view arg,
   return m;
 }
 
-std::variant<RcptTo, EnvelopeError> parse_rcpt_to(std::string_view arg, const EnvelopeLimits& limits) {
-  if (arg.size() < 3 || !iequals(arg.substr(0, 3), "TO:")) return EnvelopeError{"501 5.5.4 Syntax: RCPT TO:<address>"};
+std::variant<RcptTo, EnvelopeError> parse_rcpt_to(std::string_view arg,
+                                                  const EnvelopeLimits& limits) {
+  if (arg.size() < 3 || !iequals(arg.substr(0, 3), "TO:"))
+    return EnvelopeError{"501 5.5.4 Syntax: RCPT TO:<address>"};
   arg.remove_prefix(3);
   while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
   std::string_view rest;
@@ -315,11 +330,16 @@ std::variant<RcptTo, EnvelopeError> parse_rcpt_to(std::string_view arg, const En
       while (!list.empty()) {
         const auto comma = std::min(list.find(','), list.size());
         const auto item = list.substr(0, comma);
-        if (iequals(item, "NEVER")) r.notify.never = true;
-        else if (iequals(item, "SUCCESS")) r.notify.success = true;
-        else if (iequals(item, "FAILURE")) r.notify.failure = true;
-        else if (iequals(item, "DELAY")) r.notify.delay = true;
-        else return EnvelopeError{bad_parameters};
+        if (iequals(item, "NEVER"))
+          r.notify.never = true;
+        else if (iequals(item, "SUCCESS"))
+          r.notify.success = true;
+        else if (iequals(item, "FAILURE"))
+          r.notify.failure = true;
+        else if (iequals(item, "DELAY"))
+          r.notify.delay = true;
+        else
+          return EnvelopeError{bad_parameters};
         list = comma < list.size() ? list.substr(comma + 1) : std::string_view{};
       }
       // RFC 3461 §4.1: NEVER stands alone.

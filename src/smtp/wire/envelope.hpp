@@ -28,7 +28,7 @@ struct MailFrom {
   Body body = Body::seven_bit;
   bool smtputf8 = false;
   Ret ret = Ret::unspecified;
-  std::string envid;  // xtext-decoded
+  std::string envid;                // xtext-decoded
   std::optional<std::string> auth;  // AUTH=<…> (decoded; "" for AUTH=<>)
 };
 
@@ -50,7 +50,7 @@ struct EnvelopeError {
 };
 
 struct EnvelopeLimits {
-  std::size_t max_address_bytes = 320;  // RFC 5321 §4.5.3.1: 64 local + 255 domain (+@)
+  std::size_t max_address_bytes = 320;    // RFC 5321 §4.5.3.1: 64 local + 255 domain (+@)
   std::size_t max_parameter_bytes = 500;  // ORCPT is 500 at most (RFC 3461 §4.2)
 };
 

@@ -34,7 +34,8 @@ TEST(Envelope, MailFromWithParameters) {
   EXPECT_FALSE(mail_ok("from: <>").sender);  // the null reverse-path, lenient spacing
   EXPECT_EQ(mail_ok("FROM:bare@example.org").sender->str(), "bare@example.org");
   EXPECT_EQ(mail_ok("FROM:<\"john doe\"@example.org>").sender->str(), "\"john doe\"@example.org");
-  EXPECT_EQ(mail_ok("FROM:<@relay.example,@b.example:u@example.org>").sender->str(), "u@example.org");
+  EXPECT_EQ(mail_ok("FROM:<@relay.example,@b.example:u@example.org>").sender->str(),
+            "u@example.org");
   EXPECT_EQ(mail_ok("FROM:<u@[192.0.2.1]>").sender->domain, "[192.0.2.1]");
   EXPECT_TRUE(mail_ok("FROM:<j\xc3\xb6rg@example.org> SMTPUTF8").smtputf8);
 }
@@ -47,19 +48,23 @@ TEST(Envelope, MalformedSendersAndParameters) {
   EXPECT_EQ(mail_error("FROM:<a@b> ="), "501 5.5.4 Syntax error in parameters");
   EXPECT_EQ(mail_error("FROM:<\"a b\"@c> SIZE="), "501 5.5.4 Syntax error in parameters");
   EXPECT_EQ(mail_ok("FROM:<a@b> SIZE=99999999999999999999").size, UINT64_MAX);  // no wrap
-  EXPECT_EQ(mail_error("FROM:<a@b> SIZE=999999999999999999999"), "501 5.5.4 Syntax error in parameters");
+  EXPECT_EQ(mail_error("FROM:<a@b> SIZE=999999999999999999999"),
+            "501 5.5.4 Syntax error in parameters");
   EXPECT_EQ(mail_error("FROM:<a@b> SIZE=12x"), "501 5.5.4 Syntax error in parameters");
   EXPECT_EQ(mail_error("FROM:<a@b> BODY=BINARYMIME"), "555 5.5.4 Unsupported BODY type");
   EXPECT_EQ(mail_error("FROM:<> AUTH=Raven+0AReyes"), "501 5.5.4 Syntax error in parameters");
   EXPECT_EQ(mail_error("FROM:<a@b> ENVID=a+00b"), "501 5.5.4 Syntax error in parameters");
   EXPECT_EQ(mail_error("TO:<a@b>"), "501 5.5.4 Syntax: MAIL FROM:<address>");
   EXPECT_EQ(mail_error("FROM:<a@b"), "501 5.1.7 Bad sender address syntax");
-  EXPECT_EQ(mail_error("FROM:<j\xc3\xb6rg@example.org>"), "553 5.6.7 Non-ASCII address requires SMTPUTF8");
-  EXPECT_EQ(mail_error("FROM:<a@b> ENVID=" + std::string(600, 'x')), "501 5.5.4 Parameter value too long");
+  EXPECT_EQ(mail_error("FROM:<j\xc3\xb6rg@example.org>"),
+            "553 5.6.7 Non-ASCII address requires SMTPUTF8");
+  EXPECT_EQ(mail_error("FROM:<a@b> ENVID=" + std::string(600, 'x')),
+            "501 5.5.4 Parameter value too long");
 }
 
 TEST(Envelope, RcptToWithDsnParameters) {
-  auto r = parse_rcpt_to("TO:<demo@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;demo+2B1@example.test");
+  auto r = parse_rcpt_to(
+      "TO:<demo@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;demo+2B1@example.test");
   ASSERT_TRUE(std::holds_alternative<RcptTo>(r));
   auto& rcpt = std::get<RcptTo>(r);
   EXPECT_TRUE(rcpt.notify.success && rcpt.notify.failure && !rcpt.notify.delay);
@@ -77,16 +82,18 @@ TEST(Envelope, MalformedRecipients) {
     EXPECT_EQ(rcpt_error(bad).substr(0, 3), "501") << bad;
   }
   EXPECT_EQ(rcpt_error("TO:<a@b> NOTIFY=NEVER,SUCCESS"), "501 5.5.4 Syntax error in parameters");
-  EXPECT_EQ(rcpt_error("TO:<a@b> ORCPT=rfc822;x+0D+0AX-Injected:+201"), "501 5.5.4 Syntax error in parameters");
-  EXPECT_EQ(rcpt_error("TO:<a@b> ORCPT=rfc822;" + std::string(20000, 'x')), "501 5.5.4 Parameter value too long");
+  EXPECT_EQ(rcpt_error("TO:<a@b> ORCPT=rfc822;x+0D+0AX-Injected:+201"),
+            "501 5.5.4 Syntax error in parameters");
+  EXPECT_EQ(rcpt_error("TO:<a@b> ORCPT=rfc822;" + std::string(20000, 'x')),
+            "501 5.5.4 Parameter value too long");
   EXPECT_EQ(rcpt_error("TO:<a@b> FOO=1"), "555 5.5.4 Unsupported option: FOO");
 }
 
 TEST(Envelope, Xtext) {
   EXPECT_EQ(decode_xtext("a+2Bb+3D"), "a+b=");
-  EXPECT_FALSE(decode_xtext("a+2b"));   // lower-case hex
-  EXPECT_FALSE(decode_xtext("a+2"));    // truncated
-  EXPECT_FALSE(decode_xtext("a+0A"));   // LF
+  EXPECT_FALSE(decode_xtext("a+2b"));  // lower-case hex
+  EXPECT_FALSE(decode_xtext("a+2"));   // truncated
+  EXPECT_FALSE(decode_xtext("a+0A"));  // LF
   EXPECT_FALSE(decode_xtext("a=b"));
   EXPECT_FALSE(decode_xtext("a b"));
 }

@@ -54,7 +54,8 @@ inline constexpr std::string_view c421_too_many_connections =
 inline constexpr std::string_view c421_too_many_auth_failures =
     "421 4.7.0 {} Error: too many failed logins";
 inline constexpr std::string_view c451_local_error = "451 4.3.0 Error: queue file write error";
-inline constexpr std::string_view c451_dev_tempfail = "451 4.3.0 <{}>: Temporary failure (dev mode)";
+inline constexpr std::string_view c451_dev_tempfail =
+    "451 4.3.0 <{}>: Temporary failure (dev mode)";
 inline constexpr std::string_view c451_sending_limit =
     "451 4.7.1 Error: sending limit exceeded, try again later";
 inline constexpr std::string_view c452_no_space = "452 4.3.1 Insufficient system storage";
@@ -68,35 +69,43 @@ inline constexpr std::string_view c500_bad_characters =
     "500 5.5.2 Error: control characters in command";
 inline constexpr std::string_view c501_ehlo_syntax = "501 5.5.4 Syntax: EHLO hostname";
 inline constexpr std::string_view c501_helo_syntax = "501 5.5.4 Syntax: HELO hostname";
-inline constexpr std::string_view c501_no_arguments = "501 5.5.4 Syntax error: no arguments allowed";
+inline constexpr std::string_view c501_no_arguments =
+    "501 5.5.4 Syntax error: no arguments allowed";
 inline constexpr std::string_view c501_bdat_syntax = "501 5.5.4 Syntax: BDAT size [LAST]";
-inline constexpr std::string_view c501_auth_syntax = "501 5.5.4 Syntax: AUTH mechanism [initial-response]";
+inline constexpr std::string_view c501_auth_syntax =
+    "501 5.5.4 Syntax: AUTH mechanism [initial-response]";
 inline constexpr std::string_view c501_auth_aborted = "501 5.7.0 Authentication aborted";
 inline constexpr std::string_view c501_cannot_decode = "501 5.5.2 Cannot decode response";
 inline constexpr std::string_view c501_vrfy_syntax = "501 5.5.4 Syntax: VRFY address";
-inline constexpr std::string_view c502_auth_not_enabled = "502 5.5.1 Error: authentication not enabled";
+inline constexpr std::string_view c502_auth_not_enabled =
+    "502 5.5.1 Error: authentication not enabled";
 inline constexpr std::string_view c502_not_implemented = "502 5.5.1 Error: command not implemented";
 inline constexpr std::string_view c503_tls_active = "503 5.5.1 Error: TLS already active";
 inline constexpr std::string_view c503_send_helo_first = "503 5.5.1 Error: send HELO/EHLO first";
 inline constexpr std::string_view c503_nested_mail = "503 5.5.1 Error: nested MAIL command";
 inline constexpr std::string_view c503_need_mail = "503 5.5.1 Error: need MAIL command";
 inline constexpr std::string_view c503_need_rcpt = "503 5.5.1 Error: need RCPT command";
-inline constexpr std::string_view c503_already_authenticated = "503 5.5.1 Error: already authenticated";
+inline constexpr std::string_view c503_already_authenticated =
+    "503 5.5.1 Error: already authenticated";
 inline constexpr std::string_view c503_auth_in_transaction =
     "503 5.5.1 Error: MAIL transaction in progress";
-inline constexpr std::string_view c503_bdat_after_data = "503 5.5.1 Error: BDAT and DATA cannot be mixed";
+inline constexpr std::string_view c503_bdat_after_data =
+    "503 5.5.1 Error: BDAT and DATA cannot be mixed";
 inline constexpr std::string_view c504_unknown_mechanism =
     "504 5.5.4 Unrecognized authentication type";
-inline constexpr std::string_view c530_starttls_first = "530 5.7.0 Must issue a STARTTLS command first";
+inline constexpr std::string_view c530_starttls_first =
+    "530 5.7.0 Must issue a STARTTLS command first";
 inline constexpr std::string_view c530_auth_required = "530 5.7.0 Authentication required";
 inline constexpr std::string_view c535_bad_credentials =
     "535 5.7.8 Error: authentication failed: authentication credentials invalid";
 inline constexpr std::string_view c550_unknown_user =
     "550 5.1.1 <{}>: Recipient address rejected: User unknown in local recipient table";
 inline constexpr std::string_view c550_bare_lf = "550 5.5.2 Error: bare <LF> received";
-inline constexpr std::string_view c550_dev_permfail = "550 5.1.1 <{}>: Permanent failure (dev mode)";
+inline constexpr std::string_view c550_dev_permfail =
+    "550 5.1.1 <{}>: Permanent failure (dev mode)";
 inline constexpr std::string_view c552_too_big = "552 5.3.4 Error: message file too big";
-inline constexpr std::string_view c552_size_exceeds_limit = "552 5.3.4 Message size exceeds fixed limit";
+inline constexpr std::string_view c552_size_exceeds_limit =
+    "552 5.3.4 Message size exceeds fixed limit";
 inline constexpr std::string_view c553_null_sender =
     "553 5.7.1 <>: Sender address rejected: not owned by user";
 inline constexpr std::string_view c553_sender_not_owned =
@@ -105,6 +114,7 @@ inline constexpr std::string_view c554_relay_denied = "554 5.7.1 <{}>: Relay acc
 inline constexpr std::string_view c554_no_valid_recipients = "554 5.5.1 Error: no valid recipients";
 inline constexpr std::string_view c554_too_many_hops = "554 5.4.6 Error: too many hops";
 // Postfix's smtpd_forbid_unauth_pipelining (RELIABILITY S04).
-inline constexpr std::string_view c554_pipelining = "554 5.5.0 Error: SMTP protocol synchronization";
+inline constexpr std::string_view c554_pipelining =
+    "554 5.5.0 Error: SMTP protocol synchronization";
 
 }  // namespace postino::smtp::reply

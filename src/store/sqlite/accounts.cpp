@@ -6,9 +6,8 @@
 namespace postino::store::sqlite {
 namespace {
 
-constexpr SpecialUse default_special_use[] = {SpecialUse::sent, SpecialUse::drafts,
-                                              SpecialUse::trash, SpecialUse::junk,
-                                              SpecialUse::archive};
+constexpr SpecialUse default_special_use[] = {
+    SpecialUse::sent, SpecialUse::drafts, SpecialUse::trash, SpecialUse::junk, SpecialUse::archive};
 constexpr const char* default_special_names[] = {"Sent", "Drafts", "Trash", "Junk", "Archive"};
 constexpr int max_alias_depth = 10;
 
@@ -116,7 +115,8 @@ Result<AccountId> SqliteStore::create_account(std::string_view address,
       auto& alias = db.prepare("SELECT 1 FROM aliases WHERE address = ?");
       alias.bind_all(canonical);
       if (alias.step()) throw_error(ErrorKind::already_exists, "an alias has that address");
-      db.prepare("INSERT INTO accounts (domain_id, address, password_hash, scram) VALUES (?, ?, ?, ?)")
+      db.prepare(
+            "INSERT INTO accounts (domain_id, address, password_hash, scram) VALUES (?, ?, ?, ?)")
           .bind_all(domain, canonical, password_hash, scram)
           .run();
       const AccountId id(db.last_insert_id());
@@ -124,7 +124,9 @@ Result<AccountId> SqliteStore::create_account(std::string_view address,
       for (std::size_t i = 0; i < std::size(default_special_use); ++i) {
         insert_mailbox(db, id, default_special_names[i], default_special_use[i]);
       }
-      db.prepare("UPDATE mailboxes SET subscribed = 1 WHERE account_id = ?").bind_all(id.value).run();
+      db.prepare("UPDATE mailboxes SET subscribed = 1 WHERE account_id = ?")
+          .bind_all(id.value)
+          .run();
       return id;
     });
   });
@@ -140,7 +142,9 @@ Result<void> SqliteStore::delete_account(std::string_view address) {
       const auto id = q.int64(0);
       q.reset();
       // Messages first, while their mailboxes still say whose they are (quota triggers).
-      db.prepare("DELETE FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?)")
+      db.prepare(
+            "DELETE FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = "
+            "?)")
           .bind_all(id)
           .run();
       db.prepare("DELETE FROM accounts WHERE id = ?").bind_all(id).run();
@@ -218,7 +222,8 @@ Result<QuotaUsage> SqliteStore::quota_usage(AccountId id) {
   return guard([&] {
     return readers_.run([&](Database& db) {
       auto& q = db.prepare(
-          "SELECT quota_bytes, quota_messages, used_bytes, used_messages FROM accounts WHERE id = ?");
+          "SELECT quota_bytes, quota_messages, used_bytes, used_messages FROM accounts WHERE id = "
+          "?");
       q.bind_all(id.value);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such account");
       return QuotaUsage{{q.int64(0), q.int64(1)}, q.int64(2), q.int64(3)};
@@ -245,7 +250,9 @@ Result<void> SqliteStore::create_alias(const Alias& alias) {
       auto& account = db.prepare("SELECT 1 FROM accounts WHERE address = ?");
       account.bind_all(canonical);
       if (account.step()) throw_error(ErrorKind::already_exists, "an account has that address");
-      db.prepare("INSERT INTO aliases (domain_id, address) VALUES (?, ?)").bind_all(did, canonical).run();
+      db.prepare("INSERT INTO aliases (domain_id, address) VALUES (?, ?)")
+          .bind_all(did, canonical)
+          .run();
       const auto id = db.last_insert_id();
       for (std::size_t i = 0; i < targets.size(); ++i) {
         db.prepare("INSERT INTO alias_targets (alias_id, position, target) VALUES (?, ?, ?)")

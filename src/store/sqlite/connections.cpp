@@ -29,7 +29,9 @@ void Writer::submit(std::function<void(Database&)> fn, bool alone) {
   if (job.error) std::rethrow_exception(job.error);
 }
 
-void Writer::run_alone(const std::function<void(Database&)>& job) { submit(job, true); }
+void Writer::run_alone(const std::function<void(Database&)>& job) {
+  submit(job, true);
+}
 
 void Writer::loop() {
   for (;;) {

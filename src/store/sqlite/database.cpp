@@ -8,15 +8,20 @@ namespace postino::store::sqlite {
 void fail(sqlite3* db, int rc, std::string_view what) {
   ErrorKind kind = ErrorKind::temporary;
   switch (rc & 0xff) {
-    case SQLITE_FULL: kind = ErrorKind::no_space; break;
+    case SQLITE_FULL:
+      kind = ErrorKind::no_space;
+      break;
     case SQLITE_CONSTRAINT:
       kind = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
                  ? ErrorKind::already_exists
                  : ErrorKind::invalid;
       break;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: kind = ErrorKind::corrupt; break;
-    default: break;  // BUSY, LOCKED, IOERR, … are temporary: the client tries again later
+    case SQLITE_NOTADB:
+      kind = ErrorKind::corrupt;
+      break;
+    default:
+      break;  // BUSY, LOCKED, IOERR, … are temporary: the client tries again later
   }
   std::string detail(what);
   detail += ": ";
@@ -83,8 +88,7 @@ void Statement::reset() {
 std::unique_ptr<Database> Database::open(const std::filesystem::path& path, bool create,
                                          std::chrono::milliseconds busy_timeout) {
   sqlite3* raw = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
@@ -128,10 +132,10 @@ Statement& Database::prepare(std::string_view sql) {
     const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) fail(db_, rc, "prepare " + std::string(sql.substr(0, 60)));
-    it = cache_
-             .emplace(std::string(sql),
-                      std::make_pair(stmt, std::make_unique<Statement>(db_, stmt)))
-             .first;
+    it =
+        cache_
+            .emplace(std::string(sql), std::make_pair(stmt, std::make_unique<Statement>(db_, stmt)))
+            .first;
   }
   auto& stmt = *it->second.second;
   stmt.reset();

@@ -104,7 +104,8 @@ Result<MailboxInfo> SqliteStore::create_mailbox(AccountId account, std::string_v
       for (auto slash = canonical.find('/'); slash != std::string::npos;
            slash = canonical.find('/', slash + 1)) {
         const auto parent = canonical.substr(0, slash);
-        if (!find_mailbox_id(db, account, parent)) insert_mailbox(db, account, parent, SpecialUse::none);
+        if (!find_mailbox_id(db, account, parent))
+          insert_mailbox(db, account, parent, SpecialUse::none);
       }
       insert_mailbox(db, account, canonical, use);
     });
@@ -121,8 +122,8 @@ Result<void> SqliteStore::delete_mailbox(AccountId account, std::string_view nam
     writer_->run([&](Database& db) {
       auto id = find_mailbox_id(db, account, canonical);
       if (!id) throw_error(ErrorKind::not_found, "no such mailbox");
-      auto& children = db.prepare(
-          "SELECT 1 FROM mailboxes WHERE account_id = ? AND substr(name, 1, ?) = ?");
+      auto& children =
+          db.prepare("SELECT 1 FROM mailboxes WHERE account_id = ? AND substr(name, 1, ?) = ?");
       children.bind_all(account.value, static_cast<std::int64_t>(canonical.size() + 1),
                         canonical + "/");
       if (children.step()) throw_error(ErrorKind::in_use, "mailbox has children");
@@ -144,11 +145,13 @@ Result<void> SqliteStore::rename_mailbox(AccountId account, std::string_view fro
     writer_->run([&](Database& db) {
       auto source_id = find_mailbox_id(db, account, source);
       if (!source_id) throw_error(ErrorKind::not_found, "no such mailbox");
-      if (find_mailbox_id(db, account, target)) throw_error(ErrorKind::already_exists, "mailbox exists");
+      if (find_mailbox_id(db, account, target))
+        throw_error(ErrorKind::already_exists, "mailbox exists");
       for (auto slash = target.find('/'); slash != std::string::npos;
            slash = target.find('/', slash + 1)) {
         const auto parent = target.substr(0, slash);
-        if (!find_mailbox_id(db, account, parent)) insert_mailbox(db, account, parent, SpecialUse::none);
+        if (!find_mailbox_id(db, account, parent))
+          insert_mailbox(db, account, parent, SpecialUse::none);
       }
       if (source == "INBOX") {
         // RFC 3501 §6.3.5: the messages move to the new mailbox; INBOX stays, empty.

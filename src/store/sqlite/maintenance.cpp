@@ -1,4 +1,6 @@
 // Opening, start-up recovery, garbage collection and fsck of the SQLite store.
+#include <sys/statvfs.h>
+
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -97,7 +99,8 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
     std::vector<std::pair<std::int64_t, std::string>> messages_without_blob;
     readers_.run([&](Database& db) {
       auto& mb = db.prepare(
-          "SELECT b.id, b.name, b.uid_next, b.highest_modseq, max(m.uid), max(m.modseq), count(m.id) "
+          "SELECT b.id, b.name, b.uid_next, b.highest_modseq, max(m.uid), max(m.modseq), "
+          "count(m.id) "
           "FROM mailboxes b LEFT JOIN messages m ON m.mailbox_id = b.id GROUP BY b.id");
       while (mb.step()) {
         ++report.mailboxes;
@@ -228,11 +231,21 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
   });
 }
 
+Result<std::uint64_t> SqliteStore::free_bytes() {
+  struct statvfs st {};
+  if (::statvfs(options_.data_dir.c_str(), &st) != 0) {
+    return make_error(ErrorKind::temporary, "statvfs " + options_.data_dir.string());
+  }
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
 Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   return guard([&]() -> std::unique_ptr<Store> {
     std::error_code ec;
     fs::create_directories(options.data_dir, ec);
-    if (ec) throw_error(ErrorKind::temporary, "create " + options.data_dir.string() + ": " + ec.message());
+    if (ec)
+      throw_error(ErrorKind::temporary,
+                  "create " + options.data_dir.string() + ": " + ec.message());
     auto db = Database::open(options.data_dir / "store.db", true, options.busy_timeout);
     migrate(*db);
     auto writer = std::make_unique<Writer>(std::move(db), options.max_batch);

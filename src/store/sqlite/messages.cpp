@@ -41,7 +41,8 @@ std::vector<std::string> normalized_keywords(const std::vector<std::string>& key
   return out;
 }
 
-void write_keywords(Database& db, std::int64_t message_id, const std::vector<std::string>& keywords) {
+void write_keywords(Database& db, std::int64_t message_id,
+                    const std::vector<std::string>& keywords) {
   db.prepare("DELETE FROM message_keywords WHERE message_id = ?").bind_all(message_id).run();
   for (const auto& k : keywords) {
     db.prepare("INSERT OR IGNORE INTO message_keywords (message_id, keyword) VALUES (?, ?)")
@@ -52,7 +53,8 @@ void write_keywords(Database& db, std::int64_t message_id, const std::vector<std
 
 std::vector<std::string> read_keywords(Database& db, std::int64_t message_id) {
   std::vector<std::string> out;
-  auto& q = db.prepare("SELECT keyword FROM message_keywords WHERE message_id = ? ORDER BY keyword");
+  auto& q =
+      db.prepare("SELECT keyword FROM message_keywords WHERE message_id = ? ORDER BY keyword");
   q.bind_all(message_id);
   while (q.step()) out.push_back(q.text(0));
   return out;
@@ -248,8 +250,8 @@ Result<Accepted> SqliteStore::accept(const Acceptance& a) {
         db.prepare(
               "INSERT INTO queue (queue_id, blob_id, sender, envid, ret, created, next_attempt) "
               "VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind_all(accepted.queue_id, blob.id, a.remote->sender, a.remote->envid,
-                      a.remote->ret, now, now)
+            .bind_all(accepted.queue_id, blob.id, a.remote->sender, a.remote->envid, a.remote->ret,
+                      now, now)
             .run();
         const auto row = db.last_insert_id();
         for (std::size_t i = 0; i < a.remote->recipients.size(); ++i) {
@@ -325,7 +327,8 @@ Result<std::vector<MessageInfo>> SqliteStore::messages(AccountId account, Mailbo
         m.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
         m.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
         m.flags.system = static_cast<std::uint32_t>(q.int64(3));
-        if (auto it = keywords.find(q.int64(0)); it != keywords.end()) m.flags.keywords = it->second;
+        if (auto it = keywords.find(q.int64(0)); it != keywords.end())
+          m.flags.keywords = it->second;
         m.size = q.int64(4);
         m.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
         m.blob_id = q.text(6);
@@ -374,8 +377,9 @@ Result<MessageDetails> SqliteStore::message_details(AccountId account, MailboxId
       if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
       d.structure = std::move(*structure);
       auto& f = d.fields;
-      std::string* columns[] = {&f.date, &f.subject, &f.from, &f.sender, &f.reply_to, &f.to,
-                                &f.cc, &f.bcc, &f.in_reply_to, &f.message_id, &f.references};
+      std::string* columns[] = {&f.date,        &f.subject,    &f.from,      &f.sender,
+                                &f.reply_to,    &f.to,         &f.cc,        &f.bcc,
+                                &f.in_reply_to, &f.message_id, &f.references};
       for (int i = 0; i < 11; ++i) *columns[i] = q.text(7 + i);
       q.reset();
       d.info.flags.keywords = read_keywords(db, id);
@@ -445,10 +449,12 @@ Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailb
     return writer_->run([&](Database& db) {
       check_owner(db, account, mailbox);
       std::vector<std::pair<std::int64_t, Uid>> doomed;
-      auto& q = db.prepare("SELECT id, uid FROM messages WHERE mailbox_id = ? AND (flags & ?) != 0 ORDER BY uid");
+      auto& q = db.prepare(
+          "SELECT id, uid FROM messages WHERE mailbox_id = ? AND (flags & ?) != 0 ORDER BY uid");
       if (!uids) {
         q.bind_all(mailbox.value, static_cast<std::int64_t>(flag_deleted));
-        while (q.step()) doomed.emplace_back(q.int64(0), Uid(static_cast<std::uint32_t>(q.int64(1))));
+        while (q.step())
+          doomed.emplace_back(q.int64(0), Uid(static_cast<std::uint32_t>(q.int64(1))));
         q.reset();
       } else {
         for (const auto uid : *uids) {

@@ -167,10 +167,10 @@ void migrate(Database& db) {
     constexpr int known = static_cast<int>(std::size(migrations));
     static_assert(known == schema_version);
     if (current > known) {
-      throw StoreException(make_error(
-          ErrorKind::corrupt, "the store's schema version " + std::to_string(current) +
-                                  " is newer than this postino knows (" + std::to_string(known) +
-                                  "); refusing to start"));
+      throw StoreException(
+          make_error(ErrorKind::corrupt, "the store's schema version " + std::to_string(current) +
+                                             " is newer than this postino knows (" +
+                                             std::to_string(known) + "); refusing to start"));
     }
     for (int v = current; v < known; ++v) db.exec(migrations[v]);
     db.exec("PRAGMA user_version = " + std::to_string(known));

@@ -66,8 +66,8 @@ class SqliteStore final : public Store {
                               std::string_view to) override;
   Result<void> set_subscribed(AccountId account, std::string_view name, bool subscribed) override;
 
-  Result<SavedMessage> append(AccountId account, std::string_view mailbox,
-                              std::string_view message, const NewMessage& options) override;
+  Result<SavedMessage> append(AccountId account, std::string_view mailbox, std::string_view message,
+                              const NewMessage& options) override;
   Result<std::vector<SavedMessage>> deliver(const std::vector<AccountId>& accounts,
                                             std::string_view message) override;
   Result<Accepted> accept(const Acceptance& acceptance) override;
@@ -82,6 +82,7 @@ class SqliteStore final : public Store {
                                    const std::optional<std::vector<Uid>>& uids) override;
 
   Result<FsckReport> fsck(bool repair) override;
+  Result<std::uint64_t> free_bytes() override;
 
   // Start-up recovery: temporary blob files removed, unreferenced blobs older than
   // `grace` collected. Returns a line per action for the log.
