@@ -107,9 +107,15 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
       static_cast<std::size_t>(cfg.imap.max_line_bytes),
       static_cast<std::size_t>(cfg.imap.max_line_bytes_preauth), cfg.imap.idle_timeout,
       cfg.imap.preauth_timeout, cfg.imap.max_bad_commands_preauth});
-  auto pop3 = std::make_shared<pop3::SessionFactory>(
-      pop3::SessionSettings{static_cast<std::size_t>(cfg.pop3.max_line_bytes),
-                            cfg.pop3.idle_timeout, cfg.pop3.max_bad_commands});
+  pop3::SessionSettings pop3_settings;
+  pop3_settings.max_line_bytes = static_cast<std::size_t>(cfg.pop3.max_line_bytes);
+  pop3_settings.idle_timeout = cfg.pop3.idle_timeout;
+  pop3_settings.max_bad_commands = cfg.pop3.max_bad_commands;
+  pop3_settings.allow_plaintext_loopback = cfg.pop3.allow_plaintext_loopback;
+  pop3_settings.max_auth_failures = cfg.pop3.max_auth_failures;
+  pop3_settings.store = services.store;
+  pop3_settings.authenticator = services.authenticator;
+  auto pop3 = std::make_shared<pop3::SessionFactory>(pop3_settings);
 
   for (auto protocol : config::all_protocols) {
     auto it = cfg.listen.find(protocol);

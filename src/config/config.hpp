@@ -71,6 +71,8 @@ struct Pop3Settings {
   std::int64_t max_line_bytes = 512;
   std::chrono::seconds idle_timeout{600};
   std::int64_t max_bad_commands = 3;
+  bool allow_plaintext_loopback = false;
+  std::int64_t max_auth_failures = 3;
 };
 
 struct StoreSettings {

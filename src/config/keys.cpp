@@ -38,6 +38,18 @@ Key seconds_key(std::string name, std::string doc, Get get, std::int64_t min, st
 }
 
 template <class Get>
+Key bool_key(std::string name, std::string doc, Get get) {
+  return Key{std::move(name), "boolean", std::move(doc),
+             [get](Config& c, const toml::node& n) -> std::string {
+               auto v = n.value_exact<bool>();
+               if (!v) return "expected true or false";
+               get(c) = *v;
+               return "";
+             },
+             [get](const Config& c) { return std::string(get(c) ? "true" : "false"); }};
+}
+
+template <class Get>
 Key string_key(std::string name, std::string doc, Get get, std::vector<std::string> choices = {}) {
   std::string type = "string";
   if (!choices.empty()) {
@@ -281,6 +293,14 @@ std::vector<Key> build_keys() {
       "pop3.max_bad_commands",
       "Error replies to unknown or malformed commands before the server closes the session.",
       [](auto& c) -> auto& { return c.pop3.max_bad_commands; }, 1, 10000));
+  k.push_back(bool_key(
+      "pop3.allow_plaintext_loopback",
+      "Allow USER/PASS and AUTH without TLS for clients on loopback addresses (local "
+      "scripts); everyone else must use STLS or port 995 (RFC 8314).",
+      [](auto& c) -> auto& { return c.pop3.allow_plaintext_loopback; }));
+  k.push_back(integer_key(
+      "pop3.max_auth_failures", "Failed logins in one session before the server closes it.",
+      [](auto& c) -> auto& { return c.pop3.max_auth_failures; }, 1, 1000));
   // [store]
   k.push_back(seconds_key(
       "store.busy_timeout_seconds",

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "config/keys.hpp"
 #include "config/render.hpp"
 
@@ -87,6 +89,19 @@ TEST(ConfigRender, ExampleLoadsBackToTheDefaults) {
   ASSERT_TRUE(errors.empty()) << errors.front().str();
   const Config defaults;
   for (const auto& k : keys()) EXPECT_EQ(k.show(c), k.show(defaults)) << k.name;
+}
+
+TEST(ConfigRender, EachSectionAppearsOnce) {
+  // A TOML table may be defined only once; the key table must keep sections together.
+  std::set<std::string> seen;
+  std::string previous;
+  for (const auto& k : keys()) {
+    const auto section = k.name.substr(0, k.name.find('.'));
+    if (section != previous) {
+      EXPECT_TRUE(seen.insert(section).second) << section << " split";
+    }
+    previous = section;
+  }
 }
 
 TEST(ConfigRender, MarkdownListsEveryKey) {

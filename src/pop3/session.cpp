@@ -1,24 +1,23 @@
-// The POP3 session state machine; see session.hpp.
+// The POP3 session: readers, command dispatch, CAPA; see session.hpp. Login is in
+// commands/login.cpp, the maildrop commands in commands/maildrop.cpp.
 #include "pop3/session.hpp"
 
 #include <algorithm>
 #include <array>
 
+#include "config/endpoint.hpp"
+
 namespace postino::pop3 {
-namespace {
-
-// RFC 1939 and RFC 2449/5034 commands that arrive with the mail store.
-constexpr std::array<std::string_view, 13> later_commands = {"USER", "PASS", "APOP", "AUTH", "STAT",
-                                                             "LIST", "RETR", "DELE", "RSET", "TOP",
-                                                             "UIDL", "LAST", "XTND"};
-
-}  // namespace
 
 Session::Session(SessionSettings settings, net::ClientInfo client)
-    : settings_(settings),
+    : settings_(std::move(settings)),
       client_(std::move(client)),
       splitter_(settings_.max_line_bytes),
       is_tls_(client_.is_tls) {}
+
+Session::~Session() {
+  if (locked_ && settings_.locks) settings_.locks->unlock(*locked_);
+}
 
 net::Output Session::greet() {
   net::Output out;
@@ -27,15 +26,41 @@ net::Output Session::greet() {
 }
 
 net::Output Session::receive(std::string& input) {
+  return process(input, {});
+}
+
+net::Output Session::resume(std::string& input) {
   net::Output out;
-  base::consume_lines(splitter_, input, [&](const base::LineStep& step) {
-    if (step.kind == base::LineStep::Kind::too_long) {
-      bad("Line too long", out);
-    } else {
-      handle(step.line, out);
+  out.bytes = std::move(work_reply_);
+  work_reply_.clear();
+  out.delay = std::exchange(work_delay_, std::chrono::milliseconds(0));
+  if (std::exchange(work_closes_, false)) {
+    out.after = net::After::close;
+    return out;
+  }
+  return process(input, std::move(out));
+}
+
+net::Output Session::process(std::string& input, net::Output out) {
+  while (out.after == net::After::read) {
+    const auto step = splitter_.next(input);
+    const std::string line(step.line);
+    input.erase(0, step.consumed);
+    if (step.kind == base::LineStep::Kind::need_more) {
+      if (step.consumed == 0 || input.empty()) break;
+      continue;
     }
-    return out.after == net::After::read;
-  });
+    if (step.kind == base::LineStep::Kind::too_long) {
+      auth_.reset();
+      bad("Line too long", out);
+      continue;
+    }
+    if (auth_) {
+      auth_response(line, out);
+      continue;
+    }
+    handle(line, out);
+  }
   // RFC 2595 §4: nothing pipelined after STLS survives the handshake.
   if (out.after == net::After::start_tls) input.clear();
   return out;
@@ -54,6 +79,7 @@ void Session::handle(std::string_view line, net::Output& out) {
     out.bytes += "+OK\r\n";
     return;
   }
+  if (std::holds_alternative<Transaction>(state_)) return transaction_command(cmd, out);
   if (k == "QUIT") {
     // RFC 1939 §4: QUIT in AUTHORIZATION ends the session without entering UPDATE.
     out.bytes += "+OK Postino signing off\r\n";
@@ -67,8 +93,17 @@ void Session::handle(std::string_view line, net::Output& out) {
     out.after = net::After::start_tls;
     return;
   }
-  if (std::find(later_commands.begin(), later_commands.end(), k) != later_commands.end()) {
-    return bad("Command not implemented", out);
+  if (k == "USER") return user(cmd, out);
+  if (k == "PASS") {
+    // The password is the rest of the line, spaces included (RFC 1939 §7).
+    const auto space = line.find(' ');
+    return pass(space == std::string_view::npos ? std::string_view{} : line.substr(space + 1), out);
+  }
+  if (k == "AUTH") return auth(cmd, out);
+  static constexpr std::array<std::string_view, 8> later = {"STAT", "LIST", "RETR", "DELE",
+                                                            "RSET", "TOP",  "UIDL", "LAST"};
+  if (std::find(later.begin(), later.end(), k) != later.end()) {
+    return bad("Command not valid before login", out);
   }
   bad("Unknown command", out);
 }
@@ -77,17 +112,32 @@ void Session::bad(std::string_view text, net::Output& out) {
   out.bytes += "-ERR ";
   out.bytes += text;
   out.bytes += "\r\n";
-  if (++bad_commands_ >= settings_.max_bad_commands) {
+  // Before login, a client that keeps sending garbage (a browser, a cross-protocol
+  // attack) is dropped (RELIABILITY S10).
+  if (std::holds_alternative<Authorization>(state_) &&
+      ++bad_commands_ >= settings_.max_bad_commands) {
     out.bytes += "-ERR Too many bad commands, closing\r\n";
     out.after = net::After::close;
   }
 }
 
+bool Session::may_use_plaintext() const {
+  if (is_tls_) return true;
+  static const auto loopback4 = *config::parse_network("127.0.0.0/8");
+  static const auto loopback6 = *config::parse_network("::1/128");
+  return settings_.allow_plaintext_loopback &&
+         (loopback4.contains(client_.address) || loopback6.contains(client_.address));
+}
+
 void Session::capa(net::Output& out) {
-  // RFC 2449 §5: only what this server really does is listed.
+  // RFC 2449 §5: only what this server does, in the state the client is in.
   out.bytes += "+OK Capability list follows\r\n";
-  if (!is_tls_) out.bytes += "STLS\r\n";
-  out.bytes += "RESP-CODES\r\nPIPELINING\r\nIMPLEMENTATION Postino\r\n.\r\n";
+  if (!is_tls_ && std::holds_alternative<Authorization>(state_)) out.bytes += "STLS\r\n";
+  out.bytes += "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
+  if (std::holds_alternative<Authorization>(state_) && may_use_plaintext()) {
+    out.bytes += "USER\r\nSASL PLAIN LOGIN\r\n";
+  }
+  out.bytes += "IMPLEMENTATION Postino\r\n.\r\n";
 }
 
 void Session::tls_started(const net::TlsInfo&) {

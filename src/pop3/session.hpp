@@ -1,15 +1,24 @@
-// The POP3 server session (RFC 1939 §3–6, RFC 2449, RFC 2595): an explicit state machine.
-// It never touches a socket; net/ drives it.
+// The POP3 server session (RFC 1939 §3–6, RFC 2449 CAPA and response codes, RFC 5034
+// AUTH, RFC 2595 STLS): an explicit state machine. The maildrop is a snapshot of INBOX
+// taken at login; DELE only marks; QUIT in TRANSACTION removes the marked messages
+// durably (UPDATE); a dropped connection removes nothing. It never touches a socket;
+// store and password work goes to the driver as After::work.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
+#include "auth/authenticator.hpp"
 #include "base/line_splitter.hpp"
 #include "net/session.hpp"
+#include "pop3/maildrop_locks.hpp"
 #include "pop3/wire/command.hpp"
+#include "store/store.hpp"
 
 namespace postino::pop3 {
 
@@ -17,34 +26,84 @@ struct SessionSettings {
   std::size_t max_line_bytes = 512;
   std::chrono::seconds idle_timeout{600};
   std::int64_t max_bad_commands = 3;
+  // USER/PASS and AUTH PLAIN/LOGIN without TLS from loopback addresses (local scripts).
+  bool allow_plaintext_loopback = false;
+  std::int64_t max_auth_failures = 3;
+  store::Store* store = nullptr;
+  auth::Authenticator* authenticator = nullptr;
+  MaildropLocks* locks = nullptr;
 };
 
 class Session final : public net::ProtocolSession {
  public:
-  // RFC 1939 §4. TRANSACTION and UPDATE arrive with the mail store.
-  struct Authorization {};
-  using State = std::variant<Authorization>;
+  // RFC 1939 §4.
+  struct Authorization {
+    std::string user;  // after USER
+  };
+  struct MaildropMessage {
+    store::Uid uid;
+    std::int64_t size = 0;
+    std::string uidl;
+    bool is_deleted = false;
+  };
+  struct Transaction {
+    store::Account account;
+    store::MailboxId inbox;
+    std::vector<MaildropMessage> messages;
+  };
+  using State = std::variant<Authorization, Transaction>;
 
   Session(SessionSettings settings, net::ClientInfo client);
+  ~Session() override;
 
   net::Output greet() override;
   net::Output receive(std::string& input) override;
+  net::Output resume(std::string& input) override;
   void tls_started(const net::TlsInfo& info) override;
   std::string timeout_reply() override;
   std::string shutdown_reply() override;
   std::chrono::seconds idle_timeout() const override { return settings_.idle_timeout; }
 
+  const State& state() const { return state_; }
+
  private:
+  struct ReadingAuth {
+    std::string mechanism;  // "PLAIN" or "LOGIN"
+    std::string username;
+  };
+
+  net::Output process(std::string& input, net::Output out);
   void handle(std::string_view line, net::Output& out);
   void bad(std::string_view text, net::Output& out);
   void capa(net::Output& out);
+  bool may_use_plaintext() const;
+
+  // commands/login.cpp
+  void user(const wire::Command& cmd, net::Output& out);
+  void pass(std::string_view password, net::Output& out);
+  void auth(const wire::Command& cmd, net::Output& out);
+  void auth_response(std::string_view line, net::Output& out);
+  void login(std::string username, std::string password, net::Output& out);
+  // commands/maildrop.cpp
+  void transaction_command(const wire::Command& cmd, net::Output& out);
+  // The message numbered by `arg` (1-based, not deleted), or nullptr after an -ERR.
+  MaildropMessage* message(std::string_view arg, net::Output& out);
+  void retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_lines, net::Output& out);
+  void quit(net::Output& out);
 
   SessionSettings settings_;
   net::ClientInfo client_;
   base::LineSplitter splitter_;
   State state_ = Authorization{};
+  std::optional<ReadingAuth> auth_;
   bool is_tls_ = false;
   std::int64_t bad_commands_ = 0;
+  std::int64_t auth_failures_ = 0;
+  std::optional<store::AccountId> locked_;
+  // Filled by work on the worker pool, read by resume() on the session's loop.
+  std::string work_reply_;
+  std::chrono::milliseconds work_delay_{0};
+  bool work_closes_ = false;
 };
 
 }  // namespace postino::pop3

@@ -8,7 +8,9 @@ namespace postino::pop3 {
 
 class SessionFactory final : public net::SessionFactory {
  public:
-  explicit SessionFactory(SessionSettings settings) : settings_(settings) {}
+  explicit SessionFactory(SessionSettings settings) : settings_(std::move(settings)) {
+    if (!settings_.locks) settings_.locks = &locks_;
+  }
   std::unique_ptr<net::ProtocolSession> create(const net::ClientInfo& client) override {
     return std::make_unique<Session>(settings_, client);
   }
@@ -18,6 +20,7 @@ class SessionFactory final : public net::SessionFactory {
   }
 
  private:
+  MaildropLocks locks_;
   SessionSettings settings_;
 };
 

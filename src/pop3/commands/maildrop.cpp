@@ -1,0 +1,151 @@
+// The TRANSACTION and UPDATE states (RFC 1939 §5, §6): STAT, LIST, UIDL, RETR, TOP, DELE,
+// RSET, QUIT. Message numbers count from 1 in the snapshot taken at login.
+#include <charconv>
+
+#include "pop3/session.hpp"
+#include "pop3/wire/multiline.hpp"
+
+namespace postino::pop3 {
+namespace {
+
+std::optional<std::uint64_t> number(std::string_view s) {
+  std::uint64_t v = 0;
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Session::MaildropMessage* Session::message(std::string_view arg, net::Output& out) {
+  auto& t = std::get<Transaction>(state_);
+  const auto n = number(arg);
+  if (!n || *n == 0 || *n > t.messages.size()) {
+    out.bytes += "-ERR No such message\r\n";
+    return nullptr;
+  }
+  auto& m = t.messages[*n - 1];
+  if (m.is_deleted) {
+    out.bytes += "-ERR Message is deleted\r\n";
+    return nullptr;
+  }
+  return &m;
+}
+
+void Session::transaction_command(const wire::Command& cmd, net::Output& out) {
+  auto& t = std::get<Transaction>(state_);
+  const auto& k = cmd.keyword;
+  const auto& args = cmd.arguments;
+  if (k == "STAT") {
+    std::size_t count = 0;
+    std::int64_t size = 0;
+    for (const auto& m : t.messages) {
+      if (!m.is_deleted) ++count, size += m.size;
+    }
+    out.bytes += "+OK " + std::to_string(count) + " " + std::to_string(size) + "\r\n";
+    return;
+  }
+  if (k == "LIST" || k == "UIDL") {
+    const bool uidl = k == "UIDL";
+    if (args.size() > 1) {
+      out.bytes += "-ERR Too many arguments\r\n";
+      return;
+    }
+    if (args.size() == 1) {
+      auto* m = message(args[0], out);
+      if (m) {
+        out.bytes += "+OK " + std::string(args[0]) + " " +
+                     (uidl ? m->uidl : std::to_string(m->size)) + "\r\n";
+      }
+      return;
+    }
+    out.bytes += uidl ? "+OK Unique-ID listing follows\r\n" : "+OK Scan listing follows\r\n";
+    for (std::size_t i = 0; i < t.messages.size(); ++i) {
+      const auto& m = t.messages[i];
+      if (m.is_deleted) continue;
+      out.bytes += std::to_string(i + 1) + " " + (uidl ? m.uidl : std::to_string(m.size)) + "\r\n";
+    }
+    out.bytes += ".\r\n";
+    return;
+  }
+  if (k == "RETR" || k == "TOP") {
+    const std::size_t wanted = k == "RETR" ? 1 : 2;
+    if (args.size() != wanted) {
+      out.bytes += k == "RETR" ? "-ERR Syntax: RETR msg\r\n" : "-ERR Syntax: TOP msg lines\r\n";
+      return;
+    }
+    std::optional<std::uint64_t> lines;
+    if (k == "TOP") {
+      lines = number(args[1]);
+      if (!lines) {
+        out.bytes += "-ERR Invalid number of lines\r\n";
+        return;
+      }
+    }
+    if (auto* m = message(args[0], out)) retrieve(*m, lines, out);
+    return;
+  }
+  if (k == "DELE") {
+    if (args.size() != 1) {
+      out.bytes += "-ERR Syntax: DELE msg\r\n";
+      return;
+    }
+    if (auto* m = message(args[0], out)) {
+      m->is_deleted = true;  // RFC 1939 §5: only marked; removed at QUIT
+      out.bytes += "+OK Marked to be deleted\r\n";
+    }
+    return;
+  }
+  if (k == "RSET") {
+    for (auto& m : t.messages) m.is_deleted = false;
+    out.bytes += "+OK\r\n";
+    return;
+  }
+  if (k == "QUIT") return quit(out);
+  out.bytes += "-ERR Command not valid in this state\r\n";
+}
+
+void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_lines,
+                       net::Output& out) {
+  const auto uid = m.uid;
+  const auto size = m.size;
+  out.after = net::After::work;
+  out.work = [this, uid, size, top_lines] {
+    const auto& t = std::get<Transaction>(state_);
+    auto bytes = settings_.store->read_message(t.account.id, t.inbox, uid);
+    if (!bytes) {
+      // Expunged by another session meanwhile, or the store failed.
+      work_reply_ = bytes.error().kind == store::ErrorKind::not_found
+                        ? "-ERR [SYS/PERM] Message was removed\r\n"
+                        : "-ERR [SYS/TEMP] Message unavailable, try again later\r\n";
+      return;
+    }
+    work_reply_ = top_lines ? "+OK\r\n" : "+OK " + std::to_string(size) + " octets\r\n";
+    work_reply_ += wire::dot_stuff(*bytes, top_lines);
+  };
+}
+
+void Session::quit(net::Output& out) {
+  std::vector<store::Uid> doomed;
+  for (const auto& m : std::get<Transaction>(state_).messages) {
+    if (m.is_deleted) doomed.push_back(m.uid);
+  }
+  if (doomed.empty()) {
+    out.bytes += "+OK Postino signing off\r\n";
+    out.after = net::After::close;
+    return;
+  }
+  // RFC 1939 §6: the UPDATE state removes the marked messages, durably, then closes.
+  out.after = net::After::work;
+  out.work = [this, doomed = std::move(doomed)] {
+    const auto& t = std::get<Transaction>(state_);
+    auto removed = settings_.store->expunge(t.account.id, t.inbox, doomed);
+    work_reply_ = removed ? "+OK Postino signing off (" + std::to_string(removed->size()) +
+                                " messages deleted)\r\n"
+                          : "-ERR [SYS/TEMP] Some deleted messages were not removed\r\n";
+    work_closes_ = true;
+  };
+}
+
+}  // namespace postino::pop3

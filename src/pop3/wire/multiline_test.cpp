@@ -1,0 +1,26 @@
+// Tests for POP3 dot-stuffing and TOP.
+#include "pop3/wire/multiline.hpp"
+
+#include <gtest/gtest.h>
+
+namespace postino::pop3::wire {
+namespace {
+
+TEST(DotStuff, StuffsLeadingDotsAndTerminates) {
+  EXPECT_EQ(dot_stuff("A: b\r\n\r\n.hidden\r\n..two\r\nend\r\n"),
+            "A: b\r\n\r\n..hidden\r\n...two\r\nend\r\n.\r\n");
+  EXPECT_EQ(dot_stuff(""), ".\r\n");
+  EXPECT_EQ(dot_stuff("no final break"), "no final break\r\n.\r\n");
+  EXPECT_EQ(dot_stuff("bare\nlf\n"), "bare\r\nlf\r\n.\r\n");
+  EXPECT_EQ(dot_stuff(".\r\n"), "..\r\n.\r\n");
+}
+
+TEST(DotStuff, TopSendsHeaderBlankLineAndNBodyLines) {
+  const std::string msg = "A: 1\r\nB: 2\r\n\r\nl1\r\n.l2\r\nl3\r\n";
+  EXPECT_EQ(dot_stuff(msg, 0), "A: 1\r\nB: 2\r\n\r\n.\r\n");
+  EXPECT_EQ(dot_stuff(msg, 2), "A: 1\r\nB: 2\r\n\r\nl1\r\n..l2\r\n.\r\n");
+  EXPECT_EQ(dot_stuff(msg, 99), dot_stuff(msg));
+}
+
+}  // namespace
+}  // namespace postino::pop3::wire
