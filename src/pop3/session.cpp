@@ -135,9 +135,10 @@ void Session::capa(net::Output& out) {
   if (!is_tls_ && std::holds_alternative<Authorization>(state_)) out.bytes += "STLS\r\n";
   out.bytes += "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
   if (std::holds_alternative<Authorization>(state_) && may_use_plaintext()) {
-    out.bytes += "USER\r\nSASL PLAIN LOGIN\r\n";
+    out.bytes += "USER\r\nSASL PLAIN LOGIN SCRAM-SHA-256\r\n";
   }
-  out.bytes += "IMPLEMENTATION Postino\r\n.\r\n";
+  // RFC 2449 §6.7: messages are never deleted by the server on its own.
+  out.bytes += "EXPIRE NEVER\r\nIMPLEMENTATION Postino\r\n.\r\n";
 }
 
 void Session::tls_started(const net::TlsInfo&) {

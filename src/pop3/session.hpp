@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "auth/scram.hpp"
 #include "base/line_splitter.hpp"
 #include "net/session.hpp"
 #include "pop3/maildrop_locks.hpp"
@@ -68,8 +69,10 @@ class Session final : public net::ProtocolSession {
 
  private:
   struct ReadingAuth {
-    std::string mechanism;  // "PLAIN" or "LOGIN"
+    std::string mechanism;  // "PLAIN", "LOGIN" or "SCRAM-SHA-256"
     std::string username;
+    std::shared_ptr<auth::ScramServer> scram;
+    int scram_step = 0;  // 0: client-first next, 1: client-final next, 2: the empty answer
   };
 
   net::Output process(std::string& input, net::Output out);
@@ -84,6 +87,9 @@ class Session final : public net::ProtocolSession {
   void auth(const wire::Command& cmd, net::Output& out);
   void auth_response(std::string_view line, net::Output& out);
   void login(std::string username, std::string password, net::Output& out);
+  void scram_response(ReadingAuth state, std::string_view decoded, net::Output& out);
+  // On the worker pool: the outcome of a login; on success locks and snapshots the maildrop.
+  void finish_login(auth::LoginResult result);
   // commands/maildrop.cpp
   void transaction_command(const wire::Command& cmd, net::Output& out);
   // The message numbered by `arg` (1-based, not deleted), or nullptr after an -ERR.

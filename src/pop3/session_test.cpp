@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "auth/password.hpp"
+#include "base/base64.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::pop3 {
@@ -100,7 +101,7 @@ TEST_F(Pop3, CapaBeforeAndAfterTls) {
   start(false);
   EXPECT_EQ(send("CAPA\r\n"),
             "+OK Capability list follows\r\nSTLS\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-            "PIPELINING\r\nIMPLEMENTATION Postino\r\n.\r\n");
+            "PIPELINING\r\nEXPIRE NEVER\r\nIMPLEMENTATION Postino\r\n.\r\n");
   auto out = send("STLS\r\nCAPA\r\n");
   EXPECT_EQ(out, "+OK Begin TLS negotiation\r\n");
   EXPECT_EQ(after_, net::After::start_tls);
@@ -109,7 +110,7 @@ TEST_F(Pop3, CapaBeforeAndAfterTls) {
   EXPECT_EQ(
       send("CAPA\r\n"),
       "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
-      "USER\r\nSASL PLAIN LOGIN\r\nIMPLEMENTATION Postino\r\n.\r\n");
+      "USER\r\nSASL PLAIN LOGIN SCRAM-SHA-256\r\nEXPIRE NEVER\r\nIMPLEMENTATION Postino\r\n.\r\n");
 }
 
 TEST_F(Pop3, PlaintextLoginIsRefusedWithoutTlsUnlessLoopbackIsAllowed) {
@@ -188,6 +189,18 @@ TEST_F(Pop3, AuthPlainLoginAndFailures) {
   const auto third = send("USER demo@example.test\r\nPASS wrong again\r\n");
   EXPECT_TRUE(third.ends_with("-ERR Too many failed logins, closing\r\n")) << third;
   EXPECT_EQ(after_, net::After::close);
+}
+
+TEST_F(Pop3, AuthScramSha256StartsTheExchangeAndRefusesAWrongProof) {
+  start();
+  const auto first = send("AUTH SCRAM-SHA-256 " + base::base64_encode("n,,n=demo@example.test,r=abc") + "\r\n");
+  ASSERT_TRUE(first.starts_with("+ ")) << first;
+  const auto server_first = *base::base64_decode(first.substr(2, first.size() - 4));
+  EXPECT_TRUE(server_first.starts_with("r=abc"));
+  // demo has no SCRAM keys: the decoy exchange goes on and fails at the proof.
+  const auto nonce = server_first.substr(2, server_first.find(",s=") - 2);
+  const auto bad_final = "c=biws,r=" + nonce + ",p=" + base::base64_encode(std::string(32, 'x'));
+  EXPECT_EQ(send(base::base64_encode(bad_final) + "\r\n"), "-ERR [AUTH] Authentication failed\r\n");
 }
 
 TEST_F(Pop3, BadCommandsBeforeLoginClose) {

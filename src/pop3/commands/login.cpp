@@ -50,13 +50,14 @@ void Session::auth(const wire::Command& cmd, net::Output& out) {
   if (cmd.arguments.empty() || cmd.arguments.size() > 2)
     return bad("Syntax: AUTH mechanism [initial-response]", out);
   const auto mechanism = upper(cmd.arguments[0]);
-  if (mechanism != "PLAIN" && mechanism != "LOGIN") {
+  if (mechanism != "PLAIN" && mechanism != "LOGIN" && mechanism != "SCRAM-SHA-256") {
     out.bytes += "-ERR Unsupported authentication mechanism\r\n";
     return;
   }
-  auth_ = ReadingAuth{mechanism, {}};
+  auth_ = ReadingAuth{mechanism, {}, nullptr, 0};
+  if (mechanism == "SCRAM-SHA-256") auth_->scram = std::make_shared<auth::ScramServer>();
   if (cmd.arguments.size() == 1) {
-    out.bytes += mechanism == "PLAIN" ? "+ \r\n" : "+ VXNlcm5hbWU6\r\n";
+    out.bytes += mechanism == "LOGIN" ? "+ VXNlcm5hbWU6\r\n" : "+ \r\n";
     return;
   }
   // RFC 5034 §4: an initial response; "=" is an empty one.
@@ -75,6 +76,7 @@ void Session::auth_response(std::string_view line, net::Output& out) {
     out.bytes += "-ERR Cannot decode response\r\n";
     return;
   }
+  if (state.mechanism == "SCRAM-SHA-256") return scram_response(std::move(state), *decoded, out);
   if (state.mechanism == "PLAIN") {
     auto credentials = auth::decode_plain(*decoded);
     if (!credentials) return login("", "", out);
@@ -85,58 +87,97 @@ void Session::auth_response(std::string_view line, net::Output& out) {
       out.bytes += "-ERR Authentication aborted\r\n";
       return;
     }
-    auth_ = ReadingAuth{"LOGIN", std::move(*decoded)};
+    auth_ = ReadingAuth{"LOGIN", std::move(*decoded), nullptr, 0};
     out.bytes += "+ UGFzc3dvcmQ6\r\n";
     return;
   }
   login(std::move(state.username), std::move(*decoded), out);
 }
 
+void Session::scram_response(ReadingAuth state, std::string_view decoded, net::Output& out) {
+  auto scram = state.scram;
+  if (state.scram_step == 0) {
+    auto username = scram->receive_client_first(decoded);
+    if (!username) {
+      out.bytes += "-ERR Cannot decode response\r\n";
+      return;
+    }
+    auth_ = ReadingAuth{state.mechanism, *username, scram, 1};
+    // The user's keys (or decoys for an unknown user) come from the store.
+    out.after = net::After::work;
+    out.work = [this, scram, username = *username] {
+      work_reply_ = "+ " +
+                    base::base64_encode(scram->server_first(settings_.authenticator->scram_credentials(username))) +
+                    "\r\n";
+    };
+    return;
+  }
+  if (state.scram_step == 1) {
+    if (auto final = scram->receive_client_final(decoded)) {
+      auth_ = ReadingAuth{state.mechanism, state.username, scram, 2};
+      out.bytes += "+ " + base::base64_encode(*final) + "\r\n";
+      return;
+    }
+  } else if (!decoded.empty()) {
+    out.bytes += "-ERR Authentication aborted\r\n";
+    return;
+  }
+  const bool proof_ok = state.scram_step == 2;
+  out.after = net::After::work;
+  out.work = [this, username = state.username, proof_ok] {
+    finish_login(settings_.authenticator->finish_scram(username, proof_ok, client_.address,
+                                                        client_.session_id));
+  };
+}
+
 void Session::login(std::string username, std::string password, net::Output& out) {
   out.after = net::After::work;
   out.work = [this, username = std::move(username), password = std::move(password)] {
-    auto result = settings_.authenticator->check_password(username, password, client_.address,
-                                                          client_.session_id);
-    if (result.status == auth::LoginResult::Status::temporary) {
-      work_reply_ = "-ERR [SYS/TEMP] Temporary authentication failure\r\n";
-      return;
-    }
-    if (result.status == auth::LoginResult::Status::failed) {
-      work_delay_ = result.delay;
-      work_reply_ = "-ERR [AUTH] Authentication failed\r\n";
-      if (++auth_failures_ >= settings_.max_auth_failures) {
-        work_reply_ += "-ERR Too many failed logins, closing\r\n";
-        work_closes_ = true;
-      }
-      return;
-    }
-    const auto& account = *result.account;
-    // RFC 1939 §8 / RFC 2449 §8.1.1: one session per maildrop.
-    if (!settings_.locks->try_lock(account.id)) {
-      work_reply_ = "-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n";
-      return;
-    }
-    locked_ = account.id;
-    auto inbox = settings_.store->mailbox(account.id, "INBOX");
-    auto list = inbox ? settings_.store->messages(account.id, inbox->id)
-                      : store::Result<std::vector<store::MessageInfo>>(inbox.error());
-    if (!list) {
-      settings_.locks->unlock(account.id);
-      locked_.reset();
-      work_reply_ = "-ERR [SYS/TEMP] Mailbox unavailable, try again later\r\n";
-      return;
-    }
-    Transaction t{account, inbox->id, {}};
-    for (const auto& m : *list) {
-      // Stable for the life of the message and across restarts: UID and UIDVALIDITY, the
-      // form Dovecot's default pop3_uidl_format (%08Xu%08Xv) gives.
-      char uidl[24];
-      std::snprintf(uidl, sizeof uidl, "%08X%08X", m.uid.value, inbox->uid_validity.value);
-      t.messages.push_back({m.uid, m.size, uidl, false});
-    }
-    state_ = std::move(t);
-    work_reply_ = "+OK Logged in\r\n";
+    finish_login(settings_.authenticator->check_password(username, password, client_.address,
+                                                          client_.session_id));
   };
+}
+
+void Session::finish_login(auth::LoginResult result) {
+  if (result.status == auth::LoginResult::Status::temporary) {
+    work_reply_ = "-ERR [SYS/TEMP] Temporary authentication failure\r\n";
+    return;
+  }
+  if (result.status == auth::LoginResult::Status::failed) {
+    work_delay_ = result.delay;
+    work_reply_ = "-ERR [AUTH] Authentication failed\r\n";
+    if (++auth_failures_ >= settings_.max_auth_failures) {
+      work_reply_ += "-ERR Too many failed logins, closing\r\n";
+      work_closes_ = true;
+    }
+    return;
+  }
+  const auto& account = *result.account;
+  // RFC 1939 §8 / RFC 2449 §8.1.1: one session per maildrop.
+  if (!settings_.locks->try_lock(account.id)) {
+    work_reply_ = "-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n";
+    return;
+  }
+  locked_ = account.id;
+  auto inbox = settings_.store->mailbox(account.id, "INBOX");
+  auto list = inbox ? settings_.store->messages(account.id, inbox->id)
+                    : store::Result<std::vector<store::MessageInfo>>(inbox.error());
+  if (!list) {
+    settings_.locks->unlock(account.id);
+    locked_.reset();
+    work_reply_ = "-ERR [SYS/TEMP] Mailbox unavailable, try again later\r\n";
+    return;
+  }
+  Transaction t{account, inbox->id, {}};
+  for (const auto& m : *list) {
+    // Stable for the life of the message and across restarts: UID and UIDVALIDITY, the
+    // form Dovecot's default pop3_uidl_format (%08Xu%08Xv) gives.
+    char uidl[24];
+    std::snprintf(uidl, sizeof uidl, "%08X%08X", m.uid.value, inbox->uid_validity.value);
+    t.messages.push_back({m.uid, m.size, uidl, false});
+  }
+  state_ = std::move(t);
+  work_reply_ = "+OK Logged in\r\n";
 }
 
 }  // namespace postino::pop3
