@@ -201,7 +201,7 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
   }
   std::cout
       << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
-      << "               (SMTP submission logins work; IMAP and POP3 logins are not built yet)\n"
+      << "               (SMTP submission and POP3 logins work; IMAP logins are not built yet)\n"
       << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
       << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)") << "\n"
       << "  SHA-256      " << dev.certificate_fingerprint << "\n"
