@@ -219,9 +219,10 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
               << "     (then type: a CAPABILITY)\n";
   }
   if (const auto* b = find_bound(bound, "pop3")) {
-    std::cout << "  curl --ssl-reqd --cacert " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
-              << " -u " << dev.demo_address << ":" << dev.demo_password << " pop3://localhost:"
-              << b->port << "/1\n";
+    std::cout << "  curl --ssl-reqd --cacert "
+              << fs::absolute(cfg.tls.cert_file).lexically_normal().string() << " -u "
+              << dev.demo_address << ":" << dev.demo_password << " pop3://localhost:" << b->port
+              << "/1\n";
   }
   std::cout << "Reset: stop the server (Ctrl-C) and delete " << dir << "\n"
             << "Ready." << std::endl;

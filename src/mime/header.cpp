@@ -1,5 +1,6 @@
 // Header field parsing; see header.hpp.
 #include "mime/header.hpp"
+#include "base/ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,19 +9,6 @@
 
 namespace postino::mime {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // RFC 2045 §5.1 tspecials, plus white space and CTLs, end a token.
 bool is_token_char(unsigned char c) {
@@ -152,7 +140,7 @@ std::vector<Parameter> join_sections(const std::vector<RawParameter>& raw) {
         // charset'language'value
         const auto q1 = p.value.find('\''), q2 = p.value.find('\'', q1 + 1);
         if (q1 != std::string::npos && q2 != std::string::npos) {
-          entry.plain.charset = lower(std::string_view(p.value).substr(0, q1));
+          entry.plain.charset = base::to_lower(std::string_view(p.value).substr(0, q1));
           entry.plain.language = p.value.substr(q1 + 1, q2 - q1 - 1);
           entry.plain.value = percent_decode(std::string_view(p.value).substr(q2 + 1));
         } else {
@@ -176,7 +164,7 @@ std::vector<Parameter> join_sections(const std::vector<RawParameter>& raw) {
         if (piece.second && first) {
           const auto q1 = value.find('\''), q2 = value.find('\'', q1 + 1);
           if (q1 != std::string_view::npos && q2 != std::string_view::npos) {
-            joined.charset = lower(value.substr(0, q1));
+            joined.charset = base::to_lower(value.substr(0, q1));
             joined.language = std::string(value.substr(q1 + 1, q2 - q1 - 1));
             value = value.substr(q2 + 1);
           }
@@ -226,7 +214,7 @@ std::vector<HeaderField> parse_header(std::string_view block) {
 
 const HeaderField* find_field(const std::vector<HeaderField>& fields, std::string_view name) {
   for (const auto& f : fields) {
-    if (iequals(f.name, name)) return &f;
+    if (base::iequals(f.name, name)) return &f;
   }
   return nullptr;
 }
@@ -256,7 +244,7 @@ std::vector<Parameter> parse_parameters(std::string_view s) {
     }
     ++i;
     skip_cfws(s, i);
-    std::string name = lower(read_token(s, i));
+    std::string name = base::to_lower(read_token(s, i));
     skip_cfws(s, i);
     if (name.empty() || i >= s.size() || s[i] != '=') continue;
     ++i;
@@ -282,12 +270,12 @@ ContentType parse_content_type(std::string_view s) {
   ContentType ct;
   std::size_t i = 0;
   skip_cfws(s, i);
-  ct.type = lower(read_token(s, i));
+  ct.type = base::to_lower(read_token(s, i));
   skip_cfws(s, i);
   if (ct.type.empty() || i >= s.size() || s[i] != '/') return ct;
   ++i;
   skip_cfws(s, i);
-  ct.subtype = lower(read_token(s, i));
+  ct.subtype = base::to_lower(read_token(s, i));
   if (ct.subtype.empty()) return ct;
   ct.is_valid = true;
   ct.parameters = parse_parameters(s.substr(i));
@@ -298,7 +286,7 @@ Disposition parse_disposition(std::string_view s) {
   Disposition d;
   std::size_t i = 0;
   skip_cfws(s, i);
-  d.type = lower(read_token(s, i));
+  d.type = base::to_lower(read_token(s, i));
   if (!d.type.empty()) d.parameters = parse_parameters(s.substr(i));
   return d;
 }
@@ -306,7 +294,7 @@ Disposition parse_disposition(std::string_view s) {
 std::string parse_token(std::string_view s) {
   std::size_t i = 0;
   skip_cfws(s, i);
-  return lower(read_token(s, i));
+  return base::to_lower(read_token(s, i));
 }
 
 std::vector<std::string> parse_token_list(std::string_view s) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace postino::net {
 
@@ -41,6 +42,24 @@ struct Output {
   // Wait this long before writing `bytes` (failed logins are answered slowly). The wait
   // is a timer on the event loop, never a sleeping thread.
   std::chrono::milliseconds delay{0};
+};
+
+// What a session's blocking work hands back: written on the worker pool, turned into the
+// next Output by resume() on the session's own loop.
+struct WorkResult {
+  std::string reply;
+  std::chrono::milliseconds delay{0};  // wait before writing `reply` (failed logins)
+  bool closes = false;
+
+  // Moves the result into an Output and leaves this empty.
+  Output take() {
+    Output out;
+    out.bytes = std::move(reply);
+    out.delay = std::exchange(delay, std::chrono::milliseconds(0));
+    if (std::exchange(closes, false)) out.after = After::close;
+    reply.clear();
+    return out;
+  }
 };
 
 class ProtocolSession {

@@ -30,14 +30,8 @@ net::Output Session::receive(std::string& input) {
 }
 
 net::Output Session::resume(std::string& input) {
-  net::Output out;
-  out.bytes = std::move(work_reply_);
-  work_reply_.clear();
-  out.delay = std::exchange(work_delay_, std::chrono::milliseconds(0));
-  if (std::exchange(work_closes_, false)) {
-    out.after = net::After::close;
-    return out;
-  }
+  auto out = work_.take();
+  if (out.after == net::After::close) return out;
   return process(input, std::move(out));
 }
 

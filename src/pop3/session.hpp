@@ -107,9 +107,7 @@ class Session final : public net::ProtocolSession {
   std::int64_t auth_failures_ = 0;
   std::optional<store::AccountId> locked_;
   // Filled by work on the worker pool, read by resume() on the session's loop.
-  std::string work_reply_;
-  std::chrono::milliseconds work_delay_{0};
-  bool work_closes_ = false;
+  net::WorkResult work_;
 };
 
 }  // namespace postino::pop3

@@ -193,7 +193,8 @@ TEST_F(Pop3, AuthPlainLoginAndFailures) {
 
 TEST_F(Pop3, AuthScramSha256StartsTheExchangeAndRefusesAWrongProof) {
   start();
-  const auto first = send("AUTH SCRAM-SHA-256 " + base::base64_encode("n,,n=demo@example.test,r=abc") + "\r\n");
+  const auto first =
+      send("AUTH SCRAM-SHA-256 " + base::base64_encode("n,,n=demo@example.test,r=abc") + "\r\n");
   ASSERT_TRUE(first.starts_with("+ ")) << first;
   const auto server_first = *base::base64_decode(first.substr(2, first.size() - 4));
   EXPECT_TRUE(server_first.starts_with("r=abc"));

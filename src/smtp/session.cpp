@@ -25,18 +25,12 @@ net::Output Session::receive(std::string& input) {
 }
 
 net::Output Session::resume(std::string& input) {
-  net::Output out;
-  out.delay = std::exchange(work_delay_, std::chrono::milliseconds(0));
-  out.bytes = std::move(work_reply_);
-  work_reply_.clear();
   if (std::exchange(work_error_, false) && ++errors_ >= settings_.max_errors) {
-    out.bytes += reply::with_host(reply::c421_too_many_errors, settings_.hostname);
-    work_closes_ = true;
+    work_.reply += reply::with_host(reply::c421_too_many_errors, settings_.hostname);
+    work_.closes = true;
   }
-  if (std::exchange(work_closes_, false)) {
-    out.after = net::After::close;
-    return out;
-  }
+  auto out = work_.take();
+  if (out.after == net::After::close) return out;
   return process(input, std::move(out));
 }
 

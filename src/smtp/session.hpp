@@ -141,9 +141,7 @@ class Session final : public net::ProtocolSession {
   std::int64_t errors_ = 0;
   std::int64_t auth_failures_ = 0;
   // Filled by work on the worker pool, read by resume() on the session's loop.
-  std::string work_reply_;
-  std::chrono::milliseconds work_delay_{0};
-  bool work_closes_ = false;
+  net::WorkResult work_;
   bool work_error_ = false;  // the reply counts toward smtp.max_errors
   std::uint64_t messages_accepted_ = 0;
 };

@@ -1,22 +1,12 @@
 // Trace headers; see trace.hpp.
 #include "smtp/trace.hpp"
+#include "base/ascii.hpp"
 
 #include <cctype>
 #include <ctime>
 
 namespace postino::smtp {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Calls f(name, whole_field_with_line_break) for each field of the top-level header and
 // returns where the header ends (after its blank line, or the end).
@@ -68,8 +58,9 @@ std::string received_header(const TraceInfo& t) {
 
 std::size_t count_received(std::string_view message) {
   std::size_t n = 0;
-  for_each_field(message,
-                 [&](std::string_view name, std::string_view) { n += iequals(name, "Received"); });
+  for_each_field(message, [&](std::string_view name, std::string_view) {
+    n += base::iequals(name, "Received");
+  });
   return n;
 }
 
@@ -80,7 +71,7 @@ std::string remove_header_fields(std::string_view message,
   const auto header_end =
       for_each_field(message, [&](std::string_view name, std::string_view field) {
         for (auto n : names) {
-          if (iequals(name, n)) return;
+          if (base::iequals(name, n)) return;
         }
         out.append(field);
       });

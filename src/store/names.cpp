@@ -1,16 +1,11 @@
 // Name validation; see names.hpp.
 #include "store/names.hpp"
+#include "base/ascii.hpp"
 
 #include <cctype>
 
 namespace postino::store {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_atext(unsigned char c) {
   // RFC 5322 §3.2.3 atext; 8-bit allowed for SMTPUTF8 local parts (RFC 6531).
@@ -72,7 +67,7 @@ bool is_valid_utf8(std::string_view text) {
 std::optional<std::string> canonical_domain(std::string_view domain) {
   if (domain.empty() || domain.size() > 253 || !is_valid_utf8(domain)) return std::nullopt;
   if (domain.back() == '.') domain.remove_suffix(1);
-  std::string out = lower(domain);
+  std::string out = base::to_lower(domain);
   std::size_t start = 0;
   while (start <= out.size()) {
     const auto dot = std::min(out.find('.', start), out.size());
@@ -102,7 +97,7 @@ std::optional<AddressParts> parse_address(std::string_view address) {
   }
   auto domain = canonical_domain(address.substr(at + 1));
   if (!domain) return std::nullopt;
-  return AddressParts{lower(local), *domain};
+  return AddressParts{base::to_lower(local), *domain};
 }
 
 std::optional<std::string> canonical_mailbox_name(std::string_view name,
@@ -120,7 +115,8 @@ std::optional<std::string> canonical_mailbox_name(std::string_view name,
     if (++depth > rules.max_depth) return std::nullopt;
     if (!out.empty()) out.push_back('/');
     // RFC 3501 §5.1: INBOX is case-insensitive (only as the top level).
-    out += (depth == 1 && lower(level) == "inbox") ? std::string("INBOX") : std::string(level);
+    out += (depth == 1 && base::to_lower(level) == "inbox") ? std::string("INBOX")
+                                                            : std::string(level);
     start = slash + 1;
   }
   return out;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "auth/sasl_plain.hpp"
+#include "base/ascii.hpp"
 #include "base/base64.hpp"
 #include "pop3/session.hpp"
 
@@ -12,12 +13,6 @@ namespace {
 
 constexpr const char* plaintext_refused =
     "-ERR [AUTH] Plaintext authentication disallowed on non-secure connections\r\n";
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 }  // namespace
 
@@ -49,7 +44,7 @@ void Session::auth(const wire::Command& cmd, net::Output& out) {
   }
   if (cmd.arguments.empty() || cmd.arguments.size() > 2)
     return bad("Syntax: AUTH mechanism [initial-response]", out);
-  const auto mechanism = upper(cmd.arguments[0]);
+  const auto mechanism = base::to_upper(cmd.arguments[0]);
   if (mechanism != "PLAIN" && mechanism != "LOGIN" && mechanism != "SCRAM-SHA-256") {
     out.bytes += "-ERR Unsupported authentication mechanism\r\n";
     return;
@@ -106,8 +101,9 @@ void Session::scram_response(ReadingAuth state, std::string_view decoded, net::O
     // The user's keys (or decoys for an unknown user) come from the store.
     out.after = net::After::work;
     out.work = [this, scram, username = *username] {
-      work_reply_ = "+ " +
-                    base::base64_encode(scram->server_first(settings_.authenticator->scram_credentials(username))) +
+      work_.reply = "+ " +
+                    base::base64_encode(
+                        scram->server_first(settings_.authenticator->scram_credentials(username))) +
                     "\r\n";
     };
     return;
@@ -126,7 +122,7 @@ void Session::scram_response(ReadingAuth state, std::string_view decoded, net::O
   out.after = net::After::work;
   out.work = [this, username = state.username, proof_ok] {
     finish_login(settings_.authenticator->finish_scram(username, proof_ok, client_.address,
-                                                        client_.session_id));
+                                                       client_.session_id));
   };
 }
 
@@ -134,28 +130,28 @@ void Session::login(std::string username, std::string password, net::Output& out
   out.after = net::After::work;
   out.work = [this, username = std::move(username), password = std::move(password)] {
     finish_login(settings_.authenticator->check_password(username, password, client_.address,
-                                                          client_.session_id));
+                                                         client_.session_id));
   };
 }
 
 void Session::finish_login(auth::LoginResult result) {
   if (result.status == auth::LoginResult::Status::temporary) {
-    work_reply_ = "-ERR [SYS/TEMP] Temporary authentication failure\r\n";
+    work_.reply = "-ERR [SYS/TEMP] Temporary authentication failure\r\n";
     return;
   }
   if (result.status == auth::LoginResult::Status::failed) {
-    work_delay_ = result.delay;
-    work_reply_ = "-ERR [AUTH] Authentication failed\r\n";
+    work_.delay = result.delay;
+    work_.reply = "-ERR [AUTH] Authentication failed\r\n";
     if (++auth_failures_ >= settings_.max_auth_failures) {
-      work_reply_ += "-ERR Too many failed logins, closing\r\n";
-      work_closes_ = true;
+      work_.reply += "-ERR Too many failed logins, closing\r\n";
+      work_.closes = true;
     }
     return;
   }
   const auto& account = *result.account;
   // RFC 1939 §8 / RFC 2449 §8.1.1: one session per maildrop.
   if (!settings_.locks->try_lock(account.id)) {
-    work_reply_ = "-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n";
+    work_.reply = "-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n";
     return;
   }
   locked_ = account.id;
@@ -165,7 +161,7 @@ void Session::finish_login(auth::LoginResult result) {
   if (!list) {
     settings_.locks->unlock(account.id);
     locked_.reset();
-    work_reply_ = "-ERR [SYS/TEMP] Mailbox unavailable, try again later\r\n";
+    work_.reply = "-ERR [SYS/TEMP] Mailbox unavailable, try again later\r\n";
     return;
   }
   Transaction t{account, inbox->id, {}};
@@ -177,7 +173,7 @@ void Session::finish_login(auth::LoginResult result) {
     t.messages.push_back({m.uid, m.size, uidl, false});
   }
   state_ = std::move(t);
-  work_reply_ = "+OK Logged in\r\n";
+  work_.reply = "+OK Logged in\r\n";
 }
 
 }  // namespace postino::pop3

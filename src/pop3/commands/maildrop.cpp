@@ -116,13 +116,13 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
     auto bytes = settings_.store->read_message(t.account.id, t.inbox, uid);
     if (!bytes) {
       // Expunged by another session meanwhile, or the store failed.
-      work_reply_ = bytes.error().kind == store::ErrorKind::not_found
+      work_.reply = bytes.error().kind == store::ErrorKind::not_found
                         ? "-ERR [SYS/PERM] Message was removed\r\n"
                         : "-ERR [SYS/TEMP] Message unavailable, try again later\r\n";
       return;
     }
-    work_reply_ = top_lines ? "+OK\r\n" : "+OK " + std::to_string(size) + " octets\r\n";
-    work_reply_ += wire::dot_stuff(*bytes, top_lines);
+    work_.reply = top_lines ? "+OK\r\n" : "+OK " + std::to_string(size) + " octets\r\n";
+    work_.reply += wire::dot_stuff(*bytes, top_lines);
   };
 }
 
@@ -141,10 +141,10 @@ void Session::quit(net::Output& out) {
   out.work = [this, doomed = std::move(doomed)] {
     const auto& t = std::get<Transaction>(state_);
     auto removed = settings_.store->expunge(t.account.id, t.inbox, doomed);
-    work_reply_ = removed ? "+OK Postino signing off (" + std::to_string(removed->size()) +
+    work_.reply = removed ? "+OK Postino signing off (" + std::to_string(removed->size()) +
                                 " messages deleted)\r\n"
                           : "-ERR [SYS/TEMP] Some deleted messages were not removed\r\n";
-    work_closes_ = true;
+    work_.closes = true;
   };
 }
 

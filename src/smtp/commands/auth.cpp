@@ -3,21 +3,12 @@
 // TLS (RFC 8314 §3). Passwords are checked by the authentication service on the worker
 // pool; failures are answered after the service's delay, and too many end the session.
 #include "auth/sasl_plain.hpp"
+#include "base/ascii.hpp"
 #include "base/base64.hpp"
 #include "smtp/session.hpp"
 #include "smtp/wire/reply.hpp"
 
 namespace postino::smtp {
-namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
-
 void Session::auth(const wire::Command& cmd, net::Output& out) {
   if (!settings_.is_submission) return error(reply::c502_auth_not_enabled, out);
   // RFC 4954 §4: no password before TLS; it is never looked at (RELIABILITY T03).
@@ -26,7 +17,7 @@ void Session::auth(const wire::Command& cmd, net::Output& out) {
   if (account_) return error(reply::c503_already_authenticated, out);
   if (transaction_) return error(reply::c503_auth_in_transaction, out);
   const auto space = cmd.argument.find(' ');
-  const auto mechanism = upper(cmd.argument.substr(0, space));
+  const auto mechanism = base::to_upper(cmd.argument.substr(0, space));
   const auto initial =
       space == std::string_view::npos ? std::string_view{} : cmd.argument.substr(space + 1);
   if (mechanism.empty()) return error(reply::c501_auth_syntax, out);
@@ -94,7 +85,7 @@ void Session::scram_response(std::string_view decoded, net::Output& out) {
     out.after = net::After::work;
     out.work = [this, scram, username = *username] {
       const auto keys = settings_.authenticator->scram_credentials(username);
-      work_reply_ = "334 " + base::base64_encode(scram->server_first(keys)) + "\r\n";
+      work_.reply = "334 " + base::base64_encode(scram->server_first(keys)) + "\r\n";
     };
     return;
   }
@@ -131,19 +122,19 @@ void Session::finish_login(auth::LoginResult result) {
   switch (result.status) {
     case auth::LoginResult::Status::ok:
       account_ = std::move(result.account);
-      work_reply_ = reply::line(reply::c235_authenticated);
+      work_.reply = reply::line(reply::c235_authenticated);
       return;
     case auth::LoginResult::Status::temporary:
-      work_reply_ = reply::line(reply::c454_auth_unavailable);
+      work_.reply = reply::line(reply::c454_auth_unavailable);
       return;
     case auth::LoginResult::Status::failed:
-      work_delay_ = result.delay;
-      work_reply_ = reply::line(reply::c535_bad_credentials);
+      work_.delay = result.delay;
+      work_.reply = reply::line(reply::c535_bad_credentials);
       work_error_ = true;
       // Stalwart-like: a few failures end the session (RELIABILITY A01).
       if (++auth_failures_ >= settings_.max_auth_failures) {
-        work_reply_ += reply::with_host(reply::c421_too_many_auth_failures, settings_.hostname);
-        work_closes_ = true;
+        work_.reply += reply::with_host(reply::c421_too_many_auth_failures, settings_.hostname);
+        work_.closes = true;
       }
       return;
   }

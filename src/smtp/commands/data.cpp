@@ -124,7 +124,7 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
     for (const auto& address : local_addresses) {
       auto account = store.find_account(address);
       if (!account) {
-        work_reply_ = reply::line(reply::c451_local_error);
+        work_.reply = reply::line(reply::c451_local_error);
         work_error_ = true;
         return;
       }
@@ -135,7 +135,7 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
       const auto kind = accepted.error().kind;
       base::log::error(client_.session_id, "accept_failed",
                        {{"id", id}, {"error", accepted.error().detail}});
-      work_reply_ = reply::line(kind == store::ErrorKind::over_quota ? reply::c452_mailbox_full
+      work_.reply = reply::line(kind == store::ErrorKind::over_quota ? reply::c452_mailbox_full
                                 : kind == store::ErrorKind::no_space ? reply::c452_no_space
                                                                      : reply::c451_local_error);
       work_error_ = true;
@@ -149,7 +149,7 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
                      {"local", std::to_string(accepted->local.size())},
                      {"queued", accepted->queue_id}});
     if (account_ && settings_.sending_limiter) settings_.sending_limiter->record(account_->address);
-    work_reply_ = reply::with(reply::c250_queued, id);
+    work_.reply = reply::with(reply::c250_queued, id);
   };
 }
 

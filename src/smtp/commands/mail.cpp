@@ -51,11 +51,11 @@ void Session::mail(const wire::Command& cmd, net::Output& out) {
     }
     if (owned) {
       transaction_ = Transaction{mail, {}, false, {}, false};
-      work_reply_ = reply::line(reply::c250_sender_ok);
+      work_.reply = reply::line(reply::c250_sender_ok);
     } else {
       base::log::warn(client_.session_id, "sender_rejected",
                       {{"sender", sender}, {"login", account_->address}});
-      work_reply_ = reply::with(reply::c553_sender_not_owned, sender);
+      work_.reply = reply::with(reply::c553_sender_not_owned, sender);
       work_error_ = true;
     }
   };

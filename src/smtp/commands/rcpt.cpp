@@ -1,23 +1,12 @@
 // RCPT TO (RFC 5321 §4.1.1.3): recipients are resolved at once (aliases, catch-all,
 // sub-addressing), unknown local users refused here rather than bounced later
 // (RELIABILITY R02), relaying only for authenticated users (R01).
+#include "base/ascii.hpp"
 #include "base/log.hpp"
 #include "smtp/session.hpp"
 #include "smtp/wire/reply.hpp"
 
 namespace postino::smtp {
-namespace {
-
-bool is_dev_magic(std::string_view local, std::string_view name) {
-  if (local.size() != name.size()) return false;
-  for (std::size_t i = 0; i < local.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(local[i])) != name[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 void Session::rcpt(const wire::Command& cmd, net::Output& out) {
   if (!transaction_) return error(reply::c503_need_mail, out);
   auto parsed = wire::parse_rcpt_to(cmd.argument);
@@ -33,7 +22,7 @@ void Session::rcpt(const wire::Command& cmd, net::Output& out) {
     const auto shown = rcpt.recipient.str();
     Recipient recipient{rcpt, {}, false};
     auto reject = [&](std::string line) {
-      work_reply_ = std::move(line);
+      work_.reply = std::move(line);
       work_error_ = true;
     };
     std::string address = shown;
@@ -55,11 +44,11 @@ void Session::rcpt(const wire::Command& cmd, net::Output& out) {
     } else {
       if (settings_.is_dev) {
         const auto& part = rcpt.recipient.local;
-        if (is_dev_magic(part, "tempfail"))
+        if (base::iequals(part, "tempfail"))
           return reject(reply::with(reply::c451_dev_tempfail, shown));
-        if (is_dev_magic(part, "permfail"))
+        if (base::iequals(part, "permfail"))
           return reject(reply::with(reply::c550_dev_permfail, shown));
-        if (is_dev_magic(part, "timeout")) return;  // no answer at all: the client times out
+        if (base::iequals(part, "timeout")) return;  // no answer at all: the client times out
       }
       auto resolved = store.resolve(address);
       if (!resolved) {
@@ -81,7 +70,7 @@ void Session::rcpt(const wire::Command& cmd, net::Output& out) {
       }
     }
     transaction_->recipients.push_back(std::move(recipient));
-    work_reply_ = reply::line(reply::c250_recipient_ok);
+    work_.reply = reply::line(reply::c250_recipient_ok);
   };
 }
 

@@ -1,5 +1,6 @@
 // SMTP command line parsing; see command.hpp.
 #include "smtp/wire/command.hpp"
+#include "base/ascii.hpp"
 
 #include <array>
 #include <cctype>
@@ -7,14 +8,6 @@
 
 namespace postino::smtp::wire {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(a[i])) != b[i]) return false;
-  }
-  return true;
-}
 
 constexpr std::array<std::pair<std::string_view, Verb>, 15> verbs{{
     {"EHLO", Verb::ehlo},
@@ -40,7 +33,7 @@ bool is_forbidden(std::string_view line, std::string_view verb) {
   if (line.empty()) return false;
   if (!std::isalpha(static_cast<unsigned char>(line.front()))) return true;
   for (auto http : {"GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "DELETE"}) {
-    if (iequals(verb, http)) return true;
+    if (base::iequals(verb, http)) return true;
   }
   return verb.size() > 1 && verb.back() == ':';  // "Host:", "User-Agent:" …
 }
@@ -66,7 +59,7 @@ Command parse_command(std::string_view line) {
     return cmd;
   }
   for (const auto& [name, verb] : verbs) {
-    if (iequals(cmd.verb_text, name)) cmd.verb = verb;
+    if (base::iequals(cmd.verb_text, name)) cmd.verb = verb;
   }
   return cmd;
 }

@@ -1,5 +1,6 @@
 // MAIL/RCPT argument parsing; see envelope.hpp.
 #include "smtp/wire/envelope.hpp"
+#include "base/ascii.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -11,17 +12,6 @@ namespace {
 constexpr const char* bad_sender = "501 5.1.7 Bad sender address syntax";
 constexpr const char* bad_recipient = "501 5.1.3 Bad recipient address syntax";
 constexpr const char* bad_parameters = "501 5.5.4 Syntax error in parameters";
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(a[i])) !=
-        std::toupper(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // RFC 5322 atext, and UTF-8 bytes (RFC 6531 §3.3 extends atext with UTF8-non-ascii).
 bool is_atext(unsigned char c) {
@@ -126,7 +116,7 @@ std::optional<Mailbox> parse_path(std::string_view s, std::string_view& rest, bo
     if (i >= path.size()) return std::nullopt;
     at = i + 1;
     if (at >= path.size() || path[at] != '@') {
-      if (at == path.size() && allow_postmaster && iequals(m.local, "postmaster")) {
+      if (at == path.size() && allow_postmaster && base::iequals(m.local, "postmaster")) {
         ok = true;
         return m;
       }
@@ -137,7 +127,7 @@ std::optional<Mailbox> parse_path(std::string_view s, std::string_view& rest, bo
   } else {
     at = path.rfind('@');
     if (at == std::string_view::npos) {
-      if (allow_postmaster && iequals(path, "postmaster")) {
+      if (allow_postmaster && base::iequals(path, "postmaster")) {
         m.local = std::string(path);
         ok = true;
         return m;
@@ -233,7 +223,7 @@ std::optional<std::string> decode_xtext(std::string_view text) {
 
 std::variant<MailFrom, EnvelopeError> parse_mail_from(std::string_view arg,
                                                       const EnvelopeLimits& limits) {
-  if (arg.size() < 5 || !iequals(arg.substr(0, 5), "FROM:"))
+  if (arg.size() < 5 || !base::iequals(arg.substr(0, 5), "FROM:"))
     return EnvelopeError{"501 5.5.4 Syntax: MAIL FROM:<address>"};
   arg.remove_prefix(5);
   while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
@@ -250,7 +240,7 @@ std::variant<MailFrom, EnvelopeError> parse_mail_from(std::string_view arg,
     if (p.value && p.value->size() > limits.max_parameter_bytes) {
       return EnvelopeError{"501 5.5.4 Parameter value too long"};
     }
-    if (iequals(p.keyword, "SIZE")) {
+    if (base::iequals(p.keyword, "SIZE")) {
       // RFC 1870: 1*20DIGIT; larger than any limit is still a number, never a wrap.
       if (!p.value || p.value->size() > 20) return EnvelopeError{bad_parameters};
       std::uint64_t v = 0;
@@ -261,28 +251,28 @@ std::variant<MailFrom, EnvelopeError> parse_mail_from(std::string_view arg,
         return EnvelopeError{bad_parameters};
       }
       m.size = v;
-    } else if (iequals(p.keyword, "BODY")) {
-      if (p.value && iequals(*p.value, "7BIT"))
+    } else if (base::iequals(p.keyword, "BODY")) {
+      if (p.value && base::iequals(*p.value, "7BIT"))
         m.body = Body::seven_bit;
-      else if (p.value && iequals(*p.value, "8BITMIME"))
+      else if (p.value && base::iequals(*p.value, "8BITMIME"))
         m.body = Body::eight_bit_mime;
       else
         return EnvelopeError{"555 5.5.4 Unsupported BODY type"};
-    } else if (iequals(p.keyword, "SMTPUTF8")) {
+    } else if (base::iequals(p.keyword, "SMTPUTF8")) {
       if (p.value) return EnvelopeError{bad_parameters};
       m.smtputf8 = true;
-    } else if (iequals(p.keyword, "RET")) {
-      if (p.value && iequals(*p.value, "FULL"))
+    } else if (base::iequals(p.keyword, "RET")) {
+      if (p.value && base::iequals(*p.value, "FULL"))
         m.ret = Ret::full;
-      else if (p.value && iequals(*p.value, "HDRS"))
+      else if (p.value && base::iequals(*p.value, "HDRS"))
         m.ret = Ret::headers;
       else
         return EnvelopeError{bad_parameters};
-    } else if (iequals(p.keyword, "ENVID")) {
+    } else if (base::iequals(p.keyword, "ENVID")) {
       auto v = p.value ? decode_xtext(*p.value) : std::nullopt;
       if (!v || v->size() > 100) return EnvelopeError{bad_parameters};
       m.envid = *v;
-    } else if (iequals(p.keyword, "AUTH")) {
+    } else if (base::iequals(p.keyword, "AUTH")) {
       if (!p.value) return EnvelopeError{bad_parameters};
       if (*p.value == "<>") {
         m.auth = "";
@@ -306,7 +296,7 @@ std::variant<MailFrom, EnvelopeError> parse_mail_from(std::string_view arg,
 
 std::variant<RcptTo, EnvelopeError> parse_rcpt_to(std::string_view arg,
                                                   const EnvelopeLimits& limits) {
-  if (arg.size() < 3 || !iequals(arg.substr(0, 3), "TO:"))
+  if (arg.size() < 3 || !base::iequals(arg.substr(0, 3), "TO:"))
     return EnvelopeError{"501 5.5.4 Syntax: RCPT TO:<address>"};
   arg.remove_prefix(3);
   while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
@@ -323,20 +313,20 @@ std::variant<RcptTo, EnvelopeError> parse_rcpt_to(std::string_view arg,
     if (p.value && p.value->size() > limits.max_parameter_bytes) {
       return EnvelopeError{"501 5.5.4 Parameter value too long"};
     }
-    if (iequals(p.keyword, "NOTIFY")) {
+    if (base::iequals(p.keyword, "NOTIFY")) {
       if (!p.value) return EnvelopeError{bad_parameters};
       r.notify.is_given = true;
       std::string_view list = *p.value;
       while (!list.empty()) {
         const auto comma = std::min(list.find(','), list.size());
         const auto item = list.substr(0, comma);
-        if (iequals(item, "NEVER"))
+        if (base::iequals(item, "NEVER"))
           r.notify.never = true;
-        else if (iequals(item, "SUCCESS"))
+        else if (base::iequals(item, "SUCCESS"))
           r.notify.success = true;
-        else if (iequals(item, "FAILURE"))
+        else if (base::iequals(item, "FAILURE"))
           r.notify.failure = true;
-        else if (iequals(item, "DELAY"))
+        else if (base::iequals(item, "DELAY"))
           r.notify.delay = true;
         else
           return EnvelopeError{bad_parameters};
@@ -346,7 +336,7 @@ std::variant<RcptTo, EnvelopeError> parse_rcpt_to(std::string_view arg,
       if (r.notify.never && (r.notify.success || r.notify.failure || r.notify.delay)) {
         return EnvelopeError{bad_parameters};
       }
-    } else if (iequals(p.keyword, "ORCPT")) {
+    } else if (base::iequals(p.keyword, "ORCPT")) {
       if (!p.value) return EnvelopeError{bad_parameters};
       const auto semi = p.value->find(';');
       if (semi == std::string_view::npos || semi == 0) return EnvelopeError{bad_parameters};

@@ -188,23 +188,12 @@ Result<SavedMessage> SqliteStore::append(AccountId account, std::string_view mai
 
 Result<std::vector<SavedMessage>> SqliteStore::deliver(const std::vector<AccountId>& accounts,
                                                        std::string_view message) {
-  return guard([&] {
-    if (accounts.empty()) return std::vector<SavedMessage>{};
-    return with_blobs({message}, [&](Database& db, const std::vector<BlobInfo>& blobs) {
-      const auto& blob = blobs.front();
-      std::vector<SavedMessage> saved;
-      for (const auto account : accounts) {
-        auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'");
-        q.bind_all(account.value);
-        if (!q.step()) throw_error(ErrorKind::not_found, "account has no INBOX");
-        const MailboxId inbox(q.int64(0));
-        q.reset();
-        check_quota(db, account, blob.size);
-        saved.push_back(insert_message(db, inbox, blob, NewMessage{}));
-      }
-      return saved;
-    });
-  });
+  Acceptance acceptance;
+  acceptance.local_accounts = accounts;
+  acceptance.local_message = std::string(message);
+  auto accepted = accept(acceptance);
+  if (!accepted) return accepted.error();
+  return std::move(accepted->local);
 }
 
 namespace {

@@ -1,0 +1,37 @@
+// ASCII case handling for protocol keywords, header names and domains (RFC 5321 §2.4,
+// RFC 5322 §1.2.2: case-insensitive, ASCII only; other bytes compare as they are).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace postino::base {
+
+inline char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+inline char ascii_upper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+inline std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = ascii_lower(c);
+  return out;
+}
+
+inline std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = ascii_upper(c);
+  return out;
+}
+
+}  // namespace postino::base
