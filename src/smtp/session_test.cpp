@@ -234,9 +234,24 @@ TEST_F(Smtp, UnauthenticatedPipeliningPastDataIsRefusedOnPort25) {
 TEST_F(Smtp, LoopGuardRefusesTooManyHops) {
   start();
   std::string msg;
-  for (int i = 0; i < 51; ++i) msg += "Received: from x by y; date\r\n";
+  for (int i = 0; i < 50; ++i) msg += "Received: from x by y; date\r\n";
   send("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
-  EXPECT_EQ(send(msg + "\r\nbody\r\n.\r\n"), "554 5.4.6 Error: too many hops\r\n");
+  EXPECT_EQ(send(msg + "\r\nbody\r\n.\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");  // 50: fine
+  send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
+  EXPECT_EQ(send("Received: one more\r\n" + msg + "\r\nbody\r\n.\r\n"),
+            "554 5.4.6 Error: too many hops\r\n");
+}
+
+TEST_F(Smtp, MessageSizeLimitAtItsBoundary) {
+  start();
+  // The limit counts the text as received (without the dot-stuffing): 10000 bytes pass.
+  const std::string exact = std::string(9998, 'a') + "\r\n";
+  send("EHLO c\r\nMAIL FROM:<a@b> SIZE=10000\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
+  EXPECT_EQ(send(exact + ".\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");
+  EXPECT_EQ(send("MAIL FROM:<a@b> SIZE=10001\r\n"),
+            "552 5.3.4 Message size exceeds fixed limit\r\n");
+  send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
+  EXPECT_EQ(send("b" + exact + ".\r\n"), "552 5.3.4 Error: message file too big\r\n");
 }
 
 TEST_F(Smtp, BdatChunksAndEdgeCases) {

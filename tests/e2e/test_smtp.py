@@ -151,6 +151,24 @@ class SmtpTest(harness.ServerTestCase):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("550 5.1.1", out.stdout)
 
+    def test_swaks_implicit_tls_and_a_long_line(self):
+        # RELIABILITY S09: a 150 KB line inside the size limit is stored whole, never split
+        # into new header lines.
+        before = len(self.stored("demo@example.test"))
+        long_line = "L" * 150000
+        data = os.path.join(self.server.dir, "long.eml")
+        with open(data, "w") as f:
+            f.write(f"Subject: long\r\n\r\n{long_line}\r\nend\r\n")
+        out = subprocess.run(["swaks", "--server", f"127.0.0.1:{self.server.ports['submissions']}",
+                              "--tlsc", "--auth", "PLAIN", "--auth-user", self.user,
+                              "--auth-password", self.password, "--to", "demo@example.test",
+                              "--from", self.user, "--data", "@" + data],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stdout[-2000:] + out.stderr)
+        messages = self.stored("demo@example.test")
+        self.assertEqual(len(messages), before + 1)
+        self.assertIn(b"\r\n" + long_line.encode() + b"\r\nend\r\n", messages[-1])
+
     def test_curl_smtp_and_smtps(self):
         before = len(self.stored("demo@example.test"))
         mail = os.path.join(self.server.dir, "curl.eml")
