@@ -20,7 +20,7 @@ std::string tagged(std::string_view tag, std::string_view text) {
 struct Session::CommandSpec {
   std::string_view name;
   unsigned states;  // bit i set: allowed when state_.index() == i
-  void (Session::*run)(const wire::CommandLine&, net::Output&);  // null: not implemented yet
+  void (Session::*run)(const wire::Command&, net::Output&);  // null: not implemented yet
 };
 
 const Session::CommandSpec* Session::find_command(std::string_view name) {
@@ -61,7 +61,7 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
 Session::Session(SessionSettings settings, net::ClientInfo client)
     : settings_(settings),
       client_(std::move(client)),
-      splitter_(settings_.max_line_bytes_preauth),
+      receiver_({settings_.max_line_bytes_preauth, settings_.max_line_bytes_preauth, 32, 10000}),
       is_tls_(client_.is_tls) {}
 
 std::string Session::capabilities() const {
@@ -77,25 +77,35 @@ net::Output Session::greet() {
 
 net::Output Session::receive(std::string& input) {
   net::Output out;
-  base::consume_lines(splitter_, input, [&](const base::LineStep& step) {
-    if (step.kind == base::LineStep::Kind::too_long) {
-      bad("*", "Command line too long", out);
-    } else {
-      handle(step.line, out);
+  while (out.after == net::After::read) {
+    auto step = receiver_.next(input);
+    input.erase(0, step.consumed);
+    using Kind = wire::Receiver::Step::Kind;
+    if (step.kind == Kind::need_more) {
+      if (step.consumed == 0 || input.empty()) break;
+      continue;
     }
-    return out.after == net::After::read;
-  });
+    if (step.kind == Kind::continuation) {
+      out.bytes += "+ Ready for literal data\r\n";
+    } else if (step.kind == Kind::fatal) {
+      out.bytes += "* BYE " + step.text + "\r\n";
+      out.after = net::After::close;
+    } else if (step.kind == Kind::error) {
+      if (step.text.starts_with("BAD ")) {
+        bad(step.tag, step.text.substr(4), out);
+      } else {
+        out.bytes += step.tag + " " + step.text + "\r\n";
+      }
+    } else {
+      handle(step.command, out);
+    }
+  }
   // RFC 3501 §6.2.1, CVE-2021-33515: nothing pipelined after STARTTLS survives it.
   if (out.after == net::After::start_tls) input.clear();
   return out;
 }
 
-void Session::handle(std::string_view line, net::Output& out) {
-  wire::CommandLine cmd;
-  wire::LineError error;
-  if (!wire::parse_command_line(line, cmd, error)) {
-    return bad(error.tag.empty() ? "*" : error.tag, error.message, out);
-  }
+void Session::handle(const wire::Command& cmd, net::Output& out) {
   const CommandSpec* spec = find_command(cmd.name);
   if (!spec) return bad(cmd.tag, "Unknown command", out);
   if (!spec->run) return bad(cmd.tag, "Command not implemented", out);
@@ -115,32 +125,32 @@ void Session::bad(std::string_view tag, std::string_view text, net::Output& out)
   }
 }
 
-void Session::capability(const wire::CommandLine& cmd, net::Output& out) {
+void Session::capability(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "CAPABILITY takes no arguments", out);
   out.bytes += "* CAPABILITY " + capabilities() + "\r\n";
   out.bytes += tagged(cmd.tag, "OK CAPABILITY completed");
 }
 
-void Session::noop(const wire::CommandLine& cmd, net::Output& out) {
+void Session::noop(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "NOOP takes no arguments", out);
   out.bytes += tagged(cmd.tag, "OK NOOP completed");
 }
 
-void Session::logout(const wire::CommandLine& cmd, net::Output& out) {
+void Session::logout(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "LOGOUT takes no arguments", out);
   out.bytes += "* BYE Logging out\r\n";
   out.bytes += tagged(cmd.tag, "OK LOGOUT completed");
   out.after = net::After::close;
 }
 
-void Session::starttls(const wire::CommandLine& cmd, net::Output& out) {
+void Session::starttls(const wire::Command& cmd, net::Output& out) {
   if (is_tls_) return bad(cmd.tag, "TLS is already active", out);
   if (!cmd.arguments.empty()) return bad(cmd.tag, "STARTTLS takes no arguments", out);
   out.bytes += tagged(cmd.tag, "OK Begin TLS negotiation now");
   out.after = net::After::start_tls;
 }
 
-void Session::login(const wire::CommandLine& cmd, net::Output& out) {
+void Session::login(const wire::Command& cmd, net::Output& out) {
   // RFC 3501 §6.2.3 with LOGINDISABLED: a tagged NO, and the password is never looked at
   // (no oracle for a network attacker); RFC 5530 gives the codes.
   if (!is_tls_) {

@@ -7,8 +7,7 @@
 #include <string>
 #include <variant>
 
-#include "base/line_splitter.hpp"
-#include "imap/wire/command_line.hpp"
+#include "imap/wire/receiver.hpp"
 #include "net/session.hpp"
 
 namespace postino::imap {
@@ -43,17 +42,17 @@ class Session final : public net::ProtocolSession {
   struct CommandSpec;
   static const CommandSpec* find_command(std::string_view name);
 
-  void handle(std::string_view line, net::Output& out);
+  void handle(const wire::Command& cmd, net::Output& out);
   void bad(std::string_view tag, std::string_view text, net::Output& out);
-  void capability(const wire::CommandLine& cmd, net::Output& out);
-  void noop(const wire::CommandLine& cmd, net::Output& out);
-  void logout(const wire::CommandLine& cmd, net::Output& out);
-  void starttls(const wire::CommandLine& cmd, net::Output& out);
-  void login(const wire::CommandLine& cmd, net::Output& out);
+  void capability(const wire::Command& cmd, net::Output& out);
+  void noop(const wire::Command& cmd, net::Output& out);
+  void logout(const wire::Command& cmd, net::Output& out);
+  void starttls(const wire::Command& cmd, net::Output& out);
+  void login(const wire::Command& cmd, net::Output& out);
 
   SessionSettings settings_;
   net::ClientInfo client_;
-  base::LineSplitter splitter_;
+  wire::Receiver receiver_;
   State state_ = NotAuthenticated{};
   bool is_tls_ = false;
   std::int64_t bad_commands_ = 0;

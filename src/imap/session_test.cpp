@@ -80,9 +80,23 @@ TEST(ImapSession, NotImplementedCommandsAnswerBad) {
 TEST(ImapSession, PreauthLineLimitAtItsBoundary) {
   Script s;
   EXPECT_EQ(s.send("a NOOP" + std::string(8192 - 6, ' ') + "\r\n").bytes,
-            "a BAD NOOP takes no arguments\r\n");
+            "a OK NOOP completed\r\n");
   EXPECT_EQ(s.send("a NOOP" + std::string(8192 - 5, ' ') + "\r\nb NOOP\r\n").bytes,
             "* BAD Command line too long\r\nb OK NOOP completed\r\n");
+}
+
+TEST(ImapSession, LiteralsBeforeLoginAreBoundedAndAnsweredInOrder) {
+  Script s;
+  // RELIABILITY L06: refused before any continuation; the session goes on.
+  EXPECT_EQ(s.send("a LOGIN {8193}\r\nb NOOP\r\n").bytes,
+            "a NO [TOOBIG] Literal too big\r\nb OK NOOP completed\r\n");
+  EXPECT_EQ(s.send("c LOGIN {4}\r\n").bytes, "+ Ready for literal data\r\n");
+  EXPECT_EQ(s.send("demo {6}\r\n").bytes, "+ Ready for literal data\r\n");
+  EXPECT_EQ(s.send("secret\r\n").bytes,
+            "c NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS\r\n");
+  auto out = s.send("d APPEND INBOX {9000+}\r\n");
+  EXPECT_EQ(out.bytes, "* BYE [TOOBIG] Literal too big\r\n");
+  EXPECT_EQ(out.after, net::After::close);
 }
 
 TEST(ImapSession, SameAnswersAtEverySplitPoint) {
