@@ -103,10 +103,18 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   auto smtp_inbound = std::make_shared<smtp::SessionFactory>(smtp_settings);
   smtp_settings.is_submission = true;
   auto smtp_submission = std::make_shared<smtp::SessionFactory>(smtp_settings);
-  auto imap = std::make_shared<imap::SessionFactory>(imap::SessionSettings{
-      static_cast<std::size_t>(cfg.imap.max_line_bytes),
-      static_cast<std::size_t>(cfg.imap.max_line_bytes_preauth), cfg.imap.idle_timeout,
-      cfg.imap.preauth_timeout, cfg.imap.max_bad_commands_preauth});
+  imap::SessionSettings imap_settings;
+  imap_settings.max_line_bytes = static_cast<std::size_t>(cfg.imap.max_line_bytes);
+  imap_settings.max_line_bytes_preauth = static_cast<std::size_t>(cfg.imap.max_line_bytes_preauth);
+  imap_settings.idle_timeout = cfg.imap.idle_timeout;
+  imap_settings.preauth_timeout = cfg.imap.preauth_timeout;
+  imap_settings.max_bad_commands_preauth = cfg.imap.max_bad_commands_preauth;
+  imap_settings.max_bad_commands = cfg.imap.max_bad_commands;
+  imap_settings.max_auth_failures = cfg.imap.max_auth_failures;
+  imap_settings.allow_plaintext_loopback = cfg.imap.allow_plaintext_loopback;
+  imap_settings.store = services.store;
+  imap_settings.authenticator = services.authenticator;
+  auto imap = std::make_shared<imap::SessionFactory>(imap_settings);
   pop3::SessionSettings pop3_settings;
   pop3_settings.max_line_bytes = static_cast<std::size_t>(cfg.pop3.max_line_bytes);
   pop3_settings.idle_timeout = cfg.pop3.idle_timeout;
@@ -201,7 +209,7 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
   }
   std::cout
       << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
-      << "               (SMTP submission and POP3 logins work; IMAP logins are not built yet)\n"
+      << "               (logins work over SMTP submission, POP3 and IMAP; IMAP mailboxes are not built yet)\n"
       << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
       << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)") << "\n"
       << "  SHA-256      " << dev.certificate_fingerprint << "\n"

@@ -65,6 +65,9 @@ struct ImapSettings {
   std::chrono::seconds idle_timeout{1800};
   std::chrono::seconds preauth_timeout{60};
   std::int64_t max_bad_commands_preauth = 3;
+  std::int64_t max_bad_commands = 20;
+  std::int64_t max_auth_failures = 3;
+  bool allow_plaintext_loopback = false;
 };
 
 struct Pop3Settings {

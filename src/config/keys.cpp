@@ -279,6 +279,18 @@ std::vector<Key> build_keys() {
       "imap.max_bad_commands_preauth",
       "BAD replies before login after which the server says BYE and closes (Dovecot: 3).",
       [](auto& c) -> auto& { return c.imap.max_bad_commands_preauth; }, 1, 10000));
+  k.push_back(integer_key(
+      "imap.max_bad_commands",
+      "BAD replies after login after which the server says BYE and closes (Dovecot: 20).",
+      [](auto& c) -> auto& { return c.imap.max_bad_commands; }, 1, 100000));
+  k.push_back(integer_key("imap.max_auth_failures",
+                          "Failed logins in one session before the server says BYE.",
+                          [](auto& c) -> auto& { return c.imap.max_auth_failures; }, 1, 1000));
+  k.push_back(bool_key(
+      "imap.allow_plaintext_loopback",
+      "Allow LOGIN and AUTHENTICATE without TLS for clients on loopback addresses; everyone "
+      "else sees LOGINDISABLED until STARTTLS or uses port 993.",
+      [](auto& c) -> auto& { return c.imap.allow_plaintext_loopback; }));
   // [pop3]
   k.push_back(integer_key(
       "pop3.max_line_bytes",

@@ -1,19 +1,14 @@
 // The IMAP session state machine and its command table; see session.hpp.
 #include "imap/session.hpp"
 
+#include "imap/wire/response.hpp"
+
 namespace postino::imap {
 namespace {
 
 constexpr unsigned in_not_authenticated = 1u << 0;
+constexpr unsigned in_authenticated = 1u << 1;
 constexpr unsigned in_any_state = ~0u;
-
-std::string tagged(std::string_view tag, std::string_view text) {
-  std::string out(tag);
-  out += ' ';
-  out += text;
-  out += "\r\n";
-  return out;
-}
 
 }  // namespace
 
@@ -31,7 +26,7 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"STARTTLS", in_not_authenticated, &Session::starttls},
       {"LOGIN", in_not_authenticated, &Session::login},
       // RFC 3501 commands that arrive with the mail store (see docs/FEATURES.md).
-      {"AUTHENTICATE", in_not_authenticated, nullptr},
+      {"AUTHENTICATE", in_not_authenticated, &Session::authenticate},
       {"SELECT", 0, nullptr},
       {"EXAMINE", 0, nullptr},
       {"CREATE", 0, nullptr},
@@ -65,8 +60,11 @@ Session::Session(SessionSettings settings, net::ClientInfo client)
       is_tls_(client_.is_tls) {}
 
 std::string Session::capabilities() const {
-  // LOGINDISABLED stays until login exists: RFC 3501 §6.2.3 then has LOGIN answer NO.
-  return is_tls_ ? "IMAP4rev1 LOGINDISABLED" : "IMAP4rev1 STARTTLS LOGINDISABLED";
+  if (std::holds_alternative<Authenticated>(state_)) return "IMAP4rev1";
+  std::string caps = is_tls_ ? "IMAP4rev1" : "IMAP4rev1 STARTTLS";
+  // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).
+  caps += may_use_plaintext() ? " SASL-IR AUTH=PLAIN" : " LOGINDISABLED";
+  return caps;
 }
 
 net::Output Session::greet() {
@@ -77,7 +75,32 @@ net::Output Session::greet() {
 
 net::Output Session::receive(std::string& input) {
   net::Output out;
+  return process(input, std::move(out));
+}
+
+net::Output Session::resume(std::string& input) {
+  auto out = work_.take();
+  if (out.after == net::After::close) return out;
+  return process(input, std::move(out));
+}
+
+net::Output Session::process(std::string& input, net::Output out) {
   while (out.after == net::After::read) {
+    if (sasl_tag_) {
+      const auto line_step = receiver_.next_line(input);
+      const std::string line(line_step.line);
+      input.erase(0, line_step.consumed);
+      if (line_step.kind == base::LineStep::Kind::need_more) {
+        if (line_step.consumed == 0 || input.empty()) break;
+        continue;
+      }
+      if (line_step.kind == base::LineStep::Kind::too_long) {
+        bad(*std::exchange(sasl_tag_, std::nullopt), "Response too long", out);
+        continue;
+      }
+      sasl_response(line, out);
+      continue;
+    }
     auto step = receiver_.next(input);
     input.erase(0, step.consumed);
     using Kind = wire::Receiver::Step::Kind;
@@ -116,10 +139,13 @@ void Session::handle(const wire::Command& cmd, net::Output& out) {
 }
 
 void Session::bad(std::string_view tag, std::string_view text, net::Output& out) {
-  out.bytes += tagged(tag, "BAD " + std::string(text));
-  // Dovecot's CLIENT_MAX_BAD_COMMANDS: a client that keeps sending garbage before login
-  // (a web browser, a cross-protocol attack) is dropped.
-  if (++bad_commands_ >= settings_.max_bad_commands_preauth) {
+  out.bytes += wire::tagged(tag, "BAD " + std::string(text));
+  // Dovecot's CLIENT_MAX_BAD_COMMANDS: a client that keeps sending garbage (a web browser
+  // before login, a cross-protocol attack) is dropped (RELIABILITY S10, L05).
+  const auto limit = std::holds_alternative<NotAuthenticated>(state_)
+                         ? settings_.max_bad_commands_preauth
+                         : settings_.max_bad_commands;
+  if (++bad_commands_ >= limit) {
     out.bytes += "* BYE Too many invalid commands.\r\n";
     out.after = net::After::close;
   }
@@ -128,36 +154,26 @@ void Session::bad(std::string_view tag, std::string_view text, net::Output& out)
 void Session::capability(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "CAPABILITY takes no arguments", out);
   out.bytes += "* CAPABILITY " + capabilities() + "\r\n";
-  out.bytes += tagged(cmd.tag, "OK CAPABILITY completed");
+  out.bytes += wire::tagged(cmd.tag, "OK CAPABILITY completed");
 }
 
 void Session::noop(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "NOOP takes no arguments", out);
-  out.bytes += tagged(cmd.tag, "OK NOOP completed");
+  out.bytes += wire::tagged(cmd.tag, "OK NOOP completed");
 }
 
 void Session::logout(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "LOGOUT takes no arguments", out);
   out.bytes += "* BYE Logging out\r\n";
-  out.bytes += tagged(cmd.tag, "OK LOGOUT completed");
+  out.bytes += wire::tagged(cmd.tag, "OK LOGOUT completed");
   out.after = net::After::close;
 }
 
 void Session::starttls(const wire::Command& cmd, net::Output& out) {
   if (is_tls_) return bad(cmd.tag, "TLS is already active", out);
   if (!cmd.arguments.empty()) return bad(cmd.tag, "STARTTLS takes no arguments", out);
-  out.bytes += tagged(cmd.tag, "OK Begin TLS negotiation now");
+  out.bytes += wire::tagged(cmd.tag, "OK Begin TLS negotiation now");
   out.after = net::After::start_tls;
-}
-
-void Session::login(const wire::Command& cmd, net::Output& out) {
-  // RFC 3501 §6.2.3 with LOGINDISABLED: a tagged NO, and the password is never looked at
-  // (no oracle for a network attacker); RFC 5530 gives the codes.
-  if (!is_tls_) {
-    out.bytes += tagged(cmd.tag, "NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS");
-  } else {
-    out.bytes += tagged(cmd.tag, "NO [UNAVAILABLE] LOGIN is not available: no accounts yet");
-  }
 }
 
 void Session::tls_started(const net::TlsInfo&) {

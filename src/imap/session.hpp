@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
+#include "auth/authenticator.hpp"
 #include "imap/wire/receiver.hpp"
 #include "net/session.hpp"
+#include "store/store.hpp"
 
 namespace postino::imap {
 
@@ -18,37 +21,55 @@ struct SessionSettings {
   std::chrono::seconds idle_timeout{1800};
   std::chrono::seconds preauth_timeout{60};
   std::int64_t max_bad_commands_preauth = 3;
+  std::int64_t max_bad_commands = 20;  // after login (Dovecot closes after 20)
+  std::int64_t max_auth_failures = 3;
+  // LOGIN and AUTHENTICATE without TLS for clients on loopback addresses.
+  bool allow_plaintext_loopback = false;
+  store::Store* store = nullptr;
+  auth::Authenticator* authenticator = nullptr;
 };
 
 class Session final : public net::ProtocolSession {
  public:
-  // RFC 3501 §3.1. The authenticated and selected states arrive with the mail store.
+  // RFC 3501 §3. The selected state arrives with the mailbox commands.
   struct NotAuthenticated {};
-  using State = std::variant<NotAuthenticated>;
+  struct Authenticated {
+    store::Account account;
+  };
+  using State = std::variant<NotAuthenticated, Authenticated>;
 
   Session(SessionSettings settings, net::ClientInfo client);
 
   net::Output greet() override;
   net::Output receive(std::string& input) override;
+  net::Output resume(std::string& input) override;
   void tls_started(const net::TlsInfo& info) override;
   std::string timeout_reply() override;
   std::string shutdown_reply() override;
   std::chrono::seconds idle_timeout() const override;
 
-  // The CAPABILITY list as it stands now (it changes with TLS).
+  // The CAPABILITY list as it stands now (it changes with TLS and login).
   std::string capabilities() const;
+  const State& state() const { return state_; }
 
  private:
   struct CommandSpec;
   static const CommandSpec* find_command(std::string_view name);
 
+  net::Output process(std::string& input, net::Output out);
   void handle(const wire::Command& cmd, net::Output& out);
   void bad(std::string_view tag, std::string_view text, net::Output& out);
   void capability(const wire::Command& cmd, net::Output& out);
   void noop(const wire::Command& cmd, net::Output& out);
   void logout(const wire::Command& cmd, net::Output& out);
   void starttls(const wire::Command& cmd, net::Output& out);
+  // commands/login.cpp
   void login(const wire::Command& cmd, net::Output& out);
+  void authenticate(const wire::Command& cmd, net::Output& out);
+  void sasl_response(std::string_view line, net::Output& out);
+  void check_password(std::string tag, std::string username, std::string password,
+                      net::Output& out);
+  bool may_use_plaintext() const;
 
   SessionSettings settings_;
   net::ClientInfo client_;
@@ -56,6 +77,9 @@ class Session final : public net::ProtocolSession {
   State state_ = NotAuthenticated{};
   bool is_tls_ = false;
   std::int64_t bad_commands_ = 0;
+  std::int64_t auth_failures_ = 0;
+  std::optional<std::string> sasl_tag_;  // AUTHENTICATE PLAIN waiting for its response
+  net::WorkResult work_;
 };
 
 }  // namespace postino::imap

@@ -8,7 +8,7 @@ namespace postino::imap {
 
 class SessionFactory final : public net::SessionFactory {
  public:
-  explicit SessionFactory(SessionSettings settings) : settings_(settings) {}
+  explicit SessionFactory(SessionSettings settings) : settings_(std::move(settings)) {}
   std::unique_ptr<net::ProtocolSession> create(const net::ClientInfo& client) override {
     return std::make_unique<Session>(settings_, client);
   }

@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "auth/password.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
 namespace postino::imap {
 namespace {
 
@@ -32,14 +37,14 @@ TEST(ImapSession, GreetingAndCapabilityBeforeAndAfterTls) {
   EXPECT_EQ(out.after, net::After::start_tls);
   s.session.tls_started({});
   EXPECT_EQ(s.send("c capability\r\n").bytes,
-            "* CAPABILITY IMAP4rev1 LOGINDISABLED\r\nc OK CAPABILITY completed\r\n");
+            "* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN\r\nc OK CAPABILITY completed\r\n");
   EXPECT_EQ(s.send("d STARTTLS\r\n").bytes, "d BAD TLS is already active\r\n");
 }
 
 TEST(ImapSession, ImplicitTlsNeverOffersStartTls) {
   Script s(true);
   EXPECT_EQ(s.session.greet().bytes,
-            "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] Postino ready.\r\n");
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] Postino ready.\r\n");
 }
 
 TEST(ImapSession, StartTlsDropsPipelinedCommands) {
@@ -111,6 +116,108 @@ TEST(ImapSession, SameAnswersAtEverySplitPoint) {
     }
     EXPECT_EQ(got, expected) << chunk;
   }
+}
+
+class ImapLogin : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("postino-imap-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    store::SqliteOptions o;
+    o.data_dir = dir_;
+    store_ = std::move(*store::open_sqlite_store(o));
+    ASSERT_TRUE(store_->create_domain("example.test"));
+    ASSERT_TRUE(store_->create_account("demo@example.test", auth::hash_password("secret"), ""));
+    authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_, "s");
+  }
+  void TearDown() override {
+    session_.reset();
+    authenticator_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void start(bool tls) {
+    SessionSettings s;
+    s.store = store_.get();
+    s.authenticator = authenticator_.get();
+    s.max_bad_commands = 3;
+    net::ClientInfo c;
+    c.address = "192.0.2.5";
+    c.is_tls = tls;
+    session_ = std::make_unique<Session>(s, c);
+    input_.clear();
+  }
+  std::string send(std::string_view bytes) {
+    input_ += bytes;
+    auto out = session_->receive(input_);
+    std::string written = out.bytes;
+    while (out.after == net::After::work) {
+      out.work();
+      out = session_->resume(input_);
+      written += out.bytes;
+    }
+    after_ = out.after;
+    return written;
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  auth::FailureThrottle throttle_{
+      {std::chrono::milliseconds(1), std::chrono::milliseconds(2), std::chrono::seconds(600), 100}};
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<Session> session_;
+  std::string input_;
+  net::After after_ = net::After::read;
+};
+
+TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
+  start(true);
+  EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
+            "a OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+  EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
+  EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
+  EXPECT_EQ(send("c SELECT INBOX\r\n"), "c BAD Command not implemented\r\n");
+  start(true);
+  EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("secret\r\n"), "a OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+}
+
+TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
+  start(true);
+  // RELIABILITY A04/A05: NUL tricks and injection strings are plain wrong passwords.
+  EXPECT_EQ(send("a LOGIN demo@example.test {8}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send(std::string("secret\0x\r\n", 10)),
+            "a NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
+  EXPECT_EQ(send("b LOGIN \"demo' OR '1'='1\" x\r\n"),
+            "b NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
+  EXPECT_EQ(
+      send("c LOGIN \"%u%{passdb:x}\" x\r\n"),
+      "c NO [AUTHENTICATIONFAILED] Authentication failed\r\n* BYE Too many failed logins\r\n");
+  EXPECT_EQ(after_, net::After::close);
+}
+
+TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
+  start(true);
+  EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "a OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+  start(true);
+  EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+  EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "a OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+  start(true);
+  EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
+  EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
+            "b NO [CANNOT] Unsupported authentication mechanism\r\n");
+  EXPECT_EQ(send("c AUTHENTICATE PLAIN ====\r\n"), "c BAD Cannot decode response\r\n");
+}
+
+TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {
+  start(false);
+  EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "a NO [PRIVACYREQUIRED] Authentication is disabled before STARTTLS\r\n");
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b X\r\nc X\r\n"), "b BAD Unknown command\r\nc BAD Unknown command\r\n");
+  EXPECT_EQ(send("d X\r\n"), "d BAD Unknown command\r\n* BYE Too many invalid commands.\r\n");
 }
 
 }  // namespace

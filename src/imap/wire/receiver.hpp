@@ -66,6 +66,9 @@ class Receiver {
   // Looks at unread `input`; the caller erases `consumed` bytes, then calls again while
   // the step is not need_more with nothing consumed.
   Step next(std::string_view input);
+  // A raw line (a SASL response to a continuation), bypassing command parsing. Only
+  // between commands.
+  base::LineStep next_line(std::string_view input) { return splitter_.next(input); }
 
  private:
   Step finish_command();

@@ -25,10 +25,18 @@ std::string summarize(const std::vector<Token>& tokens) {
   for (const auto& t : tokens) {
     if (!out.empty()) out += " ";
     switch (t.type) {
-      case Token::Type::atom: out += t.value; break;
-      case Token::Type::quoted: out += "q:" + t.value; break;
-      case Token::Type::literal: out += "l:" + t.value; break;
-      case Token::Type::list: out += "(" + summarize(t.children) + ")"; break;
+      case Token::Type::atom:
+        out += t.value;
+        break;
+      case Token::Type::quoted:
+        out += "q:" + t.value;
+        break;
+      case Token::Type::literal:
+        out += "l:" + t.value;
+        break;
+      case Token::Type::list:
+        out += "(" + summarize(t.children) + ")";
+        break;
     }
   }
   return out;
@@ -78,15 +86,16 @@ TEST(ImapReceiver, AtomsStringsListsAndSectionSpecs) {
       "a1 uid fetch 1:*,7 (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>) \"q \\\"x\\\\\"\r\n",
       {{Kind::command,
         "a1 UID fetch 1:*,7 (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>) q:q \"x\\"}});
-  expect_at_every_split("b STORE 1 +FLAGS (\\Seen $Label)\r\nc LIST \"\" %\r\n",
-                        {{Kind::command, "b STORE 1 +FLAGS (\\Seen $Label)"},
-                         {Kind::command, "c LIST q: %"}});
+  expect_at_every_split(
+      "b STORE 1 +FLAGS (\\Seen $Label)\r\nc LIST \"\" %\r\n",
+      {{Kind::command, "b STORE 1 +FLAGS (\\Seen $Label)"}, {Kind::command, "c LIST q: %"}});
 }
 
 TEST(ImapReceiver, SynchronisingAndNonSynchronisingLiterals) {
   expect_at_every_split("a LOGIN {4}\r\nuser {6+}\r\nsec et\r\n",
                         {{Kind::continuation, "+"}, {Kind::command, "a LOGIN l:user l:sec et"}});
-  expect_at_every_split("a APPEND INBOX {0}\r\n\r\n", {{Kind::continuation, "+"}, {Kind::command, "a APPEND INBOX l:"}});
+  expect_at_every_split("a APPEND INBOX {0}\r\n\r\n",
+                        {{Kind::continuation, "+"}, {Kind::command, "a APPEND INBOX l:"}});
   // A literal may hold CRLF, NUL and "{5}" without confusing the receiver.
   const std::string binary("x\r\n{5}\r\n\0y", 10);
   expect_at_every_split("a X {10+}\r\n" + binary + " end\r\n",
@@ -99,18 +108,21 @@ TEST(ImapReceiver, OversizedLiteralsAreRefusedBeforeAnyContinuation) {
   for (const char* size : {"8193", "4294967295", "4294967296", "18446744073709551616"}) {
     const std::string input = std::string("a LOGIN {") + size + "}\r\nb NOOP\r\n";
     EXPECT_EQ(run(input, input.size(), limits),
-              (std::vector<Event>{{Kind::error, "a NO [TOOBIG] Literal too big"}, {Kind::command, "b NOOP"}}))
+              (std::vector<Event>{{Kind::error, "a NO [TOOBIG] Literal too big"},
+                                  {Kind::command, "b NOOP"}}))
         << size;
   }
   // A non-synchronising literal that is too big cannot be skipped: the stream is lost.
   EXPECT_EQ(run("a APPEND INBOX {9000+}\r\nxxxx", 64, limits),
             (std::vector<Event>{{Kind::fatal, "a [TOOBIG] Literal too big"}}));
-  EXPECT_EQ(run("a LOGIN {-1}\r\n", 64), (std::vector<Event>{{Kind::error, "a BAD Invalid literal"}}));
+  EXPECT_EQ(run("a LOGIN {-1}\r\n", 64),
+            (std::vector<Event>{{Kind::error, "a BAD Invalid literal"}}));
 }
 
 TEST(ImapReceiver, BadInputIsRefusedAndTheStreamResyncs) {
-  expect_at_every_split(std::string("a LOGIN \"a\\\\\0b\" x\r\nb NOOP\r\n", 27),
-                        {{Kind::error, "a BAD Invalid character in quoted string"}, {Kind::command, "b NOOP"}});
+  expect_at_every_split(
+      std::string("a LOGIN \"a\\\\\0b\" x\r\nb NOOP\r\n", 27),
+      {{Kind::error, "a BAD Invalid character in quoted string"}, {Kind::command, "b NOOP"}});
   expect_at_every_split("+x NOOP\r\n NOOP\r\nc\r\nd NO(OP\r\ne NOOP x)\r\n",
                         {{Kind::error, "* BAD Invalid tag"},
                          {Kind::error, "* BAD Missing tag"},
@@ -127,16 +139,19 @@ TEST(ImapReceiver, NestingTokenAndLineLimits) {
   // RELIABILITY L07: 100,000 "(" gives BAD quickly with bounded memory.
   const std::string deep = "a LOGIN " + std::string(100000, '(') + "\r\nb NOOP\r\n";
   EXPECT_EQ(run(deep, deep.size()),
-            (std::vector<Event>{{Kind::error, "* BAD Command line too long"}, {Kind::command, "b NOOP"}}));
+            (std::vector<Event>{{Kind::error, "* BAD Command line too long"},
+                                {Kind::command, "b NOOP"}}));
   ReceiverLimits limits;
   EXPECT_EQ(run("a X " + std::string(40, '(') + "\r\n", 1 << 20, limits),
             (std::vector<Event>{{Kind::error, "a BAD Lists nested too deep"}}));
   std::string many = "a FETCH ";
   for (int i = 0; i < 10001; ++i) many += "1 ";
-  EXPECT_EQ(run(many + "\r\n", 1 << 20), (std::vector<Event>{{Kind::error, "a BAD Too many arguments"}}));
+  EXPECT_EQ(run(many + "\r\n", 1 << 20),
+            (std::vector<Event>{{Kind::error, "a BAD Too many arguments"}}));
   limits.max_line_bytes = 100;
   EXPECT_EQ(run("a X {3}\r\nabc" + std::string(120, 'y') + "\r\nb NOOP\r\n", 7, limits),
-            (std::vector<Event>{{Kind::continuation, "+"}, {Kind::error, "a BAD Command line too long"},
+            (std::vector<Event>{{Kind::continuation, "+"},
+                                {Kind::error, "a BAD Command line too long"},
                                 {Kind::command, "b NOOP"}}));
 }
 

@@ -1,0 +1,65 @@
+"""IMAP logins with Python's imaplib (RFC 3501 §6.2, RFC 4959, RFC 5530): LOGIN and
+AUTHENTICATE PLAIN over STARTTLS and port 993, failures answered NO [AUTHENTICATIONFAILED],
+nothing accepted before TLS. Mailbox commands answer BAD until they are built."""
+
+import base64
+import imaplib
+import re
+
+import harness
+
+
+class ImapLoginTest(harness.ServerTestCase):
+    listen = ["imap", "imaps"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.password = re.search(r"demo account (\S+)\s+password (\S+)", cls.server.banner).groups()
+
+    def test_login_over_imaps_and_starttls(self):
+        ctx = self.server.client_tls_context()
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"], ssl_context=ctx, timeout=10)
+        self.assertIn("AUTH=PLAIN", m.capabilities)
+        typ, data = m.login(self.user, self.password)
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"Logged in", data[0])
+        self.assertEqual(m.noop()[0], "OK")
+        m.logout()
+        m = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"], timeout=10)
+        self.assertIn("LOGINDISABLED", m.capabilities)
+        m.starttls(ssl_context=ctx)
+        self.assertNotIn("LOGINDISABLED", m.capabilities)
+        self.assertEqual(m.login(self.user, self.password)[0], "OK")
+        m.logout()
+
+    def test_authenticate_plain(self):
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        typ, _ = m.authenticate("PLAIN", lambda _: f"\0{self.user}\0{self.password}".encode())
+        self.assertEqual(typ, "OK")
+        m.logout()
+
+    def test_wrong_password_is_authenticationfailed(self):
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        with self.assertRaises(imaplib.IMAP4.error) as e:
+            m.login(self.user, "wrong")
+        self.assertIn("AUTHENTICATIONFAILED", str(e.exception))
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.login("nobody@example.test", "wrong")
+        m.shutdown()
+
+    def test_after_login_mailbox_commands_are_not_built_yet(self):
+        c = self.server.connect("imaps")
+        self.assertTrue(c.line().startswith("* OK"))
+        token = base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()
+        c.send(f"a AUTHENTICATE PLAIN {token}\r\nb SELECT INBOX\r\nc LOGOUT\r\n")
+        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1] Logged in")
+        self.assertEqual(c.line(), "b BAD Command not implemented")
+        self.assertEqual(c.line(), "* BYE Logging out")
+        c.close()
+
+
+if __name__ == "__main__":
+    harness.main()
