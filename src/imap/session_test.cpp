@@ -136,13 +136,15 @@ class ImapLogin : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void start(bool tls) {
+  void start(bool tls, bool loopback = false, bool allow_plaintext_loopback = false) {
     SessionSettings s;
     s.store = store_.get();
     s.authenticator = authenticator_.get();
     s.max_bad_commands = 3;
+    s.allow_plaintext_loopback = allow_plaintext_loopback;
     net::ClientInfo c;
-    c.address = "192.0.2.5";
+    c.address = loopback ? "127.0.0.1" : "192.0.2.5";
+    c.is_loopback = loopback;
     c.is_tls = tls;
     session_ = std::make_unique<Session>(s, c);
     input_.clear();
@@ -208,6 +210,20 @@ TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
             "b NO [CANNOT] Unsupported authentication mechanism\r\n");
   EXPECT_EQ(send("c AUTHENTICATE PLAIN ====\r\n"), "c BAD Cannot decode response\r\n");
+}
+
+TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
+  start(false, true, false);
+  EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
+            "a NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS\r\n");
+  start(false, false, true);
+  EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
+            "a NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS\r\n");
+  start(false, true, true);
+  EXPECT_EQ(send("a CAPABILITY\r\n"),
+            "* CAPABILITY IMAP4rev1 STARTTLS SASL-IR AUTH=PLAIN\r\na OK CAPABILITY completed\r\n");
+  EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
+            "b OK [CAPABILITY IMAP4rev1] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {

@@ -131,6 +131,7 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
   client.local_address = local.address().to_string();
   client.local_port = local.port();
   client.is_trusted = ctx.is_trusted && ctx.is_trusted(client.address);
+  client.is_loopback = remote.address().is_loopback();
   client.is_tls = listener->implicit_tls;
 
   Transport transport(std::move(socket));

@@ -17,8 +17,9 @@ struct ClientInfo {
   std::uint16_t port = 0;
   std::string local_address;
   std::uint16_t local_port = 0;
-  bool is_trusted = false;  // inside limits.trusted_networks
-  bool is_tls = false;      // implicit TLS: the handshake is done before the greeting
+  bool is_trusted = false;   // inside limits.trusted_networks
+  bool is_loopback = false;  // 127.0.0.0/8 or ::1
+  bool is_tls = false;       // implicit TLS: the handshake is done before the greeting
 };
 
 struct TlsInfo {

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <array>
 
-#include "config/endpoint.hpp"
-
 namespace postino::pop3 {
 
 Session::Session(SessionSettings settings, net::ClientInfo client)
@@ -116,11 +114,7 @@ void Session::bad(std::string_view text, net::Output& out) {
 }
 
 bool Session::may_use_plaintext() const {
-  if (is_tls_) return true;
-  static const auto loopback4 = *config::parse_network("127.0.0.0/8");
-  static const auto loopback6 = *config::parse_network("::1/128");
-  return settings_.allow_plaintext_loopback &&
-         (loopback4.contains(client_.address) || loopback6.contains(client_.address));
+  return is_tls_ || (settings_.allow_plaintext_loopback && client_.is_loopback);
 }
 
 void Session::capa(net::Output& out) {

@@ -51,6 +51,7 @@ class Pop3 : public ::testing::Test {
     net::ClientInfo c;
     c.session_id = "P";
     c.address = address;
+    c.is_loopback = address.starts_with("127.");
     c.is_tls = tls;
     sessions_.push_back(std::make_unique<Session>(s, c));
     inputs_.emplace_back();

@@ -5,18 +5,13 @@
 #include "auth/sasl_plain.hpp"
 #include "base/ascii.hpp"
 #include "base/base64.hpp"
-#include "config/endpoint.hpp"
 #include "imap/session.hpp"
 #include "imap/wire/response.hpp"
 
 namespace postino::imap {
 
 bool Session::may_use_plaintext() const {
-  if (is_tls_) return true;
-  static const auto loopback4 = *config::parse_network("127.0.0.0/8");
-  static const auto loopback6 = *config::parse_network("::1/128");
-  return settings_.allow_plaintext_loopback &&
-         (loopback4.contains(client_.address) || loopback6.contains(client_.address));
+  return is_tls_ || (settings_.allow_plaintext_loopback && client_.is_loopback);
 }
 
 void Session::login(const wire::Command& cmd, net::Output& out) {
