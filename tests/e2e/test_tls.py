@@ -157,5 +157,24 @@ class TlsTest(harness.ServerTestCase):
         self.assertNotIn(b"* OK", data)
 
 
+class Tls13OnlyTest(harness.ServerTestCase):
+    config = '[tls]\nmin_version = "1.3"\n'
+    listen = ["imaps"]
+
+    def test_tls_1_2_is_refused_when_the_floor_is_1_3(self):
+        import socket
+        ctx = self.server.client_tls_context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        raw = socket.create_connection(("127.0.0.1", self.server.ports["imaps"]), timeout=10)
+        with self.assertRaises(ssl.SSLError):
+            ctx.wrap_socket(raw, server_hostname="localhost")
+        raw.close()
+        ok = self.server.client_tls_context().wrap_socket(
+            socket.create_connection(("127.0.0.1", self.server.ports["imaps"]), timeout=10),
+            server_hostname="localhost")
+        self.assertEqual(ok.version(), "TLSv1.3")
+        ok.close()
+
+
 if __name__ == "__main__":
     harness.main()
