@@ -29,14 +29,15 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"AUTHENTICATE", in_not_authenticated, &Session::authenticate},
       {"SELECT", 0, nullptr},
       {"EXAMINE", 0, nullptr},
-      {"CREATE", 0, nullptr},
-      {"DELETE", 0, nullptr},
-      {"RENAME", 0, nullptr},
-      {"SUBSCRIBE", 0, nullptr},
-      {"UNSUBSCRIBE", 0, nullptr},
-      {"LIST", 0, nullptr},
-      {"LSUB", 0, nullptr},
-      {"STATUS", 0, nullptr},
+      {"CREATE", in_authenticated, &Session::create},
+      {"DELETE", in_authenticated, &Session::delete_mailbox},
+      {"RENAME", in_authenticated, &Session::rename},
+      {"SUBSCRIBE", in_authenticated, &Session::subscribe},
+      {"UNSUBSCRIBE", in_authenticated, &Session::subscribe},
+      {"LIST", in_authenticated, &Session::list},
+      {"LSUB", in_authenticated, &Session::list},
+      {"STATUS", in_authenticated, &Session::status},
+      {"NAMESPACE", in_authenticated, &Session::namespace_command},
       {"APPEND", 0, nullptr},
       {"CHECK", 0, nullptr},
       {"CLOSE", 0, nullptr},
@@ -60,7 +61,7 @@ Session::Session(SessionSettings settings, net::ClientInfo client)
       is_tls_(client_.is_tls) {}
 
 std::string Session::capabilities() const {
-  if (std::holds_alternative<Authenticated>(state_)) return "IMAP4rev1";
+  if (std::holds_alternative<Authenticated>(state_)) return "IMAP4rev1 CHILDREN NAMESPACE";
   std::string caps = is_tls_ ? "IMAP4rev1" : "IMAP4rev1 STARTTLS";
   // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).
   caps += may_use_plaintext() ? " SASL-IR AUTH=PLAIN" : " LOGINDISABLED";

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -70,6 +71,19 @@ class Session final : public net::ProtocolSession {
   void check_password(std::string tag, std::string username, std::string password,
                       net::Output& out);
   bool may_use_plaintext() const;
+  // commands/mailboxes.cpp
+  store::AccountId account_id() const;
+  std::optional<std::string> mailbox_argument(const wire::Command& cmd, std::size_t index,
+                                              net::Output& out);
+  void store_command(const wire::Command& cmd, std::string what,
+                     std::function<store::Result<void>()> op, net::Output& out);
+  void create(const wire::Command& cmd, net::Output& out);
+  void delete_mailbox(const wire::Command& cmd, net::Output& out);
+  void rename(const wire::Command& cmd, net::Output& out);
+  void subscribe(const wire::Command& cmd, net::Output& out);
+  void list(const wire::Command& cmd, net::Output& out);
+  void status(const wire::Command& cmd, net::Output& out);
+  void namespace_command(const wire::Command& cmd, net::Output& out);
 
   SessionSettings settings_;
   net::ClientInfo client_;

@@ -174,13 +174,13 @@ class ImapLogin : public ::testing::Test {
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
   EXPECT_EQ(send("c SELECT INBOX\r\n"), "c BAD Command not implemented\r\n");
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("secret\r\n"), "a OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+  EXPECT_EQ(send("secret\r\n"), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
@@ -200,16 +200,58 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
   EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
             "b NO [CANNOT] Unsupported authentication mechanism\r\n");
   EXPECT_EQ(send("c AUTHENTICATE PLAIN ====\r\n"), "c BAD Cannot decode response\r\n");
+}
+
+TEST_F(ImapLogin, MailboxManagement) {
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b LIST \"\" \"\"\r\n"),
+            "* LIST (\\Noselect) \"/\" \"\"\r\nb OK LIST completed\r\n");
+  EXPECT_EQ(send("c CREATE Work/2026/\r\n"), "c OK CREATE completed\r\n");
+  EXPECT_EQ(send("d CREATE \"p&AOQA5A-\"\r\n"), "d OK CREATE completed\r\n");
+  EXPECT_EQ(send("e LIST \"\" *\r\n"),
+            "* LIST (\\HasNoChildren) \"/\" Archive\r\n* LIST (\\HasNoChildren) \"/\" Drafts\r\n"
+            "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\HasNoChildren) \"/\" Junk\r\n"
+            "* LIST (\\HasNoChildren) \"/\" Sent\r\n* LIST (\\HasNoChildren) \"/\" Trash\r\n"
+            "* LIST (\\HasChildren) \"/\" Work\r\n* LIST (\\HasNoChildren) \"/\" Work/2026\r\n"
+            "* LIST (\\HasNoChildren) \"/\" p&AOQA5A-\r\ne OK LIST completed\r\n");
+  EXPECT_EQ(send("f LIST \"\" %\r\n").find("Work/2026"), std::string::npos);
+  EXPECT_EQ(send("g LIST Work/ %\r\n"),
+            "* LIST (\\HasNoChildren) \"/\" Work/2026\r\ng OK LIST completed\r\n");
+  EXPECT_EQ(send("h CREATE Work\r\n"), "h NO [ALREADYEXISTS] Mailbox already exists\r\n");
+  EXPECT_EQ(send("i CREATE inbox\r\n"), "i NO [ALREADYEXISTS] INBOX always exists\r\n");
+  EXPECT_EQ(send("j CREATE ../x\r\n"), "j NO [CANNOT] Invalid mailbox name\r\n");
+  EXPECT_EQ(send("k CREATE \"&Jjo\"\r\n"), "k NO [CANNOT] Invalid mailbox name encoding\r\n");
+  EXPECT_EQ(send("l DELETE Work\r\n"), "l NO [CANNOT] Mailbox has children, delete them first\r\n");
+  EXPECT_EQ(send("m RENAME Work Projects\r\n"), "m OK RENAME completed\r\n");
+  EXPECT_EQ(send("n DELETE Work/2026\r\n"), "n NO [NONEXISTENT] No such mailbox\r\n");
+  EXPECT_EQ(send("o DELETE inbox\r\n"), "o NO [CANNOT] INBOX cannot be deleted\r\n");
+  EXPECT_EQ(send("p UNSUBSCRIBE Sent\r\n"), "p OK UNSUBSCRIBE completed\r\n");
+  EXPECT_EQ(send("q LSUB \"\" S*\r\n"), "q OK LSUB completed\r\n");
+  EXPECT_EQ(send("r SUBSCRIBE Sent\r\nr2 LSUB \"\" S*\r\n"),
+            "r OK SUBSCRIBE completed\r\n* LSUB (\\HasNoChildren) \"/\" Sent\r\nr2 OK LSUB "
+            "completed\r\n");
+  ASSERT_TRUE(
+      store_->deliver({store_->find_account("demo@example.test")->id}, "Subject: x\r\n\r\ny\r\n"));
+  const auto inbox = store_->mailbox(store_->find_account("demo@example.test")->id, "INBOX");
+  EXPECT_EQ(send("s STATUS inbox (MESSAGES UNSEEN UIDNEXT UIDVALIDITY RECENT)\r\n"),
+            "* STATUS INBOX (MESSAGES 1 UNSEEN 1 UIDNEXT 2 UIDVALIDITY " +
+                std::to_string(inbox->uid_validity.value) +
+                " RECENT 0)\r\ns OK STATUS completed\r\n");
+  EXPECT_EQ(send("t STATUS Nope (MESSAGES)\r\n"), "t NO [NONEXISTENT] No such mailbox\r\n");
+  EXPECT_EQ(send("u STATUS INBOX (BOGUS)\r\n"), "u BAD Unknown STATUS item\r\n");
+  EXPECT_EQ(send("v NAMESPACE\r\n"),
+            "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\nv OK NAMESPACE completed\r\n");
 }
 
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
@@ -223,7 +265,7 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
   EXPECT_EQ(send("a CAPABILITY\r\n"),
             "* CAPABILITY IMAP4rev1 STARTTLS SASL-IR AUTH=PLAIN\r\na OK CAPABILITY completed\r\n");
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
-            "b OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+            "b OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {

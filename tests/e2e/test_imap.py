@@ -1,6 +1,8 @@
-"""IMAP logins with Python's imaplib (RFC 3501 §6.2, RFC 4959, RFC 5530): LOGIN and
+"""IMAP with Python's imaplib (RFC 3501 §6.2, §6.3, RFC 4959, RFC 5530): LOGIN and
 AUTHENTICATE PLAIN over STARTTLS and port 993, failures answered NO [AUTHENTICATIONFAILED],
-nothing accepted before TLS. Mailbox commands answer BAD until they are built."""
+nothing accepted before TLS; mailbox management (CREATE, DELETE, RENAME, LIST, LSUB,
+SUBSCRIBE, STATUS) with modified UTF-7 names. SELECT and the message commands answer BAD
+until they are built."""
 
 import base64
 import imaplib
@@ -50,12 +52,41 @@ class ImapLoginTest(harness.ServerTestCase):
             m.login("nobody@example.test", "wrong")
         m.shutdown()
 
+    def test_mailbox_management_with_imaplib(self):
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        m.login(self.user, self.password)
+        self.assertEqual(m.create("Projects/2026")[0], "OK")
+        self.assertEqual(m.create('"Caf&AOk-"')[0], "OK")
+        typ, listing = m.list()
+        self.assertEqual(typ, "OK")
+        names = [line.decode().rsplit(' "/" ', 1)[1] for line in listing]
+        for expected in ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive", "Projects",
+                         "Projects/2026", "Caf&AOk-"):
+            self.assertIn(expected, names)
+        self.assertEqual(m.rename("Projects", "Old")[0], "OK")
+        self.assertEqual(m.delete("Old/2026")[0], "OK")
+        self.assertEqual(m.delete("Old")[0], "OK")
+        typ, data = m.status("INBOX", "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0].decode(), r"^INBOX \(MESSAGES \d+ UIDNEXT \d+ UIDVALIDITY \d+ UNSEEN \d+\)$")
+        self.assertEqual(m.unsubscribe("Junk")[0], "OK")
+        self.assertNotIn(b"Junk", b" ".join(m.lsub()[1]))
+        # RELIABILITY I01: no way out of the user's own namespace.
+        for bad in ("../x", "a//b", "/etc", "~root", "./a"):
+            typ, data = m.create(bad)
+            self.assertEqual(typ, "NO", bad)
+            self.assertIn(b"[CANNOT]", data[0])
+        typ, data = m.create('"&Jjo"')  # RELIABILITY I02: broken modified UTF-7
+        self.assertEqual(typ, "NO")
+        m.logout()
+
     def test_after_login_mailbox_commands_are_not_built_yet(self):
         c = self.server.connect("imaps")
         self.assertTrue(c.line().startswith("* OK"))
         token = base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()
         c.send(f"a AUTHENTICATE PLAIN {token}\r\nb SELECT INBOX\r\nc LOGOUT\r\n")
-        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1] Logged in")
+        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in")
         self.assertEqual(c.line(), "b BAD Command not implemented")
         self.assertEqual(c.line(), "* BYE Logging out")
         c.close()

@@ -1,0 +1,206 @@
+// Mailbox management in the authenticated state (RFC 3501 §6.3): CREATE, DELETE, RENAME,
+// SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, and NAMESPACE (RFC 2342). Names travel in
+// modified UTF-7 and are kept in UTF-8 by the store, with "/" as the hierarchy separator.
+#include "base/ascii.hpp"
+#include "imap/session.hpp"
+#include "imap/store_errors.hpp"
+#include "imap/wire/mailbox_name.hpp"
+#include "imap/wire/response.hpp"
+
+namespace postino::imap {
+namespace {
+
+// LIST wildcards (RFC 3501 §6.3.8): "*" matches anything, "%" anything but "/".
+bool matches(std::string_view pattern, std::string_view name) {
+  if (pattern.empty()) return name.empty();
+  if (pattern.front() == '*' || pattern.front() == '%') {
+    for (std::size_t i = 0; i <= name.size(); ++i) {
+      if (matches(pattern.substr(1), name.substr(i))) return true;
+      if (i < name.size() && pattern.front() == '%' && name[i] == '/') return false;
+    }
+    return false;
+  }
+  return !name.empty() && pattern.front() == name.front() &&
+         matches(pattern.substr(1), name.substr(1));
+}
+
+// INBOX is case-insensitive as a first level, in patterns as in names.
+std::string fold_inbox(std::string name) {
+  if (base::iequals(name.substr(0, 5), "INBOX") && (name.size() == 5 || name[5] == '/')) {
+    name.replace(0, 5, "INBOX");
+  }
+  return name;
+}
+
+}  // namespace
+
+store::AccountId Session::account_id() const {
+  return std::get<Authenticated>(state_).account.id;
+}
+
+std::optional<std::string> Session::mailbox_argument(const wire::Command& cmd, std::size_t index,
+                                                     net::Output& out) {
+  if (cmd.arguments.size() <= index || !cmd.arguments[index].is_astring()) {
+    bad(cmd.tag, "Missing mailbox name", out);
+    return std::nullopt;
+  }
+  auto name = wire::decode_mutf7(cmd.arguments[index].value);
+  if (!name) {
+    out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] Invalid mailbox name encoding");
+    return std::nullopt;
+  }
+  return name;
+}
+
+// Runs `op` on the worker pool and answers "tag OK what completed" or the store's NO.
+void Session::store_command(const wire::Command& cmd, std::string what,
+                            std::function<store::Result<void>()> op, net::Output& out) {
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, what = std::move(what), op = std::move(op)] {
+    auto r = op();
+    work_.reply = wire::tagged(tag, r ? "OK " + what + " completed" : no_for(r.error()));
+  };
+}
+
+void Session::create(const wire::Command& cmd, net::Output& out) {
+  auto name = mailbox_argument(cmd, 0, out);
+  if (!name) return;
+  // RFC 3501 §6.3.3: a trailing separator only says that children are coming.
+  while (name->size() > 1 && name->back() == '/') name->pop_back();
+  if (fold_inbox(*name) == "INBOX") {
+    out.bytes += wire::tagged(cmd.tag, "NO [ALREADYEXISTS] INBOX always exists");
+    return;
+  }
+  store_command(
+      cmd, "CREATE",
+      [this, n = *name]() -> store::Result<void> {
+        auto r = settings_.store->create_mailbox(account_id(), n);
+        if (!r) return r.error();
+        return {};
+      },
+      out);
+}
+
+void Session::delete_mailbox(const wire::Command& cmd, net::Output& out) {
+  auto name = mailbox_argument(cmd, 0, out);
+  if (!name) return;
+  if (fold_inbox(*name) == "INBOX") {
+    out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] INBOX cannot be deleted");
+    return;
+  }
+  store_command(
+      cmd, "DELETE", [this, n = *name] { return settings_.store->delete_mailbox(account_id(), n); },
+      out);
+}
+
+void Session::rename(const wire::Command& cmd, net::Output& out) {
+  auto from = mailbox_argument(cmd, 0, out);
+  if (!from) return;
+  auto to = mailbox_argument(cmd, 1, out);
+  if (!to) return;
+  store_command(
+      cmd, "RENAME",
+      [this, f = *from, t = *to] { return settings_.store->rename_mailbox(account_id(), f, t); },
+      out);
+}
+
+void Session::subscribe(const wire::Command& cmd, net::Output& out) {
+  auto name = mailbox_argument(cmd, 0, out);
+  if (!name) return;
+  const bool on = cmd.name == "SUBSCRIBE";
+  store_command(
+      cmd, cmd.name,
+      [this, n = *name, on] { return settings_.store->set_subscribed(account_id(), n, on); }, out);
+}
+
+void Session::list(const wire::Command& cmd, net::Output& out) {
+  if (cmd.arguments.size() != 2 || !cmd.arguments[0].is_astring() ||
+      !cmd.arguments[1].is_astring()) {
+    return bad(cmd.tag, "Syntax: " + cmd.name + " reference mailbox", out);
+  }
+  const bool lsub = cmd.name == "LSUB";
+  auto reference = wire::decode_mutf7(cmd.arguments[0].value);
+  auto pattern = wire::decode_mutf7(cmd.arguments[1].value);
+  if (!reference || !pattern) {
+    out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] Invalid mailbox name encoding");
+    return;
+  }
+  if (pattern->empty() && !lsub) {
+    // RFC 3501 §6.3.8: an empty pattern asks for the hierarchy delimiter.
+    out.bytes += "* LIST (\\Noselect) \"/\" \"\"\r\n";
+    out.bytes += wire::tagged(cmd.tag, "OK LIST completed");
+    return;
+  }
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, lsub, full = fold_inbox(*reference + *pattern)] {
+    auto boxes = settings_.store->list_mailboxes(account_id());
+    if (!boxes) {
+      work_.reply = wire::tagged(tag, no_for(boxes.error()));
+      return;
+    }
+    for (const auto& b : *boxes) {
+      if (lsub && !b.is_subscribed) continue;
+      if (!matches(full, b.name)) continue;
+      bool has_children = false;
+      for (const auto& other : *boxes) {
+        has_children = has_children || other.name.starts_with(b.name + "/");
+      }
+      work_.reply += std::string("* ") + (lsub ? "LSUB" : "LIST") + " (" +
+                     (has_children ? "\\HasChildren" : "\\HasNoChildren") + ") \"/\" " +
+                     wire::astring(wire::encode_mutf7(b.name)) + "\r\n";
+    }
+    work_.reply += wire::tagged(tag, std::string("OK ") + (lsub ? "LSUB" : "LIST") + " completed");
+  };
+}
+
+void Session::status(const wire::Command& cmd, net::Output& out) {
+  auto name = mailbox_argument(cmd, 0, out);
+  if (!name) return;
+  if (cmd.arguments.size() != 2 || cmd.arguments[1].type != wire::Token::Type::list ||
+      cmd.arguments[1].children.empty()) {
+    return bad(cmd.tag, "Syntax: STATUS mailbox (items)", out);
+  }
+  std::vector<std::string> items;
+  for (const auto& t : cmd.arguments[1].children) {
+    auto item = base::to_upper(t.value);
+    if (t.type != wire::Token::Type::atom ||
+        (item != "MESSAGES" && item != "RECENT" && item != "UIDNEXT" && item != "UIDVALIDITY" &&
+         item != "UNSEEN")) {
+      return bad(cmd.tag, "Unknown STATUS item", out);
+    }
+    items.push_back(item);
+  }
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, n = *name, items] {
+    auto box = settings_.store->mailbox(account_id(), n);
+    if (!box) {
+      work_.reply = wire::tagged(tag, no_for(box.error()));
+      return;
+    }
+    std::string values;
+    for (const auto& item : items) {
+      std::uint64_t v = 0;
+      if (item == "MESSAGES")
+        v = static_cast<std::uint64_t>(box->messages);
+      else if (item == "UIDNEXT")
+        v = box->uid_next.value;
+      else if (item == "UIDVALIDITY")
+        v = box->uid_validity.value;
+      else if (item == "UNSEEN")
+        v = static_cast<std::uint64_t>(box->unseen);
+      // RECENT: 0, Postino keeps no \Recent flag (RFC 9051 dropped it).
+      values += (values.empty() ? "" : " ") + item + " " + std::to_string(v);
+    }
+    work_.reply = "* STATUS " + wire::astring(wire::encode_mutf7(box->name)) + " (" + values +
+                  ")\r\n" + wire::tagged(tag, "OK STATUS completed");
+  };
+}
+
+void Session::namespace_command(const wire::Command& cmd, net::Output& out) {
+  if (!cmd.arguments.empty()) return bad(cmd.tag, "NAMESPACE takes no arguments", out);
+  // RFC 2342: one personal namespace with "/" as the separator; no shared ones.
+  out.bytes += "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n";
+  out.bytes += wire::tagged(cmd.tag, "OK NAMESPACE completed");
+}
+
+}  // namespace postino::imap

@@ -1,0 +1,33 @@
+// Store errors as IMAP responses (STYLE.md example 7, RFC 5530 codes), mapped in one place.
+#pragma once
+
+#include <string>
+
+#include "store/error.hpp"
+
+namespace postino::imap {
+
+// "NO [CODE] text" for a store error.
+inline std::string no_for(const store::Error& e) {
+  switch (e.kind) {
+    case store::ErrorKind::not_found:
+      return "NO [NONEXISTENT] No such mailbox";
+    case store::ErrorKind::already_exists:
+      return "NO [ALREADYEXISTS] Mailbox already exists";
+    case store::ErrorKind::invalid:
+      return "NO [CANNOT] Invalid mailbox name";
+    case store::ErrorKind::in_use:
+      return "NO [CANNOT] Mailbox has children, delete them first";
+    case store::ErrorKind::over_quota:
+    case store::ErrorKind::no_space:
+      return "NO [OVERQUOTA] Quota exceeded";
+    case store::ErrorKind::too_big:
+      return "NO [TOOBIG] Too big";
+    case store::ErrorKind::temporary:
+    case store::ErrorKind::corrupt:
+      return "NO [UNAVAILABLE] Temporary failure, try again later";
+  }
+  return "NO [SERVERBUG] Internal error";
+}
+
+}  // namespace postino::imap

@@ -1,0 +1,21 @@
+// Mailbox names on the wire (RFC 3501 §5.1.3): modified UTF-7 to and from the UTF-8 the
+// store keeps, and the astring form names are written in. Pure.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace postino::imap::wire {
+
+// Modified UTF-7 → UTF-8. nullopt for anything RFC 3501 §5.1.3 does not allow: a shift
+// that encodes printable ASCII, an unterminated or empty shift ("&-" is "&"), bits left
+// over, lone surrogates (RELIABILITY I02).
+std::optional<std::string> decode_mutf7(std::string_view name);
+// UTF-8 → modified UTF-7 (the input is valid UTF-8).
+std::string encode_mutf7(std::string_view utf8);
+
+// A name as an IMAP astring: the atom when it is one, else a quoted string.
+std::string astring(std::string_view text);
+
+}  // namespace postino::imap::wire
