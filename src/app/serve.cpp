@@ -207,13 +207,14 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
     where.resize(22, ' ');
     std::cout << "    " << name << where << (b.implicit_tls ? "implicit TLS" : "STARTTLS") << "\n";
   }
-  std::cout
-      << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
-      << "               (logins work over SMTP submission, POP3 and IMAP; IMAP mailboxes are not built yet)\n"
-      << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
-      << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)") << "\n"
-      << "  SHA-256      " << dev.certificate_fingerprint << "\n"
-      << "Try it:\n";
+  std::cout << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
+            << "               (works with SMTP submission, POP3 and the first part of IMAP; see "
+               "docs/FEATURES.md)\n"
+            << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
+            << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)")
+            << "\n"
+            << "  SHA-256      " << dev.certificate_fingerprint << "\n"
+            << "Try it:\n";
   if (const auto* b = find_bound(bound, "smtp")) {
     std::cout << "  swaks --server " << endpoint_text(*b) << " --to " << dev.demo_address << "\n";
   }

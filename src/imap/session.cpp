@@ -7,7 +7,8 @@ namespace postino::imap {
 namespace {
 
 constexpr unsigned in_not_authenticated = 1u << 0;
-constexpr unsigned in_authenticated = 1u << 1;
+constexpr unsigned in_selected = 1u << 2;
+constexpr unsigned in_authenticated = (1u << 1) | in_selected;  // RFC 3501 §3: also when selected
 constexpr unsigned in_any_state = ~0u;
 
 }  // namespace
@@ -27,8 +28,8 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"LOGIN", in_not_authenticated, &Session::login},
       // RFC 3501 commands that arrive with the mail store (see docs/FEATURES.md).
       {"AUTHENTICATE", in_not_authenticated, &Session::authenticate},
-      {"SELECT", 0, nullptr},
-      {"EXAMINE", 0, nullptr},
+      {"SELECT", in_authenticated, &Session::select},
+      {"EXAMINE", in_authenticated, &Session::select},
       {"CREATE", in_authenticated, &Session::create},
       {"DELETE", in_authenticated, &Session::delete_mailbox},
       {"RENAME", in_authenticated, &Session::rename},
@@ -39,14 +40,15 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"STATUS", in_authenticated, &Session::status},
       {"NAMESPACE", in_authenticated, &Session::namespace_command},
       {"APPEND", 0, nullptr},
-      {"CHECK", 0, nullptr},
-      {"CLOSE", 0, nullptr},
-      {"EXPUNGE", 0, nullptr},
+      {"CHECK", in_selected, &Session::check},
+      {"CLOSE", in_selected, &Session::close},
+      {"UNSELECT", in_selected, &Session::close},
+      {"EXPUNGE", in_selected, &Session::expunge},
       {"SEARCH", 0, nullptr},
-      {"FETCH", 0, nullptr},
-      {"STORE", 0, nullptr},
+      {"FETCH", in_selected, &Session::fetch_by_sequence},
+      {"STORE", in_selected, &Session::store_by_sequence},
       {"COPY", 0, nullptr},
-      {"UID", 0, nullptr},
+      {"UID", in_selected, &Session::uid},
   };
   for (const auto& spec : table) {
     if (spec.name == name) return &spec;
@@ -61,7 +63,8 @@ Session::Session(SessionSettings settings, net::ClientInfo client)
       is_tls_(client_.is_tls) {}
 
 std::string Session::capabilities() const {
-  if (std::holds_alternative<Authenticated>(state_)) return "IMAP4rev1 CHILDREN NAMESPACE";
+  if (!std::holds_alternative<NotAuthenticated>(state_))
+    return "IMAP4rev1 CHILDREN NAMESPACE UNSELECT";
   std::string caps = is_tls_ ? "IMAP4rev1" : "IMAP4rev1 STARTTLS";
   // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).
   caps += may_use_plaintext() ? " SASL-IR AUTH=PLAIN" : " LOGINDISABLED";
@@ -160,7 +163,16 @@ void Session::capability(const wire::Command& cmd, net::Output& out) {
 
 void Session::noop(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "NOOP takes no arguments", out);
-  out.bytes += wire::tagged(cmd.tag, "OK NOOP completed");
+  if (!std::holds_alternative<Selected>(state_)) {
+    out.bytes += wire::tagged(cmd.tag, "OK NOOP completed");
+    return;
+  }
+  // RFC 3501 §6.1.2: NOOP is how a client polls for changes to the selected mailbox.
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag] {
+    refresh_selected();
+    work_.reply += wire::tagged(tag, "OK NOOP completed");
+  };
 }
 
 void Session::logout(const wire::Command& cmd, net::Output& out) {

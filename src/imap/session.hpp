@@ -37,7 +37,13 @@ class Session final : public net::ProtocolSession {
   struct Authenticated {
     store::Account account;
   };
-  using State = std::variant<NotAuthenticated, Authenticated>;
+  struct Selected {
+    store::Account account;
+    store::MailboxInfo mailbox;
+    bool is_read_only = false;
+    std::vector<store::MessageInfo> messages;  // this session's view: index + 1 = sequence number
+  };
+  using State = std::variant<NotAuthenticated, Authenticated, Selected>;
 
   Session(SessionSettings settings, net::ClientInfo client);
 
@@ -84,6 +90,22 @@ class Session final : public net::ProtocolSession {
   void list(const wire::Command& cmd, net::Output& out);
   void status(const wire::Command& cmd, net::Output& out);
   void namespace_command(const wire::Command& cmd, net::Output& out);
+  // commands/select.cpp
+  void select(const wire::Command& cmd, net::Output& out);
+  void close(const wire::Command& cmd, net::Output& out);
+  void check(const wire::Command& cmd, net::Output& out);
+  void expunge(const wire::Command& cmd, net::Output& out);
+  void uid(const wire::Command& cmd, net::Output& out);
+  // On the worker pool: brings the selected view up to date and writes what changed
+  // (EXPUNGE, EXISTS, FETCH FLAGS) into work_.
+  void refresh_selected();
+  // commands/fetch.cpp
+  void fetch(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
+  void store_flags(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
+  void fetch_by_sequence(const wire::Command& cmd, net::Output& out) { fetch(cmd, 0, out, false); }
+  void store_by_sequence(const wire::Command& cmd, net::Output& out) {
+    store_flags(cmd, 0, out, false);
+  }
 
   SessionSettings settings_;
   net::ClientInfo client_;

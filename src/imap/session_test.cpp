@@ -79,7 +79,7 @@ TEST(ImapSession, ThreeBadCommandsBeforeLoginCloseTheConnection) {
 
 TEST(ImapSession, NotImplementedCommandsAnswerBad) {
   Script s;
-  EXPECT_EQ(s.send("a SELECT INBOX\r\n").bytes, "a BAD Command not implemented\r\n");
+  EXPECT_EQ(s.send("a SEARCH ALL\r\n").bytes, "a BAD Command not implemented\r\n");
 }
 
 TEST(ImapSession, PreauthLineLimitAtItsBoundary) {
@@ -136,11 +136,12 @@ class ImapLogin : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void start(bool tls, bool loopback = false, bool allow_plaintext_loopback = false) {
+  void start(bool tls, bool loopback = false, bool allow_plaintext_loopback = false,
+             std::int64_t max_bad_commands = 20) {
     SessionSettings s;
     s.store = store_.get();
     s.authenticator = authenticator_.get();
-    s.max_bad_commands = 3;
+    s.max_bad_commands = max_bad_commands;
     s.allow_plaintext_loopback = allow_plaintext_loopback;
     net::ClientInfo c;
     c.address = loopback ? "127.0.0.1" : "192.0.2.5";
@@ -174,13 +175,14 @@ class ImapLogin : public ::testing::Test {
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
-  EXPECT_EQ(send("c SELECT INBOX\r\n"), "c BAD Command not implemented\r\n");
+  EXPECT_EQ(send("c SEARCH ALL\r\n"), "c BAD Command not implemented\r\n");
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("secret\r\n"), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
+  EXPECT_EQ(send("secret\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
@@ -200,11 +202,11 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
   EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
@@ -254,6 +256,52 @@ TEST_F(ImapLogin, MailboxManagement) {
             "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\nv OK NAMESPACE completed\r\n");
 }
 
+TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
+  const auto demo = store_->find_account("demo@example.test")->id;
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: one\r\n\r\nfirst\r\n"));
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: two\r\n\r\nsecond body\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  const auto validity = std::to_string(store_->mailbox(demo, "INBOX")->uid_validity.value);
+  EXPECT_EQ(send("b SELECT inbox\r\n"),
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags "
+            "permitted\r\n"
+            "* 2 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 1] First unseen\r\n* OK [UIDVALIDITY " +
+                validity +
+                "] UIDs valid\r\n* OK [UIDNEXT 3] Predicted next UID\r\nb OK [READ-WRITE] SELECT "
+                "completed\r\n");
+  EXPECT_EQ(
+      send("c FETCH 1:* (UID RFC822.SIZE FLAGS)\r\n"),
+      "* 1 FETCH (UID 1 RFC822.SIZE 23 FLAGS ())\r\n* 2 FETCH (UID 2 RFC822.SIZE 29 FLAGS ())\r\n"
+      "c OK FETCH completed\r\n");
+  EXPECT_EQ(send("d FETCH 2 BODY.PEEK[HEADER]\r\n"),
+            "* 2 FETCH (BODY[HEADER] {16}\r\nSubject: two\r\n\r\n)\r\nd OK FETCH completed\r\n");
+  // A non-PEEK fetch sets \Seen and says so.
+  EXPECT_EQ(send("e FETCH 2 BODY[TEXT]<0.6>\r\n"),
+            "* 2 FETCH (BODY[TEXT]<0> {6}\r\nsecond FLAGS (\\Seen))\r\ne OK FETCH completed\r\n");
+  EXPECT_EQ(send("f UID FETCH 1 RFC822\r\n"),
+            "* 1 FETCH (UID 1 RFC822 {23}\r\nSubject: one\r\n\r\nfirst\r\n FLAGS (\\Seen))\r\nf OK "
+            "UID FETCH completed\r\n");
+  EXPECT_EQ(send("g FETCH 1 ENVELOPE\r\n"), "g BAD ENVELOPE is not implemented yet\r\n");
+  EXPECT_EQ(send("h STORE 1 +FLAGS (\\Deleted $Label1)\r\n"),
+            "* 1 FETCH (FLAGS (\\Seen \\Deleted $Label1))\r\nh OK STORE completed\r\n");
+  EXPECT_EQ(send("i UID STORE 2 -FLAGS.SILENT (\\Seen)\r\n"), "i OK UID STORE completed\r\n");
+  EXPECT_EQ(send("j STORE 1 +FLAGS (\\Recent)\r\n"), "j BAD Invalid flag\r\n");
+  EXPECT_EQ(send("k EXPUNGE\r\n"), "* 1 EXPUNGE\r\nk OK EXPUNGE completed\r\n");
+  EXPECT_EQ(send("l FETCH 1 (UID FLAGS)\r\n"),
+            "* 1 FETCH (UID 2 FLAGS ())\r\nl OK FETCH completed\r\n");
+  // New mail appears at NOOP.
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: three\r\n\r\nx\r\n"));
+  EXPECT_EQ(send("m NOOP\r\n"), "* 2 EXISTS\r\nm OK NOOP completed\r\n");
+  EXPECT_EQ(send("n CLOSE\r\n"), "n OK CLOSE completed\r\n");
+  EXPECT_EQ(send("o FETCH 1 FLAGS\r\n"), "o BAD Command not valid in this state\r\n");
+  EXPECT_EQ(send("p EXAMINE INBOX\r\n").substr(0, 0), "");
+  EXPECT_EQ(send("q STORE 1 +FLAGS (\\Seen)\r\n"), "q NO [READ-ONLY] Mailbox is read-only\r\n");
+  EXPECT_EQ(send("r SELECT Nope\r\n"), "r NO [NONEXISTENT] No such mailbox\r\n");
+  EXPECT_EQ(send("s FETCH 1 FLAGS\r\n"), "s BAD Command not valid in this state\r\n");
+}
+
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
   start(false, true, false);
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
@@ -265,14 +313,14 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
   EXPECT_EQ(send("a CAPABILITY\r\n"),
             "* CAPABILITY IMAP4rev1 STARTTLS SASL-IR AUTH=PLAIN\r\na OK CAPABILITY completed\r\n");
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
-            "b OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in\r\n");
+            "b OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {
   start(false);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
             "a NO [PRIVACYREQUIRED] Authentication is disabled before STARTTLS\r\n");
-  start(true);
+  start(true, false, false, 3);
   send("a LOGIN demo@example.test secret\r\n");
   EXPECT_EQ(send("b X\r\nc X\r\n"), "b BAD Unknown command\r\nc BAD Unknown command\r\n");
   EXPECT_EQ(send("d X\r\n"), "d BAD Unknown command\r\n* BYE Too many invalid commands.\r\n");

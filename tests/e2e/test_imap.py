@@ -12,7 +12,7 @@ import harness
 
 
 class ImapLoginTest(harness.ServerTestCase):
-    listen = ["imap", "imaps"]
+    listen = ["imap", "imaps", "smtp"]
 
     @classmethod
     def setUpClass(cls):
@@ -81,12 +81,45 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertEqual(typ, "NO")
         m.logout()
 
+    def test_mail_delivered_by_smtp_is_read_flagged_and_expunged_over_imap(self):
+        import smtplib
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            s.sendmail("a@remote.test", [self.user], b"Subject: over imap\r\n\r\nhello imap\r\n")
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        m.login(self.user, self.password)
+        typ, data = m.select("INBOX")
+        self.assertEqual(typ, "OK")
+        count = int(data[0])
+        self.assertGreaterEqual(count, 1)
+        typ, data = m.fetch(str(count), "(UID RFC822.SIZE BODY.PEEK[])")
+        self.assertEqual(typ, "OK")
+        body = data[0][1]
+        self.assertTrue(body.startswith(b"Return-Path: <a@remote.test>\r\nReceived: "))
+        self.assertTrue(body.endswith(b"Subject: over imap\r\n\r\nhello imap\r\n"))
+        self.assertIn(f"RFC822.SIZE {len(body)}".encode(), data[0][0])
+        typ, data = m.fetch(str(count), "(FLAGS)")
+        self.assertNotIn(b"\\Seen", data[0])  # PEEK left it unseen
+        typ, data = m.fetch(str(count), "(BODY[TEXT])")
+        self.assertEqual(data[0][1], b"hello imap\r\n")
+        typ, data = m.fetch(str(count), "(FLAGS)")
+        self.assertIn(b"\\Seen", data[0])
+        typ, data = m.store(str(count), "+FLAGS", "(\\Deleted)")
+        self.assertEqual(typ, "OK")
+        typ, data = m.expunge()
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [str(count).encode()])
+        typ, data = m.select("INBOX", readonly=True)
+        self.assertEqual(int(data[0]), count - 1)
+        m.close()
+        m.logout()
+
     def test_after_login_mailbox_commands_are_not_built_yet(self):
         c = self.server.connect("imaps")
         self.assertTrue(c.line().startswith("* OK"))
         token = base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()
-        c.send(f"a AUTHENTICATE PLAIN {token}\r\nb SELECT INBOX\r\nc LOGOUT\r\n")
-        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] Logged in")
+        c.send(f"a AUTHENTICATE PLAIN {token}\r\nb SEARCH ALL\r\nc LOGOUT\r\n")
+        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in")
         self.assertEqual(c.line(), "b BAD Command not implemented")
         self.assertEqual(c.line(), "* BYE Logging out")
         c.close()

@@ -35,6 +35,7 @@ std::string fold_inbox(std::string name) {
 }  // namespace
 
 store::AccountId Session::account_id() const {
+  if (const auto* s = std::get_if<Selected>(&state_)) return s->account.id;
   return std::get<Authenticated>(state_).account.id;
 }
 

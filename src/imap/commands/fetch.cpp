@@ -1,0 +1,283 @@
+// FETCH (RFC 3501 §6.4.5) and STORE (§6.4.6), by sequence number or UID. FETCH serves
+// FLAGS, UID, INTERNALDATE, RFC822.SIZE, RFC822, RFC822.HEADER, RFC822.TEXT and BODY[] /
+// BODY.PEEK[] with the HEADER and TEXT sections and partials; ENVELOPE, BODYSTRUCTURE
+// and part sections are refused with BAD until they are built.
+#include <charconv>
+#include <ctime>
+#include <optional>
+#include <set>
+
+#include "base/ascii.hpp"
+#include "imap/session.hpp"
+#include "imap/store_errors.hpp"
+#include "imap/wire/flags.hpp"
+#include "imap/wire/response.hpp"
+#include "imap/wire/sequence_set.hpp"
+
+namespace postino::imap {
+namespace {
+
+struct FetchItem {
+  enum class Kind { flags, uid, internal_date, size, text } kind = Kind::flags;
+  std::string section;  // for text: "", "HEADER" or "TEXT"
+  std::string name;     // as written in the response: "BODY[HEADER]<0>", "RFC822", …
+  bool sets_seen = false;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> partial;
+};
+
+FetchItem make_item(FetchItem::Kind kind, std::string section, std::string name,
+                    bool sets_seen = false) {
+  FetchItem f;
+  f.kind = kind;
+  f.section = std::move(section);
+  f.name = std::move(name);
+  f.sets_seen = sets_seen;
+  return f;
+}
+
+// One fetch attribute; nullopt with `error` set when it is malformed or not built yet.
+std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) {
+  const auto item = base::to_upper(raw);
+  if (item == "FLAGS") return make_item(FetchItem::Kind::flags, "", "FLAGS");
+  if (item == "UID") return make_item(FetchItem::Kind::uid, "", "UID");
+  if (item == "INTERNALDATE") return make_item(FetchItem::Kind::internal_date, "", "INTERNALDATE");
+  if (item == "RFC822.SIZE") return make_item(FetchItem::Kind::size, "", "RFC822.SIZE");
+  if (item == "RFC822") return make_item(FetchItem::Kind::text, "", "RFC822", true);
+  if (item == "RFC822.HEADER") return make_item(FetchItem::Kind::text, "HEADER", "RFC822.HEADER");
+  if (item == "RFC822.TEXT") return make_item(FetchItem::Kind::text, "TEXT", "RFC822.TEXT", true);
+  const bool peek = item.starts_with("BODY.PEEK[");
+  if (!peek && !item.starts_with("BODY[")) {
+    error = item == "ENVELOPE" || item == "BODYSTRUCTURE" || item == "BODY"
+                ? item + " is not implemented yet"
+                : "Unknown fetch item " + item;
+    return std::nullopt;
+  }
+  const auto open = item.find('['), close = item.find(']');
+  auto f = make_item(FetchItem::Kind::text, item.substr(open + 1, close - open - 1), "", !peek);
+  if (f.section != "" && f.section != "HEADER" && f.section != "TEXT") {
+    error = "Section " + f.section + " is not implemented yet";
+    return std::nullopt;
+  }
+  f.name = "BODY[" + f.section + "]";
+  const auto rest = std::string_view(item).substr(close + 1);
+  if (!rest.empty()) {
+    // <origin.octets> (RFC 3501 §6.4.5)
+    std::uint64_t origin = 0, octets = 0;
+    const auto dot = rest.find('.');
+    auto parse = [](std::string_view digits, std::uint64_t& v) {
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+      return !digits.empty() && ec == std::errc{} && end == digits.data() + digits.size();
+    };
+    if (rest.front() != '<' || rest.back() != '>' || dot == std::string_view::npos ||
+        !parse(rest.substr(1, dot - 1), origin) ||
+        !parse(rest.substr(dot + 1, rest.size() - dot - 2), octets) || octets == 0) {
+      error = "Invalid partial";
+      return std::nullopt;
+    }
+    f.partial = std::make_pair(origin, octets);
+    f.name += "<" + std::to_string(origin) + ">";
+  }
+  return f;
+}
+
+std::string internal_date(store::SystemClock::time_point t) {
+  const std::time_t tt = store::SystemClock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "\"%e-%b-%Y %H:%M:%S +0000\"", &tm);
+  return buf;
+}
+
+// The messages of the view in `set`: by sequence number or by UID.
+std::vector<std::size_t> resolve(const std::vector<store::MessageInfo>& view,
+                                 const wire::SequenceSet& set, bool by_uid) {
+  std::vector<std::size_t> out;
+  if (view.empty()) return out;
+  const auto largest = by_uid ? view.back().uid.value : static_cast<std::uint32_t>(view.size());
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    if (set.contains(by_uid ? view[i].uid.value : static_cast<std::uint32_t>(i + 1), largest))
+      out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid) {
+  const auto& args = cmd.arguments;
+  if (args.size() != first + 2 || args[first].type != wire::Token::Type::atom) {
+    return bad(cmd.tag, "Syntax: FETCH sequence-set items", out);
+  }
+  auto set = wire::SequenceSet::parse(args[first].value);
+  if (!set) return bad(cmd.tag, "Invalid sequence set", out);
+  std::vector<std::string> names;
+  const auto& items_token = args[first + 1];
+  if (items_token.type == wire::Token::Type::list) {
+    for (const auto& t : items_token.children) names.push_back(t.value);
+  } else if (base::iequals(items_token.value, "FAST")) {
+    names = {"FLAGS", "INTERNALDATE", "RFC822.SIZE"};
+  } else {
+    names = {items_token.value};
+  }
+  std::vector<FetchItem> items;
+  bool wants_uid = false, wants_flags = false;
+  for (const auto& n : names) {
+    std::string error;
+    auto item = parse_item(n, error);
+    if (!item) return bad(cmd.tag, error, out);
+    wants_uid = wants_uid || item->kind == FetchItem::Kind::uid;
+    wants_flags = wants_flags || item->kind == FetchItem::Kind::flags;
+    items.push_back(*item);
+  }
+  // RFC 3501 §6.4.8: UID FETCH always reports the UID.
+  if (by_uid && !wants_uid) items.insert(items.begin(), make_item(FetchItem::Kind::uid, "", "UID"));
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, set = *set, items, by_uid, wants_flags] {
+    auto& s = std::get<Selected>(state_);
+    const auto targets = resolve(s.messages, set, by_uid);
+    // A non-PEEK body fetch sets \Seen (RFC 3501 §6.4.5), unless the mailbox is read-only.
+    bool sets_seen = false;
+    for (const auto& i : items) sets_seen = sets_seen || i.sets_seen;
+    std::set<std::size_t> seen_now;
+    if (sets_seen && !s.is_read_only) {
+      std::vector<store::Uid> unseen;
+      for (auto i : targets) {
+        if (!(s.messages[i].flags.system & store::flag_seen)) unseen.push_back(s.messages[i].uid);
+      }
+      if (!unseen.empty()) {
+        auto changed =
+            settings_.store->store_flags(s.account.id, s.mailbox.id, unseen,
+                                         store::Store::FlagChange::add, {store::flag_seen, {}});
+        if (!changed) {
+          work_.reply = wire::tagged(tag, no_for(changed.error()));
+          return;
+        }
+        for (auto i : targets) {
+          for (const auto& c : *changed) {
+            if (c.uid == s.messages[i].uid) {
+              s.messages[i].flags = c.flags;
+              seen_now.insert(i);
+            }
+          }
+        }
+      }
+    }
+    for (auto i : targets) {
+      const auto& m = s.messages[i];
+      std::string attrs;
+      auto add = [&attrs](const std::string& a) { attrs += (attrs.empty() ? "" : " ") + a; };
+      std::optional<store::MessageDetails> details;
+      std::optional<std::string> bytes;
+      for (const auto& item : items) {
+        switch (item.kind) {
+          case FetchItem::Kind::uid:
+            add("UID " + std::to_string(m.uid.value));
+            break;
+          case FetchItem::Kind::flags:
+            add("FLAGS (" + wire::format_flags(m.flags) + ")");
+            break;
+          case FetchItem::Kind::internal_date:
+            add("INTERNALDATE " + internal_date(m.internal_date));
+            break;
+          case FetchItem::Kind::size:
+            add("RFC822.SIZE " + std::to_string(m.size));
+            break;
+          case FetchItem::Kind::text: {
+            if (!bytes) {
+              auto r = settings_.store->read_message(s.account.id, s.mailbox.id, m.uid);
+              auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
+              if (!r || !d) {
+                // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED).
+                work_.reply += wire::tagged(tag, "NO [EXPUNGEISSUED] Some messages were expunged");
+                return;
+              }
+              bytes = std::move(*r);
+              details = std::move(*d);
+            }
+            const auto header_size =
+                static_cast<std::size_t>(details->structure.parts[0].header_size);
+            std::string_view data = *bytes;
+            if (item.section == "HEADER") data = data.substr(0, header_size);
+            if (item.section == "TEXT") data = data.substr(std::min(header_size, data.size()));
+            if (item.partial) {
+              const auto origin = std::min<std::size_t>(item.partial->first, data.size());
+              data = data.substr(origin, item.partial->second);
+            }
+            add(item.name + " {" + std::to_string(data.size()) + "}\r\n" + std::string(data));
+            break;
+          }
+        }
+      }
+      if (seen_now.contains(i) && !wants_flags) add("FLAGS (" + wire::format_flags(m.flags) + ")");
+      work_.reply += "* " + std::to_string(i + 1) + " FETCH (" + attrs + ")\r\n";
+    }
+    work_.reply +=
+        wire::tagged(tag, std::string(by_uid ? "OK UID FETCH" : "OK FETCH") + " completed");
+  };
+}
+
+void Session::store_flags(const wire::Command& cmd, std::size_t first, net::Output& out,
+                          bool by_uid) {
+  const auto& args = cmd.arguments;
+  if (args.size() < first + 3 || args[first].type != wire::Token::Type::atom ||
+      args[first + 1].type != wire::Token::Type::atom) {
+    return bad(cmd.tag, "Syntax: STORE sequence-set item flags", out);
+  }
+  auto set = wire::SequenceSet::parse(args[first].value);
+  if (!set) return bad(cmd.tag, "Invalid sequence set", out);
+  auto item = base::to_upper(args[first + 1].value);
+  const bool silent = item.ends_with(".SILENT");
+  if (silent) item.resize(item.size() - 7);
+  store::Store::FlagChange change;
+  if (item == "FLAGS")
+    change = store::Store::FlagChange::replace;
+  else if (item == "+FLAGS")
+    change = store::Store::FlagChange::add;
+  else if (item == "-FLAGS")
+    change = store::Store::FlagChange::remove;
+  else
+    return bad(cmd.tag, "Unknown STORE item", out);
+  store::Flags flags;
+  std::vector<const wire::Token*> tokens;
+  if (args[first + 2].type == wire::Token::Type::list && args.size() == first + 3) {
+    for (const auto& t : args[first + 2].children) tokens.push_back(&t);
+  } else {
+    for (std::size_t i = first + 2; i < args.size(); ++i) tokens.push_back(&args[i]);
+  }
+  for (const auto* t : tokens) {
+    if (t->type != wire::Token::Type::atom || !wire::add_flag(t->value, flags)) {
+      return bad(cmd.tag, "Invalid flag", out);
+    }
+  }
+  if (std::get<Selected>(state_).is_read_only) {
+    out.bytes += wire::tagged(cmd.tag, "NO [READ-ONLY] Mailbox is read-only");
+    return;
+  }
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, set = *set, change, flags, silent, by_uid] {
+    auto& s = std::get<Selected>(state_);
+    const auto targets = resolve(s.messages, set, by_uid);
+    std::vector<store::Uid> uids;
+    for (auto i : targets) uids.push_back(s.messages[i].uid);
+    auto changed = settings_.store->store_flags(s.account.id, s.mailbox.id, uids, change, flags);
+    if (!changed) {
+      work_.reply = wire::tagged(tag, no_for(changed.error()));
+      return;
+    }
+    for (auto i : targets) {
+      for (const auto& c : *changed) {
+        if (c.uid == s.messages[i].uid) s.messages[i].flags = c.flags;
+      }
+      if (silent) continue;
+      const auto& m = s.messages[i];
+      work_.reply += "* " + std::to_string(i + 1) + " FETCH (" +
+                     (by_uid ? "UID " + std::to_string(m.uid.value) + " " : std::string()) +
+                     "FLAGS (" + wire::format_flags(m.flags) + "))\r\n";
+    }
+    work_.reply +=
+        wire::tagged(tag, std::string(by_uid ? "OK UID STORE" : "OK STORE") + " completed");
+  };
+}
+
+}  // namespace postino::imap

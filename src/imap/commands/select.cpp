@@ -1,0 +1,143 @@
+// SELECT and EXAMINE (RFC 3501 §6.3.1, §6.3.2), CLOSE (§6.4.2), UNSELECT (RFC 3691),
+// CHECK (§6.4.1), EXPUNGE (§6.4.3) and the UID prefix (§6.4.8), with the selected view
+// kept in step with the store at NOOP and CHECK.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "base/ascii.hpp"
+#include "imap/session.hpp"
+#include "imap/store_errors.hpp"
+#include "imap/wire/flags.hpp"
+#include "imap/wire/response.hpp"
+
+namespace postino::imap {
+
+void Session::select(const wire::Command& cmd, net::Output& out) {
+  auto name = mailbox_argument(cmd, 0, out);
+  if (!name) return;
+  if (cmd.arguments.size() != 1) return bad(cmd.tag, "Syntax: " + cmd.name + " mailbox", out);
+  const bool read_only = cmd.name == "EXAMINE";
+  // RFC 3501 §6.3.1: a SELECT leaves any selected mailbox first, even if it fails.
+  store::Account account = std::holds_alternative<Selected>(state_)
+                               ? std::get<Selected>(state_).account
+                               : std::get<Authenticated>(state_).account;
+  state_ = Authenticated{account};
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, n = *name, read_only, account] {
+    auto box = settings_.store->mailbox(account.id, n);
+    auto messages = box ? settings_.store->messages(account.id, box->id)
+                        : store::Result<std::vector<store::MessageInfo>>(box.error());
+    if (!messages) {
+      work_.reply = wire::tagged(tag, no_for(messages.error()));
+      return;
+    }
+    std::set<std::string> keywords;
+    std::size_t first_unseen = 0;
+    for (std::size_t i = 0; i < messages->size(); ++i) {
+      const auto& m = (*messages)[i];
+      keywords.insert(m.flags.keywords.begin(), m.flags.keywords.end());
+      if (first_unseen == 0 && !(m.flags.system & store::flag_seen)) first_unseen = i + 1;
+    }
+    std::string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+    for (const auto& k : keywords) flags += " " + k;
+    auto& r = work_.reply;
+    r += "* FLAGS (" + flags + ")\r\n";
+    r += read_only ? std::string("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
+                   : "* OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted\r\n";
+    r += "* " + std::to_string(messages->size()) + " EXISTS\r\n* 0 RECENT\r\n";
+    if (first_unseen) r += "* OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen\r\n";
+    r += "* OK [UIDVALIDITY " + std::to_string(box->uid_validity.value) + "] UIDs valid\r\n";
+    r += "* OK [UIDNEXT " + std::to_string(box->uid_next.value) + "] Predicted next UID\r\n";
+    r += wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
+                               (read_only ? "EXAMINE" : "SELECT") + " completed");
+    state_ = Selected{account, *box, read_only, std::move(*messages)};
+  };
+}
+
+void Session::close(const wire::Command& cmd, net::Output& out) {
+  if (!cmd.arguments.empty()) return bad(cmd.tag, cmd.name + " takes no arguments", out);
+  auto selected = std::get<Selected>(state_);
+  state_ = Authenticated{selected.account};
+  if (cmd.name == "UNSELECT" || selected.is_read_only) {
+    out.bytes += wire::tagged(cmd.tag, "OK " + cmd.name + " completed");
+    return;
+  }
+  // RFC 3501 §6.4.2: CLOSE removes \Deleted messages without untagged EXPUNGE responses.
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, account = selected.account.id, box = selected.mailbox.id] {
+    auto r = settings_.store->expunge(account, box, std::nullopt);
+    work_.reply = wire::tagged(tag, r ? "OK CLOSE completed" : no_for(r.error()));
+  };
+}
+
+void Session::check(const wire::Command& cmd, net::Output& out) {
+  if (!cmd.arguments.empty()) return bad(cmd.tag, "CHECK takes no arguments", out);
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag] {
+    refresh_selected();
+    work_.reply += wire::tagged(tag, "OK CHECK completed");
+  };
+}
+
+void Session::expunge(const wire::Command& cmd, net::Output& out) {
+  if (!cmd.arguments.empty()) return bad(cmd.tag, "EXPUNGE takes no arguments", out);
+  if (std::get<Selected>(state_).is_read_only) {
+    out.bytes += wire::tagged(cmd.tag, "NO [READ-ONLY] Mailbox is read-only");
+    return;
+  }
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag] {
+    const auto& s = std::get<Selected>(state_);
+    auto r = settings_.store->expunge(s.account.id, s.mailbox.id, std::nullopt);
+    if (!r) {
+      work_.reply = wire::tagged(tag, no_for(r.error()));
+      return;
+    }
+    refresh_selected();
+    work_.reply += wire::tagged(tag, "OK EXPUNGE completed");
+  };
+}
+
+void Session::refresh_selected() {
+  auto& s = std::get<Selected>(state_);
+  auto now = settings_.store->messages(s.account.id, s.mailbox.id);
+  if (!now) return;  // tell nothing now; the next poll tries again
+  std::map<std::uint32_t, const store::MessageInfo*> current;
+  for (const auto& m : *now) current[m.uid.value] = &m;
+  // Expunged messages, highest sequence number first so that each number is still right
+  // when the client reads it (RFC 3501 §7.4.1).
+  for (std::size_t i = s.messages.size(); i-- > 0;) {
+    if (!current.contains(s.messages[i].uid.value)) {
+      work_.reply += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+      s.messages.erase(s.messages.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+  for (std::size_t i = 0; i < s.messages.size(); ++i) {
+    const auto* m = current[s.messages[i].uid.value];
+    if (!(m->flags == s.messages[i].flags)) {
+      s.messages[i].flags = m->flags;
+      work_.reply += "* " + std::to_string(i + 1) + " FETCH (FLAGS (" +
+                     wire::format_flags(m->flags) + "))\r\n";
+    }
+  }
+  const auto before = s.messages.size();
+  const std::uint32_t last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
+  for (const auto& m : *now) {
+    if (m.uid.value > last_uid) s.messages.push_back(m);
+  }
+  if (s.messages.size() != before)
+    work_.reply += "* " + std::to_string(s.messages.size()) + " EXISTS\r\n";
+}
+
+void Session::uid(const wire::Command& cmd, net::Output& out) {
+  if (cmd.arguments.empty() || cmd.arguments[0].type != wire::Token::Type::atom) {
+    return bad(cmd.tag, "Syntax: UID command arguments", out);
+  }
+  const auto what = base::to_upper(cmd.arguments[0].value);
+  if (what == "FETCH") return fetch(cmd, 1, out, true);
+  if (what == "STORE") return store_flags(cmd, 1, out, true);
+  bad(cmd.tag, "UID " + what + " not implemented", out);
+}
+
+}  // namespace postino::imap

@@ -1,0 +1,26 @@
+// Sequence sets (RFC 3501 §9 sequence-set): "1:3,5,7:*" for message sequence numbers or
+// UIDs. Pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace postino::imap::wire {
+
+class SequenceSet {
+ public:
+  // nullopt for anything malformed: 0, numbers over 2^32-1, empty ranges, more than
+  // `max_ranges` ranges (RELIABILITY L07).
+  static std::optional<SequenceSet> parse(std::string_view text, std::size_t max_ranges = 10000);
+  // True when `n` is in the set, "*" standing for `largest` (the last sequence number or
+  // the highest UID in the mailbox).
+  bool contains(std::uint32_t n, std::uint32_t largest) const;
+
+ private:
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges_;  // 0 is "*"
+};
+
+}  // namespace postino::imap::wire

@@ -1,0 +1,31 @@
+// Tests for sequence sets.
+#include "imap/wire/sequence_set.hpp"
+
+#include <gtest/gtest.h>
+
+namespace postino::imap::wire {
+namespace {
+
+TEST(SequenceSet, RangesStarsAndReversedRanges) {
+  auto s = SequenceSet::parse("1:3,5,9:*");
+  ASSERT_TRUE(s);
+  for (std::uint32_t n : {1u, 2u, 3u, 5u, 9u, 12u}) EXPECT_TRUE(s->contains(n, 12)) << n;
+  for (std::uint32_t n : {4u, 6u, 8u, 13u}) EXPECT_FALSE(s->contains(n, 12)) << n;
+  EXPECT_TRUE(SequenceSet::parse("4:2")->contains(3, 10));
+  EXPECT_TRUE(SequenceSet::parse("*")->contains(7, 7));
+  EXPECT_TRUE(SequenceSet::parse("*:5")->contains(6, 7));  // "*:5" with * = 7
+  EXPECT_TRUE(SequenceSet::parse("1:4294967295")->contains(4000000000u, 1));
+}
+
+TEST(SequenceSet, RefusesMalformed) {
+  for (auto bad :
+       {"", "0", "1,", ",1", "1:", ":1", "a", "1:0", "4294967296", "01", "1::2", "1;2", "-1"}) {
+    EXPECT_FALSE(SequenceSet::parse(bad)) << bad;
+  }
+  std::string many;
+  for (int i = 0; i < 10001; ++i) many += (i ? "," : "") + std::to_string(i + 1);
+  EXPECT_FALSE(SequenceSet::parse(many));
+}
+
+}  // namespace
+}  // namespace postino::imap::wire
