@@ -112,6 +112,7 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   imap_settings.max_bad_commands = cfg.imap.max_bad_commands;
   imap_settings.max_auth_failures = cfg.imap.max_auth_failures;
   imap_settings.allow_plaintext_loopback = cfg.imap.allow_plaintext_loopback;
+  imap_settings.max_append_bytes = static_cast<std::size_t>(cfg.imap.max_append_bytes);
   imap_settings.store = services.store;
   imap_settings.authenticator = services.authenticator;
   auto imap = std::make_shared<imap::SessionFactory>(imap_settings);

@@ -68,6 +68,7 @@ struct ImapSettings {
   std::int64_t max_bad_commands = 20;
   std::int64_t max_auth_failures = 3;
   bool allow_plaintext_loopback = false;
+  std::int64_t max_append_bytes = 50 * 1024 * 1024;
 };
 
 struct Pop3Settings {

@@ -286,6 +286,11 @@ std::vector<Key> build_keys() {
   k.push_back(integer_key("imap.max_auth_failures",
                           "Failed logins in one session before the server says BYE.",
                           [](auto& c) -> auto& { return c.imap.max_auth_failures; }, 1, 1000));
+  k.push_back(integer_key(
+      "imap.max_append_bytes",
+      "Largest message APPEND accepts (a bigger literal gets `NO [TOOBIG]` before the client "
+      "sends it).",
+      [](auto& c) -> auto& { return c.imap.max_append_bytes; }, 1024, 1LL << 40));
   k.push_back(bool_key(
       "imap.allow_plaintext_loopback",
       "Allow LOGIN and AUTHENTICATE without TLS for clients on loopback addresses; everyone "

@@ -39,7 +39,7 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"LSUB", in_authenticated, &Session::list},
       {"STATUS", in_authenticated, &Session::status},
       {"NAMESPACE", in_authenticated, &Session::namespace_command},
-      {"APPEND", 0, nullptr},
+      {"APPEND", in_authenticated, &Session::append},
       {"CHECK", in_selected, &Session::check},
       {"CLOSE", in_selected, &Session::close},
       {"UNSELECT", in_selected, &Session::close},
@@ -47,7 +47,8 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"SEARCH", 0, nullptr},
       {"FETCH", in_selected, &Session::fetch_by_sequence},
       {"STORE", in_selected, &Session::store_by_sequence},
-      {"COPY", 0, nullptr},
+      {"COPY", in_selected, &Session::copy_by_sequence},
+      {"MOVE", in_selected, &Session::move_by_sequence},
       {"UID", in_selected, &Session::uid},
   };
   for (const auto& spec : table) {
@@ -64,7 +65,7 @@ Session::Session(SessionSettings settings, net::ClientInfo client)
 
 std::string Session::capabilities() const {
   if (!std::holds_alternative<NotAuthenticated>(state_))
-    return "IMAP4rev1 CHILDREN NAMESPACE UNSELECT";
+    return "IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE";
   std::string caps = is_tls_ ? "IMAP4rev1" : "IMAP4rev1 STARTTLS";
   // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).
   caps += may_use_plaintext() ? " SASL-IR AUTH=PLAIN" : " LOGINDISABLED";

@@ -24,6 +24,7 @@ struct SessionSettings {
   std::int64_t max_bad_commands_preauth = 3;
   std::int64_t max_bad_commands = 20;  // after login (Dovecot closes after 20)
   std::int64_t max_auth_failures = 3;
+  std::size_t max_append_bytes = 50 * 1024 * 1024;  // largest literal after login (APPEND)
   // LOGIN and AUTHENTICATE without TLS for clients on loopback addresses.
   bool allow_plaintext_loopback = false;
   store::Store* store = nullptr;
@@ -99,6 +100,15 @@ class Session final : public net::ProtocolSession {
   // On the worker pool: brings the selected view up to date and writes what changed
   // (EXPUNGE, EXISTS, FETCH FLAGS) into work_.
   void refresh_selected();
+  // commands/append.cpp
+  void append(const wire::Command& cmd, net::Output& out);
+  void copy(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid, bool move);
+  void copy_by_sequence(const wire::Command& cmd, net::Output& out) {
+    copy(cmd, 0, out, false, false);
+  }
+  void move_by_sequence(const wire::Command& cmd, net::Output& out) {
+    copy(cmd, 0, out, false, true);
+  }
   // commands/fetch.cpp
   void fetch(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
   void store_flags(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);

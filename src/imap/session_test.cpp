@@ -175,14 +175,14 @@ class ImapLogin : public ::testing::Test {
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
   EXPECT_EQ(send("c SEARCH ALL\r\n"), "c BAD Command not implemented\r\n");
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
   EXPECT_EQ(send("secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
@@ -202,11 +202,11 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
   EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
@@ -302,6 +302,29 @@ TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
   EXPECT_EQ(send("s FETCH 1 FLAGS\r\n"), "s BAD Command not valid in this state\r\n");
 }
 
+TEST_F(ImapLogin, AppendCopyAndMove) {
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b APPEND Drafts (\\Draft $Todo) \" 5-Mar-2026 10:00:00 +0100\" {12}\r\n"),
+            "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("Subject: d\r\n\r\n"), "b OK APPEND completed\r\n");
+  EXPECT_EQ(send("c APPEND Nope {1+}\r\nx\r\n"), "c NO [TRYCREATE] No such mailbox\r\n");
+  EXPECT_EQ(send("d APPEND Drafts (\\Recent) {1+}\r\nx\r\n"), "d BAD Invalid flag\r\n");
+  EXPECT_EQ(send("e APPEND Drafts \"32-Foo-2026 10:00:00 +0100\" {1+}\r\nx\r\n"),
+            "e BAD Invalid date-time\r\n");
+  send("f SELECT Drafts\r\n");
+  EXPECT_EQ(send("g FETCH 1 (FLAGS INTERNALDATE)\r\n"),
+            "* 1 FETCH (FLAGS (\\Draft $Todo) INTERNALDATE \" 5-Mar-2026 09:00:00 +0000\")\r\ng OK "
+            "FETCH completed\r\n");
+  EXPECT_EQ(send("h COPY 1 Archive\r\n"), "h OK COPY completed\r\n");
+  EXPECT_EQ(send("i COPY 1 Nope\r\n"), "i NO [TRYCREATE] No such mailbox\r\n");
+  EXPECT_EQ(send("j UID MOVE 1 Trash\r\n"), "* 1 EXPUNGE\r\nj OK UID MOVE completed\r\n");
+  EXPECT_EQ(send("k STATUS Trash (MESSAGES)\r\nl STATUS Archive (MESSAGES)\r\n"),
+            "* STATUS Trash (MESSAGES 1)\r\nk OK STATUS completed\r\n* STATUS Archive (MESSAGES "
+            "1)\r\nl OK STATUS "
+            "completed\r\n");
+}
+
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
   start(false, true, false);
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
@@ -313,7 +336,7 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
   EXPECT_EQ(send("a CAPABILITY\r\n"),
             "* CAPABILITY IMAP4rev1 STARTTLS SASL-IR AUTH=PLAIN\r\na OK CAPABILITY completed\r\n");
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
-            "b OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in\r\n");
+            "b OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {

@@ -107,6 +107,14 @@ class Store {
   virtual Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                        const std::vector<Uid>& uids,
                                                        FlagChange change, const Flags& flags) = 0;
+  // Copies the given UIDs (those that exist) into `to` of the same account, keeping flags
+  // and INTERNALDATE; with `move`, removes them from `from` in the same transaction
+  // (RFC 6851: in the source or the destination, never neither). Returns source → new UID
+  // pairs in source UID order. The destination's quota applies (copies only).
+  virtual Result<std::vector<std::pair<Uid, Uid>>> copy_messages(AccountId account, MailboxId from,
+                                                                 const std::vector<Uid>& uids,
+                                                                 std::string_view to,
+                                                                 bool move) = 0;
   // Removes messages: the given UIDs, or (no list) every message flagged \Deleted.
   // Returns the UIDs removed.
   virtual Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,

@@ -312,6 +312,28 @@ TEST_P(StoreContract, ExpungeRemovesDeletedAndUidNextNeverGoesBack) {
   EXPECT_EQ(store_->quota_usage(demo_)->messages, 2);
 }
 
+TEST_P(StoreContract, CopyAndMoveKeepFlagsAndShareTheBody) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "one", {{flag_flagged, {"work"}}, std::nullopt}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "two", {}));
+  const auto inbox = box("INBOX");
+  auto copied = store_->copy_messages(demo_, inbox.id, {Uid(1), Uid(9), Uid(2)}, "Archive", false);
+  ASSERT_TRUE(copied) << copied.error().detail;
+  EXPECT_EQ(*copied, (std::vector<std::pair<Uid, Uid>>{{Uid(1), Uid(1)}, {Uid(2), Uid(2)}}));
+  const auto archive = box("Archive");
+  EXPECT_EQ((*store_->messages(demo_, archive.id))[0].flags, (Flags{flag_flagged, {"work"}}));
+  EXPECT_EQ(blob_files(), 2u);  // the copies share the bodies
+  EXPECT_EQ(store_->quota_usage(demo_)->messages, 4);
+  auto moved = store_->copy_messages(demo_, inbox.id, {Uid(2)}, "Trash", true);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(box("INBOX").messages, 1);
+  EXPECT_EQ(box("Trash").messages, 1);
+  EXPECT_EQ(*store_->read_message(demo_, box("Trash").id, Uid(1)), "two");
+  EXPECT_EQ(store_->quota_usage(demo_)->messages, 4);
+  EXPECT_EQ(store_->copy_messages(demo_, inbox.id, {Uid(1)}, "Nope", false).error().kind,
+            ErrorKind::not_found);
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+}
+
 TEST_P(StoreContract, UnreferencedBlobsAreCollectedAfterTheGracePeriod) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "short-lived", {}));
   const auto inbox = box("INBOX");

@@ -112,6 +112,19 @@ class ImapLoginTest(harness.ServerTestCase):
         typ, data = m.select("INBOX", readonly=True)
         self.assertEqual(int(data[0]), count - 1)
         m.close()
+        # APPEND to Sent, then COPY and MOVE, as a mail client does when it sends.
+        message = b"Subject: sent by me\r\n\r\nkeep a copy\r\n"
+        typ, _ = m.append("Sent", "(\\Seen)", imaplib.Time2Internaldate(1795550000), message)
+        self.assertEqual(typ, "OK")
+        m.select("Sent")
+        typ, data = m.fetch("1", "(FLAGS BODY.PEEK[])")
+        self.assertIn(b"\\Seen", data[0][0])
+        self.assertEqual(data[0][1], message)
+        self.assertEqual(m.copy("1", "Archive")[0], "OK")
+        typ, data = m._simple_command("MOVE", "1", "Trash")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.status("Trash", "(MESSAGES)")[1][0], b"Trash (MESSAGES 1)")
+        self.assertEqual(m.status("Sent", "(MESSAGES)")[1][0], b"Sent (MESSAGES 0)")
         m.logout()
 
     def test_after_login_mailbox_commands_are_not_built_yet(self):
@@ -119,7 +132,7 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertTrue(c.line().startswith("* OK"))
         token = base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()
         c.send(f"a AUTHENTICATE PLAIN {token}\r\nb SEARCH ALL\r\nc LOGOUT\r\n")
-        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT] Logged in")
+        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in")
         self.assertEqual(c.line(), "b BAD Command not implemented")
         self.assertEqual(c.line(), "* BYE Logging out")
         c.close()

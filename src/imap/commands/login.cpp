@@ -72,7 +72,7 @@ void Session::check_password(std::string tag, std::string username, std::string 
       case auth::LoginResult::Status::ok:
         state_ = Authenticated{std::move(*result.account)};
         bad_commands_ = 0;
-        receiver_.set_limits({settings_.max_line_bytes, settings_.max_line_bytes, 32, 10000});
+        receiver_.set_limits({settings_.max_line_bytes, settings_.max_append_bytes, 32, 10000});
         work_.reply = wire::tagged(tag, "OK [CAPABILITY " + capabilities() + "] Logged in");
         return;
       case auth::LoginResult::Status::temporary:

@@ -137,6 +137,8 @@ void Session::uid(const wire::Command& cmd, net::Output& out) {
   const auto what = base::to_upper(cmd.arguments[0].value);
   if (what == "FETCH") return fetch(cmd, 1, out, true);
   if (what == "STORE") return store_flags(cmd, 1, out, true);
+  if (what == "COPY") return copy(cmd, 1, out, true, false);
+  if (what == "MOVE") return copy(cmd, 1, out, true, true);
   bad(cmd.tag, "UID " + what + " not implemented", out);
 }
 

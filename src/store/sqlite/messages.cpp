@@ -432,6 +432,70 @@ Result<std::vector<MessageInfo>> SqliteStore::store_flags(AccountId account, Mai
   });
 }
 
+Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId account,
+                                                                    MailboxId from,
+                                                                    const std::vector<Uid>& uids,
+                                                                    std::string_view to,
+                                                                    bool move) {
+  return guard([&] {
+    const auto target_name = canonical_name(to);
+    return writer_->run([&](Database& db) {
+      check_owner(db, account, from);
+      auto& t = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+      t.bind_all(account.value, target_name);
+      if (!t.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+      const MailboxId target(t.int64(0));
+      t.reset();
+      std::vector<std::pair<Uid, Uid>> copied;
+      std::int64_t source_modseq = 0;
+      for (const auto uid : uids) {
+        auto& q = db.prepare(
+            "SELECT id, flags, internal_date, size, blob_id FROM messages WHERE mailbox_id = ? AND "
+            "uid = ?");
+        q.bind_all(from.value, static_cast<std::int64_t>(uid.value));
+        if (!q.step()) continue;
+        const auto id = q.int64(0), flags = q.int64(1), date = q.int64(2), size = q.int64(3);
+        const auto blob = q.text(4);
+        q.reset();
+        if (!move) check_quota(db, account, size);
+        auto& next = db.prepare(
+            "UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 "
+            "WHERE id = ? RETURNING uid_next - 1, highest_modseq");
+        next.bind_all(target.value);
+        next.step();
+        const auto new_uid = next.int64(0), modseq = next.int64(1);
+        next.reset();
+        if (move) {
+          // The row itself moves (its blob reference and quota stay counted once).
+          if (source_modseq == 0) source_modseq = allocate_modseq(db, from);
+          db.prepare("UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ? WHERE id = ?")
+              .bind_all(target.value, new_uid, modseq, id)
+              .run();
+          db.prepare("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")
+              .bind_all(from.value, static_cast<std::int64_t>(uid.value), source_modseq)
+              .run();
+        } else {
+          db.prepare(
+                "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, "
+                "blob_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)")
+              .bind_all(target.value, new_uid, modseq, flags, date, size, blob)
+              .run();
+          const auto new_id = db.last_insert_id();
+          db.prepare(
+                "INSERT INTO message_keywords (message_id, keyword) SELECT ?, keyword FROM "
+                "message_keywords "
+                "WHERE message_id = ?")
+              .bind_all(new_id, id)
+              .run();
+        }
+        copied.emplace_back(uid, Uid(static_cast<std::uint32_t>(new_uid)));
+      }
+      return copied;
+    });
+  });
+}
+
 Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailbox,
                                               const std::optional<std::vector<Uid>>& uids) {
   return guard([&] {

@@ -78,6 +78,9 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                const std::vector<Uid>& uids, FlagChange change,
                                                const Flags& flags) override;
+  Result<std::vector<std::pair<Uid, Uid>>> copy_messages(AccountId account, MailboxId from,
+                                                         const std::vector<Uid>& uids, std::string_view to,
+                                                         bool move) override;
   Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
                                    const std::optional<std::vector<Uid>>& uids) override;
 
