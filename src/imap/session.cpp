@@ -16,7 +16,7 @@ constexpr unsigned in_any_state = ~0u;
 struct Session::CommandSpec {
   std::string_view name;
   unsigned states;  // bit i set: allowed when state_.index() == i
-  void (Session::*run)(const wire::Command&, net::Output&);  // null: not implemented yet
+  void (Session::*run)(const wire::Command&, net::Output&);
 };
 
 const Session::CommandSpec* Session::find_command(std::string_view name) {
@@ -26,7 +26,6 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"LOGOUT", in_any_state, &Session::logout},
       {"STARTTLS", in_not_authenticated, &Session::starttls},
       {"LOGIN", in_not_authenticated, &Session::login},
-      // RFC 3501 commands that arrive with the mail store (see docs/FEATURES.md).
       {"AUTHENTICATE", in_not_authenticated, &Session::authenticate},
       {"SELECT", in_authenticated, &Session::select},
       {"EXAMINE", in_authenticated, &Session::select},
@@ -44,7 +43,7 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"CLOSE", in_selected, &Session::close},
       {"UNSELECT", in_selected, &Session::close},
       {"EXPUNGE", in_selected, &Session::expunge},
-      {"SEARCH", 0, nullptr},
+      {"SEARCH", in_selected, &Session::search_by_sequence},
       {"FETCH", in_selected, &Session::fetch_by_sequence},
       {"STORE", in_selected, &Session::store_by_sequence},
       {"COPY", in_selected, &Session::copy_by_sequence},
@@ -136,7 +135,6 @@ net::Output Session::process(std::string& input, net::Output out) {
 void Session::handle(const wire::Command& cmd, net::Output& out) {
   const CommandSpec* spec = find_command(cmd.name);
   if (!spec) return bad(cmd.tag, "Unknown command", out);
-  if (!spec->run) return bad(cmd.tag, "Command not implemented", out);
   if (!(spec->states & (1u << state_.index()))) {
     return bad(cmd.tag, "Command not valid in this state", out);
   }

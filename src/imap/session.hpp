@@ -109,6 +109,11 @@ class Session final : public net::ProtocolSession {
   void move_by_sequence(const wire::Command& cmd, net::Output& out) {
     copy(cmd, 0, out, false, true);
   }
+  // commands/search.cpp
+  void search(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
+  void search_by_sequence(const wire::Command& cmd, net::Output& out) {
+    search(cmd, 0, out, false);
+  }
   // commands/fetch.cpp
   void fetch(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
   void store_flags(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);

@@ -77,9 +77,9 @@ TEST(ImapSession, ThreeBadCommandsBeforeLoginCloseTheConnection) {
   EXPECT_EQ(out.after, net::After::close);
 }
 
-TEST(ImapSession, NotImplementedCommandsAnswerBad) {
+TEST(ImapSession, CommandsInTheWrongStateAnswerBad) {
   Script s;
-  EXPECT_EQ(s.send("a SEARCH ALL\r\n").bytes, "a BAD Command not implemented\r\n");
+  EXPECT_EQ(s.send("a SELECT INBOX\r\n").bytes, "a BAD Command not valid in this state\r\n");
 }
 
 TEST(ImapSession, PreauthLineLimitAtItsBoundary) {
@@ -178,7 +178,8 @@ TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
             "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
-  EXPECT_EQ(send("c SEARCH ALL\r\n"), "c BAD Command not implemented\r\n");
+  EXPECT_EQ(send("c SEARCH ALL\r\n"),
+            "c BAD Command not valid in this state\r\n");  // nothing selected
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
   EXPECT_EQ(send("secret\r\n"),
@@ -323,6 +324,42 @@ TEST_F(ImapLogin, AppendCopyAndMove) {
             "* STATUS Trash (MESSAGES 1)\r\nk OK STATUS completed\r\n* STATUS Archive (MESSAGES "
             "1)\r\nl OK STATUS "
             "completed\r\n");
+}
+
+TEST_F(ImapLogin, SearchFlagsSizesDatesHeadersAndLogic) {
+  const auto demo = store_->find_account("demo@example.test")->id;
+  ASSERT_TRUE(store_->deliver(
+      {demo}, "From: Alice <alice@x.test>\r\nSubject: Quarterly Report\r\n\r\nnumbers\r\n"));
+  ASSERT_TRUE(store_->deliver(
+      {demo}, "From: bob@y.test\r\nSubject: lunch\r\n\r\n" + std::string(500, 'x') + "\r\n"));
+  ASSERT_TRUE(
+      store_->deliver({demo}, "From: carol@z.test\r\nSubject: 100% off_sale\r\n\r\nspam\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  send("c STORE 2 +FLAGS (\\Seen $Work)\r\n");
+  EXPECT_EQ(send("d SEARCH ALL\r\n"), "* SEARCH 1 2 3\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e SEARCH UNSEEN\r\n"), "* SEARCH 1 3\r\ne OK SEARCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH FROM ALICE SUBJECT report\r\n"),
+            "* SEARCH 1\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH OR FROM bob SUBJECT \"%\"\r\n"),
+            "* SEARCH 2 3\r\ng OK SEARCH completed\r\n");
+  EXPECT_EQ(send("h SEARCH NOT (LARGER 100) KEYWORD $work\r\n"),
+            "* SEARCH\r\nh OK SEARCH completed\r\n");
+  EXPECT_EQ(send("i SEARCH LARGER 100\r\n"), "* SEARCH 2\r\ni OK SEARCH completed\r\n");
+  EXPECT_EQ(send("j UID SEARCH 2:* UNKEYWORD $Work\r\n"),
+            "* SEARCH 3\r\nj OK UID SEARCH completed\r\n");
+  EXPECT_EQ(send("k SEARCH SINCE 1-Jan-2000 BEFORE 1-Jan-2000\r\n"),
+            "* SEARCH\r\nk OK SEARCH completed\r\n");
+  EXPECT_EQ(send("l SEARCH SUBJECT \"_\"\r\n"),
+            "* SEARCH 3\r\nl OK SEARCH completed\r\n");  // I03: literal
+  EXPECT_EQ(send("m SEARCH CHARSET UTF-8 ALL\r\n"), "* SEARCH 1 2 3\r\nm OK SEARCH completed\r\n");
+  EXPECT_EQ(send("n SEARCH CHARSET KOI8-R ALL\r\n"),
+            "n NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
+  EXPECT_EQ(send("o SEARCH BODY x\r\n"), "o BAD BODY is not implemented yet\r\n");
+  EXPECT_EQ(send("p SEARCH BOGUS\r\n"), "p BAD Unknown search key BOGUS\r\n");
+  std::string deep = "q SEARCH";
+  for (int i = 0; i < 1000; ++i) deep += " OR ALL";
+  EXPECT_EQ(send(deep + " ALL\r\n"), "q BAD Search too complex\r\n");  // RELIABILITY L07
 }
 
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {

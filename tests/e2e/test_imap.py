@@ -127,13 +127,13 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertEqual(m.status("Sent", "(MESSAGES)")[1][0], b"Sent (MESSAGES 0)")
         m.logout()
 
-    def test_after_login_mailbox_commands_are_not_built_yet(self):
+    def test_message_commands_need_a_selected_mailbox(self):
         c = self.server.connect("imaps")
         self.assertTrue(c.line().startswith("* OK"))
         token = base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()
         c.send(f"a AUTHENTICATE PLAIN {token}\r\nb SEARCH ALL\r\nc LOGOUT\r\n")
         self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in")
-        self.assertEqual(c.line(), "b BAD Command not implemented")
+        self.assertEqual(c.line(), "b BAD Command not valid in this state")
         self.assertEqual(c.line(), "* BYE Logging out")
         c.close()
 

@@ -138,6 +138,7 @@ void Session::uid(const wire::Command& cmd, net::Output& out) {
   if (what == "FETCH") return fetch(cmd, 1, out, true);
   if (what == "STORE") return store_flags(cmd, 1, out, true);
   if (what == "COPY") return copy(cmd, 1, out, true, false);
+  if (what == "SEARCH") return search(cmd, 1, out, true);
   if (what == "MOVE") return copy(cmd, 1, out, true, true);
   bad(cmd.tag, "UID " + what + " not implemented", out);
 }

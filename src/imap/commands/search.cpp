@@ -1,0 +1,281 @@
+// SEARCH and UID SEARCH (RFC 3501 §6.4.4) over flags, sizes, dates, UIDs, sequence sets
+// and the header fields kept at delivery (FROM, TO, CC, BCC, SUBJECT), with AND, OR, NOT
+// and parentheses. BODY, TEXT, HEADER and the SENT* keys wait for the full-text index
+// and date parsing; they answer BAD.
+#include <charconv>
+#include <ctime>
+#include <memory>
+
+#include "base/ascii.hpp"
+#include "imap/session.hpp"
+#include "imap/store_errors.hpp"
+#include "imap/wire/response.hpp"
+#include "imap/wire/sequence_set.hpp"
+
+namespace postino::imap {
+namespace {
+
+constexpr int max_search_depth = 64;  // RELIABILITY L07: nested OR/NOT stay bounded
+
+struct Criterion {
+  enum class Kind {
+    all,
+    none,
+    flag_set,
+    flag_clear,
+    keyword,
+    no_keyword,
+    larger,
+    smaller,
+    before,
+    on,
+    since,
+    header,
+    uid,
+    sequence,
+    not_,
+    or_,
+    and_
+  };
+  Criterion(Kind k = Kind::all, std::uint32_t f = 0)
+      : kind(k), flag(f) {}  // NOLINT: implicit on purpose
+  Kind kind;
+  std::uint32_t flag = 0;
+  std::string text;         // keyword, or lower-cased header substring
+  std::string field;        // header: "from", "to", "cc", "bcc", "subject"
+  std::int64_t number = 0;  // size, or days since the epoch for dates
+  std::optional<wire::SequenceSet> set;
+  std::vector<Criterion> children;
+};
+
+struct SearchError {
+  std::string text;
+};
+
+std::int64_t days(store::SystemClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count() / 86400;
+}
+
+// date = d-Mon-yyyy (RFC 3501 §9 date-text).
+std::int64_t parse_date(std::string_view s) {
+  static constexpr const char* months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                           "jul", "aug", "sep", "oct", "nov", "dec"};
+  const auto d1 = s.find('-'), d2 = s.rfind('-');
+  if (d1 == std::string_view::npos || d1 == d2) throw SearchError{"Invalid date"};
+  int day = 0, year = 0, mon = -1;
+  std::from_chars(s.data(), s.data() + d1, day);
+  std::from_chars(s.data() + d2 + 1, s.data() + s.size(), year);
+  for (int i = 0; i < 12; ++i) {
+    if (base::iequals(s.substr(d1 + 1, d2 - d1 - 1), months[i])) mon = i;
+  }
+  if (mon < 0 || day < 1 || day > 31 || year < 1900 || year > 9999)
+    throw SearchError{"Invalid date"};
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon;
+  tm.tm_mday = day;
+  return timegm(&tm) / 86400;
+}
+
+class Parser {
+ public:
+  explicit Parser(const std::vector<wire::Token>& tokens) : tokens_(tokens) {}
+  bool done() const { return i_ >= tokens_.size(); }
+
+  Criterion next(int depth) {
+    if (depth > max_search_depth) throw SearchError{"Search too complex"};
+    if (done()) throw SearchError{"Missing search key"};
+    const auto& t = tokens_[i_++];
+    if (t.type == wire::Token::Type::list) {
+      Parser inner(t.children);
+      Criterion c{Criterion::Kind::and_};
+      while (!inner.done()) c.children.push_back(inner.next(depth + 1));
+      if (c.children.empty()) throw SearchError{"Empty search list"};
+      return c;
+    }
+    const auto key = base::to_upper(t.value);
+    using K = Criterion::Kind;
+    auto flag = [](K kind, std::uint32_t bit) { return Criterion{kind, bit}; };
+    if (key == "ALL") return {K::all};
+    if (key == "SEEN") return flag(K::flag_set, store::flag_seen);
+    if (key == "UNSEEN") return flag(K::flag_clear, store::flag_seen);
+    if (key == "ANSWERED") return flag(K::flag_set, store::flag_answered);
+    if (key == "UNANSWERED") return flag(K::flag_clear, store::flag_answered);
+    if (key == "FLAGGED") return flag(K::flag_set, store::flag_flagged);
+    if (key == "UNFLAGGED") return flag(K::flag_clear, store::flag_flagged);
+    if (key == "DELETED") return flag(K::flag_set, store::flag_deleted);
+    if (key == "UNDELETED") return flag(K::flag_clear, store::flag_deleted);
+    if (key == "DRAFT") return flag(K::flag_set, store::flag_draft);
+    if (key == "UNDRAFT") return flag(K::flag_clear, store::flag_draft);
+    // No message is \Recent in Postino (RFC 9051 dropped it): NEW and RECENT match none.
+    if (key == "RECENT" || key == "NEW") return {K::none};
+    if (key == "OLD") return {K::all};
+    if (key == "KEYWORD" || key == "UNKEYWORD") {
+      Criterion c{key == "KEYWORD" ? K::keyword : K::no_keyword};
+      c.text = argument();
+      return c;
+    }
+    if (key == "LARGER" || key == "SMALLER") {
+      Criterion c{key == "LARGER" ? K::larger : K::smaller};
+      const auto n = argument();
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), c.number);
+      if (ec != std::errc{} || end != n.data() + n.size() || c.number < 0)
+        throw SearchError{"Invalid number"};
+      return c;
+    }
+    if (key == "BEFORE" || key == "ON" || key == "SINCE") {
+      Criterion c{key == "BEFORE" ? K::before : key == "ON" ? K::on : K::since};
+      c.number = parse_date(argument());
+      return c;
+    }
+    if (key == "FROM" || key == "TO" || key == "CC" || key == "BCC" || key == "SUBJECT") {
+      Criterion c{K::header};
+      c.field = base::to_lower(key);
+      c.text = base::to_lower(argument());
+      return c;
+    }
+    if (key == "UID") {
+      Criterion c{K::uid};
+      c.set = wire::SequenceSet::parse(argument());
+      if (!c.set) throw SearchError{"Invalid UID set"};
+      return c;
+    }
+    if (key == "NOT") {
+      Criterion c{K::not_};
+      c.children.push_back(next(depth + 1));
+      return c;
+    }
+    if (key == "OR") {
+      Criterion c{K::or_};
+      c.children.push_back(next(depth + 1));
+      c.children.push_back(next(depth + 1));
+      return c;
+    }
+    if (key == "BODY" || key == "TEXT" || key == "HEADER" || key.starts_with("SENT")) {
+      throw SearchError{key + " is not implemented yet"};
+    }
+    if (auto set = wire::SequenceSet::parse(t.value)) {
+      Criterion c{K::sequence};
+      c.set = std::move(set);
+      return c;
+    }
+    throw SearchError{"Unknown search key " + key};
+  }
+
+ private:
+  std::string argument() {
+    if (done() || !tokens_[i_].is_astring()) throw SearchError{"Missing search argument"};
+    return tokens_[i_++].value;
+  }
+  const std::vector<wire::Token>& tokens_;
+  std::size_t i_ = 0;
+};
+
+struct Candidate {
+  const store::MessageInfo& info;
+  std::uint32_t sequence;
+  std::uint32_t last_sequence, last_uid;
+  std::function<const mime::EnvelopeFields*()> fields;  // loaded on first use
+};
+
+bool matches(const Criterion& c, const Candidate& m) {
+  using K = Criterion::Kind;
+  switch (c.kind) {
+    case K::all:
+      return true;
+    case K::none:
+      return false;
+    case K::flag_set:
+      return (m.info.flags.system & c.flag) != 0;
+    case K::flag_clear:
+      return (m.info.flags.system & c.flag) == 0;
+    case K::keyword:
+    case K::no_keyword: {
+      bool has = false;
+      for (const auto& k : m.info.flags.keywords) has = has || base::iequals(k, c.text);
+      return has == (c.kind == K::keyword);
+    }
+    case K::larger:
+      return m.info.size > c.number;
+    case K::smaller:
+      return m.info.size < c.number;
+    case K::before:
+      return days(m.info.internal_date) < c.number;
+    case K::on:
+      return days(m.info.internal_date) == c.number;
+    case K::since:
+      return days(m.info.internal_date) >= c.number;
+    case K::header: {
+      const auto* f = m.fields();
+      if (!f) return false;
+      const std::string& v = c.field == "from"  ? f->from
+                             : c.field == "to"  ? f->to
+                             : c.field == "cc"  ? f->cc
+                             : c.field == "bcc" ? f->bcc
+                                                : f->subject;
+      // Case-insensitive substring (RFC 3501 §6.4.4), ASCII folding.
+      return base::to_lower(v).find(c.text) != std::string::npos;
+    }
+    case K::uid:
+      return c.set->contains(m.info.uid.value, m.last_uid);
+    case K::sequence:
+      return c.set->contains(m.sequence, m.last_sequence);
+    case K::not_:
+      return !matches(c.children[0], m);
+    case K::or_:
+      return matches(c.children[0], m) || matches(c.children[1], m);
+    case K::and_:
+      for (const auto& child : c.children) {
+        if (!matches(child, m)) return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Session::search(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid) {
+  std::vector<wire::Token> tokens(cmd.arguments.begin() + static_cast<std::ptrdiff_t>(first),
+                                  cmd.arguments.end());
+  if (tokens.size() >= 2 && base::iequals(tokens[0].value, "CHARSET")) {
+    const auto charset = base::to_upper(tokens[1].value);
+    if (charset != "UTF-8" && charset != "US-ASCII") {
+      out.bytes += wire::tagged(cmd.tag, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+      return;
+    }
+    tokens.erase(tokens.begin(), tokens.begin() + 2);
+  }
+  Criterion all{Criterion::Kind::and_};
+  try {
+    Parser p(tokens);
+    while (!p.done()) all.children.push_back(p.next(0));
+    if (all.children.empty()) throw SearchError{"Missing search key"};
+  } catch (const SearchError& e) {
+    return bad(cmd.tag, e.text, out);
+  }
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid] {
+    const auto& s = std::get<Selected>(state_);
+    std::string result = "* SEARCH";
+    const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
+    for (std::size_t i = 0; i < s.messages.size(); ++i) {
+      std::optional<std::optional<mime::EnvelopeFields>> cached;
+      const auto& m = s.messages[i];
+      Candidate c{m, static_cast<std::uint32_t>(i + 1),
+                  static_cast<std::uint32_t>(s.messages.size()), last_uid,
+                  [&]() -> const mime::EnvelopeFields* {
+                    if (!cached) {
+                      auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
+                      cached = d ? std::optional<mime::EnvelopeFields>(d->fields) : std::nullopt;
+                    }
+                    return *cached ? &**cached : nullptr;
+                  }};
+      if (matches(criterion, c)) result += " " + std::to_string(by_uid ? m.uid.value : i + 1);
+    }
+    work_.reply = result + "\r\n" +
+                  wire::tagged(tag, by_uid ? "OK UID SEARCH completed" : "OK SEARCH completed");
+  };
+}
+
+}  // namespace postino::imap
