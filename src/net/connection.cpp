@@ -65,6 +65,12 @@ asio::awaitable<void> run_work(std::function<void()> work) {
   co_return;
 }
 
+// Produces the next piece of a streamed response on the worker pool.
+asio::awaitable<void> next_piece(std::function<std::string()>* stream, std::string* piece) {
+  *piece = (*stream)();
+  co_return;
+}
+
 // Runs the session until it ends; returns why it ended, for the log.
 asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInfo& client,
                                    Transport& transport, ProtocolSession& session) {
@@ -81,9 +87,18 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
       co_await delay.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     if (co_await transport.write(out.bytes, write_timeout) != Status::ok) co_return "write_failed";
+    if (out.stream) {
+      for (std::string piece;;) {
+        co_await asio::co_spawn(*ctx.workers, next_piece(&out.stream, &piece), asio::use_awaitable);
+        if (piece.empty()) break;
+        if (co_await transport.write(piece, write_timeout) != Status::ok) co_return "write_failed";
+      }
+    }
     if (out.after == After::close) co_return "quit";
     if (out.after == After::work) {
-      co_await asio::co_spawn(*ctx.workers, run_work(std::move(out.work)), asio::use_awaitable);
+      if (out.work) {
+        co_await asio::co_spawn(*ctx.workers, run_work(std::move(out.work)), asio::use_awaitable);
+      }
       out = session.resume(input);
       continue;
     }

@@ -43,6 +43,9 @@ struct Output {
   // Wait this long before writing `bytes` (failed logins are answered slowly). The wait
   // is a timer on the event loop, never a sleeping thread.
   std::chrono::milliseconds delay{0};
+  // After `bytes`: the next piece of a large response, produced on the worker pool until
+  // it returns "" (then, with After::work and no `work`, resume() is called).
+  std::function<std::string()> stream;
 };
 
 // What a session's blocking work hands back: written on the worker pool, turned into the
@@ -51,6 +54,7 @@ struct WorkResult {
   std::string reply;
   std::chrono::milliseconds delay{0};  // wait before writing `reply` (failed logins)
   bool closes = false;
+  std::function<std::string()> stream;  // a large response to send after `reply`
 
   // Moves the result into an Output and leaves this empty.
   Output take() {
@@ -58,6 +62,11 @@ struct WorkResult {
     out.bytes = std::move(reply);
     out.delay = std::exchange(delay, std::chrono::milliseconds(0));
     if (std::exchange(closes, false)) out.after = After::close;
+    if (stream) {
+      out.stream = std::move(stream);
+      stream = nullptr;
+      if (out.after != After::close) out.after = After::work;  // resume once it is sent
+    }
     reply.clear();
     return out;
   }

@@ -108,6 +108,7 @@ class Session final : public net::ProtocolSession {
   std::optional<store::AccountId> locked_;
   // Filled by work on the worker pool, read by resume() on the session's loop.
   net::WorkResult work_;
+  bool stream_failed_ = false;  // a message could not be read to its end
 };
 
 }  // namespace postino::pop3

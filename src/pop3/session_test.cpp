@@ -7,6 +7,7 @@
 
 #include "auth/password.hpp"
 #include "base/base64.hpp"
+#include "pop3/wire/multiline.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::pop3 {
@@ -62,11 +63,15 @@ class Pop3 : public ::testing::Test {
     auto& input = inputs_[which];
     input += bytes;
     auto out = sessions_[which]->receive(input);
-    std::string written = out.bytes;
-    while (out.after == net::After::work) {
-      out.work();
-      out = sessions_[which]->resume(input);
+    std::string written;
+    for (;;) {
       written += out.bytes;
+      if (out.stream) {
+        for (std::string piece; !(piece = out.stream()).empty();) written += piece;
+      }
+      if (out.after != net::After::work) break;
+      if (out.work) out.work();
+      out = sessions_[which]->resume(input);
     }
     after_ = out.after;
     return written;
@@ -145,6 +150,29 @@ TEST_F(Pop3, StatListUidlRetrTop) {
   }
   EXPECT_EQ(send("TOP 1 -1\r\n"), "-ERR Invalid number of lines\r\n");
   EXPECT_EQ(send("USER x\r\n"), "-ERR Command not valid in this state\r\n");
+}
+
+TEST_F(Pop3, LargeMessagesAreStreamedInPiecesIdenticalToTheWhole) {
+  std::string big = "Subject: big\r\n\r\n";
+  for (int i = 0; i < 20000; ++i)
+    big += (i % 7 == 0 ? ".dotted line " : "line ") + std::to_string(i) + "\r\n";
+  ASSERT_TRUE(store_->deliver({demo_}, big));
+  start();
+  send("USER demo@example.test\r\nPASS secret\r\n");
+  inputs_.back() += "RETR 3\r\nNOOP\r\n";
+  auto out = sessions_.back()->receive(inputs_.back());
+  ASSERT_EQ(out.after, net::After::work);
+  out.work();
+  out = sessions_.back()->resume(inputs_.back());
+  EXPECT_EQ(out.bytes, "+OK " + std::to_string(big.size()) + " octets\r\n");
+  ASSERT_TRUE(out.stream);
+  std::string body;
+  int pieces = 0;
+  for (std::string piece; !(piece = out.stream()).empty(); ++pieces) body += piece;
+  EXPECT_GT(pieces, 2);  // more than one 64 KB piece
+  EXPECT_EQ(body, wire::dot_stuff(big));
+  ASSERT_EQ(out.after, net::After::work);  // then the pipelined NOOP is answered
+  EXPECT_EQ(sessions_.back()->resume(inputs_.back()).bytes, "+OK\r\n");
 }
 
 TEST_F(Pop3, DeleOnlyMarksQuitCommitsRsetUnmarks) {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/blob_reader.hpp"
 #include "store/error.hpp"
 
 namespace postino::store {
@@ -37,6 +38,7 @@ class BlobStore {
   // Writes a whole blob durably (begin, append, commit).
   Result<std::string> put(std::string_view bytes);
   virtual Result<std::string> read(const std::string& id) = 0;
+  virtual Result<std::unique_ptr<BlobReader>> open(const std::string& id) = 0;
   virtual Result<std::int64_t> size(const std::string& id) = 0;
   virtual bool exists(const std::string& id) = 0;
   // Time since the blob was written.

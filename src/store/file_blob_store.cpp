@@ -47,6 +47,22 @@ std::string to_hex(const unsigned char* bytes, unsigned len) {
 
 class FileBlobStore;
 
+class FileBlobReader final : public BlobReader {
+ public:
+  explicit FileBlobReader(int fd) : fd_(fd) {}
+  ~FileBlobReader() override { ::close(fd_); }
+  Result<std::size_t> read(char* buffer, std::size_t n) override {
+    for (;;) {
+      const ssize_t got = ::read(fd_, buffer, n);
+      if (got >= 0) return static_cast<std::size_t>(got);
+      if (errno != EINTR) return io_error("read blob", errno);
+    }
+  }
+
+ private:
+  int fd_;
+};
+
 class FileBlobWriter final : public BlobWriter {
  public:
   FileBlobWriter(FileBlobStore& store, int fd, fs::path tmp)
@@ -187,6 +203,17 @@ class FileBlobStore final : public BlobStore {
     }
     ::close(fd);
     return out;
+  }
+
+  Result<std::unique_ptr<BlobReader>> open(const std::string& id) override {
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    int fd = ::open(final_path(id).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) fd = ::open(staged_path(id).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
+      return io_error("open blob " + id, errno);
+    }
+    return std::unique_ptr<BlobReader>(new FileBlobReader(fd));
   }
 
   Result<struct stat> stat_blob(const std::string& id) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/blob_reader.hpp"
 #include "store/error.hpp"
 #include "store/types.hpp"
 
@@ -98,6 +99,9 @@ class Store {
   // The messages of a mailbox in UID order.
   virtual Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) = 0;
   virtual Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) = 0;
+  // The message's bytes as a stream, for sending large messages piece by piece.
+  virtual Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
+                                                           Uid uid) = 0;
   // The message's flags and sizes with its MIME structure and envelope fields, as parsed
   // when it arrived (no blob is read).
   virtual Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) = 0;

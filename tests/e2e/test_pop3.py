@@ -156,6 +156,20 @@ class Pop3Test(harness.ServerTestCase):
         self.assertEqual(lines[6], "+OK Postino signing off")
         c.close()
 
+    def test_a_large_message_arrives_whole(self):
+        # Sent in 64 KB pieces by the server (never held whole); the bytes must be exact.
+        self.empty_the_maildrop()
+        line = b"0123456789" * 7 + b"\r\n"
+        body = b"Subject: large\r\n\r\n" + line * (20 * 1024 * 1024 // len(line))
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=120) as s:
+            s.sendmail("sender@remote.test", [self.user], body)
+        p = self.login()
+        resp, lines, octets = p.retr(1)
+        self.assertTrue(resp.startswith(b"+OK"))
+        got = b"\r\n".join(lines) + b"\r\n"
+        self.assertTrue(got.endswith(body), (len(got), len(body)))
+        p.quit()
+
     def test_curl_pop3_and_pop3s(self):
         self.empty_the_maildrop()
         self.deliver("curl")

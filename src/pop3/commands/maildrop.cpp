@@ -113,16 +113,39 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
   out.after = net::After::work;
   out.work = [this, uid, size, top_lines] {
     const auto& t = std::get<Transaction>(state_);
-    auto bytes = settings_.store->read_message(t.account.id, t.inbox, uid);
-    if (!bytes) {
+    auto reader = settings_.store->open_message(t.account.id, t.inbox, uid);
+    if (!reader) {
       // Expunged by another session meanwhile, or the store failed.
-      work_.reply = bytes.error().kind == store::ErrorKind::not_found
+      work_.reply = reader.error().kind == store::ErrorKind::not_found
                         ? "-ERR [SYS/PERM] Message was removed\r\n"
                         : "-ERR [SYS/TEMP] Message unavailable, try again later\r\n";
       return;
     }
     work_.reply = top_lines ? "+OK\r\n" : "+OK " + std::to_string(size) + " octets\r\n";
-    work_.reply += wire::dot_stuff(*bytes, top_lines);
+    // The message goes out in pieces, dot-stuffed on the way: a 50 MB message is never
+    // held whole.
+    auto source = std::shared_ptr<store::BlobReader>(std::move(*reader));
+    auto stuffer = std::make_shared<wire::DotStuffer>(top_lines);
+    auto finished = std::make_shared<bool>(false);
+    work_.stream = [this, source, stuffer, finished]() -> std::string {
+      if (*finished) return "";
+      std::string buffer(64 * 1024, '\0');
+      for (;;) {
+        auto n = source->read(buffer.data(), buffer.size());
+        if (!n) {
+          // Never a silently truncated message: the connection is closed instead.
+          *finished = true;
+          stream_failed_ = true;
+          return "";
+        }
+        if (*n == 0) {
+          *finished = true;
+          return stuffer->finish();
+        }
+        auto piece = stuffer->feed(std::string_view(buffer.data(), *n));
+        if (!piece.empty()) return piece;  // TOP may leave a piece empty: read on
+      }
+    };
   };
 }
 

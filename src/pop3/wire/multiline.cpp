@@ -3,27 +3,55 @@
 
 namespace postino::pop3::wire {
 
-std::string dot_stuff(std::string_view message, std::optional<std::uint64_t> top_lines) {
+void DotStuffer::end_line(std::string& out) {
+  out += "\r\n";
+  pending_cr_ = false;
+  if (in_body_) ++body_lines_;
+  if (!in_body_ && line_empty_) in_body_ = true;  // the blank line after the header
+  at_line_start_ = true;
+  line_empty_ = true;
+  if (top_lines_ && in_body_ && body_lines_ >= *top_lines_) done_ = true;
+}
+
+std::string DotStuffer::feed(std::string_view chunk) {
   std::string out;
-  out.reserve(message.size() + message.size() / 64 + 8);
-  bool in_body = false;
-  std::uint64_t body_lines = 0;
-  std::size_t pos = 0;
-  while (pos < message.size()) {
-    if (in_body && top_lines && body_lines >= *top_lines) break;
-    auto lf = message.find('\n', pos);
-    const bool has_lf = lf != std::string_view::npos;
-    std::size_t end = has_lf ? lf : message.size();
-    std::string_view line = message.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!line.empty() && line.front() == '.') out.push_back('.');
-    out.append(line);
-    out += "\r\n";  // a last line without a break gets one: the terminator must start a line
-    if (in_body) ++body_lines;
-    if (!in_body && line.empty()) in_body = true;  // the blank line after the header
-    pos = has_lf ? lf + 1 : message.size();
+  out.reserve(chunk.size() + chunk.size() / 64 + 8);
+  // With TOP 0 the header's blank line already ends the output.
+  for (std::size_t i = 0; i < chunk.size() && !done_; ++i) {
+    const char c = chunk[i];
+    if (c == '\n') {
+      end_line(out);
+      continue;
+    }
+    if (pending_cr_) {  // a CR not followed by LF is text
+      out.push_back('\r');
+      pending_cr_ = false;
+    }
+    if (c == '\r') {
+      pending_cr_ = true;
+      if (at_line_start_) at_line_start_ = false;
+      continue;
+    }
+    if (at_line_start_ && c == '.') out.push_back('.');
+    at_line_start_ = false;
+    line_empty_ = false;
+    out.push_back(c);
   }
+  return out;
+}
+
+std::string DotStuffer::finish() {
+  std::string out;
+  if (!done_ && (!at_line_start_ || pending_cr_))
+    end_line(out);  // the terminator must start a line
   out += ".\r\n";
+  return out;
+}
+
+std::string dot_stuff(std::string_view message, std::optional<std::uint64_t> top_lines) {
+  DotStuffer stuffer(top_lines);
+  std::string out = stuffer.feed(message);
+  out += stuffer.finish();
   return out;
 }
 

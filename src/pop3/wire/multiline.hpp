@@ -1,5 +1,6 @@
 // POP3 multi-line responses (RFC 1939 §3): every line ends in CRLF, a line starting with
-// "." gets another ".", and the response ends with ".\r\n". Pure.
+// "." gets another ".", and the response ends with ".\r\n". Pure; the stuffer works on
+// chunks so that a large message is sent without being held in memory.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +10,29 @@
 
 namespace postino::pop3::wire {
 
-// The dot-stuffed message followed by the terminating line. With `top_lines` (TOP), only
-// the header, the blank line and that many lines of the body (RFC 1939 §7).
+class DotStuffer {
+ public:
+  // With `top_lines` (TOP, RFC 1939 §7): only the header, the blank line and that many
+  // lines of the body.
+  explicit DotStuffer(std::optional<std::uint64_t> top_lines = std::nullopt)
+      : top_lines_(top_lines) {}
+  // The stuffed form of the next chunk of the message.
+  std::string feed(std::string_view chunk);
+  // The end: a line break for an unfinished last line, then ".\r\n".
+  std::string finish();
+
+ private:
+  void end_line(std::string& out);
+  std::optional<std::uint64_t> top_lines_;
+  bool at_line_start_ = true;
+  bool line_empty_ = true;
+  bool pending_cr_ = false;
+  bool in_body_ = false;
+  bool done_ = false;
+  std::uint64_t body_lines_ = 0;
+};
+
+// The whole message at once.
 std::string dot_stuff(std::string_view message,
                       std::optional<std::uint64_t> top_lines = std::nullopt);
 

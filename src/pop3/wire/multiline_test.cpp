@@ -22,5 +22,21 @@ TEST(DotStuff, TopSendsHeaderBlankLineAndNBodyLines) {
   EXPECT_EQ(dot_stuff(msg, 99), dot_stuff(msg));
 }
 
+TEST(DotStuff, ChunkedFeedingGivesTheSameBytesAtEverySplitPoint) {
+  const std::string msg = "A: 1\r\n\r\n.x\r\nbare\ncr\rmid\r\n..\r\nlast";
+  for (std::optional<std::uint64_t> top :
+       {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{2}}) {
+    const auto whole = dot_stuff(msg, top);
+    for (std::size_t chunk = 1; chunk <= msg.size(); ++chunk) {
+      DotStuffer s(top);
+      std::string got;
+      for (std::size_t pos = 0; pos < msg.size(); pos += chunk)
+        got += s.feed(std::string_view(msg).substr(pos, chunk));
+      got += s.finish();
+      EXPECT_EQ(got, whole) << chunk;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace postino::pop3::wire

@@ -328,16 +328,28 @@ Result<std::vector<MessageInfo>> SqliteStore::messages(AccountId account, Mailbo
   });
 }
 
+Result<std::unique_ptr<BlobReader>> SqliteStore::open_message(AccountId account, MailboxId mailbox,
+                                                              Uid uid) {
+  return guard([&] {
+    auto reader = blobs_->open(blob_of(account, mailbox, uid));
+    if (!reader) throw StoreException(reader.error());
+    return std::move(*reader);
+  });
+}
+
+std::string SqliteStore::blob_of(AccountId account, MailboxId mailbox, Uid uid) {
+  return readers_.run([&](Database& db) {
+    check_owner(db, account, mailbox);
+    auto& q = db.prepare("SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?");
+    q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+    if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
+    return q.text(0);
+  });
+}
+
 Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailbox, Uid uid) {
   return guard([&] {
-    const auto blob = readers_.run([&](Database& db) {
-      check_owner(db, account, mailbox);
-      auto& q = db.prepare("SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?");
-      q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
-      if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
-      return q.text(0);
-    });
-    auto bytes = blobs_->read(blob);
+    auto bytes = blobs_->read(blob_of(account, mailbox, uid));
     if (!bytes) throw StoreException(bytes.error());
     return std::move(*bytes);
   });

@@ -74,13 +74,15 @@ class SqliteStore final : public Store {
   Result<std::vector<QueueEntry>> list_queue() override;
   Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) override;
   Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) override;
+  Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
+                                                   Uid uid) override;
   Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) override;
   Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                const std::vector<Uid>& uids, FlagChange change,
                                                const Flags& flags) override;
   Result<std::vector<std::pair<Uid, Uid>>> copy_messages(AccountId account, MailboxId from,
-                                                         const std::vector<Uid>& uids, std::string_view to,
-                                                         bool move) override;
+                                                         const std::vector<Uid>& uids,
+                                                         std::string_view to, bool move) override;
   Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
                                    const std::optional<std::vector<Uid>>& uids) override;
 
@@ -113,6 +115,8 @@ class SqliteStore final : public Store {
   template <class F>
   auto with_blobs(const std::vector<std::string_view>& messages, F&& job);
   std::size_t collect_garbage(std::chrono::seconds grace);
+  // The blob id of a message, the mailbox checked to belong to the account.
+  std::string blob_of(AccountId account, MailboxId mailbox, Uid uid);
 
   SqliteOptions options_;
   std::unique_ptr<Writer> writer_;
