@@ -284,7 +284,11 @@ TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
   EXPECT_EQ(send("f UID FETCH 1 RFC822\r\n"),
             "* 1 FETCH (UID 1 RFC822 {23}\r\nSubject: one\r\n\r\nfirst\r\n FLAGS (\\Seen))\r\nf OK "
             "UID FETCH completed\r\n");
-  EXPECT_EQ(send("g FETCH 1 ENVELOPE\r\n"), "g BAD ENVELOPE is not implemented yet\r\n");
+  EXPECT_EQ(send("g FETCH 1 ENVELOPE\r\n"),
+            "* 1 FETCH (ENVELOPE (NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\ng OK FETCH "
+            "completed\r\n");
+  EXPECT_EQ(send("g2 FETCH 1 BODYSTRUCTURE\r\n"),
+            "g2 BAD BODYSTRUCTURE is not implemented yet\r\n");
   EXPECT_EQ(send("h STORE 1 +FLAGS (\\Deleted $Label1)\r\n"),
             "* 1 FETCH (FLAGS (\\Seen \\Deleted $Label1))\r\nh OK STORE completed\r\n");
   EXPECT_EQ(send("i UID STORE 2 -FLAGS.SILENT (\\Seen)\r\n"), "i OK UID STORE completed\r\n");

@@ -1,8 +1,8 @@
 """IMAP with Python's imaplib (RFC 3501 §6.2, §6.3, RFC 4959, RFC 5530): LOGIN and
 AUTHENTICATE PLAIN over STARTTLS and port 993, failures answered NO [AUTHENTICATIONFAILED],
 nothing accepted before TLS; mailbox management (CREATE, DELETE, RENAME, LIST, LSUB,
-SUBSCRIBE, STATUS) with modified UTF-7 names. SELECT and the message commands answer BAD
-until they are built."""
+SUBSCRIBE, STATUS) with modified UTF-7 names; mail delivered by SMTP read, flagged and
+expunged; ENVELOPE; APPEND, COPY and MOVE."""
 
 import base64
 import imaplib
@@ -125,6 +125,29 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertEqual(typ, "OK")
         self.assertEqual(m.status("Trash", "(MESSAGES)")[1][0], b"Trash (MESSAGES 1)")
         self.assertEqual(m.status("Sent", "(MESSAGES)")[1][0], b"Sent (MESSAGES 0)")
+        m.logout()
+
+    def test_envelope_of_a_delivered_message(self):
+        import smtplib
+        message = ("From: J\u00f6rg <jorg@remote.test>\r\nTo: Team: a@x.test, \"B, Jr.\" <b@y.test>;\r\n"
+                   "Subject: envelope\r\nMessage-ID: <e1@remote.test>\r\n\r\nbody\r\n").encode()
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            s.sendmail("jorg@remote.test", [self.user], message)
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        m.login(self.user, self.password)
+        count = int(m.select("INBOX", readonly=True)[1][0])
+        typ, data = m.fetch(str(count), "ENVELOPE")
+        self.assertEqual(typ, "OK")
+        # The 8-bit display name comes as a literal: imaplib splits the response around each.
+        text = b"".join(p[0] + b"<" + p[1] + b">" if isinstance(p, tuple) else p for p in data)
+        jorg = '{5}<J\u00f6rg>'.encode()
+        self.assertIn(
+            b'(ENVELOPE (NIL "envelope"'
+            b' ((' + jorg + b' NIL "jorg" "remote.test"))'  # From, then Sender and Reply-To from it
+            b' ((' + jorg + b' NIL "jorg" "remote.test")) ((' + jorg + b' NIL "jorg" "remote.test"))'
+            b' ((NIL NIL "Team" NIL)(NIL NIL "a" "x.test")("B, Jr." NIL "b" "y.test")(NIL NIL NIL NIL))'
+            b' NIL NIL NIL "<e1@remote.test>"))', text)
         m.logout()
 
     def test_message_commands_need_a_selected_mailbox(self):

@@ -1,6 +1,6 @@
 // FETCH (RFC 3501 §6.4.5) and STORE (§6.4.6), by sequence number or UID. FETCH serves
-// FLAGS, UID, INTERNALDATE, RFC822.SIZE, RFC822, RFC822.HEADER, RFC822.TEXT and BODY[] /
-// BODY.PEEK[] with the HEADER and TEXT sections and partials; ENVELOPE, BODYSTRUCTURE
+// FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, RFC822, RFC822.HEADER, RFC822.TEXT and
+// BODY[] / BODY.PEEK[] with the HEADER and TEXT sections and partials; BODYSTRUCTURE, BODY
 // and part sections are refused with BAD until they are built.
 #include <charconv>
 #include <ctime>
@@ -10,6 +10,7 @@
 #include "base/ascii.hpp"
 #include "imap/session.hpp"
 #include "imap/store_errors.hpp"
+#include "imap/wire/envelope.hpp"
 #include "imap/wire/flags.hpp"
 #include "imap/wire/response.hpp"
 #include "imap/wire/sequence_set.hpp"
@@ -18,7 +19,7 @@ namespace postino::imap {
 namespace {
 
 struct FetchItem {
-  enum class Kind { flags, uid, internal_date, size, text } kind = Kind::flags;
+  enum class Kind { flags, uid, internal_date, size, envelope, text } kind = Kind::flags;
   std::string section;  // for text: "", "HEADER" or "TEXT"
   std::string name;     // as written in the response: "BODY[HEADER]<0>", "RFC822", …
   bool sets_seen = false;
@@ -42,14 +43,14 @@ std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) 
   if (item == "UID") return make_item(FetchItem::Kind::uid, "", "UID");
   if (item == "INTERNALDATE") return make_item(FetchItem::Kind::internal_date, "", "INTERNALDATE");
   if (item == "RFC822.SIZE") return make_item(FetchItem::Kind::size, "", "RFC822.SIZE");
+  if (item == "ENVELOPE") return make_item(FetchItem::Kind::envelope, "", "ENVELOPE");
   if (item == "RFC822") return make_item(FetchItem::Kind::text, "", "RFC822", true);
   if (item == "RFC822.HEADER") return make_item(FetchItem::Kind::text, "HEADER", "RFC822.HEADER");
   if (item == "RFC822.TEXT") return make_item(FetchItem::Kind::text, "TEXT", "RFC822.TEXT", true);
   const bool peek = item.starts_with("BODY.PEEK[");
   if (!peek && !item.starts_with("BODY[")) {
-    error = item == "ENVELOPE" || item == "BODYSTRUCTURE" || item == "BODY"
-                ? item + " is not implemented yet"
-                : "Unknown fetch item " + item;
+    error = item == "BODYSTRUCTURE" || item == "BODY" ? item + " is not implemented yet"
+                                                      : "Unknown fetch item " + item;
     return std::nullopt;
   }
   const auto open = item.find('['), close = item.find(']');
@@ -117,6 +118,8 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
     for (const auto& t : items_token.children) names.push_back(t.value);
   } else if (base::iequals(items_token.value, "FAST")) {
     names = {"FLAGS", "INTERNALDATE", "RFC822.SIZE"};
+  } else if (base::iequals(items_token.value, "ALL")) {
+    names = {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"};
   } else {
     names = {items_token.value};
   }
@@ -163,6 +166,10 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
         }
       }
     }
+    // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED).
+    auto expunged = [this, &tag] {
+      work_.reply += wire::tagged(tag, "NO [EXPUNGEISSUED] Some messages were expunged");
+    };
     for (auto i : targets) {
       const auto& m = s.messages[i];
       std::string attrs;
@@ -183,16 +190,23 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
           case FetchItem::Kind::size:
             add("RFC822.SIZE " + std::to_string(m.size));
             break;
+          case FetchItem::Kind::envelope:
+            if (!details) {
+              auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
+              if (!d) return expunged();
+              details = std::move(*d);
+            }
+            add("ENVELOPE " + wire::format_envelope(details->fields));
+            break;
           case FetchItem::Kind::text: {
             if (!bytes) {
               auto r = settings_.store->read_message(s.account.id, s.mailbox.id, m.uid);
-              auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
-              if (!r || !d) {
-                // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED).
-                work_.reply += wire::tagged(tag, "NO [EXPUNGEISSUED] Some messages were expunged");
-                return;
-              }
+              if (!r) return expunged();
               bytes = std::move(*r);
+            }
+            if (!details) {
+              auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
+              if (!d) return expunged();
               details = std::move(*d);
             }
             const auto header_size =
