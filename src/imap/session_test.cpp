@@ -287,8 +287,11 @@ TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
   EXPECT_EQ(send("g FETCH 1 ENVELOPE\r\n"),
             "* 1 FETCH (ENVELOPE (NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\ng OK FETCH "
             "completed\r\n");
-  EXPECT_EQ(send("g2 FETCH 1 BODYSTRUCTURE\r\n"),
-            "g2 BAD BODYSTRUCTURE is not implemented yet\r\n");
+  EXPECT_EQ(send("g2 FETCH 1 (BODY BODYSTRUCTURE)\r\n"),
+            "* 1 FETCH (BODY (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1) "
+            "BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1 NIL "
+            "NIL NIL NIL))\r\ng2 OK FETCH completed\r\n");
+  EXPECT_EQ(send("g3 FETCH 1 BODY.PEEK[1]\r\n"), "g3 BAD Section 1 is not implemented yet\r\n");
   EXPECT_EQ(send("h STORE 1 +FLAGS (\\Deleted $Label1)\r\n"),
             "* 1 FETCH (FLAGS (\\Seen \\Deleted $Label1))\r\nh OK STORE completed\r\n");
   EXPECT_EQ(send("i UID STORE 2 -FLAGS.SILENT (\\Seen)\r\n"), "i OK UID STORE completed\r\n");

@@ -6,10 +6,14 @@
 namespace postino::mime {
 
 EnvelopeFields extract_envelope_fields(std::string_view message, const Structure& structure) {
+  if (structure.parts.empty()) return {};
+  return extract_envelope_fields(message, structure.parts[0]);
+}
+
+EnvelopeFields extract_envelope_fields(std::string_view message, const Part& part) {
   EnvelopeFields e;
-  if (structure.parts.empty()) return e;
-  const auto& root = structure.parts[0];
-  const auto fields = parse_header(message.substr(root.header_offset, root.header_size));
+  if (part.header_offset > message.size()) return e;
+  const auto fields = parse_header(message.substr(part.header_offset, part.header_size));
   const std::pair<const char*, std::string*> wanted[] = {{"Date", &e.date},
                                                          {"Subject", &e.subject},
                                                          {"From", &e.from},

@@ -18,4 +18,7 @@ struct EnvelopeFields {
 // Reads the fields from the top-level header of `message` (as `structure` located it).
 EnvelopeFields extract_envelope_fields(std::string_view message, const Structure& structure);
 
+// Reads the fields from the header of `part`: the message inside a message/rfc822 part.
+EnvelopeFields extract_envelope_fields(std::string_view message, const Part& part);
+
 }  // namespace postino::mime

@@ -2,7 +2,7 @@
 AUTHENTICATE PLAIN over STARTTLS and port 993, failures answered NO [AUTHENTICATIONFAILED],
 nothing accepted before TLS; mailbox management (CREATE, DELETE, RENAME, LIST, LSUB,
 SUBSCRIBE, STATUS) with modified UTF-7 names; mail delivered by SMTP read, flagged and
-expunged; ENVELOPE; APPEND, COPY and MOVE."""
+expunged; ENVELOPE and BODYSTRUCTURE; APPEND, COPY and MOVE."""
 
 import base64
 import imaplib
@@ -127,7 +127,7 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertEqual(m.status("Sent", "(MESSAGES)")[1][0], b"Sent (MESSAGES 0)")
         m.logout()
 
-    def test_envelope_of_a_delivered_message(self):
+    def test_envelope_and_bodystructure_of_a_delivered_message(self):
         import smtplib
         message = ("From: J\u00f6rg <jorg@remote.test>\r\nTo: Team: a@x.test, \"B, Jr.\" <b@y.test>;\r\n"
                    "Subject: envelope\r\nMessage-ID: <e1@remote.test>\r\n\r\nbody\r\n").encode()
@@ -148,6 +148,10 @@ class ImapLoginTest(harness.ServerTestCase):
             b' ((' + jorg + b' NIL "jorg" "remote.test")) ((' + jorg + b' NIL "jorg" "remote.test"))'
             b' ((NIL NIL "Team" NIL)(NIL NIL "a" "x.test")("B, Jr." NIL "b" "y.test")(NIL NIL NIL NIL))'
             b' NIL NIL NIL "<e1@remote.test>"))', text)
+        typ, data = m.fetch(str(count), "(BODY BODYSTRUCTURE)")
+        self.assertIn(b'(BODY ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1)'
+                      b' BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1 NIL NIL NIL NIL))',
+                      data[0])
         m.logout()
 
     def test_message_commands_need_a_selected_mailbox(self):

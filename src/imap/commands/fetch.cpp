@@ -1,7 +1,7 @@
 // FETCH (RFC 3501 §6.4.5) and STORE (§6.4.6), by sequence number or UID. FETCH serves
-// FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, RFC822, RFC822.HEADER, RFC822.TEXT and
-// BODY[] / BODY.PEEK[] with the HEADER and TEXT sections and partials; BODYSTRUCTURE, BODY
-// and part sections are refused with BAD until they are built.
+// FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE, BODY, RFC822,
+// RFC822.HEADER, RFC822.TEXT and BODY[] / BODY.PEEK[] with the HEADER and TEXT sections and
+// partials; part sections are refused with BAD until they are built.
 #include <charconv>
 #include <ctime>
 #include <optional>
@@ -10,6 +10,7 @@
 #include "base/ascii.hpp"
 #include "imap/session.hpp"
 #include "imap/store_errors.hpp"
+#include "imap/wire/bodystructure.hpp"
 #include "imap/wire/envelope.hpp"
 #include "imap/wire/flags.hpp"
 #include "imap/wire/response.hpp"
@@ -19,7 +20,7 @@ namespace postino::imap {
 namespace {
 
 struct FetchItem {
-  enum class Kind { flags, uid, internal_date, size, envelope, text } kind = Kind::flags;
+  enum class Kind { flags, uid, internal_date, size, envelope, structure, text } kind = Kind::flags;
   std::string section;  // for text: "", "HEADER" or "TEXT"
   std::string name;     // as written in the response: "BODY[HEADER]<0>", "RFC822", …
   bool sets_seen = false;
@@ -44,6 +45,8 @@ std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) 
   if (item == "INTERNALDATE") return make_item(FetchItem::Kind::internal_date, "", "INTERNALDATE");
   if (item == "RFC822.SIZE") return make_item(FetchItem::Kind::size, "", "RFC822.SIZE");
   if (item == "ENVELOPE") return make_item(FetchItem::Kind::envelope, "", "ENVELOPE");
+  if (item == "BODYSTRUCTURE") return make_item(FetchItem::Kind::structure, "", "BODYSTRUCTURE");
+  if (item == "BODY") return make_item(FetchItem::Kind::structure, "", "BODY");
   if (item == "RFC822") return make_item(FetchItem::Kind::text, "", "RFC822", true);
   if (item == "RFC822.HEADER") return make_item(FetchItem::Kind::text, "HEADER", "RFC822.HEADER");
   if (item == "RFC822.TEXT") return make_item(FetchItem::Kind::text, "TEXT", "RFC822.TEXT", true);
@@ -120,6 +123,8 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
     names = {"FLAGS", "INTERNALDATE", "RFC822.SIZE"};
   } else if (base::iequals(items_token.value, "ALL")) {
     names = {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"};
+  } else if (base::iequals(items_token.value, "FULL")) {
+    names = {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"};
   } else {
     names = {items_token.value};
   }
@@ -176,6 +181,19 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
       auto add = [&attrs](const std::string& a) { attrs += (attrs.empty() ? "" : " ") + a; };
       std::optional<store::MessageDetails> details;
       std::optional<std::string> bytes;
+      // Read on first need, once per message; false when it was expunged meanwhile.
+      auto load_details = [&] {
+        if (details) return true;
+        auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
+        if (d) details = std::move(*d);
+        return d.has_value();
+      };
+      auto load_bytes = [&] {
+        if (bytes) return true;
+        auto r = settings_.store->read_message(s.account.id, s.mailbox.id, m.uid);
+        if (r) bytes = std::move(*r);
+        return r.has_value();
+      };
       for (const auto& item : items) {
         switch (item.kind) {
           case FetchItem::Kind::uid:
@@ -191,24 +209,21 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
             add("RFC822.SIZE " + std::to_string(m.size));
             break;
           case FetchItem::Kind::envelope:
-            if (!details) {
-              auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
-              if (!d) return expunged();
-              details = std::move(*d);
-            }
+            if (!load_details()) return expunged();
             add("ENVELOPE " + wire::format_envelope(details->fields));
             break;
+          case FetchItem::Kind::structure:
+            if (!load_details()) return expunged();
+            if (wire::bodystructure_needs_message(details->structure) && !load_bytes()) {
+              return expunged();
+            }
+            add(item.name + " " +
+                wire::format_bodystructure(details->structure, bytes ? *bytes : std::string_view(),
+                                           item.name == "BODYSTRUCTURE"));
+            break;
           case FetchItem::Kind::text: {
-            if (!bytes) {
-              auto r = settings_.store->read_message(s.account.id, s.mailbox.id, m.uid);
-              if (!r) return expunged();
-              bytes = std::move(*r);
-            }
-            if (!details) {
-              auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
-              if (!d) return expunged();
-              details = std::move(*d);
-            }
+            if (!load_bytes()) return expunged();
+            if (!load_details()) return expunged();
             const auto header_size =
                 static_cast<std::size_t>(details->structure.parts[0].header_size);
             std::string_view data = *bytes;
