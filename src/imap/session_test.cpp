@@ -291,7 +291,14 @@ TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
             "* 1 FETCH (BODY (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1) "
             "BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1 NIL "
             "NIL NIL NIL))\r\ng2 OK FETCH completed\r\n");
-  EXPECT_EQ(send("g3 FETCH 1 BODY.PEEK[1]\r\n"), "g3 BAD Section 1 is not implemented yet\r\n");
+  EXPECT_EQ(send("g3 FETCH 1 BODY.PEEK[1]\r\n"),
+            "* 1 FETCH (BODY[1] {7}\r\nfirst\r\n)\r\ng3 OK FETCH completed\r\n");
+  EXPECT_EQ(send("g4 FETCH 2 BODY.PEEK[HEADER.FIELDS (subject)]\r\n"),
+            "* 2 FETCH (BODY[HEADER.FIELDS (subject)] {16}\r\nSubject: two\r\n\r\n)\r\ng4 OK "
+            "FETCH completed\r\n");
+  EXPECT_EQ(send("g5 FETCH 1 BODY.PEEK[2]\r\n"),
+            "* 1 FETCH (BODY[2] NIL)\r\ng5 OK FETCH completed\r\n");
+  EXPECT_EQ(send("g6 FETCH 1 BODY.PEEK[1.MIMEX]\r\n"), "g6 BAD Invalid section\r\n");
   EXPECT_EQ(send("h STORE 1 +FLAGS (\\Deleted $Label1)\r\n"),
             "* 1 FETCH (FLAGS (\\Seen \\Deleted $Label1))\r\nh OK STORE completed\r\n");
   EXPECT_EQ(send("i UID STORE 2 -FLAGS.SILENT (\\Seen)\r\n"), "i OK UID STORE completed\r\n");

@@ -2,7 +2,7 @@
 AUTHENTICATE PLAIN over STARTTLS and port 993, failures answered NO [AUTHENTICATIONFAILED],
 nothing accepted before TLS; mailbox management (CREATE, DELETE, RENAME, LIST, LSUB,
 SUBSCRIBE, STATUS) with modified UTF-7 names; mail delivered by SMTP read, flagged and
-expunged; ENVELOPE and BODYSTRUCTURE; APPEND, COPY and MOVE."""
+expunged; ENVELOPE, BODYSTRUCTURE and body sections; APPEND, COPY and MOVE."""
 
 import base64
 import imaplib
@@ -152,6 +152,12 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertIn(b'(BODY ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1)'
                       b' BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1 NIL NIL NIL NIL))',
                       data[0])
+        # What a mail client fetches for its message list, then the text part.
+        typ, data = m.fetch(str(count), "(BODY.PEEK[HEADER.FIELDS (Subject Message-ID)] BODY.PEEK[1])")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"BODY[HEADER.FIELDS (Subject Message-ID)] {51}", data[0][0])
+        self.assertEqual(data[0][1], b"Subject: envelope\r\nMessage-ID: <e1@remote.test>\r\n\r\n")
+        self.assertEqual(data[1][1], b"body\r\n")
         m.logout()
 
     def test_message_commands_need_a_selected_mailbox(self):

@@ -1,7 +1,7 @@
 // FETCH (RFC 3501 §6.4.5) and STORE (§6.4.6), by sequence number or UID. FETCH serves
 // FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE, BODY, RFC822,
-// RFC822.HEADER, RFC822.TEXT and BODY[] / BODY.PEEK[] with the HEADER and TEXT sections and
-// partials; part sections are refused with BAD until they are built.
+// RFC822.HEADER, RFC822.TEXT and BODY[section]<partial> / BODY.PEEK[…] with every section
+// (1.2, HEADER, HEADER.FIELDS[.NOT], TEXT, MIME).
 #include <charconv>
 #include <ctime>
 #include <optional>
@@ -14,6 +14,7 @@
 #include "imap/wire/envelope.hpp"
 #include "imap/wire/flags.hpp"
 #include "imap/wire/response.hpp"
+#include "imap/wire/section.hpp"
 #include "imap/wire/sequence_set.hpp"
 
 namespace postino::imap {
@@ -21,17 +22,17 @@ namespace {
 
 struct FetchItem {
   enum class Kind { flags, uid, internal_date, size, envelope, structure, text } kind = Kind::flags;
-  std::string section;  // for text: "", "HEADER" or "TEXT"
-  std::string name;     // as written in the response: "BODY[HEADER]<0>", "RFC822", …
+  wire::Section section;  // for text
+  std::string name;       // as written in the response: "BODY[HEADER]<0>", "RFC822", …
   bool sets_seen = false;
   std::optional<std::pair<std::uint64_t, std::uint64_t>> partial;
 };
 
-FetchItem make_item(FetchItem::Kind kind, std::string section, std::string name,
+FetchItem make_item(FetchItem::Kind kind, wire::Section::Text text, std::string name,
                     bool sets_seen = false) {
   FetchItem f;
   f.kind = kind;
-  f.section = std::move(section);
+  f.section.text = text;
   f.name = std::move(name);
   f.sets_seen = sets_seen;
   return f;
@@ -40,30 +41,40 @@ FetchItem make_item(FetchItem::Kind kind, std::string section, std::string name,
 // One fetch attribute; nullopt with `error` set when it is malformed or not built yet.
 std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) {
   const auto item = base::to_upper(raw);
-  if (item == "FLAGS") return make_item(FetchItem::Kind::flags, "", "FLAGS");
-  if (item == "UID") return make_item(FetchItem::Kind::uid, "", "UID");
-  if (item == "INTERNALDATE") return make_item(FetchItem::Kind::internal_date, "", "INTERNALDATE");
-  if (item == "RFC822.SIZE") return make_item(FetchItem::Kind::size, "", "RFC822.SIZE");
-  if (item == "ENVELOPE") return make_item(FetchItem::Kind::envelope, "", "ENVELOPE");
-  if (item == "BODYSTRUCTURE") return make_item(FetchItem::Kind::structure, "", "BODYSTRUCTURE");
-  if (item == "BODY") return make_item(FetchItem::Kind::structure, "", "BODY");
-  if (item == "RFC822") return make_item(FetchItem::Kind::text, "", "RFC822", true);
-  if (item == "RFC822.HEADER") return make_item(FetchItem::Kind::text, "HEADER", "RFC822.HEADER");
-  if (item == "RFC822.TEXT") return make_item(FetchItem::Kind::text, "TEXT", "RFC822.TEXT", true);
+  if (item == "FLAGS") return make_item(FetchItem::Kind::flags, {}, "FLAGS");
+  if (item == "UID") return make_item(FetchItem::Kind::uid, {}, "UID");
+  if (item == "INTERNALDATE") return make_item(FetchItem::Kind::internal_date, {}, "INTERNALDATE");
+  if (item == "RFC822.SIZE") return make_item(FetchItem::Kind::size, {}, "RFC822.SIZE");
+  if (item == "ENVELOPE") return make_item(FetchItem::Kind::envelope, {}, "ENVELOPE");
+  if (item == "BODYSTRUCTURE") return make_item(FetchItem::Kind::structure, {}, "BODYSTRUCTURE");
+  if (item == "BODY") return make_item(FetchItem::Kind::structure, {}, "BODY");
+  if (item == "RFC822") return make_item(FetchItem::Kind::text, {}, "RFC822", true);
+  if (item == "RFC822.HEADER")
+    return make_item(FetchItem::Kind::text, wire::Section::Text::header, "RFC822.HEADER");
+  if (item == "RFC822.TEXT")
+    return make_item(FetchItem::Kind::text, wire::Section::Text::text, "RFC822.TEXT", true);
   const bool peek = item.starts_with("BODY.PEEK[");
   if (!peek && !item.starts_with("BODY[")) {
-    error = item == "BODYSTRUCTURE" || item == "BODY" ? item + " is not implemented yet"
-                                                      : "Unknown fetch item " + item;
+    error = "Unknown fetch item " + item;
     return std::nullopt;
   }
-  const auto open = item.find('['), close = item.find(']');
-  auto f = make_item(FetchItem::Kind::text, item.substr(open + 1, close - open - 1), "", !peek);
-  if (f.section != "" && f.section != "HEADER" && f.section != "TEXT") {
-    error = "Section " + f.section + " is not implemented yet";
+  // The section as written (HEADER.FIELDS names keep their case), up to the last "]".
+  const auto open = raw.find('['), close = raw.rfind(']');
+  if (close == std::string::npos || close < open) {
+    error = "Missing ]";
     return std::nullopt;
   }
-  f.name = "BODY[" + f.section + "]";
-  const auto rest = std::string_view(item).substr(close + 1);
+  auto section = wire::parse_section(std::string_view(raw).substr(open + 1, close - open - 1));
+  if (!section) {
+    error = "Invalid section";
+    return std::nullopt;
+  }
+  FetchItem f;
+  f.kind = FetchItem::Kind::text;
+  f.section = std::move(*section);
+  f.sets_seen = !peek;
+  f.name = "BODY[" + f.section.name + "]";
+  const auto rest = std::string_view(item).substr(item.rfind(']') + 1);
   if (!rest.empty()) {
     // <origin.octets> (RFC 3501 §6.4.5)
     std::uint64_t origin = 0, octets = 0;
@@ -139,7 +150,7 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
     items.push_back(*item);
   }
   // RFC 3501 §6.4.8: UID FETCH always reports the UID.
-  if (by_uid && !wants_uid) items.insert(items.begin(), make_item(FetchItem::Kind::uid, "", "UID"));
+  if (by_uid && !wants_uid) items.insert(items.begin(), make_item(FetchItem::Kind::uid, {}, "UID"));
   out.after = net::After::work;
   out.work = [this, tag = cmd.tag, set = *set, items, by_uid, wants_flags] {
     auto& s = std::get<Selected>(state_);
@@ -224,11 +235,13 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
           case FetchItem::Kind::text: {
             if (!load_bytes()) return expunged();
             if (!load_details()) return expunged();
-            const auto header_size =
-                static_cast<std::size_t>(details->structure.parts[0].header_size);
-            std::string_view data = *bytes;
-            if (item.section == "HEADER") data = data.substr(0, header_size);
-            if (item.section == "TEXT") data = data.substr(std::min(header_size, data.size()));
+            std::string storage;
+            auto cut = wire::section_bytes(details->structure, *bytes, item.section, storage);
+            if (!cut) {
+              add(item.name + " NIL");
+              break;
+            }
+            std::string_view data = *cut;
             if (item.partial) {
               const auto origin = std::min<std::size_t>(item.partial->first, data.size());
               data = data.substr(origin, item.partial->second);

@@ -1,0 +1,37 @@
+// FETCH body sections (RFC 3501 §6.4.5): "1.2.MIME", "HEADER.FIELDS (From To)", "TEXT", …
+// Parsing the spec and cutting the bytes out of a message are pure functions over the
+// MIME structure stored at delivery.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mime/part.hpp"
+
+namespace postino::imap::wire {
+
+struct Section {
+  std::vector<std::uint32_t> path;  // part numbers, empty for the whole message
+  enum class Text { all, header, header_fields, header_fields_not, text, mime } text = Text::all;
+  std::vector<std::string> fields;  // for header_fields(_not), as the client wrote them
+  std::string name;                 // the spec as the response echoes it: "1.HEADER.FIELDS (From)"
+};
+
+// Parses what stands between the brackets; nullopt when it is malformed.
+std::optional<Section> parse_section(std::string_view spec);
+
+// The bytes a section names, a view into `message` or into `storage` (HEADER.FIELDS), or
+// nullopt when the message has no such part (the response then says NIL, as Dovecot does).
+std::optional<std::string_view> section_bytes(const mime::Structure& structure,
+                                              std::string_view message, const Section& section,
+                                              std::string& storage);
+
+// The fields of a header block named in `names` (or all others, with `exclude`), in
+// message order, continuation lines kept, followed by the blank line.
+std::string filter_header_fields(std::string_view header, const std::vector<std::string>& names,
+                                 bool exclude);
+
+}  // namespace postino::imap::wire
