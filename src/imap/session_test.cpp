@@ -294,10 +294,10 @@ TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
   EXPECT_EQ(send("g3 FETCH 1 BODY.PEEK[1]\r\n"),
             "* 1 FETCH (BODY[1] {7}\r\nfirst\r\n)\r\ng3 OK FETCH completed\r\n");
   EXPECT_EQ(send("g4 FETCH 2 BODY.PEEK[HEADER.FIELDS (subject)]\r\n"),
-            "* 2 FETCH (BODY[HEADER.FIELDS (subject)] {16}\r\nSubject: two\r\n\r\n)\r\ng4 OK "
+            "* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {16}\r\nSubject: two\r\n\r\n)\r\ng4 OK "
             "FETCH completed\r\n");
   EXPECT_EQ(send("g5 FETCH 1 BODY.PEEK[2]\r\n"),
-            "* 1 FETCH (BODY[2] NIL)\r\ng5 OK FETCH completed\r\n");
+            "* 1 FETCH (BODY[2] {0}\r\n)\r\ng5 OK FETCH completed\r\n");
   EXPECT_EQ(send("g6 FETCH 1 BODY.PEEK[1.MIMEX]\r\n"), "g6 BAD Invalid section\r\n");
   EXPECT_EQ(send("h STORE 1 +FLAGS (\\Deleted $Label1)\r\n"),
             "* 1 FETCH (FLAGS (\\Seen \\Deleted $Label1))\r\nh OK STORE completed\r\n");

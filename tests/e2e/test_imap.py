@@ -155,7 +155,7 @@ class ImapLoginTest(harness.ServerTestCase):
         # What a mail client fetches for its message list, then the text part.
         typ, data = m.fetch(str(count), "(BODY.PEEK[HEADER.FIELDS (Subject Message-ID)] BODY.PEEK[1])")
         self.assertEqual(typ, "OK")
-        self.assertIn(b"BODY[HEADER.FIELDS (Subject Message-ID)] {51}", data[0][0])
+        self.assertIn(b"BODY[HEADER.FIELDS (SUBJECT MESSAGE-ID)] {51}", data[0][0])
         self.assertEqual(data[0][1], b"Subject: envelope\r\nMessage-ID: <e1@remote.test>\r\n\r\n")
         self.assertEqual(data[1][1], b"body\r\n")
         m.logout()

@@ -236,12 +236,8 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
             if (!load_bytes()) return expunged();
             if (!load_details()) return expunged();
             std::string storage;
-            auto cut = wire::section_bytes(details->structure, *bytes, item.section, storage);
-            if (!cut) {
-              add(item.name + " NIL");
-              break;
-            }
-            std::string_view data = *cut;
+            const auto cut = wire::section_bytes(details->structure, *bytes, item.section, storage);
+            auto data = cut;
             if (item.partial) {
               const auto origin = std::min<std::size_t>(item.partial->first, data.size());
               data = data.substr(origin, item.partial->second);

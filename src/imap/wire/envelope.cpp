@@ -7,7 +7,8 @@ namespace postino::imap::wire {
 namespace {
 
 // An address field as a parenthesised list of (name adl mailbox host), NIL when empty.
-// A mailbox without a host gets "" rather than NIL: NIL host marks group syntax.
+// A missing mailbox or host is named as Dovecot names it, never NIL: NIL host marks
+// group syntax.
 std::string address_list(std::string_view value) {
   const auto list = mime::parse_address_list(value);
   if (list.empty()) return "NIL";
@@ -22,8 +23,8 @@ std::string address_list(std::string_view value) {
         break;
       case mime::Address::Kind::mailbox:
         out += "(" + nstring(a.name) + " " + nstring(a.route) + " " +
-               (a.mailbox.empty() ? std::string("\"\"") : nstring(a.mailbox)) + " " +
-               (a.host.empty() ? std::string("\"\"") : nstring(a.host)) + ")";
+               (a.mailbox.empty() ? std::string("\"MISSING_MAILBOX\"") : nstring(a.mailbox)) + " " +
+               (a.host.empty() ? std::string("\"MISSING_DOMAIN\"") : nstring(a.host)) + ")";
         break;
     }
   }

@@ -45,7 +45,7 @@ TEST(Envelope, EmptyAndGroups) {
             "(NIL NIL ((NIL NIL \"a\" \"x.test\")) ((NIL NIL \"a\" \"x.test\")) "
             "((NIL NIL \"r\" \"y.test\")) "
             "((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) NIL "
-            "((NIL NIL \"nobody\" \"\")) NIL NIL)");
+            "((NIL NIL \"nobody\" \"MISSING_DOMAIN\")) NIL NIL)");
 }
 
 }  // namespace

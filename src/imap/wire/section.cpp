@@ -103,7 +103,7 @@ std::optional<Section> parse_section(std::string_view spec) {
       if (!parse_field_list(s, out.fields)) return std::nullopt;
       name += " (";
       for (std::size_t i = 0; i < out.fields.size(); ++i) {
-        name += (i ? " " : "") + out.fields[i];
+        name += (i ? " " : "") + base::to_upper(out.fields[i]);  // echoed as Dovecot does
       }
       name += ")";
     }
@@ -112,9 +112,9 @@ std::optional<Section> parse_section(std::string_view spec) {
   return out;
 }
 
-std::optional<std::string_view> section_bytes(const mime::Structure& s, std::string_view message,
-                                              const Section& section, std::string& storage) {
-  if (s.parts.empty()) return std::nullopt;
+std::string_view section_bytes(const mime::Structure& s, std::string_view message,
+                               const Section& section, std::string& storage) {
+  if (s.parts.empty()) return {};
   // The part the path names, and the message its HEADER/TEXT refer to.
   std::size_t part = 0;
   std::int64_t inner_message = 0;  // the root for an empty path
@@ -129,10 +129,11 @@ std::optional<std::string_view> section_bytes(const mime::Structure& s, std::str
       } else if (p.is_message_rfc822() && p.children.size() == 1) {
         next = part_of_message(s, static_cast<std::size_t>(p.children[0]), section.path[i]);
       } else {
-        next = -1;
+        next =
+            section.path[i] == 1 ? static_cast<std::int64_t>(part) : -1;  // 1.1 of a leaf: itself
       }
     }
-    if (next < 0) return std::nullopt;
+    if (next < 0) return {};
     part = static_cast<std::size_t>(next);
   }
   if (!section.path.empty()) {

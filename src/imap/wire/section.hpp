@@ -17,17 +17,16 @@ struct Section {
   std::vector<std::uint32_t> path;  // part numbers, empty for the whole message
   enum class Text { all, header, header_fields, header_fields_not, text, mime } text = Text::all;
   std::vector<std::string> fields;  // for header_fields(_not), as the client wrote them
-  std::string name;                 // the spec as the response echoes it: "1.HEADER.FIELDS (From)"
+  std::string name;                 // the spec as the response echoes it: "1.HEADER.FIELDS (FROM)"
 };
 
 // Parses what stands between the brackets; nullopt when it is malformed.
 std::optional<Section> parse_section(std::string_view spec);
 
-// The bytes a section names, a view into `message` or into `storage` (HEADER.FIELDS), or
-// nullopt when the message has no such part (the response then says NIL, as Dovecot does).
-std::optional<std::string_view> section_bytes(const mime::Structure& structure,
-                                              std::string_view message, const Section& section,
-                                              std::string& storage);
+// The bytes a section names, a view into `message` or into `storage` (HEADER.FIELDS);
+// empty when the message has no such part, as Dovecot answers.
+std::string_view section_bytes(const mime::Structure& structure, std::string_view message,
+                               const Section& section, std::string& storage);
 
 // The fields of a header block named in `names` (or all others, with `exclude`), in
 // message order, continuation lines kept, followed by the blank line.
