@@ -369,11 +369,36 @@ TEST_F(ImapLogin, SearchFlagsSizesDatesHeadersAndLogic) {
   EXPECT_EQ(send("m SEARCH CHARSET UTF-8 ALL\r\n"), "* SEARCH 1 2 3\r\nm OK SEARCH completed\r\n");
   EXPECT_EQ(send("n SEARCH CHARSET KOI8-R ALL\r\n"),
             "n NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
-  EXPECT_EQ(send("o SEARCH BODY x\r\n"), "o BAD BODY is not implemented yet\r\n");
+  EXPECT_EQ(send("o SEARCH SENTSINCE 1-Jan-2000\r\n"),
+            "o BAD SENTSINCE is not implemented yet\r\n");
   EXPECT_EQ(send("p SEARCH BOGUS\r\n"), "p BAD Unknown search key BOGUS\r\n");
   std::string deep = "q SEARCH";
   for (int i = 0; i < 1000; ++i) deep += " OR ALL";
   EXPECT_EQ(send(deep + " ALL\r\n"), "q BAD Search too complex\r\n");  // RELIABILITY L07
+}
+
+TEST_F(ImapLogin, SearchBodyTextAndHeaderReadDecodedTextParts) {
+  const auto demo = store_->find_account("demo@example.test")->id;
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: plain\r\nX-Mailer: Mutt\r\n\r\nMeet at Noon\r\n"));
+  ASSERT_TRUE(store_->deliver(
+      {demo},
+      "Subject: encoded\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "c2VjcmV0IHdvcmQ=\r\n--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "J=C3=B6rg sa=\r\nys hi\r\n--b\r\nContent-Type: image/png\r\n\r\nnoon\r\n--b--\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  EXPECT_EQ(send("c SEARCH BODY noon\r\n"), "* SEARCH 1\r\nc OK SEARCH completed\r\n");
+  EXPECT_EQ(send("d SEARCH BODY \"SECRET word\"\r\n"), "* SEARCH 2\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e SEARCH BODY \"says hi\"\r\n"), "* SEARCH 2\r\ne OK SEARCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH TEXT encoded\r\n"), "* SEARCH 2\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH TEXT noon\r\n"), "* SEARCH 1\r\ng OK SEARCH completed\r\n");
+  EXPECT_EQ(send("h SEARCH HEADER x-mailer mutt\r\n"), "* SEARCH 1\r\nh OK SEARCH completed\r\n");
+  EXPECT_EQ(send("i SEARCH HEADER Content-Type \"\"\r\n"),
+            "* SEARCH 2\r\ni OK SEARCH completed\r\n");
+  EXPECT_EQ(send("j SEARCH CHARSET UTF-8 BODY {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("J\xc3\xb6rg\r\n"), "* SEARCH 2\r\nj OK SEARCH completed\r\n");
+  EXPECT_EQ(send("k SEARCH HEADER x-mailer\r\n"), "k BAD Missing search argument\r\n");
 }
 
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {

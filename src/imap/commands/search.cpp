@@ -1,7 +1,8 @@
 // SEARCH and UID SEARCH (RFC 3501 §6.4.4) over flags, sizes, dates, UIDs, sequence sets
 // and the header fields kept at delivery (FROM, TO, CC, BCC, SUBJECT), with AND, OR, NOT
-// and parentheses. BODY, TEXT, HEADER and the SENT* keys wait for the full-text index
-// and date parsing; they answer BAD.
+// and parentheses; BODY, TEXT and HEADER read the message (text parts decoded from base64
+// and quoted-printable) until the full-text index exists. The SENT* keys wait for Date
+// parsing and answer BAD.
 #include <charconv>
 #include <ctime>
 #include <memory>
@@ -11,6 +12,8 @@
 #include "imap/store_errors.hpp"
 #include "imap/wire/response.hpp"
 #include "imap/wire/sequence_set.hpp"
+#include "mime/header.hpp"
+#include "mime/transfer.hpp"
 
 namespace postino::imap {
 namespace {
@@ -31,6 +34,9 @@ struct Criterion {
     on,
     since,
     header,
+    header_named,
+    body,
+    text,
     uid,
     sequence,
     not_,
@@ -42,7 +48,7 @@ struct Criterion {
   Kind kind;
   std::uint32_t flag = 0;
   std::string text;         // keyword, or lower-cased header substring
-  std::string field;        // header: "from", "to", "cc", "bcc", "subject"
+  std::string field;        // header: "from", "to", "cc", "bcc", "subject"; header_named: any
   std::int64_t number = 0;  // size, or days since the epoch for dates
   std::optional<wire::SequenceSet> set;
   std::vector<Criterion> children;
@@ -151,7 +157,18 @@ class Parser {
       c.children.push_back(next(depth + 1));
       return c;
     }
-    if (key == "BODY" || key == "TEXT" || key == "HEADER" || key.starts_with("SENT")) {
+    if (key == "BODY" || key == "TEXT") {
+      Criterion c{key == "BODY" ? K::body : K::text};
+      c.text = base::to_lower(argument());
+      return c;
+    }
+    if (key == "HEADER") {
+      Criterion c{K::header_named};
+      c.field = argument();
+      c.text = base::to_lower(argument());
+      return c;
+    }
+    if (key.starts_with("SENT")) {
       throw SearchError{key + " is not implemented yet"};
     }
     if (auto set = wire::SequenceSet::parse(t.value)) {
@@ -171,12 +188,45 @@ class Parser {
   std::size_t i_ = 0;
 };
 
+struct Loaded {
+  store::MessageDetails details;
+  std::string bytes;
+};
+
 struct Candidate {
   const store::MessageInfo& info;
   std::uint32_t sequence;
   std::uint32_t last_sequence, last_uid;
   std::function<const mime::EnvelopeFields*()> fields;  // loaded on first use
+  std::function<const Loaded*()> message;               // loaded on first use
 };
+
+// Case-insensitive (ASCII) substring, as RFC 3501 §6.4.4 asks.
+bool contains(std::string_view haystack, const std::string& lower_needle) {
+  return base::to_lower(haystack).find(lower_needle) != std::string::npos;
+}
+
+bool header_matches(const Loaded& l, const Criterion& c) {
+  const auto& root = l.details.structure.parts[0];
+  const auto header = std::string_view(l.bytes).substr(0, root.header_size);
+  for (const auto& f : mime::parse_header(header)) {
+    if (base::iequals(f.name, c.field) && contains(mime::unfold(f.value), c.text)) return true;
+  }
+  return false;
+}
+
+// The text parts, decoded from their transfer encoding.
+bool body_matches(const Loaded& l, const std::string& needle) {
+  const std::string_view bytes = l.bytes;
+  for (const auto& p : l.details.structure.parts) {
+    if (p.type != "text" || !p.children.empty() || p.body_offset > bytes.size()) continue;
+    if (contains(mime::decode_transfer(bytes.substr(p.body_offset, p.body_size), p.encoding),
+                 needle)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 bool matches(const Criterion& c, const Candidate& m) {
   using K = Criterion::Kind;
@@ -215,6 +265,18 @@ bool matches(const Criterion& c, const Candidate& m) {
                                                 : f->subject;
       // Case-insensitive substring (RFC 3501 §6.4.4), ASCII folding.
       return base::to_lower(v).find(c.text) != std::string::npos;
+    }
+    case K::header_named:
+    case K::body:
+    case K::text: {
+      const auto* l = m.message();
+      if (!l || l->details.structure.parts.empty()) return false;
+      if (c.kind == K::header_named) return header_matches(*l, c);
+      if (c.kind == K::text) {
+        const auto header_size = l->details.structure.parts[0].header_size;
+        if (contains(std::string_view(l->bytes).substr(0, header_size), c.text)) return true;
+      }
+      return body_matches(*l, c.text);
     }
     case K::uid:
       return c.set->contains(m.info.uid.value, m.last_uid);
@@ -261,15 +323,27 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
     const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
     for (std::size_t i = 0; i < s.messages.size(); ++i) {
       std::optional<std::optional<mime::EnvelopeFields>> cached;
+      std::optional<std::optional<Loaded>> loaded;
       const auto& m = s.messages[i];
-      Candidate c{m, static_cast<std::uint32_t>(i + 1),
-                  static_cast<std::uint32_t>(s.messages.size()), last_uid,
+      Candidate c{m,
+                  static_cast<std::uint32_t>(i + 1),
+                  static_cast<std::uint32_t>(s.messages.size()),
+                  last_uid,
                   [&]() -> const mime::EnvelopeFields* {
                     if (!cached) {
                       auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
                       cached = d ? std::optional<mime::EnvelopeFields>(d->fields) : std::nullopt;
                     }
                     return *cached ? &**cached : nullptr;
+                  },
+                  [&]() -> const Loaded* {
+                    if (!loaded) {
+                      auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
+                      auto r = settings_.store->read_message(s.account.id, s.mailbox.id, m.uid);
+                      loaded = d && r ? std::optional<Loaded>(Loaded{std::move(*d), std::move(*r)})
+                                      : std::nullopt;
+                    }
+                    return *loaded ? &**loaded : nullptr;
                   }};
       if (matches(criterion, c)) result += " " + std::to_string(by_uid ? m.uid.value : i + 1);
     }
