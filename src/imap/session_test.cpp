@@ -370,16 +370,18 @@ TEST_F(ImapLogin, SearchFlagsSizesDatesHeadersAndLogic) {
   EXPECT_EQ(send("n SEARCH CHARSET KOI8-R ALL\r\n"),
             "n NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
   EXPECT_EQ(send("o SEARCH SENTSINCE 1-Jan-2000\r\n"),
-            "o BAD SENTSINCE is not implemented yet\r\n");
+            "* SEARCH\r\no OK SEARCH completed\r\n");  // no Date fields here
   EXPECT_EQ(send("p SEARCH BOGUS\r\n"), "p BAD Unknown search key BOGUS\r\n");
   std::string deep = "q SEARCH";
   for (int i = 0; i < 1000; ++i) deep += " OR ALL";
   EXPECT_EQ(send(deep + " ALL\r\n"), "q BAD Search too complex\r\n");  // RELIABILITY L07
 }
 
-TEST_F(ImapLogin, SearchBodyTextAndHeaderReadDecodedTextParts) {
+TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
   const auto demo = store_->find_account("demo@example.test")->id;
-  ASSERT_TRUE(store_->deliver({demo}, "Subject: plain\r\nX-Mailer: Mutt\r\n\r\nMeet at Noon\r\n"));
+  ASSERT_TRUE(store_->deliver({demo},
+                              "Subject: plain\r\nX-Mailer: Mutt\r\n"
+                              "Date: Tue, 24 Nov 2026 23:30:00 -1000\r\n\r\nMeet at Noon\r\n"));
   ASSERT_TRUE(store_->deliver(
       {demo},
       "Subject: encoded\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
@@ -399,6 +401,12 @@ TEST_F(ImapLogin, SearchBodyTextAndHeaderReadDecodedTextParts) {
   EXPECT_EQ(send("j SEARCH CHARSET UTF-8 BODY {5}\r\n"), "+ Ready for literal data\r\n");
   EXPECT_EQ(send("J\xc3\xb6rg\r\n"), "* SEARCH 2\r\nj OK SEARCH completed\r\n");
   EXPECT_EQ(send("k SEARCH HEADER x-mailer\r\n"), "k BAD Missing search argument\r\n");
+  // SENT* read the Date field's own calendar date, zone disregarded; no Date never matches.
+  EXPECT_EQ(send("l SEARCH SENTON 24-Nov-2026\r\n"), "* SEARCH 1\r\nl OK SEARCH completed\r\n");
+  EXPECT_EQ(send("m SEARCH SENTBEFORE 25-Nov-2026\r\n"), "* SEARCH 1\r\nm OK SEARCH completed\r\n");
+  EXPECT_EQ(send("n SEARCH SENTSINCE 25-Nov-2026\r\n"), "* SEARCH\r\nn OK SEARCH completed\r\n");
+  EXPECT_EQ(send("o SEARCH NOT SENTON 24-Nov-2026\r\n"), "* SEARCH 2\r\no OK SEARCH completed\r\n");
+  EXPECT_EQ(send("p SEARCH SENTON 31-Foo-2026\r\n"), "p BAD Invalid date\r\n");
 }
 
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {

@@ -1,8 +1,8 @@
 // SEARCH and UID SEARCH (RFC 3501 §6.4.4) over flags, sizes, dates, UIDs, sequence sets
 // and the header fields kept at delivery (FROM, TO, CC, BCC, SUBJECT), with AND, OR, NOT
-// and parentheses; BODY, TEXT and HEADER read the message (text parts decoded from base64
-// and quoted-printable) until the full-text index exists. The SENT* keys wait for Date
-// parsing and answer BAD.
+// and parentheses; SENT* compare the Date field's calendar date; BODY, TEXT and HEADER
+// read the message (text parts decoded from base64 and quoted-printable) until the
+// full-text index exists.
 #include <charconv>
 #include <ctime>
 #include <memory>
@@ -12,6 +12,7 @@
 #include "imap/store_errors.hpp"
 #include "imap/wire/response.hpp"
 #include "imap/wire/sequence_set.hpp"
+#include "mime/date.hpp"
 #include "mime/header.hpp"
 #include "mime/transfer.hpp"
 
@@ -33,6 +34,9 @@ struct Criterion {
     before,
     on,
     since,
+    sent_before,
+    sent_on,
+    sent_since,
     header,
     header_named,
     body,
@@ -168,8 +172,12 @@ class Parser {
       c.text = base::to_lower(argument());
       return c;
     }
-    if (key.starts_with("SENT")) {
-      throw SearchError{key + " is not implemented yet"};
+    if (key == "SENTBEFORE" || key == "SENTON" || key == "SENTSINCE") {
+      Criterion c{key == "SENTBEFORE" ? K::sent_before
+                  : key == "SENTON"   ? K::sent_on
+                                      : K::sent_since};
+      c.number = parse_date(argument());
+      return c;
     }
     if (auto set = wire::SequenceSet::parse(t.value)) {
       Criterion c{K::sequence};
@@ -265,6 +273,17 @@ bool matches(const Criterion& c, const Candidate& m) {
                                                 : f->subject;
       // Case-insensitive substring (RFC 3501 §6.4.4), ASCII folding.
       return base::to_lower(v).find(c.text) != std::string::npos;
+    }
+    case K::sent_before:
+    case K::sent_on:
+    case K::sent_since: {
+      // The Date field's date, time and zone disregarded (RFC 3501 §6.4.4); no Date, no match.
+      const auto* f = m.fields();
+      const auto sent = f ? mime::date_days(f->date) : std::nullopt;
+      if (!sent) return false;
+      return c.kind == K::sent_before ? *sent < c.number
+             : c.kind == K::sent_on   ? *sent == c.number
+                                      : *sent >= c.number;
     }
     case K::header_named:
     case K::body:
