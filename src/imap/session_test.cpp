@@ -387,12 +387,15 @@ TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
       "Subject: encoded\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
       "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
       "c2VjcmV0IHdvcmQ=\r\n--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-      "J=C3=B6rg sa=\r\nys hi\r\n--b\r\nContent-Type: image/png\r\n\r\nnoon\r\n--b--\r\n"));
+      "J=C3=B6rg sa=\r\nys hi\r\n--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n"
+      "na\xefve\r\n--b\r\nContent-Type: image/png\r\n\r\nnoon\r\n--b--\r\n"));
   start(true);
   send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
   EXPECT_EQ(send("c SEARCH BODY noon\r\n"), "* SEARCH 1\r\nc OK SEARCH completed\r\n");
   EXPECT_EQ(send("d SEARCH BODY \"SECRET word\"\r\n"), "* SEARCH 2\r\nd OK SEARCH completed\r\n");
   EXPECT_EQ(send("e SEARCH BODY \"says hi\"\r\n"), "* SEARCH 2\r\ne OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e2 SEARCH CHARSET UTF-8 BODY {6}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("na\xc3\xafve\r\n"), "* SEARCH 2\r\ne2 OK SEARCH completed\r\n");  // from Latin-1
   EXPECT_EQ(send("f SEARCH TEXT encoded\r\n"), "* SEARCH 2\r\nf OK SEARCH completed\r\n");
   EXPECT_EQ(send("g SEARCH TEXT noon\r\n"), "* SEARCH 1\r\ng OK SEARCH completed\r\n");
   EXPECT_EQ(send("h SEARCH HEADER x-mailer mutt\r\n"), "* SEARCH 1\r\nh OK SEARCH completed\r\n");
@@ -407,6 +410,15 @@ TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
   EXPECT_EQ(send("n SEARCH SENTSINCE 25-Nov-2026\r\n"), "* SEARCH\r\nn OK SEARCH completed\r\n");
   EXPECT_EQ(send("o SEARCH NOT SENTON 24-Nov-2026\r\n"), "* SEARCH 2\r\no OK SEARCH completed\r\n");
   EXPECT_EQ(send("p SEARCH SENTON 31-Foo-2026\r\n"), "p BAD Invalid date\r\n");
+  // Header keys match the RFC 2047-decoded text.
+  ASSERT_TRUE(store_->deliver({demo},
+                              "Subject: =?ISO-8859-1?Q?Caf=E9?= =?utf-8?b?4piV?= ok\r\n"
+                              "X-Tag: =?utf-8?q?na=C3=AFve?=\r\n\r\nx\r\n"));
+  EXPECT_EQ(send("q NOOP\r\n"), "* 3 EXISTS\r\nq OK NOOP completed\r\n");
+  EXPECT_EQ(send("r SEARCH CHARSET UTF-8 SUBJECT {8}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("caf\xc3\xa9\xe2\x98\x95\r\n"), "* SEARCH 3\r\nr OK SEARCH completed\r\n");
+  EXPECT_EQ(send("s SEARCH HEADER X-Tag {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("na\xc3\xafv\r\n"), "* SEARCH 3\r\ns OK SEARCH completed\r\n");
 }
 
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {

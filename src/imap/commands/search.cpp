@@ -1,8 +1,8 @@
 // SEARCH and UID SEARCH (RFC 3501 §6.4.4) over flags, sizes, dates, UIDs, sequence sets
 // and the header fields kept at delivery (FROM, TO, CC, BCC, SUBJECT), with AND, OR, NOT
 // and parentheses; SENT* compare the Date field's calendar date; BODY, TEXT and HEADER
-// read the message (text parts decoded from base64 and quoted-printable) until the
-// full-text index exists.
+// read the message (text parts decoded from base64 and quoted-printable, then to UTF-8)
+// until the full-text index exists; header keys match RFC 2047-decoded text.
 #include <charconv>
 #include <ctime>
 #include <memory>
@@ -13,6 +13,7 @@
 #include "imap/wire/response.hpp"
 #include "imap/wire/sequence_set.hpp"
 #include "mime/date.hpp"
+#include "mime/encoded_word.hpp"
 #include "mime/header.hpp"
 #include "mime/transfer.hpp"
 
@@ -218,20 +219,25 @@ bool header_matches(const Loaded& l, const Criterion& c) {
   const auto& root = l.details.structure.parts[0];
   const auto header = std::string_view(l.bytes).substr(0, root.header_size);
   for (const auto& f : mime::parse_header(header)) {
-    if (base::iequals(f.name, c.field) && contains(mime::unfold(f.value), c.text)) return true;
+    if (base::iequals(f.name, c.field) &&
+        contains(mime::decode_encoded_words(mime::unfold(f.value)), c.text)) {
+      return true;
+    }
   }
   return false;
 }
 
-// The text parts, decoded from their transfer encoding.
+// The text parts, decoded from their transfer encoding and converted to UTF-8.
 bool body_matches(const Loaded& l, const std::string& needle) {
   const std::string_view bytes = l.bytes;
   for (const auto& p : l.details.structure.parts) {
     if (p.type != "text" || !p.children.empty() || p.body_offset > bytes.size()) continue;
-    if (contains(mime::decode_transfer(bytes.substr(p.body_offset, p.body_size), p.encoding),
-                 needle)) {
-      return true;
+    auto text = mime::decode_transfer(bytes.substr(p.body_offset, p.body_size), p.encoding);
+    for (const auto& param : p.parameters) {
+      std::string utf8;  // a charset iconv does not know leaves the bytes as they are
+      if (param.name == "charset" && mime::to_utf8(text, param.value, utf8)) text = std::move(utf8);
     }
+    if (contains(text, needle)) return true;
   }
   return false;
 }
@@ -271,8 +277,8 @@ bool matches(const Criterion& c, const Candidate& m) {
                              : c.field == "cc"  ? f->cc
                              : c.field == "bcc" ? f->bcc
                                                 : f->subject;
-      // Case-insensitive substring (RFC 3501 §6.4.4), ASCII folding.
-      return base::to_lower(v).find(c.text) != std::string::npos;
+      // Case-insensitive substring (RFC 3501 §6.4.4) of the decoded text, ASCII folding.
+      return contains(mime::decode_encoded_words(v), c.text);
     }
     case K::sent_before:
     case K::sent_on:
