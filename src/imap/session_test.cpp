@@ -417,6 +417,8 @@ TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
   EXPECT_EQ(send("q NOOP\r\n"), "* 3 EXISTS\r\nq OK NOOP completed\r\n");
   EXPECT_EQ(send("r SEARCH CHARSET UTF-8 SUBJECT {8}\r\n"), "+ Ready for literal data\r\n");
   EXPECT_EQ(send("caf\xc3\xa9\xe2\x98\x95\r\n"), "* SEARCH 3\r\nr OK SEARCH completed\r\n");
+  EXPECT_EQ(send("r3 SEARCH TEXT {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("caf\xc3\xa9\r\n"), "* SEARCH 3\r\nr3 OK SEARCH completed\r\n");
   EXPECT_EQ(send("s SEARCH HEADER X-Tag {5}\r\n"), "+ Ready for literal data\r\n");
   EXPECT_EQ(send("na\xc3\xafv\r\n"), "* SEARCH 3\r\ns OK SEARCH completed\r\n");
 }

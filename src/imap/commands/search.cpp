@@ -299,7 +299,8 @@ bool matches(const Criterion& c, const Candidate& m) {
       if (c.kind == K::header_named) return header_matches(*l, c);
       if (c.kind == K::text) {
         const auto header_size = l->details.structure.parts[0].header_size;
-        if (contains(std::string_view(l->bytes).substr(0, header_size), c.text)) return true;
+        const auto header = std::string_view(l->bytes).substr(0, header_size);
+        if (contains(mime::decode_encoded_words(header), c.text)) return true;
       }
       return body_matches(*l, c.text);
     }
