@@ -34,4 +34,17 @@ inline std::string to_upper(std::string_view s) {
   return out;
 }
 
+// The byte two hex digits spell ("3D" → '='), or -1 when either is not a hex digit
+// (quoted-printable, RFC 2231 %-escapes).
+inline int hex_byte(char high, char low) {
+  auto value = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  const int h = value(high), l = value(low);
+  return h < 0 || l < 0 ? -1 : h * 16 + l;
+}
+
 }  // namespace postino::base

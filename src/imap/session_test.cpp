@@ -291,6 +291,18 @@ TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
             "* 1 FETCH (BODY (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1) "
             "BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1 NIL "
             "NIL NIL NIL))\r\ng2 OK FETCH completed\r\n");
+  // The macros of RFC 3501 §6.4.5.
+  const auto all = send("g2a FETCH 1 ALL\r\n");
+  EXPECT_TRUE(all.starts_with("* 1 FETCH (FLAGS (\\Seen) INTERNALDATE \"")) << all;
+  EXPECT_NE(all.find("\" RFC822.SIZE 23 ENVELOPE (NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n"
+                     "g2a OK FETCH completed\r\n"),
+            std::string::npos)
+      << all;
+  const auto full = send("g2b FETCH 1 FULL\r\n");
+  EXPECT_NE(full.find(" ENVELOPE (NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) BODY (\"text\" "
+                      "\"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1))\r\n"),
+            std::string::npos)
+      << full;
   EXPECT_EQ(send("g3 FETCH 1 BODY.PEEK[1]\r\n"),
             "* 1 FETCH (BODY[1] {7}\r\nfirst\r\n)\r\ng3 OK FETCH completed\r\n");
   EXPECT_EQ(send("g4 FETCH 2 BODY.PEEK[HEADER.FIELDS (subject)]\r\n"),

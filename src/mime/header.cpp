@@ -77,19 +77,12 @@ std::string read_quoted(std::string_view s, std::size_t& i) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && hex_value(s[i + 1]) >= 0 &&
-        hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+    const int byte = s[i] == '%' && i + 2 < s.size() ? base::hex_byte(s[i + 1], s[i + 2]) : -1;
+    if (byte >= 0) {
+      out.push_back(static_cast<char>(byte));
       i += 2;
     } else {
       out.push_back(s[i]);

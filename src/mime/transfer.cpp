@@ -9,13 +9,6 @@
 namespace postino::mime {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -56,8 +49,8 @@ std::string decode_quoted_printable(std::string_view in) {
       i += (in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n') ? 2 : 1;
       continue;
     }
-    if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+    if (const int byte = i + 2 < in.size() ? base::hex_byte(in[i + 1], in[i + 2]) : -1; byte >= 0) {
+      out.push_back(static_cast<char>(byte));
       i += 2;
       continue;
     }

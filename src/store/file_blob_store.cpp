@@ -181,13 +181,9 @@ class FileBlobStore final : public BlobStore {
   }
 
   Result<std::string> read(const std::string& id) override {
-    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
-    int fd = ::open(final_path(id).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) fd = ::open(staged_path(id).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
-      return io_error("open blob " + id, errno);
-    }
+    auto opened = open_fd(id);
+    if (!opened) return opened.error();
+    const int fd = *opened;
     std::string out;
     char buf[65536];
     for (;;) {
@@ -206,14 +202,9 @@ class FileBlobStore final : public BlobStore {
   }
 
   Result<std::unique_ptr<BlobReader>> open(const std::string& id) override {
-    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
-    int fd = ::open(final_path(id).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) fd = ::open(staged_path(id).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
-      return io_error("open blob " + id, errno);
-    }
-    return std::unique_ptr<BlobReader>(new FileBlobReader(fd));
+    auto fd = open_fd(id);
+    if (!fd) return fd.error();
+    return std::unique_ptr<BlobReader>(new FileBlobReader(*fd));
   }
 
   Result<struct stat> stat_blob(const std::string& id) {
@@ -291,6 +282,18 @@ class FileBlobStore final : public BlobStore {
   }
 
  private:
+  // A blob opened for reading: promoted, or still staged (committed before promotion).
+  Result<int> open_fd(const std::string& id) {
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    int fd = ::open(final_path(id).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) fd = ::open(staged_path(id).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
+      return io_error("open blob " + id, errno);
+    }
+    return fd;
+  }
+
   fs::path dir_;
   fs::path tmp_ = dir_ / "tmp";
   fs::path new_ = dir_ / "new";

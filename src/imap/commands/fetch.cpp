@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/ascii.hpp"
+#include "imap/lazy_message.hpp"
 #include "imap/session.hpp"
 #include "imap/store_errors.hpp"
 #include "imap/wire/bodystructure.hpp"
@@ -190,21 +191,7 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
       const auto& m = s.messages[i];
       std::string attrs;
       auto add = [&attrs](const std::string& a) { attrs += (attrs.empty() ? "" : " ") + a; };
-      std::optional<store::MessageDetails> details;
-      std::optional<std::string> bytes;
-      // Read on first need, once per message; false when it was expunged meanwhile.
-      auto load_details = [&] {
-        if (details) return true;
-        auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
-        if (d) details = std::move(*d);
-        return d.has_value();
-      };
-      auto load_bytes = [&] {
-        if (bytes) return true;
-        auto r = settings_.store->read_message(s.account.id, s.mailbox.id, m.uid);
-        if (r) bytes = std::move(*r);
-        return r.has_value();
-      };
+      LazyMessage message(*settings_.store, s.account.id, s.mailbox.id, m.uid);
       for (const auto& item : items) {
         switch (item.kind) {
           case FetchItem::Kind::uid:
@@ -219,25 +206,31 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
           case FetchItem::Kind::size:
             add("RFC822.SIZE " + std::to_string(m.size));
             break;
-          case FetchItem::Kind::envelope:
-            if (!load_details()) return expunged();
+          case FetchItem::Kind::envelope: {
+            const auto* details = message.details();
+            if (!details) return expunged();
             add("ENVELOPE " + wire::format_envelope(details->fields));
             break;
-          case FetchItem::Kind::structure:
-            if (!load_details()) return expunged();
-            if (wire::bodystructure_needs_message(details->structure) && !load_bytes()) {
-              return expunged();
+          }
+          case FetchItem::Kind::structure: {
+            const auto* details = message.details();
+            if (!details) return expunged();
+            std::string_view bytes;
+            if (wire::bodystructure_needs_message(details->structure)) {
+              if (!message.bytes()) return expunged();
+              bytes = *message.bytes();
             }
             add(item.name + " " +
-                wire::format_bodystructure(details->structure, bytes ? *bytes : std::string_view(),
+                wire::format_bodystructure(details->structure, bytes,
                                            item.name == "BODYSTRUCTURE"));
             break;
+          }
           case FetchItem::Kind::text: {
-            if (!load_bytes()) return expunged();
-            if (!load_details()) return expunged();
+            const auto* details = message.details();
+            const auto* bytes = message.bytes();
+            if (!details || !bytes) return expunged();
             std::string storage;
-            const auto cut = wire::section_bytes(details->structure, *bytes, item.section, storage);
-            auto data = cut;
+            auto data = wire::section_bytes(details->structure, *bytes, item.section, storage);
             if (item.partial) {
               const auto origin = std::min<std::size_t>(item.partial->first, data.size());
               data = data.substr(origin, item.partial->second);

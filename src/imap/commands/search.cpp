@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base/ascii.hpp"
+#include "imap/lazy_message.hpp"
 #include "imap/session.hpp"
 #include "imap/store_errors.hpp"
 #include "imap/wire/response.hpp"
@@ -197,17 +198,11 @@ class Parser {
   std::size_t i_ = 0;
 };
 
-struct Loaded {
-  store::MessageDetails details;
-  std::string bytes;
-};
-
 struct Candidate {
   const store::MessageInfo& info;
   std::uint32_t sequence;
   std::uint32_t last_sequence, last_uid;
-  std::function<const mime::EnvelopeFields*()> fields;  // loaded on first use
-  std::function<const Loaded*()> message;               // loaded on first use
+  LazyMessage& message;  // details and bytes, read when a criterion needs them
 };
 
 // Case-insensitive (ASCII) substring, as RFC 3501 §6.4.4 asks.
@@ -215,9 +210,9 @@ bool contains(std::string_view haystack, const std::string& lower_needle) {
   return base::to_lower(haystack).find(lower_needle) != std::string::npos;
 }
 
-bool header_matches(const Loaded& l, const Criterion& c) {
-  const auto& root = l.details.structure.parts[0];
-  const auto header = std::string_view(l.bytes).substr(0, root.header_size);
+bool header_matches(const store::MessageDetails& details, std::string_view bytes,
+                    const Criterion& c) {
+  const auto header = bytes.substr(0, details.structure.parts[0].header_size);
   for (const auto& f : mime::parse_header(header)) {
     if (base::iequals(f.name, c.field) &&
         contains(mime::decode_encoded_words(mime::unfold(f.value)), c.text)) {
@@ -228,9 +223,9 @@ bool header_matches(const Loaded& l, const Criterion& c) {
 }
 
 // The text parts, decoded from their transfer encoding and converted to UTF-8.
-bool body_matches(const Loaded& l, const std::string& needle) {
-  const std::string_view bytes = l.bytes;
-  for (const auto& p : l.details.structure.parts) {
+bool body_matches(const store::MessageDetails& details, std::string_view bytes,
+                  const std::string& needle) {
+  for (const auto& p : details.structure.parts) {
     if (p.type != "text" || !p.children.empty() || p.body_offset > bytes.size()) continue;
     auto text = mime::decode_transfer(bytes.substr(p.body_offset, p.body_size), p.encoding);
     for (const auto& param : p.parameters) {
@@ -270,8 +265,9 @@ bool matches(const Criterion& c, const Candidate& m) {
     case K::since:
       return days(m.info.internal_date) >= c.number;
     case K::header: {
-      const auto* f = m.fields();
-      if (!f) return false;
+      const auto* d = m.message.details();
+      if (!d) return false;
+      const auto* f = &d->fields;
       const std::string& v = c.field == "from"  ? f->from
                              : c.field == "to"  ? f->to
                              : c.field == "cc"  ? f->cc
@@ -284,8 +280,8 @@ bool matches(const Criterion& c, const Candidate& m) {
     case K::sent_on:
     case K::sent_since: {
       // The Date field's date, time and zone disregarded (RFC 3501 §6.4.4); no Date, no match.
-      const auto* f = m.fields();
-      const auto sent = f ? mime::date_days(f->date) : std::nullopt;
+      const auto* d = m.message.details();
+      const auto sent = d ? mime::date_days(d->fields.date) : std::nullopt;
       if (!sent) return false;
       return c.kind == K::sent_before ? *sent < c.number
              : c.kind == K::sent_on   ? *sent == c.number
@@ -294,15 +290,15 @@ bool matches(const Criterion& c, const Candidate& m) {
     case K::header_named:
     case K::body:
     case K::text: {
-      const auto* l = m.message();
-      if (!l || l->details.structure.parts.empty()) return false;
-      if (c.kind == K::header_named) return header_matches(*l, c);
+      const auto* d = m.message.details();
+      const auto* bytes = m.message.bytes();
+      if (!d || !bytes || d->structure.parts.empty()) return false;
+      if (c.kind == K::header_named) return header_matches(*d, *bytes, c);
       if (c.kind == K::text) {
-        const auto header_size = l->details.structure.parts[0].header_size;
-        const auto header = std::string_view(l->bytes).substr(0, header_size);
+        const auto header = std::string_view(*bytes).substr(0, d->structure.parts[0].header_size);
         if (contains(mime::decode_encoded_words(header), c.text)) return true;
       }
-      return body_matches(*l, c.text);
+      return body_matches(*d, *bytes, c.text);
     }
     case K::uid:
       return c.set->contains(m.info.uid.value, m.last_uid);
@@ -348,29 +344,10 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
     std::string result = "* SEARCH";
     const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
     for (std::size_t i = 0; i < s.messages.size(); ++i) {
-      std::optional<std::optional<mime::EnvelopeFields>> cached;
-      std::optional<std::optional<Loaded>> loaded;
       const auto& m = s.messages[i];
-      Candidate c{m,
-                  static_cast<std::uint32_t>(i + 1),
-                  static_cast<std::uint32_t>(s.messages.size()),
-                  last_uid,
-                  [&]() -> const mime::EnvelopeFields* {
-                    if (!cached) {
-                      auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
-                      cached = d ? std::optional<mime::EnvelopeFields>(d->fields) : std::nullopt;
-                    }
-                    return *cached ? &**cached : nullptr;
-                  },
-                  [&]() -> const Loaded* {
-                    if (!loaded) {
-                      auto d = settings_.store->message_details(s.account.id, s.mailbox.id, m.uid);
-                      auto r = settings_.store->read_message(s.account.id, s.mailbox.id, m.uid);
-                      loaded = d && r ? std::optional<Loaded>(Loaded{std::move(*d), std::move(*r)})
-                                      : std::nullopt;
-                    }
-                    return *loaded ? &**loaded : nullptr;
-                  }};
+      LazyMessage message(*settings_.store, s.account.id, s.mailbox.id, m.uid);
+      const Candidate c{m, static_cast<std::uint32_t>(i + 1),
+                        static_cast<std::uint32_t>(s.messages.size()), last_uid, message};
       if (matches(criterion, c)) result += " " + std::to_string(by_uid ? m.uid.value : i + 1);
     }
     work_.reply = result + "\r\n" +

@@ -12,6 +12,9 @@ TEST(Nstring, ChoosesTheForm) {
   EXPECT_EQ(nstring("a \"q\" \\"), "\"a \\\"q\\\" \\\\\"");
   EXPECT_EQ(nstring("J\xc3\xb6rg"), "{5}\r\nJ\xc3\xb6rg");
   EXPECT_EQ(nstring("a\r\nb"), "{4}\r\na\r\nb");
+  EXPECT_EQ(nstring(std::string(1024, 'x')), "\"" + std::string(1024, 'x') + "\"");
+  EXPECT_EQ(nstring(std::string(1025, 'x')),
+            "{1025}\r\n" + std::string(1025, 'x'));  // long: literal
 }
 
 TEST(Envelope, FullMessage) {

@@ -1,5 +1,6 @@
 // Modified UTF-7; see mailbox_name.hpp.
 #include "imap/wire/mailbox_name.hpp"
+#include "imap/wire/receiver.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -34,23 +35,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
     out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
     out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
-
-bool is_atom_char(unsigned char c) {
-  if (c <= 0x20 || c >= 0x7f) return false;
-  switch (c) {
-    case '(':
-    case ')':
-    case '{':
-    case '%':
-    case '*':
-    case '"':
-    case '\\':
-    case ']':
-      return false;
-    default:
-      return true;
   }
 }
 

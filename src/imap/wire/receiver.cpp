@@ -8,9 +8,6 @@
 #include "base/ascii.hpp"
 
 namespace postino::imap::wire {
-namespace {
-
-// RFC 3501 §9: ATOM-CHAR is any CHAR except atom-specials.
 bool is_atom_char(unsigned char c) {
   if (c <= 0x1f || c >= 0x7f) return false;
   switch (c) {
@@ -28,6 +25,8 @@ bool is_atom_char(unsigned char c) {
       return true;
   }
 }
+
+namespace {
 
 struct ParseError {
   std::string text;

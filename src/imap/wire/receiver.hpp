@@ -14,6 +14,9 @@
 
 namespace postino::imap::wire {
 
+// RFC 3501 §9: ATOM-CHAR is any CHAR except atom-specials.
+bool is_atom_char(unsigned char c);
+
 struct Token {
   enum class Type {
     atom,     // includes flags (\Seen), sequence sets (1:*), section specs (BODY[...]<0.10>)

@@ -46,7 +46,8 @@ bool parse_field_list(std::string_view s, std::vector<std::string>& names) {
   return !names.empty();
 }
 
-// Part `n` of a message whose top part is `message_index`, or -1.
+// Part `n` below `message_index`: a multipart's n-th child, or (n = 1) the part itself,
+// as Dovecot answers "1" of a single-part message and "1.1" of a leaf; -1 when absent.
 std::int64_t part_of_message(const mime::Structure& s, std::size_t message_index, std::uint32_t n) {
   const auto& m = s.parts[message_index];
   if (m.is_multipart()) {
@@ -115,27 +116,20 @@ std::optional<Section> parse_section(std::string_view spec) {
 std::string_view section_bytes(const mime::Structure& s, std::string_view message,
                                const Section& section, std::string& storage) {
   if (s.parts.empty()) return {};
-  // The part the path names, and the message its HEADER/TEXT refer to.
+  // The part the path names: each number descends into the part reached so far, or into
+  // the message a message/rfc822 part holds; the root is the message at the start.
   std::size_t part = 0;
-  std::int64_t inner_message = 0;  // the root for an empty path
   for (std::size_t i = 0; i < section.path.size(); ++i) {
-    std::int64_t next;
-    if (i == 0) {
-      next = part_of_message(s, 0, section.path[i]);
-    } else {
-      const auto& p = s.parts[part];
-      if (p.is_multipart()) {
-        next = section.path[i] <= p.children.size() ? p.children[section.path[i] - 1] : -1;
-      } else if (p.is_message_rfc822() && p.children.size() == 1) {
-        next = part_of_message(s, static_cast<std::size_t>(p.children[0]), section.path[i]);
-      } else {
-        next =
-            section.path[i] == 1 ? static_cast<std::int64_t>(part) : -1;  // 1.1 of a leaf: itself
-      }
-    }
+    const auto& p = s.parts[part];
+    const auto container = i > 0 && p.is_message_rfc822() && p.children.size() == 1
+                               ? static_cast<std::size_t>(p.children[0])
+                               : part;
+    const auto next = part_of_message(s, container, section.path[i]);
     if (next < 0) return {};
     part = static_cast<std::size_t>(next);
   }
+  // The message HEADER and TEXT refer to: the root, or the one inside the named part.
+  std::int64_t inner_message = 0;
   if (!section.path.empty()) {
     const auto& p = s.parts[part];
     inner_message = p.is_message_rfc822() && p.children.size() == 1 ? p.children[0] : -1;
