@@ -67,7 +67,8 @@ std::string Session::capabilities() const {
     return "IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE";
   std::string caps = is_tls_ ? "IMAP4rev1" : "IMAP4rev1 STARTTLS";
   // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).
-  caps += may_use_plaintext() ? " SASL-IR AUTH=PLAIN" : " LOGINDISABLED";
+  caps +=
+      may_use_plaintext() ? " SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256" : " LOGINDISABLED";
   return caps;
 }
 
@@ -90,7 +91,7 @@ net::Output Session::resume(std::string& input) {
 
 net::Output Session::process(std::string& input, net::Output out) {
   while (out.after == net::After::read) {
-    if (sasl_tag_) {
+    if (sasl_) {
       const auto line_step = receiver_.next_line(input);
       const std::string line(line_step.line);
       input.erase(0, line_step.consumed);
@@ -99,7 +100,7 @@ net::Output Session::process(std::string& input, net::Output out) {
         continue;
       }
       if (line_step.kind == base::LineStep::Kind::too_long) {
-        bad(*std::exchange(sasl_tag_, std::nullopt), "Response too long", out);
+        bad(std::exchange(sasl_, std::nullopt)->tag, "Response too long", out);
         continue;
       }
       sasl_response(line, out);

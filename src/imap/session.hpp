@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 
 #include "auth/authenticator.hpp"
+#include "auth/scram.hpp"
 #include "imap/wire/receiver.hpp"
 #include "net/session.hpp"
 #include "store/store.hpp"
@@ -75,8 +77,11 @@ class Session final : public net::ProtocolSession {
   void login(const wire::Command& cmd, net::Output& out);
   void authenticate(const wire::Command& cmd, net::Output& out);
   void sasl_response(std::string_view line, net::Output& out);
+  void scram_response(std::string_view decoded, net::Output& out);
   void check_password(std::string tag, std::string username, std::string password,
                       net::Output& out);
+  // On the worker pool: the outcome of a login, as the tagged reply in work_.
+  void finish_login(const std::string& tag, auth::LoginResult result);
   bool may_use_plaintext() const;
   // commands/mailboxes.cpp
   store::AccountId account_id() const;
@@ -129,7 +134,15 @@ class Session final : public net::ProtocolSession {
   bool is_tls_ = false;
   std::int64_t bad_commands_ = 0;
   std::int64_t auth_failures_ = 0;
-  std::optional<std::string> sasl_tag_;  // AUTHENTICATE PLAIN waiting for its response
+  // An AUTHENTICATE exchange waiting for the client's next response line.
+  struct SaslExchange {
+    std::string tag;
+    std::string mechanism;  // "PLAIN", "LOGIN" or "SCRAM-SHA-256"
+    std::string username;   // LOGIN: after the first response; SCRAM: from client-first
+    std::shared_ptr<auth::ScramServer> scram;
+    int step = 0;  // SCRAM: 0 client-first next, 1 client-final next, 2 the empty answer
+  };
+  std::optional<SaslExchange> sasl_;
   net::WorkResult work_;
 };
 

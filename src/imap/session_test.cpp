@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "auth/password.hpp"
+#include "base/base64.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::imap {
@@ -37,14 +38,16 @@ TEST(ImapSession, GreetingAndCapabilityBeforeAndAfterTls) {
   EXPECT_EQ(out.after, net::After::start_tls);
   s.session.tls_started({});
   EXPECT_EQ(s.send("c capability\r\n").bytes,
-            "* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN\r\nc OK CAPABILITY completed\r\n");
+            "* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256\r\nc OK "
+            "CAPABILITY completed\r\n");
   EXPECT_EQ(s.send("d STARTTLS\r\n").bytes, "d BAD TLS is already active\r\n");
 }
 
 TEST(ImapSession, ImplicitTlsNeverOffersStartTls) {
   Script s(true);
   EXPECT_EQ(s.session.greet().bytes,
-            "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] Postino ready.\r\n");
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256] Postino "
+            "ready.\r\n");
 }
 
 TEST(ImapSession, StartTlsDropsPipelinedCommands) {
@@ -213,6 +216,41 @@ TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
             "b NO [CANNOT] Unsupported authentication mechanism\r\n");
   EXPECT_EQ(send("c AUTHENTICATE PLAIN ====\r\n"), "c BAD Cannot decode response\r\n");
+}
+
+TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
+  start(true);
+  EXPECT_EQ(send("a AUTHENTICATE LOGIN\r\n"), "+ VXNlcm5hbWU6\r\n");
+  EXPECT_EQ(send(base::base64_encode("demo@example.test") + "\r\n"), "+ UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
+  start(true);
+  // SASL-IR with the user name, then a wrong password; then an abort in the middle.
+  EXPECT_EQ(send("a AUTHENTICATE LOGIN " + base::base64_encode("demo@example.test") + "\r\n"),
+            "+ UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(send(base::base64_encode("wrong") + "\r\n"),
+            "a NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
+  EXPECT_EQ(send("b AUTHENTICATE LOGIN\r\n"), "+ VXNlcm5hbWU6\r\n");
+  EXPECT_EQ(send("*\r\n"), "b BAD Authentication aborted\r\n");
+}
+
+TEST_F(ImapLogin, AuthenticateScramSha256RefusesAWrongProofAfterADecoyExchange) {
+  start(true);
+  const auto first = send("a AUTHENTICATE SCRAM-SHA-256 " +
+                          base::base64_encode("n,,n=nobody@example.test,r=abc") + "\r\n");
+  ASSERT_TRUE(first.starts_with("+ ")) << first;
+  const auto server_first = *base::base64_decode(first.substr(2, first.size() - 4));
+  EXPECT_TRUE(server_first.starts_with("r=abc")) << server_first;
+  EXPECT_NE(server_first.find(",s="), std::string::npos);
+  // An unknown user gets decoy keys: the exchange goes on and fails at the proof.
+  const auto nonce = server_first.substr(2, server_first.find(",s=") - 2);
+  const auto bad_final = "c=biws,r=" + nonce + ",p=" + base::base64_encode(std::string(32, 'x'));
+  EXPECT_EQ(send(base::base64_encode(bad_final) + "\r\n"),
+            "a NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
+  // Channel binding is not offered: a "p=" client-first is refused.
+  EXPECT_EQ(send("b AUTHENTICATE SCRAM-SHA-256\r\n"), "+ \r\n");
+  EXPECT_EQ(send(base::base64_encode("p=tls-unique,,n=demo@example.test,r=abc") + "\r\n"),
+            "b BAD Invalid SCRAM message\r\n");
 }
 
 TEST_F(ImapLogin, MailboxManagement) {
@@ -444,7 +482,8 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
             "a NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS\r\n");
   start(false, true, true);
   EXPECT_EQ(send("a CAPABILITY\r\n"),
-            "* CAPABILITY IMAP4rev1 STARTTLS SASL-IR AUTH=PLAIN\r\na OK CAPABILITY completed\r\n");
+            "* CAPABILITY IMAP4rev1 STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256\r\na "
+            "OK CAPABILITY completed\r\n");
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
             "b OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
 }

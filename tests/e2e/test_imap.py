@@ -1,5 +1,5 @@
 """IMAP with Python's imaplib (RFC 3501 §6.2, §6.3, RFC 4959, RFC 5530): LOGIN and
-AUTHENTICATE PLAIN over STARTTLS and port 993, failures answered NO [AUTHENTICATIONFAILED],
+AUTHENTICATE PLAIN, LOGIN and SCRAM-SHA-256 over STARTTLS and port 993, failures answered NO [AUTHENTICATIONFAILED],
 nothing accepted before TLS; mailbox management (CREATE, DELETE, RENAME, LIST, LSUB,
 SUBSCRIBE, STATUS) with modified UTF-7 names; mail delivered by SMTP read, flagged and
 expunged; ENVELOPE, BODYSTRUCTURE and body sections; APPEND, COPY and MOVE."""
@@ -40,6 +40,23 @@ class ImapLoginTest(harness.ServerTestCase):
                               ssl_context=self.server.client_tls_context(), timeout=10)
         typ, _ = m.authenticate("PLAIN", lambda _: f"\0{self.user}\0{self.password}".encode())
         self.assertEqual(typ, "OK")
+        m.logout()
+
+    def test_authenticate_login_and_scram_sha256(self):
+        ctx = self.server.client_tls_context()
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"], ssl_context=ctx, timeout=10)
+        self.assertIn("AUTH=SCRAM-SHA-256", m.capabilities)
+        client = harness.ScramSha256Client(self.user, self.password)
+        self.assertEqual(m.authenticate("SCRAM-SHA-256", client)[0], "OK")
+        self.assertTrue(client.verified, "the server's signature (v=) did not check out")
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        m.logout()
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"], ssl_context=ctx, timeout=10)
+        with self.assertRaises(imaplib.IMAP4.error) as e:
+            m.authenticate("SCRAM-SHA-256", harness.ScramSha256Client(self.user, "wrong"))
+        self.assertIn("AUTHENTICATIONFAILED", str(e.exception))
+        answers = iter([self.user.encode(), self.password.encode()])
+        self.assertEqual(m.authenticate("LOGIN", lambda _: next(answers))[0], "OK")
         m.logout()
 
     def test_wrong_password_is_authenticationfailed(self):

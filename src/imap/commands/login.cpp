@@ -1,7 +1,7 @@
-// LOGIN (RFC 3501 §6.2.3) and AUTHENTICATE PLAIN (§6.2.2, RFC 4959 SASL-IR), only inside
-// TLS unless plaintext from loopback is allowed. Passwords are checked by the
-// authentication service on the worker pool; failures answer NO [AUTHENTICATIONFAILED]
-// after its delay (RFC 5530), and too many end the session.
+// LOGIN (RFC 3501 §6.2.3) and AUTHENTICATE PLAIN, LOGIN and SCRAM-SHA-256 (§6.2.2,
+// RFC 4959 SASL-IR), only inside TLS unless plaintext from loopback is allowed. Passwords are
+// checked by the authentication service on the worker pool; failures answer NO
+// [AUTHENTICATIONFAILED] after its delay (RFC 5530), and too many end the session.
 #include "auth/sasl_plain.hpp"
 #include "base/ascii.hpp"
 #include "base/base64.hpp"
@@ -37,13 +37,16 @@ void Session::authenticate(const wire::Command& cmd, net::Output& out) {
       cmd.arguments[0].type != wire::Token::Type::atom) {
     return bad(cmd.tag, "Syntax: AUTHENTICATE mechanism [initial-response]", out);
   }
-  if (base::to_upper(cmd.arguments[0].value) != "PLAIN") {
+  const auto mechanism = base::to_upper(cmd.arguments[0].value);
+  if (mechanism != "PLAIN" && mechanism != "LOGIN" && mechanism != "SCRAM-SHA-256") {
     out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] Unsupported authentication mechanism");
     return;
   }
-  sasl_tag_ = cmd.tag;
+  sasl_ = SaslExchange{cmd.tag, mechanism, {}, nullptr, 0};
+  if (mechanism == "SCRAM-SHA-256") sasl_->scram = std::make_shared<auth::ScramServer>();
   if (cmd.arguments.size() == 1) {
-    out.bytes += "+ \r\n";
+    // RFC 4616 and SCRAM start with the client; LOGIN asks for the user name first.
+    out.bytes += mechanism == "LOGIN" ? "+ VXNlcm5hbWU6\r\n" : "+ \r\n";
     return;
   }
   // RFC 4959: the initial response; "=" is an empty one.
@@ -52,13 +55,65 @@ void Session::authenticate(const wire::Command& cmd, net::Output& out) {
 }
 
 void Session::sasl_response(std::string_view line, net::Output& out) {
-  const auto tag = *std::exchange(sasl_tag_, std::nullopt);
-  if (line == "*") return bad(tag, "Authentication aborted", out);  // RFC 3501 §6.2.2
+  if (line == "*") {  // RFC 3501 §6.2.2
+    return bad(std::exchange(sasl_, std::nullopt)->tag, "Authentication aborted", out);
+  }
   auto decoded = base::base64_decode(line);
-  if (!decoded) return bad(tag, "Cannot decode response", out);
-  auto credentials = auth::decode_plain(*decoded);
-  if (!credentials) return check_password(tag, "", "", out);
-  check_password(tag, std::move(credentials->authcid), std::move(credentials->password), out);
+  if (!decoded) return bad(std::exchange(sasl_, std::nullopt)->tag, "Cannot decode response", out);
+  if (sasl_->mechanism == "SCRAM-SHA-256") return scram_response(*decoded, out);
+  auto exchange = std::move(*std::exchange(sasl_, std::nullopt));
+  if (exchange.mechanism == "PLAIN") {
+    auto credentials = auth::decode_plain(*decoded);
+    if (!credentials) return check_password(exchange.tag, "", "", out);
+    return check_password(exchange.tag, std::move(credentials->authcid),
+                          std::move(credentials->password), out);
+  }
+  // LOGIN (draft-murchison-sasl-login): the user name, then the password.
+  if (exchange.username.empty()) {
+    if (decoded->empty()) return bad(exchange.tag, "Authentication aborted", out);
+    exchange.username = std::move(*decoded);
+    sasl_ = std::move(exchange);
+    out.bytes += "+ UGFzc3dvcmQ6\r\n";
+    return;
+  }
+  check_password(exchange.tag, std::move(exchange.username), std::move(*decoded), out);
+}
+
+// SCRAM-SHA-256 (RFC 5802, RFC 7677): client-first → server-first (keys from the store,
+// decoys for unknown users), client-final → server-final with the signature, then an empty
+// response before the tagged OK (RFC 3501 allows no data with OK).
+void Session::scram_response(std::string_view decoded, net::Output& out) {
+  auto& exchange = *sasl_;
+  auto scram = exchange.scram;
+  if (exchange.step == 0) {
+    auto username = scram->receive_client_first(decoded);
+    if (!username)
+      return bad(std::exchange(sasl_, std::nullopt)->tag, "Invalid SCRAM message", out);
+    exchange.username = *username;
+    exchange.step = 1;
+    out.after = net::After::work;
+    out.work = [this, scram, username = *username] {
+      const auto first = scram->server_first(settings_.authenticator->scram_credentials(username));
+      work_.reply = "+ " + base::base64_encode(first) + "\r\n";
+    };
+    return;
+  }
+  if (exchange.step == 1) {
+    if (auto final = scram->receive_client_final(decoded)) {
+      exchange.step = 2;
+      out.bytes += "+ " + base::base64_encode(*final) + "\r\n";
+      return;
+    }
+  } else if (!decoded.empty()) {
+    return bad(std::exchange(sasl_, std::nullopt)->tag, "Authentication aborted", out);
+  }
+  const bool proof_ok = exchange.step == 2;
+  auto done = std::move(*std::exchange(sasl_, std::nullopt));
+  out.after = net::After::work;
+  out.work = [this, tag = std::move(done.tag), username = std::move(done.username), proof_ok] {
+    finish_login(tag, settings_.authenticator->finish_scram(username, proof_ok, client_.address,
+                                                            client_.session_id));
+  };
 }
 
 void Session::check_password(std::string tag, std::string username, std::string password,
@@ -66,28 +121,31 @@ void Session::check_password(std::string tag, std::string username, std::string 
   out.after = net::After::work;
   out.work = [this, tag = std::move(tag), username = std::move(username),
               password = std::move(password)] {
-    auto result = settings_.authenticator->check_password(username, password, client_.address,
-                                                          client_.session_id);
-    switch (result.status) {
-      case auth::LoginResult::Status::ok:
-        state_ = Authenticated{std::move(*result.account)};
-        bad_commands_ = 0;
-        receiver_.set_limits({settings_.max_line_bytes, settings_.max_append_bytes, 32, 10000});
-        work_.reply = wire::tagged(tag, "OK [CAPABILITY " + capabilities() + "] Logged in");
-        return;
-      case auth::LoginResult::Status::temporary:
-        work_.reply = wire::tagged(tag, "NO [UNAVAILABLE] Temporary authentication failure");
-        return;
-      case auth::LoginResult::Status::failed:
-        work_.delay = result.delay;
-        work_.reply = wire::tagged(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
-        if (++auth_failures_ >= settings_.max_auth_failures) {
-          work_.reply += "* BYE Too many failed logins\r\n";
-          work_.closes = true;
-        }
-        return;
-    }
+    finish_login(tag, settings_.authenticator->check_password(username, password, client_.address,
+                                                              client_.session_id));
   };
+}
+
+void Session::finish_login(const std::string& tag, auth::LoginResult result) {
+  switch (result.status) {
+    case auth::LoginResult::Status::ok:
+      state_ = Authenticated{std::move(*result.account)};
+      bad_commands_ = 0;
+      receiver_.set_limits({settings_.max_line_bytes, settings_.max_append_bytes, 32, 10000});
+      work_.reply = wire::tagged(tag, "OK [CAPABILITY " + capabilities() + "] Logged in");
+      return;
+    case auth::LoginResult::Status::temporary:
+      work_.reply = wire::tagged(tag, "NO [UNAVAILABLE] Temporary authentication failure");
+      return;
+    case auth::LoginResult::Status::failed:
+      work_.delay = result.delay;
+      work_.reply = wire::tagged(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
+      if (++auth_failures_ >= settings_.max_auth_failures) {
+        work_.reply += "* BYE Too many failed logins\r\n";
+        work_.closes = true;
+      }
+      return;
+  }
 }
 
 }  // namespace postino::imap
