@@ -8,7 +8,8 @@ namespace {
 
 constexpr unsigned in_not_authenticated = 1u << 0;
 constexpr unsigned in_selected = 1u << 2;
-constexpr unsigned in_authenticated = (1u << 1) | in_selected;  // RFC 3501 §3: also when selected
+constexpr unsigned in_authenticated_only = 1u << 1;
+constexpr unsigned in_authenticated = in_authenticated_only | in_selected;  // RFC 3501 §3
 constexpr unsigned in_any_state = ~0u;
 
 }  // namespace
@@ -24,9 +25,11 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"CAPABILITY", in_any_state, &Session::capability},
       {"NOOP", in_any_state, &Session::noop},
       {"LOGOUT", in_any_state, &Session::logout},
+      {"ID", in_any_state, &Session::id},
       {"STARTTLS", in_not_authenticated, &Session::starttls},
       {"LOGIN", in_not_authenticated, &Session::login},
       {"AUTHENTICATE", in_not_authenticated, &Session::authenticate},
+      {"ENABLE", in_authenticated_only, &Session::enable},  // RFC 5161 §3.1
       {"SELECT", in_authenticated, &Session::select},
       {"EXAMINE", in_authenticated, &Session::select},
       {"CREATE", in_authenticated, &Session::create},
@@ -64,8 +67,9 @@ Session::Session(SessionSettings settings, net::ClientInfo client)
 
 std::string Session::capabilities() const {
   if (!std::holds_alternative<NotAuthenticated>(state_))
-    return "IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE";
-  std::string caps = is_tls_ ? "IMAP4rev1" : "IMAP4rev1 STARTTLS";
+    return "IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS";
+  std::string caps =
+      is_tls_ ? "IMAP4rev1 LITERAL+ ID ENABLE" : "IMAP4rev1 LITERAL+ ID ENABLE STARTTLS";
   // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).
   caps +=
       may_use_plaintext() ? " SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256" : " LOGINDISABLED";

@@ -13,6 +13,7 @@
 #include "auth/authenticator.hpp"
 #include "auth/scram.hpp"
 #include "imap/wire/receiver.hpp"
+#include "imap/wire/sequence_set.hpp"
 #include "net/session.hpp"
 #include "store/store.hpp"
 
@@ -73,6 +74,9 @@ class Session final : public net::ProtocolSession {
   void noop(const wire::Command& cmd, net::Output& out);
   void logout(const wire::Command& cmd, net::Output& out);
   void starttls(const wire::Command& cmd, net::Output& out);
+  // commands/client.cpp
+  void id(const wire::Command& cmd, net::Output& out);
+  void enable(const wire::Command& cmd, net::Output& out);
   // commands/login.cpp
   void login(const wire::Command& cmd, net::Output& out);
   void authenticate(const wire::Command& cmd, net::Output& out);
@@ -101,6 +105,10 @@ class Session final : public net::ProtocolSession {
   void close(const wire::Command& cmd, net::Output& out);
   void check(const wire::Command& cmd, net::Output& out);
   void expunge(const wire::Command& cmd, net::Output& out);
+  void uid_expunge(const wire::Command& cmd, net::Output& out);
+  // EXPUNGE and UID EXPUNGE: the \Deleted messages (of the UID set, when given).
+  void expunge_messages(const std::string& tag, std::optional<wire::SequenceSet> uid_set,
+                        std::string what, net::Output& out);
   void uid(const wire::Command& cmd, net::Output& out);
   // On the worker pool: brings the selected view up to date and writes what changed
   // (EXPUNGE, EXISTS, FETCH FLAGS) into work_.

@@ -29,16 +29,19 @@ struct Script {
 
 TEST(ImapSession, GreetingAndCapabilityBeforeAndAfterTls) {
   Script s;
-  EXPECT_EQ(s.session.greet().bytes,
-            "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] Postino ready.\r\n");
+  EXPECT_EQ(
+      s.session.greet().bytes,
+      "* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS LOGINDISABLED] Postino ready.\r\n");
   EXPECT_EQ(s.send("a CAPABILITY\r\n").bytes,
-            "* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\na OK CAPABILITY completed\r\n");
+            "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS LOGINDISABLED\r\na OK CAPABILITY "
+            "completed\r\n");
   auto out = s.send("b STARTTLS\r\n");
   EXPECT_EQ(out.bytes, "b OK Begin TLS negotiation now\r\n");
   EXPECT_EQ(out.after, net::After::start_tls);
   s.session.tls_started({});
   EXPECT_EQ(s.send("c capability\r\n").bytes,
-            "* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256\r\nc OK "
+            "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE SASL-IR AUTH=PLAIN AUTH=LOGIN "
+            "AUTH=SCRAM-SHA-256\r\nc OK "
             "CAPABILITY completed\r\n");
   EXPECT_EQ(s.send("d STARTTLS\r\n").bytes, "d BAD TLS is already active\r\n");
 }
@@ -46,7 +49,8 @@ TEST(ImapSession, GreetingAndCapabilityBeforeAndAfterTls) {
 TEST(ImapSession, ImplicitTlsNeverOffersStartTls) {
   Script s(true);
   EXPECT_EQ(s.session.greet().bytes,
-            "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256] Postino "
+            "* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE SASL-IR AUTH=PLAIN AUTH=LOGIN "
+            "AUTH=SCRAM-SHA-256] Postino "
             "ready.\r\n");
 }
 
@@ -139,6 +143,7 @@ class ImapLogin : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
+  store::AccountId demo_id() { return store_->find_account("demo@example.test")->id; }
   void start(bool tls, bool loopback = false, bool allow_plaintext_loopback = false,
              std::int64_t max_bad_commands = 20) {
     SessionSettings s;
@@ -178,7 +183,8 @@ class ImapLogin : public ::testing::Test {
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS] Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
   EXPECT_EQ(send("c SEARCH ALL\r\n"),
@@ -186,7 +192,8 @@ TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
   EXPECT_EQ(send("secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
@@ -206,11 +213,13 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
   EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
@@ -223,7 +232,8 @@ TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
   EXPECT_EQ(send("a AUTHENTICATE LOGIN\r\n"), "+ VXNlcm5hbWU6\r\n");
   EXPECT_EQ(send(base::base64_encode("demo@example.test") + "\r\n"), "+ UGFzc3dvcmQ6\r\n");
   EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS] Logged in\r\n");
   start(true);
   // SASL-IR with the user name, then a wrong password; then an abort in the middle.
   EXPECT_EQ(send("a AUTHENTICATE LOGIN " + base::base64_encode("demo@example.test") + "\r\n"),
@@ -372,7 +382,11 @@ TEST_F(ImapLogin, AppendCopyAndMove) {
   send("a LOGIN demo@example.test secret\r\n");
   EXPECT_EQ(send("b APPEND Drafts (\\Draft $Todo) \" 5-Mar-2026 10:00:00 +0100\" {12}\r\n"),
             "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("Subject: d\r\n\r\n"), "b OK APPEND completed\r\n");
+  // UIDPLUS (RFC 4315): the new message's UIDVALIDITY and UID.
+  const auto drafts_validity =
+      std::to_string(store_->mailbox(demo_id(), "Drafts")->uid_validity.value);
+  EXPECT_EQ(send("Subject: d\r\n\r\n"),
+            "b OK [APPENDUID " + drafts_validity + " 1] APPEND completed\r\n");
   EXPECT_EQ(send("c APPEND Nope {1+}\r\nx\r\n"), "c NO [TRYCREATE] No such mailbox\r\n");
   EXPECT_EQ(send("d APPEND Drafts (\\Recent) {1+}\r\nx\r\n"), "d BAD Invalid flag\r\n");
   EXPECT_EQ(send("e APPEND Drafts \"32-Foo-2026 10:00:00 +0100\" {1+}\r\nx\r\n"),
@@ -381,13 +395,52 @@ TEST_F(ImapLogin, AppendCopyAndMove) {
   EXPECT_EQ(send("g FETCH 1 (FLAGS INTERNALDATE)\r\n"),
             "* 1 FETCH (FLAGS (\\Draft $Todo) INTERNALDATE \" 5-Mar-2026 09:00:00 +0000\")\r\ng OK "
             "FETCH completed\r\n");
-  EXPECT_EQ(send("h COPY 1 Archive\r\n"), "h OK COPY completed\r\n");
+  ASSERT_TRUE(store_->append(demo_id(), "Archive", "Subject: old\r\n\r\n", {}));
+  const auto archive = std::to_string(store_->mailbox(demo_id(), "Archive")->uid_validity.value);
+  const auto trash = std::to_string(store_->mailbox(demo_id(), "Trash")->uid_validity.value);
+  EXPECT_EQ(send("h COPY 1 Archive\r\n"), "h OK [COPYUID " + archive + " 1 2] COPY completed\r\n");
+  EXPECT_EQ(send("h2 COPY 5:7 Archive\r\n"), "h2 OK COPY completed\r\n");  // nothing copied
   EXPECT_EQ(send("i COPY 1 Nope\r\n"), "i NO [TRYCREATE] No such mailbox\r\n");
-  EXPECT_EQ(send("j UID MOVE 1 Trash\r\n"), "* 1 EXPUNGE\r\nj OK UID MOVE completed\r\n");
+  // RFC 6851 §4.3: MOVE tells COPYUID in an untagged OK before the EXPUNGE.
+  EXPECT_EQ(send("j UID MOVE 1 Trash\r\n"), "* OK [COPYUID " + trash +
+                                                " 1 1] Moved UIDs.\r\n* 1 EXPUNGE\r\nj OK UID MOVE "
+                                                "completed\r\n");
   EXPECT_EQ(send("k STATUS Trash (MESSAGES)\r\nl STATUS Archive (MESSAGES)\r\n"),
             "* STATUS Trash (MESSAGES 1)\r\nk OK STATUS completed\r\n* STATUS Archive (MESSAGES "
-            "1)\r\nl OK STATUS "
+            "2)\r\nl OK STATUS "
             "completed\r\n");
+}
+
+TEST_F(ImapLogin, UidExpungeRemovesOnlyDeletedMessagesInTheSet) {
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: x\r\n\r\ny\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  EXPECT_EQ(send("c STORE 1:3 +FLAGS.SILENT (\\Deleted)\r\n"), "c OK STORE completed\r\n");
+  // UID 1 and 3 are in the set and \Deleted; 2 is \Deleted but outside; 4 is not \Deleted.
+  EXPECT_EQ(send("d UID EXPUNGE 1,3:4\r\n"),
+            "* 3 EXPUNGE\r\n* 1 EXPUNGE\r\nd OK UID EXPUNGE completed\r\n");
+  EXPECT_EQ(send("e UID SEARCH DELETED\r\n"), "* SEARCH 2\r\ne OK UID SEARCH completed\r\n");
+  EXPECT_EQ(send("f UID EXPUNGE\r\n"), "f BAD Syntax: UID EXPUNGE uid-set\r\n");
+  EXPECT_EQ(send("g UID EXPUNGE 0\r\n"), "g BAD Invalid sequence set\r\n");
+  send("h EXAMINE INBOX\r\n");
+  EXPECT_EQ(send("i UID EXPUNGE 2\r\n"), "i NO [READ-ONLY] Mailbox is read-only\r\n");
+}
+
+TEST_F(ImapLogin, IdAndEnable) {
+  start(true);
+  EXPECT_EQ(send("a ID (\"name\" \"imaplib\" \"version\" NIL)\r\n"),
+            "* ID (\"name\" \"Postino\" \"version\" \"" POSTINO_VERSION
+            "\")\r\na OK ID completed\r\n");
+  EXPECT_EQ(send("b ID NIL\r\n"), "* ID (\"name\" \"Postino\" \"version\" \"" POSTINO_VERSION
+                                  "\")\r\nb OK ID completed\r\n");
+  EXPECT_EQ(send("c ID (\"name\")\r\n"), "c BAD ID takes NIL or up to 30 field-value pairs\r\n");
+  EXPECT_EQ(send("d ENABLE CONDSTORE\r\n"), "d BAD Command not valid in this state\r\n");
+  send("e LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("f ENABLE CONDSTORE X-UNKNOWN\r\n"), "* ENABLED\r\nf OK ENABLE completed\r\n");
+  EXPECT_EQ(send("g ENABLE\r\n"), "g BAD Syntax: ENABLE capability ...\r\n");
+  send("h SELECT INBOX\r\n");
+  EXPECT_EQ(send("i ENABLE CONDSTORE\r\n"), "i BAD Command not valid in this state\r\n");
+  EXPECT_EQ(send("j ID NIL\r\n").substr(0, 5), "* ID ");
 }
 
 TEST_F(ImapLogin, SearchFlagsSizesDatesHeadersAndLogic) {
@@ -482,10 +535,12 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
             "a NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS\r\n");
   start(false, true, true);
   EXPECT_EQ(send("a CAPABILITY\r\n"),
-            "* CAPABILITY IMAP4rev1 STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256\r\na "
+            "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN "
+            "AUTH=SCRAM-SHA-256\r\na "
             "OK CAPABILITY completed\r\n");
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
-            "b OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in\r\n");
+            "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {

@@ -119,10 +119,13 @@ class Store {
                                                                  const std::vector<Uid>& uids,
                                                                  std::string_view to,
                                                                  bool move) = 0;
-  // Removes messages: the given UIDs, or (no list) every message flagged \Deleted.
+  // Removes messages: with no list, every message flagged \Deleted; with a list, those of
+  // its UIDs that exist (`deleted`: only those flagged \Deleted, as UID EXPUNGE asks).
   // Returns the UIDs removed.
+  enum class ExpungeScope { listed, deleted };
   virtual Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
-                                           const std::optional<std::vector<Uid>>& uids) = 0;
+                                           const std::optional<std::vector<Uid>>& uids,
+                                           ExpungeScope scope) = 0;
 
   // -- maintenance ---------------------------------------------------------------------
   // Bytes free for new mail where the store keeps it (Postfix checks 1.5 × the message

@@ -198,7 +198,9 @@ TEST_P(StoreContract, OtherAccountsCannotReachYourMailboxes) {
   const auto inbox = box("INBOX");
   EXPECT_EQ(store_->messages(*bob, inbox.id).error().kind, ErrorKind::not_found);
   EXPECT_EQ(store_->read_message(*bob, inbox.id, Uid(1)).error().kind, ErrorKind::not_found);
-  EXPECT_EQ(store_->expunge(*bob, inbox.id, std::nullopt).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(
+      store_->expunge(*bob, inbox.id, std::nullopt, Store::ExpungeScope::deleted).error().kind,
+      ErrorKind::not_found);
   EXPECT_EQ(
       store_->store_flags(*bob, inbox.id, {Uid(1)}, Store::FlagChange::add, {flag_deleted, {}})
           .error()
@@ -300,9 +302,10 @@ TEST_P(StoreContract, ExpungeRemovesDeletedAndUidNextNeverGoesBack) {
   const auto inbox = box("INBOX");
   ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(2), Uid(4)}, Store::FlagChange::add,
                                   {flag_deleted, {}}));
-  auto gone = store_->expunge(demo_, inbox.id, std::nullopt);
+  auto gone = store_->expunge(demo_, inbox.id, std::nullopt, Store::ExpungeScope::deleted);
   EXPECT_EQ(*gone, (std::vector<Uid>{Uid(2), Uid(4)}));
-  auto gone_uid = store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(1), Uid(9)});
+  auto gone_uid = store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(1), Uid(9)},
+                                  Store::ExpungeScope::listed);
   EXPECT_EQ(*gone_uid, (std::vector<Uid>{Uid(1)}));
   const auto after = box("INBOX");
   EXPECT_EQ(after.messages, 1);
@@ -310,6 +313,13 @@ TEST_P(StoreContract, ExpungeRemovesDeletedAndUidNextNeverGoesBack) {
   auto next = store_->append(demo_, "INBOX", "new", {});
   EXPECT_EQ(next->uid, Uid(5));
   EXPECT_EQ(store_->quota_usage(demo_)->messages, 2);
+  // UID EXPUNGE (RFC 4315): of the listed UIDs, only those flagged \Deleted go.
+  ASSERT_TRUE(
+      store_->store_flags(demo_, inbox.id, {Uid(5)}, Store::FlagChange::add, {flag_deleted, {}}));
+  auto scoped = store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(3), Uid(5)},
+                                Store::ExpungeScope::deleted);
+  EXPECT_EQ(*scoped, (std::vector<Uid>{Uid(5)}));
+  EXPECT_EQ(box("INBOX").messages, 1);
 }
 
 TEST_P(StoreContract, CopyAndMoveKeepFlagsAndShareTheBody) {
@@ -337,7 +347,8 @@ TEST_P(StoreContract, CopyAndMoveKeepFlagsAndShareTheBody) {
 TEST_P(StoreContract, UnreferencedBlobsAreCollectedAfterTheGracePeriod) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "short-lived", {}));
   const auto inbox = box("INBOX");
-  ASSERT_TRUE(store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(1)}));
+  ASSERT_TRUE(
+      store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(1)}, Store::ExpungeScope::listed));
   EXPECT_EQ(blob_files(), 1u);
   reopen(std::chrono::seconds(3600));
   EXPECT_EQ(blob_files(), 1u);  // still within the grace period

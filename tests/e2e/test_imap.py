@@ -131,15 +131,30 @@ class ImapLoginTest(harness.ServerTestCase):
         m.close()
         # APPEND to Sent, then COPY and MOVE, as a mail client does when it sends.
         message = b"Subject: sent by me\r\n\r\nkeep a copy\r\n"
-        typ, _ = m.append("Sent", "(\\Seen)", imaplib.Time2Internaldate(1795550000), message)
+        typ, data = m.append("Sent", "(\\Seen)", imaplib.Time2Internaldate(1795550000), message)
         self.assertEqual(typ, "OK")
+        # UIDPLUS (RFC 4315): APPENDUID names Sent's UIDVALIDITY and the new UID.
+        sent_validity = m.status("Sent", "(UIDVALIDITY)")[1][0].split()[-1].rstrip(b")")
+        self.assertEqual(re.match(rb"\[APPENDUID (\d+) (\d+)\]", data[0]).groups(),
+                         (sent_validity, b"1"))
         m.select("Sent")
         typ, data = m.fetch("1", "(FLAGS BODY.PEEK[])")
         self.assertIn(b"\\Seen", data[0][0])
         self.assertEqual(data[0][1], message)
-        self.assertEqual(m.copy("1", "Archive")[0], "OK")
+        typ, data = m.copy("1", "Archive")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0], rb"^\[COPYUID \d+ 1 1\] COPY completed")
         typ, data = m._simple_command("MOVE", "1", "Trash")
         self.assertEqual(typ, "OK")
+        self.assertRegex(m.untagged_responses["OK"][-1], rb"^\[COPYUID \d+ 1 1\] Moved UIDs.")
+        m.append("Sent", "(\\Deleted)", None, message)
+        m.append("Sent", "(\\Deleted)", None, message)
+        m.noop()
+        m.untagged_responses.pop("EXPUNGE", None)  # the MOVE's
+        self.assertEqual(m.uid("EXPUNGE", "3")[0], "OK")  # only UID 3; UID 2 stays, \Deleted
+        self.assertEqual(m.response("EXPUNGE"), ("EXPUNGE", [b"2"]))  # sequence number 2
+        self.assertEqual(m.uid("SEARCH", "ALL")[1], [b"2"])
+        m.expunge()
         self.assertEqual(m.status("Trash", "(MESSAGES)")[1][0], b"Trash (MESSAGES 1)")
         self.assertEqual(m.status("Sent", "(MESSAGES)")[1][0], b"Sent (MESSAGES 0)")
         m.logout()
@@ -182,7 +197,7 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertTrue(c.line().startswith("* OK"))
         token = base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()
         c.send(f"a AUTHENTICATE PLAIN {token}\r\nb SEARCH ALL\r\nc LOGOUT\r\n")
-        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE UNSELECT MOVE] Logged in")
+        self.assertEqual(c.line(), "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS] Logged in")
         self.assertEqual(c.line(), "b BAD Command not valid in this state")
         self.assertEqual(c.line(), "* BYE Logging out")
         c.close()

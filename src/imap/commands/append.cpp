@@ -77,7 +77,10 @@ void Session::append(const wire::Command& cmd, net::Output& out) {
       return;
     }
     if (std::holds_alternative<Selected>(state_)) refresh_selected();
-    work_.reply += wire::tagged(tag, "OK APPEND completed");
+    // RFC 4315 §3: the new message's UIDVALIDITY and UID.
+    work_.reply +=
+        wire::tagged(tag, "OK [APPENDUID " + std::to_string(saved->uid_validity.value) + " " +
+                              std::to_string(saved->uid.value) + "] APPEND completed");
   };
 }
 
@@ -115,9 +118,31 @@ void Session::copy(const wire::Command& cmd, std::size_t first, net::Output& out
                                           : no_for(done.error()));
       return;
     }
-    // RFC 6851 §3.3: the moved messages leave this session's view with EXPUNGE responses.
-    if (move) refresh_selected();
-    work_.reply += wire::tagged(tag, "OK " + what + " completed");
+    // RFC 4315 §3: COPYUID names the source and destination UIDs, pair by pair; nothing
+    // when nothing was copied. The destination's UIDVALIDITY is read after the copy: the
+    // mailbox exists, and a UIDVALIDITY changes only when a mailbox is deleted and made anew.
+    std::string copyuid;
+    if (!done->empty()) {
+      if (auto to = settings_.store->mailbox(s.account.id, n)) {
+        std::vector<std::uint32_t> from_uids, to_uids;
+        for (const auto& [a, b] : *done) {
+          from_uids.push_back(a.value);
+          to_uids.push_back(b.value);
+        }
+        copyuid = "[COPYUID " + std::to_string(to->uid_validity.value) + " " +
+                  wire::format_sequence_set(from_uids) + " " + wire::format_sequence_set(to_uids) +
+                  "] ";
+      }
+    }
+    if (move) {
+      // RFC 6851 §4.3: with UIDPLUS, COPYUID comes in an untagged OK before the EXPUNGEs,
+      // which take the moved messages out of this session's view.
+      if (!copyuid.empty()) work_.reply += "* OK " + copyuid + "Moved UIDs.\r\n";
+      refresh_selected();
+      work_.reply += wire::tagged(tag, "OK " + what + " completed");
+      return;
+    }
+    work_.reply += wire::tagged(tag, "OK " + copyuid + what + " completed");
   };
 }
 

@@ -66,7 +66,8 @@ void Session::close(const wire::Command& cmd, net::Output& out) {
   // RFC 3501 §6.4.2: CLOSE removes \Deleted messages without untagged EXPUNGE responses.
   out.after = net::After::work;
   out.work = [this, tag = cmd.tag, account = selected.account.id, box = selected.mailbox.id] {
-    auto r = settings_.store->expunge(account, box, std::nullopt);
+    auto r =
+        settings_.store->expunge(account, box, std::nullopt, store::Store::ExpungeScope::deleted);
     work_.reply = wire::tagged(tag, r ? "OK CLOSE completed" : no_for(r.error()));
   };
 }
@@ -82,20 +83,45 @@ void Session::check(const wire::Command& cmd, net::Output& out) {
 
 void Session::expunge(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "EXPUNGE takes no arguments", out);
+  expunge_messages(cmd.tag, std::nullopt, "EXPUNGE", out);
+}
+
+// UID EXPUNGE (RFC 4315 §2.1): only the \Deleted messages whose UIDs are in the set.
+void Session::uid_expunge(const wire::Command& cmd, net::Output& out) {
+  if (cmd.arguments.size() != 2 || cmd.arguments[1].type != wire::Token::Type::atom)
+    return bad(cmd.tag, "Syntax: UID EXPUNGE uid-set", out);
+  auto set = wire::SequenceSet::parse(cmd.arguments[1].value);
+  if (!set) return bad(cmd.tag, "Invalid sequence set", out);
+  expunge_messages(cmd.tag, *set, "UID EXPUNGE", out);
+}
+
+void Session::expunge_messages(const std::string& tag, std::optional<wire::SequenceSet> uid_set,
+                               std::string what, net::Output& out) {
   if (std::get<Selected>(state_).is_read_only) {
-    out.bytes += wire::tagged(cmd.tag, "NO [READ-ONLY] Mailbox is read-only");
+    out.bytes += wire::tagged(tag, "NO [READ-ONLY] Mailbox is read-only");
     return;
   }
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag] {
+  out.work = [this, tag, uid_set = std::move(uid_set), what = std::move(what)] {
     const auto& s = std::get<Selected>(state_);
-    auto r = settings_.store->expunge(s.account.id, s.mailbox.id, std::nullopt);
+    std::optional<std::vector<store::Uid>> uids;
+    if (uid_set) {
+      // Only UIDs this session knows of: a message delivered since it last looked cannot
+      // be flagged \Deleted by this client, and its EXPUNGE would come before its EXISTS.
+      uids.emplace();
+      const auto largest = s.messages.empty() ? 0 : s.messages.back().uid.value;
+      for (const auto& m : s.messages) {
+        if (uid_set->contains(m.uid.value, largest)) uids->push_back(m.uid);
+      }
+    }
+    auto r = settings_.store->expunge(s.account.id, s.mailbox.id, uids,
+                                      store::Store::ExpungeScope::deleted);
     if (!r) {
       work_.reply = wire::tagged(tag, no_for(r.error()));
       return;
     }
     refresh_selected();
-    work_.reply += wire::tagged(tag, "OK EXPUNGE completed");
+    work_.reply += wire::tagged(tag, "OK " + what + " completed");
   };
 }
 
@@ -140,6 +166,7 @@ void Session::uid(const wire::Command& cmd, net::Output& out) {
   if (what == "COPY") return copy(cmd, 1, out, true, false);
   if (what == "SEARCH") return search(cmd, 1, out, true);
   if (what == "MOVE") return copy(cmd, 1, out, true, true);
+  if (what == "EXPUNGE") return uid_expunge(cmd, out);
   bad(cmd.tag, "UID " + what + " not implemented", out);
 }
 

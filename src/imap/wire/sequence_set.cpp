@@ -36,6 +36,19 @@ std::optional<SequenceSet> SequenceSet::parse(std::string_view text, std::size_t
   return set;
 }
 
+std::string format_sequence_set(const std::vector<std::uint32_t>& numbers) {
+  std::string out;
+  for (std::size_t i = 0; i < numbers.size();) {
+    std::size_t j = i;
+    while (j + 1 < numbers.size() && numbers[j + 1] == numbers[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(numbers[i]);
+    if (j > i) out += ':' + std::to_string(numbers[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 bool SequenceSet::contains(std::uint32_t n, std::uint32_t largest) const {
   for (auto [a, b] : ranges_) {
     if (a == 0) a = largest;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -22,5 +23,9 @@ class SequenceSet {
  private:
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges_;  // 0 is "*"
 };
+
+// The shortest sequence-set for these numbers in their order, runs of consecutive numbers
+// as ranges: {1,2,3,7} is "1:3,7" (COPYUID, APPENDUID, ESEARCH).
+std::string format_sequence_set(const std::vector<std::uint32_t>& numbers);
 
 }  // namespace postino::imap::wire

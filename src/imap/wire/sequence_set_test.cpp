@@ -17,6 +17,14 @@ TEST(SequenceSet, RangesStarsAndReversedRanges) {
   EXPECT_TRUE(SequenceSet::parse("1:4294967295")->contains(4000000000u, 1));
 }
 
+TEST(SequenceSet, FormatsRunsAsRanges) {
+  EXPECT_EQ(format_sequence_set({}), "");
+  EXPECT_EQ(format_sequence_set({4}), "4");
+  EXPECT_EQ(format_sequence_set({1, 2, 3, 7, 9, 10}), "1:3,7,9:10");
+  EXPECT_EQ(format_sequence_set({5, 4}), "5,4");  // the order is kept (COPYUID pairs)
+  EXPECT_EQ(format_sequence_set({4294967294u, 4294967295u}), "4294967294:4294967295");
+}
+
 TEST(SequenceSet, RefusesMalformed) {
   for (auto bad :
        {"", "0", "1,", ",1", "1:", ":1", "a", "1:0", "4294967296", "01", "1::2", "1;2", "-1"}) {

@@ -163,7 +163,8 @@ void Session::quit(net::Output& out) {
   out.after = net::After::work;
   out.work = [this, doomed = std::move(doomed)] {
     const auto& t = std::get<Transaction>(state_);
-    auto removed = settings_.store->expunge(t.account.id, t.inbox, doomed);
+    auto removed =
+        settings_.store->expunge(t.account.id, t.inbox, doomed, store::Store::ExpungeScope::listed);
     work_.reply = removed ? "+OK Postino signing off (" + std::to_string(removed->size()) +
                                 " messages deleted)\r\n"
                           : "-ERR [SYS/TEMP] Some deleted messages were not removed\r\n";

@@ -509,7 +509,8 @@ Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId ac
 }
 
 Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailbox,
-                                              const std::optional<std::vector<Uid>>& uids) {
+                                              const std::optional<std::vector<Uid>>& uids,
+                                              ExpungeScope scope) {
   return guard([&] {
     return writer_->run([&](Database& db) {
       check_owner(db, account, mailbox);
@@ -523,8 +524,10 @@ Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailb
         q.reset();
       } else {
         for (const auto uid : *uids) {
-          auto& one = db.prepare("SELECT id FROM messages WHERE mailbox_id = ? AND uid = ?");
-          one.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+          auto& one = db.prepare(
+              "SELECT id FROM messages WHERE mailbox_id = ? AND uid = ? AND (flags & ?) = ?");
+          const auto mask = scope == ExpungeScope::deleted ? std::int64_t{flag_deleted} : 0;
+          one.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value), mask, mask);
           if (one.step()) doomed.emplace_back(one.int64(0), uid);
         }
       }

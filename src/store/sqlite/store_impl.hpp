@@ -84,7 +84,8 @@ class SqliteStore final : public Store {
                                                          const std::vector<Uid>& uids,
                                                          std::string_view to, bool move) override;
   Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
-                                   const std::optional<std::vector<Uid>>& uids) override;
+                                   const std::optional<std::vector<Uid>>& uids,
+                                   ExpungeScope scope) override;
 
   Result<FsckReport> fsck(bool repair) override;
   Result<std::uint64_t> free_bytes() override;

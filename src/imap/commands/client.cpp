@@ -1,0 +1,56 @@
+// What a client tells the server about itself: ID (RFC 2971) and ENABLE (RFC 5161).
+#include "base/ascii.hpp"
+#include "base/log.hpp"
+#include "imap/session.hpp"
+#include "imap/wire/response.hpp"
+
+namespace postino::imap {
+namespace {
+
+bool is_nil(const wire::Token& t) {
+  return t.type == wire::Token::Type::atom && base::iequals(t.value, "NIL");
+}
+
+}  // namespace
+
+// ID: the client's list of field-value pairs (or NIL) is logged once, and the server
+// answers with its own name and version. RFC 2971 §3.3 bounds the list: at most 30 pairs,
+// field names up to 30 octets, values up to 1024.
+void Session::id(const wire::Command& cmd, net::Output& out) {
+  if (cmd.arguments.size() != 1) return bad(cmd.tag, "Syntax: ID (field value ...) or ID NIL", out);
+  const auto& arg = cmd.arguments[0];
+  if (!is_nil(arg)) {
+    if (arg.type != wire::Token::Type::list || arg.children.size() % 2 != 0 ||
+        arg.children.size() > 60) {
+      return bad(cmd.tag, "ID takes NIL or up to 30 field-value pairs", out);
+    }
+    std::string described;
+    for (std::size_t i = 0; i < arg.children.size(); i += 2) {
+      const auto& field = arg.children[i];
+      const auto& value = arg.children[i + 1];
+      if (!field.is_string() || field.value.size() > 30 || !(value.is_string() || is_nil(value)) ||
+          value.value.size() > 1024) {
+        return bad(cmd.tag, "ID fields are strings up to 30 octets, values up to 1024 or NIL", out);
+      }
+      if (!described.empty()) described += ' ';
+      described += field.value + "=" + (is_nil(value) ? "NIL" : value.value);
+    }
+    base::log::info(client_.session_id, "imap.id", {{"client", described}});
+  }
+  out.bytes += "* ID (\"name\" \"Postino\" \"version\" \"" POSTINO_VERSION "\")\r\n";
+  out.bytes += wire::tagged(cmd.tag, "OK ID completed");
+}
+
+// ENABLE: none of the extensions this server offers changes its behaviour once enabled
+// yet (CONDSTORE, QRESYNC and UTF8=ACCEPT come with the many-devices issue), so the
+// answer names none of them; unknown names are ignored as RFC 5161 §3.1 asks.
+void Session::enable(const wire::Command& cmd, net::Output& out) {
+  if (cmd.arguments.empty()) return bad(cmd.tag, "Syntax: ENABLE capability ...", out);
+  for (const auto& a : cmd.arguments) {
+    if (a.type != wire::Token::Type::atom) return bad(cmd.tag, "ENABLE takes atoms", out);
+  }
+  out.bytes += "* ENABLED\r\n";
+  out.bytes += wire::tagged(cmd.tag, "OK ENABLE completed");
+}
+
+}  // namespace postino::imap
