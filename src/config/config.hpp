@@ -85,6 +85,7 @@ struct StoreSettings {
   std::chrono::seconds blob_grace{3600};
   std::int64_t max_mailbox_name_bytes = 255;
   std::int64_t max_mailbox_depth = 16;
+  std::int64_t max_indexed_text_bytes = 4 * 1024 * 1024;
 };
 
 struct MimeSettings {

@@ -283,9 +283,9 @@ std::vector<Key> build_keys() {
       "imap.max_bad_commands",
       "BAD replies after login after which the server says BYE and closes (Dovecot: 20).",
       [](auto& c) -> auto& { return c.imap.max_bad_commands; }, 1, 100000));
-  k.push_back(integer_key("imap.max_auth_failures",
-                          "Failed logins in one session before the server says BYE.",
-                          [](auto& c) -> auto& { return c.imap.max_auth_failures; }, 1, 1000));
+  k.push_back(integer_key(
+      "imap.max_auth_failures", "Failed logins in one session before the server says BYE.",
+      [](auto& c) -> auto& { return c.imap.max_auth_failures; }, 1, 1000));
   k.push_back(integer_key(
       "imap.max_append_bytes",
       "Largest message APPEND accepts (a bigger literal gets `NO [TOOBIG]` before the client "
@@ -340,6 +340,11 @@ std::vector<Key> build_keys() {
   k.push_back(integer_key(
       "store.max_mailbox_depth", "Most levels in a mailbox name (a/b/c is 3).",
       [](auto& c) -> auto& { return c.store.max_mailbox_depth; }, 1, 256));
+  k.push_back(integer_key(
+      "store.max_indexed_text_bytes",
+      "Most text (decoded text parts) of one message put in the full-text index of IMAP SEARCH "
+      "BODY and TEXT; a message with more is searched by reading it. 0 indexes no message.",
+      [](auto& c) -> auto& { return c.store.max_indexed_text_bytes; }, 0, std::int64_t{1} << 30));
   // [mime]
   k.push_back(integer_key(
       "mime.max_depth",

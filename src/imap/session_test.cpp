@@ -480,6 +480,26 @@ TEST_F(ImapLogin, SearchFlagsSizesDatesHeadersAndLogic) {
   EXPECT_EQ(send(deep + " ALL\r\n"), "q BAD Search too complex\r\n");  // RELIABILITY L07
 }
 
+TEST_F(ImapLogin, SearchBodyAndTextAnswerFromTheFullTextIndexWithoutReadingMessages) {
+  ASSERT_TRUE(
+      store_->deliver({demo_id()}, "Subject: one\r\n\r\nL'\xc3\xa9t\xc3\xa9 est chaud\r\n"));
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: two\r\n\r\nab\r\n"));
+  // With every message file gone, only the index can answer.
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir_ / "blobs")) {
+    if (e.is_regular_file()) std::filesystem::remove(e.path());
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  EXPECT_EQ(send("c SEARCH BODY chaud\r\n"), "* SEARCH 1\r\nc OK SEARCH completed\r\n");
+  // Unicode case folding: ÉTÉ finds été.
+  EXPECT_EQ(send("d SEARCH CHARSET UTF-8 TEXT {6}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("'\xc3\x89T\xc3\x89\r\n"), "* SEARCH 1\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e SEARCH TEXT \"subject: two\"\r\n"), "* SEARCH 2\r\ne OK SEARCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH NOT BODY chaud\r\n"), "* SEARCH 2\r\nf OK SEARCH completed\r\n");
+  // Two characters are too few for the index: the messages are read, and these cannot be.
+  EXPECT_EQ(send("g SEARCH BODY ab\r\n"), "* SEARCH\r\ng OK SEARCH completed\r\n");
+}
+
 TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
   const auto demo = store_->find_account("demo@example.test")->id;
   ASSERT_TRUE(store_->deliver({demo},

@@ -105,6 +105,15 @@ class Store {
   // The message's flags and sizes with its MIME structure and envelope fields, as parsed
   // when it arrived (no blob is read).
   virtual Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) = 0;
+  // The full-text index (IMAP SEARCH BODY, TEXT, and a pre-filter for HEADER): messages of
+  // the mailbox whose text contains `needle`, compared with Unicode case folding.
+  // `header` is the top-level header with RFC 2047 words decoded, `body` the text parts
+  // (mime/search_text.hpp). A needle of fewer than min_indexed_needle_chars characters
+  // cannot be looked up: the answer is `invalid`.
+  enum class TextField { header, body, any };
+  static constexpr std::size_t min_indexed_needle_chars = 3;
+  virtual Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
+                                         std::string_view needle) = 0;
   enum class FlagChange { replace, add, remove };
   // Changes flags of the given UIDs (those that exist); returns the changed messages with
   // their new MODSEQ.

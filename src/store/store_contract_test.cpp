@@ -511,6 +511,74 @@ TEST_P(StoreContract, RefusesASchemaNewerThanItKnows) {
   EXPECT_NE(s.error().detail.find("newer"), std::string::npos);
 }
 
+TEST_P(StoreContract, FullTextSearchFindsSubstringsWithUnicodeCaseFolding) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX",
+                             "Subject: =?utf-8?q?R=C3=A9sum=C3=A9?=\r\n"
+                             "Content-Type: text/plain; charset=iso-8859-1\r\n"
+                             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                             "L'=E9t=E9 \"dernier\" fut chaud=\r\nement\r\n",
+                             {}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: plain\r\n\r\nnothing here\r\n", {}));
+  ASSERT_TRUE(store_->append(demo_, "Archive", "Subject: x\r\n\r\nl'été\r\n", {}));
+  const auto inbox = box("INBOX");
+  using F = Store::TextField;
+  auto uids = [&](F field, std::string_view needle) {
+    auto r = store_->search_text(demo_, inbox.id, field, needle);
+    EXPECT_TRUE(r) << needle;
+    std::vector<std::uint32_t> out;
+    if (r) {
+      for (auto u : r->matching) out.push_back(u.value);
+      EXPECT_TRUE(r->unindexed.empty());
+    }
+    return out;
+  };
+  using V = std::vector<std::uint32_t>;
+  // Decoded from quoted-printable and ISO-8859-1; É folds to é; the soft line break joins.
+  EXPECT_EQ(uids(F::body, "L'ÉTÉ"), V{1});
+  EXPECT_EQ(uids(F::body, "chaudement"), V{1});
+  EXPECT_EQ(uids(F::body, "\"dernier\""), V{1});  // quotes inside the FTS5 phrase
+  EXPECT_EQ(uids(F::body, "résumé"), V{});        // the header is not the body
+  EXPECT_EQ(uids(F::any, "RÉSUMÉ"), V{1});        // RFC 2047 decoded, case folded
+  EXPECT_EQ(uids(F::header, "subject: plain"), V{2});
+  EXPECT_EQ(uids(F::any, "here"), V{2});
+  EXPECT_EQ(uids(F::any, "nowhere"), V{});
+  EXPECT_EQ(uids(F::any, "AND nothing OR"), V{});  // words, not FTS5 operators
+  EXPECT_EQ(store_->search_text(demo_, inbox.id, F::any, "é").error().kind, ErrorKind::invalid);
+}
+
+TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithTheirBlob) {
+  const auto dir = fs::temp_directory_path() / ("postino-fts-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.max_indexed_text_bytes = 100;
+  o.blob_grace = std::chrono::seconds(0);
+  {
+    auto s = std::move(*open_sqlite_store(o));
+    ASSERT_TRUE(s->create_domain("example.test"));
+    const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+    ASSERT_TRUE(s->append(demo, "INBOX", "Subject: a\r\n\r\nshort text\r\n", {}));
+    ASSERT_TRUE(s->append(demo, "INBOX", "Subject: b\r\n\r\n" + std::string(200, 'x'), {}));
+    const auto inbox = *s->mailbox(demo, "INBOX");
+    auto r = s->search_text(demo, inbox.id, Store::TextField::any, "text");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->matching, std::vector<Uid>{Uid(1)});
+    EXPECT_EQ(r->unindexed, std::vector<Uid>{Uid(2)});
+    ASSERT_TRUE(s->expunge(demo, inbox.id, std::vector<Uid>{Uid(1)}, Store::ExpungeScope::listed));
+  }
+  auto s = std::move(*open_sqlite_store(o));  // start-up collects the unreferenced blob
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "store.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM blob_text", -1, &q, nullptr);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  s.reset();
+  fs::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(Backend{"sqlite", open_sqlite}),
                          [](const auto& info) { return info.param.name; });
 

@@ -108,6 +108,13 @@ struct MessageDetails {
   mime::EnvelopeFields fields;
 };
 
+// Full-text search of one mailbox: the messages whose indexed text holds the string, and
+// those that are not in the index (their text is read by the caller to decide).
+struct TextSearch {
+  std::vector<Uid> matching;
+  std::vector<Uid> unindexed;
+};
+
 // A message accepted for remote recipients (RFC 3461 parameters kept for the DSN).
 struct QueueRecipient {
   std::string address;

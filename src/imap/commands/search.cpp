@@ -1,11 +1,13 @@
 // SEARCH and UID SEARCH (RFC 3501 §6.4.4) over flags, sizes, dates, UIDs, sequence sets
 // and the header fields kept at delivery (FROM, TO, CC, BCC, SUBJECT), with AND, OR, NOT
-// and parentheses; SENT* compare the Date field's calendar date; BODY, TEXT and HEADER
-// read the message (text parts decoded from base64 and quoted-printable, then to UTF-8)
-// until the full-text index exists; header keys match RFC 2047-decoded text.
+// and parentheses; SENT* compare the Date field's calendar date; header keys match RFC
+// 2047-decoded text. BODY and TEXT ask the store's full-text index once per search, and
+// read only the messages the index does not hold (and every message for strings shorter
+// than the index can look up); HEADER reads the message's header.
 #include <charconv>
 #include <ctime>
 #include <memory>
+#include <unordered_set>
 
 #include "base/ascii.hpp"
 #include "imap/lazy_message.hpp"
@@ -16,7 +18,7 @@
 #include "mime/date.hpp"
 #include "mime/encoded_word.hpp"
 #include "mime/header.hpp"
-#include "mime/transfer.hpp"
+#include "mime/search_text.hpp"
 
 namespace postino::imap {
 namespace {
@@ -58,6 +60,11 @@ struct Criterion {
   std::int64_t number = 0;  // size, or days since the epoch for dates
   std::optional<wire::SequenceSet> set;
   std::vector<Criterion> children;
+  // BODY, TEXT: the full-text index's answer for the whole mailbox, when it could give one.
+  struct IndexAnswer {
+    std::unordered_set<std::uint32_t> matching, unindexed;  // UIDs
+  };
+  std::shared_ptr<const IndexAnswer> index;
 };
 
 struct SearchError {
@@ -222,19 +229,32 @@ bool header_matches(const store::MessageDetails& details, std::string_view bytes
   return false;
 }
 
-// The text parts, decoded from their transfer encoding and converted to UTF-8.
+// The text parts, decoded from their transfer encoding and converted to UTF-8, the same
+// text the full-text index holds (mime/search_text.hpp).
 bool body_matches(const store::MessageDetails& details, std::string_view bytes,
                   const std::string& needle) {
   for (const auto& p : details.structure.parts) {
-    if (p.type != "text" || !p.children.empty() || p.body_offset > bytes.size()) continue;
-    auto text = mime::decode_transfer(bytes.substr(p.body_offset, p.body_size), p.encoding);
-    for (const auto& param : p.parameters) {
-      std::string utf8;  // a charset iconv does not know leaves the bytes as they are
-      if (param.name == "charset" && mime::to_utf8(text, param.value, utf8)) text = std::move(utf8);
-    }
-    if (contains(text, needle)) return true;
+    if (p.type != "text" || !p.children.empty()) continue;
+    if (contains(mime::part_text(bytes, p), needle)) return true;
   }
   return false;
+}
+
+// Asks the full-text index for every BODY and TEXT key of the search, once each. A key it
+// cannot answer (a string too short for trigrams, a store error) is left to reading.
+void consult_index(Criterion& c, store::Store& store, store::AccountId account,
+                   store::MailboxId mailbox) {
+  using K = Criterion::Kind;
+  for (auto& child : c.children) consult_index(child, store, account, mailbox);
+  if (c.kind != K::body && c.kind != K::text) return;
+  auto r = store.search_text(
+      account, mailbox,
+      c.kind == K::body ? store::Store::TextField::body : store::Store::TextField::any, c.text);
+  if (!r) return;
+  auto answer = std::make_shared<Criterion::IndexAnswer>();
+  for (const auto uid : r->matching) answer->matching.insert(uid.value);
+  for (const auto uid : r->unindexed) answer->unindexed.insert(uid.value);
+  c.index = std::move(answer);
 }
 
 bool matches(const Criterion& c, const Candidate& m) {
@@ -290,6 +310,8 @@ bool matches(const Criterion& c, const Candidate& m) {
     case K::header_named:
     case K::body:
     case K::text: {
+      if (c.index && !c.index->unindexed.contains(m.info.uid.value))
+        return c.index->matching.contains(m.info.uid.value);
       const auto* d = m.message.details();
       const auto* bytes = m.message.bytes();
       if (!d || !bytes || d->structure.parts.empty()) return false;
@@ -339,8 +361,9 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
     return bad(cmd.tag, e.text, out);
   }
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid] {
+  out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid]() mutable {
     const auto& s = std::get<Selected>(state_);
+    consult_index(criterion, *settings_.store, s.account.id, s.mailbox.id);
     std::string result = "* SEARCH";
     const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
     for (std::size_t i = 0; i < s.messages.size(); ++i) {

@@ -85,6 +85,13 @@ void SqliteStore::insert_blob_row(Database& db, const BlobInfo& blob) {
       .bind_all(blob.id, blob.size, f.date, f.subject, f.from, f.sender, f.reply_to, f.to, f.cc,
                 f.bcc, f.in_reply_to, f.message_id, f.references)
       .run();
+  if (db.changes() == 0 || !blob.text) return;  // the content was already stored
+  db.prepare("INSERT INTO blob_text (header, body) VALUES (?, ?)")
+      .bind_all(blob.text->header, blob.text->body)
+      .run();
+  db.prepare("UPDATE blobs SET text_rowid = ? WHERE id = ?")
+      .bind_all(db.last_insert_id(), blob.id)
+      .run();
 }
 
 SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
@@ -153,8 +160,12 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
     pins.ids.push_back(*id);
     // Parsed once here, outside the write transaction, and kept with the blob.
     const auto structure = mime::parse_structure(message, options_.mime_limits);
+    auto text = mime::search_text(message, structure, options_.max_indexed_text_bytes);
     infos.push_back({*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
-                     mime::extract_envelope_fields(message, structure)});
+                     mime::extract_envelope_fields(message, structure),
+                     text.is_complete && options_.max_indexed_text_bytes > 0
+                         ? std::optional(std::move(text.text))
+                         : std::nullopt});
   }
   auto result = writer_->run([&](Database& db) { return job(db, infos); });
   pins.committed = true;
@@ -385,6 +396,41 @@ Result<MessageDetails> SqliteStore::message_details(AccountId account, MailboxId
       q.reset();
       d.info.flags.keywords = read_keywords(db, id);
       return d;
+    });
+  });
+}
+
+Result<TextSearch> SqliteStore::search_text(AccountId account, MailboxId mailbox, TextField field,
+                                            std::string_view needle) {
+  return guard([&] {
+    std::size_t chars = 0;
+    for (const unsigned char c : needle) chars += (c & 0xC0) != 0x80;
+    if (chars < min_indexed_needle_chars)
+      throw_error(ErrorKind::invalid, "search string too short");
+    // An FTS5 string: the needle as one phrase, which the trigram tokenizer turns into a
+    // substring match; a column filter for HEADER and BODY.
+    std::string query = field == TextField::header ? "header : \""
+                        : field == TextField::body ? "body : \""
+                                                   : "\"";
+    for (const char c : needle) query += c == '"' ? std::string("\"\"") : std::string(1, c);
+    query += '"';
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      TextSearch out;
+      auto& q = db.prepare(
+          "SELECT m.uid FROM blob_text t JOIN blobs b ON b.text_rowid = t.rowid "
+          "JOIN messages m ON m.blob_id = b.id "
+          "WHERE blob_text MATCH ? AND m.mailbox_id = ? ORDER BY m.uid");
+      q.bind_all(query, mailbox.value);
+      while (q.step()) out.matching.emplace_back(static_cast<std::uint32_t>(q.int64(0)));
+      q.reset();
+      auto& u = db.prepare(
+          "SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id "
+          "WHERE m.mailbox_id = ? AND b.text_rowid IS NULL ORDER BY m.uid");
+      u.bind_all(mailbox.value);
+      while (u.step()) out.unindexed.emplace_back(static_cast<std::uint32_t>(u.int64(0)));
+      u.reset();
+      return out;
     });
   });
 }

@@ -19,6 +19,9 @@ struct SqliteOptions {
   // Unreferenced blobs are collected at start-up once they are this old.
   std::chrono::seconds blob_grace{3600};
   mime::Limits mime_limits;
+  // Text of one message (decoded text parts) put in the full-text index at most; a message
+  // with more is searched by reading it.
+  std::size_t max_indexed_text_bytes = 4 * 1024 * 1024;
 };
 
 // Opens (creating on first use) the store in options.data_dir, applies pending schema

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "mime/search_text.hpp"
 #include "store/blob_store.hpp"
 #include "store/sqlite/connections.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -77,6 +78,8 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
                                                    Uid uid) override;
   Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) override;
+  Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
+                                 std::string_view needle) override;
   Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                const std::vector<Uid>& uids, FlagChange change,
                                                const Flags& flags) override;
@@ -105,6 +108,7 @@ class SqliteStore final : public Store {
     std::int64_t size = 0;
     std::string structure;  // mime::encode()
     mime::EnvelopeFields fields;
+    std::optional<mime::SearchText> text;  // for the full-text index; none when too long
   };
   // Inside a write job: the blob's row (once per content).
   static void insert_blob_row(Database& db, const BlobInfo& blob);
