@@ -88,6 +88,12 @@ net::Output Session::receive(std::string& input) {
 }
 
 net::Output Session::resume(std::string& input) {
+  if (std::exchange(stream_failed_, false)) {
+    // A literal was announced and cannot be completed: the stream cannot be saved.
+    net::Output out;
+    out.after = net::After::close;
+    return out;
+  }
   auto out = work_.take();
   if (out.after == net::After::close) return out;
   return process(input, std::move(out));

@@ -152,6 +152,7 @@ class Session final : public net::ProtocolSession {
   };
   std::optional<SaslExchange> sasl_;
   net::WorkResult work_;
+  bool stream_failed_ = false;  // a FETCH literal could not be read to its end
 };
 
 }  // namespace postino::imap

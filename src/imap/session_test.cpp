@@ -163,7 +163,15 @@ class ImapLogin : public ::testing::Test {
     auto out = session_->receive(input_);
     std::string written = out.bytes;
     while (out.after == net::After::work) {
-      out.work();
+      if (out.stream) {
+        // As net/ does: the pieces of a large response until "", then resume().
+        for (auto piece = out.stream(); !piece.empty(); piece = out.stream()) {
+          written += piece;
+          ++pieces_;
+        }
+      } else {
+        out.work();
+      }
       out = session_->resume(input_);
       written += out.bytes;
     }
@@ -178,6 +186,7 @@ class ImapLogin : public ::testing::Test {
   std::unique_ptr<Session> session_;
   std::string input_;
   net::After after_ = net::After::read;
+  int pieces_ = 0;  // streamed pieces so far
 };
 
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
@@ -478,6 +487,47 @@ TEST_F(ImapLogin, SearchFlagsSizesDatesHeadersAndLogic) {
   std::string deep = "q SEARCH";
   for (int i = 0; i < 1000; ++i) deep += " OR ALL";
   EXPECT_EQ(send(deep + " ALL\r\n"), "q BAD Search too complex\r\n");  // RELIABILITY L07
+}
+
+TEST_F(ImapLogin, LargeBodiesAreStreamedFromTheMessageFileExactly) {
+  std::string body;
+  for (int i = 0; body.size() < 300 * 1024; ++i) body += "line " + std::to_string(i) + "\r\n";
+  const std::string header = "Subject: big\r\n\r\n";
+  ASSERT_TRUE(store_->deliver({demo_id()}, header + body));
+  ASSERT_TRUE(store_->deliver({demo_id()}, header + body + "second\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  const auto whole = header + body;
+  EXPECT_EQ(send("c FETCH 1 (UID BODY.PEEK[] FLAGS)\r\n"),
+            "* 1 FETCH (UID 1 BODY[] {" + std::to_string(whole.size()) + "}\r\n" + whole +
+                " FLAGS ())\r\nc OK FETCH completed\r\n");
+  EXPECT_GE(pieces_, 4);  // 300 KB went out in pieces
+  // A partial past the inline size, TEXT of both messages, and \Seen set on the way.
+  EXPECT_EQ(send("d FETCH 1 BODY[]<1000.200000>\r\n"),
+            "* 1 FETCH (BODY[]<1000> {200000}\r\n" + whole.substr(1000, 200000) +
+                " FLAGS (\\Seen))\r\nd OK FETCH completed\r\n");
+  const auto second = body + "second\r\n";
+  EXPECT_EQ(send("e FETCH 1:2 BODY.PEEK[TEXT]\r\n"),
+            "* 1 FETCH (BODY[TEXT] {" + std::to_string(body.size()) + "}\r\n" + body +
+                ")\r\n* 2 FETCH (BODY[TEXT] {" + std::to_string(second.size()) + "}\r\n" + second +
+                ")\r\ne OK FETCH completed\r\n");
+  // HEADER.FIELDS reads only the header; its partial applies to the chosen fields.
+  EXPECT_EQ(send("f FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]<2.5>\r\n"),
+            "* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)]<2> {5}\r\nbject)\r\nf OK FETCH "
+            "completed\r\n");
+}
+
+TEST_F(ImapLogin, AMessageFileShorterThanItsLiteralClosesTheConnection) {
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: big\r\n\r\n" + std::string(200000, 'x')));
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir_ / "blobs")) {
+    if (e.is_regular_file()) std::filesystem::resize_file(e.path(), 150000);
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  const auto out = send("c FETCH 1 BODY.PEEK[]\r\n");
+  EXPECT_TRUE(out.starts_with("* 1 FETCH (BODY[] {200016}\r\n")) << out.substr(0, 40);
+  EXPECT_EQ(out.find("c OK"), std::string::npos);  // never a literal cut short and carried on
+  EXPECT_EQ(after_, net::After::close);
 }
 
 TEST_F(ImapLogin, SearchBodyAndTextAnswerFromTheFullTextIndexWithoutReadingMessages) {

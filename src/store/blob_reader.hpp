@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "store/error.hpp"
 
@@ -12,6 +13,9 @@ class BlobReader {
   virtual ~BlobReader() = default;
   // Reads up to `n` bytes into `buffer`; 0 at the end.
   virtual Result<std::size_t> read(char* buffer, std::size_t n) = 0;
+  // Reads up to `n` bytes from `offset` on (independent of read()'s position); fewer only
+  // at the end.
+  virtual Result<std::size_t> read_at(std::uint64_t offset, char* buffer, std::size_t n) = 0;
 };
 
 }  // namespace postino::store

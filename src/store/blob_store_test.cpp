@@ -36,6 +36,21 @@ TEST_F(BlobStoreTest, ContentAddressedAndDeduplicated) {
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
 }
 
+TEST_F(BlobStoreTest, ReadsRangesAtAnyOffset) {
+  auto id = blobs_->put("0123456789");
+  ASSERT_TRUE(id);
+  auto reader = blobs_->open(*id);
+  ASSERT_TRUE(reader);
+  char buffer[8] = {};
+  EXPECT_EQ(*(*reader)->read_at(3, buffer, 4), 4u);
+  EXPECT_EQ(std::string(buffer, 4), "3456");
+  EXPECT_EQ(*(*reader)->read_at(8, buffer, 8), 2u);  // short only at the end
+  EXPECT_EQ(std::string(buffer, 2), "89");
+  EXPECT_EQ(*(*reader)->read_at(10, buffer, 8), 0u);
+  EXPECT_EQ(*(*reader)->read(buffer, 3), 3u);  // read() keeps its own position
+  EXPECT_EQ(std::string(buffer, 3), "012");
+}
+
 TEST_F(BlobStoreTest, AbandonedWriterLeavesNothing) {
   {
     auto w = blobs_->begin();

@@ -58,6 +58,19 @@ class FileBlobReader final : public BlobReader {
       if (errno != EINTR) return io_error("read blob", errno);
     }
   }
+  Result<std::size_t> read_at(std::uint64_t offset, char* buffer, std::size_t n) override {
+    std::size_t done = 0;
+    while (done < n) {
+      const ssize_t got = ::pread(fd_, buffer + done, n - done, static_cast<off_t>(offset + done));
+      if (got == 0) break;
+      if (got > 0) {
+        done += static_cast<std::size_t>(got);
+      } else if (errno != EINTR) {
+        return io_error("read blob", errno);
+      }
+    }
+    return done;
+  }
 
  private:
   int fd_;

@@ -192,6 +192,22 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertEqual(data[1][1], b"body\r\n")
         m.logout()
 
+    def test_a_large_message_round_trips_through_append_and_fetch(self):
+        # 8 MB: FETCH streams it from the message file in pieces (FetchResponder).
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=30)
+        m.login(self.user, self.password)
+        m.create("Big")
+        lines = b"".join(b"%07d abcdefghijklmnopqrstuvwxyz0123456789\r\n" % i for i in range(180000))
+        message = b"Subject: big\r\n\r\n" + lines
+        self.assertEqual(m.append("Big", None, None, message)[0], "OK")
+        m.select("Big")
+        typ, data = m.fetch("1", "(BODY.PEEK[] BODY.PEEK[TEXT]<1000000.3000000>)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data[0][1], message)
+        self.assertEqual(data[1][1], lines[1000000:4000000])
+        m.logout()
+
     def test_message_commands_need_a_selected_mailbox(self):
         c = self.server.connect("imaps")
         self.assertTrue(c.line().startswith("* OK"))

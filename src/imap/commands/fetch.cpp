@@ -4,6 +4,8 @@
 // (1.2, HEADER, HEADER.FIELDS[.NOT], TEXT, MIME).
 #include <charconv>
 #include <ctime>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -118,6 +120,194 @@ std::vector<std::size_t> resolve(const std::vector<store::MessageInfo>& view,
   return out;
 }
 
+// The untagged responses of one FETCH and its tagged completion, produced piece by piece
+// on the worker pool, so that `FETCH 1:* BODY[]` over a large mailbox never sits whole in
+// memory: each next() gives about piece_bytes, messages are looked at one at a time, and a
+// literal larger than inline_literal_bytes is read from the message file as it goes out.
+class FetchResponder {
+ public:
+  static constexpr std::size_t piece_bytes = 64 * 1024;
+  static constexpr std::size_t inline_literal_bytes = 64 * 1024;
+
+  FetchResponder(store::Store& store, store::AccountId account, store::MailboxId mailbox,
+                 const std::vector<store::MessageInfo>& view, std::vector<std::size_t> targets,
+                 std::vector<FetchItem> items, std::set<std::size_t> seen_now, bool wants_flags,
+                 std::string completed, std::string expunged)
+      : store_(store),
+        account_(account),
+        mailbox_(mailbox),
+        view_(view),
+        targets_(std::move(targets)),
+        items_(std::move(items)),
+        seen_now_(std::move(seen_now)),
+        wants_flags_(wants_flags),
+        completed_(std::move(completed)),
+        expunged_(std::move(expunged)) {}
+
+  bool done() const { return done_; }
+  bool failed() const { return failed_; }
+
+  // The next piece; "" once everything, the tagged completion included, has been given.
+  std::string next() {
+    std::string out;
+    while (!done_ && !failed_ && out.size() < piece_bytes) {
+      if (!segments_.empty()) {
+        send_segment(out);
+      } else if (next_target_ < targets_.size()) {
+        if (!respond(targets_[next_target_++])) {
+          // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED).
+          out += expunged_;
+          done_ = true;
+        }
+      } else {
+        out += completed_;
+        done_ = true;
+      }
+    }
+    return out;
+  }
+
+ private:
+  // Text to send as it is, or (`size` > 0) a range of the current message's file.
+  struct Segment {
+    std::string text;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+  };
+
+  void send_segment(std::string& out) {
+    auto& front = segments_.front();
+    if (front.size == 0) {
+      out += front.text;
+      segments_.pop_front();
+      return;
+    }
+    const auto n = std::min<std::uint64_t>(front.size, piece_bytes);
+    const auto at = out.size();
+    out.resize(at + n);
+    auto got = reader_->read_at(front.offset, out.data() + at, n);
+    if (!got || *got != n) {
+      failed_ = true;  // the file ended early or could not be read
+      return;
+    }
+    front.offset += n;
+    front.size -= n;
+    if (front.size == 0) segments_.pop_front();
+  }
+
+  // The bytes of [offset, offset + size) of the current message, read now.
+  std::optional<std::string> read_range(std::uint64_t offset, std::uint64_t size) {
+    std::string bytes(size, '\0');
+    if (size == 0) return bytes;
+    auto got = reader_->read_at(offset, bytes.data(), size);
+    if (!got || *got != size) return std::nullopt;
+    return bytes;
+  }
+
+  // Lays out the FETCH response of view_[i] as segments; false when it is gone.
+  bool respond(std::size_t i) {
+    const auto& m = view_[i];
+    LazyMessage message(store_, account_, mailbox_, m.uid);
+    reader_.reset();
+    std::string text = "* " + std::to_string(i + 1) + " FETCH (";
+    bool first = true;
+    auto add = [&](const std::string& a) {
+      text += (first ? "" : " ") + a;
+      first = false;
+    };
+    for (const auto& item : items_) {
+      switch (item.kind) {
+        case FetchItem::Kind::uid:
+          add("UID " + std::to_string(m.uid.value));
+          break;
+        case FetchItem::Kind::flags:
+          add("FLAGS (" + wire::format_flags(m.flags) + ")");
+          break;
+        case FetchItem::Kind::internal_date:
+          add("INTERNALDATE " + internal_date(m.internal_date));
+          break;
+        case FetchItem::Kind::size:
+          add("RFC822.SIZE " + std::to_string(m.size));
+          break;
+        case FetchItem::Kind::envelope: {
+          const auto* details = message.details();
+          if (!details) return false;
+          add("ENVELOPE " + wire::format_envelope(details->fields));
+          break;
+        }
+        case FetchItem::Kind::structure: {
+          const auto* details = message.details();
+          if (!details) return false;
+          std::string_view bytes;
+          if (wire::bodystructure_needs_message(details->structure)) {
+            if (!message.bytes()) return false;
+            bytes = *message.bytes();
+          }
+          add(item.name + " " +
+              wire::format_bodystructure(details->structure, bytes, item.name == "BODYSTRUCTURE"));
+          break;
+        }
+        case FetchItem::Kind::text: {
+          const auto* details = message.details();
+          if (!details) return false;
+          if (!reader_) {
+            auto r = store_.open_message(account_, mailbox_, m.uid);
+            if (!r) return false;
+            reader_ = std::move(*r);
+          }
+          const auto span = wire::section_span(details->structure,
+                                               static_cast<std::uint64_t>(m.size), item.section);
+          auto clip = [&item](std::uint64_t size) {
+            const auto origin = item.partial ? std::min(item.partial->first, size) : 0;
+            return std::make_pair(origin, item.partial
+                                              ? std::min(item.partial->second, size - origin)
+                                              : size - origin);
+          };
+          if (span.filters_header) {
+            auto header = read_range(span.offset, span.size);
+            if (!header) return false;
+            const auto fields = wire::section_text(*header, item.section);
+            const auto [origin, size] = clip(fields.size());
+            add(item.name + " {" + std::to_string(size) + "}\r\n" + fields.substr(origin, size));
+            break;
+          }
+          const auto [origin, size] = clip(span.size);
+          add(item.name + " {" + std::to_string(size) + "}\r\n");
+          if (size <= inline_literal_bytes) {
+            auto bytes = read_range(span.offset + origin, size);
+            if (!bytes) return false;
+            text += *bytes;
+          } else {
+            segments_.push_back({std::move(text), 0, 0});
+            segments_.push_back({{}, span.offset + origin, size});
+            text.clear();
+          }
+          break;
+        }
+      }
+    }
+    if (seen_now_.contains(i) && !wants_flags_) add("FLAGS (" + wire::format_flags(m.flags) + ")");
+    text += ")\r\n";
+    segments_.push_back({std::move(text), 0, 0});
+    return true;
+  }
+
+  store::Store& store_;
+  store::AccountId account_;
+  store::MailboxId mailbox_;
+  const std::vector<store::MessageInfo>& view_;  // the session's; it waits for the FETCH
+  std::vector<std::size_t> targets_;
+  std::vector<FetchItem> items_;
+  std::set<std::size_t> seen_now_;
+  bool wants_flags_;
+  std::string completed_, expunged_;
+  std::size_t next_target_ = 0;
+  std::deque<Segment> segments_;  // of the message being sent
+  std::unique_ptr<store::BlobReader> reader_;
+  bool done_ = false;
+  bool failed_ = false;
+};
+
 }  // namespace
 
 void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid) {
@@ -155,7 +345,7 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
   out.after = net::After::work;
   out.work = [this, tag = cmd.tag, set = *set, items, by_uid, wants_flags] {
     auto& s = std::get<Selected>(state_);
-    const auto targets = resolve(s.messages, set, by_uid);
+    auto targets = resolve(s.messages, set, by_uid);
     // A non-PEEK body fetch sets \Seen (RFC 3501 §6.4.5), unless the mailbox is read-only.
     bool sets_seen = false;
     for (const auto& i : items) sets_seen = sets_seen || i.sets_seen;
@@ -183,68 +373,26 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
         }
       }
     }
-    // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED).
-    auto expunged = [this, &tag] {
-      work_.reply += wire::tagged(tag, "NO [EXPUNGEISSUED] Some messages were expunged");
-    };
-    for (auto i : targets) {
-      const auto& m = s.messages[i];
-      std::string attrs;
-      auto add = [&attrs](const std::string& a) { attrs += (attrs.empty() ? "" : " ") + a; };
-      LazyMessage message(*settings_.store, s.account.id, s.mailbox.id, m.uid);
-      for (const auto& item : items) {
-        switch (item.kind) {
-          case FetchItem::Kind::uid:
-            add("UID " + std::to_string(m.uid.value));
-            break;
-          case FetchItem::Kind::flags:
-            add("FLAGS (" + wire::format_flags(m.flags) + ")");
-            break;
-          case FetchItem::Kind::internal_date:
-            add("INTERNALDATE " + internal_date(m.internal_date));
-            break;
-          case FetchItem::Kind::size:
-            add("RFC822.SIZE " + std::to_string(m.size));
-            break;
-          case FetchItem::Kind::envelope: {
-            const auto* details = message.details();
-            if (!details) return expunged();
-            add("ENVELOPE " + wire::format_envelope(details->fields));
-            break;
-          }
-          case FetchItem::Kind::structure: {
-            const auto* details = message.details();
-            if (!details) return expunged();
-            std::string_view bytes;
-            if (wire::bodystructure_needs_message(details->structure)) {
-              if (!message.bytes()) return expunged();
-              bytes = *message.bytes();
-            }
-            add(item.name + " " +
-                wire::format_bodystructure(details->structure, bytes,
-                                           item.name == "BODYSTRUCTURE"));
-            break;
-          }
-          case FetchItem::Kind::text: {
-            const auto* details = message.details();
-            const auto* bytes = message.bytes();
-            if (!details || !bytes) return expunged();
-            std::string storage;
-            auto data = wire::section_bytes(details->structure, *bytes, item.section, storage);
-            if (item.partial) {
-              const auto origin = std::min<std::size_t>(item.partial->first, data.size());
-              data = data.substr(origin, item.partial->second);
-            }
-            add(item.name + " {" + std::to_string(data.size()) + "}\r\n" + std::string(data));
-            break;
-          }
-        }
-      }
-      if (seen_now.contains(i) && !wants_flags) add("FLAGS (" + wire::format_flags(m.flags) + ")");
-      work_.reply += "* " + std::to_string(i + 1) + " FETCH (" + attrs + ")\r\n";
+    auto responder = std::make_shared<FetchResponder>(
+        *settings_.store, s.account.id, s.mailbox.id, s.messages, std::move(targets), items,
+        std::move(seen_now), wants_flags,
+        wire::tagged(tag, std::string(by_uid ? "OK UID FETCH" : "OK FETCH") + " completed"),
+        wire::tagged(tag, "NO [EXPUNGEISSUED] Some messages were expunged"));
+    work_.reply = responder->next();
+    if (responder->failed()) {
+      stream_failed_ = true;
+      return;
     }
-    work_.reply +=
-        wire::tagged(tag, std::string(by_uid ? "OK UID FETCH" : "OK FETCH") + " completed");
+    if (!responder->done()) {
+      work_.stream = [this, responder] {
+        auto piece = responder->next();
+        if (responder->failed()) {
+          stream_failed_ = true;  // never a literal cut short: the connection closes
+          return std::string();
+        }
+        return piece;
+      };
+    }
   };
 }
 

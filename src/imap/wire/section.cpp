@@ -1,6 +1,7 @@
 // Body sections; see section.hpp.
 #include "imap/wire/section.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/ascii.hpp"
@@ -56,11 +57,6 @@ std::int64_t part_of_message(const mime::Structure& s, std::size_t message_index
   return n == 1 ? static_cast<std::int64_t>(message_index) : -1;
 }
 
-std::string_view slice(std::string_view message, std::uint64_t offset, std::uint64_t size) {
-  if (offset > message.size()) return {};
-  return message.substr(offset, size);
-}
-
 }  // namespace
 
 std::optional<Section> parse_section(std::string_view spec) {
@@ -113,8 +109,13 @@ std::optional<Section> parse_section(std::string_view spec) {
   return out;
 }
 
-std::string_view section_bytes(const mime::Structure& s, std::string_view message,
-                               const Section& section, std::string& storage) {
+SectionSpan section_span(const mime::Structure& s, std::uint64_t message_size,
+                         const Section& section) {
+  // Clamped to the message, as a damaged structure must never point past its end.
+  auto span = [message_size](std::uint64_t offset, std::uint64_t size, bool filter = false) {
+    if (offset > message_size) return SectionSpan{};
+    return SectionSpan{offset, std::min(size, message_size - offset), filter};
+  };
   if (s.parts.empty()) return {};
   // The part the path names: each number descends into the part reached so far, or into
   // the message a message/rfc822 part holds; the root is the message at the start.
@@ -137,28 +138,39 @@ std::string_view section_bytes(const mime::Structure& s, std::string_view messag
   const auto& p = s.parts[part];
   switch (section.text) {
     case Section::Text::all:
-      if (section.path.empty()) return message;
-      return slice(message, p.body_offset, p.body_size);
+      if (section.path.empty()) return span(0, message_size);
+      return span(p.body_offset, p.body_size);
     case Section::Text::mime:
-      return slice(message, p.header_offset, p.header_size);
+      return span(p.header_offset, p.header_size);
     default:
       break;
   }
   // HEADER, HEADER.FIELDS and TEXT of a part that is not a message are empty.
-  if (inner_message < 0) return std::string_view();
+  if (inner_message < 0) return {};
   const auto& m = s.parts[static_cast<std::size_t>(inner_message)];
-  const auto header = slice(message, m.header_offset, m.header_size);
   switch (section.text) {
     case Section::Text::header:
-      return header;
+      return span(m.header_offset, m.header_size);
     case Section::Text::header_fields:
     case Section::Text::header_fields_not:
-      storage = filter_header_fields(header, section.fields,
-                                     section.text == Section::Text::header_fields_not);
-      return std::string_view(storage);
+      return span(m.header_offset, m.header_size, true);
     default:
-      return slice(message, m.body_offset, m.body_size);
+      return span(m.body_offset, m.body_size);
   }
+}
+
+std::string section_text(std::string_view bytes, const Section& section) {
+  const bool exclude = section.text == Section::Text::header_fields_not;
+  return filter_header_fields(bytes, section.fields, exclude);
+}
+
+std::string_view section_bytes(const mime::Structure& s, std::string_view message,
+                               const Section& section, std::string& storage) {
+  const auto span = section_span(s, message.size(), section);
+  const auto bytes = message.substr(span.offset, span.size);
+  if (!span.filters_header) return bytes;
+  storage = section_text(bytes, section);
+  return std::string_view(storage);
 }
 
 std::string filter_header_fields(std::string_view header, const std::vector<std::string>& names,

@@ -23,6 +23,20 @@ struct Section {
 // Parses what stands between the brackets; nullopt when it is malformed.
 std::optional<Section> parse_section(std::string_view spec);
 
+// Where a section's bytes lie in a message of `message_size` bytes, worked out from the
+// structure alone: a range to send as it is, or (`filters_header`) the header block that
+// HEADER.FIELDS[.NOT] is cut from by section_text(). Empty when the message has no such
+// part, as Dovecot answers.
+struct SectionSpan {
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  bool filters_header = false;
+};
+SectionSpan section_span(const mime::Structure& structure, std::uint64_t message_size,
+                         const Section& section);
+// HEADER.FIELDS[.NOT]: the chosen fields of the header block `bytes` (see section_span).
+std::string section_text(std::string_view bytes, const Section& section);
+
 // The bytes a section names, a view into `message` or into `storage` (HEADER.FIELDS);
 // empty when the message has no such part, as Dovecot answers.
 std::string_view section_bytes(const mime::Structure& structure, std::string_view message,
