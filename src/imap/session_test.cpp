@@ -314,6 +314,63 @@ TEST_F(ImapLogin, MailboxManagement) {
             "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\nv OK NAMESPACE completed\r\n");
 }
 
+// RFC 3501 §8, the sample session, replayed against the same mailbox: 18 messages, the
+// first unseen is 17, and message 12 is Terry Gray's minutes (header of 342 octets, body
+// of 3028 octets in 92 lines). Postino's known differences from the transcript are
+// spelled out: no \Recent (RFC 9051), more SELECT data, INTERNALDATE in +0000, the real
+// RFC822.SIZE (the RFC's 4286 does not add up), lower-case BODY type strings, and no space
+// between two addresses of a list (§9: env-cc = "(" 1*address ")"; Dovecot agrees).
+TEST_F(ImapLogin, Rfc3501SampleSessionReplayed) {
+  const std::string header =
+      "Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\n"
+      "From: Terry Gray <gray@cac.washington.edu>\r\n"
+      "Subject: IMAP4rev1 WG mtg summary and minutes\r\n"
+      "To: imap@cac.washington.edu\r\n"
+      "cc: minutes@CNRI.Reston.VA.US, John Klensin <KLENSIN@MIT.EDU>\r\n"
+      "Message-Id: <B27397-0100000@cac.washington.edu>\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n"
+      "\r\n";
+  ASSERT_EQ(header.size(), 342u);
+  std::string body;
+  for (int i = 0; i < 92; ++i) body += std::string(i < 84 ? 31 : 30, 'm') + "\r\n";
+  ASSERT_EQ(body.size(), 3028u);
+  const auto demo = demo_id();
+  for (int n = 1; n <= 18; ++n) {
+    store::NewMessage m;
+    if (n < 17) m.flags.system = store::flag_seen;
+    m.internal_date = store::SystemClock::from_time_t(837596665);  // 17-Jul-1996 02:44:25 -0700
+    ASSERT_TRUE(
+        store_->append(demo, "INBOX", n == 12 ? header + body : "Subject: x\r\n\r\ny\r\n", m));
+  }
+  start(true);
+  EXPECT_EQ(send("a001 login demo@example.test secret\r\n").substr(0, 8), "a001 OK ");
+  const auto validity = std::to_string(store_->mailbox(demo, "INBOX")->uid_validity.value);
+  EXPECT_EQ(send("a002 select inbox\r\n"),
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags "
+            "permitted\r\n"
+            "* 18 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 17] First unseen\r\n* OK [UIDVALIDITY " +
+                validity +
+                "] UIDs valid\r\n* OK [UIDNEXT 19] Predicted next UID\r\na002 OK [READ-WRITE] "
+                "SELECT completed\r\n");
+  EXPECT_EQ(send("a003 fetch 12 full\r\n"),
+            "* 12 FETCH (FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 09:44:25 +0000\" RFC822.SIZE "
+            "3370 ENVELOPE (\"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\" \"IMAP4rev1 WG mtg summary "
+            "and minutes\" ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) ((\"Terry Gray\" "
+            "NIL \"gray\" \"cac.washington.edu\")) ((\"Terry Gray\" NIL \"gray\" "
+            "\"cac.washington.edu\")) ((NIL NIL \"imap\" \"cac.washington.edu\")) ((NIL NIL "
+            "\"minutes\" \"CNRI.Reston.VA.US\")(\"John Klensin\" NIL \"KLENSIN\" \"MIT.EDU\")) NIL "
+            "NIL \"<B27397-0100000@cac.washington.edu>\") BODY (\"text\" \"plain\" (\"charset\" "
+            "\"US-ASCII\") NIL NIL \"7bit\" 3028 92))\r\na003 OK FETCH completed\r\n");
+  EXPECT_EQ(send("a004 fetch 12 body[header]\r\n"),
+            "* 12 FETCH (BODY[HEADER] {342}\r\n" + header + ")\r\na004 OK FETCH completed\r\n");
+  EXPECT_EQ(send("a005 store 12 +flags \\deleted\r\n"),
+            "* 12 FETCH (FLAGS (\\Seen \\Deleted))\r\na005 OK STORE completed\r\n");
+  EXPECT_EQ(send("a006 logout\r\n"), "* BYE Logging out\r\na006 OK LOGOUT completed\r\n");
+  EXPECT_EQ(after_, net::After::close);
+}
+
 TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
   const auto demo = store_->find_account("demo@example.test")->id;
   ASSERT_TRUE(store_->deliver({demo}, "Subject: one\r\n\r\nfirst\r\n"));

@@ -19,13 +19,15 @@ inline std::string no_for(const store::Error& e) {
     case store::ErrorKind::in_use:
       return "NO [CANNOT] Mailbox has children, delete them first";
     case store::ErrorKind::over_quota:
-    case store::ErrorKind::no_space:
       return "NO [OVERQUOTA] Quota exceeded";
+    case store::ErrorKind::no_space:  // the server's disk, not the user's quota
+      return "NO [UNAVAILABLE] The server is short of disk space, try again later";
     case store::ErrorKind::too_big:
       return "NO [TOOBIG] Too big";
     case store::ErrorKind::temporary:
-    case store::ErrorKind::corrupt:
       return "NO [UNAVAILABLE] Temporary failure, try again later";
+    case store::ErrorKind::corrupt:  // `postino fsck` tells more
+      return "NO [SERVERBUG] The message store is damaged";
   }
   return "NO [SERVERBUG] Internal error";
 }
