@@ -1,8 +1,9 @@
 """IMAP with Python's imaplib (RFC 3501 §6.2, §6.3, RFC 4959, RFC 5530): LOGIN and
-AUTHENTICATE PLAIN, LOGIN and SCRAM-SHA-256 over STARTTLS and port 993, failures answered NO [AUTHENTICATIONFAILED],
-nothing accepted before TLS; mailbox management (CREATE, DELETE, RENAME, LIST, LSUB,
+AUTHENTICATE PLAIN, LOGIN and SCRAM-SHA-256 over STARTTLS and port 993, failures
+answered NO [AUTHENTICATIONFAILED], nothing accepted before TLS; mailbox management (CREATE, DELETE, RENAME, LIST, LSUB,
 SUBSCRIBE, STATUS) with modified UTF-7 names; mail delivered by SMTP read, flagged and
-expunged; ENVELOPE, BODYSTRUCTURE and body sections; APPEND, COPY and MOVE."""
+expunged; ENVELOPE, BODYSTRUCTURE and body sections; APPEND, COPY and MOVE; curl over
+imap:// with STARTTLS and imaps://."""
 
 import base64
 import imaplib
@@ -207,6 +208,35 @@ class ImapLoginTest(harness.ServerTestCase):
         self.assertEqual(data[0][1], message)
         self.assertEqual(data[1][1], lines[1000000:4000000])
         m.logout()
+
+    def test_curl_over_imap_starttls_and_imaps(self):
+        import subprocess
+        import tempfile
+
+        def curl(url, *extra, data=None):
+            out = subprocess.run(["curl", "-sS", "--cacert", self.server.cert_file,
+                                  "--user", f"{self.user}:{self.password}", *extra, url],
+                                 input=data, capture_output=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return out.stdout
+
+        imaps = f"imaps://localhost:{self.server.ports['imaps']}"
+        imap = f"imap://127.0.0.1:{self.server.ports['imap']}"
+        curl(imaps + "/", "-X", "CREATE CurlBox")
+        self.assertIn(b'"/" CurlBox', curl(imaps + "/"))  # LIST
+        message = b"Subject: via curl\r\nFrom: c@example.test\r\n\r\nuploaded by curl\r\n"
+        with tempfile.NamedTemporaryFile(suffix=".eml") as f:
+            f.write(message)
+            f.flush()
+            curl(imaps + "/CurlBox", "-T", f.name)  # APPEND
+        # STARTTLS on 143 (--ssl-reqd: never in the clear), the message by UID.
+        self.assertEqual(curl(imap + "/CurlBox;UID=1", "--ssl-reqd"), message)
+        self.assertEqual(curl(imap + "/CurlBox;UID=1;SECTION=TEXT", "--ssl-reqd"),
+                         b"uploaded by curl\r\n")
+        self.assertIn(b"* SEARCH 1", curl(imaps + "/CurlBox?SUBJECT%20curl"))
+        self.assertIn(b"* SEARCH", curl(imaps + "/CurlBox?BODY%20nowhere"))
+        curl(imaps + "/", "-X", "DELETE CurlBox")
+        self.assertNotIn(b"CurlBox", curl(imaps + "/"))
 
     def test_message_commands_need_a_selected_mailbox(self):
         c = self.server.connect("imaps")
