@@ -105,6 +105,10 @@ class Store {
   // The message's flags and sizes with its MIME structure and envelope fields, as parsed
   // when it arrived (no blob is read).
   virtual Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) = 0;
+  // The envelope header fields of every message of a mailbox, in UID order, from the
+  // columns kept at delivery (IMAP SEARCH FROM … SUBJECT and SENT* read no message).
+  virtual Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
+      AccountId account, MailboxId mailbox) = 0;
   // The full-text index (IMAP SEARCH BODY, TEXT, and a pre-filter for HEADER): messages of
   // the mailbox whose text contains `needle`, compared with Unicode case folding.
   // `header` is the top-level header with RFC 2047 words decoded, `body` the text parts

@@ -546,6 +546,22 @@ TEST_P(StoreContract, FullTextSearchFindsSubstringsWithUnicodeCaseFolding) {
   EXPECT_EQ(store_->search_text(demo_, inbox.id, F::any, "é").error().kind, ErrorKind::invalid);
 }
 
+TEST_P(StoreContract, EnvelopeFieldsOfAWholeMailboxInUidOrder) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "From: a@x.test\r\nSubject: one\r\n\r\n", {}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: two\r\nDate: Tue, 1 Dec 2026\r\n\r\n", {}));
+  ASSERT_TRUE(store_->append(demo_, "Archive", "Subject: elsewhere\r\n\r\n", {}));
+  auto fields = store_->envelope_fields(demo_, box("INBOX").id);
+  ASSERT_TRUE(fields);
+  ASSERT_EQ(fields->size(), 2u);
+  EXPECT_EQ((*fields)[0].first, Uid(1));
+  EXPECT_EQ((*fields)[0].second.from, "a@x.test");
+  EXPECT_EQ((*fields)[0].second.subject, "one");
+  EXPECT_EQ((*fields)[1].second.subject, "two");
+  EXPECT_EQ((*fields)[1].second.date, "Tue, 1 Dec 2026");
+  auto other = store_->create_account("other@example.test", "$y$hash", "");
+  EXPECT_EQ(store_->envelope_fields(*other, box("INBOX").id).error().kind, ErrorKind::not_found);
+}
+
 TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithTheirBlob) {
   const auto dir = fs::temp_directory_path() / ("postino-fts-" + std::to_string(::getpid()));
   fs::remove_all(dir);

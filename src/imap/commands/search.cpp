@@ -7,6 +7,7 @@
 #include <charconv>
 #include <ctime>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/ascii.hpp"
@@ -210,7 +211,29 @@ struct Candidate {
   std::uint32_t sequence;
   std::uint32_t last_sequence, last_uid;
   LazyMessage& message;  // details and bytes, read when a criterion needs them
+  // The envelope fields, loaded for the whole mailbox at once when a key needs them;
+  // null when they were not (or the message went meanwhile): then from `message`.
+  const mime::EnvelopeFields* fields;
+
+  const mime::EnvelopeFields* envelope_fields() const {
+    if (fields) return fields;
+    const auto* d = message.details();
+    return d ? &d->fields : nullptr;
+  }
 };
+
+// True when a key of the search reads envelope fields (header keys, SENT*).
+bool needs_fields(const Criterion& c) {
+  using K = Criterion::Kind;
+  if (c.kind == K::header || c.kind == K::sent_before || c.kind == K::sent_on ||
+      c.kind == K::sent_since) {
+    return true;
+  }
+  for (const auto& child : c.children) {
+    if (needs_fields(child)) return true;
+  }
+  return false;
+}
 
 // Case-insensitive (ASCII) substring, as RFC 3501 §6.4.4 asks.
 bool contains(std::string_view haystack, const std::string& lower_needle) {
@@ -285,9 +308,8 @@ bool matches(const Criterion& c, const Candidate& m) {
     case K::since:
       return days(m.info.internal_date) >= c.number;
     case K::header: {
-      const auto* d = m.message.details();
-      if (!d) return false;
-      const auto* f = &d->fields;
+      const auto* f = m.envelope_fields();
+      if (!f) return false;
       const std::string& v = c.field == "from"  ? f->from
                              : c.field == "to"  ? f->to
                              : c.field == "cc"  ? f->cc
@@ -300,8 +322,8 @@ bool matches(const Criterion& c, const Candidate& m) {
     case K::sent_on:
     case K::sent_since: {
       // The Date field's date, time and zone disregarded (RFC 3501 §6.4.4); no Date, no match.
-      const auto* d = m.message.details();
-      const auto sent = d ? mime::date_days(d->fields.date) : std::nullopt;
+      const auto* f = m.envelope_fields();
+      const auto sent = f ? mime::date_days(f->date) : std::nullopt;
       if (!sent) return false;
       return c.kind == K::sent_before ? *sent < c.number
              : c.kind == K::sent_on   ? *sent == c.number
@@ -364,13 +386,27 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
   out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid]() mutable {
     const auto& s = std::get<Selected>(state_);
     consult_index(criterion, *settings_.store, s.account.id, s.mailbox.id);
+    // Header keys over many messages: every message's fields in one query.
+    std::vector<std::pair<store::Uid, mime::EnvelopeFields>> fields;
+    std::unordered_map<std::uint32_t, const mime::EnvelopeFields*> fields_of;
+    if (needs_fields(criterion)) {
+      if (auto r = settings_.store->envelope_fields(s.account.id, s.mailbox.id)) {
+        fields = std::move(*r);
+        for (const auto& [uid, f] : fields) fields_of[uid.value] = &f;
+      }
+    }
     std::string result = "* SEARCH";
     const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
     for (std::size_t i = 0; i < s.messages.size(); ++i) {
       const auto& m = s.messages[i];
       LazyMessage message(*settings_.store, s.account.id, s.mailbox.id, m.uid);
-      const Candidate c{m, static_cast<std::uint32_t>(i + 1),
-                        static_cast<std::uint32_t>(s.messages.size()), last_uid, message};
+      const auto known = fields_of.find(m.uid.value);
+      const Candidate c{m,
+                        static_cast<std::uint32_t>(i + 1),
+                        static_cast<std::uint32_t>(s.messages.size()),
+                        last_uid,
+                        message,
+                        known == fields_of.end() ? nullptr : known->second};
       if (matches(criterion, c)) result += " " + std::to_string(by_uid ? m.uid.value : i + 1);
     }
     work_.reply = result + "\r\n" +

@@ -51,6 +51,14 @@ void write_keywords(Database& db, std::int64_t message_id,
   }
 }
 
+// The blobs table's h_date … h_references columns, selected in that order from `first` on.
+template <class Statement>
+void read_envelope_fields(Statement& q, int first, mime::EnvelopeFields& f) {
+  std::string* columns[] = {&f.date, &f.subject, &f.from,        &f.sender,     &f.reply_to,  &f.to,
+                            &f.cc,   &f.bcc,     &f.in_reply_to, &f.message_id, &f.references};
+  for (int i = 0; i < 11; ++i) *columns[i] = q.text(first + i);
+}
+
 std::vector<std::string> read_keywords(Database& db, std::int64_t message_id) {
   std::vector<std::string> out;
   auto& q =
@@ -388,14 +396,32 @@ Result<MessageDetails> SqliteStore::message_details(AccountId account, MailboxId
       auto structure = mime::decode(q.blob(6));
       if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
       d.structure = std::move(*structure);
-      auto& f = d.fields;
-      std::string* columns[] = {&f.date,        &f.subject,    &f.from,      &f.sender,
-                                &f.reply_to,    &f.to,         &f.cc,        &f.bcc,
-                                &f.in_reply_to, &f.message_id, &f.references};
-      for (int i = 0; i < 11; ++i) *columns[i] = q.text(7 + i);
+      read_envelope_fields(q, 7, d.fields);
       q.reset();
       d.info.flags.keywords = read_keywords(db, id);
       return d;
+    });
+  });
+}
+
+Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> SqliteStore::envelope_fields(
+    AccountId account, MailboxId mailbox) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::vector<std::pair<Uid, mime::EnvelopeFields>> out;
+      auto& q = db.prepare(
+          "SELECT m.uid, b.h_date, b.h_subject, b.h_from, b.h_sender, b.h_reply_to, b.h_to, "
+          "b.h_cc, b.h_bcc, b.h_in_reply_to, b.h_message_id, b.h_references FROM messages m "
+          "JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? ORDER BY m.uid");
+      q.bind_all(mailbox.value);
+      while (q.step()) {
+        auto& [uid, f] = out.emplace_back();
+        uid = Uid(static_cast<std::uint32_t>(q.int64(0)));
+        read_envelope_fields(q, 1, f);
+      }
+      q.reset();
+      return out;
     });
   });
 }
@@ -417,9 +443,13 @@ Result<TextSearch> SqliteStore::search_text(AccountId account, MailboxId mailbox
     return readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
       TextSearch out;
+      // CROSS JOIN keeps this order: the index lookup first, then the blobs and messages
+      // it names, each found by its own index (driven from the mailbox's messages instead,
+      // SQLite runs the MATCH once per message; found by mailbox, each hit scans the
+      // mailbox: both are quadratic).
       auto& q = db.prepare(
-          "SELECT m.uid FROM blob_text t JOIN blobs b ON b.text_rowid = t.rowid "
-          "JOIN messages m ON m.blob_id = b.id "
+          "SELECT m.uid FROM blob_text t CROSS JOIN blobs b ON b.text_rowid = t.rowid "
+          "CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = b.id "
           "WHERE blob_text MATCH ? AND m.mailbox_id = ? ORDER BY m.uid");
       q.bind_all(query, mailbox.value);
       while (q.step()) out.matching.emplace_back(static_cast<std::uint32_t>(q.int64(0)));

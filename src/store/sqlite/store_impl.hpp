@@ -78,6 +78,8 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
                                                    Uid uid) override;
   Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) override;
+  Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
+      AccountId account, MailboxId mailbox) override;
   Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
                                  std::string_view needle) override;
   Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
