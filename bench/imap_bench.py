@@ -64,13 +64,16 @@ class Client:
         self.buffer = b"\r\n" + self.buffer
 
     def read_until(self, marker):
-        while marker not in self.buffer:
+        data = bytearray(self.buffer)
+        searched = 0  # only new bytes (and the marker's width before them) are searched
+        while (at := data.find(marker, max(0, searched - len(marker) + 1))) < 0:
+            searched = len(data)
             chunk = self.sock.recv(1 << 20)
             if not chunk:
                 raise ConnectionError("closed")
-            self.buffer += chunk
-        head, self.buffer = self.buffer.split(marker, 1)
-        return head
+            data += chunk
+        self.buffer = bytes(data[at + len(marker):])
+        return bytes(data[:at])
 
     def timed(self, command):
         """Sends a command; returns (seconds, response bytes, tagged line)."""

@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/text_indexer.hpp"
 
 namespace fs = std::filesystem;
 using namespace postino;
@@ -34,7 +36,7 @@ struct Outcome {
   long saves;
 };
 
-Outcome run(const fs::path& dir, std::size_t size, int writers, double seconds) {
+Outcome run(const fs::path& dir, std::size_t size, int writers, double seconds, bool with_indexer) {
   fs::remove_all(dir);
   store::SqliteOptions options;
   options.data_dir = dir;
@@ -46,6 +48,9 @@ Outcome run(const fs::path& dir, std::size_t size, int writers, double seconds) 
   auto& s = **opened;
   (void)s.create_domain("example.test");
   auto account = s.create_account("demo@example.test", "x", "").value();
+  // As `postino serve` runs it: the full-text indexer shares the writer with the saves.
+  std::optional<store::TextIndexer> indexer;
+  if (with_indexer) indexer.emplace(s, 1024 * 1024);
   std::atomic<bool> stop{false};
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(writers));
   std::vector<std::thread> threads;
@@ -84,18 +89,21 @@ Outcome run(const fs::path& dir, std::size_t size, int writers, double seconds) 
 int main(int argc, char** argv) {
   fs::path dir = fs::temp_directory_path() / "postino-store-bench";
   double seconds = 3;
+  bool with_indexer = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--dir")
       dir = argv[i + 1];
     else if (arg == "--seconds")
       seconds = std::stod(argv[i + 1]);
+    else if (arg == "--indexer")  // "off": saves alone, without the full-text indexer
+      with_indexer = std::string(argv[i + 1]) != "off";
   }
   std::printf(
       "| message | writers | saves/s | p50 ms | p99 ms | saves |\n|---|---|---|---|---|---|\n");
   for (std::size_t size : {std::size_t{4 * 1024}, std::size_t{100 * 1024}}) {
     for (int writers : {1, 8, 64}) {
-      const auto o = run(dir, size, writers, seconds);
+      const auto o = run(dir, size, writers, seconds, with_indexer);
       std::printf("| %zu KB | %d | %.0f | %.2f | %.2f | %ld |\n", size / 1024, writers,
                   o.per_second, o.p50_ms, o.p99_ms, o.saves);
       std::fflush(stdout);

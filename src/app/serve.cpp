@@ -19,6 +19,7 @@
 #include "net/server.hpp"
 #include "pop3/session_factory.hpp"
 #include "smtp/session_factory.hpp"
+#include "store/text_indexer.hpp"
 
 namespace postino::app {
 namespace {
@@ -285,6 +286,8 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   std::unique_ptr<store::Store> mail_store = std::move(*opened);
+  store::TextIndexer text_indexer(*mail_store,
+                                  static_cast<std::size_t>(cfg.store.text_index_batch_bytes));
   if (options.dev) {
     if (auto err = ensure_demo_account(*mail_store, dev); !err.empty()) {
       std::cerr << "postino serve: " << err << "\n";

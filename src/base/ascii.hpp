@@ -28,6 +28,19 @@ inline std::string to_lower(std::string_view s) {
   return out;
 }
 
+// True when `haystack` contains `lower_needle` (already lower-case), ASCII letters
+// compared without case; nothing is allocated.
+inline bool icontains(std::string_view haystack, std::string_view lower_needle) {
+  if (lower_needle.empty()) return true;
+  if (haystack.size() < lower_needle.size()) return false;
+  for (std::size_t i = 0; i + lower_needle.size() <= haystack.size(); ++i) {
+    std::size_t j = 0;
+    while (j < lower_needle.size() && ascii_lower(haystack[i + j]) == lower_needle[j]) ++j;
+    if (j == lower_needle.size()) return true;
+  }
+  return false;
+}
+
 inline std::string to_upper(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = ascii_upper(c);

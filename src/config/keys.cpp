@@ -343,8 +343,15 @@ std::vector<Key> build_keys() {
   k.push_back(integer_key(
       "store.max_indexed_text_bytes",
       "Most text (decoded text parts) of one message put in the full-text index of IMAP SEARCH "
-      "BODY and TEXT; a message with more is searched by reading it. 0 indexes no message.",
+      "BODY and TEXT; a message with more is searched by reading it. 0: no index at all.",
       [](auto& c) -> auto& { return c.store.max_indexed_text_bytes; }, 0, std::int64_t{1} << 30));
+  k.push_back(integer_key(
+      "store.text_index_batch_bytes",
+      "Text the background indexer puts in the full-text index per transaction (new mail is "
+      "indexed after it is saved, never while the sender waits; saves queue behind each "
+      "transaction, so a smaller batch keeps them quicker).",
+      [](auto& c) -> auto& { return c.store.text_index_batch_bytes; }, 1024,
+      std::int64_t{1} << 30));
   // [mime]
   k.push_back(integer_key(
       "mime.max_depth",

@@ -591,6 +591,7 @@ TEST_F(ImapLogin, SearchBodyAndTextAnswerFromTheFullTextIndexWithoutReadingMessa
   ASSERT_TRUE(
       store_->deliver({demo_id()}, "Subject: one\r\n\r\nL'\xc3\xa9t\xc3\xa9 est chaud\r\n"));
   ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: two\r\n\r\nab\r\n"));
+  ASSERT_EQ(store_->index_text(1 << 20)->indexed, 2u);
   // With every message file gone, only the index can answer.
   for (auto& e : std::filesystem::recursive_directory_iterator(dir_ / "blobs")) {
     if (e.is_regular_file()) std::filesystem::remove(e.path());

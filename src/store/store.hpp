@@ -118,6 +118,15 @@ class Store {
   static constexpr std::size_t min_indexed_needle_chars = 3;
   virtual Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
                                          std::string_view needle) = 0;
+  // Fills the full-text index in the background, off the path of saves: a message is
+  // durable without it and searched by reading it until it is indexed. Indexes messages
+  // that wait for it, about `max_text_bytes` of text in one transaction (at least one
+  // message); tells how many it took and whether more wait.
+  struct IndexProgress {
+    std::size_t indexed = 0;
+    bool more_waiting = false;
+  };
+  virtual Result<IndexProgress> index_text(std::size_t max_text_bytes) = 0;
   enum class FlagChange { replace, add, remove };
   // Changes flags of the given UIDs (those that exist); returns the changed messages with
   // their new MODSEQ.

@@ -522,6 +522,18 @@ TEST_P(StoreContract, FullTextSearchFindsSubstringsWithUnicodeCaseFolding) {
   ASSERT_TRUE(store_->append(demo_, "Archive", "Subject: x\r\n\r\nl'été\r\n", {}));
   const auto inbox = box("INBOX");
   using F = Store::TextField;
+  // Saved, but not indexed yet: the search is told to read both.
+  auto before = store_->search_text(demo_, inbox.id, F::any, "here");
+  ASSERT_TRUE(before);
+  EXPECT_TRUE(before->matching.empty());
+  EXPECT_EQ(before->unindexed, (std::vector<Uid>{Uid(1), Uid(2)}));
+  auto first = store_->index_text(1);  // one message at least, past the byte budget
+  EXPECT_EQ(first->indexed, 1u);
+  EXPECT_TRUE(first->more_waiting);
+  auto rest = store_->index_text(1 << 20);
+  EXPECT_EQ(rest->indexed, 2u);
+  EXPECT_FALSE(rest->more_waiting);
+  EXPECT_EQ(store_->index_text(1 << 20)->indexed, 0u);
   auto uids = [&](F field, std::string_view needle) {
     auto r = store_->search_text(demo_, inbox.id, field, needle);
     EXPECT_TRUE(r) << needle;
@@ -576,6 +588,9 @@ TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithThei
     ASSERT_TRUE(s->append(demo, "INBOX", "Subject: a\r\n\r\nshort text\r\n", {}));
     ASSERT_TRUE(s->append(demo, "INBOX", "Subject: b\r\n\r\n" + std::string(200, 'x'), {}));
     const auto inbox = *s->mailbox(demo, "INBOX");
+    EXPECT_EQ(s->index_text(1 << 20)->indexed, 2u);
+    EXPECT_EQ(s->index_text(1 << 20)->indexed,
+              0u);  // the one with too much text is not tried again
     auto r = s->search_text(demo, inbox.id, Store::TextField::any, "text");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->matching, std::vector<Uid>{Uid(1)});

@@ -237,7 +237,7 @@ bool needs_fields(const Criterion& c) {
 
 // Case-insensitive (ASCII) substring, as RFC 3501 §6.4.4 asks.
 bool contains(std::string_view haystack, const std::string& lower_needle) {
-  return base::to_lower(haystack).find(lower_needle) != std::string::npos;
+  return base::icontains(haystack, lower_needle);
 }
 
 bool header_matches(const store::MessageDetails& details, std::string_view bytes,
@@ -315,7 +315,9 @@ bool matches(const Criterion& c, const Candidate& m) {
                              : c.field == "cc"  ? f->cc
                              : c.field == "bcc" ? f->bcc
                                                 : f->subject;
-      // Case-insensitive substring (RFC 3501 §6.4.4) of the decoded text, ASCII folding.
+      // Case-insensitive substring (RFC 3501 §6.4.4) of the decoded text, ASCII folding;
+      // most values hold no encoded word and are searched as they are.
+      if (v.find("=?") == std::string::npos) return contains(v, c.text);
       return contains(mime::decode_encoded_words(v), c.text);
     }
     case K::sent_before:

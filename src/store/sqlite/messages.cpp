@@ -93,13 +93,6 @@ void SqliteStore::insert_blob_row(Database& db, const BlobInfo& blob) {
       .bind_all(blob.id, blob.size, f.date, f.subject, f.from, f.sender, f.reply_to, f.to, f.cc,
                 f.bcc, f.in_reply_to, f.message_id, f.references)
       .run();
-  if (db.changes() == 0 || !blob.text) return;  // the content was already stored
-  db.prepare("INSERT INTO blob_text (header, body) VALUES (?, ?)")
-      .bind_all(blob.text->header, blob.text->body)
-      .run();
-  db.prepare("UPDATE blobs SET text_rowid = ? WHERE id = ?")
-      .bind_all(db.last_insert_id(), blob.id)
-      .run();
 }
 
 SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
@@ -168,12 +161,8 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
     pins.ids.push_back(*id);
     // Parsed once here, outside the write transaction, and kept with the blob.
     const auto structure = mime::parse_structure(message, options_.mime_limits);
-    auto text = mime::search_text(message, structure, options_.max_indexed_text_bytes);
     infos.push_back({*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
-                     mime::extract_envelope_fields(message, structure),
-                     text.is_complete && options_.max_indexed_text_bytes > 0
-                         ? std::optional(std::move(text.text))
-                         : std::nullopt});
+                     mime::extract_envelope_fields(message, structure)});
   }
   auto result = writer_->run([&](Database& db) { return job(db, infos); });
   pins.committed = true;
@@ -454,14 +443,74 @@ Result<TextSearch> SqliteStore::search_text(AccountId account, MailboxId mailbox
       q.bind_all(query, mailbox.value);
       while (q.step()) out.matching.emplace_back(static_cast<std::uint32_t>(q.int64(0)));
       q.reset();
+      // From the (few) blobs without text, as above.
       auto& u = db.prepare(
-          "SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id "
-          "WHERE m.mailbox_id = ? AND b.text_rowid IS NULL ORDER BY m.uid");
+          "SELECT m.uid FROM blobs b INDEXED BY blobs_unindexed "
+          "CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = b.id "
+          "WHERE ifnull(b.text_rowid, 0) = 0 AND m.mailbox_id = ? ORDER BY m.uid");
       u.bind_all(mailbox.value);
       while (u.step()) out.unindexed.emplace_back(static_cast<std::uint32_t>(u.int64(0)));
       u.reset();
       return out;
     });
+  });
+}
+
+Result<Store::IndexProgress> SqliteStore::index_text(std::size_t max_text_bytes) {
+  constexpr std::int64_t max_looked_at = 256;
+  return guard([&]() -> IndexProgress {
+    if (options_.max_indexed_text_bytes == 0) return {};
+    struct Pending {
+      std::string id;
+      std::optional<mime::SearchText> text;  // none: too much text to index
+    };
+    auto waiting = readers_.run([&](Database& db) {
+      std::vector<std::pair<std::string, std::string>> out;  // id, encoded structure
+      auto& q = db.prepare(
+          "SELECT id, structure FROM blobs INDEXED BY blobs_unindexed "
+          "WHERE ifnull(text_rowid, 0) = 0 AND text_rowid IS NULL LIMIT ?");
+      q.bind_all(max_looked_at);
+      while (q.step()) out.emplace_back(q.text(0), std::string(q.blob(1)));
+      q.reset();
+      return out;
+    });
+    if (waiting.empty()) return {};
+    // Up to max_text_bytes of text (at least one message) per write transaction, so that
+    // the saves queued behind it wait little.
+    std::vector<Pending> pending;
+    std::size_t text_bytes = 0;
+    for (const auto& [id, encoded] : waiting) {
+      if (!pending.empty() && text_bytes >= max_text_bytes) break;
+      pending.push_back({id, std::nullopt});
+      auto structure = mime::decode(encoded);
+      auto bytes = blobs_->read(id);
+      if (!structure || !bytes) continue;  // marked 0, left to reading; fsck tells more
+      auto text = mime::search_text(*bytes, *structure, options_.max_indexed_text_bytes);
+      if (!text.is_complete) continue;
+      text_bytes += text.text.header.size() + text.text.body.size();
+      pending.back().text = std::move(text.text);
+    }
+    // Text extracted outside the write transaction; the rows written in one.
+    writer_->run([&](Database& db) {
+      for (const auto& p : pending) {
+        auto& waiting = db.prepare("SELECT 1 FROM blobs WHERE id = ? AND text_rowid IS NULL");
+        waiting.bind_all(p.id);
+        const bool still_waiting = waiting.step();
+        waiting.reset();
+        if (!still_waiting) continue;  // collected, or indexed by another node meanwhile
+        std::int64_t rowid = 0;
+        if (p.text) {
+          db.prepare("INSERT INTO blob_text (header, body) VALUES (?, ?)")
+              .bind_all(p.text->header, p.text->body)
+              .run();
+          rowid = db.last_insert_id();
+        }
+        db.prepare("UPDATE blobs SET text_rowid = ? WHERE id = ?").bind_all(rowid, p.id).run();
+      }
+      return 0;
+    });
+    return {pending.size(), pending.size() < waiting.size() ||
+                                static_cast<std::int64_t>(waiting.size()) == max_looked_at};
   });
 }
 

@@ -154,14 +154,16 @@ CREATE TRIGGER messages_after_move AFTER UPDATE OF mailbox_id ON messages BEGIN
 END;
 )sql",
     // 2: the full-text index of SEARCH BODY and TEXT (SQLite FTS5, trigram tokenizer:
-    // any substring of three characters or more, Unicode case folding). One row per blob
-    // whose text was extracted at delivery; blobs without one (too much text, or stored
-    // before this migration) are read by the search instead.
+    // any substring of three characters or more, Unicode case folding), filled in the
+    // background (Store::index_text). blobs.text_rowid: the blob's row in blob_text; NULL
+    // while waiting to be indexed; 0 when it has too much text to be. Blobs without a row
+    // are read by the search instead.
     R"sql(
 CREATE VIRTUAL TABLE blob_text USING fts5(header, body, tokenize = 'trigram');
 ALTER TABLE blobs ADD COLUMN text_rowid INTEGER;
-CREATE INDEX blobs_text ON blobs(text_rowid) WHERE text_rowid IS NOT NULL;
-CREATE TRIGGER blobs_after_delete AFTER DELETE ON blobs WHEN OLD.text_rowid IS NOT NULL BEGIN
+CREATE INDEX blobs_text ON blobs(text_rowid) WHERE text_rowid > 0;
+CREATE INDEX blobs_unindexed ON blobs(id) WHERE ifnull(text_rowid, 0) = 0;
+CREATE TRIGGER blobs_after_delete AFTER DELETE ON blobs WHEN OLD.text_rowid > 0 BEGIN
   DELETE FROM blob_text WHERE rowid = OLD.text_rowid;
 END;
 )sql",

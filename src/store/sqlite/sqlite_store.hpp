@@ -20,7 +20,7 @@ struct SqliteOptions {
   std::chrono::seconds blob_grace{3600};
   mime::Limits mime_limits;
   // Text of one message (decoded text parts) put in the full-text index at most; a message
-  // with more is searched by reading it.
+  // with more is searched by reading it. 0: no index (every search reads).
   std::size_t max_indexed_text_bytes = 4 * 1024 * 1024;
 };
 

@@ -82,6 +82,7 @@ class SqliteStore final : public Store {
       AccountId account, MailboxId mailbox) override;
   Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
                                  std::string_view needle) override;
+  Result<IndexProgress> index_text(std::size_t max_text_bytes) override;
   Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                const std::vector<Uid>& uids, FlagChange change,
                                                const Flags& flags) override;
@@ -110,7 +111,6 @@ class SqliteStore final : public Store {
     std::int64_t size = 0;
     std::string structure;  // mime::encode()
     mime::EnvelopeFields fields;
-    std::optional<mime::SearchText> text;  // for the full-text index; none when too long
   };
   // Inside a write job: the blob's row (once per content).
   static void insert_blob_row(Database& db, const BlobInfo& blob);
