@@ -4,6 +4,7 @@
 // checks that every reported message is there, intact, with a unique UID below UIDNEXT,
 // and that fsck is clean. Twenty rounds on the same store.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,13 +80,20 @@ TEST(StoreCrash, EveryAcknowledgedSaveSurvivesSigkill) {
       save_until_killed(dir, round, fds[1]);
     }
     ::close(fds[1]);
-    ::usleep(std::uniform_int_distribution<int>(30000, 250000)(rng));
+    // The kill comes at a random moment once the child has acknowledged its first save
+    // (a slow disk must not turn the round into one that saved nothing).
+    std::string reports;
+    char buf[4096];
+    pollfd first{fds[0], POLLIN, 0};
+    if (::poll(&first, 1, 20000) == 1) {
+      const ssize_t n = ::read(fds[0], buf, sizeof buf);
+      if (n > 0) reports.append(buf, static_cast<std::size_t>(n));
+    }
+    ::usleep(std::uniform_int_distribution<int>(0, 200000)(rng));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
-    std::string reports;
-    char buf[4096];
     for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) reports.append(buf, n);
     ::close(fds[0]);
     std::istringstream lines(reports);
