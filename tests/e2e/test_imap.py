@@ -238,6 +238,32 @@ class ImapLoginTest(harness.ServerTestCase):
         curl(imaps + "/", "-X", "DELETE CurlBox")
         self.assertNotIn(b"CurlBox", curl(imaps + "/"))
 
+    def test_delivered_mail_is_indexed_in_the_background_and_found_by_search_body(self):
+        import smtplib
+        import sqlite3
+        import time
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            s.sendmail("a@remote.test", [self.user],
+                       b"Subject: index me\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                       b"the word is quixotic=\r\nally\r\n")
+        db = sqlite3.connect(f"file:{self.server.data}/store.db?mode=ro", uri=True)
+        deadline = time.monotonic() + 10
+        while db.execute("SELECT count(*) FROM blobs WHERE text_rowid IS NULL").fetchone()[0]:
+            self.assertLess(time.monotonic(), deadline, "the indexer did not index new mail")
+            time.sleep(0.1)
+        rows = db.execute("SELECT count(*) FROM blob_text WHERE blob_text MATCH "
+                          "'\"quixotically\"'").fetchone()[0]
+        db.close()
+        self.assertEqual(rows, 1)  # decoded from quoted-printable, soft break joined
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        m.login(self.user, self.password)
+        m.select("INBOX", readonly=True)
+        typ, data = m.search(None, "BODY", "QUIXOTICALLY")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(len(data[0].split()), 1)
+        m.logout()
+
     def test_message_commands_need_a_selected_mailbox(self):
         c = self.server.connect("imaps")
         self.assertTrue(c.line().startswith("* OK"))
