@@ -437,7 +437,8 @@ Result<TextSearch> SqliteStore::search_text(AccountId account, MailboxId mailbox
       // SQLite runs the MATCH once per message; found by mailbox, each hit scans the
       // mailbox: both are quadratic).
       auto& q = db.prepare(
-          "SELECT m.uid FROM blob_text t CROSS JOIN blobs b ON b.text_rowid = t.rowid "
+          "SELECT m.uid FROM blob_text t CROSS JOIN blobs b INDEXED BY blobs_text "
+          "ON b.text_rowid = t.rowid AND b.text_rowid > 0 "
           "CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = b.id "
           "WHERE blob_text MATCH ? AND m.mailbox_id = ? ORDER BY m.uid");
       q.bind_all(query, mailbox.value);
