@@ -352,6 +352,12 @@ std::vector<Key> build_keys() {
       "transaction, so a smaller batch keeps them quicker).",
       [](auto& c) -> auto& { return c.store.text_index_batch_bytes; }, 1024,
       std::int64_t{1} << 30));
+  k.push_back(integer_key(
+      "store.text_index_quiet_ms",
+      "The background indexer waits until no message has been saved for this long, so that "
+      "it never slows deliveries down; under steady load searches read the newest messages "
+      "instead.",
+      [](auto& c) -> auto& { return c.store.text_index_quiet_ms; }, 0, 600000));
   // [mime]
   k.push_back(integer_key(
       "mime.max_depth",

@@ -132,6 +132,7 @@ class ImapLogin : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     store::SqliteOptions o;
     o.data_dir = dir_;
+    o.text_index_quiet = std::chrono::milliseconds(0);  // tests index when they ask
     store_ = std::move(*store::open_sqlite_store(o));
     ASSERT_TRUE(store_->create_domain("example.test"));
     ASSERT_TRUE(store_->create_account("demo@example.test", auth::hash_password("secret"), ""));

@@ -121,10 +121,12 @@ class Store {
   // Fills the full-text index in the background, off the path of saves: a message is
   // durable without it and searched by reading it until it is indexed. Indexes messages
   // that wait for it, about `max_text_bytes` of text in one transaction (at least one
-  // message); tells how many it took and whether more wait.
+  // message); tells how many it took and whether more wait. While mail is being saved it
+  // does nothing and says `busy`: saves never share the writer with the indexer.
   struct IndexProgress {
     std::size_t indexed = 0;
     bool more_waiting = false;
+    bool busy = false;
   };
   virtual Result<IndexProgress> index_text(std::size_t max_text_bytes) = 0;
   enum class FlagChange { replace, add, remove };

@@ -24,6 +24,7 @@ std::unique_ptr<Store> open_sqlite(const fs::path& dir, std::chrono::seconds gra
   SqliteOptions o;
   o.data_dir = dir;
   o.blob_grace = grace;
+  o.text_index_quiet = std::chrono::milliseconds(0);
   auto s = open_sqlite_store(o);
   if (!s) throw std::runtime_error(s.error().detail);
   return std::move(*s);
@@ -581,16 +582,26 @@ TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithThei
   o.data_dir = dir;
   o.max_indexed_text_bytes = 100;
   o.blob_grace = std::chrono::seconds(0);
+  o.text_index_quiet = std::chrono::hours(1);
   {
     auto s = std::move(*open_sqlite_store(o));
     ASSERT_TRUE(s->create_domain("example.test"));
     const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
     ASSERT_TRUE(s->append(demo, "INBOX", "Subject: a\r\n\r\nshort text\r\n", {}));
     ASSERT_TRUE(s->append(demo, "INBOX", "Subject: b\r\n\r\n" + std::string(200, 'x'), {}));
+    // A message was saved within the quiet period: the indexer keeps off.
+    auto busy = s->index_text(1 << 20);
+    EXPECT_TRUE(busy->busy);
+    EXPECT_EQ(busy->indexed, 0u);
+  }
+  o.text_index_quiet = std::chrono::milliseconds(0);
+  {
+    auto s = std::move(*open_sqlite_store(o));
+    const auto demo = s->find_account("demo@example.test")->id;
     const auto inbox = *s->mailbox(demo, "INBOX");
     EXPECT_EQ(s->index_text(1 << 20)->indexed, 2u);
-    EXPECT_EQ(s->index_text(1 << 20)->indexed,
-              0u);  // the one with too much text is not tried again
+    // The one with too much text is not tried again.
+    EXPECT_EQ(s->index_text(1 << 20)->indexed, 0u);
     auto r = s->search_text(demo, inbox.id, Store::TextField::any, "text");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->matching, std::vector<Uid>{Uid(1)});

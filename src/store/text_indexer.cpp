@@ -30,8 +30,9 @@ void TextIndexer::loop() {
     reported = !done;
     std::unique_lock lock(mutex_);
     if (stopping_) return;
-    if (done && done->more_waiting) continue;  // a backlog: on at once
-    wake_.wait_for(lock, idle_wait_, [this] { return stopping_; });
+    if (done && done->more_waiting && !done->busy) continue;  // a backlog: on at once
+    const auto wait = done && done->busy ? std::chrono::milliseconds(100) : idle_wait_;
+    wake_.wait_for(lock, wait, [this] { return stopping_; });
     if (stopping_) return;
   }
 }

@@ -1,6 +1,7 @@
 // The background job that fills the full-text index (Store::index_text): a thread that
 // indexes new messages once a second, batch after batch while a backlog lasts (so that
-// a steady flow of mail is indexed in few transactions, each with its own fsync).
+// a steady flow of mail is indexed in few transactions, each with its own fsync), and
+// keeps away while mail is being saved.
 // Saves never wait for it; a search reads the messages it has not reached yet.
 #pragma once
 

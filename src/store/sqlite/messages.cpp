@@ -164,6 +164,7 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
     infos.push_back({*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
                      mime::extract_envelope_fields(message, structure)});
   }
+  last_save_ = std::chrono::steady_clock::now().time_since_epoch().count();
   auto result = writer_->run([&](Database& db) { return job(db, infos); });
   pins.committed = true;
   return result;
@@ -461,6 +462,11 @@ Result<Store::IndexProgress> SqliteStore::index_text(std::size_t max_text_bytes)
   constexpr std::int64_t max_looked_at = 256;
   return guard([&]() -> IndexProgress {
     if (options_.max_indexed_text_bytes == 0) return {};
+    // Saves come first: while mail arrives (one saved in the last text_index_quiet),
+    // the index waits and searches read the newest messages instead.
+    const auto since_save = std::chrono::steady_clock::now().time_since_epoch() -
+                            std::chrono::steady_clock::duration(last_save_.load());
+    if (since_save < options_.text_index_quiet) return {0, true, true};
     struct Pending {
       std::string id;
       std::optional<mime::SearchText> text;  // none: too much text to index

@@ -22,6 +22,8 @@ struct SqliteOptions {
   // Text of one message (decoded text parts) put in the full-text index at most; a message
   // with more is searched by reading it. 0: no index (every search reads).
   std::size_t max_indexed_text_bytes = 4 * 1024 * 1024;
+  // The indexer waits until no message has been saved for this long.
+  std::chrono::milliseconds text_index_quiet{200};
 };
 
 // Opens (creating on first use) the store in options.data_dir, applies pending schema

@@ -2,6 +2,7 @@
 // maintenance). Private to store/sqlite.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "mime/search_text.hpp"
@@ -129,6 +130,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<Writer> writer_;
   ReaderPool readers_;
   std::unique_ptr<BlobStore> blobs_;
+  // When a message was last saved: the background indexer keeps off the writer while
+  // mail is arriving (steady_clock ticks).
+  std::atomic<std::int64_t> last_save_{0};
 };
 
 }  // namespace postino::store::sqlite
