@@ -193,6 +193,22 @@ std::string Mailbox::str() const {
   return q + "\"@" + domain;
 }
 
+std::string encode_xtext(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 33 || c > 126 || c == '+' || c == '=') {
+      out += '+';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> decode_xtext(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {

@@ -64,5 +64,7 @@ std::variant<RcptTo, EnvelopeError> parse_rcpt_to(std::string_view argument,
 
 // RFC 3461 §4: xtext. nullopt when malformed or when it decodes to a control character.
 std::optional<std::string> decode_xtext(std::string_view text);
+// The xtext form of `text`: "+", "=" and bytes outside "!" … "~" as "+XX".
+std::string encode_xtext(std::string_view text);
 
 }  // namespace postino::smtp::wire
