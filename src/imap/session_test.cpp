@@ -569,6 +569,10 @@ TEST_F(ImapLogin, LargeBodiesAreStreamedFromTheMessageFileExactly) {
             "* 1 FETCH (BODY[TEXT] {" + std::to_string(body.size()) + "}\r\n" + body +
                 ")\r\n* 2 FETCH (BODY[TEXT] {" + std::to_string(second.size()) + "}\r\n" + second +
                 ")\r\ne OK FETCH completed\r\n");
+  // A command pipelined behind a streamed FETCH is answered after it, in order.
+  const auto both = send("p1 FETCH 2 BODY.PEEK[]\r\np2 NOOP\r\n");
+  EXPECT_TRUE(both.ends_with(")\r\np1 OK FETCH completed\r\np2 OK NOOP completed\r\n"))
+      << both.substr(both.size() - 80);
   // HEADER.FIELDS reads only the header; its partial applies to the chosen fields.
   EXPECT_EQ(send("f FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]<2.5>\r\n"),
             "* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)]<2> {5}\r\nbject)\r\nf OK FETCH "
