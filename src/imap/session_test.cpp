@@ -657,6 +657,14 @@ TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
   EXPECT_EQ(send("caf\xc3\xa9\r\n"), "* SEARCH 3\r\nr3 OK SEARCH completed\r\n");
   EXPECT_EQ(send("s SEARCH HEADER X-Tag {5}\r\n"), "+ Ready for literal data\r\n");
   EXPECT_EQ(send("na\xc3\xafv\r\n"), "* SEARCH 3\r\ns OK SEARCH completed\r\n");
+  // Unicode case folding in header keys too: CAFÉ finds Café, NAÏV finds naïve.
+  EXPECT_EQ(send("t SEARCH CHARSET UTF-8 SUBJECT {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("CAF\xc3\x89\r\n"), "* SEARCH 3\r\nt OK SEARCH completed\r\n");
+  EXPECT_EQ(send("u SEARCH HEADER X-Tag {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("NA\xc3\x8fV\r\n"), "* SEARCH 3\r\nu OK SEARCH completed\r\n");
+  // And in strings too short for the index, which read the messages: Ï finds ï.
+  EXPECT_EQ(send("v SEARCH CHARSET UTF-8 BODY {3}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("\xc3\x8fv\r\n"), "* SEARCH 2\r\nv OK SEARCH completed\r\n");
 }
 
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {

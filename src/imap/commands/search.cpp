@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "base/ascii.hpp"
+#include "base/unicode.hpp"
 #include "imap/lazy_message.hpp"
 #include "imap/session.hpp"
 #include "imap/store_errors.hpp"
@@ -151,7 +152,7 @@ class Parser {
     if (key == "FROM" || key == "TO" || key == "CC" || key == "BCC" || key == "SUBJECT") {
       Criterion c{K::header};
       c.field = base::to_lower(key);
-      c.text = base::to_lower(argument());
+      c.text = base::utf8_lower(argument());
       return c;
     }
     if (key == "UID") {
@@ -173,13 +174,13 @@ class Parser {
     }
     if (key == "BODY" || key == "TEXT") {
       Criterion c{key == "BODY" ? K::body : K::text};
-      c.text = base::to_lower(argument());
+      c.text = base::utf8_lower(argument());
       return c;
     }
     if (key == "HEADER") {
       Criterion c{K::header_named};
       c.field = argument();
-      c.text = base::to_lower(argument());
+      c.text = base::utf8_lower(argument());
       return c;
     }
     if (key == "SENTBEFORE" || key == "SENTON" || key == "SENTSINCE") {
@@ -235,9 +236,10 @@ bool needs_fields(const Criterion& c) {
   return false;
 }
 
-// Case-insensitive (ASCII) substring, as RFC 3501 §6.4.4 asks.
+// Case-insensitive substring, as RFC 3501 §6.4.4 asks, with Unicode case folding (the
+// full-text index folds the same way).
 bool contains(std::string_view haystack, const std::string& lower_needle) {
-  return base::icontains(haystack, lower_needle);
+  return base::utf8_icontains(haystack, lower_needle);
 }
 
 bool header_matches(const store::MessageDetails& details, std::string_view bytes,
@@ -315,8 +317,8 @@ bool matches(const Criterion& c, const Candidate& m) {
                              : c.field == "cc"  ? f->cc
                              : c.field == "bcc" ? f->bcc
                                                 : f->subject;
-      // Case-insensitive substring (RFC 3501 §6.4.4) of the decoded text, ASCII folding;
-      // most values hold no encoded word and are searched as they are.
+      // Case-insensitive substring (RFC 3501 §6.4.4) of the decoded text; most values
+      // hold no encoded word and are searched as they are.
       if (v.find("=?") == std::string::npos) return contains(v, c.text);
       return contains(mime::decode_encoded_words(v), c.text);
     }
