@@ -16,6 +16,9 @@ class LazyMessage {
               store::Uid uid)
       : store_(store), account_(account), mailbox_(mailbox), uid_(uid) {}
 
+  // Details read beforehand, with those of other messages (FETCH of many messages).
+  void provide(store::MessageDetails details) { details_.emplace(std::move(details)); }
+
   const store::MessageDetails* details() {
     if (!details_) {
       auto d = store_.message_details(account_, mailbox_, uid_);

@@ -575,6 +575,34 @@ TEST_P(StoreContract, EnvelopeFieldsOfAWholeMailboxInUidOrder) {
   EXPECT_EQ(store_->envelope_fields(*other, box("INBOX").id).error().kind, ErrorKind::not_found);
 }
 
+TEST_P(StoreContract, DetailsOfAUidRangeMatchThoseOfEachMessage) {
+  for (int i = 0; i < 5; ++i) {
+    NewMessage m;
+    if (i == 2) m.flags = {flag_seen, {"$Work", "$a"}};
+    ASSERT_TRUE(store_->append(
+        demo_, "INBOX", "Subject: m" + std::to_string(i) + "\r\nFrom: x@y.test\r\n\r\nb\r\n", m));
+  }
+  const auto inbox = box("INBOX");
+  ASSERT_TRUE(
+      store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(4)}, Store::ExpungeScope::listed));
+  auto range = store_->messages_details(demo_, inbox.id, Uid(2), Uid(5));
+  ASSERT_TRUE(range);
+  ASSERT_EQ(range->size(), 3u);  // 2, 3 and 5
+  for (const auto& d : *range) {
+    auto one = store_->message_details(demo_, inbox.id, d.info.uid);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(d.info.flags, one->info.flags);
+    EXPECT_EQ(d.info.size, one->info.size);
+    EXPECT_EQ(d.structure, one->structure);
+    EXPECT_EQ(d.fields.subject, one->fields.subject);
+  }
+  EXPECT_EQ((*range)[1].info.flags, (Flags{flag_seen, {"$Work", "$a"}}));
+  EXPECT_EQ((*range)[2].info.uid, Uid(5));
+  auto other = store_->create_account("other@example.test", "$y$hash", "");
+  EXPECT_EQ(store_->messages_details(*other, inbox.id, Uid(1), Uid(9)).error().kind,
+            ErrorKind::not_found);
+}
+
 TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithTheirBlob) {
   const auto dir = fs::temp_directory_path() / ("postino-fts-" + std::to_string(::getpid()));
   fs::remove_all(dir);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "base/ascii.hpp"
 #include "imap/lazy_message.hpp"
@@ -142,7 +143,14 @@ class FetchResponder {
         seen_now_(std::move(seen_now)),
         wants_flags_(wants_flags),
         completed_(std::move(completed)),
-        expunged_(std::move(expunged)) {}
+        expunged_(std::move(expunged)) {
+    for (const auto& item : items_) {
+      needs_details_ =
+          needs_details_ ||
+          (item.kind != FetchItem::Kind::uid && item.kind != FetchItem::Kind::flags &&
+           item.kind != FetchItem::Kind::internal_date && item.kind != FetchItem::Kind::size);
+    }
+  }
 
   bool done() const { return done_; }
   bool failed() const { return failed_; }
@@ -204,10 +212,34 @@ class FetchResponder {
     return bytes;
   }
 
+  // The details of the targets from `from` on, as many as one query of a dense UID range
+  // gives (up to 256), so that FETCH 1:* ENVELOPE does not ask once per message. On an
+  // error nothing is kept: each message then asks for itself.
+  void prefetch(std::size_t from) {
+    prefetched_.clear();
+    std::size_t to = from;
+    const auto first = view_[targets_[from]].uid.value;
+    while (to + 1 < targets_.size() && to + 1 - from < 256 &&
+           view_[targets_[to + 1]].uid.value - first <= 4 * (to + 1 - from) + 64) {
+      ++to;
+    }
+    auto details =
+        store_.messages_details(account_, mailbox_, store::Uid(first), view_[targets_[to]].uid);
+    if (!details) return;
+    for (auto& d : *details) prefetched_.emplace(d.info.uid.value, std::move(d));
+  }
+
   // Lays out the FETCH response of view_[i] as segments; false when it is gone.
   bool respond(std::size_t i) {
     const auto& m = view_[i];
     LazyMessage message(store_, account_, mailbox_, m.uid);
+    if (needs_details_) {
+      if (!prefetched_.contains(m.uid.value)) prefetch(next_target_ - 1);
+      if (auto found = prefetched_.find(m.uid.value); found != prefetched_.end()) {
+        message.provide(std::move(found->second));
+        prefetched_.erase(found);
+      }
+    }
     reader_.reset();
     std::string text = "* " + std::to_string(i + 1) + " FETCH (";
     bool first = true;
@@ -304,6 +336,8 @@ class FetchResponder {
   std::size_t next_target_ = 0;
   std::deque<Segment> segments_;  // of the message being sent
   std::unique_ptr<store::BlobReader> reader_;
+  bool needs_details_ = false;  // an item reads the structure or the envelope fields
+  std::unordered_map<std::uint32_t, store::MessageDetails> prefetched_;  // by UID
   bool done_ = false;
   bool failed_ = false;
 };

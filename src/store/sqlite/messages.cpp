@@ -364,32 +364,79 @@ Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailb
   });
 }
 
+namespace {
+
+constexpr const char* details_columns =
+    "SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.internal_date, m.blob_id, b.structure, "
+    "b.h_date, b.h_subject, b.h_from, b.h_sender, b.h_reply_to, b.h_to, b.h_cc, b.h_bcc, "
+    "b.h_in_reply_to, b.h_message_id, b.h_references FROM messages m JOIN blobs b "
+    "ON b.id = m.blob_id ";
+
+// One row of details_columns; the keywords are read after.
+template <class Statement>
+std::pair<std::int64_t, MessageDetails> read_details(Statement& q) {
+  MessageDetails d;
+  const auto id = q.int64(0);
+  d.info.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
+  d.info.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
+  d.info.flags.system = static_cast<std::uint32_t>(q.int64(3));
+  d.info.size = q.int64(4);
+  d.info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
+  d.info.blob_id = q.text(6);
+  auto structure = mime::decode(q.blob(7));
+  if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
+  d.structure = std::move(*structure);
+  read_envelope_fields(q, 8, d.fields);
+  return {id, std::move(d)};
+}
+
+}  // namespace
+
 Result<MessageDetails> SqliteStore::message_details(AccountId account, MailboxId mailbox, Uid uid) {
   return guard([&] {
     return readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
-      auto& q = db.prepare(
-          "SELECT m.id, m.modseq, m.flags, m.size, m.internal_date, m.blob_id, b.structure, "
-          "b.h_date, b.h_subject, b.h_from, b.h_sender, b.h_reply_to, b.h_to, b.h_cc, b.h_bcc, "
-          "b.h_in_reply_to, b.h_message_id, b.h_references FROM messages m JOIN blobs b "
-          "ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid = ?");
+      auto& q = db.prepare(std::string(details_columns) + "WHERE m.mailbox_id = ? AND m.uid = ?");
       q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
       if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
-      MessageDetails d;
-      const auto id = q.int64(0);
-      d.info.uid = uid;
-      d.info.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(1)));
-      d.info.flags.system = static_cast<std::uint32_t>(q.int64(2));
-      d.info.size = q.int64(3);
-      d.info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(4)));
-      d.info.blob_id = q.text(5);
-      auto structure = mime::decode(q.blob(6));
-      if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
-      d.structure = std::move(*structure);
-      read_envelope_fields(q, 7, d.fields);
+      auto [id, d] = read_details(q);
       q.reset();
       d.info.flags.keywords = read_keywords(db, id);
       return d;
+    });
+  });
+}
+
+Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId account,
+                                                                  MailboxId mailbox, Uid first,
+                                                                  Uid last) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::vector<MessageDetails> out;
+      std::map<std::uint32_t, std::size_t> index_of;  // UID → position in out
+      auto& q = db.prepare(std::string(details_columns) +
+                           "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
+      q.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
+                 static_cast<std::int64_t>(last.value));
+      while (q.step()) {
+        auto details = read_details(q).second;
+        index_of[details.info.uid.value] = out.size();
+        out.push_back(std::move(details));
+      }
+      q.reset();
+      // The keywords of the whole range in one query too.
+      auto& k = db.prepare(
+          "SELECT m.uid, k.keyword FROM messages m JOIN message_keywords k ON k.message_id = m.id "
+          "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid, k.keyword");
+      k.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
+                 static_cast<std::int64_t>(last.value));
+      while (k.step()) {
+        const auto at = index_of.find(static_cast<std::uint32_t>(k.int64(0)));
+        if (at != index_of.end()) out[at->second].info.flags.keywords.push_back(k.text(1));
+      }
+      k.reset();
+      return out;
     });
   });
 }

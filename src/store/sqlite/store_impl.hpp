@@ -79,6 +79,8 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
                                                    Uid uid) override;
   Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) override;
+  Result<std::vector<MessageDetails>> messages_details(AccountId account, MailboxId mailbox,
+                                                       Uid first, Uid last) override;
   Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox) override;
   Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
