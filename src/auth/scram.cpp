@@ -197,4 +197,31 @@ std::optional<std::string> ScramServer::receive_client_final(std::string_view me
   return "v=" + base::base64_encode(hmac_sha256(credentials_.server_key, auth_message));
 }
 
+ScramExchange::Step ScramExchange::receive(std::string_view decoded) {
+  Step step;
+  switch (step_) {
+    case 0: {
+      auto username = server_.receive_client_first(decoded);
+      if (!username) return step;  // malformed
+      username_ = std::move(*username);
+      step_ = 1;
+      step.next = Next::send_server_first;
+      return step;
+    }
+    case 1:
+      if (auto final = server_.receive_client_final(decoded)) {
+        step_ = 2;
+        step.next = Next::send_server_final;
+        step.message = std::move(*final);
+        return step;
+      }
+      step.next = Next::finish;  // a wrong proof: a failed login like any other
+      return step;
+    default:
+      step.next = decoded.empty() ? Next::finish : Next::aborted;
+      step.proof_ok = decoded.empty();
+      return step;
+  }
+}
+
 }  // namespace postino::auth

@@ -46,4 +46,33 @@ class ScramServer {
   ScramCredentials credentials_;
 };
 
+// The three client responses of a SCRAM exchange as SMTP AUTH, POP3 AUTH and IMAP
+// AUTHENTICATE run it (RFC 4954 §4, RFC 5034 §4, RFC 3501 §6.2.2): the client-first
+// message, the client-final message, then an empty response to the server-final message.
+// Each protocol wraps the steps in its own replies.
+class ScramExchange {
+ public:
+  enum class Next {
+    send_server_first,  // look the user's keys up (worker pool), send server_first(keys)
+    send_server_final,  // send Step::message
+    finish,             // the proof is known: Step::proof_ok (account the login)
+    malformed,          // the client-first message is not SCRAM, or demands channel binding
+    aborted,            // an answer other than empty to the server-final message
+  };
+  struct Step {
+    Next next = Next::malformed;
+    std::string message;
+    bool proof_ok = false;
+  };
+
+  Step receive(std::string_view decoded);
+  std::string server_first(const ScramCredentials& keys) { return server_.server_first(keys); }
+  const std::string& username() const { return username_; }
+
+ private:
+  ScramServer server_;
+  std::string username_;
+  int step_ = 0;  // 0: client-first next, 1: client-final next, 2: the empty answer
+};
+
 }  // namespace postino::auth

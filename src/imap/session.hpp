@@ -146,9 +146,8 @@ class Session final : public net::ProtocolSession {
   struct SaslExchange {
     std::string tag;
     std::string mechanism;  // "PLAIN", "LOGIN" or "SCRAM-SHA-256"
-    std::string username;   // LOGIN: after the first response; SCRAM: from client-first
-    std::shared_ptr<auth::ScramServer> scram;
-    int step = 0;  // SCRAM: 0 client-first next, 1 client-final next, 2 the empty answer
+    std::string username;   // LOGIN: after the first response
+    std::shared_ptr<auth::ScramExchange> scram;
   };
   std::optional<SaslExchange> sasl_;
   net::WorkResult work_;

@@ -70,9 +70,8 @@ class Session final : public net::ProtocolSession {
  private:
   struct ReadingAuth {
     std::string mechanism;  // "PLAIN", "LOGIN" or "SCRAM-SHA-256"
-    std::string username;
-    std::shared_ptr<auth::ScramServer> scram;
-    int scram_step = 0;  // 0: client-first next, 1: client-final next, 2: the empty answer
+    std::string username;   // LOGIN: after the first answer
+    std::shared_ptr<auth::ScramExchange> scram;
   };
 
   net::Output process(std::string& input, net::Output out);

@@ -99,9 +99,8 @@ class Session final : public net::ProtocolSession {
   };
   struct ReadingAuth {
     std::string mechanism;  // "PLAIN", "LOGIN" or "SCRAM-SHA-256"
-    std::string username;   // LOGIN and SCRAM: after the first answer
-    std::shared_ptr<auth::ScramServer> scram;
-    int scram_step = 0;  // 0: client-first next, 1: client-final next, 2: the empty answer
+    std::string username;   // LOGIN: after the first answer
+    std::shared_ptr<auth::ScramExchange> scram;
   };
   using Reader = std::variant<ReadingCommands, ReadingData, ReadingBdat, ReadingAuth>;
 

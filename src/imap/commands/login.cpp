@@ -42,8 +42,8 @@ void Session::authenticate(const wire::Command& cmd, net::Output& out) {
     out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] Unsupported authentication mechanism");
     return;
   }
-  sasl_ = SaslExchange{cmd.tag, mechanism, {}, nullptr, 0};
-  if (mechanism == "SCRAM-SHA-256") sasl_->scram = std::make_shared<auth::ScramServer>();
+  sasl_ = SaslExchange{cmd.tag, mechanism, {}, nullptr};
+  if (mechanism == "SCRAM-SHA-256") sasl_->scram = std::make_shared<auth::ScramExchange>();
   if (cmd.arguments.size() == 1) {
     // RFC 4616 and SCRAM start with the client; LOGIN asks for the user name first.
     out.bytes += mechanism == "LOGIN" ? "+ VXNlcm5hbWU6\r\n" : "+ \r\n";
@@ -83,37 +83,35 @@ void Session::sasl_response(std::string_view line, net::Output& out) {
 // decoys for unknown users), client-final → server-final with the signature, then an empty
 // response before the tagged OK (RFC 3501 allows no data with OK).
 void Session::scram_response(std::string_view decoded, net::Output& out) {
-  auto& exchange = *sasl_;
-  auto scram = exchange.scram;
-  if (exchange.step == 0) {
-    auto username = scram->receive_client_first(decoded);
-    if (!username)
+  auto scram = sasl_->scram;
+  auto step = scram->receive(decoded);
+  using Next = auth::ScramExchange::Next;
+  switch (step.next) {
+    case Next::send_server_first:
+      out.after = net::After::work;
+      out.work = [this, scram] {
+        const auto keys = settings_.authenticator->scram_credentials(scram->username());
+        work_.reply = "+ " + base::base64_encode(scram->server_first(keys)) + "\r\n";
+      };
+      return;
+    case Next::send_server_final:
+      out.bytes += "+ " + base::base64_encode(step.message) + "\r\n";
+      return;
+    case Next::malformed:
       return bad(std::exchange(sasl_, std::nullopt)->tag, "Invalid SCRAM message", out);
-    exchange.username = *username;
-    exchange.step = 1;
-    out.after = net::After::work;
-    out.work = [this, scram, username = *username] {
-      const auto first = scram->server_first(settings_.authenticator->scram_credentials(username));
-      work_.reply = "+ " + base::base64_encode(first) + "\r\n";
-    };
-    return;
-  }
-  if (exchange.step == 1) {
-    if (auto final = scram->receive_client_final(decoded)) {
-      exchange.step = 2;
-      out.bytes += "+ " + base::base64_encode(*final) + "\r\n";
+    case Next::aborted:
+      return bad(std::exchange(sasl_, std::nullopt)->tag, "Authentication aborted", out);
+    case Next::finish: {
+      auto tag = std::exchange(sasl_, std::nullopt)->tag;
+      out.after = net::After::work;
+      out.work = [this, tag = std::move(tag), username = scram->username(),
+                  proof_ok = step.proof_ok] {
+        finish_login(tag, settings_.authenticator->finish_scram(username, proof_ok, client_.address,
+                                                                client_.session_id));
+      };
       return;
     }
-  } else if (!decoded.empty()) {
-    return bad(std::exchange(sasl_, std::nullopt)->tag, "Authentication aborted", out);
   }
-  const bool proof_ok = exchange.step == 2;
-  auto done = std::move(*std::exchange(sasl_, std::nullopt));
-  out.after = net::After::work;
-  out.work = [this, tag = std::move(done.tag), username = std::move(done.username), proof_ok] {
-    finish_login(tag, settings_.authenticator->finish_scram(username, proof_ok, client_.address,
-                                                            client_.session_id));
-  };
 }
 
 void Session::check_password(std::string tag, std::string username, std::string password,

@@ -49,8 +49,8 @@ void Session::auth(const wire::Command& cmd, net::Output& out) {
     out.bytes += "-ERR Unsupported authentication mechanism\r\n";
     return;
   }
-  auth_ = ReadingAuth{mechanism, {}, nullptr, 0};
-  if (mechanism == "SCRAM-SHA-256") auth_->scram = std::make_shared<auth::ScramServer>();
+  auth_ = ReadingAuth{mechanism, {}, nullptr};
+  if (mechanism == "SCRAM-SHA-256") auth_->scram = std::make_shared<auth::ScramExchange>();
   if (cmd.arguments.size() == 1) {
     out.bytes += mechanism == "LOGIN" ? "+ VXNlcm5hbWU6\r\n" : "+ \r\n";
     return;
@@ -82,7 +82,7 @@ void Session::auth_response(std::string_view line, net::Output& out) {
       out.bytes += "-ERR Authentication aborted\r\n";
       return;
     }
-    auth_ = ReadingAuth{"LOGIN", std::move(*decoded), nullptr, 0};
+    auth_ = ReadingAuth{"LOGIN", std::move(*decoded), nullptr};
     out.bytes += "+ UGFzc3dvcmQ6\r\n";
     return;
   }
@@ -91,39 +91,36 @@ void Session::auth_response(std::string_view line, net::Output& out) {
 
 void Session::scram_response(ReadingAuth state, std::string_view decoded, net::Output& out) {
   auto scram = state.scram;
-  if (state.scram_step == 0) {
-    auto username = scram->receive_client_first(decoded);
-    if (!username) {
+  auto step = scram->receive(decoded);
+  using Next = auth::ScramExchange::Next;
+  switch (step.next) {
+    case Next::send_server_first:
+      auth_ = std::move(state);  // the exchange goes on
+      // The user's keys (or decoys for an unknown user) come from the store.
+      out.after = net::After::work;
+      out.work = [this, scram] {
+        const auto keys = settings_.authenticator->scram_credentials(scram->username());
+        work_.reply = "+ " + base::base64_encode(scram->server_first(keys)) + "\r\n";
+      };
+      return;
+    case Next::send_server_final:
+      auth_ = std::move(state);
+      out.bytes += "+ " + base::base64_encode(step.message) + "\r\n";
+      return;
+    case Next::malformed:
       out.bytes += "-ERR Cannot decode response\r\n";
       return;
-    }
-    auth_ = ReadingAuth{state.mechanism, *username, scram, 1};
-    // The user's keys (or decoys for an unknown user) come from the store.
-    out.after = net::After::work;
-    out.work = [this, scram, username = *username] {
-      work_.reply = "+ " +
-                    base::base64_encode(
-                        scram->server_first(settings_.authenticator->scram_credentials(username))) +
-                    "\r\n";
-    };
-    return;
-  }
-  if (state.scram_step == 1) {
-    if (auto final = scram->receive_client_final(decoded)) {
-      auth_ = ReadingAuth{state.mechanism, state.username, scram, 2};
-      out.bytes += "+ " + base::base64_encode(*final) + "\r\n";
+    case Next::aborted:
+      out.bytes += "-ERR Authentication aborted\r\n";
       return;
-    }
-  } else if (!decoded.empty()) {
-    out.bytes += "-ERR Authentication aborted\r\n";
-    return;
+    case Next::finish:
+      out.after = net::After::work;
+      out.work = [this, username = scram->username(), proof_ok = step.proof_ok] {
+        finish_login(settings_.authenticator->finish_scram(username, proof_ok, client_.address,
+                                                           client_.session_id));
+      };
+      return;
   }
-  const bool proof_ok = state.scram_step == 2;
-  out.after = net::After::work;
-  out.work = [this, username = state.username, proof_ok] {
-    finish_login(settings_.authenticator->finish_scram(username, proof_ok, client_.address,
-                                                       client_.session_id));
-  };
 }
 
 void Session::login(std::string username, std::string password, net::Output& out) {

@@ -24,9 +24,9 @@ void Session::auth(const wire::Command& cmd, net::Output& out) {
   if (mechanism != "PLAIN" && mechanism != "LOGIN" && mechanism != "SCRAM-SHA-256") {
     return error(reply::c504_unknown_mechanism, out);
   }
-  reader_ = ReadingAuth{mechanism, {}, nullptr, 0};
+  reader_ = ReadingAuth{mechanism, {}, nullptr};
   if (mechanism == "SCRAM-SHA-256")
-    std::get<ReadingAuth>(reader_).scram = std::make_shared<auth::ScramServer>();
+    std::get<ReadingAuth>(reader_).scram = std::make_shared<auth::ScramExchange>();
   if (space == std::string_view::npos) {
     out.bytes += reply::line(mechanism == "LOGIN" ? reply::c334_username : reply::c334_empty);
     return;
@@ -71,43 +71,37 @@ void Session::auth_response(std::string_view line, net::Output& out) {
 }
 
 void Session::scram_response(std::string_view decoded, net::Output& out) {
-  auto& state = std::get<ReadingAuth>(reader_);
-  auto scram = state.scram;
-  if (state.scram_step == 0) {
-    auto username = scram->receive_client_first(decoded);
-    if (!username) {
+  auto scram = std::get<ReadingAuth>(reader_).scram;
+  auto step = scram->receive(decoded);
+  using Next = auth::ScramExchange::Next;
+  switch (step.next) {
+    case Next::send_server_first:
+      // The user's keys (or decoys for an unknown user) come from the store.
+      out.after = net::After::work;
+      out.work = [this, scram] {
+        const auto keys = settings_.authenticator->scram_credentials(scram->username());
+        work_.reply = "334 " + base::base64_encode(scram->server_first(keys)) + "\r\n";
+      };
+      return;
+    case Next::send_server_final:
+      // RFC 4954 §4: success data travels in a 334; the client answers with an empty line.
+      out.bytes += "334 " + base::base64_encode(step.message) + "\r\n";
+      return;
+    case Next::malformed:
       reader_ = ReadingCommands{};
       return error(reply::c501_cannot_decode, out);
-    }
-    state.username = *username;
-    state.scram_step = 1;
-    // The user's keys (or decoys for an unknown user) come from the store.
-    out.after = net::After::work;
-    out.work = [this, scram, username = *username] {
-      const auto keys = settings_.authenticator->scram_credentials(username);
-      work_.reply = "334 " + base::base64_encode(scram->server_first(keys)) + "\r\n";
-    };
-    return;
-  }
-  if (state.scram_step == 1) {
-    if (auto final = scram->receive_client_final(decoded)) {
-      state.scram_step = 2;
-      // RFC 4954 §4: success data travels in a 334; the client answers with an empty line.
-      out.bytes += "334 " + base::base64_encode(*final) + "\r\n";
+    case Next::aborted:
+      reader_ = ReadingCommands{};
+      return error(reply::c501_auth_aborted, out);
+    case Next::finish:
+      reader_ = ReadingCommands{};
+      out.after = net::After::work;
+      out.work = [this, username = scram->username(), proof_ok = step.proof_ok] {
+        finish_login(settings_.authenticator->finish_scram(username, proof_ok, client_.address,
+                                                           client_.session_id));
+      };
       return;
-    }
-  } else if (!decoded.empty()) {
-    reader_ = ReadingCommands{};
-    return error(reply::c501_auth_aborted, out);
   }
-  const bool proof_ok = state.scram_step == 2;
-  const auto username = state.username;
-  reader_ = ReadingCommands{};
-  out.after = net::After::work;
-  out.work = [this, username, proof_ok] {
-    finish_login(settings_.authenticator->finish_scram(username, proof_ok, client_.address,
-                                                       client_.session_id));
-  };
 }
 
 void Session::check_password(std::string username, std::string password, net::Output& out) {
