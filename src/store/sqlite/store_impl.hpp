@@ -33,6 +33,10 @@ auto guard(F&& f) -> Result<std::invoke_result_t<F>> {
   throw StoreException(make_error(kind, std::move(detail)));
 }
 
+// Throws not_found unless the mailbox belongs to `account`: every query is scoped by owner
+// (RELIABILITY A06).
+void check_owner(Database& db, AccountId account, MailboxId mailbox);
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> writer,
