@@ -18,8 +18,7 @@ Transaction::Output Transaction::receive(const Reply& reply) {
   switch (state_) {
     case State::greeting:
       // RFC 5321 §3.1: 220, or no service here (554, 421): the next MX may do better.
-      if (reply.code != 220)
-        return fail_all(Status::temporary, "greeting: " + reply.summary(), true);
+      if (reply.code != 220) return fail_all(Status::temporary, "greeting: " + reply.summary());
       return send_ehlo();
     case State::ehlo:
       if (reply.code == 250) {
@@ -30,9 +29,9 @@ Transaction::Output Transaction::receive(const Reply& reply) {
         state_ = State::helo;
         return {"HELO " + policy_.helo_name + "\r\n"};
       }
-      return fail_all(Status::temporary, "EHLO: " + reply.summary(), true);
+      return fail_all(Status::temporary, "EHLO: " + reply.summary());
     case State::helo:
-      if (reply.code != 250) return fail_all(Status::temporary, "HELO: " + reply.summary(), true);
+      if (reply.code != 250) return fail_all(Status::temporary, "HELO: " + reply.summary());
       return after_hello();
     case State::starttls:
       if (reply.code == 220) {
@@ -42,7 +41,7 @@ Transaction::Output Transaction::receive(const Reply& reply) {
       }
       if (policy_.require_tls) {
         return fail_all(Status::temporary,
-                        "STARTTLS refused and TLS is required: " + reply.summary(), true);
+                        "STARTTLS refused and TLS is required: " + reply.summary());
       }
       return begin_mail();  // RFC 3207 §4: go on in the clear
     case State::mail:
@@ -53,8 +52,8 @@ Transaction::Output Transaction::receive(const Reply& reply) {
       }
       // 4xx: this server cannot take it now, the next may; 5xx: the sender is refused.
       if (reply.is_permanent()) decided_by_server_ = true;
-      return fail_all(reply.is_permanent() ? Status::permanent : Status::temporary, reply.summary(),
-                      true);
+      return fail_all(reply.is_permanent() ? Status::permanent : Status::temporary,
+                      reply.summary());
     case State::rcpt: {
       auto& result = results_[next_rcpt_reply_];
       decided_by_server_ = true;
@@ -82,22 +81,14 @@ Transaction::Output Transaction::receive(const Reply& reply) {
         out.send_body = true;
         return out;
       }
-      for (auto& r : results_) {
-        if (r.status != Status::pending) continue;
-        r.status = reply.is_permanent() ? Status::permanent : Status::temporary;
-        r.reply = "DATA: " + reply.summary();
-      }
-      return quit();
+      return fail_all(reply.is_permanent() ? Status::permanent : Status::temporary,
+                      "DATA: " + reply.summary());
     case State::body:
       // RFC 5321 §4.1.1.4: one reply for the whole message, for every accepted recipient.
-      for (auto& r : results_) {
-        if (r.status != Status::pending) continue;
-        r.status = reply.is_positive()    ? Status::sent
-                   : reply.is_permanent() ? Status::permanent
-                                          : Status::temporary;
-        r.reply = reply.summary();
-      }
-      return quit();
+      return fail_all(reply.is_positive()    ? Status::sent
+                      : reply.is_permanent() ? Status::permanent
+                                             : Status::temporary,
+                      reply.summary());
     case State::done:
       return {};
   }
@@ -107,7 +98,7 @@ Transaction::Output Transaction::receive(const Reply& reply) {
 Transaction::Output Transaction::tls_started() {
   is_tls_ = true;
   // RFC 3207 §4.2: forget what the server said before TLS, and ask again.
-  esmtp_ = pipelining_ = starttls_ = eight_bit_ = smtputf8_ = dsn_ = size_ = false;
+  pipelining_ = starttls_ = eight_bit_ = smtputf8_ = dsn_ = size_ = false;
   max_size_ = 0;
   return send_ehlo();
 }
@@ -118,7 +109,6 @@ Transaction::Output Transaction::send_ehlo() {
 }
 
 void Transaction::parse_extensions(const Reply& reply) {
-  esmtp_ = true;
   // The first line is the server's name; each further line one extension (RFC 5321 §4.1.1.1).
   for (std::size_t i = 1; i < reply.lines.size(); ++i) {
     const auto& line = reply.lines[i];
@@ -145,8 +135,7 @@ Transaction::Output Transaction::after_hello() {
     return {"STARTTLS\r\n"};
   }
   if (!is_tls_ && policy_.require_tls) {
-    return fail_all(Status::temporary, "TLS is required and the server does not offer STARTTLS",
-                    true);
+    return fail_all(Status::temporary, "TLS is required and the server does not offer STARTTLS");
   }
   return begin_mail();
 }
@@ -155,25 +144,17 @@ Transaction::Output Transaction::begin_mail() {
   // What this server says it cannot take is bounced now (another MX of the domain would
   // say the same): RFC 1870 §6, RFC 6152 §3, RFC 6531 §3.2.
   if (max_size_ > 0 && message_.size > max_size_) {
-    decided_by_server_ = true;
-    return fail_all(Status::permanent,
-                    "552 5.3.4 The message is larger than the receiving server takes (" +
-                        std::to_string(max_size_) + " bytes)",
-                    true);
+    return refuse("552 5.3.4 The message is larger than the receiving server takes (" +
+                  std::to_string(max_size_) + " bytes)");
   }
   if (message_.has_8bit && !eight_bit_) {
-    decided_by_server_ = true;
-    return fail_all(Status::permanent,
-                    "554 5.6.3 The message has 8-bit data and the receiving server does not "
-                    "take it (no 8BITMIME)",
-                    true);
+    return refuse(
+        "554 5.6.3 The message has 8-bit data and the receiving server does not take it (no "
+        "8BITMIME)");
   }
   if (message_.needs_smtputf8 && !smtputf8_) {
-    decided_by_server_ = true;
-    return fail_all(Status::permanent,
-                    "553 5.6.7 The message needs SMTPUTF8 and the receiving server does not "
-                    "offer it",
-                    true);
+    return refuse(
+        "553 5.6.7 The message needs SMTPUTF8 and the receiving server does not offer it");
   }
   state_ = State::mail;
   Output out{mail_command()};
@@ -222,15 +203,22 @@ std::string Transaction::rcpt_command(const OutboundRecipient& r) const {
   return out + "\r\n";
 }
 
-Transaction::Output Transaction::fail_all(Status status, const std::string& why, bool quit_after) {
+void Transaction::settle_pending(Status status, const std::string& why) {
   for (auto& r : results_) {
     if (r.status != Status::pending) continue;
     r.status = status;
     r.reply = why;
   }
-  if (quit_after) return quit();
-  state_ = State::done;
-  return {};
+}
+
+Transaction::Output Transaction::fail_all(Status status, const std::string& why) {
+  settle_pending(status, why);
+  return quit();
+}
+
+Transaction::Output Transaction::refuse(const std::string& why) {
+  decided_by_server_ = true;
+  return fail_all(Status::permanent, why);
 }
 
 Transaction::Output Transaction::quit() {
@@ -241,11 +229,7 @@ Transaction::Output Transaction::quit() {
 }
 
 void Transaction::connection_failed(const std::string& reason) {
-  for (auto& r : results_) {
-    if (r.status != Status::pending) continue;
-    r.status = Status::temporary;
-    r.reply = reason;
-  }
+  settle_pending(Status::temporary, reason);
   state_ = State::done;
 }
 

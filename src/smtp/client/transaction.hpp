@@ -78,7 +78,12 @@ class Transaction {
   Output send_ehlo();
   Output after_hello();
   Output begin_mail();
-  Output fail_all(Status status, const std::string& why, bool quit_after);
+  // Every recipient still pending gets `status` and `why`.
+  void settle_pending(Status status, const std::string& why);
+  // settle_pending, then QUIT.
+  Output fail_all(Status status, const std::string& why);
+  // What this server says it cannot take: a bounce for every pending recipient.
+  Output refuse(const std::string& why);
   Output quit();
   std::string mail_command() const;
   std::string rcpt_command(const OutboundRecipient& r) const;
@@ -90,8 +95,8 @@ class Transaction {
   bool is_tls_ = false;
   bool decided_by_server_ = false;  // a recipient's fate came from this server's reply
   // What the peer offers (EHLO).
-  bool esmtp_ = false, pipelining_ = false, starttls_ = false, eight_bit_ = false,
-       smtputf8_ = false, dsn_ = false, size_ = false;
+  bool pipelining_ = false, starttls_ = false, eight_bit_ = false, smtputf8_ = false, dsn_ = false,
+       size_ = false;
   std::uint64_t max_size_ = 0;       // SIZE n; 0: no limit given
   std::size_t next_rcpt_reply_ = 0;  // recipient whose RCPT reply comes next
   bool data_pipelined_ = false;      // DATA was sent with the RCPTs
