@@ -37,6 +37,10 @@ class Authenticator {
   // SCRAM-SHA-256: the user's keys, or decoy keys for unknown users and users without
   // SCRAM keys, so that the exchange proceeds the same and fails at the proof.
   ScramCredentials scram_credentials(std::string_view login);
+  // The server-first message of an exchange, with the keys of its user (or decoys).
+  std::string scram_server_first(ScramExchange& exchange) {
+    return exchange.server_first(scram_credentials(exchange.username()));
+  }
   // After a SCRAM exchange: the account on success, and the failure accounting otherwise.
   LoginResult finish_scram(std::string_view login, bool proof_ok, const std::string& client_address,
                            std::string_view session_id);

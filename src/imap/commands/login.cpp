@@ -90,8 +90,9 @@ void Session::scram_response(std::string_view decoded, net::Output& out) {
     case Next::send_server_first:
       out.after = net::After::work;
       out.work = [this, scram] {
-        const auto keys = settings_.authenticator->scram_credentials(scram->username());
-        work_.reply = "+ " + base::base64_encode(scram->server_first(keys)) + "\r\n";
+        work_.reply = "+ " +
+                      base::base64_encode(settings_.authenticator->scram_server_first(*scram)) +
+                      "\r\n";
       };
       return;
     case Next::send_server_final:

@@ -99,8 +99,9 @@ void Session::scram_response(ReadingAuth state, std::string_view decoded, net::O
       // The user's keys (or decoys for an unknown user) come from the store.
       out.after = net::After::work;
       out.work = [this, scram] {
-        const auto keys = settings_.authenticator->scram_credentials(scram->username());
-        work_.reply = "+ " + base::base64_encode(scram->server_first(keys)) + "\r\n";
+        work_.reply = "+ " +
+                      base::base64_encode(settings_.authenticator->scram_server_first(*scram)) +
+                      "\r\n";
       };
       return;
     case Next::send_server_final:

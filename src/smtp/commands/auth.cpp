@@ -79,8 +79,9 @@ void Session::scram_response(std::string_view decoded, net::Output& out) {
       // The user's keys (or decoys for an unknown user) come from the store.
       out.after = net::After::work;
       out.work = [this, scram] {
-        const auto keys = settings_.authenticator->scram_credentials(scram->username());
-        work_.reply = "334 " + base::base64_encode(scram->server_first(keys)) + "\r\n";
+        work_.reply = "334 " +
+                      base::base64_encode(settings_.authenticator->scram_server_first(*scram)) +
+                      "\r\n";
       };
       return;
     case Next::send_server_final:
