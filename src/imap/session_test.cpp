@@ -7,6 +7,7 @@
 
 #include "auth/password.hpp"
 #include "base/base64.hpp"
+#include "imap/store_errors.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::imap {
@@ -493,6 +494,15 @@ TEST_F(ImapLogin, UidExpungeRemovesOnlyDeletedMessagesInTheSet) {
   EXPECT_EQ(send("i UID EXPUNGE 2\r\n"), "i NO [READ-ONLY] Mailbox is read-only\r\n");
 }
 
+TEST(ImapStoreErrors, DiskFullIsNotQuotaAndDamageIsAServerBug) {
+  EXPECT_EQ(no_for({store::ErrorKind::over_quota, ""}), "NO [OVERQUOTA] Quota exceeded");
+  EXPECT_EQ(no_for({store::ErrorKind::no_space, ""}),
+            "NO [UNAVAILABLE] The server is short of disk space, try again later");
+  EXPECT_EQ(no_for({store::ErrorKind::corrupt, ""}), "NO [SERVERBUG] The message store is damaged");
+  EXPECT_EQ(no_for({store::ErrorKind::temporary, ""}),
+            "NO [UNAVAILABLE] Temporary failure, try again later");
+}
+
 TEST_F(ImapLogin, IdAndEnable) {
   start(true);
   EXPECT_EQ(send("a ID (\"name\" \"imaplib\" \"version\" NIL)\r\n"),
@@ -503,6 +513,19 @@ TEST_F(ImapLogin, IdAndEnable) {
   EXPECT_EQ(send("c ID (\"name\")\r\n"), "c BAD ID takes NIL or up to 30 field-value pairs\r\n");
   EXPECT_EQ(send("d ENABLE CONDSTORE\r\n"), "d BAD Command not valid in this state\r\n");
   send("e LOGIN demo@example.test secret\r\n");
+  // RFC 2971 §3.3 bounds (after login, where a few BADs do not end the session): 30 pairs, field
+  // names of 30 octets, values of 1024.
+  std::string pairs;
+  for (int i = 0; i < 31; ++i) pairs += "\"f" + std::to_string(i) + "\" NIL ";
+  EXPECT_EQ(send("c2 ID (" + pairs + ")\r\n"),
+            "c2 BAD ID takes NIL or up to 30 field-value pairs\r\n");
+  EXPECT_EQ(send("c3 ID (\"" + std::string(31, 'f') + "\" \"v\")\r\n"),
+            "c3 BAD ID fields are strings up to 30 octets, values up to 1024 or NIL\r\n");
+  EXPECT_EQ(send("c4 ID (\"name\" \"" + std::string(1025, 'v') + "\")\r\n"),
+            "c4 BAD ID fields are strings up to 30 octets, values up to 1024 or NIL\r\n");
+  EXPECT_EQ(send("c5 ID (\"" + std::string(30, 'f') + "\" \"" + std::string(1024, 'v') + "\")\r\n")
+                .substr(0, 5),
+            "* ID ");
   EXPECT_EQ(send("f ENABLE CONDSTORE X-UNKNOWN\r\n"), "* ENABLED\r\nf OK ENABLE completed\r\n");
   EXPECT_EQ(send("g ENABLE\r\n"), "g BAD Syntax: ENABLE capability ...\r\n");
   send("h SELECT INBOX\r\n");

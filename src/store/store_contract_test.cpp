@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/text_indexer.hpp"
 
 namespace postino::store {
 namespace {
@@ -645,6 +646,58 @@ TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithThei
   EXPECT_EQ(sqlite3_column_int(q, 0), 0);
   sqlite3_finalize(q);
   sqlite3_close(db);
+  s.reset();
+  fs::remove_all(dir);
+}
+
+TEST(SqliteStoreText, NoIndexAtAllWhenTheLimitIsZero) {
+  const auto dir = fs::temp_directory_path() / ("postino-fts0-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.max_indexed_text_bytes = 0;
+  o.text_index_quiet = std::chrono::milliseconds(0);
+  auto s = std::move(*open_sqlite_store(o));
+  ASSERT_TRUE(s->create_domain("example.test"));
+  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+  ASSERT_TRUE(s->append(demo, "INBOX", "Subject: a\r\n\r\nshort text\r\n", {}));
+  auto progress = s->index_text(1 << 20);
+  EXPECT_EQ(progress->indexed, 0u);
+  EXPECT_FALSE(progress->more_waiting);
+  auto r = s->search_text(demo, s->mailbox(demo, "INBOX")->id, Store::TextField::any, "text");
+  EXPECT_TRUE(r->matching.empty());
+  EXPECT_EQ(r->unindexed, std::vector<Uid>{Uid(1)});  // searched by reading it
+  s.reset();
+  fs::remove_all(dir);
+}
+
+TEST(TextIndexer, IndexesNewMailInTheBackgroundAndStopsPromptly) {
+  const auto dir = fs::temp_directory_path() / ("postino-indexer-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.text_index_quiet = std::chrono::milliseconds(20);
+  auto s = std::move(*open_sqlite_store(o));
+  ASSERT_TRUE(s->create_domain("example.test"));
+  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+  const auto inbox = s->mailbox(demo, "INBOX")->id;
+  {
+    // A batch of 1 byte: one message per transaction, the backlog worked off at once.
+    TextIndexer indexer(*s, 1, std::chrono::milliseconds(10));
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(s->append(demo, "INBOX", "Subject: s\r\n\r\nword" + std::to_string(i), {}));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      auto r = s->search_text(demo, inbox, Store::TextField::body, "word");
+      ASSERT_TRUE(r);
+      if (r->unindexed.empty()) {
+        EXPECT_EQ(r->matching.size(), 5u);
+        break;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the indexer did not catch up";
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }  // the destructor returns once the thread has stopped
   s.reset();
   fs::remove_all(dir);
 }
