@@ -94,8 +94,6 @@ class Store {
   // Commits an SMTP transaction: the local copies and the queue entry for remote
   // recipients together, or nothing. Returns once all of it is durable.
   virtual Result<Accepted> accept(const Acceptance& acceptance) = 0;
-  // The outbound queue, oldest first.
-  virtual Result<std::vector<QueueEntry>> list_queue() = 0;
   // The messages of a mailbox in UID order.
   virtual Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) = 0;
   virtual Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) = 0;
@@ -154,6 +152,32 @@ class Store {
   virtual Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
                                            const std::optional<std::vector<Uid>>& uids,
                                            ExpungeScope scope) = 0;
+
+  // -- outbound queue ------------------------------------------------------------------
+  // Entries are claimed with a lease (DESIGN: several nodes may share one queue); a claim
+  // ends with finish_attempt, with release_claims, or when its lease runs out.
+  // The whole queue, oldest first.
+  virtual Result<std::vector<QueueEntry>> list_queue() = 0;
+  virtual Result<QueueEntry> queue_entry(std::string_view queue_id) = 0;
+  // Claims up to `limit` entries due at `now` (next try reached, not held, no live lease)
+  // for `node` until `lease_until`, earliest next try first.
+  virtual Result<std::vector<QueueEntry>> claim_queue(std::string_view node,
+                                                      SystemClock::time_point now,
+                                                      SystemClock::time_point lease_until,
+                                                      std::size_t limit) = 0;
+  // Ends every claim of `node` (a restarted server's deliveries in flight are retried at
+  // once). Returns how many were released.
+  virtual Result<std::size_t> release_claims(std::string_view node) = 0;
+  // The queued message's bytes.
+  virtual Result<std::unique_ptr<BlobReader>> open_queued(std::string_view queue_id) = 0;
+  // Records what an attempt by `node` decided: recipient statuses and replies, one more
+  // attempt, the next try; ends the claim. An entry with no recipient left pending is
+  // removed. not_found when the entry is gone (removed by an administrator meanwhile).
+  virtual Result<void> finish_attempt(std::string_view queue_id, std::string_view node,
+                                      const QueueAttempt& attempt) = 0;
+  // Administration; an empty queue_id with flush or release means every entry. Returns how
+  // many entries changed; not_found for an unknown id.
+  virtual Result<std::size_t> change_queue(std::string_view queue_id, QueueAction action) = 0;
 
   // -- maintenance ---------------------------------------------------------------------
   // Bytes free for new mail where the store keeps it (Postfix checks 1.5 × the message

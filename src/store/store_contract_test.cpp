@@ -253,6 +253,94 @@ TEST_P(StoreContract, AcceptCommitsLocalCopiesAndTheQueueEntryTogether) {
   EXPECT_EQ(box("INBOX").messages, 1);
 }
 
+// Queues a message for two remote recipients and returns its queue id.
+std::string queue_one(Store& store, const std::string& body = "Subject: q\r\n\r\nbody\r\n") {
+  Acceptance a;
+  a.remote =
+      NewQueueEntry{"s@example.test", {{"a@far.test", "", 0}, {"b@far.test", "", 8}}, "E", 2};
+  a.remote_message = body;
+  auto accepted = store.accept(a);
+  EXPECT_TRUE(accepted) << accepted.error().detail;
+  return accepted ? accepted->queue_id : "";
+}
+
+TEST_P(StoreContract, QueueEntriesAreClaimedOnceAndAttemptsRecordedPerRecipient) {
+  const auto id = queue_one(*store_);
+  const auto now = SystemClock::now();
+  const auto lease = now + std::chrono::seconds(600);
+  auto claimed = store_->claim_queue("node-a", now, lease, 10);
+  ASSERT_TRUE(claimed) << claimed.error().detail;
+  ASSERT_EQ(claimed->size(), 1u);
+  const auto& e = (*claimed)[0];
+  EXPECT_EQ(e.queue_id, id);
+  EXPECT_EQ(e.envid, "E");
+  EXPECT_EQ(e.ret, 2);
+  EXPECT_EQ(e.claimed_by, "node-a");
+  EXPECT_EQ(e.recipients[1].notify, 8u);
+  // Claimed: nobody else gets it while the lease lives; after it, another node does.
+  EXPECT_TRUE(store_->claim_queue("node-b", now, lease, 10)->empty());
+  auto body = store_->open_queued(id);
+  ASSERT_TRUE(body);
+  char buffer[64];
+  const auto n = (*body)->read(buffer, sizeof buffer);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(std::string(buffer, *n), "Subject: q\r\n\r\nbody\r\n");
+
+  // One recipient delivered, one still pending: the entry stays with its next try.
+  QueueAttempt attempt;
+  attempt.recipients = {{0, 1, "250 2.0.0 ok"}, {1, 0, "451 4.3.0 later"}};
+  attempt.next_attempt = now + std::chrono::seconds(300);
+  attempt.delay_warned = true;
+  ASSERT_TRUE(store_->finish_attempt(id, "node-a", attempt));
+  auto after = store_->queue_entry(id);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->statuses, (std::vector<int>{1, 0}));
+  EXPECT_EQ(after->last_replies[1], "451 4.3.0 later");
+  EXPECT_EQ(after->attempts, 1);
+  EXPECT_TRUE(after->delay_warned);
+  EXPECT_EQ(after->claimed_by, "");
+  EXPECT_TRUE(store_->claim_queue("node-a", now, lease, 10)->empty()) << "not due yet";
+  EXPECT_EQ(store_->claim_queue("node-a", now + std::chrono::seconds(301), lease, 10)->size(), 1u);
+  // A restarted node gives back its claims.
+  EXPECT_EQ(*store_->release_claims("node-a"), 1u);
+
+  // The last recipient decided: the entry and its body are gone.
+  attempt.recipients = {{1, 2, "550 5.1.1 no such user"}};
+  ASSERT_TRUE(store_->finish_attempt(id, "node-a", attempt));
+  EXPECT_EQ(store_->queue_entry(id).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->finish_attempt(id, "node-a", attempt).error().kind, ErrorKind::not_found);
+  EXPECT_TRUE(store_->list_queue()->empty());
+  reopen(std::chrono::seconds(0));
+  EXPECT_EQ(blob_files(), 0u);
+}
+
+TEST_P(StoreContract, QueueAdministration) {
+  const auto id = queue_one(*store_);
+  const auto now = SystemClock::now();
+  const auto lease = now + std::chrono::seconds(600);
+  EXPECT_EQ(*store_->change_queue(id, QueueAction::hold), 1u);
+  EXPECT_TRUE(store_->claim_queue("n", now + std::chrono::hours(1), lease, 10)->empty());
+  EXPECT_TRUE(store_->queue_entry(id)->is_held);
+  EXPECT_EQ(*store_->change_queue(id, QueueAction::release), 1u);
+  QueueAttempt later;
+  later.next_attempt = now + std::chrono::hours(1);
+  ASSERT_EQ(store_->claim_queue("n", now + std::chrono::seconds(1), lease, 10)->size(), 1u);
+  ASSERT_TRUE(store_->finish_attempt(id, "n", later));
+  EXPECT_TRUE(store_->claim_queue("n", now + std::chrono::seconds(1), lease, 10)->empty());
+  EXPECT_EQ(*store_->change_queue("", QueueAction::flush), 1u);
+  ASSERT_EQ(store_->claim_queue("n", now + std::chrono::seconds(1), lease, 10)->size(), 1u);
+  ASSERT_TRUE(store_->finish_attempt(id, "n", later));
+  EXPECT_EQ(*store_->change_queue(id, QueueAction::bounce), 1u);
+  auto claimed = store_->claim_queue("n", now + std::chrono::seconds(1), lease, 10);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_TRUE((*claimed)[0].bounce_requested);
+  EXPECT_EQ(store_->change_queue("Qnope", QueueAction::hold).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(store_->change_queue("", QueueAction::remove).error().kind, ErrorKind::invalid);
+  EXPECT_EQ(*store_->change_queue(id, QueueAction::remove), 1u);
+  EXPECT_TRUE(store_->list_queue()->empty());
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+}
+
 TEST_P(StoreContract, QuotaIsEnforcedAllOrNone) {
   auto bob = store_->create_account("bob@example.test", "x", "");
   ASSERT_TRUE(store_->set_quota("bob@example.test", {100, 2}));

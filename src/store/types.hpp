@@ -133,12 +133,40 @@ struct QueueEntry {
   std::string queue_id;
   std::string sender;
   std::vector<QueueRecipient> recipients;
-  std::vector<int> statuses;  // per recipient: 0 pending, 1 delivered, 2 failed
+  std::vector<int> statuses;              // per recipient: 0 pending, 1 delivered, 2 failed
+  std::vector<std::string> last_replies;  // per recipient: what the last try answered
+  std::string envid;
+  int ret = 0;
   std::int64_t size = 0;
   SystemClock::time_point created;
   SystemClock::time_point next_attempt;
   int attempts = 0;
   bool is_held = false;
+  bool delay_warned = false;      // a delay warning went to the sender
+  bool bounce_requested = false;  // `postino queue bounce`: fail what is pending
+  std::string claimed_by;         // the node delivering it now, "" when none
+  SystemClock::time_point lease_until;
+};
+
+// What one delivery attempt decided, recorded by Store::finish_attempt.
+struct QueueRecipientResult {
+  std::size_t position = 0;  // index in QueueEntry::recipients
+  int status = 0;            // 0 still pending, 1 delivered, 2 failed
+  std::string reply;
+};
+struct QueueAttempt {
+  std::vector<QueueRecipientResult> recipients;
+  SystemClock::time_point next_attempt;
+  bool delay_warned = false;
+};
+
+// What an administrator does to queue entries (`postino queue …`).
+enum class QueueAction {
+  hold,     // not tried until released
+  release,  // tried again, now
+  flush,    // tried now, not at its scheduled time
+  bounce,   // its pending recipients fail now and the sender gets the report
+  remove,   // deleted without a report
 };
 
 // One SMTP transaction's outcome, committed at once: local copies and the queue entry.

@@ -17,10 +17,6 @@ void check_owner(Database& db, AccountId account, MailboxId mailbox) {
 
 namespace {
 
-std::int64_t to_unix(SystemClock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 void check_quota(Database& db, AccountId account, std::int64_t size) {
   auto& q = db.prepare(
       "SELECT quota_bytes, quota_messages, used_bytes, used_messages FROM accounts WHERE id = ?");
@@ -262,43 +258,6 @@ Result<Accepted> SqliteStore::accept(const Acceptance& a) {
         }
       }
       return accepted;
-    });
-  });
-}
-
-Result<std::vector<QueueEntry>> SqliteStore::list_queue() {
-  return guard([&] {
-    return readers_.run([&](Database& db) {
-      std::vector<std::pair<std::int64_t, QueueEntry>> rows;
-      auto& q = db.prepare(
-          "SELECT q.id, q.queue_id, q.sender, b.size, q.created, q.next_attempt, q.attempts, "
-          "q.held FROM queue q JOIN blobs b ON b.id = q.blob_id ORDER BY q.created, q.id");
-      while (q.step()) {
-        QueueEntry e;
-        e.queue_id = q.text(1);
-        e.sender = q.text(2);
-        e.size = q.int64(3);
-        e.created = SystemClock::time_point(std::chrono::seconds(q.int64(4)));
-        e.next_attempt = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
-        e.attempts = static_cast<int>(q.int64(6));
-        e.is_held = q.int64(7) != 0;
-        rows.emplace_back(q.int64(0), std::move(e));
-      }
-      q.reset();
-      std::vector<QueueEntry> out;
-      for (auto& [row, e] : rows) {
-        auto& r = db.prepare(
-            "SELECT address, orcpt, notify, status FROM queue_recipients WHERE queue_row = ? "
-            "ORDER BY position");
-        r.bind_all(row);
-        while (r.step()) {
-          e.recipients.push_back({r.text(0), r.text(1), static_cast<std::uint32_t>(r.int64(2))});
-          e.statuses.push_back(static_cast<int>(r.int64(3)));
-        }
-        r.reset();
-        out.push_back(std::move(e));
-      }
-      return out;
     });
   });
 }

@@ -167,6 +167,12 @@ CREATE TRIGGER blobs_after_delete AFTER DELETE ON blobs WHEN OLD.text_rowid > 0 
   DELETE FROM blob_text WHERE rowid = OLD.text_rowid;
 END;
 )sql",
+    // 3: the outbound queue's delay warning (sent once) and an administrator's bounce
+    // request, carried out by the server that delivers the entry.
+    R"sql(
+ALTER TABLE queue ADD COLUMN delay_warned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue ADD COLUMN bounce_requested INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

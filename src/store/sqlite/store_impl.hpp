@@ -29,6 +29,10 @@ auto guard(F&& f) -> Result<std::invoke_result_t<F>> {
   }
 }
 
+inline std::int64_t to_unix(SystemClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
 [[noreturn]] inline void throw_error(ErrorKind kind, std::string detail) {
   throw StoreException(make_error(kind, std::move(detail)));
 }
@@ -77,7 +81,6 @@ class SqliteStore final : public Store {
   Result<std::vector<SavedMessage>> deliver(const std::vector<AccountId>& accounts,
                                             std::string_view message) override;
   Result<Accepted> accept(const Acceptance& acceptance) override;
-  Result<std::vector<QueueEntry>> list_queue() override;
   Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) override;
   Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) override;
   Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
@@ -99,6 +102,17 @@ class SqliteStore final : public Store {
   Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
                                    const std::optional<std::vector<Uid>>& uids,
                                    ExpungeScope scope) override;
+
+  Result<std::vector<QueueEntry>> list_queue() override;
+  Result<QueueEntry> queue_entry(std::string_view queue_id) override;
+  Result<std::vector<QueueEntry>> claim_queue(std::string_view node, SystemClock::time_point now,
+                                              SystemClock::time_point lease_until,
+                                              std::size_t limit) override;
+  Result<std::size_t> release_claims(std::string_view node) override;
+  Result<std::unique_ptr<BlobReader>> open_queued(std::string_view queue_id) override;
+  Result<void> finish_attempt(std::string_view queue_id, std::string_view node,
+                              const QueueAttempt& attempt) override;
+  Result<std::size_t> change_queue(std::string_view queue_id, QueueAction action) override;
 
   Result<FsckReport> fsck(bool repair) override;
   Result<std::uint64_t> free_bytes() override;
