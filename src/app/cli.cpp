@@ -38,9 +38,15 @@ int run_cli(int argc, char** argv) {
   serve_cmd->add_option("--listen", serve_options.listen,
                         "PROTOCOL=ADDR:PORT or PROTOCOL=off (repeatable); PROTOCOL is one of "
                         "smtp submission submissions imap imaps pop3 pop3s http");
+  serve_cmd->add_option("--route", serve_options.routes,
+                        "DOMAIN=HOST:PORT (repeatable): send the domain's mail there instead "
+                        "of its MX hosts");
+  serve_cmd->add_option("--dns", serve_options.dns,
+                        "HOST:PORT of the DNS server for MX lookups (default: /etc/resolv.conf)");
   serve_cmd->footer(
       "Examples:\n"
       "  postino serve --dev\n"
+      "  postino serve --dev --route example.net=127.0.0.1:2526\n"
       "  postino serve --dev --data /tmp/pd --listen imap=127.0.0.1:1143\n"
       "  postino serve --config /etc/postino/postino.toml");
 

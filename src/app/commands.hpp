@@ -11,6 +11,8 @@ struct ServeOptions {
   std::string data_dir;             // --data; empty: ./var/dev in dev mode
   std::string config_file;          // --config
   std::vector<std::string> listen;  // --listen PROTOCOL=ADDR:PORT | PROTOCOL=off
+  std::vector<std::string> routes;  // --route DOMAIN=HOST:PORT (added to outbound.routes)
+  std::string dns;                  // --dns HOST:PORT (replaces outbound.dns)
 };
 
 int serve(const ServeOptions& options);

@@ -17,6 +17,7 @@
 #include "config/load.hpp"
 #include "imap/session_factory.hpp"
 #include "net/server.hpp"
+#include "outbound/scheduler.hpp"
 #include "pop3/session_factory.hpp"
 #include "smtp/session_factory.hpp"
 #include "store/text_indexer.hpp"
@@ -59,6 +60,7 @@ struct Services {
   store::Store* store;
   auth::Authenticator* authenticator;
   smtp::SendingLimiter* sending_limiter;
+  outbound::Scheduler* scheduler;
   bool is_dev;
 };
 
@@ -101,6 +103,7 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   smtp_settings.sending_limiter = services.sending_limiter;
   smtp_settings.store = services.store;
   smtp_settings.authenticator = services.authenticator;
+  smtp_settings.on_queued = [scheduler = services.scheduler] { scheduler->wake(); };
   auto smtp_inbound = std::make_shared<smtp::SessionFactory>(smtp_settings);
   smtp_settings.is_submission = true;
   auto smtp_submission = std::make_shared<smtp::SessionFactory>(smtp_settings);
@@ -154,6 +157,39 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
     }
   }
   return o;
+}
+
+outbound::SchedulerSettings scheduler_settings(const config::Config& cfg, bool is_dev) {
+  outbound::SchedulerSettings s;
+  const auto hostname = cfg.effective_hostname();
+  auto& d = s.delivery;
+  d.helo_name = hostname;
+  d.port = static_cast<std::uint16_t>(cfg.outbound.port);
+  for (const auto& text : cfg.outbound.routes) {
+    const auto route = config::parse_route(text);  // validated with the configuration
+    d.routes[route->domain] = {route->host, route->port};
+  }
+  d.our_names = {hostname};
+  d.connect_timeout = cfg.outbound.connect_timeout;
+  d.command_timeout = cfg.outbound.command_timeout;
+  d.data_timeout = cfg.outbound.data_timeout;
+  d.max_addresses = static_cast<std::size_t>(cfg.outbound.max_addresses);
+  d.require_tls = cfg.outbound.require_tls;
+  d.loopback_only = is_dev;
+  s.resolver.servers = cfg.outbound.dns;
+  s.resolver.timeout = std::chrono::milliseconds(cfg.outbound.dns_timeout_ms);
+  s.report.hostname = hostname;
+  s.report.max_returned_bytes = static_cast<std::size_t>(cfg.outbound.max_returned_bytes);
+  s.retry.min_backoff = cfg.queue.min_backoff;
+  s.retry.max_backoff = cfg.queue.max_backoff;
+  s.retry.lifetime = cfg.queue.lifetime;
+  s.retry.delay_warning = cfg.queue.delay_warning;
+  s.node = hostname;
+  s.poll_interval = std::chrono::milliseconds(cfg.queue.poll_interval_ms);
+  s.lease = cfg.queue.lease;
+  s.max_deliveries = static_cast<std::size_t>(cfg.outbound.max_deliveries);
+  s.max_per_domain = static_cast<std::size_t>(cfg.outbound.max_per_domain);
+  return s;
 }
 
 // A random secret kept in the data directory (0600), stable across restarts.
@@ -258,6 +294,16 @@ int serve(const ServeOptions& options) {
       errors.push_back({"command line", 0, 0, err});
     }
   }
+  if (errors.empty()) {
+    for (const auto& route : options.routes) {
+      if (!config::parse_route(route)) {
+        errors.push_back(
+            {"command line", 0, 0, "--route " + route + ": expected DOMAIN=HOST:PORT"});
+      }
+      cfg.outbound.routes.push_back(route);
+    }
+    if (!options.dns.empty()) cfg.outbound.dns = options.dns;
+  }
   if (errors.empty()) errors = config::validate(cfg, options.config_file);
   if (!errors.empty()) {
     for (const auto& e : errors) std::cerr << e.str() << "\n";
@@ -305,9 +351,14 @@ int serve(const ServeOptions& options) {
   }
   auth::Authenticator authenticator(*mail_store, throttle, *secret);
   smtp::SendingLimiter sending_limiter(static_cast<std::size_t>(cfg.smtp.max_messages_per_hour));
-  net::Server server(
-      server_options(cfg, {mail_store.get(), &authenticator, &sending_limiter, options.dev}));
+  outbound::Scheduler scheduler(*mail_store, scheduler_settings(cfg, options.dev));
+  net::Server server(server_options(
+      cfg, {mail_store.get(), &authenticator, &sending_limiter, &scheduler, options.dev}));
   if (auto err = server.start(); !err.empty()) {
+    std::cerr << "postino serve: " << err << "\n";
+    return 1;
+  }
+  if (auto err = scheduler.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;
   }
@@ -318,7 +369,9 @@ int serve(const ServeOptions& options) {
                   {{"version", POSTINO_VERSION},
                    {"hostname", cfg.effective_hostname()},
                    {"data_dir", cfg.server.data_dir}});
-  return server.run();
+  const int status = server.run();
+  scheduler.stop();
+  return status;
 }
 
 }  // namespace postino::app

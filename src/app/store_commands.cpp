@@ -1,4 +1,4 @@
-// `postino domain|user|alias|quota|fsck …`: administration of the mail store. Every
+// `postino domain|user|alias|quota|queue|fsck …`: administration of the mail store. Every
 // command opens the store the server uses (safe while it runs: SQLite WAL), says what it
 // did on stdout, and on failure prints the reason on stderr and exits non-zero.
 #include "app/store_commands.hpp"
@@ -6,6 +6,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -169,6 +170,127 @@ int import_passwd(store::Store& s, const std::string& file, const std::string& d
   }
   std::cout << "imported " << added << " users, skipped " << skipped << "\n";
   return skipped == 0 ? 0 : 1;
+}
+
+std::string iso_time(store::SystemClock::time_point t) {
+  const auto seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+const char* recipient_state(int status) {
+  return status == 1 ? "delivered" : status == 2 ? "failed" : "pending";
+}
+
+nlohmann::json queue_json(const store::QueueEntry& e) {
+  nlohmann::json recipients = nlohmann::json::array();
+  for (std::size_t i = 0; i < e.recipients.size(); ++i) {
+    recipients.push_back({{"address", e.recipients[i].address},
+                          {"state", recipient_state(e.statuses[i])},
+                          {"last_reply", e.last_replies[i]}});
+  }
+  return {{"id", e.queue_id},
+          {"sender", e.sender},
+          {"size", e.size},
+          {"arrival", iso_time(e.created)},
+          {"next_attempt", iso_time(e.next_attempt)},
+          {"attempts", e.attempts},
+          {"held", e.is_held},
+          {"in_delivery", !e.claimed_by.empty()},
+          {"recipients", recipients}};
+}
+
+// One entry as `queue list` shows it: a line for the message, one per pending recipient.
+void print_queue_entry(const store::QueueEntry& e, bool all_recipients) {
+  std::string state = e.is_held ? "held" : !e.claimed_by.empty() ? "in delivery" : "waiting";
+  std::cout << e.queue_id << "  " << e.size << " bytes  " << iso_time(e.created) << "  <"
+            << e.sender << ">  " << state << ", " << e.attempts << " attempts, next "
+            << iso_time(e.next_attempt) << "\n";
+  for (std::size_t i = 0; i < e.recipients.size(); ++i) {
+    if (!all_recipients && e.statuses[i] != 0) continue;
+    std::cout << "    " << e.recipients[i].address << "  " << recipient_state(e.statuses[i]);
+    if (!e.last_replies[i].empty()) std::cout << "  (" << e.last_replies[i] << ")";
+    std::cout << "\n";
+  }
+}
+
+void add_queue_commands(
+    CLI::App& app, std::function<int()>& run,
+    const std::function<std::function<int()>(std::function<int(store::Store&)>)>& guarded) {
+  static std::string id;
+  static bool as_json = false;
+  auto* queue = app.add_subcommand(
+      "queue", "Show and manage the outbound queue (works while the server runs).");
+  queue->require_subcommand(1);
+  queue->footer("Example:\n  postino queue list");
+  auto* list = queue->add_subcommand("list", "List queued messages and their recipients.");
+  list->add_flag("--json", as_json, "JSON output");
+  list->footer("Example:\n  postino queue list --json");
+  list->callback([&run, guarded] {
+    run = guarded([](store::Store& s) {
+      auto entries = check(s.list_queue(), "queue list");
+      if (as_json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& e : entries) out.push_back(queue_json(e));
+        std::cout << out.dump(2) << "\n";
+      } else {
+        for (const auto& e : entries) print_queue_entry(e, false);
+        std::cout << entries.size()
+                  << (entries.size() == 1 ? " queued message\n" : " queued messages\n");
+      }
+      return 0;
+    });
+  });
+  auto* show = queue->add_subcommand("show", "Show one queued message with every recipient.");
+  show->add_option("ID", id)->required();
+  show->add_flag("--json", as_json, "JSON output");
+  show->footer("Example:\n  postino queue show Q0123456789BCD");
+  show->callback([&run, guarded] {
+    run = guarded([](store::Store& s) {
+      auto e = check(s.queue_entry(id), "queue show " + id);
+      if (as_json) {
+        std::cout << queue_json(e).dump(2) << "\n";
+      } else {
+        print_queue_entry(e, true);
+      }
+      return 0;
+    });
+  });
+  struct Action {
+    const char* name;
+    const char* help;
+    store::QueueAction action;
+    bool id_optional;
+    const char* done;
+  };
+  static const Action actions[] = {
+      {"flush", "Try now: one message, or all of them without ID.", store::QueueAction::flush, true,
+       "due now"},
+      {"hold", "Keep a message from being tried until released.", store::QueueAction::hold, false,
+       "held"},
+      {"release", "Try a held message again, now.", store::QueueAction::release, false, "released"},
+      {"bounce", "Return a message to its sender with a delivery report.",
+       store::QueueAction::bounce, false, "to be returned to its sender"},
+      {"delete", "Delete a message without telling its sender.", store::QueueAction::remove, false,
+       "deleted"},
+  };
+  for (const auto& a : actions) {
+    auto* cmd = queue->add_subcommand(a.name, a.help);
+    auto* option = cmd->add_option("ID", id);
+    if (!a.id_optional) option->required();
+    cmd->footer(std::string("Example:\n  postino queue ") + a.name + " Q0123456789BCD");
+    cmd->callback([&run, guarded, &a] {
+      run = guarded([&a](store::Store& s) {
+        const auto n = check(s.change_queue(id, a.action),
+                             std::string("queue ") + a.name + (id.empty() ? "" : " " + id));
+        std::cout << n << (n == 1 ? " message " : " messages ") << a.done << "\n";
+        return 0;
+      });
+    });
+  }
 }
 
 }  // namespace
@@ -397,6 +519,8 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
       return 0;
     });
   });
+
+  add_queue_commands(app, run, guarded);
 
   auto* fsck =
       app.add_subcommand("fsck", "Check the store's invariants; --repair fixes what it can.");

@@ -96,6 +96,30 @@ struct MimeSettings {
   std::int64_t max_header_bytes = 10 * 1024 * 1024;
 };
 
+struct OutboundSettings {
+  std::string dns;  // "HOST:PORT[,…]"; empty: /etc/resolv.conf
+  std::int64_t dns_timeout_ms = 5000;
+  std::vector<std::string> routes;  // "DOMAIN=HOST:PORT"
+  std::int64_t port = 25;
+  bool require_tls = false;
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds command_timeout{300};
+  std::chrono::seconds data_timeout{600};
+  std::int64_t max_addresses = 5;
+  std::int64_t max_deliveries = 20;
+  std::int64_t max_per_domain = 5;
+  std::int64_t max_returned_bytes = 50000;
+};
+
+struct QueueSettings {
+  std::chrono::seconds min_backoff{300};
+  std::chrono::seconds max_backoff{3600};
+  std::chrono::seconds lifetime{5 * 24 * 3600};
+  std::chrono::seconds delay_warning{4 * 3600};
+  std::int64_t poll_interval_ms = 1000;
+  std::chrono::seconds lease{3600};
+};
+
 struct Config {
   ServerSettings server;
   LogSettings log;
@@ -107,6 +131,8 @@ struct Config {
   StoreSettings store;
   MimeSettings mime;
   AuthSettings auth;
+  OutboundSettings outbound;
+  QueueSettings queue;
   std::map<Protocol, std::vector<Endpoint>> listen = production_listeners();
 
   // Standard ports on every IPv4 address (RFC 5321, 6409, 8314, 3501, 1939).

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -82,6 +83,43 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
   unsigned char bytes[16];
   if (!parse_ip(host, is_v6, bytes)) return std::nullopt;
   return Endpoint{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+std::optional<RouteOverride> parse_route(std::string_view text) {
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+  RouteOverride route;
+  for (char c : text.substr(0, eq)) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+    if (!ok) return std::nullopt;
+    route.domain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  auto target = text.substr(eq + 1);
+  const auto colon = target.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  if (target.front() == '[') {
+    // An IPv6 literal: checked as an endpoint.
+    auto endpoint = parse_endpoint(target);
+    if (!endpoint) return std::nullopt;
+    route.host = endpoint->address;
+    route.port = endpoint->port;
+    return route;
+  }
+  const auto host = target.substr(0, colon);
+  for (char c : host) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+    if (!ok) return std::nullopt;
+  }
+  const auto port_text = target.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  route.host = std::string(host);
+  route.port = static_cast<std::uint16_t>(port);
+  return route;
 }
 
 std::optional<Network> parse_network(std::string_view text) {

@@ -29,6 +29,15 @@ struct Endpoint {
 // kernel for a free port (used by tests). nullopt when malformed.
 std::optional<Endpoint> parse_endpoint(std::string_view text);
 
+// An outbound route override: "DOMAIN=HOST:PORT" sends the domain's mail to HOST (a name,
+// an IPv4 literal or a bracketed IPv6 literal) instead of its MX hosts.
+struct RouteOverride {
+  std::string domain;  // lower-case
+  std::string host;    // without brackets
+  std::uint16_t port = 25;
+};
+std::optional<RouteOverride> parse_route(std::string_view text);
+
 // An address block such as "127.0.0.0/8" or "::1/128" (a bare address is a /32 or /128).
 struct Network {
   bool is_v6 = false;

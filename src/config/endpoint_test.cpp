@@ -25,6 +25,24 @@ TEST(Endpoint, RejectsMalformed) {
   }
 }
 
+TEST(Route, ParsesDomainHostAndPort) {
+  auto r = parse_route("Example.NET=mx.example.net:2526");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->domain, "example.net");
+  EXPECT_EQ(r->host, "mx.example.net");
+  EXPECT_EQ(r->port, 2526);
+  r = parse_route("v6.test=[::1]:25");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->host, "::1");
+  EXPECT_EQ(r->port, 25);
+  EXPECT_FALSE(parse_route("example.net"));
+  EXPECT_FALSE(parse_route("=127.0.0.1:25"));
+  EXPECT_FALSE(parse_route("example.net=127.0.0.1"));
+  EXPECT_FALSE(parse_route("example.net=127.0.0.1:0"));
+  EXPECT_FALSE(parse_route("exa mple.net=127.0.0.1:25"));
+  EXPECT_FALSE(parse_route("example.net=host/x:25"));
+}
+
 TEST(Network, ContainsAddressesInsideThePrefixOnly) {
   auto lo = parse_network("127.0.0.0/8");
   ASSERT_TRUE(lo);

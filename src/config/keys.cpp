@@ -386,6 +386,94 @@ std::vector<Key> build_keys() {
       "An address or account with no failed login for this long starts "
       "over without delay.",
       [](auto& c) -> auto& { return c.auth.failure_memory; }, 1, 86400 * 7));
+  // [outbound]
+  k.push_back(string_key(
+      "outbound.dns",
+      "DNS servers for MX and address lookups, `HOST:PORT[,HOST:PORT…]`; empty uses "
+      "/etc/resolv.conf. `postino serve --dns` sets it too.",
+      [](auto& c) -> auto& { return c.outbound.dns; }));
+  k.push_back(integer_key(
+      "outbound.dns_timeout_ms",
+      "Wait for one DNS answer before asking again (two tries per server); a lookup that "
+      "gets no answer defers the message.",
+      [](auto& c) -> auto& { return c.outbound.dns_timeout_ms; }, 100, 60000));
+  k.push_back(Key{"outbound.routes", "list of routes",
+                  "Domains whose mail goes to a fixed server instead of their MX hosts: "
+                  "`DOMAIN=HOST:PORT` each (also `postino serve --route`).",
+                  [](Config& c, const toml::node& n) {
+                    return read_string_list(n, c.outbound.routes,
+                                            [](const std::string& s) -> std::string {
+                                              if (parse_route(s)) return "";
+                                              return "\"" + s + "\" is not DOMAIN=HOST:PORT";
+                                            });
+                  },
+                  [](const Config& c) { return show_list(c.outbound.routes); }});
+  k.push_back(integer_key(
+      "outbound.port", "Port of the MX hosts (RFC 5321: 25; another only for tests).",
+      [](auto& c) -> auto& { return c.outbound.port; }, 1, 65535));
+  k.push_back(bool_key(
+      "outbound.require_tls",
+      "Never send in the clear: a server that does not offer STARTTLS, or whose handshake "
+      "fails, defers the message. Otherwise TLS is used whenever offered (RFC 7435); "
+      "certificates are not checked either way.",
+      [](auto& c) -> auto& { return c.outbound.require_tls; }));
+  k.push_back(seconds_key(
+      "outbound.connect_timeout_seconds", "Wait for a TCP connection to another server.",
+      [](auto& c) -> auto& { return c.outbound.connect_timeout; }, 1, 600));
+  k.push_back(seconds_key(
+      "outbound.command_timeout_seconds",
+      "Wait for the greeting and each reply of another server (RFC 5321 §4.5.3.2: 5 min).",
+      [](auto& c) -> auto& { return c.outbound.command_timeout; }, 1, 3600));
+  k.push_back(seconds_key(
+      "outbound.data_timeout_seconds",
+      "Wait for the reply to a message sent (RFC 5321 §4.5.3.2.6: 10 min).",
+      [](auto& c) -> auto& { return c.outbound.data_timeout; }, 1, 3600));
+  k.push_back(integer_key(
+      "outbound.max_addresses",
+      "Server addresses (MX hosts and their addresses, in order) tried in one attempt "
+      "before the message waits for its next try (Postfix smtp_mx_address_limit: 5).",
+      [](auto& c) -> auto& { return c.outbound.max_addresses; }, 1, 100));
+  k.push_back(integer_key(
+      "outbound.max_deliveries", "Messages in delivery at once.",
+      [](auto& c) -> auto& { return c.outbound.max_deliveries; }, 1, 10000));
+  k.push_back(integer_key(
+      "outbound.max_per_domain",
+      "Connections to one destination domain at once (Postfix "
+      "default_destination_concurrency_limit: 20).",
+      [](auto& c) -> auto& { return c.outbound.max_per_domain; }, 1, 1000));
+  k.push_back(integer_key(
+      "outbound.max_returned_bytes",
+      "A delivery report returns the whole original message up to this size, only its "
+      "header above it (and always only the header when the sender asked for RET=HDRS).",
+      [](auto& c) -> auto& { return c.outbound.max_returned_bytes; }, 0, 1LL << 30));
+  // [queue]
+  k.push_back(seconds_key(
+      "queue.min_backoff_seconds",
+      "Wait after the first failed try; it doubles with each further one (Postfix "
+      "minimal_backoff_time: 300).",
+      [](auto& c) -> auto& { return c.queue.min_backoff; }, 1, 86400));
+  k.push_back(seconds_key(
+      "queue.max_backoff_seconds", "Longest wait between two tries (Postfix: 4000).",
+      [](auto& c) -> auto& { return c.queue.max_backoff; }, 1, 86400));
+  k.push_back(seconds_key(
+      "queue.lifetime_seconds",
+      "A message not delivered after this long is returned to its sender (RFC 5321 "
+      "§4.5.4.1: 4–5 days; Postfix maximal_queue_lifetime: 5 days).",
+      [](auto& c) -> auto& { return c.queue.lifetime; }, 1, 86400 * 100));
+  k.push_back(seconds_key(
+      "queue.delay_warning_seconds",
+      "A sender who asked for NOTIFY=DELAY hears once that a message is still waiting "
+      "after this long; 0 never.",
+      [](auto& c) -> auto& { return c.queue.delay_warning; }, 0, 86400 * 100));
+  k.push_back(integer_key(
+      "queue.poll_interval_ms",
+      "How often the queue is checked for messages due (new mail is tried at once).",
+      [](auto& c) -> auto& { return c.queue.poll_interval_ms; }, 10, 600000));
+  k.push_back(seconds_key(
+      "queue.lease_seconds",
+      "A message in delivery is claimed for this long; a claim of a server that died is "
+      "taken over after it (its own claims are released when it restarts).",
+      [](auto& c) -> auto& { return c.queue.lease; }, 60, 86400));
   return k;
 }
 

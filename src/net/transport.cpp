@@ -69,6 +69,21 @@ asio::awaitable<Transport::Status> Transport::handshake(std::shared_ptr<asio::ss
   co_return ec ? Status::closed : Status::ok;
 }
 
+asio::awaitable<Transport::Status> Transport::client_handshake(
+    const std::shared_ptr<asio::ssl::context>& context, const std::string& server_name,
+    Duration timeout) {
+  if (tls_ || !context) co_return Status::closed;
+  context_ = context;
+  tls_.emplace(std::move(plain_), *context_);
+  if (!server_name.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str());
+  io_timer_.expires_after(timeout);
+  auto result = co_await (tls_->async_handshake(asio::ssl::stream_base::client, token) ||
+                          io_timer_.async_wait(token));
+  if (result.index() == 1) co_return Status::timed_out;
+  auto [ec] = std::get<0>(result);
+  co_return ec ? Status::closed : Status::ok;
+}
+
 asio::awaitable<void> Transport::close(Duration timeout) {
   if (tls_ && socket().is_open()) {
     io_timer_.expires_after(timeout);

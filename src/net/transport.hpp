@@ -30,6 +30,10 @@ class Transport {
   asio::awaitable<Status> write(std::string_view bytes, Duration timeout);
   // Runs the server side of a TLS handshake on the connection as it is now.
   asio::awaitable<Status> handshake(std::shared_ptr<asio::ssl::context> context, Duration timeout);
+  // Runs the client side of a TLS handshake (STARTTLS to another server), naming
+  // `server_name` in SNI.
+  asio::awaitable<Status> client_handshake(const std::shared_ptr<asio::ssl::context>& context,
+                                           const std::string& server_name, Duration timeout);
   // Sends TLS close_notify when in TLS (waiting at most `timeout`), then closes the socket.
   asio::awaitable<void> close(Duration timeout);
   // Interrupts a pending read_some (and any later one) with Status::stopped. Call it on

@@ -7,7 +7,7 @@
 
 #include "auth/password.hpp"
 #include "base/base64.hpp"
-#include "pop3/wire/multiline.hpp"
+#include "base/dot_stuffer.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::pop3 {
@@ -170,7 +170,7 @@ TEST_F(Pop3, LargeMessagesAreStreamedInPiecesIdenticalToTheWhole) {
   int pieces = 0;
   for (std::string piece; !(piece = out.stream()).empty(); ++pieces) body += piece;
   EXPECT_GT(pieces, 2);  // more than one 64 KB piece
-  EXPECT_EQ(body, wire::dot_stuff(big));
+  EXPECT_EQ(body, base::dot_stuff(big));
   ASSERT_EQ(out.after, net::After::work);  // then the pipelined NOOP is answered
   EXPECT_EQ(sessions_.back()->resume(inputs_.back()).bytes, "+OK\r\n");
 }

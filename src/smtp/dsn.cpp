@@ -18,6 +18,8 @@ const char* action_name(DsnRecipient::Action a) {
       return "delayed";
     case DsnRecipient::Action::delivered:
       return "delivered";
+    case DsnRecipient::Action::relayed:
+      return "relayed";
   }
   return "failed";
 }
@@ -69,7 +71,10 @@ std::string compose_dsn(const DsnInput& in) {
   bool any_failed = false;
   for (const auto& r : in.recipients) any_failed |= r.action == DsnRecipient::Action::failed;
   bool all_delivered = true;
-  for (const auto& r : in.recipients) all_delivered &= r.action == DsnRecipient::Action::delivered;
+  for (const auto& r : in.recipients) {
+    all_delivered &=
+        r.action == DsnRecipient::Action::delivered || r.action == DsnRecipient::Action::relayed;
+  }
   const std::string subject = any_failed      ? "Undelivered Mail Returned to Sender"
                               : all_delivered ? "Successful Mail Delivery Report"
                                               : "Delayed Mail (still being retried)";

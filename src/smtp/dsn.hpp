@@ -13,7 +13,8 @@
 namespace postino::smtp {
 
 struct DsnRecipient {
-  enum class Action { failed, delayed, delivered };
+  // relayed: handed to a server that does not offer DSN (RFC 3461 §4.2), no report follows.
+  enum class Action { failed, delayed, delivered, relayed };
   std::string address;  // the final recipient
   std::string orcpt;    // "rfc822;addr" as the client gave it, "" when none
   Action action = Action::failed;

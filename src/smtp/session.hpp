@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -44,6 +45,8 @@ struct SessionSettings {
   SendingLimiter* sending_limiter = nullptr;  // messages per hour per authenticated user
   store::Store* store = nullptr;
   auth::Authenticator* authenticator = nullptr;
+  // Called (from a worker thread) when mail for other domains was queued.
+  std::function<void()> on_queued;
 };
 
 class Session final : public net::ProtocolSession {

@@ -34,8 +34,12 @@ class DevServer:
     listen: protocols to listen on (default: all seven), each on 127.0.0.1:0.
     """
 
-    def __init__(self, config="", listen=None, extra_args=None, data=None):
+    def __init__(self, config="", listen=None, extra_args=None, data=None, dns="127.0.0.1:9"):
         self.dir = tempfile.mkdtemp(prefix="postino-e2e-")
+        # dns: the resolver for outbound mail (--dns); the default, a closed loopback port,
+        # fails every lookup at once, so that no test ever asks a DNS server outside this
+        # machine. None leaves it to the configuration.
+        self.dns = dns
         # data: an existing data directory to reuse (it is not deleted by close()).
         self.data = data or os.path.join(self.dir, "data")
         self.config = config
@@ -57,6 +61,8 @@ class DevServer:
             args += ["--config", path]
         for p in PROTOCOLS:
             args += ["--listen", f"{p}=127.0.0.1:0" if p in self.listen else f"{p}=off"]
+        if self.dns:
+            args += ["--dns", self.dns]
         args += self.extra_args
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, errors="replace")

@@ -2,8 +2,8 @@
 // RSET, QUIT. Message numbers count from 1 in the snapshot taken at login.
 #include <charconv>
 
+#include "base/dot_stuffer.hpp"
 #include "pop3/session.hpp"
-#include "pop3/wire/multiline.hpp"
 
 namespace postino::pop3 {
 namespace {
@@ -125,7 +125,7 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
     // The message goes out in pieces, dot-stuffed on the way: a 50 MB message is never
     // held whole.
     auto source = std::shared_ptr<store::BlobReader>(std::move(*reader));
-    auto stuffer = std::make_shared<wire::DotStuffer>(top_lines);
+    auto stuffer = std::make_shared<base::DotStuffer>(top_lines);
     auto finished = std::make_shared<bool>(false);
     work_.stream = [this, source, stuffer, finished]() -> std::string {
       if (*finished) return "";

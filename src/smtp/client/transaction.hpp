@@ -67,6 +67,9 @@ class Transaction {
 
   bool is_done() const { return state_ == State::done; }
   bool is_tls() const { return is_tls_; }
+  // The peer offered DSN (RFC 3461): it reports success and delays itself; without it, a
+  // recipient who asked for NOTIFY=SUCCESS gets a "relayed" report from us (§4.2).
+  bool peer_offers_dsn() const { return dsn_; }
   const std::vector<RecipientResult>& results() const { return results_; }
   // True when no recipient was decided by this server: the next MX may be tried
   // (RFC 5321 §5.1: after a connection failure, a greeting or EHLO refusal, a 4xx).

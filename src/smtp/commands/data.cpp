@@ -149,6 +149,7 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
                      {"local", std::to_string(accepted->local.size())},
                      {"queued", accepted->queue_id}});
     if (account_ && settings_.sending_limiter) settings_.sending_limiter->record(account_->address);
+    if (!accepted->queue_id.empty() && settings_.on_queued) settings_.on_queued();
     work_.reply = reply::with(reply::c250_queued, id);
   };
 }

@@ -1,5 +1,6 @@
-// POP3 multi-line responses (RFC 1939 §3): every line ends in CRLF, a line starting with
-// "." gets another ".", and the response ends with ".\r\n". Pure; the stuffer works on
+// Transparency for a message sent as dot-terminated lines: SMTP DATA (RFC 5321 §4.5.2)
+// and POP3 multi-line responses (RFC 1939 §3). Every line ends in CRLF, a line starting
+// with "." gets another ".", and the whole ends with ".\r\n". Pure; the stuffer works on
 // chunks so that a large message is sent without being held in memory.
 #pragma once
 
@@ -8,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace postino::pop3::wire {
+namespace postino::base {
 
 class DotStuffer {
  public:
@@ -36,4 +37,4 @@ class DotStuffer {
 std::string dot_stuff(std::string_view message,
                       std::optional<std::uint64_t> top_lines = std::nullopt);
 
-}  // namespace postino::pop3::wire
+}  // namespace postino::base

@@ -1,9 +1,9 @@
-// Tests for POP3 dot-stuffing and TOP.
-#include "pop3/wire/multiline.hpp"
+// Tests for dot-stuffing (SMTP DATA, POP3) and POP3 TOP.
+#include "base/dot_stuffer.hpp"
 
 #include <gtest/gtest.h>
 
-namespace postino::pop3::wire {
+namespace postino::base {
 namespace {
 
 TEST(DotStuff, StuffsLeadingDotsAndTerminates) {
@@ -39,4 +39,4 @@ TEST(DotStuff, ChunkedFeedingGivesTheSameBytesAtEverySplitPoint) {
 }
 
 }  // namespace
-}  // namespace postino::pop3::wire
+}  // namespace postino::base

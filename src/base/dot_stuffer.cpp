@@ -1,7 +1,7 @@
 // Dot-stuffing; see multiline.hpp.
-#include "pop3/wire/multiline.hpp"
+#include "base/dot_stuffer.hpp"
 
-namespace postino::pop3::wire {
+namespace postino::base {
 
 void DotStuffer::end_line(std::string& out) {
   out += "\r\n";
@@ -55,4 +55,4 @@ std::string dot_stuff(std::string_view message, std::optional<std::uint64_t> top
   return out;
 }
 
-}  // namespace postino::pop3::wire
+}  // namespace postino::base

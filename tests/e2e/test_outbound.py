@@ -1,0 +1,518 @@
+"""Outbound mail end to end (RFC 5321 §5.1, RFC 3464, RFC 7505): a second postino, Postfix's
+smtp-sink as a faulty peer, dnsmasq as the DNS server and a hand-written SMTP server that
+stalls, all on 127.0.0.0/8. Replays RELIABILITY S03 (kill -9 during a remote DATA), C03
+(the backup MX), F04–F08 (peers that fail in every way) and K05 (bounces and their form).
+"""
+
+import email
+import email.policy
+import glob
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+
+WAIT = 20  # seconds for a queued message to reach its outcome
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=WAIT, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def stored(server, address):
+    """Every message in the account's INBOX, as bytes, in UID order."""
+    db = sqlite3.connect(os.path.join(server.data, "store.db"))
+    rows = db.execute(
+        "SELECT m.blob_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+        "JOIN accounts a ON a.id = b.account_id WHERE a.address = ? AND b.name = 'INBOX' "
+        "ORDER BY m.uid", (address,)).fetchall()
+    db.close()
+    out = []
+    for (blob,) in rows:
+        paths = glob.glob(os.path.join(server.data, "blobs", blob[:2], blob[2:4], blob)) + \
+            glob.glob(os.path.join(server.data, "blobs", "new", blob))
+        with open(paths[0], "rb") as f:
+            out.append(f.read())
+    return out
+
+
+def postino(server, *args):
+    out = subprocess.run([harness.BINARY, "--data", server.data, *args], capture_output=True,
+                         text=True, timeout=60)
+    return out
+
+
+def queue_ids(server):
+    out = postino(server, "queue", "list")
+    assert out.returncode == 0, out.stderr
+    return re.findall(r"^(\S+)  \d+ bytes ", out.stdout, re.M)
+
+
+def demo_credentials(server):
+    m = re.search(r"demo account (\S+)\s+password (\S+)", server.banner)
+    return m.group(1), m.group(2)
+
+
+def submit(server, rcpts, body, rcpt_options=(), sender=None):
+    """Sends over submission with AUTH as the demo user."""
+    import smtplib
+    user, password = demo_credentials(server)
+    with smtplib.SMTP("127.0.0.1", server.ports["submission"], timeout=10) as s:
+        s.starttls(context=server.client_tls_context())
+        s.login(user, password)
+        s.sendmail(sender or user, rcpts, body, rcpt_options=list(rcpt_options))
+
+
+def reports(server):
+    """The delivery reports in the demo user's INBOX, parsed."""
+    user, _ = demo_credentials(server)
+    out = []
+    for raw in stored(server, user):
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        if msg.get_content_type() == "multipart/report":
+            out.append((raw, msg))
+    return out
+
+
+def report_fields(msg):
+    """Per-recipient field dicts of a report's message/delivery-status part."""
+    status = [p for p in msg.walk() if p.get_content_type() == "message/delivery-status"][0]
+    blocks = status.get_payload()
+    return [dict(b.items()) for b in blocks[1:]]
+
+
+class Sink:
+    """Postfix's smtp-sink on host:port with its options; saves what it accepts."""
+
+    def __init__(self, args=(), host="127.0.0.1", port=None):
+        self.dir = tempfile.mkdtemp(prefix="postino-sink-")
+        os.chmod(self.dir, 0o777)
+        self.host = host
+        self.port = port or free_port(host)
+        cmd = ["smtp-sink", "-d", os.path.join(self.dir, "m."), *args]
+        if os.geteuid() == 0:
+            cmd += ["-u", "nobody"]
+        cmd += [f"{host}:{self.port}", "50"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until(self._listening, 10, "smtp-sink")
+
+    def _listening(self):
+        try:
+            socket.create_connection((self.host, self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def messages(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "m.*"))):
+            with open(path, "rb") as f:
+                out.append(f.read())
+        return out
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class StallingServer:
+    """An SMTP server without DSN: its first session takes the whole message and never
+    answers it; later sessions accept. Saves what it accepted."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(10)
+        self.port = self.listener.getsockname()[1]
+        self.sessions = 0
+        self.got_first_body = threading.Event()
+        self.accepted = []
+        self.stalled = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.sessions += 1
+            threading.Thread(target=self._session, args=(conn, self.sessions == 1),
+                             daemon=True).start()
+
+    def _session(self, conn, stall):
+        f = conn.makefile("rb")
+        conn.sendall(b"220 stall.test ESMTP\r\n")
+        try:
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    conn.sendall(b"250-stall.test\r\n250 8BITMIME\r\n")
+                elif verb == b"DATA":
+                    conn.sendall(b"354 go on\r\n")
+                    body = b""
+                    while not body.endswith(b"\r\n.\r\n"):
+                        chunk = f.readline()
+                        if not chunk:
+                            return
+                        body += chunk
+                    if stall:
+                        self.stalled.append(body)
+                        self.got_first_body.set()
+                        time.sleep(60)
+                        return
+                    self.accepted.append(body)
+                    conn.sendall(b"250 2.0.0 taken\r\n")
+                elif verb == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"250 2.0.0 ok\r\n")
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def close(self):
+        self.listener.close()
+
+
+class OutboundCase(unittest.TestCase):
+    servers = []
+
+    def start(self, **kwargs):
+        server = harness.DevServer(**kwargs).start()
+        self.servers.append(server)
+        return server
+
+    def tearDown(self):
+        while self.servers:
+            server = self.servers.pop()
+            code, _ = server.stop()
+            err = server.stderr()
+            server.close()
+            marker = harness.sanitizer_report(err)
+            if marker:
+                raise AssertionError("sanitizer report in server stderr:\n" + err[-5000:])
+            if code not in (0, -signal.SIGKILL):
+                raise AssertionError(f"server exited with {code}:\n" + err[-3000:])
+
+
+class TwoInstancesTest(OutboundCase):
+    def test_relay_to_another_postino_arrives_byte_for_byte(self):
+        b = self.start(listen=["smtp"])
+        self.assertEqual(postino(b, "domain", "add", "b.test").returncode, 0)
+        out = subprocess.run([harness.BINARY, "--data", b.data, "user", "add", "bob@b.test",
+                              "--password-stdin"], input="pw\n", capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        a = self.start(listen=["submission"],
+                       extra_args=["--route", f"B.test=127.0.0.1:{b.ports['smtp']}"])
+        user, _ = demo_credentials(a)
+        body = (b"From: Demo <" + user.encode() + b">\r\nTo: bob@b.test\r\n"
+                b"Subject: across\r\n\r\n.leading dot\r\nlast line\r\n")
+        submit(a, ["bob@b.test"], body)
+        got = wait_until(lambda: stored(b, "bob@b.test"), what="delivery to b")[0]
+        # B's Return-Path and Received, A's Received, then the message as submitted.
+        self.assertTrue(got.startswith(b"Return-Path: <" + user.encode() + b">\r\nReceived: "),
+                        got[:300])
+        self.assertTrue(got.endswith(body), got[-300:])
+        trace = got[: len(got) - len(body)].decode()
+        self.assertEqual(trace.count("Received: "), 2, trace)
+        self.assertRegex(trace, r"with ESMTPS")  # STARTTLS between the two
+        wait_until(lambda: queue_ids(a) == [], what="an empty queue")
+        self.assertIsNotNone(a.wait_for_log(lambda l: "outbound_delivered" in l and
+                                            "bob@b.test" in l))
+
+
+class FaultyPeerTest(OutboundCase):
+    """smtp-sink failing at each step; each outcome checked."""
+
+    CONFIG = """
+[queue]
+min_backoff_seconds = 1
+max_backoff_seconds = 1
+poll_interval_ms = 100
+[outbound]
+command_timeout_seconds = 2
+"""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sinks = {
+            "tempfail.test": Sink(["-r", "RCPT"]),
+            "permfail.test": Sink(["-f", "."]),
+            "busy.test": Sink(["-Q", "MAIL"]),
+            "drop.test": Sink(["-q", "RCPT"]),
+            "slow.test": Sink(["-w", "5"]),
+            "ok.test": Sink(),
+        }
+
+    @classmethod
+    def tearDownClass(cls):
+        for sink in cls.sinks.values():
+            sink.close()
+
+    def setUp(self):
+        routes = []
+        for domain, sink in self.sinks.items():
+            routes += ["--route", f"{domain}=127.0.0.1:{sink.port}"]
+        self.a = self.start(config=self.CONFIG, listen=["submission"], extra_args=routes)
+
+    def entry(self, qid):
+        out = postino(self.a, "queue", "show", qid, "--json")
+        if out.returncode != 0:
+            return None
+        import json
+        return json.loads(out.stdout)
+
+    def only_entry(self):
+        ids = wait_until(lambda: queue_ids(self.a), what="a queue entry")
+        self.assertEqual(len(ids), 1)
+        return ids[0]
+
+    def deferred_with(self, qid, pattern, attempts=1):
+        def check():
+            e = self.entry(qid)
+            if not e or e["attempts"] < attempts:
+                return None
+            reply = e["recipients"][0]["last_reply"]
+            return reply if re.search(pattern, reply) else None
+        return wait_until(check, what=f"a deferral matching {pattern}")
+
+    def test_tempfail_at_rcpt_is_retried(self):
+        submit(self.a, ["x@tempfail.test"], b"Subject: t\r\n\r\nt\r\n")
+        qid = self.only_entry()
+        self.deferred_with(qid, r"^4\d\d ", attempts=2)  # tried again after the backoff
+        self.assertEqual(reports(self.a), [])
+
+    def test_permanent_failure_at_data_bounces_with_a_report(self):
+        body = b"Subject: doomed\r\nMessage-ID: <doomed@e2e>\r\n\r\nbody\r\n"
+        submit(self.a, ["x@permfail.test"], body)
+        raw, msg = wait_until(lambda: reports(self.a), what="a bounce")[0]
+        self.assertTrue(raw.startswith(b"Return-Path: <>\r\n"), raw[:100])
+        self.assertEqual(msg.get_param("report-type"), "delivery-status")
+        fields = report_fields(msg)
+        self.assertEqual(fields[0]["Final-Recipient"], "rfc822; x@permfail.test")
+        self.assertEqual(fields[0]["Action"], "failed")
+        self.assertRegex(fields[0]["Status"], r"^5\.\d+\.\d+$")
+        self.assertIn("smtp; 5", fields[0]["Diagnostic-Code"])
+        self.assertIn(b"Message-ID: <doomed@e2e>", raw)  # the original comes back
+        wait_until(lambda: queue_ids(self.a) == [], what="an empty queue")
+
+    def test_421_at_mail_defers(self):
+        submit(self.a, ["x@busy.test"], b"Subject: busy\r\n\r\nb\r\n")
+        self.deferred_with(self.only_entry(), r"^421 ")
+
+    def test_dropped_connection_defers(self):
+        submit(self.a, ["x@drop.test"], b"Subject: drop\r\n\r\nd\r\n")
+        self.deferred_with(self.only_entry(), r"closed the connection")
+
+    def test_slow_server_times_out_and_defers(self):
+        submit(self.a, ["x@slow.test"], b"Subject: slow\r\n\r\ns\r\n")
+        self.deferred_with(self.only_entry(), r"did not answer in time")
+
+    def test_one_message_for_good_and_failing_domains(self):
+        submit(self.a, ["x@ok.test", "y@permfail.test", "z@tempfail.test"],
+               b"Subject: mixed\r\n\r\nm\r\n")
+        qid = self.only_entry()
+        def settled():
+            e = self.entry(qid)
+            return e and [r["state"] for r in e["recipients"]] == ["delivered", "failed", "pending"]
+        wait_until(settled, what="per-recipient results")
+        raw, msg = wait_until(lambda: reports(self.a), what="the bounce")[0]
+        self.assertEqual([f["Final-Recipient"] for f in report_fields(msg)],
+                         ["rfc822; y@permfail.test"])
+        self.assertTrue(any(b"Subject: mixed" in m for m in self.sinks["ok.test"].messages()))
+
+    def test_queue_commands_on_a_running_server(self):
+        submit(self.a, ["x@tempfail.test"], b"Subject: admin\r\n\r\na\r\n")
+        qid = self.only_entry()
+        self.deferred_with(qid, r"^4\d\d ")
+        self.assertEqual(postino(self.a, "queue", "hold", qid).returncode, 0)
+        attempts = self.entry(qid)["attempts"]
+        self.assertTrue(self.entry(qid)["held"])
+        time.sleep(2.5)  # two backoffs: a held message is not tried
+        self.assertEqual(self.entry(qid)["attempts"], attempts)
+        self.assertEqual(postino(self.a, "queue", "release", qid).returncode, 0)
+        self.deferred_with(qid, r"^4\d\d ", attempts=attempts + 1)
+        self.assertEqual(postino(self.a, "queue", "flush").returncode, 0)
+        out = postino(self.a, "queue", "bounce", qid)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        raw, msg = wait_until(lambda: reports(self.a), what="the administrator's bounce")[0]
+        self.assertIn("administrator", report_fields(msg)[0]["Diagnostic-Code"])
+        wait_until(lambda: queue_ids(self.a) == [], what="an empty queue")
+        # delete: gone without a report.
+        submit(self.a, ["x@tempfail.test"], b"Subject: admin 2\r\n\r\na\r\n")
+        qid = self.only_entry()
+        self.assertEqual(postino(self.a, "queue", "delete", qid).returncode, 0)
+        self.assertEqual(queue_ids(self.a), [])
+        self.assertNotEqual(postino(self.a, "queue", "show", qid).returncode, 0)
+        time.sleep(1)
+        self.assertEqual(len(reports(self.a)), 1)
+
+
+class LifetimeTest(OutboundCase):
+    def test_delay_warning_then_expiry_report(self):
+        sink = Sink(["-r", "RCPT"])
+        self.addCleanup(sink.close)
+        config = """
+[queue]
+min_backoff_seconds = 1
+max_backoff_seconds = 1
+poll_interval_ms = 100
+delay_warning_seconds = 1
+lifetime_seconds = 4
+"""
+        a = self.start(config=config, listen=["submission"],
+                       extra_args=["--route", f"late.test=127.0.0.1:{sink.port}"])
+        submit(a, ["x@late.test"], b"Subject: patience\r\n\r\nwait\r\n",
+               rcpt_options=["NOTIFY=DELAY,FAILURE", "ORCPT=rfc822;x@late.test"])
+        got = wait_until(lambda: len(reports(a)) >= 2 and reports(a), what="two reports")
+        (_, delayed), (_, failed) = got[0], got[1]
+        self.assertEqual(delayed["Subject"], "Delayed Mail (still being retried)")
+        d = report_fields(delayed)[0]
+        self.assertEqual(d["Action"], "delayed")
+        self.assertIn("Will-Retry-Until", d)
+        self.assertEqual(d["Original-Recipient"], "rfc822; x@late.test")
+        f = report_fields(failed)[0]
+        self.assertEqual(f["Action"], "failed")
+        self.assertRegex(f["Status"], r"^4\.\d+\.\d+$")  # the last temporary reason, as Postfix
+        self.assertEqual(len(reports(a)), 2)  # one warning only
+        wait_until(lambda: queue_ids(a) == [], what="an empty queue")
+
+
+class DnsTest(OutboundCase):
+    """MX routing through dnsmasq on a loopback port."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = free_port("127.0.0.3")
+        cls.mx2 = Sink(host="127.0.0.3", port=cls.port)
+        cls.implicit = Sink(host="127.0.0.4", port=cls.port)
+        cls.dns_port = free_port()
+        cls.dir = tempfile.mkdtemp(prefix="postino-dns-")
+        conf = os.path.join(cls.dir, "dnsmasq.conf")
+        with open(conf, "w") as f:
+            f.write(f"""port={cls.dns_port}
+listen-address=127.0.0.1
+bind-interfaces
+no-resolv
+no-hosts
+local=/test/
+mx-host=two.test,mx1.two.test,10
+mx-host=two.test,mx2.two.test,20
+host-record=mx1.two.test,127.0.0.2
+host-record=mx2.two.test,127.0.0.3
+mx-host=nullmx.test,.,0
+host-record=nomx.test,127.0.0.4
+server=/refused.test/#
+""")
+        args = ["dnsmasq", "-C", conf, "-k", "--pid-file=" + os.path.join(cls.dir, "pid")]
+        if os.geteuid() == 0:
+            args.append("--user=root")
+        cls.dnsmasq = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(0.3)
+        if cls.dnsmasq.poll() is not None:
+            raise RuntimeError("dnsmasq did not start: " + cls.dnsmasq.stderr.read().decode())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dnsmasq.kill()
+        cls.dnsmasq.wait()
+        cls.mx2.close()
+        cls.implicit.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        config = f"""
+[queue]
+poll_interval_ms = 100
+[outbound]
+port = {self.port}
+dns = "127.0.0.1:{self.dns_port}"
+connect_timeout_seconds = 3
+"""
+        self.a = self.start(config=config, listen=["submission"], dns=None)
+
+    def test_first_mx_down_the_backup_mx_takes_it(self):
+        submit(self.a, ["x@two.test"], b"Subject: backup\r\n\r\nto the second MX\r\n")
+        wait_until(lambda: any(b"to the second MX" in m for m in self.mx2.messages()),
+                   what="delivery to the backup MX")
+        self.assertIsNotNone(self.a.wait_for_log(
+            lambda l: "outbound_connect_failed" in l and "127.0.0.2" in l))
+        wait_until(lambda: queue_ids(self.a) == [], what="an empty queue")
+
+    def test_no_mx_uses_the_domain_address(self):
+        submit(self.a, ["x@nomx.test"], b"Subject: implicit\r\n\r\nimplicit MX\r\n")
+        wait_until(lambda: any(b"implicit MX" in m for m in self.implicit.messages()),
+                   what="delivery to the implicit MX")
+
+    def test_null_mx_and_nxdomain_bounce_at_once(self):
+        submit(self.a, ["x@nullmx.test", "y@nx.test"], b"Subject: nowhere\r\n\r\nn\r\n")
+        _, msg = wait_until(lambda: reports(self.a), what="the bounce")[0]
+        fields = {f["Final-Recipient"]: f for f in report_fields(msg)}
+        self.assertEqual(fields["rfc822; x@nullmx.test"]["Status"], "5.1.10")
+        self.assertEqual(fields["rfc822; y@nx.test"]["Status"], "5.1.2")
+        wait_until(lambda: queue_ids(self.a) == [], what="an empty queue")
+
+    def test_dns_failure_defers(self):
+        submit(self.a, ["x@refused.test"], b"Subject: later\r\n\r\nl\r\n")
+        ids = wait_until(lambda: queue_ids(self.a), what="a queue entry")
+        def deferred():
+            out = postino(self.a, "queue", "show", ids[0])
+            return "4.4.3" in out.stdout
+        wait_until(deferred, what="a DNS deferral")
+        self.assertEqual(reports(self.a), [])
+
+
+class KillDuringDataTest(OutboundCase):
+    def test_kill_9_during_remote_data_then_delivered_after_restart(self):
+        peer = StallingServer()
+        self.addCleanup(peer.close)
+        route = ["--route", f"stall.test=127.0.0.1:{peer.port}"]
+        a = self.start(config="[queue]\npoll_interval_ms = 100\n", listen=["submission"],
+                       extra_args=route)
+        body = b"Subject: survive\r\n\r\nkill -9 while the peer holds the message\r\n"
+        submit(a, ["x@stall.test"], body, rcpt_options=["NOTIFY=SUCCESS"])
+        self.assertTrue(peer.got_first_body.wait(WAIT))
+        a.stop(signal.SIGKILL)
+        again = self.start(config="[queue]\npoll_interval_ms = 100\n", listen=["submission"],
+                           extra_args=route, data=a.data)
+        wait_until(lambda: peer.accepted, what="the delivery after the restart")
+        self.assertIn(b"kill -9 while the peer holds the message", peer.accepted[0])
+        wait_until(lambda: queue_ids(again) == [], what="an empty queue")
+        # The peer offers no DSN: the sender who asked for success hears "relayed".
+        _, msg = wait_until(lambda: reports(again), what="the relayed report")[0]
+        self.assertEqual(report_fields(msg)[0]["Action"], "relayed")
+
+
+if __name__ == "__main__":
+    harness.main()
