@@ -1,4 +1,4 @@
-// Dot-stuffing; see multiline.hpp.
+// Dot-stuffing; see dot_stuffer.hpp.
 #include "base/dot_stuffer.hpp"
 
 namespace postino::base {
@@ -24,7 +24,7 @@ std::string DotStuffer::feed(std::string_view chunk) {
       continue;
     }
     if (pending_cr_) {  // a CR not followed by LF is text
-      out.push_back('\r');
+      out.push_back(bare_cr_ == BareCr::keep ? '\r' : ' ');
       pending_cr_ = false;
     }
     if (c == '\r') {

@@ -13,10 +13,15 @@ namespace postino::base {
 
 class DotStuffer {
  public:
+  // A CR not followed by LF: kept as text (POP3 serves what was stored), or sent as a
+  // space (SMTP: RFC 5321 §2.3.8 forbids it on the wire, and a peer could read it as a
+  // line end; RELIABILITY S03).
+  enum class BareCr { keep, space };
   // With `top_lines` (TOP, RFC 1939 §7): only the header, the blank line and that many
   // lines of the body.
-  explicit DotStuffer(std::optional<std::uint64_t> top_lines = std::nullopt)
-      : top_lines_(top_lines) {}
+  explicit DotStuffer(std::optional<std::uint64_t> top_lines = std::nullopt,
+                      BareCr bare_cr = BareCr::keep)
+      : top_lines_(top_lines), bare_cr_(bare_cr) {}
   // The stuffed form of the next chunk of the message.
   std::string feed(std::string_view chunk);
   // The end: a line break for an unfinished last line, then ".\r\n".
@@ -25,6 +30,7 @@ class DotStuffer {
  private:
   void end_line(std::string& out);
   std::optional<std::uint64_t> top_lines_;
+  BareCr bare_cr_;
   bool at_line_start_ = true;
   bool line_empty_ = true;
   bool pending_cr_ = false;

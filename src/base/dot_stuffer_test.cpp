@@ -38,5 +38,22 @@ TEST(DotStuff, ChunkedFeedingGivesTheSameBytesAtEverySplitPoint) {
   }
 }
 
+TEST(DotStuffer, ForSmtpNoBareCrOrLfLeavesAndEveryDotLineIsStuffed) {
+  // The SMTP smuggling shapes (SEC Consult 2023): none may end the data early.
+  DotStuffer smtp(std::nullopt, DotStuffer::BareCr::space);
+  std::string out = smtp.feed("a\r\n.\r\r\nb\n.\nc\r.\rd\r\n.\r");
+  out += smtp.finish();
+  EXPECT_EQ(out, "a\r\n.. \r\nb\r\n..\r\nc . d\r\n..\r\n.\r\n");
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == '\r') {
+      EXPECT_EQ(out[i + 1], '\n') << i;
+    }
+    if (out[i] == '\n') {
+      EXPECT_EQ(out[i - 1], '\r') << i;
+    }
+  }
+  EXPECT_EQ(out.find("\r\n.\r\n"), out.size() - 5);
+}
+
 }  // namespace
 }  // namespace postino::base

@@ -58,7 +58,7 @@ asio::awaitable<std::optional<tcp::socket>> connect(const Server& server,
 // Sends the message dot-stuffed, CRLF guaranteed, ended with ".\r\n".
 asio::awaitable<std::string> send_body(Transport& transport, const BodySource& body,
                                        Transport::Duration timeout) {
-  base::DotStuffer stuffer;
+  base::DotStuffer stuffer(std::nullopt, base::DotStuffer::BareCr::space);
   for (std::uint64_t offset = 0;;) {
     auto piece = co_await body(offset);
     if (!piece) co_return "451 4.3.0 The queued message cannot be read";

@@ -99,8 +99,19 @@ asio::awaitable<void> Scheduler::Impl::run() {
   if (released && *released > 0) {
     base::log::info("", "queue_claims_released", {{"count", std::to_string(*released)}});
   }
+  auto last_clamp = std::chrono::steady_clock::time_point{};
   for (;;) {
     woken = false;
+    if (std::chrono::steady_clock::now() - last_clamp > std::chrono::minutes(1)) {
+      // RELIABILITY F08: after the clock was set back, no message waits longer than the
+      // longest backoff.
+      last_clamp = std::chrono::steady_clock::now();
+      const auto latest = std::chrono::system_clock::now() + settings.retry.max_backoff;
+      auto clamped = co_await blocking([&] { return store.clamp_queue(latest); });
+      if (clamped && *clamped > 0) {
+        base::log::warn("", "queue_clamped", {{"count", std::to_string(*clamped)}});
+      }
+    }
     if (in_flight < settings.max_deliveries) {
       const auto now = std::chrono::system_clock::now();
       const auto room = settings.max_deliveries - in_flight;

@@ -22,11 +22,6 @@ std::optional<Clock::time_point> next_attempt(const RetryPolicy& policy, Clock::
   return next;
 }
 
-Clock::time_point clamp_next_attempt(const RetryPolicy& policy, Clock::time_point stored,
-                                     Clock::time_point now) {
-  return std::min(stored, now + policy.max_backoff);
-}
-
 bool delay_warning_due(const RetryPolicy& policy, Clock::time_point arrival, Clock::time_point now,
                        bool already_warned) {
   return policy.delay_warning.count() > 0 && !already_warned &&

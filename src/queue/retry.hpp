@@ -27,12 +27,6 @@ std::chrono::seconds backoff(const RetryPolicy& policy, int attempts);
 std::optional<Clock::time_point> next_attempt(const RetryPolicy& policy, Clock::time_point arrival,
                                               Clock::time_point now, int attempts);
 
-// A next try read back from the queue that lies further ahead than max_backoff (a clock
-// set back, a damaged row) is brought in to now + max_backoff, so no message sleeps
-// for ever.
-Clock::time_point clamp_next_attempt(const RetryPolicy& policy, Clock::time_point stored,
-                                     Clock::time_point now);
-
 // True when a delay warning is due: the message has waited delay_warning, none was sent
 // yet, and warnings are on.
 bool delay_warning_due(const RetryPolicy& policy, Clock::time_point arrival, Clock::time_point now,

@@ -34,14 +34,6 @@ TEST(Retry, TheLastTryComesAtTheEndOfTheLifetimeThenTheMessageExpires) {
   EXPECT_EQ(next_attempt(tiny, arrival, arrival, 1), std::nullopt);
 }
 
-TEST(Retry, AStoredNextTryFarAheadIsBroughtIn) {
-  const RetryPolicy p;
-  const auto now = Clock::from_time_t(1796000000);
-  EXPECT_EQ(clamp_next_attempt(p, now + hours(24 * 365), now), now + hours(1));
-  EXPECT_EQ(clamp_next_attempt(p, now + minutes(7), now), now + minutes(7));
-  EXPECT_EQ(clamp_next_attempt(p, now - hours(3), now), now - hours(3));  // overdue: at once
-}
-
 TEST(Retry, OneDelayWarningAfterFourHoursWhenTheyAreOn) {
   RetryPolicy p;
   const auto arrival = Clock::from_time_t(1796000000);

@@ -165,6 +165,9 @@ class Store {
                                                       SystemClock::time_point now,
                                                       SystemClock::time_point lease_until,
                                                       std::size_t limit) = 0;
+  // Brings every next try later than `latest` in to `latest` (a clock set back, a damaged
+  // row: RELIABILITY F08), so that no message sleeps for ever. Returns how many moved.
+  virtual Result<std::size_t> clamp_queue(SystemClock::time_point latest) = 0;
   // Ends every claim of `node` (a restarted server's deliveries in flight are retried at
   // once). Returns how many were released.
   virtual Result<std::size_t> release_claims(std::string_view node) = 0;

@@ -301,6 +301,12 @@ TEST_P(StoreContract, QueueEntriesAreClaimedOnceAndAttemptsRecordedPerRecipient)
   EXPECT_EQ(after->claimed_by, "");
   EXPECT_TRUE(store_->claim_queue("node-a", now, lease, 10)->empty()) << "not due yet";
   EXPECT_EQ(store_->claim_queue("node-a", now + std::chrono::seconds(301), lease, 10)->size(), 1u);
+  // A next try further ahead than allowed (the clock was set back) is brought in.
+  EXPECT_EQ(*store_->clamp_queue(now + std::chrono::seconds(100)), 1u);
+  EXPECT_EQ(*store_->clamp_queue(now + std::chrono::seconds(100)), 0u);
+  EXPECT_EQ(store_->queue_entry(id)->next_attempt,
+            SystemClock::time_point(std::chrono::duration_cast<std::chrono::seconds>(
+                (now + std::chrono::seconds(100)).time_since_epoch())));
   // A restarted node gives back its claims.
   EXPECT_EQ(*store_->release_claims("node-a"), 1u);
 

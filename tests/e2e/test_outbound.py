@@ -138,20 +138,22 @@ class Sink:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class StallingServer:
-    """An SMTP server without DSN: its first session takes the whole message and never
-    answers it; later sessions accept. Saves what it accepted."""
+class RecordingServer:
+    """An SMTP server without DSN that records every command and message. With `stall`,
+    its first session takes the whole message and never answers it; later sessions
+    accept."""
 
-    def __init__(self):
+    def __init__(self, stall=False):
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(10)
         self.port = self.listener.getsockname()[1]
+        self.stall = stall
         self.sessions = 0
         self.got_first_body = threading.Event()
-        self.accepted = []
-        self.stalled = []
+        self.accepted = []  # raw DATA bytes, up to and with the final ".\r\n"
+        self.commands = []
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -161,20 +163,21 @@ class StallingServer:
             except OSError:
                 return
             self.sessions += 1
-            threading.Thread(target=self._session, args=(conn, self.sessions == 1),
+            threading.Thread(target=self._session, args=(conn, self.stall and self.sessions == 1),
                              daemon=True).start()
 
     def _session(self, conn, stall):
         f = conn.makefile("rb")
-        conn.sendall(b"220 stall.test ESMTP\r\n")
+        conn.sendall(b"220 peer.test ESMTP\r\n")
         try:
             while True:
                 line = f.readline()
                 if not line:
                     return
+                self.commands.append(line)
                 verb = line[:4].upper()
                 if verb in (b"EHLO", b"HELO"):
-                    conn.sendall(b"250-stall.test\r\n250 8BITMIME\r\n")
+                    conn.sendall(b"250-peer.test\r\n250 8BITMIME\r\n")
                 elif verb == b"DATA":
                     conn.sendall(b"354 go on\r\n")
                     body = b""
@@ -184,7 +187,6 @@ class StallingServer:
                             return
                         body += chunk
                     if stall:
-                        self.stalled.append(body)
                         self.got_first_body.set()
                         time.sleep(60)
                         return
@@ -202,6 +204,31 @@ class StallingServer:
 
     def close(self):
         self.listener.close()
+
+
+class SilentServer:
+    """Accepts TCP connections on host:port and never says a word."""
+
+    def __init__(self, host, port):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((host, port))
+        self.listener.listen(10)
+        self.held = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self):
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
 
 
 class OutboundCase(unittest.TestCase):
@@ -250,6 +277,45 @@ class TwoInstancesTest(OutboundCase):
         wait_until(lambda: queue_ids(a) == [], what="an empty queue")
         self.assertIsNotNone(a.wait_for_log(lambda l: "outbound_delivered" in l and
                                             "bob@b.test" in l))
+
+
+class SmugglingTest(OutboundCase):
+    """RELIABILITY S03: what we send is clean CRLF, dot-stuffed, one message."""
+
+    def test_bare_cr_and_lf_never_leave_and_no_message_is_smuggled(self):
+        import smtplib
+        peer = RecordingServer()
+        self.addCleanup(peer.close)
+        a = self.start(listen=["submission"],
+                       extra_args=["--route", f"peer.test=127.0.0.1:{peer.port}"])
+        user, password = demo_credentials(a)
+        body = (b"Subject: smuggle\r\n\r\nA\r\n.\r\r\nMAIL FROM:<evil@x.test>\r\n"
+                b"RCPT TO:<victim@peer.test>\r\nDATA\r\nZ\n.\nB\r.\rC\r\n..dotted\r\nD\r\n")
+        with smtplib.SMTP("127.0.0.1", a.ports["submission"], timeout=10) as s:
+            s.starttls(context=a.client_tls_context())
+            s.login(user, password)
+            self.assertEqual(s.docmd(f"MAIL FROM:<{user}>")[0], 250)
+            self.assertEqual(s.docmd("RCPT TO:<x@peer.test>")[0], 250)
+            self.assertEqual(s.docmd("DATA")[0], 354)
+            s.send(body + b"\r\n.\r\n")  # raw: smtplib's sendmail would repair the line ends
+            code, _ = s.getreply()
+        if code != 250:
+            self.skipTest("the submission server refused the message; nothing was relayed")
+        wait_until(lambda: peer.accepted, what="the relayed message")
+        time.sleep(0.5)
+        self.assertEqual(len(peer.accepted), 1)
+        data = peer.accepted[0]
+        for i, c in enumerate(data):
+            if c == 13:
+                self.assertEqual(data[i + 1], 10, data)
+            if c == 10:
+                self.assertEqual(data[i - 1], 13, data)
+        self.assertEqual(data.count(b"\r\n.\r\n"), 1, data)
+        for line in data[:-3].split(b"\r\n"):
+            if line.startswith(b"."):
+                self.assertTrue(line.startswith(b".."), data)
+        rcpts = [c for c in peer.commands if c.upper().startswith(b"RCPT")]
+        self.assertEqual(rcpts, [b"RCPT TO:<x@peer.test>\r\n"])
 
 
 class FaultyPeerTest(OutboundCase):
@@ -352,6 +418,24 @@ command_timeout_seconds = 2
                          ["rfc822; y@permfail.test"])
         self.assertTrue(any(b"Subject: mixed" in m for m in self.sinks["ok.test"].messages()))
 
+    def test_a_hundred_messages_each_delivered_once(self):
+        import smtplib
+        user, password = demo_credentials(self.a)
+        with smtplib.SMTP("127.0.0.1", self.a.ports["submission"], timeout=10) as s:
+            s.starttls(context=self.a.client_tls_context())
+            s.login(user, password)
+            for i in range(100):
+                s.sendmail(user, ["bulk@ok.test"], f"Subject: bulk {i}\r\n\r\nb\r\n".encode())
+        def subjects():
+            found = []
+            for m in self.sinks["ok.test"].messages():
+                found += re.findall(rb"Subject: bulk (\d+)\r?\n", m)
+            return found
+        wait_until(lambda: len(subjects()) >= 100, what="a hundred deliveries")
+        wait_until(lambda: queue_ids(self.a) == [], what="an empty queue")
+        got = subjects()
+        self.assertEqual(sorted(int(n) for n in got), list(range(100)))
+
     def test_queue_commands_on_a_running_server(self):
         submit(self.a, ["x@tempfail.test"], b"Subject: admin\r\n\r\na\r\n")
         qid = self.only_entry()
@@ -409,6 +493,31 @@ lifetime_seconds = 4
         wait_until(lambda: queue_ids(a) == [], what="an empty queue")
 
 
+class ClockTest(OutboundCase):
+    def test_a_next_try_far_ahead_is_brought_in(self):
+        """RELIABILITY F08: after the clock went back, no message sleeps for a year."""
+        sink = Sink(["-r", "RCPT"])
+        self.addCleanup(sink.close)
+        config = "[queue]\nmin_backoff_seconds = 1\nmax_backoff_seconds = 2\npoll_interval_ms = 100\n"
+        route = ["--route", f"later.test=127.0.0.1:{sink.port}"]
+        a = self.start(config=config, listen=["submission"], extra_args=route)
+        submit(a, ["x@later.test"], b"Subject: clock\r\n\r\nc\r\n")
+        ids = wait_until(lambda: queue_ids(a), what="a queue entry")
+        a.stop()
+        db = sqlite3.connect(os.path.join(a.data, "store.db"))
+        db.execute("UPDATE queue SET next_attempt = unixepoch() + 365 * 86400")
+        db.commit()
+        attempts = db.execute("SELECT attempts FROM queue").fetchone()[0]
+        db.close()
+        again = self.start(config=config, listen=["submission"], extra_args=route, data=a.data)
+        self.assertIsNotNone(again.wait_for_log(lambda l: "queue_clamped" in l))
+        def tried_again():
+            out = postino(again, "queue", "show", ids[0], "--json")
+            import json
+            return out.returncode == 0 and json.loads(out.stdout)["attempts"] > attempts
+        wait_until(tried_again, what="another try")
+
+
 class DnsTest(OutboundCase):
     """MX routing through dnsmasq on a loopback port."""
 
@@ -417,6 +526,7 @@ class DnsTest(OutboundCase):
         cls.port = free_port("127.0.0.3")
         cls.mx2 = Sink(host="127.0.0.3", port=cls.port)
         cls.implicit = Sink(host="127.0.0.4", port=cls.port)
+        cls.silent = SilentServer("127.0.0.5", cls.port)
         cls.dns_port = free_port()
         cls.dir = tempfile.mkdtemp(prefix="postino-dns-")
         conf = os.path.join(cls.dir, "dnsmasq.conf")
@@ -434,6 +544,9 @@ host-record=mx2.two.test,127.0.0.3
 mx-host=nullmx.test,.,0
 host-record=nomx.test,127.0.0.4
 server=/refused.test/#
+mx-host=hang.test,mute.hang.test,10
+mx-host=hang.test,mx2.two.test,20
+host-record=mute.hang.test,127.0.0.5
 """)
         args = ["dnsmasq", "-C", conf, "-k", "--pid-file=" + os.path.join(cls.dir, "pid")]
         if os.geteuid() == 0:
@@ -449,6 +562,7 @@ server=/refused.test/#
         cls.dnsmasq.wait()
         cls.mx2.close()
         cls.implicit.close()
+        cls.silent.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def setUp(self):
@@ -459,6 +573,7 @@ poll_interval_ms = 100
 port = {self.port}
 dns = "127.0.0.1:{self.dns_port}"
 connect_timeout_seconds = 3
+command_timeout_seconds = 2
 """
         self.a = self.start(config=config, listen=["submission"], dns=None)
 
@@ -469,6 +584,12 @@ connect_timeout_seconds = 3
         self.assertIsNotNone(self.a.wait_for_log(
             lambda l: "outbound_connect_failed" in l and "127.0.0.2" in l))
         wait_until(lambda: queue_ids(self.a) == [], what="an empty queue")
+
+    def test_an_mx_that_never_greets_times_out_and_the_next_takes_it(self):
+        submit(self.a, ["x@hang.test"], b"Subject: mute\r\n\r\npast the silent MX\r\n")
+        wait_until(lambda: any(b"past the silent MX" in m for m in self.mx2.messages()),
+                   what="delivery to the second MX")
+        self.assertEqual(len(self.silent.held), 1)
 
     def test_no_mx_uses_the_domain_address(self):
         submit(self.a, ["x@nomx.test"], b"Subject: implicit\r\n\r\nimplicit MX\r\n")
@@ -495,7 +616,7 @@ connect_timeout_seconds = 3
 
 class KillDuringDataTest(OutboundCase):
     def test_kill_9_during_remote_data_then_delivered_after_restart(self):
-        peer = StallingServer()
+        peer = RecordingServer(stall=True)
         self.addCleanup(peer.close)
         route = ["--route", f"stall.test=127.0.0.1:{peer.port}"]
         a = self.start(config="[queue]\npoll_interval_ms = 100\n", listen=["submission"],
@@ -508,6 +629,7 @@ class KillDuringDataTest(OutboundCase):
                            extra_args=route, data=a.data)
         wait_until(lambda: peer.accepted, what="the delivery after the restart")
         self.assertIn(b"kill -9 while the peer holds the message", peer.accepted[0])
+        self.assertEqual(peer.sessions, 2)
         wait_until(lambda: queue_ids(again) == [], what="an empty queue")
         # The peer offers no DSN: the sender who asked for success hears "relayed".
         _, msg = wait_until(lambda: reports(again), what="the relayed report")[0]

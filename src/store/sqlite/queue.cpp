@@ -124,6 +124,24 @@ Result<std::vector<QueueEntry>> SqliteStore::claim_queue(std::string_view node,
   });
 }
 
+Result<std::size_t> SqliteStore::clamp_queue(SystemClock::time_point latest) {
+  return guard([&] {
+    const auto at = to_unix(latest);
+    const bool any = readers_.run([&](Database& db) {
+      auto& q = db.prepare("SELECT 1 FROM queue WHERE next_attempt > ? LIMIT 1");
+      q.bind_all(at);
+      const bool found = q.step();
+      q.reset();
+      return found;
+    });
+    if (!any) return std::size_t{0};
+    return writer_->run([&](Database& db) {
+      db.prepare("UPDATE queue SET next_attempt = ?1 WHERE next_attempt > ?1").bind_all(at).run();
+      return static_cast<std::size_t>(db.changes());
+    });
+  });
+}
+
 Result<std::size_t> SqliteStore::release_claims(std::string_view node) {
   return guard([&] {
     return writer_->run([&](Database& db) {

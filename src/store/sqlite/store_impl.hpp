@@ -108,6 +108,7 @@ class SqliteStore final : public Store {
   Result<std::vector<QueueEntry>> claim_queue(std::string_view node, SystemClock::time_point now,
                                               SystemClock::time_point lease_until,
                                               std::size_t limit) override;
+  Result<std::size_t> clamp_queue(SystemClock::time_point latest) override;
   Result<std::size_t> release_claims(std::string_view node) override;
   Result<std::unique_ptr<BlobReader>> open_queued(std::string_view queue_id) override;
   Result<void> finish_attempt(std::string_view queue_id, std::string_view node,
