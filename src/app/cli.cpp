@@ -66,6 +66,7 @@ int run_cli(int argc, char** argv) {
   config_docs_cmd->footer("Example:\n  postino config docs > docs/CONFIG.md");
 
   add_store_commands(app, where, store_command);
+  add_dkim_commands(app, where, store_command);
 
   std::vector<std::string> help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for postino or one of its subcommands.");

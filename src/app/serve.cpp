@@ -185,6 +185,7 @@ outbound::SchedulerSettings scheduler_settings(const config::Config& cfg, bool i
   s.retry.lifetime = cfg.queue.lifetime;
   s.retry.delay_warning = cfg.queue.delay_warning;
   s.node = hostname;
+  s.dkim_dir = cfg.effective_dkim_dir();
   s.poll_interval = std::chrono::milliseconds(cfg.queue.poll_interval_ms);
   s.lease = cfg.queue.lease;
   s.max_deliveries = static_cast<std::size_t>(cfg.outbound.max_deliveries);

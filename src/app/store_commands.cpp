@@ -27,14 +27,9 @@ struct Failure {
 };
 
 std::unique_ptr<store::Store> open_store(const StoreLocation& where) {
-  config::Config cfg;
-  if (!where.config_file.empty()) {
-    auto errors = config::apply_file(cfg, where.config_file);
-    if (!errors.empty()) throw Failure{2, errors.front().str()};
-  } else {
-    cfg.server.data_dir = "var/dev";
-  }
-  if (!where.data_dir.empty()) cfg.server.data_dir = where.data_dir;
+  std::string error;
+  auto cfg = location_config(where, error);
+  if (!error.empty()) throw Failure{2, error};
   auto s = store::open_sqlite_store(store_options(cfg));
   if (!s) {
     throw Failure{1, "cannot open the store in " + cfg.server.data_dir + ": " + s.error().detail};
@@ -294,6 +289,18 @@ void add_queue_commands(
 }
 
 }  // namespace
+
+config::Config location_config(const StoreLocation& where, std::string& error) {
+  config::Config cfg;
+  if (!where.config_file.empty()) {
+    auto errors = config::apply_file(cfg, where.config_file);
+    if (!errors.empty()) error = errors.front().str();
+  } else {
+    cfg.server.data_dir = "var/dev";
+  }
+  if (!where.data_dir.empty()) cfg.server.data_dir = where.data_dir;
+  return cfg;
+}
 
 void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run) {
   auto guarded = [&where](std::function<int(store::Store&)> body) {

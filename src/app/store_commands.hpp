@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include "config/config.hpp"
+
 namespace postino::app {
 
 // Where the store is: --data DIR, or server.data_dir of --config FILE, or ./var/dev.
@@ -13,6 +15,14 @@ struct StoreLocation {
   std::string data_dir;
   std::string config_file;
 };
+
+// The configuration the admin commands work with: --config FILE, or the defaults with
+// server.data_dir ./var/dev; --data DIR overrides the data directory. `error` is set when
+// the file has errors.
+config::Config location_config(const StoreLocation& where, std::string& error);
+
+// Adds `postino dkim generate`.
+void add_dkim_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run);
 
 // Adds the store subcommands to `app`; each sets `run` to its action when parsed.
 void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run);

@@ -35,4 +35,8 @@ std::string Config::effective_hostname() const {
   return name;
 }
 
+std::string Config::effective_dkim_dir() const {
+  return dkim.key_dir.empty() ? server.data_dir + "/dkim" : dkim.key_dir;
+}
+
 }  // namespace postino::config

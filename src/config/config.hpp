@@ -120,6 +120,10 @@ struct QueueSettings {
   std::chrono::seconds lease{3600};
 };
 
+struct DkimSettings {
+  std::string key_dir;  // empty: <server.data_dir>/dkim
+};
+
 struct Config {
   ServerSettings server;
   LogSettings log;
@@ -133,6 +137,7 @@ struct Config {
   AuthSettings auth;
   OutboundSettings outbound;
   QueueSettings queue;
+  DkimSettings dkim;
   std::map<Protocol, std::vector<Endpoint>> listen = production_listeners();
 
   // Standard ports on every IPv4 address (RFC 5321, 6409, 8314, 3501, 1939).
@@ -142,6 +147,8 @@ struct Config {
 
   // The host name to announce: server.hostname or the system's.
   std::string effective_hostname() const;
+  // Where the DKIM keys are: dkim.key_dir, or <data_dir>/dkim.
+  std::string effective_dkim_dir() const;
 };
 
 }  // namespace postino::config

@@ -474,6 +474,13 @@ std::vector<Key> build_keys() {
       "A message in delivery is claimed for this long; a claim of a server that died is "
       "taken over after it (its own claims are released when it restarts).",
       [](auto& c) -> auto& { return c.queue.lease; }, 60, 86400));
+  // [dkim]
+  k.push_back(string_key(
+      "dkim.key_dir",
+      "Directory of the DKIM signing keys, `<domain>/<selector>.rsa.pem` or "
+      "`.ed25519.pem` (made by `postino dkim generate`); mail whose From: domain has keys "
+      "there is signed when relayed. Empty: `<server.data_dir>/dkim`.",
+      [](auto& c) -> auto& { return c.dkim.key_dir; }));
   return k;
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/log.hpp"
+#include "dkim/signer.hpp"
 #include "outbound/delivery.hpp"
 #include "outbound/resolver.hpp"
 
@@ -83,6 +84,7 @@ struct Scheduler::Impl {
   asio::thread_pool pool{2};
   std::unique_ptr<Resolver> resolver;
   std::shared_ptr<asio::ssl::context> tls;
+  dkim::KeyRing dkim_keys;
   asio::steady_timer poll_timer{io};
   asio::steady_timer slot_freed{io};  // never expires; cancelled when a domain slot frees
   std::map<std::string, std::size_t> per_domain;
@@ -111,6 +113,14 @@ asio::awaitable<void> Scheduler::Impl::run() {
       if (clamped && *clamped > 0) {
         base::log::warn("", "queue_clamped", {{"count", std::to_string(*clamped)}});
       }
+      // Keys made by `postino dkim generate` meanwhile are used from now on.
+      std::vector<std::string> problems;
+      dkim_keys = co_await blocking([&] {
+        dkim::KeyRing ring;
+        if (!settings.dkim_dir.empty()) problems = ring.load(settings.dkim_dir);
+        return ring;
+      });
+      for (const auto& p : problems) base::log::warn("", "dkim_key_unusable", {{"detail", p}});
     }
     if (in_flight < settings.max_deliveries) {
       const auto now = std::chrono::system_clock::now();
@@ -197,11 +207,30 @@ asio::awaitable<void> Scheduler::Impl::deliver(const store::QueueEntry& entry,
   message.envid = entry.envid;
   message.ret = entry.ret;
   message.needs_smtputf8 = has_non_ascii(entry.sender);
-  for (std::uint64_t offset = 0; !message.has_8bit;) {
+  // One pass over the message: 8-bit content, and the DKIM body hash when we sign.
+  dkim::MessageSigner signer;
+  const bool may_sign = !dkim_keys.empty();
+  for (std::uint64_t offset = 0; may_sign || !message.has_8bit;) {
     auto piece = co_await body(offset);
     if (!piece || piece->empty()) break;
-    message.has_8bit = has_non_ascii(*piece);
+    message.has_8bit = message.has_8bit || has_non_ascii(*piece);
+    if (may_sign) signer.feed(*piece);
     offset += piece->size();
+  }
+  std::string signature;
+  if (may_sign) {
+    if (const auto* keys = dkim_keys.find(signer.from_domain())) {
+      signature = signer.sign(*keys, std::chrono::system_clock::now());
+    }
+  }
+  if (!signature.empty()) {
+    // The signature goes before the message; the queued bytes stay as they are.
+    message.size += signature.size();
+    body = [signature, stored = std::move(body)](
+               std::uint64_t offset) -> asio::awaitable<std::optional<std::string>> {
+      if (offset < signature.size()) co_return signature.substr(offset);
+      co_return co_await stored(offset - signature.size());
+    };
   }
   // The pending recipients by domain, each domain one delivery.
   std::map<std::string, std::vector<std::size_t>> domains;

@@ -24,7 +24,8 @@ struct SchedulerSettings {
   ResolverOptions resolver;
   ReportSettings report;
   queue::RetryPolicy retry;
-  std::string node;  // names this server's claims; stable across restarts
+  std::string node;      // names this server's claims; stable across restarts
+  std::string dkim_dir;  // signing keys (dkim/signer.hpp); "" signs nothing
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::seconds lease{3600};  // a claim older than this is another node's to take
   std::size_t max_deliveries = 20;   // messages in delivery at once

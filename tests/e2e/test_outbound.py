@@ -279,6 +279,53 @@ class TwoInstancesTest(OutboundCase):
                                             "bob@b.test" in l))
 
 
+class DkimTest(OutboundCase):
+    def test_relayed_mail_is_signed_and_verifies_with_dkimpy(self):
+        import dkim
+        b = self.start(listen=["smtp"])
+        self.assertEqual(postino(b, "domain", "add", "b.test").returncode, 0)
+        out = subprocess.run([harness.BINARY, "--data", b.data, "user", "add", "bob@b.test",
+                              "--password-stdin"], input="pw\n", capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        data = tempfile.mkdtemp(prefix="postino-dkim-")
+        self.addCleanup(shutil.rmtree, data, True)
+        gen = postino(harness.DevServer(data=os.path.join(data, "d")), "dkim", "generate",
+                      "example.test", "--selector", "e2e")
+        self.assertEqual(gen.returncode, 0, gen.stderr)
+        records = {}
+        for line in gen.stdout.splitlines():
+            m = re.match(r'^(\S+)\. IN TXT (.*)$', line)
+            if m:
+                records[m.group(1)] = "".join(re.findall(r'"([^"]*)"', m.group(2)))
+        self.assertEqual(sorted(records), ["e2e-ed25519._domainkey.example.test",
+                                           "e2e._domainkey.example.test"])
+        a = self.start(listen=["submission"], data=os.path.join(data, "d"),
+                       extra_args=["--route", f"b.test=127.0.0.1:{b.ports['smtp']}"])
+        user, _ = demo_credentials(a)
+        body = (b"From: Demo <" + user.encode() + b">\r\nTo: bob@b.test\r\n"
+                b"Subject:   folded\r\n  subject  line\r\n\r\nsigned   body  \r\n\r\n\r\n")
+        submit(a, ["bob@b.test"], body)
+        got = wait_until(lambda: stored(b, "bob@b.test"), what="delivery to b")[0]
+        self.assertEqual(got.count(b"DKIM-Signature:"), 2)
+
+        def dns(name, timeout=5):
+            return records.get(name.decode().rstrip("."), "").encode()
+        d = dkim.DKIM(got)
+        sigs = [i for i, (name, _) in enumerate(d.headers) if name.lower() == b"dkim-signature"]
+        algorithms = []
+        for i in range(len(sigs)):
+            self.assertTrue(d.verify(idx=i, dnsfunc=dns), f"signature {i} does not verify")
+            algorithms.append(re.search(rb"a=([\w-]+)", d.headers[sigs[i]][1]).group(1))
+        self.assertEqual(sorted(algorithms), [b"ed25519-sha256", b"rsa-sha256"])
+        # A changed body breaks them.
+        try:
+            forged_ok = dkim.DKIM(got.replace(b"signed", b"forged")).verify(dnsfunc=dns)
+        except dkim.ValidationError:
+            forged_ok = False
+        self.assertFalse(forged_ok)
+
+
 class SmugglingTest(OutboundCase):
     """RELIABILITY S03: what we send is clean CRLF, dot-stuffed, one message."""
 
