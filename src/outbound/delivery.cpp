@@ -55,17 +55,26 @@ asio::awaitable<std::optional<tcp::socket>> connect(const Server& server,
   co_return std::move(socket);
 }
 
-// Sends the message dot-stuffed, CRLF guaranteed, ended with ".\r\n".
-asio::awaitable<std::string> send_body(Transport& transport, const BodySource& body,
-                                       Transport::Duration timeout) {
+// Sends the message: after DATA dot-stuffed, CRLF guaranteed, ended with ".\r\n"; after
+// BDAT (`raw`) exactly as stored, `size` bytes.
+asio::awaitable<std::string> send_body(Transport& transport, const BodySource& body, bool raw,
+                                       std::uint64_t size, Transport::Duration timeout) {
   base::DotStuffer stuffer(std::nullopt, base::DotStuffer::BareCr::space);
-  for (std::uint64_t offset = 0;;) {
+  std::uint64_t offset = 0;
+  for (;;) {
     auto piece = co_await body(offset);
     if (!piece) co_return "451 4.3.0 The queued message cannot be read";
     if (piece->empty()) break;
     offset += piece->size();
-    if (co_await transport.write(stuffer.feed(*piece), timeout) != Transport::Status::ok)
+    const std::string stuffed = raw ? std::string() : stuffer.feed(*piece);
+    const std::string_view bytes = raw ? std::string_view(*piece) : std::string_view(stuffed);
+    if (co_await transport.write(bytes, timeout) != Transport::Status::ok)
       co_return "451 4.4.2 The connection broke while sending the message";
+  }
+  if (raw) {
+    // The chunk size was announced: a message that changed size cannot be sent.
+    if (offset != size) co_return "451 4.3.0 The queued message changed size";
+    co_return "";
   }
   if (co_await transport.write(stuffer.finish(), timeout) != Transport::Status::ok)
     co_return "451 4.4.2 The connection broke while sending the message";
@@ -76,7 +85,7 @@ asio::awaitable<std::string> send_body(Transport& transport, const BodySource& b
 asio::awaitable<void> run_session(Transport& transport, Transaction& tx, const Server& server,
                                   const DeliverySettings& settings,
                                   const std::shared_ptr<asio::ssl::context>& tls,
-                                  const BodySource& body) {
+                                  const BodySource& body, std::uint64_t size) {
   smtp::client::ReplyReader reader;
   std::string input;
   auto timeout = Transport::Duration(settings.command_timeout);
@@ -117,7 +126,8 @@ asio::awaitable<void> run_session(Transport& transport, Transaction& tx, const S
       }
     }
     if (out.send_body) {
-      if (auto err = co_await send_body(transport, body, timeout); !err.empty()) {
+      if (auto err = co_await send_body(transport, body, out.raw_body, size, timeout);
+          !err.empty()) {
         tx.connection_failed(err);
         break;
       }
@@ -202,7 +212,7 @@ asio::awaitable<DomainOutcome> deliver_to_domain(Resolver& resolver,
       }
       Transport transport(std::move(*socket));
       Transaction tx(message, policy);
-      co_await run_session(transport, tx, server, settings, tls, body);
+      co_await run_session(transport, tx, server, settings, tls, body, message.size);
       if (tx.try_next_server()) {
         last_error = tx.results().empty() ? last_error : tx.results().front().reply;
         continue;

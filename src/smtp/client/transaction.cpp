@@ -71,6 +71,14 @@ Transaction::Output Transaction::receive(const Reply& reply) {
       state_ = State::data;
       if (data_pipelined_) return {};  // its reply comes next
       if (accepted_ == 0) return quit();
+      if (chunking_) {
+        // RFC 3030: the message in one chunk of its exact size; nothing to stuff.
+        state_ = State::body;
+        Output out{"BDAT " + std::to_string(message_.size) + " LAST\r\n"};
+        out.send_body = true;
+        out.raw_body = true;
+        return out;
+      }
       return {"DATA\r\n"};
     }
     case State::data:
@@ -98,7 +106,7 @@ Transaction::Output Transaction::receive(const Reply& reply) {
 Transaction::Output Transaction::tls_started() {
   is_tls_ = true;
   // RFC 3207 §4.2: forget what the server said before TLS, and ask again.
-  pipelining_ = starttls_ = eight_bit_ = smtputf8_ = dsn_ = size_ = false;
+  pipelining_ = starttls_ = eight_bit_ = smtputf8_ = dsn_ = size_ = chunking_ = false;
   max_size_ = 0;
   return send_ehlo();
 }
@@ -120,6 +128,7 @@ void Transaction::parse_extensions(const Reply& reply) {
     if (keyword == "SMTPUTF8") smtputf8_ = true;
     if (keyword == "DSN") dsn_ = true;
     if (keyword == "SIZE") size_ = true;
+    if (keyword == "CHUNKING") chunking_ = true;
     if (keyword == "SIZE" && space != std::string::npos) {
       const auto value = std::string_view(line).substr(space + 1);
       std::uint64_t n = 0;
@@ -161,8 +170,10 @@ Transaction::Output Transaction::begin_mail() {
   if (pipelining_) {
     // RFC 2920 §3.1: MAIL, every RCPT and DATA in one group; the replies come in order.
     for (const auto& r : message_.recipients) out.bytes += rcpt_command(r);
-    out.bytes += "DATA\r\n";
-    data_pipelined_ = true;
+    if (!chunking_) {  // BDAT waits for an accepted recipient: its bytes are the message
+      out.bytes += "DATA\r\n";
+      data_pipelined_ = true;
+    }
   }
   return out;
 }

@@ -46,12 +46,14 @@ class Transaction {
     std::string reply;  // the summary of the reply that decided it (or why, locally)
   };
   // What to do after a reply: write `bytes`; then, in this order, run the TLS handshake
-  // (and call tls_started), send the message body dot-stuffed and ended with ".\r\n",
-  // or close the connection once `bytes` are written.
+  // (and call tls_started), send the message body dot-stuffed and ended with ".\r\n"
+  // (after DATA) or exactly as stored, `message.size` bytes (after BDAT, RFC 3030), or
+  // close the connection once `bytes` are written.
   struct Output {
     std::string bytes;
     bool start_tls = false;
     bool send_body = false;
+    bool raw_body = false;  // with send_body: BDAT, no dot-stuffing and no terminator
     bool close = false;
   };
 
@@ -99,7 +101,7 @@ class Transaction {
   bool decided_by_server_ = false;  // a recipient's fate came from this server's reply
   // What the peer offers (EHLO).
   bool pipelining_ = false, starttls_ = false, eight_bit_ = false, smtputf8_ = false, dsn_ = false,
-       size_ = false;
+       size_ = false, chunking_ = false;
   std::uint64_t max_size_ = 0;       // SIZE n; 0: no limit given
   std::size_t next_rcpt_reply_ = 0;  // recipient whose RCPT reply comes next
   bool data_pipelined_ = false;      // DATA was sent with the RCPTs

@@ -29,6 +29,30 @@ const std::string kEhlo =
     "250-mx.remote.test\r\n250-PIPELINING\r\n250-SIZE 10000\r\n250-8BITMIME\r\n"
     "250-STARTTLS\r\n250 DSN\r\n";
 
+TEST(Transaction, ChunkingSendsTheMessageInOneBdatOfItsExactSize) {
+  Transaction t(message({"a@remote.test", "b@remote.test"}), {"mail.example.test", false, false});
+  t.receive(reply("220 mx.remote.test ESMTP\r\n"));
+  EXPECT_EQ(t.receive(reply("250-mx.remote.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n")).bytes,
+            "MAIL FROM:<alice@example.test>\r\nRCPT TO:<a@remote.test>\r\n"
+            "RCPT TO:<b@remote.test>\r\n");
+  EXPECT_EQ(t.receive(reply("250 ok\r\n")).bytes, "");        // MAIL
+  EXPECT_EQ(t.receive(reply("550 5.1.1 no\r\n")).bytes, "");  // RCPT a
+  auto out = t.receive(reply("250 ok\r\n"));                  // RCPT b
+  EXPECT_EQ(out.bytes, "BDAT 1234 LAST\r\n");
+  EXPECT_TRUE(out.send_body);
+  EXPECT_TRUE(out.raw_body);
+  out = t.receive(reply("250 2.0.0 got 1234 octets\r\n"));
+  EXPECT_TRUE(out.close);
+  EXPECT_EQ(t.results()[0].status, Status::permanent);
+  EXPECT_EQ(t.results()[1].status, Status::sent);
+  // No recipient accepted: no BDAT at all.
+  Transaction none(message({"a@remote.test"}), {"mail.example.test", false, false});
+  none.receive(reply("220 mx.remote.test ESMTP\r\n"));
+  none.receive(reply("250-mx.remote.test\r\n250 CHUNKING\r\n"));
+  EXPECT_EQ(none.receive(reply("250 ok\r\n")).bytes, "RCPT TO:<a@remote.test>\r\n");
+  EXPECT_EQ(none.receive(reply("550 5.1.1 no\r\n")).bytes, "QUIT\r\n");
+}
+
 TEST(Transaction, PipelinedDeliveryWithStartTlsAndPerRecipientResults) {
   Transaction t(message({"a@remote.test", "b@remote.test", "c@remote.test"}),
                 {"mail.example.test", true, false});
