@@ -169,6 +169,11 @@ outbound::SchedulerSettings scheduler_settings(const config::Config& cfg, bool i
     const auto route = config::parse_route(text);  // validated with the configuration
     d.routes[route->domain] = {route->host, route->port};
   }
+  if (!cfg.outbound.relay_host.empty()) {
+    const auto relay = config::parse_host_port(cfg.outbound.relay_host);  // validated
+    d.relay = outbound::RouteTarget{relay->host, relay->port};
+    d.relay_user = cfg.outbound.relay_user;
+  }
   d.our_names = {hostname};
   d.connect_timeout = cfg.outbound.connect_timeout;
   d.command_timeout = cfg.outbound.command_timeout;
@@ -352,7 +357,16 @@ int serve(const ServeOptions& options) {
   }
   auth::Authenticator authenticator(*mail_store, throttle, *secret);
   smtp::SendingLimiter sending_limiter(static_cast<std::size_t>(cfg.smtp.max_messages_per_hour));
-  outbound::Scheduler scheduler(*mail_store, scheduler_settings(cfg, options.dev));
+  auto outbound_settings = scheduler_settings(cfg, options.dev);
+  if (!cfg.outbound.relay_password_file.empty()) {
+    std::ifstream in(cfg.outbound.relay_password_file);
+    if (!in || !std::getline(in, outbound_settings.delivery.relay_password)) {
+      std::cerr << "postino serve: cannot read outbound.relay_password_file "
+                << cfg.outbound.relay_password_file << "\n";
+      return 1;
+    }
+  }
+  outbound::Scheduler scheduler(*mail_store, std::move(outbound_settings));
   net::Server server(server_options(
       cfg, {mail_store.get(), &authenticator, &sending_limiter, &scheduler, options.dev}));
   if (auto err = server.start(); !err.empty()) {

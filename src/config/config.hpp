@@ -100,6 +100,9 @@ struct OutboundSettings {
   std::string dns;  // "HOST:PORT[,…]"; empty: /etc/resolv.conf
   std::int64_t dns_timeout_ms = 5000;
   std::vector<std::string> routes;  // "DOMAIN=HOST:PORT"
+  std::string relay_host;           // "HOST:PORT": every other domain goes there
+  std::string relay_user;
+  std::string relay_password_file;
   std::int64_t port = 25;
   bool require_tls = false;
   std::chrono::seconds connect_timeout{30};

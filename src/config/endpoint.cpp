@@ -85,22 +85,14 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
   return Endpoint{std::string(host), static_cast<std::uint16_t>(port)};
 }
 
-std::optional<RouteOverride> parse_route(std::string_view text) {
-  const auto eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+std::optional<RouteOverride> parse_host_port(std::string_view target) {
   RouteOverride route;
-  for (char c : text.substr(0, eq)) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-    if (!ok) return std::nullopt;
-    route.domain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  auto target = text.substr(eq + 1);
   const auto colon = target.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return std::nullopt;
   if (target.front() == '[') {
     // An IPv6 literal: checked as an endpoint.
     auto endpoint = parse_endpoint(target);
-    if (!endpoint) return std::nullopt;
+    if (!endpoint || endpoint->port == 0) return std::nullopt;
     route.host = endpoint->address;
     route.port = endpoint->port;
     return route;
@@ -119,6 +111,19 @@ std::optional<RouteOverride> parse_route(std::string_view text) {
   }
   route.host = std::string(host);
   route.port = static_cast<std::uint16_t>(port);
+  return route;
+}
+
+std::optional<RouteOverride> parse_route(std::string_view text) {
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+  auto route = parse_host_port(text.substr(eq + 1));
+  if (!route) return std::nullopt;
+  for (char c : text.substr(0, eq)) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+    if (!ok) return std::nullopt;
+    route->domain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
   return route;
 }
 

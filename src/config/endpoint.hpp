@@ -37,6 +37,9 @@ struct RouteOverride {
   std::uint16_t port = 25;
 };
 std::optional<RouteOverride> parse_route(std::string_view text);
+// "HOST:PORT" with HOST a name, an IPv4 literal or a bracketed IPv6 literal (a relay
+// host); the domain of the result is empty.
+std::optional<RouteOverride> parse_host_port(std::string_view text);
 
 // An address block such as "127.0.0.0/8" or "::1/128" (a bare address is a /32 or /128).
 struct Network {

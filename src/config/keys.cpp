@@ -408,6 +408,26 @@ std::vector<Key> build_keys() {
                                             });
                   },
                   [](const Config& c) { return show_list(c.outbound.routes); }});
+  k.push_back(Key{"outbound.relay_host", "string",
+                  "A smarthost, `HOST:PORT`: mail for every domain without a route goes there "
+                  "instead of to its MX hosts. Empty: MX delivery.",
+                  [](Config& c, const toml::node& n) -> std::string {
+                    auto v = n.value_exact<std::string>();
+                    if (!v) return "expected a string";
+                    if (!v->empty() && !parse_host_port(*v)) return "expected HOST:PORT";
+                    c.outbound.relay_host = *v;
+                    return "";
+                  },
+                  [](const Config& c) { return toml_quote(c.outbound.relay_host); }});
+  k.push_back(string_key(
+      "outbound.relay_user",
+      "User name for AUTH at the relay host (RFC 4954: PLAIN, else LOGIN); sent only over "
+      "TLS. Empty: no AUTH.",
+      [](auto& c) -> auto& { return c.outbound.relay_user; }));
+  k.push_back(string_key(
+      "outbound.relay_password_file",
+      "File whose first line is the relay host password (kept out of the configuration).",
+      [](auto& c) -> auto& { return c.outbound.relay_password_file; }));
   k.push_back(integer_key(
       "outbound.port", "Port of the MX hosts (RFC 5321: 25; another only for tests).",
       [](auto& c) -> auto& { return c.outbound.port; }, 1, 65535));

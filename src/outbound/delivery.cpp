@@ -141,6 +141,7 @@ asio::awaitable<void> run_session(Transport& transport, Transaction& tx, const S
 // The servers for the domain in the order to try, or the outcome that needs none.
 struct Plan {
   std::vector<RouteTarget> targets;
+  bool is_relay = false;  // the relay host: log in when configured
   std::optional<DomainOutcome> decided;
 };
 
@@ -149,6 +150,11 @@ asio::awaitable<Plan> plan(Resolver& resolver, const DeliverySettings& settings,
   Plan p;
   if (auto it = settings.routes.find(domain); it != settings.routes.end()) {
     p.targets.push_back(it->second);
+    co_return p;
+  }
+  if (settings.relay) {
+    p.targets.push_back(*settings.relay);
+    p.is_relay = true;
     co_return p;
   }
   auto answer = co_await resolver.lookup_mx(domain);
@@ -179,6 +185,10 @@ asio::awaitable<DomainOutcome> deliver_to_domain(Resolver& resolver,
   policy.helo_name = settings.helo_name;
   policy.can_tls = tls != nullptr;
   policy.require_tls = settings.require_tls;
+  if (p.is_relay) {
+    policy.auth_user = settings.relay_user;
+    policy.auth_password = settings.relay_password;
+  }
   std::string last_error = "451 4.4.4 No server for " + domain + " could be found";
   std::size_t tried = 0;
   for (const auto& target : p.targets) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,10 @@ struct DeliverySettings {
   std::string helo_name;
   std::uint16_t port = 25;                    // of MX hosts
   std::map<std::string, RouteTarget> routes;  // domain → where its mail goes instead of MX
-  std::vector<std::string> our_names;         // an MX with one of these names is us
+  std::optional<RouteTarget> relay;           // every other domain's mail goes there
+  std::string relay_user;                     // AUTH at the relay, over TLS only
+  std::string relay_password;
+  std::vector<std::string> our_names;  // an MX with one of these names is us
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{300};  // RFC 5321 §4.5.3.2: 5 minutes
   std::chrono::seconds data_timeout{600};     // the reply to the message: 10 minutes

@@ -279,6 +279,34 @@ class TwoInstancesTest(OutboundCase):
                                             "bob@b.test" in l))
 
 
+class RelayHostTest(OutboundCase):
+    def test_every_domain_through_the_relay_host_with_auth_over_starttls(self):
+        b = self.start(listen=["submission"])
+        self.assertEqual(postino(b, "domain", "add", "b.test").returncode, 0)
+        out = subprocess.run([harness.BINARY, "--data", b.data, "user", "add", "bob@b.test",
+                              "--password-stdin"], input="pw\n", capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        # B's demo account is the same address as A's: B lets it send as itself.
+        relay_user, relay_password = demo_credentials(b)
+        secret = os.path.join(b.dir, "relay-password")
+        with open(secret, "w") as f:
+            f.write(relay_password + "\n")
+        config = f"""
+[outbound]
+relay_host = "127.0.0.1:{b.ports['submission']}"
+relay_user = "{relay_user}"
+relay_password_file = "{secret}"
+"""
+        a = self.start(config=config, listen=["submission"])
+        user, _ = demo_credentials(a)
+        submit(a, ["bob@b.test"], b"Subject: via the smarthost\r\n\r\nrelayed\r\n")
+        got = wait_until(lambda: stored(b, "bob@b.test"), what="delivery through the relay")[0]
+        self.assertRegex(got.decode(), r"with ESMTPSA")  # authenticated, over TLS
+        self.assertTrue(got.endswith(b"Subject: via the smarthost\r\n\r\nrelayed\r\n"))
+        wait_until(lambda: queue_ids(a) == [], what="an empty queue")
+
+
 class DkimTest(OutboundCase):
     def test_relayed_mail_is_signed_and_verifies_with_dkimpy(self):
         import dkim

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/ascii.hpp"
+#include "base/base64.hpp"
 #include "smtp/wire/envelope.hpp"
 
 namespace postino::smtp::client {
@@ -44,6 +45,16 @@ Transaction::Output Transaction::receive(const Reply& reply) {
                         "STARTTLS refused and TLS is required: " + reply.summary());
       }
       return begin_mail();  // RFC 3207 §4: go on in the clear
+    case State::auth:
+    case State::auth_login_password:
+      if (reply.code == 235) return begin_mail();
+      // Our credentials or the relay's setup: a matter for the administrator, not a
+      // reason to return the mail.
+      return fail_all(Status::temporary, "AUTH: " + reply.summary());
+    case State::auth_login_user:
+      if (reply.code != 334) return fail_all(Status::temporary, "AUTH: " + reply.summary());
+      state_ = State::auth_login_password;
+      return {base::base64_encode(policy_.auth_password) + "\r\n"};
     case State::mail:
       if (reply.is_positive()) {
         state_ = State::rcpt;
@@ -107,6 +118,7 @@ Transaction::Output Transaction::tls_started() {
   is_tls_ = true;
   // RFC 3207 §4.2: forget what the server said before TLS, and ask again.
   pipelining_ = starttls_ = eight_bit_ = smtputf8_ = dsn_ = size_ = chunking_ = false;
+  auth_plain_ = auth_login_ = false;
   max_size_ = 0;
   return send_ehlo();
 }
@@ -129,6 +141,17 @@ void Transaction::parse_extensions(const Reply& reply) {
     if (keyword == "DSN") dsn_ = true;
     if (keyword == "SIZE") size_ = true;
     if (keyword == "CHUNKING") chunking_ = true;
+    if (keyword == "AUTH") {
+      const auto upper = base::to_upper(line);
+      for (std::size_t at = 0; at < upper.size();) {
+        auto end = upper.find(' ', at);
+        if (end == std::string::npos) end = upper.size();
+        const auto mechanism = std::string_view(upper).substr(at, end - at);
+        if (mechanism == "PLAIN") auth_plain_ = true;
+        if (mechanism == "LOGIN") auth_login_ = true;
+        at = end + 1;
+      }
+    }
     if (keyword == "SIZE" && space != std::string::npos) {
       const auto value = std::string_view(line).substr(space + 1);
       std::uint64_t n = 0;
@@ -146,7 +169,32 @@ Transaction::Output Transaction::after_hello() {
   if (!is_tls_ && policy_.require_tls) {
     return fail_all(Status::temporary, "TLS is required and the server does not offer STARTTLS");
   }
+  if (!policy_.auth_user.empty()) return authenticate();
   return begin_mail();
+}
+
+Transaction::Output Transaction::authenticate() {
+  if (!is_tls_) {
+    return fail_all(Status::temporary,
+                    "451 4.7.0 The relay host offers no TLS: credentials are never sent in the "
+                    "clear");
+  }
+  if (auth_plain_) {
+    // RFC 4616: authorization identity empty, then the user and the password.
+    state_ = State::auth;
+    std::string response;
+    response.push_back('\0');
+    response += policy_.auth_user;
+    response.push_back('\0');
+    response += policy_.auth_password;
+    return {"AUTH PLAIN " + base::base64_encode(response) + "\r\n"};
+  }
+  if (auth_login_) {
+    state_ = State::auth_login_user;
+    return {"AUTH LOGIN " + base::base64_encode(policy_.auth_user) + "\r\n"};
+  }
+  return fail_all(Status::temporary,
+                  "451 4.7.0 The relay host offers neither AUTH PLAIN nor AUTH LOGIN");
 }
 
 Transaction::Output Transaction::begin_mail() {

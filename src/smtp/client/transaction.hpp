@@ -36,6 +36,10 @@ struct ClientPolicy {
   std::string helo_name;     // our host name, for EHLO/HELO
   bool can_tls = true;       // a TLS client context exists (STARTTLS when offered)
   bool require_tls = false;  // refuse to send in the clear (config or domain policy)
+  // A relay host that wants us to log in (RFC 4954): AUTH PLAIN, or LOGIN when that is
+  // all it offers, and only over TLS. Empty user: no AUTH.
+  std::string auth_user;
+  std::string auth_password;
 };
 
 class Transaction {
@@ -78,10 +82,24 @@ class Transaction {
   bool try_next_server() const;
 
  private:
-  enum class State { greeting, ehlo, helo, starttls, mail, rcpt, data, body, done };
+  enum class State {
+    greeting,
+    ehlo,
+    helo,
+    starttls,
+    auth,
+    auth_login_user,
+    auth_login_password,
+    mail,
+    rcpt,
+    data,
+    body,
+    done
+  };
 
   Output send_ehlo();
   Output after_hello();
+  Output authenticate();
   Output begin_mail();
   // Every recipient still pending gets `status` and `why`.
   void settle_pending(Status status, const std::string& why);
@@ -101,7 +119,7 @@ class Transaction {
   bool decided_by_server_ = false;  // a recipient's fate came from this server's reply
   // What the peer offers (EHLO).
   bool pipelining_ = false, starttls_ = false, eight_bit_ = false, smtputf8_ = false, dsn_ = false,
-       size_ = false, chunking_ = false;
+       size_ = false, chunking_ = false, auth_plain_ = false, auth_login_ = false;
   std::uint64_t max_size_ = 0;       // SIZE n; 0: no limit given
   std::size_t next_rcpt_reply_ = 0;  // recipient whose RCPT reply comes next
   bool data_pipelined_ = false;      // DATA was sent with the RCPTs

@@ -25,12 +25,55 @@ OutboundMessage message(std::vector<std::string> to) {
   return m;
 }
 
+ClientPolicy policy(bool can_tls, bool require_tls) {
+  ClientPolicy p;
+  p.helo_name = "mail.example.test";
+  p.can_tls = can_tls;
+  p.require_tls = require_tls;
+  return p;
+}
+
 const std::string kEhlo =
     "250-mx.remote.test\r\n250-PIPELINING\r\n250-SIZE 10000\r\n250-8BITMIME\r\n"
     "250-STARTTLS\r\n250 DSN\r\n";
 
+TEST(Transaction, RelayHostLoginOnlyOverTls) {
+  ClientPolicy relay = policy(true, false);
+  relay.auth_user = "user@example.test";
+  relay.auth_password = "secret";
+  Transaction t(message({"a@remote.test"}), relay);
+  t.receive(reply("220 relay.test ESMTP\r\n"));
+  const std::string ehlo = "250-relay.test\r\n250-STARTTLS\r\n250 AUTH LOGIN PLAIN\r\n";
+  EXPECT_EQ(t.receive(reply(ehlo)).bytes, "STARTTLS\r\n");
+  EXPECT_TRUE(t.receive(reply("220 go\r\n")).start_tls);
+  t.tls_started();
+  // base64("\0user@example.test\0secret")
+  EXPECT_EQ(t.receive(reply("250-relay.test\r\n250 AUTH LOGIN PLAIN\r\n")).bytes,
+            "AUTH PLAIN AHVzZXJAZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n");
+  EXPECT_EQ(t.receive(reply("235 2.7.0 ok\r\n")).bytes, "MAIL FROM:<alice@example.test>\r\n");
+
+  // LOGIN when that is all; a refusal defers.
+  Transaction login(message({"a@remote.test"}), relay);
+  login.receive(reply("220 relay.test ESMTP\r\n"));
+  login.receive(reply("250-relay.test\r\n250 STARTTLS\r\n"));
+  login.receive(reply("220 go\r\n"));
+  login.tls_started();
+  EXPECT_EQ(login.receive(reply("250-relay.test\r\n250 AUTH LOGIN\r\n")).bytes,
+            "AUTH LOGIN dXNlckBleGFtcGxlLnRlc3Q=\r\n");
+  EXPECT_EQ(login.receive(reply("334 UGFzc3dvcmQ6\r\n")).bytes, "c2VjcmV0\r\n");
+  EXPECT_TRUE(login.receive(reply("535 5.7.8 bad credentials\r\n")).close);
+  EXPECT_EQ(login.results()[0].status, Status::temporary);
+
+  // No TLS offered: the password stays home.
+  Transaction clear(message({"a@remote.test"}), relay);
+  clear.receive(reply("220 relay.test ESMTP\r\n"));
+  EXPECT_EQ(clear.receive(reply("250-relay.test\r\n250 AUTH PLAIN\r\n")).bytes, "QUIT\r\n");
+  EXPECT_EQ(clear.results()[0].status, Status::temporary);
+  EXPECT_NE(clear.results()[0].reply.find("never sent in the clear"), std::string::npos);
+}
+
 TEST(Transaction, ChunkingSendsTheMessageInOneBdatOfItsExactSize) {
-  Transaction t(message({"a@remote.test", "b@remote.test"}), {"mail.example.test", false, false});
+  Transaction t(message({"a@remote.test", "b@remote.test"}), policy(false, false));
   t.receive(reply("220 mx.remote.test ESMTP\r\n"));
   EXPECT_EQ(t.receive(reply("250-mx.remote.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n")).bytes,
             "MAIL FROM:<alice@example.test>\r\nRCPT TO:<a@remote.test>\r\n"
@@ -46,7 +89,7 @@ TEST(Transaction, ChunkingSendsTheMessageInOneBdatOfItsExactSize) {
   EXPECT_EQ(t.results()[0].status, Status::permanent);
   EXPECT_EQ(t.results()[1].status, Status::sent);
   // No recipient accepted: no BDAT at all.
-  Transaction none(message({"a@remote.test"}), {"mail.example.test", false, false});
+  Transaction none(message({"a@remote.test"}), policy(false, false));
   none.receive(reply("220 mx.remote.test ESMTP\r\n"));
   none.receive(reply("250-mx.remote.test\r\n250 CHUNKING\r\n"));
   EXPECT_EQ(none.receive(reply("250 ok\r\n")).bytes, "RCPT TO:<a@remote.test>\r\n");
@@ -54,8 +97,7 @@ TEST(Transaction, ChunkingSendsTheMessageInOneBdatOfItsExactSize) {
 }
 
 TEST(Transaction, PipelinedDeliveryWithStartTlsAndPerRecipientResults) {
-  Transaction t(message({"a@remote.test", "b@remote.test", "c@remote.test"}),
-                {"mail.example.test", true, false});
+  Transaction t(message({"a@remote.test", "b@remote.test", "c@remote.test"}), policy(true, false));
   EXPECT_EQ(t.receive(reply("220 mx.remote.test ESMTP\r\n")).bytes, "EHLO mail.example.test\r\n");
   EXPECT_EQ(t.receive(reply(kEhlo)).bytes, "STARTTLS\r\n");
   auto out = t.receive(reply("220 2.0.0 go ahead\r\n"));
@@ -88,7 +130,7 @@ TEST(Transaction, PipelinedDeliveryWithStartTlsAndPerRecipientResults) {
 }
 
 TEST(Transaction, OneCommandAtATimeWithoutPipeliningAndHeloForOldServers) {
-  Transaction t(message({"a@remote.test", "b@remote.test"}), {"mail.example.test", true, false});
+  Transaction t(message({"a@remote.test", "b@remote.test"}), policy(true, false));
   t.receive(reply("220 old.remote.test\r\n"));
   EXPECT_EQ(t.receive(reply("502 what?\r\n")).bytes, "HELO mail.example.test\r\n");
   EXPECT_EQ(t.receive(reply("250 hello\r\n")).bytes, "MAIL FROM:<alice@example.test>\r\n");
@@ -103,7 +145,7 @@ TEST(Transaction, OneCommandAtATimeWithoutPipeliningAndHeloForOldServers) {
 }
 
 TEST(Transaction, NoRecipientAcceptedMeansNoData) {
-  Transaction t(message({"a@remote.test"}), {"mail.example.test", false, false});
+  Transaction t(message({"a@remote.test"}), policy(false, false));
   t.receive(reply("220 hi\r\n"));
   EXPECT_EQ(t.receive(reply("250-hi\r\n250 PIPELINING\r\n")).bytes,
             "MAIL FROM:<alice@example.test>\r\nRCPT TO:<a@remote.test>\r\nDATA\r\n");
@@ -121,7 +163,7 @@ TEST(Transaction, GreetingOrMailRefusedTemporarilyTriesTheNextServer) {
        std::vector<std::pair<std::string, std::string>>{{"421 busy\r\n", ""},
                                                         {"554 no service\r\n", ""},
                                                         {"220 hi\r\n", "451 4.3.2 later\r\n"}}) {
-    Transaction t(message({"a@remote.test"}), {"mail.example.test", false, false});
+    Transaction t(message({"a@remote.test"}), policy(false, false));
     auto out = t.receive(reply(greeting));
     if (!at_mail.empty()) {
       t.receive(reply("250 hi\r\n"));
@@ -131,7 +173,7 @@ TEST(Transaction, GreetingOrMailRefusedTemporarilyTriesTheNextServer) {
     EXPECT_EQ(t.results()[0].status, Status::temporary) << greeting << at_mail;
     EXPECT_TRUE(t.try_next_server()) << greeting << at_mail;
   }
-  Transaction refused(message({"a@remote.test"}), {"mail.example.test", false, false});
+  Transaction refused(message({"a@remote.test"}), policy(false, false));
   refused.receive(reply("220 hi\r\n"));
   refused.receive(reply("250 hi\r\n"));
   refused.receive(reply("553 5.7.1 sender refused\r\n"));
@@ -141,7 +183,7 @@ TEST(Transaction, GreetingOrMailRefusedTemporarilyTriesTheNextServer) {
 
 TEST(Transaction, WhatThePeerCannotTakeIsBouncedWithTheRightCode) {
   auto outcome = [](OutboundMessage m, const std::string& ehlo) {
-    Transaction t(std::move(m), {"mail.example.test", false, false});
+    Transaction t(std::move(m), policy(false, false));
     t.receive(reply("220 hi\r\n"));
     auto out = t.receive(reply(ehlo));
     EXPECT_EQ(out.bytes, "QUIT\r\n");
@@ -162,17 +204,17 @@ TEST(Transaction, WhatThePeerCannotTakeIsBouncedWithTheRightCode) {
 }
 
 TEST(Transaction, RequiredTlsIsNeverSkipped) {
-  Transaction none(message({"a@remote.test"}), {"mail.example.test", true, true});
+  Transaction none(message({"a@remote.test"}), policy(true, true));
   none.receive(reply("220 hi\r\n"));
   EXPECT_EQ(none.receive(reply("250 hi\r\n")).bytes, "QUIT\r\n");
   EXPECT_EQ(none.results()[0].status, Status::temporary);
-  Transaction refused(message({"a@remote.test"}), {"mail.example.test", true, true});
+  Transaction refused(message({"a@remote.test"}), policy(true, true));
   refused.receive(reply("220 hi\r\n"));
   EXPECT_EQ(refused.receive(reply("250-hi\r\n250 STARTTLS\r\n")).bytes, "STARTTLS\r\n");
   EXPECT_EQ(refused.receive(reply("454 4.7.0 TLS not available\r\n")).bytes, "QUIT\r\n");
   EXPECT_EQ(refused.results()[0].status, Status::temporary);
   // Not required: a refused STARTTLS goes on in the clear.
-  Transaction optional(message({"a@remote.test"}), {"mail.example.test", true, false});
+  Transaction optional(message({"a@remote.test"}), policy(true, false));
   optional.receive(reply("220 hi\r\n"));
   optional.receive(reply("250-hi\r\n250 STARTTLS\r\n"));
   EXPECT_EQ(optional.receive(reply("454 4.7.0 TLS not available\r\n")).bytes,
@@ -185,7 +227,7 @@ TEST(Transaction, DsnParametersGoOutAsXtextWhenThePeerTakesThem) {
   m.envid = "id 1";
   m.ret = 2;
   m.has_8bit = true;
-  Transaction t(m, {"mail.example.test", false, false});
+  Transaction t(m, policy(false, false));
   t.receive(reply("220 hi\r\n"));
   EXPECT_EQ(t.receive(reply("250-hi\r\n250-DSN\r\n250-8BITMIME\r\n250 SIZE\r\n")).bytes,
             "MAIL FROM:<alice@example.test> SIZE=1234 BODY=8BITMIME RET=HDRS ENVID=id+201\r\n");
@@ -194,7 +236,7 @@ TEST(Transaction, DsnParametersGoOutAsXtextWhenThePeerTakesThem) {
 }
 
 TEST(Transaction, ADroppedConnectionLeavesEveryUndecidedRecipientForLater) {
-  Transaction t(message({"a@remote.test", "b@remote.test"}), {"mail.example.test", false, false});
+  Transaction t(message({"a@remote.test", "b@remote.test"}), policy(false, false));
   t.receive(reply("220 hi\r\n"));
   t.receive(reply("250-hi\r\n250 PIPELINING\r\n"));
   t.receive(reply("250 ok\r\n"));
