@@ -422,7 +422,7 @@ command_timeout_seconds = 2
             sink.close()
 
     def setUp(self):
-        routes = []
+        routes = ["--route", "far.test=192.0.2.1:25"]  # TEST-NET-1: never reached in --dev
         for domain, sink in self.sinks.items():
             routes += ["--route", f"{domain}=127.0.0.1:{sink.port}"]
         self.a = self.start(config=self.CONFIG, listen=["submission"], extra_args=routes)
@@ -467,6 +467,11 @@ command_timeout_seconds = 2
         self.assertIn("smtp; 5", fields[0]["Diagnostic-Code"])
         self.assertIn(b"Message-ID: <doomed@e2e>", raw)  # the original comes back
         wait_until(lambda: queue_ids(self.a) == [], what="an empty queue")
+
+    def test_dev_mode_relays_only_to_loopback(self):
+        submit(self.a, ["x@far.test"], b"Subject: far\r\n\r\nf\r\n")
+        self.deferred_with(self.only_entry(), r"^451 4\.7\.0 .*loopback")
+        self.assertIsNone(self.a.wait_for_log(lambda l: "192.0.2.1" in l and "connect" in l, 0.5))
 
     def test_421_at_mail_defers(self):
         submit(self.a, ["x@busy.test"], b"Subject: busy\r\n\r\nb\r\n")
