@@ -143,7 +143,10 @@ class RecordingServer:
     its first session takes the whole message and never answers it; later sessions
     accept."""
 
-    def __init__(self, stall=False):
+    def __init__(self, stall=False, greeting=b"220 peer.test ESMTP\r\n",
+                 rcpt_reply=b"250 2.0.0 ok\r\n"):
+        self.greeting = greeting
+        self.rcpt_reply = rcpt_reply
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -168,7 +171,10 @@ class RecordingServer:
 
     def _session(self, conn, stall):
         f = conn.makefile("rb")
-        conn.sendall(b"220 peer.test ESMTP\r\n")
+        try:
+            conn.sendall(self.greeting)
+        except OSError:
+            return
         try:
             while True:
                 line = f.readline()
@@ -195,6 +201,8 @@ class RecordingServer:
                 elif verb == b"QUIT":
                     conn.sendall(b"221 bye\r\n")
                     return
+                elif verb == b"RCPT":
+                    conn.sendall(self.rcpt_reply)
                 else:
                     conn.sendall(b"250 2.0.0 ok\r\n")
         except OSError:
@@ -391,6 +399,30 @@ class SmugglingTest(OutboundCase):
                 self.assertTrue(line.startswith(b".."), data)
         rcpts = [c for c in peer.commands if c.upper().startswith(b"RCPT")]
         self.assertEqual(rcpts, [b"RCPT TO:<x@peer.test>\r\n"])
+
+
+class HostilePeerTest(OutboundCase):
+    """RELIABILITY F07: replies that are not SMTP cannot corrupt the queue or a report."""
+
+    def test_control_characters_and_endless_replies(self):
+        dirty = RecordingServer(rcpt_reply=b"550 5.1.1 bad\x00user\rSubject: injected\r\n")
+        endless = RecordingServer(greeting=b"220-x\r\n" * 1000)
+        self.addCleanup(dirty.close)
+        self.addCleanup(endless.close)
+        a = self.start(config="[queue]\npoll_interval_ms = 100\n", listen=["submission"],
+                       extra_args=["--route", f"dirty.test=127.0.0.1:{dirty.port}",
+                                   "--route", f"endless.test=127.0.0.1:{endless.port}"])
+        submit(a, ["x@dirty.test", "y@endless.test"], b"Subject: hostile\r\n\r\nh\r\n")
+        raw, msg = wait_until(lambda: reports(a), what="the bounce")[0]
+        fields = report_fields(msg)
+        self.assertEqual(len(fields), 1)
+        self.assertEqual(fields[0]["Diagnostic-Code"], "smtp; 550 5.1.1 bad?user?Subject: injected")
+        self.assertNotIn(b"\x00", raw)
+        ids = queue_ids(a)
+        self.assertEqual(len(ids), 1)
+        out = postino(a, "queue", "show", ids[0])
+        self.assertIn("y@endless.test  pending", out.stdout)
+        self.assertIn("broken reply", out.stdout)
 
 
 class FaultyPeerTest(OutboundCase):
