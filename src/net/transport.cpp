@@ -58,27 +58,26 @@ asio::awaitable<Transport::Status> Transport::write(std::string_view bytes, Dura
 
 asio::awaitable<Transport::Status> Transport::handshake(std::shared_ptr<asio::ssl::context> context,
                                                         Duration timeout) {
-  if (tls_ || !context) co_return Status::closed;
-  context_ = std::move(context);
-  tls_.emplace(std::move(plain_), *context_);
-  io_timer_.expires_after(timeout);
-  auto result = co_await (tls_->async_handshake(asio::ssl::stream_base::server, token) ||
-                          io_timer_.async_wait(token));
-  if (result.index() == 1) co_return Status::timed_out;
-  auto [ec] = std::get<0>(result);
-  co_return ec ? Status::closed : Status::ok;
+  co_return co_await start_tls(context, asio::ssl::stream_base::server, {}, timeout);
 }
 
 asio::awaitable<Transport::Status> Transport::client_handshake(
     const std::shared_ptr<asio::ssl::context>& context, const std::string& server_name,
     Duration timeout) {
+  co_return co_await start_tls(context, asio::ssl::stream_base::client, server_name, timeout);
+}
+
+asio::awaitable<Transport::Status> Transport::start_tls(
+    const std::shared_ptr<asio::ssl::context>& context, asio::ssl::stream_base::handshake_type role,
+    std::string_view server_name, Duration timeout) {
   if (tls_ || !context) co_return Status::closed;
   context_ = context;
   tls_.emplace(std::move(plain_), *context_);
-  if (!server_name.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str());
+  if (!server_name.empty()) {
+    SSL_set_tlsext_host_name(tls_->native_handle(), std::string(server_name).c_str());
+  }
   io_timer_.expires_after(timeout);
-  auto result = co_await (tls_->async_handshake(asio::ssl::stream_base::client, token) ||
-                          io_timer_.async_wait(token));
+  auto result = co_await (tls_->async_handshake(role, token) || io_timer_.async_wait(token));
   if (result.index() == 1) co_return Status::timed_out;
   auto [ec] = std::get<0>(result);
   co_return ec ? Status::closed : Status::ok;

@@ -47,6 +47,10 @@ class Transport {
 
  private:
   tcp::socket& socket();
+  // Both handshakes: wraps the socket in TLS and runs the handshake in `role`.
+  asio::awaitable<Status> start_tls(const std::shared_ptr<asio::ssl::context>& context,
+                                    asio::ssl::stream_base::handshake_type role,
+                                    std::string_view server_name, Duration timeout);
   tcp::socket plain_;
   std::optional<asio::ssl::stream<tcp::socket>> tls_;
   std::shared_ptr<asio::ssl::context> context_;  // keeps the SSL_CTX alive

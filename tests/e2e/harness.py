@@ -280,6 +280,25 @@ class ScramSha256Client:
         return b""
 
 
+def stored(server, address, mailbox="INBOX"):
+    """Every message in an account's mailbox, as bytes, in UID order, read from the store."""
+    import glob
+    import sqlite3
+    db = sqlite3.connect(os.path.join(server.data, "store.db"))
+    rows = db.execute(
+        "SELECT m.blob_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+        "JOIN accounts a ON a.id = b.account_id WHERE a.address = ? AND b.name = ? "
+        "ORDER BY m.uid", (address, mailbox)).fetchall()
+    db.close()
+    out = []
+    for (blob,) in rows:
+        paths = glob.glob(os.path.join(server.data, "blobs", blob[:2], blob[2:4], blob)) + \
+            glob.glob(os.path.join(server.data, "blobs", "new", blob))
+        with open(paths[0], "rb") as f:
+            out.append(f.read())
+    return out
+
+
 def sanitizer_report(stderr_text):
     """The first sanitizer marker found in a server's stderr, or None."""
     for marker in SANITIZER_MARKERS:

@@ -41,21 +41,7 @@ def wait_until(predicate, timeout=WAIT, what="condition"):
         time.sleep(0.1)
 
 
-def stored(server, address):
-    """Every message in the account's INBOX, as bytes, in UID order."""
-    db = sqlite3.connect(os.path.join(server.data, "store.db"))
-    rows = db.execute(
-        "SELECT m.blob_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
-        "JOIN accounts a ON a.id = b.account_id WHERE a.address = ? AND b.name = 'INBOX' "
-        "ORDER BY m.uid", (address,)).fetchall()
-    db.close()
-    out = []
-    for (blob,) in rows:
-        paths = glob.glob(os.path.join(server.data, "blobs", blob[:2], blob[2:4], blob)) + \
-            glob.glob(os.path.join(server.data, "blobs", "new", blob))
-        with open(paths[0], "rb") as f:
-            out.append(f.read())
-    return out
+stored = harness.stored
 
 
 def postino(server, *args):
@@ -138,25 +124,15 @@ class Sink:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class RecordingServer:
-    """An SMTP server without DSN that records every command and message. With `stall`,
-    its first session takes the whole message and never answers it; later sessions
-    accept."""
+class Listener:
+    """A TCP listener on host:port (0: any free port) calling on_connection per client."""
 
-    def __init__(self, stall=False, greeting=b"220 peer.test ESMTP\r\n",
-                 rcpt_reply=b"250 2.0.0 ok\r\n"):
-        self.greeting = greeting
-        self.rcpt_reply = rcpt_reply
+    def __init__(self, host="127.0.0.1", port=0):
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
+        self.listener.bind((host, port))
         self.listener.listen(10)
         self.port = self.listener.getsockname()[1]
-        self.stall = stall
-        self.sessions = 0
-        self.got_first_body = threading.Event()
-        self.accepted = []  # raw DATA bytes, up to and with the final ".\r\n"
-        self.commands = []
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -165,9 +141,32 @@ class RecordingServer:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
-            self.sessions += 1
-            threading.Thread(target=self._session, args=(conn, self.stall and self.sessions == 1),
-                             daemon=True).start()
+            self.on_connection(conn)
+
+    def close(self):
+        self.listener.close()
+
+
+class RecordingServer(Listener):
+    """An SMTP server without DSN that records every command and message. With `stall`,
+    its first session takes the whole message and never answers it; later sessions
+    accept."""
+
+    def __init__(self, stall=False, greeting=b"220 peer.test ESMTP\r\n",
+                 rcpt_reply=b"250 2.0.0 ok\r\n"):
+        self.greeting = greeting
+        self.rcpt_reply = rcpt_reply
+        self.stall = stall
+        self.sessions = 0
+        self.got_first_body = threading.Event()
+        self.accepted = []  # raw DATA bytes, up to and with the final ".\r\n"
+        self.commands = []
+        super().__init__()
+
+    def on_connection(self, conn):
+        self.sessions += 1
+        threading.Thread(target=self._session, args=(conn, self.stall and self.sessions == 1),
+                         daemon=True).start()
 
     def _session(self, conn, stall):
         f = conn.makefile("rb")
@@ -210,31 +209,19 @@ class RecordingServer:
         finally:
             conn.close()
 
-    def close(self):
-        self.listener.close()
 
-
-class SilentServer:
+class SilentServer(Listener):
     """Accepts TCP connections on host:port and never says a word."""
 
     def __init__(self, host, port):
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((host, port))
-        self.listener.listen(10)
         self.held = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(host, port)
 
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.held.append(conn)
+    def on_connection(self, conn):
+        self.held.append(conn)
 
     def close(self):
-        self.listener.close()
+        super().close()
         for conn in self.held:
             conn.close()
 

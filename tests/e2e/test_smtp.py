@@ -4,7 +4,6 @@ message is read back from the store and compared byte for byte with what was sen
 the trace headers. Negative cases: relay attempts, unknown users, AUTH before TLS,
 limits, smuggling, NUL bytes, BDAT."""
 
-import glob
 import os
 import re
 import smtplib
@@ -40,19 +39,7 @@ class SmtpTest(harness.ServerTestCase):
     # -- reading the store back ---------------------------------------------------------
     def stored(self, address):
         """Every message in the account's INBOX, as bytes, in UID order."""
-        db = sqlite3.connect(os.path.join(self.server.data, "store.db"))
-        rows = db.execute(
-            "SELECT m.blob_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
-            "JOIN accounts a ON a.id = b.account_id WHERE a.address = ? AND b.name = 'INBOX' "
-            "ORDER BY m.uid", (address,)).fetchall()
-        db.close()
-        out = []
-        for (blob,) in rows:
-            paths = glob.glob(os.path.join(self.server.data, "blobs", blob[:2], blob[2:4], blob)) + \
-                glob.glob(os.path.join(self.server.data, "blobs", "new", blob))
-            with open(paths[0], "rb") as f:
-                out.append(f.read())
-        return out
+        return harness.stored(self.server, address)
 
     def queue(self):
         db = sqlite3.connect(os.path.join(self.server.data, "store.db"))
