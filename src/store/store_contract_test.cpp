@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -761,6 +762,42 @@ TEST(SqliteStoreText, NoIndexAtAllWhenTheLimitIsZero) {
   auto r = s->search_text(demo, s->mailbox(demo, "INBOX")->id, Store::TextField::any, "text");
   EXPECT_TRUE(r->matching.empty());
   EXPECT_EQ(r->unindexed, std::vector<Uid>{Uid(1)});  // searched by reading it
+  s.reset();
+  fs::remove_all(dir);
+}
+
+TEST(SqliteStoreNotifier, EveryCommittedChangeToAMailboxIsAnnounced) {
+  const auto dir = fs::temp_directory_path() / ("postino-notify-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  LocalNotifier notifier;
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.notifier = &notifier;
+  auto s = std::move(*open_sqlite_store(o));
+  ASSERT_TRUE(s->create_domain("example.test"));
+  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+  const auto inbox = s->mailbox(demo, "INBOX")->id;
+  std::atomic<int> calls{0};
+  const auto token = notifier.subscribe(inbox, [&] { ++calls; });
+  ASSERT_TRUE(s->deliver({demo}, "Subject: 1\r\n\r\nx\r\n"));
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(s->append(demo, "Sent", "Subject: 2\r\n\r\nx\r\n", {}));
+  EXPECT_EQ(calls, 1) << "another mailbox";
+  ASSERT_TRUE(s->append(demo, "INBOX", "Subject: 3\r\n\r\nx\r\n", {}));
+  EXPECT_EQ(calls, 2);
+  Flags deleted;
+  deleted.system = flag_deleted;
+  ASSERT_TRUE(s->store_flags(demo, inbox, {Uid(1)}, Store::FlagChange::add, deleted));
+  EXPECT_EQ(calls, 3);
+  ASSERT_TRUE(s->store_flags(demo, inbox, {Uid(1)}, Store::FlagChange::add, deleted));
+  EXPECT_EQ(calls, 3) << "nothing changed";
+  ASSERT_TRUE(s->copy_messages(demo, inbox, {Uid(2)}, "Archive", true));
+  EXPECT_EQ(calls, 4) << "moved out";
+  ASSERT_TRUE(s->expunge(demo, inbox, std::nullopt, Store::ExpungeScope::listed));
+  EXPECT_EQ(calls, 5);
+  notifier.unsubscribe(token);
+  ASSERT_TRUE(s->deliver({demo}, "Subject: 4\r\n\r\nx\r\n"));
+  EXPECT_EQ(calls, 5);
   s.reset();
   fs::remove_all(dir);
 }

@@ -177,17 +177,25 @@ Result<SavedMessage> SqliteStore::append(AccountId account, std::string_view mai
         (usage->quota.max_messages > 0 && usage->messages + 1 > usage->quota.max_messages)) {
       throw_error(ErrorKind::over_quota, "quota exceeded");
     }
-    return with_blobs({message}, [&](Database& db, const std::vector<BlobInfo>& blobs) {
+    MailboxId id;
+    auto saved = with_blobs({message}, [&](Database& db, const std::vector<BlobInfo>& blobs) {
       const auto& blob = blobs.front();
       auto& q = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
       q.bind_all(account.value, name);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
-      const MailboxId id(q.int64(0));
+      id = MailboxId(q.int64(0));
       q.reset();
       check_quota(db, account, blob.size);
       return insert_message(db, id, blob, options);
     });
+    changed({id});
+    return saved;
   });
+}
+
+void SqliteStore::changed(const std::vector<MailboxId>& mailboxes) const {
+  if (!options_.notifier) return;
+  for (const auto m : mailboxes) options_.notifier->notify(m);
 }
 
 Result<std::vector<SavedMessage>> SqliteStore::deliver(const std::vector<AccountId>& accounts,
@@ -221,7 +229,8 @@ Result<Accepted> SqliteStore::accept(const Acceptance& a) {
     if (a.remote && !a.remote->recipients.empty()) bodies.push_back(a.remote_message);
     Accepted accepted;
     if (bodies.empty()) return accepted;
-    return with_blobs(bodies, [&](Database& db, const std::vector<BlobInfo>& blobs) {
+    std::vector<MailboxId> inboxes;
+    auto done = with_blobs(bodies, [&](Database& db, const std::vector<BlobInfo>& blobs) {
       std::size_t next = 0;
       if (!a.local_accounts.empty()) {
         const auto& blob = blobs[next++];
@@ -233,6 +242,7 @@ Result<Accepted> SqliteStore::accept(const Acceptance& a) {
           q.reset();
           check_quota(db, account, blob.size);
           accepted.local.push_back(insert_message(db, inbox, blob, NewMessage{}));
+          inboxes.push_back(inbox);
         }
       }
       if (a.remote && !a.remote->recipients.empty()) {
@@ -259,6 +269,8 @@ Result<Accepted> SqliteStore::accept(const Acceptance& a) {
       }
       return accepted;
     });
+    changed(inboxes);
+    return done;
   });
 }
 
@@ -426,7 +438,7 @@ Result<std::vector<MessageInfo>> SqliteStore::store_flags(AccountId account, Mai
                                                           FlagChange change, const Flags& flags) {
   return guard([&] {
     const auto wanted_keywords = normalized_keywords(flags.keywords);
-    return writer_->run([&](Database& db) {
+    auto result = writer_->run([&](Database& db) {
       check_owner(db, account, mailbox);
       std::vector<MessageInfo> changed;
       std::int64_t modseq = 0;  // one new MODSEQ for everything this call changes
@@ -473,6 +485,8 @@ Result<std::vector<MessageInfo>> SqliteStore::store_flags(AccountId account, Mai
       }
       return changed;
     });
+    if (!result.empty()) changed({mailbox});
+    return result;
   });
 }
 
@@ -483,12 +497,13 @@ Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId ac
                                                                     bool move) {
   return guard([&] {
     const auto target_name = canonical_name(to);
-    return writer_->run([&](Database& db) {
+    MailboxId target;
+    auto copied_all = writer_->run([&](Database& db) {
       check_owner(db, account, from);
       auto& t = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
       t.bind_all(account.value, target_name);
       if (!t.step()) throw_error(ErrorKind::not_found, "no such mailbox");
-      const MailboxId target(t.int64(0));
+      target = MailboxId(t.int64(0));
       t.reset();
       std::vector<std::pair<Uid, Uid>> copied;
       std::int64_t source_modseq = 0;
@@ -537,6 +552,9 @@ Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId ac
       }
       return copied;
     });
+    if (!copied_all.empty())
+      changed(move ? std::vector<MailboxId>{target, from} : std::vector<MailboxId>{target});
+    return copied_all;
   });
 }
 
@@ -544,7 +562,7 @@ Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailb
                                               const std::optional<std::vector<Uid>>& uids,
                                               ExpungeScope scope) {
   return guard([&] {
-    return writer_->run([&](Database& db) {
+    auto removed_all = writer_->run([&](Database& db) {
       check_owner(db, account, mailbox);
       std::vector<std::pair<std::int64_t, Uid>> doomed;
       auto& q = db.prepare(
@@ -575,6 +593,8 @@ Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailb
       }
       return removed;
     });
+    if (!removed_all.empty()) changed({mailbox});
+    return removed_all;
   });
 }
 

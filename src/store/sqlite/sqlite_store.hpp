@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "store/names.hpp"
+#include "store/notifier.hpp"
 #include "store/store.hpp"
 
 namespace postino::store {
@@ -24,6 +25,8 @@ struct SqliteOptions {
   std::size_t max_indexed_text_bytes = 4 * 1024 * 1024;
   // The indexer waits until no message has been saved for this long.
   std::chrono::milliseconds text_index_quiet{200};
+  // Told of every committed change to a mailbox (IMAP IDLE); may be null.
+  ChangeNotifier* notifier = nullptr;
 };
 
 // Opens (creating on first use) the store in options.data_dir, applies pending schema

@@ -124,6 +124,8 @@ class SqliteStore final : public Store {
 
  private:
   std::string canonical_name(std::string_view mailbox) const;
+  // After a commit: tells the notifier which mailboxes changed.
+  void changed(const std::vector<MailboxId>& mailboxes) const;
   // Inside a write job: creates a mailbox row (no parents) and returns its id.
   MailboxId insert_mailbox(Database& db, AccountId account, const std::string& name,
                            SpecialUse use);
