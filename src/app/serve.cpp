@@ -58,6 +58,7 @@ std::string apply_listen_overrides(config::Config& cfg, const std::vector<std::s
 // What sessions use besides their settings.
 struct Services {
   store::Store* store;
+  store::ChangeNotifier* notifier;
   auth::Authenticator* authenticator;
   smtp::SendingLimiter* sending_limiter;
   outbound::Scheduler* scheduler;
@@ -119,6 +120,7 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   imap_settings.max_append_bytes = static_cast<std::size_t>(cfg.imap.max_append_bytes);
   imap_settings.store = services.store;
   imap_settings.authenticator = services.authenticator;
+  imap_settings.notifier = services.notifier;
   auto imap = std::make_shared<imap::SessionFactory>(imap_settings);
   pop3::SessionSettings pop3_settings;
   pop3_settings.max_line_bytes = static_cast<std::size_t>(cfg.pop3.max_line_bytes);
@@ -331,7 +333,10 @@ int serve(const ServeOptions& options) {
       return 1;
     }
   }
-  auto opened = store::open_sqlite_store(store_options(cfg));
+  store::LocalNotifier notifier;  // outlives the store and every session
+  auto sqlite_options = store_options(cfg);
+  sqlite_options.notifier = &notifier;
+  auto opened = store::open_sqlite_store(sqlite_options);
   if (!opened) {
     std::cerr << "postino serve: cannot open the store in " << cfg.server.data_dir << ": "
               << opened.error().detail << "\n";
@@ -367,8 +372,8 @@ int serve(const ServeOptions& options) {
     }
   }
   outbound::Scheduler scheduler(*mail_store, std::move(outbound_settings));
-  net::Server server(server_options(
-      cfg, {mail_store.get(), &authenticator, &sending_limiter, &scheduler, options.dev}));
+  net::Server server(server_options(cfg, {mail_store.get(), &notifier, &authenticator,
+                                          &sending_limiter, &scheduler, options.dev}));
   if (auto err = server.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;

@@ -52,6 +52,7 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"COPY", in_selected, &Session::copy_by_sequence},
       {"MOVE", in_selected, &Session::move_by_sequence},
       {"UID", in_selected, &Session::uid},
+      {"IDLE", in_authenticated, &Session::idle},
   };
   for (const auto& spec : table) {
     if (spec.name == name) return &spec;
@@ -65,9 +66,13 @@ Session::Session(SessionSettings settings, net::ClientInfo client)
       receiver_({settings_.max_line_bytes_preauth, settings_.max_line_bytes_preauth, 32, 10000}),
       is_tls_(client_.is_tls) {}
 
+Session::~Session() {
+  stop_watching();
+}
+
 std::string Session::capabilities() const {
   if (!std::holds_alternative<NotAuthenticated>(state_))
-    return "IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS";
+    return "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS";
   std::string caps =
       is_tls_ ? "IMAP4rev1 LITERAL+ ID ENABLE" : "IMAP4rev1 LITERAL+ ID ENABLE STARTTLS";
   // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).
@@ -101,12 +106,17 @@ net::Output Session::resume(std::string& input) {
 
 net::Output Session::process(std::string& input, net::Output out) {
   while (out.after == net::After::read) {
-    if (sasl_) {
+    if (idle_tag_ || sasl_) {
       const auto line_step = receiver_.next_line(input);
       const std::string line(line_step.line);
       input.erase(0, line_step.consumed);
       if (line_step.kind == base::LineStep::Kind::need_more) {
         if (line_step.consumed == 0 || input.empty()) break;
+        continue;
+      }
+      if (idle_tag_) {
+        idle_line(line_step.kind == base::LineStep::Kind::too_long ? std::string_view() : line,
+                  out);
         continue;
       }
       if (line_step.kind == base::LineStep::Kind::too_long) {

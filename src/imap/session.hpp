@@ -15,6 +15,7 @@
 #include "imap/wire/receiver.hpp"
 #include "imap/wire/sequence_set.hpp"
 #include "net/session.hpp"
+#include "store/notifier.hpp"
 #include "store/store.hpp"
 
 namespace postino::imap {
@@ -32,6 +33,9 @@ struct SessionSettings {
   bool allow_plaintext_loopback = false;
   store::Store* store = nullptr;
   auth::Authenticator* authenticator = nullptr;
+  // Changes to the mailbox an IDLE session watches (RFC 2177); null: IDLE sees changes
+  // only when it ends.
+  store::ChangeNotifier* notifier = nullptr;
 };
 
 class Session final : public net::ProtocolSession {
@@ -50,6 +54,9 @@ class Session final : public net::ProtocolSession {
   using State = std::variant<NotAuthenticated, Authenticated, Selected>;
 
   Session(SessionSettings settings, net::ClientInfo client);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   net::Output greet() override;
   net::Output receive(std::string& input) override;
@@ -58,6 +65,8 @@ class Session final : public net::ProtocolSession {
   std::string timeout_reply() override;
   std::string shutdown_reply() override;
   std::chrono::seconds idle_timeout() const override;
+  void set_waker(std::function<void()> wake) override { waker_ = std::move(wake); }
+  net::Output woken(std::string& input) override;
 
   // The CAPABILITY list as it stands now (it changes with TLS and login).
   std::string capabilities() const;
@@ -113,6 +122,11 @@ class Session final : public net::ProtocolSession {
   // On the worker pool: brings the selected view up to date and writes what changed
   // (EXPUNGE, EXISTS, FETCH FLAGS) into work_.
   void refresh_selected();
+  // commands/idle.cpp
+  void idle(const wire::Command& cmd, net::Output& out);
+  // The line after IDLE: DONE ends it, anything else is a protocol error.
+  void idle_line(std::string_view line, net::Output& out);
+  void stop_watching();
   // commands/append.cpp
   void append(const wire::Command& cmd, net::Output& out);
   void copy(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid, bool move);
@@ -152,6 +166,11 @@ class Session final : public net::ProtocolSession {
   std::optional<SaslExchange> sasl_;
   net::WorkResult work_;
   bool stream_failed_ = false;  // a FETCH literal could not be read to its end
+  // IDLE (RFC 2177): the command's tag while it runs, and the notifier subscription that
+  // wakes the connection when the selected mailbox changes.
+  std::optional<std::string> idle_tag_;
+  std::function<void()> waker_;
+  std::optional<store::ChangeNotifier::Token> watch_;
 };
 
 }  // namespace postino::imap

@@ -128,6 +128,10 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
       co_await transport.write(session.shutdown_reply(), write_timeout);
       co_return "shutdown";
     }
+    if (status == Status::woken) {
+      out = session.woken(input);
+      continue;
+    }
     if (status != Status::ok) co_return "client_closed";
     out = session.receive(input);
   }
@@ -185,6 +189,18 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
 
   auto session = listener->factory->create(client);
   if (listener->implicit_tls) session->tls_started(transport.tls_info());
+  // The waker may be called from any thread after the connection is gone: it posts to
+  // this loop, where `alive` says whether the transport still exists.
+  auto alive = std::make_shared<bool>(true);
+  struct Alive {
+    std::shared_ptr<bool> flag;
+    ~Alive() { *flag = false; }
+  } alive_until_return{alive};
+  session->set_waker([executor = transport.executor(), alive, t = &transport] {
+    asio::post(executor, [alive, t] {
+      if (*alive) t->wake();
+    });
+  });
   std::string reason = co_await drive(ctx, client, transport, *session);
   base::log::info(client.session_id, "disconnect", {{"reason", reason}});
   co_await transport.close(close_timeout);

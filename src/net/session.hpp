@@ -83,6 +83,12 @@ class ProtocolSession {
   // After::work has finished: produces its reply, then carries on with `input` as
   // receive() does.
   virtual Output resume(std::string& input) { return receive(input); }
+  // The driver's way in from other threads: calling `wake` (any thread, any time, also
+  // after the connection ended) makes the driver call woken() on the session's own loop
+  // as soon as it waits for input. Sessions that watch for changes (IMAP IDLE) keep it.
+  virtual void set_waker(std::function<void()> wake) { (void)wake; }
+  // Something the session asked to hear of happened; `input` holds unconsumed bytes.
+  virtual Output woken(std::string& input) { return receive(input); }
   // The handshake requested by After::start_tls succeeded.
   virtual void tls_started(const TlsInfo& info) = 0;
   // Sent before closing a connection that was silent for idle_timeout().

@@ -2,6 +2,7 @@
 #include "net/transport.hpp"
 
 #include <array>
+#include <utility>
 
 namespace postino::net {
 namespace {
@@ -26,8 +27,14 @@ void Transport::stop() {
   read_timer_.cancel();
 }
 
+void Transport::wake() {
+  woken_ = true;
+  read_timer_.cancel();
+}
+
 asio::awaitable<Transport::Status> Transport::read_some(std::string& input, Duration timeout) {
   if (stopped_) co_return Status::stopped;
+  if (std::exchange(woken_, false)) co_return Status::woken;
   std::array<char, 16384> buffer;
   read_timer_.expires_after(timeout);
   auto result = tls_ ? co_await (tls_->async_read_some(asio::buffer(buffer), token) ||
@@ -36,7 +43,10 @@ asio::awaitable<Transport::Status> Transport::read_some(std::string& input, Dura
                                  read_timer_.async_wait(token));
   if (result.index() == 1) {
     auto [ec] = std::get<1>(result);
-    co_return ec == asio::error::operation_aborted ? Status::stopped : Status::timed_out;
+    if (ec != asio::error::operation_aborted) co_return Status::timed_out;
+    if (stopped_) co_return Status::stopped;
+    woken_ = false;
+    co_return Status::woken;
   }
   auto [ec, n] = std::get<0>(result);
   if (ec) co_return Status::closed;

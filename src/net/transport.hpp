@@ -20,6 +20,7 @@ class Transport {
     closed,     // end of stream or a socket error
     timed_out,  // the deadline passed
     stopped,    // stop() interrupted a read (server shutdown)
+    woken,      // wake() interrupted a read (or came before it): nothing was read
   };
   using Duration = std::chrono::steady_clock::duration;
 
@@ -39,6 +40,9 @@ class Transport {
   // Interrupts a pending read_some (and any later one) with Status::stopped. Call it on
   // the connection's executor.
   void stop();
+  // Interrupts a pending read_some with Status::woken, or the next one when none is
+  // pending. Call it on the connection's executor.
+  void wake();
 
   bool is_tls() const { return tls_.has_value(); }
   asio::any_io_executor executor() { return read_timer_.get_executor(); }
@@ -57,6 +61,7 @@ class Transport {
   asio::steady_timer read_timer_;                // cancelled by stop()
   asio::steady_timer io_timer_;                  // writes, handshakes, close
   bool stopped_ = false;
+  bool woken_ = false;
 };
 
 }  // namespace postino::net

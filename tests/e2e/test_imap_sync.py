@@ -1,0 +1,180 @@
+"""IMAP for several devices at once (RFC 3501 §5.2, §7.4.1; RFC 2177 IDLE): two sessions
+on one mailbox, side by side, with the exact untagged responses each is owed: new mail
+delivered by SMTP, flags set and messages expunged by the other session, reaching an
+idling client within a second of the commit; nothing but DONE ends IDLE."""
+
+import re
+import smtplib
+import socket
+import time
+
+import harness
+
+WITHIN = 1.0  # seconds: a change reaches an idling client this fast (issue: one second)
+
+
+class Imap:
+    """A raw IMAP session over TLS (port 993) that reads responses line by line."""
+
+    def __init__(self, server, user, password):
+        sock = socket.create_connection(("127.0.0.1", server.ports["imaps"]), timeout=10)
+        self.sock = server.client_tls_context().wrap_socket(sock, server_hostname="localhost")
+        self.buffer = b""
+        self.next_tag = 0
+        self.line()  # greeting
+        self.command(f'LOGIN "{user}" "{password}"')
+
+    def send(self, text):
+        self.sock.sendall(text.encode() + b"\r\n")
+
+    def line(self, timeout=10):
+        self.sock.settimeout(timeout)
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line.decode()
+
+    def command(self, text):
+        """Sends a tagged command; returns (untagged lines, tagged line)."""
+        self.next_tag += 1
+        tag = f"t{self.next_tag}"
+        self.send(f"{tag} {text}")
+        untagged = []
+        while True:
+            line = self.line()
+            if line.startswith(tag + " "):
+                assert line.startswith(tag + " OK"), line
+                return untagged, line
+            untagged.append(line)
+
+    def untagged_within(self, seconds, count):
+        """The untagged lines that arrive within `seconds`, until `count` have come."""
+        got = []
+        deadline = time.monotonic() + seconds
+        while len(got) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                got.append(self.line(timeout=left))
+            except (socket.timeout, TimeoutError):
+                break
+        return got
+
+    def close(self):
+        try:
+            self.command("LOGOUT")
+        except (OSError, AssertionError, ConnectionError):
+            pass
+        self.sock.close()
+
+
+class ImapSyncTest(harness.ServerTestCase):
+    listen = ["imaps", "smtp"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.password = re.search(r"demo account (\S+)\s+password (\S+)",
+                                           cls.server.banner).groups()
+
+    def deliver(self, subject):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            s.sendmail("someone@remote.test", [self.user],
+                       f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+
+    def setUp(self):
+        # Each test starts from an empty INBOX.
+        a = Imap(self.server, self.user, self.password)
+        a.command("SELECT INBOX")
+        if self.count(a):
+            a.command("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+            a.command("EXPUNGE")
+        a.close()
+
+    @staticmethod
+    def count(session):
+        untagged, _ = session.command("STATUS INBOX (MESSAGES)")
+        return int(re.search(r"MESSAGES (\d+)", untagged[0]).group(1))
+
+    def test_idle_hears_new_mail_flags_and_expunges_within_a_second(self):
+        a = Imap(self.server, self.user, self.password)
+        b = Imap(self.server, self.user, self.password)
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        self.assertIn("IDLE", a.command("CAPABILITY")[0][0])
+        self.deliver("first")
+        untagged, _ = a.command("SELECT INBOX")
+        self.assertIn("* 1 EXISTS", untagged)
+        b.command("SELECT INBOX")
+
+        a.send("i1 IDLE")
+        self.assertEqual(a.line(), "+ idling")
+        # New mail over SMTP.
+        began = time.monotonic()
+        self.deliver("second")
+        self.assertEqual(a.untagged_within(WITHIN, 1), ["* 2 EXISTS"])
+        self.assertLess(time.monotonic() - began, WITHIN + 0.5)
+        # A flag set by the other session.
+        b.command("STORE 1 +FLAGS.SILENT (\\Seen)")
+        self.assertEqual(a.untagged_within(WITHIN, 1), ["* 1 FETCH (FLAGS (\\Seen))"])
+        # A message expunged by the other session.
+        b.command("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        b.command("EXPUNGE")
+        got = a.untagged_within(WITHIN, 1)
+        if got and got[0].startswith("* 1 FETCH"):
+            # The flag change may be seen on its own, before the expunge is committed.
+            self.assertEqual(got, ["* 1 FETCH (FLAGS (\\Seen \\Deleted))"])
+            got = a.untagged_within(WITHIN, 1)
+        self.assertEqual(got, ["* 1 EXPUNGE"])
+        a.send("DONE")
+        self.assertEqual(a.line(), "i1 OK IDLE terminated")
+        # Sequence numbers moved on: message 1 is now "second".
+        untagged, _ = a.command("FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn("Subject: second", untagged)
+
+    def test_a_session_that_does_not_idle_hears_of_changes_at_noop_only(self):
+        a = Imap(self.server, self.user, self.password)
+        b = Imap(self.server, self.user, self.password)
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        self.deliver("one")
+        a.command("SELECT INBOX")
+        b.command("SELECT INBOX")
+        b.command("STORE 1 +FLAGS.SILENT (\\Flagged)")
+        self.deliver("two")
+        # Nothing arrives unasked (RFC 3501 §5.2: at a command's end, not in between).
+        self.assertEqual(a.untagged_within(0.5, 1), [])
+        untagged, _ = a.command("NOOP")
+        self.assertEqual(untagged, ["* 1 FETCH (FLAGS (\\Flagged))", "* 2 EXISTS"])
+        # FETCH, STORE and SEARCH never carry an EXPUNGE; NOOP does.
+        b.command("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        b.command("EXPUNGE")
+        untagged, _ = a.command("FETCH 2 (FLAGS)")
+        self.assertFalse([u for u in untagged if u.endswith("EXPUNGE")], untagged)
+        untagged, _ = a.command("NOOP")
+        self.assertIn("* 1 EXPUNGE", untagged)
+
+    def test_idle_ends_with_done_only(self):
+        a = Imap(self.server, self.user, self.password)
+        self.addCleanup(a.close)
+        a.command("SELECT INBOX")
+        a.send("i1 IDLE")
+        self.assertEqual(a.line(), "+ idling")
+        a.send("NOOP")
+        self.assertEqual(a.line(), "i1 BAD Expected DONE to end IDLE")
+        a.command("NOOP")  # the session goes on
+        # IDLE with nothing selected: allowed, nothing to report.
+        c = Imap(self.server, self.user, self.password)
+        self.addCleanup(c.close)
+        c.send("i2 IDLE")
+        self.assertEqual(c.line(), "+ idling")
+        c.send("done")
+        self.assertEqual(c.line(), "i2 OK IDLE terminated")
+
+
+if __name__ == "__main__":
+    harness.main()
