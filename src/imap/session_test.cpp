@@ -1,6 +1,8 @@
 // Tests for the IMAP session state machine, scripted as bytes in and bytes out.
 #include "imap/session.hpp"
 
+#include "store/notifier.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -194,7 +196,7 @@ class ImapLogin : public ::testing::Test {
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS] Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
@@ -203,7 +205,7 @@ TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
   EXPECT_EQ(send("secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS] Logged in\r\n");
 }
 
@@ -224,12 +226,12 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
   EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
@@ -243,7 +245,7 @@ TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
   EXPECT_EQ(send("a AUTHENTICATE LOGIN\r\n"), "+ VXNlcm5hbWU6\r\n");
   EXPECT_EQ(send(base::base64_encode("demo@example.test") + "\r\n"), "+ UGFzc3dvcmQ6\r\n");
   EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS] Logged in\r\n");
   start(true);
   // SASL-IR with the user name, then a wrong password; then an abort in the middle.
@@ -371,6 +373,40 @@ TEST_F(ImapLogin, Rfc3501SampleSessionReplayed) {
             "* 12 FETCH (FLAGS (\\Seen \\Deleted))\r\na005 OK STORE completed\r\n");
   EXPECT_EQ(send("a006 logout\r\n"), "* BYE Logging out\r\na006 OK LOGOUT completed\r\n");
   EXPECT_EQ(after_, net::After::close);
+}
+
+TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
+  store::LocalNotifier notifier;
+  SessionSettings settings;
+  settings.store = store_.get();
+  settings.authenticator = authenticator_.get();
+  settings.notifier = &notifier;
+  net::ClientInfo client;
+  client.is_tls = true;
+  session_ = std::make_unique<Session>(settings, client);
+  int wakes = 0;
+  session_->set_waker([&] { ++wakes; });
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  const auto inbox = store_->mailbox(demo_id(), "INBOX")->id;
+  EXPECT_EQ(send("c IDLE\r\n"), "+ idling\r\n");
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: new\r\n\r\nx\r\n"));
+  notifier.notify(inbox);  // what a store with this notifier does after the commit
+  EXPECT_EQ(wakes, 1);
+  auto out = session_->woken(input_);
+  ASSERT_EQ(out.after, net::After::work);
+  out.work();
+  EXPECT_EQ(session_->resume(input_).bytes, "* 1 EXISTS\r\n");
+  // DONE may come in pieces; then the session stops watching.
+  EXPECT_EQ(send("DO"), "");
+  EXPECT_EQ(send("NE\r\n"), "c OK IDLE terminated\r\n");
+  notifier.notify(inbox);
+  EXPECT_EQ(wakes, 1);
+  // A woken session that is not idling just reads on.
+  EXPECT_EQ(session_->woken(input_).after, net::After::read);
+  EXPECT_EQ(send("d IDLE\r\n"), "+ idling\r\n");
+  EXPECT_EQ(send("e NOOP\r\n"), "d BAD Expected DONE to end IDLE\r\n");
+  EXPECT_EQ(send("f NOOP\r\n"), "f OK NOOP completed\r\n");
 }
 
 TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
@@ -703,7 +739,7 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
             "AUTH=SCRAM-SHA-256\r\na "
             "OK CAPABILITY completed\r\n");
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
-            "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS] Logged in\r\n");
 }
 
