@@ -14,6 +14,8 @@ std::string TlsContextProvider::load() {
   SSL_CTX_set_min_proto_version(native, floor);
   SSL_CTX_set_options(
       native, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  // An idle connection (IMAP IDLE, thousands of them) gives its record buffers back.
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(files_.cert_file, ec);
   if (ec) return "cannot load certificate " + files_.cert_file + ": " + ec.message();
