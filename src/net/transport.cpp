@@ -1,6 +1,8 @@
 // Deadline-bounded reads and writes over TCP or TLS; see transport.hpp.
 #include "net/transport.hpp"
 
+#include <openssl/err.h>
+
 #include <array>
 #include <utility>
 
@@ -11,15 +13,25 @@ using namespace asio::experimental::awaitable_operators;
 using boost::system::error_code;
 constexpr auto token = asio::as_tuple(asio::use_awaitable);
 
+// Reads land here and are appended to the session's input at once, before anything can
+// suspend: one buffer per event-loop thread serves every connection on it.
+char* read_buffer() {
+  thread_local std::array<char, 16384> buffer;
+  return buffer.data();
+}
+constexpr std::size_t read_buffer_size = 16384;
+
 }  // namespace
 
 Transport::Transport(tcp::socket socket)
     : plain_(std::move(socket)),
       read_timer_(plain_.get_executor()),
-      io_timer_(plain_.get_executor()) {}
-
-tcp::socket& Transport::socket() {
-  return tls_ ? tls_->next_layer() : plain_;
+      io_timer_(plain_.get_executor()) {
+  error_code ignored;
+  plain_.non_blocking(true, ignored);
+  // Each response is written whole, sometimes in two writes (a command's reply after its
+  // work): with Nagle's algorithm the second waited for the client's delayed ACK (40 ms).
+  plain_.set_option(tcp::no_delay(true), ignored);
 }
 
 void Transport::stop() {
@@ -32,81 +44,153 @@ void Transport::wake() {
   read_timer_.cancel();
 }
 
-asio::awaitable<Transport::Status> Transport::read_some(std::string& input, Duration timeout) {
-  if (stopped_) co_return Status::stopped;
-  if (std::exchange(woken_, false)) co_return Status::woken;
-  std::array<char, 16384> buffer;
-  read_timer_.expires_after(timeout);
-  auto result = tls_ ? co_await (tls_->async_read_some(asio::buffer(buffer), token) ||
-                                 read_timer_.async_wait(token))
-                     : co_await (plain_.async_read_some(asio::buffer(buffer), token) ||
-                                 read_timer_.async_wait(token));
+asio::awaitable<Transport::Status> Transport::wait(bool for_write, asio::steady_timer& timer) {
+  const auto what = for_write ? tcp::socket::wait_write : tcp::socket::wait_read;
+  auto result = co_await (plain_.async_wait(what, token) || timer.async_wait(token));
   if (result.index() == 1) {
     auto [ec] = std::get<1>(result);
     if (ec != asio::error::operation_aborted) co_return Status::timed_out;
-    if (stopped_) co_return Status::stopped;
-    woken_ = false;
-    co_return Status::woken;
+    if (&timer == &read_timer_) {
+      if (stopped_) co_return Status::stopped;
+      if (std::exchange(woken_, false)) co_return Status::woken;
+    }
+    co_return Status::closed;
   }
-  auto [ec, n] = std::get<0>(result);
-  if (ec) co_return Status::closed;
-  input.append(buffer.data(), n);
-  co_return Status::ok;
+  auto [ec] = std::get<0>(result);
+  co_return ec ? Status::closed : Status::ok;
+}
+
+Transport::Want Transport::want(int result) const {
+  switch (SSL_get_error(ssl_.get(), result)) {
+    case SSL_ERROR_WANT_READ:
+      return Want::read;
+    case SSL_ERROR_WANT_WRITE:
+      return Want::write;
+    default:
+      ERR_clear_error();  // the connection's error must not show up on another one
+      return Want::done;
+  }
+}
+
+asio::awaitable<Transport::Status> Transport::read_some(std::string& input, Duration timeout) {
+  if (stopped_) co_return Status::stopped;
+  if (std::exchange(woken_, false)) co_return Status::woken;
+  read_timer_.expires_after(timeout);
+  for (;;) {
+    bool for_write = false;
+    if (ssl_) {
+      ERR_clear_error();
+      const int n = SSL_read(ssl_.get(), read_buffer(), static_cast<int>(read_buffer_size));
+      if (n > 0) {
+        input.append(read_buffer(), static_cast<std::size_t>(n));
+        co_return Status::ok;
+      }
+      const auto w = want(n);
+      if (w == Want::done) co_return Status::closed;
+      for_write = w == Want::write;
+    } else {
+      error_code ec;
+      const auto n = plain_.read_some(asio::buffer(read_buffer(), read_buffer_size), ec);
+      if (!ec) {
+        input.append(read_buffer(), n);
+        co_return Status::ok;
+      }
+      if (ec != asio::error::would_block && ec != asio::error::try_again) co_return Status::closed;
+    }
+    if (auto status = co_await wait(for_write, read_timer_); status != Status::ok) co_return status;
+  }
 }
 
 asio::awaitable<Transport::Status> Transport::write(std::string_view bytes, Duration timeout) {
-  if (bytes.empty()) co_return Status::ok;
   io_timer_.expires_after(timeout);
-  auto buffer = asio::buffer(bytes.data(), bytes.size());
-  auto result =
-      tls_ ? co_await (asio::async_write(*tls_, buffer, token) || io_timer_.async_wait(token))
-           : co_await (asio::async_write(plain_, buffer, token) || io_timer_.async_wait(token));
-  if (result.index() == 1) co_return Status::timed_out;
-  auto [ec, n] = std::get<0>(result);
-  co_return ec ? Status::closed : Status::ok;
+  while (!bytes.empty()) {
+    bool for_write = true;
+    if (ssl_) {
+      ERR_clear_error();
+      const int n = SSL_write(ssl_.get(), bytes.data(),
+                              static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 30)));
+      if (n > 0) {
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        continue;
+      }
+      const auto w = want(n);
+      if (w == Want::done) co_return Status::closed;
+      for_write = w == Want::write;
+    } else {
+      error_code ec;
+      const auto n = plain_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+      if (!ec) {
+        bytes.remove_prefix(n);
+        continue;
+      }
+      if (ec != asio::error::would_block && ec != asio::error::try_again) co_return Status::closed;
+    }
+    if (auto status = co_await wait(for_write, io_timer_); status != Status::ok) co_return status;
+  }
+  co_return Status::ok;
 }
 
 asio::awaitable<Transport::Status> Transport::handshake(std::shared_ptr<asio::ssl::context> context,
                                                         Duration timeout) {
-  co_return co_await start_tls(context, asio::ssl::stream_base::server, {}, timeout);
+  co_return co_await start_tls(context, true, {}, timeout);
 }
 
 asio::awaitable<Transport::Status> Transport::client_handshake(
     const std::shared_ptr<asio::ssl::context>& context, const std::string& server_name,
     Duration timeout) {
-  co_return co_await start_tls(context, asio::ssl::stream_base::client, server_name, timeout);
+  co_return co_await start_tls(context, false, server_name, timeout);
 }
 
 asio::awaitable<Transport::Status> Transport::start_tls(
-    const std::shared_ptr<asio::ssl::context>& context, asio::ssl::stream_base::handshake_type role,
+    const std::shared_ptr<asio::ssl::context>& context, bool is_server,
     std::string_view server_name, Duration timeout) {
-  if (tls_ || !context) co_return Status::closed;
+  if (ssl_ || !context) co_return Status::closed;
   context_ = context;
-  tls_.emplace(std::move(plain_), *context_);
-  if (!server_name.empty()) {
-    SSL_set_tlsext_host_name(tls_->native_handle(), std::string(server_name).c_str());
+  ssl_.reset(SSL_new(context_->native_handle()));
+  if (!ssl_ || SSL_set_fd(ssl_.get(), plain_.native_handle()) != 1) co_return Status::closed;
+  // Writes retried after WANT_WRITE pass the same bytes; partial writes go on from there.
+  SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (is_server) {
+    SSL_set_accept_state(ssl_.get());
+  } else {
+    SSL_set_connect_state(ssl_.get());
+    if (!server_name.empty()) {
+      SSL_set_tlsext_host_name(ssl_.get(), std::string(server_name).c_str());
+    }
   }
   io_timer_.expires_after(timeout);
-  auto result = co_await (tls_->async_handshake(role, token) || io_timer_.async_wait(token));
-  if (result.index() == 1) co_return Status::timed_out;
-  auto [ec] = std::get<0>(result);
-  co_return ec ? Status::closed : Status::ok;
+  for (;;) {
+    ERR_clear_error();
+    const int r = SSL_do_handshake(ssl_.get());
+    if (r == 1) co_return Status::ok;
+    const auto w = want(r);
+    if (w == Want::done) co_return Status::closed;
+    if (auto status = co_await wait(w == Want::write, io_timer_); status != Status::ok)
+      co_return status;
+  }
 }
 
 asio::awaitable<void> Transport::close(Duration timeout) {
-  if (tls_ && socket().is_open()) {
+  if (ssl_ && plain_.is_open()) {
+    // close_notify, without waiting for the peer's (RFC 8446 §6.1 allows it).
     io_timer_.expires_after(timeout);
-    co_await (tls_->async_shutdown(token) || io_timer_.async_wait(token));
+    for (;;) {
+      ERR_clear_error();
+      const int r = SSL_shutdown(ssl_.get());
+      if (r >= 0) break;
+      const auto w = want(r);
+      if (w == Want::done) break;
+      if (co_await wait(w == Want::write, io_timer_) != Status::ok) break;
+    }
   }
   error_code ignored;
-  socket().shutdown(tcp::socket::shutdown_both, ignored);
-  socket().close(ignored);
+  plain_.shutdown(tcp::socket::shutdown_both, ignored);
+  plain_.close(ignored);
 }
 
 TlsInfo Transport::tls_info() const {
-  if (!tls_) return {};
-  SSL* ssl = const_cast<asio::ssl::stream<tcp::socket>&>(*tls_).native_handle();
-  return {SSL_get_version(ssl), SSL_get_cipher_name(ssl)};
+  if (!ssl_) return {};
+  return {SSL_get_version(ssl_.get()), SSL_get_cipher_name(ssl_.get())};
 }
 
 }  // namespace postino::net
