@@ -71,8 +71,11 @@ Session::~Session() {
 }
 
 std::string Session::capabilities() const {
-  if (!std::holds_alternative<NotAuthenticated>(state_))
-    return "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS";
+  if (!std::holds_alternative<NotAuthenticated>(state_)) {
+    return "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS "
+           "SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=" +
+           std::to_string(settings_.max_append_bytes);
+  }
   std::string caps =
       is_tls_ ? "IMAP4rev1 LITERAL+ ID ENABLE" : "IMAP4rev1 LITERAL+ ID ENABLE STARTTLS";
   // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).

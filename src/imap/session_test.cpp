@@ -195,18 +195,20 @@ class ImapLogin : public ::testing::Test {
 
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
-  EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS] Logged in\r\n");
+  EXPECT_EQ(
+      send("a LOGIN demo@example.test secret\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
   EXPECT_EQ(send("c SEARCH ALL\r\n"),
             "c BAD Command not valid in this state\r\n");  // nothing selected
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS] Logged in\r\n");
+  EXPECT_EQ(
+      send("secret\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
@@ -225,14 +227,16 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
-  EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS] Logged in\r\n");
+  EXPECT_EQ(
+      send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
-  EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS] Logged in\r\n");
+  EXPECT_EQ(
+      send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
@@ -244,9 +248,10 @@ TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE LOGIN\r\n"), "+ VXNlcm5hbWU6\r\n");
   EXPECT_EQ(send(base::base64_encode("demo@example.test") + "\r\n"), "+ UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS] Logged in\r\n");
+  EXPECT_EQ(
+      send(base::base64_encode("secret") + "\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
   start(true);
   // SASL-IR with the user name, then a wrong password; then an abort in the middle.
   EXPECT_EQ(send("a AUTHENTICATE LOGIN " + base::base64_encode("demo@example.test") + "\r\n"),
@@ -284,9 +289,11 @@ TEST_F(ImapLogin, MailboxManagement) {
   EXPECT_EQ(send("c CREATE Work/2026/\r\n"), "c OK CREATE completed\r\n");
   EXPECT_EQ(send("d CREATE \"p&AOQA5A-\"\r\n"), "d OK CREATE completed\r\n");
   EXPECT_EQ(send("e LIST \"\" *\r\n"),
-            "* LIST (\\HasNoChildren) \"/\" Archive\r\n* LIST (\\HasNoChildren) \"/\" Drafts\r\n"
-            "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\HasNoChildren) \"/\" Junk\r\n"
-            "* LIST (\\HasNoChildren) \"/\" Sent\r\n* LIST (\\HasNoChildren) \"/\" Trash\r\n"
+            "* LIST (\\HasNoChildren \\Archive) \"/\" Archive\r\n"
+            "* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts\r\n"
+            "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\HasNoChildren \\Junk) \"/\" Junk\r\n"
+            "* LIST (\\HasNoChildren \\Sent) \"/\" Sent\r\n"
+            "* LIST (\\HasNoChildren \\Trash) \"/\" Trash\r\n"
             "* LIST (\\HasChildren) \"/\" Work\r\n* LIST (\\HasNoChildren) \"/\" Work/2026\r\n"
             "* LIST (\\HasNoChildren) \"/\" p&AOQA5A-\r\ne OK LIST completed\r\n");
   EXPECT_EQ(send("f LIST \"\" %\r\n").find("Work/2026"), std::string::npos);
@@ -373,6 +380,26 @@ TEST_F(ImapLogin, Rfc3501SampleSessionReplayed) {
             "* 12 FETCH (FLAGS (\\Seen \\Deleted))\r\na005 OK STORE completed\r\n");
   EXPECT_EQ(send("a006 logout\r\n"), "* BYE Logging out\r\na006 OK LOGOUT completed\r\n");
   EXPECT_EQ(after_, net::After::close);
+}
+
+TEST_F(ImapLogin, SpecialUseCreateAndStatusSize) {
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  // RFC 6154 §3: CREATE with USE; one use per mailbox, known ones only.
+  EXPECT_EQ(send("b CREATE Old/Sent (USE (\\Sent))\r\n"), "b OK CREATE completed\r\n");
+  EXPECT_EQ(send("c LIST \"\" Old/Sent\r\n"),
+            "* LIST (\\HasNoChildren \\Sent) \"/\" Old/Sent\r\nc OK LIST completed\r\n");
+  EXPECT_EQ(send("d CREATE X (USE (\\Important))\r\n"),
+            "d NO [USEATTR] Unsupported special use \\Important\r\n");
+  EXPECT_EQ(send("e CREATE X (USE (\\Sent \\Trash))\r\n"),
+            "e NO [USEATTR] One special use per mailbox\r\n");
+  EXPECT_EQ(send("f CREATE X (FOO)\r\n"), "f BAD Syntax: CREATE mailbox [(USE (attributes))]\r\n");
+  // LSUB shows no special use.
+  EXPECT_EQ(send("g LSUB \"\" Old/Sent\r\n"), "g OK LSUB completed\r\n");
+  // STATUS SIZE (RFC 8438): the octets of every message.
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
+  EXPECT_EQ(send("h STATUS INBOX (MESSAGES SIZE)\r\n"),
+            "* STATUS INBOX (MESSAGES 1 SIZE 21)\r\nh OK STATUS completed\r\n");
 }
 
 TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
@@ -738,9 +765,10 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
             "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN "
             "AUTH=SCRAM-SHA-256\r\na "
             "OK CAPABILITY completed\r\n");
-  EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
-            "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS] Logged in\r\n");
+  EXPECT_EQ(
+      send("b LOGIN demo@example.test secret\r\n"),
+      "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {

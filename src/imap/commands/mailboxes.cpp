@@ -72,10 +72,36 @@ void Session::create(const wire::Command& cmd, net::Output& out) {
     out.bytes += wire::tagged(cmd.tag, "NO [ALREADYEXISTS] INBOX always exists");
     return;
   }
+  // CREATE-SPECIAL-USE (RFC 6154 §3): CREATE name (USE (\Sent)).
+  auto use = store::SpecialUse::none;
+  if (cmd.arguments.size() > 1) {
+    const auto& options = cmd.arguments[1];
+    const bool well_formed = cmd.arguments.size() == 2 && options.type == wire::Token::Type::list &&
+                             options.children.size() == 2 &&
+                             base::iequals(options.children[0].value, "USE") &&
+                             options.children[1].type == wire::Token::Type::list;
+    if (!well_formed) return bad(cmd.tag, "Syntax: CREATE mailbox [(USE (attributes))]", out);
+    const auto& uses = options.children[1].children;
+    if (uses.size() > 1) {
+      out.bytes += wire::tagged(cmd.tag, "NO [USEATTR] One special use per mailbox");
+      return;
+    }
+    if (uses.size() == 1) {
+      for (auto u : {store::SpecialUse::sent, store::SpecialUse::drafts, store::SpecialUse::trash,
+                     store::SpecialUse::junk, store::SpecialUse::archive}) {
+        if (base::iequals(uses[0].value, store::to_string(u))) use = u;
+      }
+      if (use == store::SpecialUse::none) {
+        out.bytes += wire::tagged(
+            cmd.tag, "NO [USEATTR] Unsupported special use " + std::string(uses[0].value));
+        return;
+      }
+    }
+  }
   store_command(
       cmd, "CREATE",
-      [this, n = *name]() -> store::Result<void> {
-        auto r = settings_.store->create_mailbox(account_id(), n);
+      [this, n = *name, use]() -> store::Result<void> {
+        auto r = settings_.store->create_mailbox(account_id(), n, use);
         if (!r) return r.error();
         return {};
       },
@@ -146,8 +172,11 @@ void Session::list(const wire::Command& cmd, net::Output& out) {
       for (const auto& other : *boxes) {
         has_children = has_children || other.name.starts_with(b.name + "/");
       }
-      work_.reply += std::string("* ") + (lsub ? "LSUB" : "LIST") + " (" +
-                     (has_children ? "\\HasChildren" : "\\HasNoChildren") + ") \"/\" " +
+      std::string attributes = has_children ? "\\HasChildren" : "\\HasNoChildren";
+      // RFC 6154 §2: the mailbox's special use, so that clients find Sent, Trash, ….
+      if (!lsub && b.special_use != store::SpecialUse::none)
+        attributes += std::string(" ") + store::to_string(b.special_use);
+      work_.reply += std::string("* ") + (lsub ? "LSUB" : "LIST") + " (" + attributes + ") \"/\" " +
                      wire::astring(wire::encode_mutf7(b.name)) + "\r\n";
     }
     work_.reply += wire::tagged(tag, std::string("OK ") + (lsub ? "LSUB" : "LIST") + " completed");
@@ -166,7 +195,7 @@ void Session::status(const wire::Command& cmd, net::Output& out) {
     auto item = base::to_upper(t.value);
     if (t.type != wire::Token::Type::atom ||
         (item != "MESSAGES" && item != "RECENT" && item != "UIDNEXT" && item != "UIDVALIDITY" &&
-         item != "UNSEEN")) {
+         item != "UNSEEN" && item != "SIZE")) {
       return bad(cmd.tag, "Unknown STATUS item", out);
     }
     items.push_back(item);
@@ -189,6 +218,8 @@ void Session::status(const wire::Command& cmd, net::Output& out) {
         v = box->uid_validity.value;
       else if (item == "UNSEEN")
         v = static_cast<std::uint64_t>(box->unseen);
+      else if (item == "SIZE")  // RFC 8438: the octets of all messages
+        v = static_cast<std::uint64_t>(box->bytes);
       // RECENT: 0, Postino keeps no \Recent flag (RFC 9051 dropped it).
       values += (values.empty() ? "" : " ") + item + " " + std::to_string(v);
     }
