@@ -1,0 +1,151 @@
+"""Real IMAP clients against Postino. mbsync (isync, Debian's package): a full two-way
+sync of several folders over port 993, a second run that changes nothing, flags and
+deletions carried both ways, a message written locally uploaded, UIDVALIDITY stable."""
+
+import glob
+import imaplib
+import os
+import re
+import shutil
+import smtplib
+import subprocess
+import tempfile
+
+import harness
+
+
+class MbsyncTest(harness.ServerTestCase):
+    listen = ["imaps", "smtp"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.password = re.search(r"demo account (\S+)\s+password (\S+)",
+                                           cls.server.banner).groups()
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="postino-mbsync-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.mail = os.path.join(self.dir, "mail")
+        os.makedirs(self.mail)
+        self.rc = os.path.join(self.dir, "mbsyncrc")
+        with open(self.rc, "w") as f:
+            f.write(f"""IMAPAccount postino
+Host localhost
+Port {self.server.ports['imaps']}
+User {self.user}
+Pass {self.password}
+SSLType IMAPS
+CertificateFile {self.server.cert_file}
+
+IMAPStore remote
+Account postino
+
+MaildirStore local
+Path {self.mail}/
+Inbox {self.mail}/INBOX
+SubFolders Verbatim
+
+Channel all
+Far :remote:
+Near :local:
+Patterns *
+Create Both
+Expunge Both
+SyncState *
+""")
+
+    def mbsync(self):
+        out = subprocess.run(["mbsync", "-c", self.rc, "-a", "-V"], capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        return out.stdout + out.stderr
+
+    def imap(self):
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        m.login(self.user, self.password)
+        self.addCleanup(m.logout)
+        return m
+
+    def local(self, folder):
+        """{subject: maildir flags} of a local folder."""
+        out = {}
+        for path in glob.glob(os.path.join(self.mail, folder, "*", "*")):
+            with open(path, "rb") as f:
+                subject = re.search(rb"Subject: (.*)\r?\n", f.read()).group(1).decode()
+            out[subject] = path.rsplit(":2,", 1)[1] if ":2," in path else ""
+        return out
+
+    def remote(self, m, folder):
+        """{subject: flags} of a server folder, and its UIDVALIDITY."""
+        typ, data = m.select(folder)
+        self.assertEqual(typ, "OK")
+        validity = m.response("UIDVALIDITY")[1][0]
+        out = {}
+        typ, data = m.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        for item in data:
+            if isinstance(item, tuple):
+                flags = re.search(rb"FLAGS \(([^)]*)\)", item[0]).group(1).decode()
+                subject = re.search(rb"Subject: (.*)\r\n", item[1]).group(1).decode()
+                out[subject] = flags
+        return out, validity
+
+    def test_two_way_sync_of_several_folders(self):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            for i in range(3):
+                s.sendmail("a@remote.test", [self.user], f"Subject: inbox {i}\r\n\r\nx\r\n".encode())
+        m = self.imap()
+        self.assertEqual(m.create("Work")[0], "OK")
+        for i in range(2):
+            m.append("Work", None, None, f"Subject: work {i}\r\n\r\ny\r\n".encode())
+        _, validity = self.remote(m, "INBOX")
+
+        self.mbsync()
+        self.assertEqual(set(self.local("INBOX")), {"inbox 0", "inbox 1", "inbox 2"})
+        self.assertEqual(set(self.local("Work")), {"work 0", "work 1"})
+        for folder in ("Sent", "Drafts", "Trash"):
+            self.assertTrue(os.path.isdir(os.path.join(self.mail, folder)), folder)
+
+        # The second run changes nothing, on either side.
+        files = sorted(glob.glob(os.path.join(self.mail, "*", "*", "*")))
+        before = self.remote(m, "INBOX")
+        self.mbsync()
+        self.assertEqual(sorted(glob.glob(os.path.join(self.mail, "*", "*", "*"))), files)
+        self.assertEqual(self.remote(m, "INBOX"), before)
+
+        # Near → far: a flag set and a message deleted locally, a message written locally.
+        path0 = self.local_path("INBOX", "inbox 0")
+        os.rename(path0, os.path.join(self.mail, "INBOX", "cur",
+                                      os.path.basename(path0).split(":2,")[0] + ":2,F"))
+        os.remove(self.local_path("INBOX", "inbox 1"))
+        with open(os.path.join(self.mail, "Work", "new", "1.local.postino"), "wb") as f:
+            f.write(b"Subject: written here\r\n\r\nz\r\n")
+        self.mbsync()
+        flags, v = self.remote(m, "INBOX")
+        self.assertEqual(v, validity)
+        self.assertEqual(flags, {"inbox 0": "\\Flagged", "inbox 2": ""})
+        work, _ = self.remote(m, "Work")
+        self.assertEqual(set(work), {"work 0", "work 1", "written here"})
+
+        # Far → near: a flag set and a message expunged on the server.
+        m.select("INBOX")
+        typ, data = m.search(None, "SUBJECT", '"inbox 2"')
+        m.store(data[0].decode(), "+FLAGS", "(\\Seen)")
+        typ, data = m.search(None, "SUBJECT", '"inbox 0"')
+        m.store(data[0].decode(), "+FLAGS", "(\\Deleted)")
+        m.expunge()
+        self.mbsync()
+        self.assertEqual(self.local("INBOX"), {"inbox 2": "S"})
+        self.assertEqual(self.remote(m, "INBOX")[1], validity)
+
+    def local_path(self, folder, subject):
+        for path in glob.glob(os.path.join(self.mail, folder, "*", "*")):
+            with open(path, "rb") as f:
+                if re.search(rb"Subject: " + re.escape(subject.encode()) + rb"\r?\n", f.read()):
+                    return path
+        raise AssertionError(f"{subject} not in local {folder}")
+
+
+if __name__ == "__main__":
+    harness.main()
