@@ -137,6 +137,18 @@ class Store {
   virtual Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                        const std::vector<Uid>& uids,
                                                        FlagChange change, const Flags& flags) = 0;
+  // STORE (UNCHANGEDSINCE n) (RFC 7162 §3.1.3): as store_flags, but a message whose MODSEQ
+  // is above `unchanged_since` is left alone and listed in `modified`; checked and changed
+  // in one transaction.
+  struct ConditionalFlags {
+    std::vector<MessageInfo> changed;
+    std::vector<Uid> modified;
+  };
+  virtual Result<ConditionalFlags> store_flags_unchanged_since(AccountId account, MailboxId mailbox,
+                                                               const std::vector<Uid>& uids,
+                                                               FlagChange change,
+                                                               const Flags& flags,
+                                                               ModSeq unchanged_since) = 0;
   // Copies the given UIDs (those that exist) into `to` of the same account, keeping flags
   // and INTERNALDATE; with `move`, removes them from `from` in the same transaction
   // (RFC 6851: in the source or the destination, never neither). Returns source → new UID

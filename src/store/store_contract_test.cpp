@@ -364,6 +364,25 @@ TEST_P(StoreContract, QuotaIsEnforcedAllOrNone) {
   EXPECT_EQ(store_->set_quota("bob@example.test", {-1, 0}).error().kind, ErrorKind::invalid);
 }
 
+TEST_P(StoreContract, ConditionalFlagsLeaveMessagesChangedSinceAlone) {
+  for (int i = 0; i < 2; ++i)
+    ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));
+  const auto inbox = box("INBOX");
+  const auto before = inbox.highest_mod_seq;
+  // Another client flags message 1 after we looked.
+  ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::add,
+                                  {flag_flagged, {}}));
+  auto r = store_->store_flags_unchanged_since(demo_, inbox.id, {Uid(1), Uid(2)},
+                                               Store::FlagChange::add, {flag_deleted, {}}, before);
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(r->modified, (std::vector<Uid>{Uid(1)}));
+  ASSERT_EQ(r->changed.size(), 1u);
+  EXPECT_EQ(r->changed[0].uid, Uid(2));
+  EXPECT_EQ(r->changed[0].flags.system, flag_deleted);
+  auto messages = store_->messages(demo_, inbox.id);
+  EXPECT_EQ((*messages)[0].flags.system, flag_flagged) << "left alone";
+}
+
 TEST_P(StoreContract, FlagsChangeWithNewModSeqOnlyWhenSomethingChanges) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));

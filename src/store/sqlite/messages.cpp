@@ -436,58 +436,75 @@ Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> SqliteStore::envelope_
 Result<std::vector<MessageInfo>> SqliteStore::store_flags(AccountId account, MailboxId mailbox,
                                                           const std::vector<Uid>& uids,
                                                           FlagChange change, const Flags& flags) {
-  return guard([&] {
-    const auto wanted_keywords = normalized_keywords(flags.keywords);
-    auto result = writer_->run([&](Database& db) {
-      check_owner(db, account, mailbox);
-      std::vector<MessageInfo> changed;
-      std::int64_t modseq = 0;  // one new MODSEQ for everything this call changes
-      for (const auto uid : uids) {
-        auto& q = db.prepare(
-            "SELECT id, flags, size, internal_date, blob_id FROM messages "
-            "WHERE mailbox_id = ? AND uid = ?");
-        q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
-        if (!q.step()) continue;  // expunged meanwhile: nothing to change
-        const auto id = q.int64(0);
-        const auto old_system = static_cast<std::uint32_t>(q.int64(1));
-        MessageInfo info;
-        info.uid = uid;
-        info.size = q.int64(2);
-        info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(3)));
-        info.blob_id = q.text(4);
-        q.reset();
-        const auto old_keywords = read_keywords(db, id);
-        Flags next;
-        switch (change) {
-          case FlagChange::replace:
-            next = {flags.system, wanted_keywords};
-            break;
-          case FlagChange::add:
-            next.system = old_system | flags.system;
-            std::set_union(old_keywords.begin(), old_keywords.end(), wanted_keywords.begin(),
-                           wanted_keywords.end(), std::back_inserter(next.keywords));
-            break;
-          case FlagChange::remove:
-            next.system = old_system & ~flags.system;
-            std::set_difference(old_keywords.begin(), old_keywords.end(), wanted_keywords.begin(),
-                                wanted_keywords.end(), std::back_inserter(next.keywords));
-            break;
-        }
-        if (next.system == old_system && next.keywords == old_keywords) continue;
-        if (modseq == 0) modseq = allocate_modseq(db, mailbox);
-        db.prepare("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?")
-            .bind_all(static_cast<std::int64_t>(next.system), modseq, id)
-            .run();
-        if (next.keywords != old_keywords) write_keywords(db, id, next.keywords);
-        info.flags = std::move(next);
-        info.mod_seq = ModSeq(static_cast<std::uint64_t>(modseq));
-        changed.push_back(std::move(info));
+  return guard([&] { return update_flags(account, mailbox, uids, change, flags, {}).changed; });
+}
+
+Result<Store::ConditionalFlags> SqliteStore::store_flags_unchanged_since(
+    AccountId account, MailboxId mailbox, const std::vector<Uid>& uids, FlagChange change,
+    const Flags& flags, ModSeq unchanged_since) {
+  return guard(
+      [&] { return update_flags(account, mailbox, uids, change, flags, unchanged_since.value); });
+}
+
+Store::ConditionalFlags SqliteStore::update_flags(AccountId account, MailboxId mailbox,
+                                                  const std::vector<Uid>& uids, FlagChange change,
+                                                  const Flags& flags,
+                                                  std::optional<std::uint64_t> unchanged_since) {
+  const auto wanted_keywords = normalized_keywords(flags.keywords);
+  auto result = writer_->run([&](Database& db) {
+    check_owner(db, account, mailbox);
+    ConditionalFlags out;
+    std::int64_t modseq = 0;  // one new MODSEQ for everything this call changes
+    for (const auto uid : uids) {
+      auto& q = db.prepare(
+          "SELECT id, flags, size, internal_date, blob_id, modseq FROM messages "
+          "WHERE mailbox_id = ? AND uid = ?");
+      q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+      if (!q.step()) continue;  // expunged meanwhile: nothing to change
+      const auto id = q.int64(0);
+      const auto old_system = static_cast<std::uint32_t>(q.int64(1));
+      MessageInfo info;
+      info.uid = uid;
+      info.size = q.int64(2);
+      info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(3)));
+      info.blob_id = q.text(4);
+      const auto old_modseq = static_cast<std::uint64_t>(q.int64(5));
+      q.reset();
+      if (unchanged_since && old_modseq > *unchanged_since) {
+        out.modified.push_back(uid);
+        continue;
       }
-      return changed;
-    });
-    if (!result.empty()) changed({mailbox});
-    return result;
+      const auto old_keywords = read_keywords(db, id);
+      Flags next;
+      switch (change) {
+        case FlagChange::replace:
+          next = {flags.system, wanted_keywords};
+          break;
+        case FlagChange::add:
+          next.system = old_system | flags.system;
+          std::set_union(old_keywords.begin(), old_keywords.end(), wanted_keywords.begin(),
+                         wanted_keywords.end(), std::back_inserter(next.keywords));
+          break;
+        case FlagChange::remove:
+          next.system = old_system & ~flags.system;
+          std::set_difference(old_keywords.begin(), old_keywords.end(), wanted_keywords.begin(),
+                              wanted_keywords.end(), std::back_inserter(next.keywords));
+          break;
+      }
+      if (next.system == old_system && next.keywords == old_keywords) continue;
+      if (modseq == 0) modseq = allocate_modseq(db, mailbox);
+      db.prepare("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?")
+          .bind_all(static_cast<std::int64_t>(next.system), modseq, id)
+          .run();
+      if (next.keywords != old_keywords) write_keywords(db, id, next.keywords);
+      info.flags = std::move(next);
+      info.mod_seq = ModSeq(static_cast<std::uint64_t>(modseq));
+      out.changed.push_back(std::move(info));
+    }
+    return out;
   });
+  if (!result.changed.empty()) changed({mailbox});
+  return result;
 }
 
 Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId account,

@@ -96,6 +96,10 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                const std::vector<Uid>& uids, FlagChange change,
                                                const Flags& flags) override;
+  Result<ConditionalFlags> store_flags_unchanged_since(AccountId account, MailboxId mailbox,
+                                                       const std::vector<Uid>& uids,
+                                                       FlagChange change, const Flags& flags,
+                                                       ModSeq unchanged_since) override;
   Result<std::vector<std::pair<Uid, Uid>>> copy_messages(AccountId account, MailboxId from,
                                                          const std::vector<Uid>& uids,
                                                          std::string_view to, bool move) override;
@@ -124,6 +128,10 @@ class SqliteStore final : public Store {
 
  private:
   std::string canonical_name(std::string_view mailbox) const;
+  // store_flags with an optional UNCHANGEDSINCE condition.
+  ConditionalFlags update_flags(AccountId account, MailboxId mailbox, const std::vector<Uid>& uids,
+                                FlagChange change, const Flags& flags,
+                                std::optional<std::uint64_t> unchanged_since);
   // After a commit: tells the notifier which mailboxes changed.
   void changed(const std::vector<MailboxId>& mailboxes) const;
   // Inside a write job: creates a mailbox row (no parents) and returns its id.
