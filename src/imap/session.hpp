@@ -122,6 +122,10 @@ class Session final : public net::ProtocolSession {
   // On the worker pool: brings the selected view up to date and writes what changed
   // (EXPUNGE, EXISTS, FETCH FLAGS) into work_.
   void refresh_selected();
+  // " MODSEQ (n)" for an untagged FETCH once CONDSTORE is on, "" before.
+  std::string modseq_item(store::ModSeq modseq) const {
+    return condstore_ ? " MODSEQ (" + std::to_string(modseq.value) + ")" : std::string();
+  }
   // commands/idle.cpp
   void idle(const wire::Command& cmd, net::Output& out);
   // The line after IDLE: DONE ends it, anything else is a protocol error.
@@ -169,6 +173,9 @@ class Session final : public net::ProtocolSession {
   // IDLE (RFC 2177): the command's tag while it runs, and the notifier subscription that
   // wakes the connection when the selected mailbox changes.
   std::optional<std::string> idle_tag_;
+  // CONDSTORE (RFC 7162) enabled: by ENABLE or by the first command that uses a MODSEQ;
+  // from then on SELECT reports HIGHESTMODSEQ and flag updates carry MODSEQ.
+  bool condstore_ = false;
   std::function<void()> waker_;
   std::optional<store::ChangeNotifier::Token> watch_;
 };

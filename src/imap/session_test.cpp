@@ -195,20 +195,20 @@ class ImapLogin : public ::testing::Test {
 
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
-  EXPECT_EQ(
-      send("a LOGIN demo@example.test secret\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
+  EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
+            "Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
   EXPECT_EQ(send("c SEARCH ALL\r\n"),
             "c BAD Command not valid in this state\r\n");  // nothing selected
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(
-      send("secret\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
+  EXPECT_EQ(send("secret\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
+            "Logged in\r\n");
 }
 
 TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
@@ -227,16 +227,16 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
-  EXPECT_EQ(
-      send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
+  EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
+            "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
-  EXPECT_EQ(
-      send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
+  EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
+            "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
@@ -248,10 +248,10 @@ TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE LOGIN\r\n"), "+ VXNlcm5hbWU6\r\n");
   EXPECT_EQ(send(base::base64_encode("demo@example.test") + "\r\n"), "+ UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(
-      send(base::base64_encode("secret") + "\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
+  EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
+            "Logged in\r\n");
   start(true);
   // SASL-IR with the user name, then a wrong password; then an abort in the middle.
   EXPECT_EQ(send("a AUTHENTICATE LOGIN " + base::base64_encode("demo@example.test") + "\r\n"),
@@ -400,6 +400,50 @@ TEST_F(ImapLogin, SpecialUseCreateAndStatusSize) {
   ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
   EXPECT_EQ(send("h STATUS INBOX (MESSAGES SIZE)\r\n"),
             "* STATUS INBOX (MESSAGES 1 SIZE 21)\r\nh OK STATUS completed\r\n");
+}
+
+TEST_F(ImapLogin, CondstoreModSeqsChangedSinceAndConditionalStore) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b ENABLE CONDSTORE X-UNKNOWN\r\n"),
+            "* ENABLED CONDSTORE\r\nb OK ENABLE completed\r\n");
+  const auto inbox = store_->mailbox(demo_id(), "INBOX").value();
+  const auto base = inbox.highest_mod_seq.value;
+  const auto selected = send("c SELECT INBOX\r\n");
+  EXPECT_NE(selected.find("* OK [HIGHESTMODSEQ " + std::to_string(base) + "] Highest\r\n"),
+            std::string::npos)
+      << selected;
+  // Message 1 changes: it alone is newer than `base`.
+  EXPECT_EQ(send("d STORE 1 +FLAGS (\\Flagged)\r\n"), "* 1 FETCH (FLAGS (\\Flagged) MODSEQ (" +
+                                                          std::to_string(base + 1) +
+                                                          "))\r\nd OK STORE completed\r\n");
+  EXPECT_EQ(send("e FETCH 1:* (FLAGS) (CHANGEDSINCE " + std::to_string(base) + ")\r\n"),
+            "* 1 FETCH (FLAGS (\\Flagged) MODSEQ (" + std::to_string(base + 1) +
+                "))\r\ne OK FETCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH MODSEQ " + std::to_string(base + 1) + "\r\n"),
+            "* SEARCH 1 (MODSEQ " + std::to_string(base + 1) + ")\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH MODSEQ \"/flags/\\\\draft\" all " + std::to_string(base + 5) + "\r\n"),
+            "* SEARCH\r\ng OK SEARCH completed\r\n");
+  // RFC 7162 §3.1.3's example: the one changed since is left alone and named.
+  EXPECT_EQ(send("h STORE 1,2 (UNCHANGEDSINCE " + std::to_string(base) +
+                 ") +FLAGS.SILENT (\\Deleted)\r\n"),
+            "* 2 FETCH (MODSEQ (" + std::to_string(base + 2) +
+                "))\r\nh OK [MODIFIED 1] Conditional STORE failed for some messages\r\n");
+  EXPECT_EQ(send("i UID STORE 1:3 (UNCHANGEDSINCE " + std::to_string(base + 1) +
+                 ") -FLAGS (\\Deleted)\r\n"),
+            "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (" + std::to_string(base + 1) +
+                "))\r\n* 3 FETCH (UID 3 FLAGS () MODSEQ (" + std::to_string(base) +
+                "))\r\ni OK [MODIFIED 2] Conditional UID STORE failed for some messages\r\n");
+  EXPECT_EQ(send("j STATUS INBOX (HIGHESTMODSEQ)\r\n"), "* STATUS INBOX (HIGHESTMODSEQ " +
+                                                            std::to_string(base + 2) +
+                                                            ")\r\nj OK STATUS completed\r\n");
+  EXPECT_EQ(send("k FETCH 1 (MODSEQ)\r\n"),
+            "* 1 FETCH (MODSEQ (" + std::to_string(base + 1) + "))\r\nk OK FETCH completed\r\n");
+  EXPECT_EQ(send("l FETCH 1 (FLAGS) (CHANGEDSINCE x)\r\n"),
+            "l BAD Syntax: FETCH sequence-set items (CHANGEDSINCE modseq)\r\n");
 }
 
 TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
@@ -589,7 +633,7 @@ TEST_F(ImapLogin, IdAndEnable) {
   EXPECT_EQ(send("c5 ID (\"" + std::string(30, 'f') + "\" \"" + std::string(1024, 'v') + "\")\r\n")
                 .substr(0, 5),
             "* ID ");
-  EXPECT_EQ(send("f ENABLE CONDSTORE X-UNKNOWN\r\n"), "* ENABLED\r\nf OK ENABLE completed\r\n");
+  EXPECT_EQ(send("f ENABLE X-UNKNOWN\r\n"), "* ENABLED\r\nf OK ENABLE completed\r\n");
   EXPECT_EQ(send("g ENABLE\r\n"), "g BAD Syntax: ENABLE capability ...\r\n");
   send("h SELECT INBOX\r\n");
   EXPECT_EQ(send("i ENABLE CONDSTORE\r\n"), "i BAD Command not valid in this state\r\n");
@@ -765,10 +809,10 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
             "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN "
             "AUTH=SCRAM-SHA-256\r\na "
             "OK CAPABILITY completed\r\n");
-  EXPECT_EQ(
-      send("b LOGIN demo@example.test secret\r\n"),
-      "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE APPENDLIMIT=52428800] Logged in\r\n");
+  EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
+            "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
+            "Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {

@@ -46,10 +46,16 @@ void Session::id(const wire::Command& cmd, net::Output& out) {
 // answer names none of them; unknown names are ignored as RFC 5161 §3.1 asks.
 void Session::enable(const wire::Command& cmd, net::Output& out) {
   if (cmd.arguments.empty()) return bad(cmd.tag, "Syntax: ENABLE capability ...", out);
+  std::string enabled;
   for (const auto& a : cmd.arguments) {
     if (a.type != wire::Token::Type::atom) return bad(cmd.tag, "ENABLE takes atoms", out);
+    // RFC 5161 §3.1: unknown capabilities are ignored; the ones enabled are listed.
+    if (base::iequals(a.value, "CONDSTORE") && enabled.empty()) {
+      condstore_ = true;
+      enabled = " CONDSTORE";
+    }
   }
-  out.bytes += "* ENABLED\r\n";
+  out.bytes += "* ENABLED" + enabled + "\r\n";
   out.bytes += wire::tagged(cmd.tag, "OK ENABLE completed");
 }
 

@@ -2,6 +2,7 @@
 // FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE, BODY, RFC822,
 // RFC822.HEADER, RFC822.TEXT and BODY[section]<partial> / BODY.PEEK[…] with every section
 // (1.2, HEADER, HEADER.FIELDS[.NOT], TEXT, MIME).
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <deque>
@@ -25,7 +26,16 @@ namespace postino::imap {
 namespace {
 
 struct FetchItem {
-  enum class Kind { flags, uid, internal_date, size, envelope, structure, text } kind = Kind::flags;
+  enum class Kind {
+    flags,
+    uid,
+    modseq,
+    internal_date,
+    size,
+    envelope,
+    structure,
+    text
+  } kind = Kind::flags;
   wire::Section section;  // for text
   std::string name;       // as written in the response: "BODY[HEADER]<0>", "RFC822", …
   bool sets_seen = false;
@@ -42,11 +52,19 @@ FetchItem make_item(FetchItem::Kind kind, wire::Section::Text text, std::string 
   return f;
 }
 
+// A mod-sequence value (RFC 7162 §7: 1 to 2^63-1; CHANGEDSINCE and UNCHANGEDSINCE take 0).
+bool parse_modseq(std::string_view text, std::uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && !text.empty() &&
+         out <= 0x7fffffffffffffffULL;
+}
+
 // One fetch attribute; nullopt with `error` set when it is malformed or not built yet.
 std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) {
   const auto item = base::to_upper(raw);
   if (item == "FLAGS") return make_item(FetchItem::Kind::flags, {}, "FLAGS");
   if (item == "UID") return make_item(FetchItem::Kind::uid, {}, "UID");
+  if (item == "MODSEQ") return make_item(FetchItem::Kind::modseq, {}, "MODSEQ");  // RFC 7162
   if (item == "INTERNALDATE") return make_item(FetchItem::Kind::internal_date, {}, "INTERNALDATE");
   if (item == "RFC822.SIZE") return make_item(FetchItem::Kind::size, {}, "RFC822.SIZE");
   if (item == "ENVELOPE") return make_item(FetchItem::Kind::envelope, {}, "ENVELOPE");
@@ -148,7 +166,8 @@ class FetchResponder {
       needs_details_ =
           needs_details_ ||
           (item.kind != FetchItem::Kind::uid && item.kind != FetchItem::Kind::flags &&
-           item.kind != FetchItem::Kind::internal_date && item.kind != FetchItem::Kind::size);
+           item.kind != FetchItem::Kind::modseq && item.kind != FetchItem::Kind::internal_date &&
+           item.kind != FetchItem::Kind::size);
     }
   }
 
@@ -255,6 +274,9 @@ class FetchResponder {
         case FetchItem::Kind::flags:
           add("FLAGS (" + wire::format_flags(m.flags) + ")");
           break;
+        case FetchItem::Kind::modseq:
+          add("MODSEQ (" + std::to_string(m.mod_seq.value) + ")");
+          break;
         case FetchItem::Kind::internal_date:
           add("INTERNALDATE " + internal_date(m.internal_date));
           break;
@@ -346,8 +368,21 @@ class FetchResponder {
 
 void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid) {
   const auto& args = cmd.arguments;
-  if (args.size() != first + 2 || args[first].type != wire::Token::Type::atom) {
+  if ((args.size() != first + 2 && args.size() != first + 3) ||
+      args[first].type != wire::Token::Type::atom) {
     return bad(cmd.tag, "Syntax: FETCH sequence-set items", out);
+  }
+  // RFC 7162 §3.1.4: FETCH set items (CHANGEDSINCE modseq).
+  std::optional<std::uint64_t> changed_since;
+  if (args.size() == first + 3) {
+    const auto& m = args[first + 2];
+    std::uint64_t n = 0;
+    if (m.type != wire::Token::Type::list || m.children.size() != 2 ||
+        !base::iequals(m.children[0].value, "CHANGEDSINCE") ||
+        !parse_modseq(m.children[1].value, n)) {
+      return bad(cmd.tag, "Syntax: FETCH sequence-set items (CHANGEDSINCE modseq)", out);
+    }
+    changed_since = n;
   }
   auto set = wire::SequenceSet::parse(args[first].value);
   if (!set) return bad(cmd.tag, "Invalid sequence set", out);
@@ -365,21 +400,32 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
     names = {items_token.value};
   }
   std::vector<FetchItem> items;
-  bool wants_uid = false, wants_flags = false;
+  bool wants_uid = false, wants_flags = false, wants_modseq = false, sets_seen = false;
   for (const auto& n : names) {
     std::string error;
     auto item = parse_item(n, error);
     if (!item) return bad(cmd.tag, error, out);
     wants_uid = wants_uid || item->kind == FetchItem::Kind::uid;
     wants_flags = wants_flags || item->kind == FetchItem::Kind::flags;
+    wants_modseq = wants_modseq || item->kind == FetchItem::Kind::modseq;
+    sets_seen = sets_seen || item->sets_seen;
     items.push_back(*item);
   }
   // RFC 3501 §6.4.8: UID FETCH always reports the UID.
   if (by_uid && !wants_uid) items.insert(items.begin(), make_item(FetchItem::Kind::uid, {}, "UID"));
+  // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE turn CONDSTORE on; then CHANGEDSINCE, and a flag
+  // change made by this FETCH (\Seen), report MODSEQ.
+  if (wants_modseq || changed_since) condstore_ = true;
+  if (!wants_modseq && (changed_since || (condstore_ && sets_seen)))
+    items.push_back(make_item(FetchItem::Kind::modseq, {}, "MODSEQ"));
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, set = *set, items, by_uid, wants_flags] {
+  out.work = [this, tag = cmd.tag, set = *set, items, by_uid, wants_flags, changed_since] {
     auto& s = std::get<Selected>(state_);
     auto targets = resolve(s.messages, set, by_uid);
+    if (changed_since) {
+      std::erase_if(targets,
+                    [&](std::size_t i) { return s.messages[i].mod_seq.value <= *changed_since; });
+    }
     // A non-PEEK body fetch sets \Seen (RFC 3501 §6.4.5), unless the mailbox is read-only.
     bool sets_seen = false;
     for (const auto& i : items) sets_seen = sets_seen || i.sets_seen;
@@ -401,6 +447,7 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
           for (const auto& c : *changed) {
             if (c.uid == s.messages[i].uid) {
               s.messages[i].flags = c.flags;
+              s.messages[i].mod_seq = c.mod_seq;
               seen_now.insert(i);
             }
           }
@@ -433,13 +480,29 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
 void Session::store_flags(const wire::Command& cmd, std::size_t first, net::Output& out,
                           bool by_uid) {
   const auto& args = cmd.arguments;
-  if (args.size() < first + 3 || args[first].type != wire::Token::Type::atom ||
-      args[first + 1].type != wire::Token::Type::atom) {
+  if (args.size() < first + 3 || args[first].type != wire::Token::Type::atom) {
     return bad(cmd.tag, "Syntax: STORE sequence-set item flags", out);
   }
   auto set = wire::SequenceSet::parse(args[first].value);
   if (!set) return bad(cmd.tag, "Invalid sequence set", out);
-  auto item = base::to_upper(args[first + 1].value);
+  // RFC 7162 §3.1.3: STORE set (UNCHANGEDSINCE modseq) item flags.
+  std::optional<std::uint64_t> unchanged_since;
+  std::size_t at = first + 1;
+  if (args[at].type == wire::Token::Type::list) {
+    const auto& m = args[at];
+    std::uint64_t n = 0;
+    if (m.children.size() != 2 || !base::iequals(m.children[0].value, "UNCHANGEDSINCE") ||
+        !parse_modseq(m.children[1].value, n)) {
+      return bad(cmd.tag, "Syntax: STORE sequence-set (UNCHANGEDSINCE modseq) item flags", out);
+    }
+    unchanged_since = n;
+    condstore_ = true;
+    ++at;
+  }
+  if (args.size() < at + 2 || args[at].type != wire::Token::Type::atom) {
+    return bad(cmd.tag, "Syntax: STORE sequence-set item flags", out);
+  }
+  auto item = base::to_upper(args[at].value);
   const bool silent = item.ends_with(".SILENT");
   if (silent) item.resize(item.size() - 7);
   store::Store::FlagChange change;
@@ -453,10 +516,10 @@ void Session::store_flags(const wire::Command& cmd, std::size_t first, net::Outp
     return bad(cmd.tag, "Unknown STORE item", out);
   store::Flags flags;
   std::vector<const wire::Token*> tokens;
-  if (args[first + 2].type == wire::Token::Type::list && args.size() == first + 3) {
-    for (const auto& t : args[first + 2].children) tokens.push_back(&t);
+  if (args[at + 1].type == wire::Token::Type::list && args.size() == at + 2) {
+    for (const auto& t : args[at + 1].children) tokens.push_back(&t);
   } else {
-    for (std::size_t i = first + 2; i < args.size(); ++i) tokens.push_back(&args[i]);
+    for (std::size_t i = at + 1; i < args.size(); ++i) tokens.push_back(&args[i]);
   }
   for (const auto* t : tokens) {
     if (t->type != wire::Token::Type::atom || !wire::add_flag(t->value, flags)) {
@@ -468,28 +531,61 @@ void Session::store_flags(const wire::Command& cmd, std::size_t first, net::Outp
     return;
   }
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, set = *set, change, flags, silent, by_uid] {
+  out.work = [this, tag = cmd.tag, set = *set, change, flags, silent, by_uid, unchanged_since] {
     auto& s = std::get<Selected>(state_);
     const auto targets = resolve(s.messages, set, by_uid);
     std::vector<store::Uid> uids;
     for (auto i : targets) uids.push_back(s.messages[i].uid);
-    auto changed = settings_.store->store_flags(s.account.id, s.mailbox.id, uids, change, flags);
-    if (!changed) {
-      work_.reply = wire::tagged(tag, no_for(changed.error()));
-      return;
-    }
-    for (auto i : targets) {
-      for (const auto& c : *changed) {
-        if (c.uid == s.messages[i].uid) s.messages[i].flags = c.flags;
+    store::Store::ConditionalFlags result;
+    if (unchanged_since) {
+      auto r = settings_.store->store_flags_unchanged_since(
+          s.account.id, s.mailbox.id, uids, change, flags, store::ModSeq(*unchanged_since));
+      if (!r) {
+        work_.reply = wire::tagged(tag, no_for(r.error()));
+        return;
       }
-      if (silent) continue;
-      const auto& m = s.messages[i];
-      work_.reply += "* " + std::to_string(i + 1) + " FETCH (" +
-                     (by_uid ? "UID " + std::to_string(m.uid.value) + " " : std::string()) +
-                     "FLAGS (" + wire::format_flags(m.flags) + "))\r\n";
+      result = std::move(*r);
+    } else {
+      auto r = settings_.store->store_flags(s.account.id, s.mailbox.id, uids, change, flags);
+      if (!r) {
+        work_.reply = wire::tagged(tag, no_for(r.error()));
+        return;
+      }
+      result.changed = std::move(*r);
     }
+    std::string modified;  // RFC 7162 §3.1.3: what UNCHANGEDSINCE kept from changing
+    for (auto i : targets) {
+      auto& m = s.messages[i];
+      bool is_changed = false;
+      for (const auto& c : result.changed) {
+        if (c.uid == m.uid) {
+          m.flags = c.flags;
+          m.mod_seq = c.mod_seq;
+          is_changed = true;
+        }
+      }
+      for (const auto uid : result.modified) {
+        if (uid == m.uid) {
+          modified += (modified.empty() ? "" : ",") + std::to_string(by_uid ? uid.value : i + 1);
+        }
+      }
+      // .SILENT leaves FLAGS out; with CONDSTORE the new MODSEQ is still told.
+      if (silent && !(condstore_ && is_changed)) continue;
+      if (std::find(result.modified.begin(), result.modified.end(), m.uid) != result.modified.end())
+        continue;
+      std::string items = by_uid ? "UID " + std::to_string(m.uid.value) : std::string();
+      if (!silent)
+        items +=
+            std::string(items.empty() ? "" : " ") + "FLAGS (" + wire::format_flags(m.flags) + ")";
+      std::string modseq = modseq_item(m.mod_seq);
+      if (!modseq.empty() && items.empty()) modseq.erase(0, 1);
+      work_.reply += "* " + std::to_string(i + 1) + " FETCH (" + items + modseq + ")\r\n";
+    }
+    const std::string what = by_uid ? "UID STORE" : "STORE";
     work_.reply +=
-        wire::tagged(tag, std::string(by_uid ? "OK UID STORE" : "OK STORE") + " completed");
+        wire::tagged(tag, modified.empty() ? "OK " + what + " completed"
+                                           : "OK [MODIFIED " + modified + "] Conditional " + what +
+                                                 " failed for some messages");
   };
 }
 

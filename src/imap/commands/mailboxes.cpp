@@ -195,9 +195,10 @@ void Session::status(const wire::Command& cmd, net::Output& out) {
     auto item = base::to_upper(t.value);
     if (t.type != wire::Token::Type::atom ||
         (item != "MESSAGES" && item != "RECENT" && item != "UIDNEXT" && item != "UIDVALIDITY" &&
-         item != "UNSEEN" && item != "SIZE")) {
+         item != "UNSEEN" && item != "SIZE" && item != "HIGHESTMODSEQ")) {
       return bad(cmd.tag, "Unknown STATUS item", out);
     }
+    if (item == "HIGHESTMODSEQ") condstore_ = true;  // RFC 7162 §3.1: an enabling command
     items.push_back(item);
   }
   out.after = net::After::work;
@@ -220,6 +221,8 @@ void Session::status(const wire::Command& cmd, net::Output& out) {
         v = static_cast<std::uint64_t>(box->unseen);
       else if (item == "SIZE")  // RFC 8438: the octets of all messages
         v = static_cast<std::uint64_t>(box->bytes);
+      else if (item == "HIGHESTMODSEQ")
+        v = box->highest_mod_seq.value;
       // RECENT: 0, Postino keeps no \Recent flag (RFC 9051 dropped it).
       values += (values.empty() ? "" : " ") + item + " " + std::to_string(v);
     }

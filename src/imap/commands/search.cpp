@@ -49,6 +49,7 @@ struct Criterion {
     text,
     uid,
     sequence,
+    modseq,
     not_,
     or_,
     and_
@@ -153,6 +154,24 @@ class Parser {
       Criterion c{K::header};
       c.field = base::to_lower(key);
       c.text = base::utf8_lower(argument());
+      return c;
+    }
+    if (key == "MODSEQ") {
+      // RFC 7162 §3.1.5: MODSEQ [entry-name entry-type] n. Flags are not tracked one by
+      // one, so an entry name is read and treated as "all".
+      Criterion c{K::modseq};
+      if (!done() && tokens_[i_].type != wire::Token::Type::atom) {
+        argument();  // entry name
+        const auto type = base::to_lower(argument());
+        if (type != "priv" && type != "shared" && type != "all")
+          throw SearchError{"Invalid MODSEQ entry type"};
+      }
+      const auto n = argument();
+      std::uint64_t v = 0;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+      if (ec != std::errc{} || end != n.data() + n.size() || v > 0x7fffffffffffffffULL)
+        throw SearchError{"Invalid mod-sequence"};
+      c.number = static_cast<std::int64_t>(v);
       return c;
     }
     if (key == "UID") {
@@ -289,6 +308,8 @@ bool matches(const Criterion& c, const Candidate& m) {
       return true;
     case K::none:
       return false;
+    case K::modseq:
+      return m.info.mod_seq.value >= static_cast<std::uint64_t>(c.number);
     case K::flag_set:
       return (m.info.flags.system & c.flag) != 0;
     case K::flag_clear:
@@ -365,6 +386,14 @@ bool matches(const Criterion& c, const Candidate& m) {
   return false;
 }
 
+bool uses_modseq(const Criterion& c) {
+  if (c.kind == Criterion::Kind::modseq) return true;
+  for (const auto& child : c.children) {
+    if (uses_modseq(child)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void Session::search(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid) {
@@ -386,8 +415,12 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
   } catch (const SearchError& e) {
     return bad(cmd.tag, e.text, out);
   }
+  // RFC 7162 §3.1.5: MODSEQ turns CONDSTORE on and the answer ends with the highest
+  // mod-sequence of the messages found.
+  const bool with_modseq = uses_modseq(all);
+  if (with_modseq) condstore_ = true;
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid]() mutable {
+  out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid, with_modseq]() mutable {
     const auto& s = std::get<Selected>(state_);
     consult_index(criterion, *settings_.store, s.account.id, s.mailbox.id);
     // Header keys over many messages: every message's fields in one query.
@@ -400,6 +433,7 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
       }
     }
     std::string result = "* SEARCH";
+    std::uint64_t highest = 0;
     const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
     for (std::size_t i = 0; i < s.messages.size(); ++i) {
       const auto& m = s.messages[i];
@@ -411,8 +445,12 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
                         last_uid,
                         message,
                         known == fields_of.end() ? nullptr : known->second};
-      if (matches(criterion, c)) result += " " + std::to_string(by_uid ? m.uid.value : i + 1);
+      if (matches(criterion, c)) {
+        result += " " + std::to_string(by_uid ? m.uid.value : i + 1);
+        highest = std::max(highest, m.mod_seq.value);
+      }
     }
+    if (with_modseq && highest > 0) result += " (MODSEQ " + std::to_string(highest) + ")";
     work_.reply = result + "\r\n" +
                   wire::tagged(tag, by_uid ? "OK UID SEARCH completed" : "OK SEARCH completed");
   };

@@ -16,7 +16,17 @@ namespace postino::imap {
 void Session::select(const wire::Command& cmd, net::Output& out) {
   auto name = mailbox_argument(cmd, 0, out);
   if (!name) return;
-  if (cmd.arguments.size() != 1) return bad(cmd.tag, "Syntax: " + cmd.name + " mailbox", out);
+  if (cmd.arguments.size() == 2) {
+    // RFC 7162 §3.1.8: SELECT mailbox (CONDSTORE).
+    const auto& p = cmd.arguments[1];
+    if (p.type != wire::Token::Type::list || p.children.size() != 1 ||
+        !base::iequals(p.children[0].value, "CONDSTORE")) {
+      return bad(cmd.tag, "Syntax: " + cmd.name + " mailbox [(CONDSTORE)]", out);
+    }
+    condstore_ = true;
+  } else if (cmd.arguments.size() != 1) {
+    return bad(cmd.tag, "Syntax: " + cmd.name + " mailbox", out);
+  }
   const bool read_only = cmd.name == "EXAMINE";
   // RFC 3501 §6.3.1: a SELECT leaves any selected mailbox first, even if it fails.
   store::Account account = std::holds_alternative<Selected>(state_)
@@ -49,6 +59,9 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
     if (first_unseen) r += "* OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen\r\n";
     r += "* OK [UIDVALIDITY " + std::to_string(box->uid_validity.value) + "] UIDs valid\r\n";
     r += "* OK [UIDNEXT " + std::to_string(box->uid_next.value) + "] Predicted next UID\r\n";
+    if (condstore_) {
+      r += "* OK [HIGHESTMODSEQ " + std::to_string(box->highest_mod_seq.value) + "] Highest\r\n";
+    }
     r += wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
                                (read_only ? "EXAMINE" : "SELECT") + " completed");
     state_ = Selected{account, *box, read_only, std::move(*messages)};
@@ -141,10 +154,12 @@ void Session::refresh_selected() {
   }
   for (std::size_t i = 0; i < s.messages.size(); ++i) {
     const auto* m = current[s.messages[i].uid.value];
-    if (!(m->flags == s.messages[i].flags)) {
+    const bool flags_changed = !(m->flags == s.messages[i].flags);
+    s.messages[i].mod_seq = m->mod_seq;
+    if (flags_changed) {
       s.messages[i].flags = m->flags;
       work_.reply += "* " + std::to_string(i + 1) + " FETCH (FLAGS (" +
-                     wire::format_flags(m->flags) + "))\r\n";
+                     wire::format_flags(m->flags) + ")" + modseq_item(m->mod_seq) + ")\r\n";
     }
   }
   const auto before = s.messages.size();
