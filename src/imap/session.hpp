@@ -119,6 +119,13 @@ class Session final : public net::ProtocolSession {
   void expunge_messages(const std::string& tag, std::optional<wire::SequenceSet> uid_set,
                         std::string what, net::Output& out);
   void uid(const wire::Command& cmd, net::Output& out);
+  // SELECT (QRESYNC (uidvalidity modseq [known-uids])) (RFC 7162 §3.2.5).
+  struct Resync {
+    std::uint32_t uid_validity = 0;
+    std::uint64_t modseq = 0;
+    std::optional<wire::SequenceSet> known;
+  };
+  static std::optional<Resync> parse_resync(const std::vector<wire::Token>& values);
   // On the worker pool: brings the selected view up to date and writes what changed
   // (EXPUNGE, EXISTS, FETCH FLAGS) into work_.
   void refresh_selected();
@@ -176,6 +183,8 @@ class Session final : public net::ProtocolSession {
   // CONDSTORE (RFC 7162) enabled: by ENABLE or by the first command that uses a MODSEQ;
   // from then on SELECT reports HIGHESTMODSEQ and flag updates carry MODSEQ.
   bool condstore_ = false;
+  // QRESYNC (RFC 7162 §3.2) enabled: expunges are told as VANISHED, SELECT can resync.
+  bool qresync_ = false;
   std::function<void()> waker_;
   std::optional<store::ChangeNotifier::Token> watch_;
 };

@@ -195,20 +195,22 @@ class ImapLogin : public ::testing::Test {
 
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
-  EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
-            "Logged in\r\n");
+  EXPECT_EQ(
+      send("a LOGIN demo@example.test secret\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
+      "Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
   EXPECT_EQ(send("c SEARCH ALL\r\n"),
             "c BAD Command not valid in this state\r\n");  // nothing selected
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("secret\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
-            "Logged in\r\n");
+  EXPECT_EQ(
+      send("secret\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
+      "Logged in\r\n");
 }
 
 TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
@@ -227,16 +229,18 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
-  EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
-            "Logged in\r\n");
+  EXPECT_EQ(
+      send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
+      "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
-  EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
-            "Logged in\r\n");
+  EXPECT_EQ(
+      send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
+      "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
@@ -248,10 +252,11 @@ TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE LOGIN\r\n"), "+ VXNlcm5hbWU6\r\n");
   EXPECT_EQ(send(base::base64_encode("demo@example.test") + "\r\n"), "+ UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
-            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
-            "Logged in\r\n");
+  EXPECT_EQ(
+      send(base::base64_encode("secret") + "\r\n"),
+      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
+      "Logged in\r\n");
   start(true);
   // SASL-IR with the user name, then a wrong password; then an abort in the middle.
   EXPECT_EQ(send("a AUTHENTICATE LOGIN " + base::base64_encode("demo@example.test") + "\r\n"),
@@ -443,7 +448,50 @@ TEST_F(ImapLogin, CondstoreModSeqsChangedSinceAndConditionalStore) {
   EXPECT_EQ(send("k FETCH 1 (MODSEQ)\r\n"),
             "* 1 FETCH (MODSEQ (" + std::to_string(base + 1) + "))\r\nk OK FETCH completed\r\n");
   EXPECT_EQ(send("l FETCH 1 (FLAGS) (CHANGEDSINCE x)\r\n"),
-            "l BAD Syntax: FETCH sequence-set items (CHANGEDSINCE modseq)\r\n");
+            "l BAD Syntax: FETCH sequence-set items (CHANGEDSINCE modseq [VANISHED])\r\n");
+}
+
+TEST_F(ImapLogin, QresyncVanishedAndResyncAtSelect) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b SELECT INBOX (QRESYNC (1 1))\r\n"),
+            "b BAD QRESYNC needs ENABLE QRESYNC first\r\n");
+  EXPECT_EQ(send("c ENABLE QRESYNC\r\n"), "* ENABLED QRESYNC\r\nc OK ENABLE completed\r\n");
+  send("d SELECT INBOX\r\n");
+  const auto inbox = store_->mailbox(demo_id(), "INBOX").value();
+  const auto validity = std::to_string(inbox.uid_validity.value);
+  const auto base = inbox.highest_mod_seq.value;
+  // Another client: message 2 expunged, message 3 flagged.
+  store::Flags deleted{store::flag_deleted, {}};
+  ASSERT_TRUE(store_->store_flags(demo_id(), inbox.id, {store::Uid(2)},
+                                  store::Store::FlagChange::add, deleted));
+  ASSERT_TRUE(
+      store_->expunge(demo_id(), inbox.id, std::nullopt, store::Store::ExpungeScope::deleted));
+  ASSERT_TRUE(store_->store_flags(demo_id(), inbox.id, {store::Uid(3)},
+                                  store::Store::FlagChange::add, {store::flag_flagged, {}}));
+  // RFC 7162 §3.2.10: VANISHED instead of EXPUNGE.
+  EXPECT_EQ(send("e NOOP\r\n"), "* VANISHED 2\r\n* 2 FETCH (FLAGS (\\Flagged) MODSEQ (" +
+                                    std::to_string(base + 3) + "))\r\ne OK NOOP completed\r\n");
+  // A client that was away resyncs at SELECT; the old mailbox is CLOSED first.
+  const auto resync =
+      send("f SELECT INBOX (QRESYNC (" + validity + " " + std::to_string(base) + " 1:3))\r\n");
+  EXPECT_EQ(resync.substr(0, 37), "* OK [CLOSED] Previous mailbox closed");
+  EXPECT_NE(resync.find("* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (" +
+                        std::to_string(base + 3) + "))\r\nf OK [READ-WRITE]"),
+            std::string::npos)
+      << resync;
+  // Another UIDVALIDITY: nothing to resync.
+  EXPECT_EQ(send("g SELECT INBOX (QRESYNC (1 " + std::to_string(base) + "))\r\n").find("VANISHED"),
+            std::string::npos);
+  EXPECT_EQ(
+      send("h UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + std::to_string(base) + " VANISHED)\r\n"),
+      "* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (" +
+          std::to_string(base + 3) + "))\r\nh OK UID FETCH completed\r\n");
+  EXPECT_EQ(send("i FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n"),
+            "i BAD VANISHED needs UID FETCH and ENABLE QRESYNC\r\n");
 }
 
 TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
@@ -809,10 +857,11 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
             "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN "
             "AUTH=SCRAM-SHA-256\r\na "
             "OK CAPABILITY completed\r\n");
-  EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
-            "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE APPENDLIMIT=52428800] "
-            "Logged in\r\n");
+  EXPECT_EQ(
+      send("b LOGIN demo@example.test secret\r\n"),
+      "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
+      "Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {

@@ -157,6 +157,10 @@ class Store {
                                                                  const std::vector<Uid>& uids,
                                                                  std::string_view to,
                                                                  bool move) = 0;
+  // UIDs expunged from the mailbox after `since` (a mod-sequence), in UID order (RFC 7162
+  // QRESYNC: VANISHED (EARLIER)).
+  virtual Result<std::vector<Uid>> expunged_since(AccountId account, MailboxId mailbox,
+                                                  ModSeq since) = 0;
   // Removes messages: with no list, every message flagged \Deleted; with a list, those of
   // its UIDs that exist (`deleted`: only those flagged \Deleted, as UID EXPUNGE asks).
   // Returns the UIDs removed.

@@ -370,8 +370,8 @@ TEST_P(StoreContract, ConditionalFlagsLeaveMessagesChangedSinceAlone) {
   const auto inbox = box("INBOX");
   const auto before = inbox.highest_mod_seq;
   // Another client flags message 1 after we looked.
-  ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::add,
-                                  {flag_flagged, {}}));
+  ASSERT_TRUE(
+      store_->store_flags(demo_, inbox.id, {Uid(1)}, Store::FlagChange::add, {flag_flagged, {}}));
   auto r = store_->store_flags_unchanged_since(demo_, inbox.id, {Uid(1), Uid(2)},
                                                Store::FlagChange::add, {flag_deleted, {}}, before);
   ASSERT_TRUE(r) << r.error().detail;
@@ -381,6 +381,13 @@ TEST_P(StoreContract, ConditionalFlagsLeaveMessagesChangedSinceAlone) {
   EXPECT_EQ(r->changed[0].flags.system, flag_deleted);
   auto messages = store_->messages(demo_, inbox.id);
   EXPECT_EQ((*messages)[0].flags.system, flag_flagged) << "left alone";
+  // What was expunged after a mod-sequence (QRESYNC's VANISHED (EARLIER)).
+  const auto before_expunge = box("INBOX").highest_mod_seq;
+  EXPECT_TRUE(store_->expunged_since(demo_, inbox.id, before)->empty());
+  ASSERT_TRUE(store_->expunge(demo_, inbox.id, std::nullopt, Store::ExpungeScope::deleted));
+  EXPECT_EQ(*store_->expunged_since(demo_, inbox.id, before), (std::vector<Uid>{Uid(2)}));
+  EXPECT_EQ(*store_->expunged_since(demo_, inbox.id, before_expunge), (std::vector<Uid>{Uid(2)}));
+  EXPECT_TRUE(store_->expunged_since(demo_, inbox.id, box("INBOX").highest_mod_seq)->empty());
 }
 
 TEST_P(StoreContract, FlagsChangeWithNewModSeqOnlyWhenSomethingChanges) {

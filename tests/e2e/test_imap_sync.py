@@ -158,6 +158,41 @@ class ImapSyncTest(harness.ServerTestCase):
         untagged, _ = a.command("NOOP")
         self.assertIn("* 1 EXPUNGE", untagged)
 
+    def test_a_device_that_was_away_resyncs_with_qresync(self):
+        phone = Imap(self.server, self.user, self.password)
+        laptop = Imap(self.server, self.user, self.password)
+        self.addCleanup(phone.close)
+        self.addCleanup(laptop.close)
+        for subject in ("q1", "q2", "q3"):
+            self.deliver(subject)
+        self.assertEqual(phone.command("ENABLE QRESYNC")[0], ["* ENABLED QRESYNC"])
+        untagged, _ = phone.command("SELECT INBOX")
+        validity = re.search(r"UIDVALIDITY (\d+)", " ".join(untagged)).group(1)
+        modseq = int(re.search(r"HIGHESTMODSEQ (\d+)", " ".join(untagged)).group(1))
+        uids = [int(u) for u in re.findall(r"UID (\d+)", " ".join(phone.command("FETCH 1:* (UID)")[0]))]
+        phone.command("LOGOUT")
+        # While the phone is away, the laptop flags one message and deletes another.
+        laptop.command("SELECT INBOX")
+        laptop.command(f"UID STORE {uids[2]} +FLAGS.SILENT (\\Answered)")
+        laptop.command(f"UID STORE {uids[0]} +FLAGS.SILENT (\\Deleted)")
+        laptop.command("EXPUNGE")
+        # The phone comes back: only what changed, in one round trip (RFC 7162 §3.2.5).
+        back = Imap(self.server, self.user, self.password)
+        self.addCleanup(back.close)
+        back.command("ENABLE QRESYNC")
+        untagged, _ = back.command(f"SELECT INBOX (QRESYNC ({validity} {modseq} "
+                                   f"{uids[0]}:{uids[2]}))")
+        self.assertIn(f"* VANISHED (EARLIER) {uids[0]}", untagged)
+        changed = [u for u in untagged if "FETCH" in u]
+        self.assertEqual(len(changed), 1, untagged)
+        self.assertRegex(changed[0], rf"^\* 2 FETCH \(UID {uids[2]} FLAGS \(\\Answered\) "
+                                     r"MODSEQ \(\d+\)\)$")
+        # And from then on expunges come as VANISHED.
+        laptop.command(f"UID STORE {uids[1]} +FLAGS.SILENT (\\Deleted)")
+        laptop.command("EXPUNGE")
+        untagged, _ = back.command("NOOP")
+        self.assertIn(f"* VANISHED {uids[1]}", untagged)
+
     def test_idle_ends_with_done_only(self):
         a = Imap(self.server, self.user, self.password)
         self.addCleanup(a.close)

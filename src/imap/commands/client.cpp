@@ -50,9 +50,14 @@ void Session::enable(const wire::Command& cmd, net::Output& out) {
   for (const auto& a : cmd.arguments) {
     if (a.type != wire::Token::Type::atom) return bad(cmd.tag, "ENABLE takes atoms", out);
     // RFC 5161 §3.1: unknown capabilities are ignored; the ones enabled are listed.
-    if (base::iequals(a.value, "CONDSTORE") && enabled.empty()) {
+    if (base::iequals(a.value, "CONDSTORE") && enabled.find(" CONDSTORE") == std::string::npos) {
       condstore_ = true;
-      enabled = " CONDSTORE";
+      enabled += " CONDSTORE";
+    }
+    // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+    if (base::iequals(a.value, "QRESYNC") && enabled.find(" QRESYNC") == std::string::npos) {
+      condstore_ = qresync_ = true;
+      enabled += " QRESYNC";
     }
   }
   out.bytes += "* ENABLED" + enabled + "\r\n";

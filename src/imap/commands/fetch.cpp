@@ -372,17 +372,22 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
       args[first].type != wire::Token::Type::atom) {
     return bad(cmd.tag, "Syntax: FETCH sequence-set items", out);
   }
-  // RFC 7162 §3.1.4: FETCH set items (CHANGEDSINCE modseq).
+  // RFC 7162 §3.1.4: FETCH set items (CHANGEDSINCE modseq); §3.2.6: UID FETCH … VANISHED.
   std::optional<std::uint64_t> changed_since;
+  bool vanished = false;
   if (args.size() == first + 3) {
     const auto& m = args[first + 2];
     std::uint64_t n = 0;
-    if (m.type != wire::Token::Type::list || m.children.size() != 2 ||
+    if (m.type != wire::Token::Type::list || m.children.size() < 2 || m.children.size() > 3 ||
         !base::iequals(m.children[0].value, "CHANGEDSINCE") ||
-        !parse_modseq(m.children[1].value, n)) {
-      return bad(cmd.tag, "Syntax: FETCH sequence-set items (CHANGEDSINCE modseq)", out);
+        !parse_modseq(m.children[1].value, n) ||
+        (m.children.size() == 3 && !base::iequals(m.children[2].value, "VANISHED"))) {
+      return bad(cmd.tag, "Syntax: FETCH sequence-set items (CHANGEDSINCE modseq [VANISHED])", out);
     }
     changed_since = n;
+    vanished = m.children.size() == 3;
+    if (vanished && (!by_uid || !qresync_))
+      return bad(cmd.tag, "VANISHED needs UID FETCH and ENABLE QRESYNC", out);
   }
   auto set = wire::SequenceSet::parse(args[first].value);
   if (!set) return bad(cmd.tag, "Invalid sequence set", out);
@@ -419,8 +424,27 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
   if (!wants_modseq && (changed_since || (condstore_ && sets_seen)))
     items.push_back(make_item(FetchItem::Kind::modseq, {}, "MODSEQ"));
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, set = *set, items, by_uid, wants_flags, changed_since] {
+  out.work = [this, tag = cmd.tag, set = *set, items, by_uid, wants_flags, changed_since,
+              vanished] {
     auto& s = std::get<Selected>(state_);
+    std::string earlier;  // VANISHED (EARLIER): the set's UIDs expunged since
+    if (vanished) {
+      auto gone = settings_.store->expunged_since(s.account.id, s.mailbox.id,
+                                                  store::ModSeq(*changed_since));
+      if (!gone) {
+        work_.reply = wire::tagged(tag, no_for(gone.error()));
+        return;
+      }
+      std::vector<std::uint32_t> uids;
+      const auto largest =
+          std::max<std::uint32_t>(s.messages.empty() ? 0 : s.messages.back().uid.value,
+                                  gone->empty() ? 0 : gone->back().value);
+      for (const auto uid : *gone) {
+        if (set.contains(uid.value, largest)) uids.push_back(uid.value);
+      }
+      if (!uids.empty())
+        earlier = "* VANISHED (EARLIER) " + wire::format_sequence_set(uids) + "\r\n";
+    }
     auto targets = resolve(s.messages, set, by_uid);
     if (changed_since) {
       std::erase_if(targets,
@@ -459,7 +483,7 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
         std::move(seen_now), wants_flags,
         wire::tagged(tag, std::string(by_uid ? "OK UID FETCH" : "OK FETCH") + " completed"),
         wire::tagged(tag, "NO [EXPUNGEISSUED] Some messages were expunged"));
-    work_.reply = responder->next();
+    work_.reply = earlier + responder->next();
     if (responder->failed()) {
       stream_failed_ = true;
       return;

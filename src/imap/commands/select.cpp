@@ -2,6 +2,7 @@
 // CHECK (§6.4.1), EXPUNGE (§6.4.3) and the UID prefix (§6.4.8), with the selected view
 // kept in step with the store at NOOP and CHECK.
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <set>
 
@@ -13,20 +14,48 @@
 
 namespace postino::imap {
 
+std::optional<Session::Resync> Session::parse_resync(const std::vector<wire::Token>& q) {
+  if (q.size() < 2 || q.size() > 3) return std::nullopt;
+  auto number = [](const std::string& text, auto& out) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+  };
+  Resync r;
+  if (!number(q[0].value, r.uid_validity) || r.uid_validity == 0) return std::nullopt;
+  if (!number(q[1].value, r.modseq)) return std::nullopt;
+  if (q.size() == 3) {
+    r.known = wire::SequenceSet::parse(q[2].value);
+    if (!r.known) return std::nullopt;
+  }
+  return r;
+}
+
 void Session::select(const wire::Command& cmd, net::Output& out) {
   auto name = mailbox_argument(cmd, 0, out);
   if (!name) return;
+  // RFC 7162 §3.1.8 and §3.2.5: SELECT mailbox (CONDSTORE) or
+  // SELECT mailbox (QRESYNC (uidvalidity modseq [known-uids])).
+  std::optional<Resync> resync;
   if (cmd.arguments.size() == 2) {
-    // RFC 7162 §3.1.8: SELECT mailbox (CONDSTORE).
     const auto& p = cmd.arguments[1];
-    if (p.type != wire::Token::Type::list || p.children.size() != 1 ||
-        !base::iequals(p.children[0].value, "CONDSTORE")) {
-      return bad(cmd.tag, "Syntax: " + cmd.name + " mailbox [(CONDSTORE)]", out);
+    const auto syntax = "Syntax: " + cmd.name +
+                        " mailbox [(CONDSTORE) | (QRESYNC (uidvalidity modseq [known-uids]))]";
+    if (p.type != wire::Token::Type::list || p.children.empty()) return bad(cmd.tag, syntax, out);
+    if (p.children.size() == 1 && base::iequals(p.children[0].value, "CONDSTORE")) {
+      condstore_ = true;
+    } else if (p.children.size() == 2 && base::iequals(p.children[0].value, "QRESYNC") &&
+               p.children[1].type == wire::Token::Type::list) {
+      if (!qresync_) return bad(cmd.tag, "QRESYNC needs ENABLE QRESYNC first", out);
+      resync = parse_resync(p.children[1].children);
+      if (!resync) return bad(cmd.tag, syntax, out);
+    } else {
+      return bad(cmd.tag, syntax, out);
     }
-    condstore_ = true;
   } else if (cmd.arguments.size() != 1) {
     return bad(cmd.tag, "Syntax: " + cmd.name + " mailbox", out);
   }
+  // RFC 7162 §3.2.11: with CONDSTORE or QRESYNC on, leaving a mailbox says so.
+  const bool was_selected = std::holds_alternative<Selected>(state_);
   const bool read_only = cmd.name == "EXAMINE";
   // RFC 3501 §6.3.1: a SELECT leaves any selected mailbox first, even if it fails.
   store::Account account = std::holds_alternative<Selected>(state_)
@@ -34,7 +63,8 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
                                : std::get<Authenticated>(state_).account;
   state_ = Authenticated{account};
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, n = *name, read_only, account] {
+  if (was_selected && condstore_) out.bytes += "* OK [CLOSED] Previous mailbox closed\r\n";
+  out.work = [this, tag = cmd.tag, n = *name, read_only, account, resync] {
     auto box = settings_.store->mailbox(account.id, n);
     auto messages = box ? settings_.store->messages(account.id, box->id)
                         : store::Result<std::vector<store::MessageInfo>>(box.error());
@@ -61,6 +91,29 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
     r += "* OK [UIDNEXT " + std::to_string(box->uid_next.value) + "] Predicted next UID\r\n";
     if (condstore_) {
       r += "* OK [HIGHESTMODSEQ " + std::to_string(box->highest_mod_seq.value) + "] Highest\r\n";
+    }
+    // QRESYNC: what the client missed since its modseq, if its UIDs are still valid.
+    if (resync && resync->uid_validity == box->uid_validity.value) {
+      auto gone =
+          settings_.store->expunged_since(account.id, box->id, store::ModSeq(resync->modseq));
+      if (!gone) {
+        work_.reply = wire::tagged(tag, no_for(gone.error()));
+        return;
+      }
+      std::vector<std::uint32_t> vanished;
+      for (const auto uid : *gone) {
+        if (!resync->known || resync->known->contains(uid.value, 0xffffffffu))
+          vanished.push_back(uid.value);
+      }
+      if (!vanished.empty())
+        r += "* VANISHED (EARLIER) " + wire::format_sequence_set(vanished) + "\r\n";
+      for (std::size_t i = 0; i < messages->size(); ++i) {
+        const auto& m = (*messages)[i];
+        if (m.mod_seq.value <= resync->modseq) continue;
+        r += "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(m.uid.value) +
+             " FLAGS (" + wire::format_flags(m.flags) + ") MODSEQ (" +
+             std::to_string(m.mod_seq.value) + "))\r\n";
+      }
     }
     r += wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
                                (read_only ? "EXAMINE" : "SELECT") + " completed");
@@ -145,13 +198,21 @@ void Session::refresh_selected() {
   std::map<std::uint32_t, const store::MessageInfo*> current;
   for (const auto& m : *now) current[m.uid.value] = &m;
   // Expunged messages, highest sequence number first so that each number is still right
-  // when the client reads it (RFC 3501 §7.4.1).
+  // when the client reads it (RFC 3501 §7.4.1); with QRESYNC one VANISHED for all of them
+  // (RFC 7162 §3.2.10).
+  std::vector<std::uint32_t> vanished;
   for (std::size_t i = s.messages.size(); i-- > 0;) {
     if (!current.contains(s.messages[i].uid.value)) {
-      work_.reply += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+      if (qresync_) {
+        vanished.insert(vanished.begin(), s.messages[i].uid.value);
+      } else {
+        work_.reply += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+      }
       s.messages.erase(s.messages.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
+  if (!vanished.empty())
+    work_.reply += "* VANISHED " + wire::format_sequence_set(vanished) + "\r\n";
   for (std::size_t i = 0; i < s.messages.size(); ++i) {
     const auto* m = current[s.messages[i].uid.value];
     const bool flags_changed = !(m->flags == s.messages[i].flags);

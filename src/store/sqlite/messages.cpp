@@ -575,6 +575,22 @@ Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId ac
   });
 }
 
+Result<std::vector<Uid>> SqliteStore::expunged_since(AccountId account, MailboxId mailbox,
+                                                     ModSeq since) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      auto& q =
+          db.prepare("SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+      q.bind_all(mailbox.value, static_cast<std::int64_t>(since.value));
+      std::vector<Uid> out;
+      while (q.step()) out.emplace_back(static_cast<std::uint32_t>(q.int64(0)));
+      q.reset();
+      return out;
+    });
+  });
+}
+
 Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailbox,
                                               const std::optional<std::vector<Uid>>& uids,
                                               ExpungeScope scope) {

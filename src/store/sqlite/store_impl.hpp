@@ -103,6 +103,8 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<Uid, Uid>>> copy_messages(AccountId account, MailboxId from,
                                                          const std::vector<Uid>& uids,
                                                          std::string_view to, bool move) override;
+  Result<std::vector<Uid>> expunged_since(AccountId account, MailboxId mailbox,
+                                          ModSeq since) override;
   Result<std::vector<Uid>> expunge(AccountId account, MailboxId mailbox,
                                    const std::optional<std::vector<Uid>>& uids,
                                    ExpungeScope scope) override;
