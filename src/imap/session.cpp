@@ -41,6 +41,9 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"LSUB", in_authenticated, &Session::list},
       {"STATUS", in_authenticated, &Session::status},
       {"NAMESPACE", in_authenticated, &Session::namespace_command},
+      {"GETQUOTAROOT", in_authenticated, &Session::getquotaroot},
+      {"GETQUOTA", in_authenticated, &Session::getquota},
+      {"SETQUOTA", in_authenticated, &Session::setquota},
       {"APPEND", in_authenticated, &Session::append},
       {"CHECK", in_selected, &Session::check},
       {"CLOSE", in_selected, &Session::close},
@@ -73,7 +76,7 @@ Session::~Session() {
 std::string Session::capabilities() const {
   if (!std::holds_alternative<NotAuthenticated>(state_)) {
     return "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS "
-           "SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=" +
+           "SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA APPENDLIMIT=" +
            std::to_string(settings_.max_append_bytes);
   }
   std::string caps =

@@ -109,6 +109,9 @@ class Session final : public net::ProtocolSession {
   void list(const wire::Command& cmd, net::Output& out);
   void status(const wire::Command& cmd, net::Output& out);
   void namespace_command(const wire::Command& cmd, net::Output& out);
+  void getquotaroot(const wire::Command& cmd, net::Output& out);
+  void getquota(const wire::Command& cmd, net::Output& out);
+  void setquota(const wire::Command& cmd, net::Output& out);
   // commands/select.cpp
   void select(const wire::Command& cmd, net::Output& out);
   void close(const wire::Command& cmd, net::Output& out);

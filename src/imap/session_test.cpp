@@ -195,22 +195,22 @@ class ImapLogin : public ::testing::Test {
 
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
-  EXPECT_EQ(
-      send("a LOGIN demo@example.test secret\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
-      "Logged in\r\n");
+  EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
+            "APPENDLIMIT=52428800] "
+            "Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
   EXPECT_EQ(send("c SEARCH ALL\r\n"),
             "c BAD Command not valid in this state\r\n");  // nothing selected
   start(true);
   EXPECT_EQ(send("a LOGIN \"demo@example.test\" {6}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(
-      send("secret\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
-      "Logged in\r\n");
+  EXPECT_EQ(send("secret\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
+            "APPENDLIMIT=52428800] "
+            "Logged in\r\n");
 }
 
 TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
@@ -229,18 +229,18 @@ TEST_F(ImapLogin, FailuresAreNoAuthenticationFailedAndEndTheSession) {
 
 TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   start(true);
-  EXPECT_EQ(
-      send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
-      "Logged in\r\n");
+  EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
+            "APPENDLIMIT=52428800] "
+            "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
-  EXPECT_EQ(
-      send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
-      "Logged in\r\n");
+  EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
+            "APPENDLIMIT=52428800] "
+            "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
   EXPECT_EQ(send("b AUTHENTICATE CRAM-MD5\r\n"),
@@ -252,11 +252,11 @@ TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE LOGIN\r\n"), "+ VXNlcm5hbWU6\r\n");
   EXPECT_EQ(send(base::base64_encode("demo@example.test") + "\r\n"), "+ UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(
-      send(base::base64_encode("secret") + "\r\n"),
-      "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
-      "Logged in\r\n");
+  EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
+            "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
+            "APPENDLIMIT=52428800] "
+            "Logged in\r\n");
   start(true);
   // SASL-IR with the user name, then a wrong password; then an abort in the middle.
   EXPECT_EQ(send("a AUTHENTICATE LOGIN " + base::base64_encode("demo@example.test") + "\r\n"),
@@ -492,6 +492,25 @@ TEST_F(ImapLogin, QresyncVanishedAndResyncAtSelect) {
           std::to_string(base + 3) + "))\r\nh OK UID FETCH completed\r\n");
   EXPECT_EQ(send("i FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n"),
             "i BAD VANISHED needs UID FETCH and ENABLE QRESYNC\r\n");
+}
+
+TEST_F(ImapLogin, QuotaRootAndUsage) {
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: q\r\n\r\n" + std::string(3000, 'x') + "\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  // No limits: the root is there, with no resource limited.
+  EXPECT_EQ(send("b GETQUOTAROOT INBOX\r\n"),
+            "* QUOTAROOT INBOX \"\"\r\n* QUOTA \"\" ()\r\nb OK GETQUOTAROOT completed\r\n");
+  ASSERT_TRUE(store_->set_quota("demo@example.test", {10 * 1024 * 1024, 1000}));
+  EXPECT_EQ(send("c GETQUOTAROOT Sent\r\n"),
+            "* QUOTAROOT Sent \"\"\r\n* QUOTA \"\" (STORAGE 3 10240 MESSAGE 1 1000)\r\n"
+            "c OK GETQUOTAROOT completed\r\n");
+  EXPECT_EQ(send("d GETQUOTA \"\"\r\n"),
+            "* QUOTA \"\" (STORAGE 3 10240 MESSAGE 1 1000)\r\nd OK GETQUOTA completed\r\n");
+  EXPECT_EQ(send("e GETQUOTA other\r\n"), "e NO [NONEXISTENT] No such quota root\r\n");
+  EXPECT_EQ(send("f SETQUOTA \"\" (STORAGE 1)\r\n"),
+            "f NO [NOPERM] Quotas are set by the administrator (postino quota set)\r\n");
+  EXPECT_EQ(send("g GETQUOTAROOT Nope\r\n").substr(0, 4), "g NO");
 }
 
 TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
@@ -857,11 +876,11 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
             "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN "
             "AUTH=SCRAM-SHA-256\r\na "
             "OK CAPABILITY completed\r\n");
-  EXPECT_EQ(
-      send("b LOGIN demo@example.test secret\r\n"),
-      "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
-      "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800] "
-      "Logged in\r\n");
+  EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
+            "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
+            "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
+            "APPENDLIMIT=52428800] "
+            "Logged in\r\n");
 }
 
 TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {

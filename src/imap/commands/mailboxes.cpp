@@ -231,6 +231,67 @@ void Session::status(const wire::Command& cmd, net::Output& out) {
   };
 }
 
+namespace {
+
+// RFC 2087 §5.1: one QUOTA response for the account's root "", with the limits it has
+// (STORAGE in units of 1024 octets, MESSAGE in messages).
+std::string quota_response(const store::QuotaUsage& u) {
+  std::string resources;
+  if (u.quota.max_bytes > 0) {
+    resources += "STORAGE " + std::to_string((u.bytes + 1023) / 1024) + " " +
+                 std::to_string(u.quota.max_bytes / 1024);
+  }
+  if (u.quota.max_messages > 0) {
+    resources += std::string(resources.empty() ? "" : " ") + "MESSAGE " +
+                 std::to_string(u.messages) + " " + std::to_string(u.quota.max_messages);
+  }
+  return "* QUOTA \"\" (" + resources + ")\r\n";
+}
+
+}  // namespace
+
+// QUOTA (RFC 2087, RFC 9208): every mailbox of an account under one quota root, "".
+void Session::getquotaroot(const wire::Command& cmd, net::Output& out) {
+  auto name = mailbox_argument(cmd, 0, out);
+  if (!name) return;
+  if (cmd.arguments.size() != 1) return bad(cmd.tag, "Syntax: GETQUOTAROOT mailbox", out);
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag, n = *name] {
+    auto box = settings_.store->mailbox(account_id(), n);
+    if (!box) {
+      work_.reply = wire::tagged(tag, no_for(box.error()));
+      return;
+    }
+    auto usage = settings_.store->quota_usage(account_id());
+    if (!usage) {
+      work_.reply = wire::tagged(tag, no_for(usage.error()));
+      return;
+    }
+    work_.reply = "* QUOTAROOT " + wire::astring(wire::encode_mutf7(box->name)) + " \"\"\r\n" +
+                  quota_response(*usage) + wire::tagged(tag, "OK GETQUOTAROOT completed");
+  };
+}
+
+void Session::getquota(const wire::Command& cmd, net::Output& out) {
+  if (cmd.arguments.size() != 1 || !cmd.arguments[0].is_astring())
+    return bad(cmd.tag, "Syntax: GETQUOTA root", out);
+  if (!cmd.arguments[0].value.empty()) {
+    out.bytes += wire::tagged(cmd.tag, "NO [NONEXISTENT] No such quota root");
+    return;
+  }
+  out.after = net::After::work;
+  out.work = [this, tag = cmd.tag] {
+    auto usage = settings_.store->quota_usage(account_id());
+    work_.reply = usage ? quota_response(*usage) + wire::tagged(tag, "OK GETQUOTA completed")
+                        : wire::tagged(tag, no_for(usage.error()));
+  };
+}
+
+void Session::setquota(const wire::Command& cmd, net::Output& out) {
+  out.bytes +=
+      wire::tagged(cmd.tag, "NO [NOPERM] Quotas are set by the administrator (postino quota set)");
+}
+
 void Session::namespace_command(const wire::Command& cmd, net::Output& out) {
   if (!cmd.arguments.empty()) return bad(cmd.tag, "NAMESPACE takes no arguments", out);
   // RFC 2342: one personal namespace with "/" as the separator; no shared ones.
