@@ -136,6 +136,11 @@ class DevServer:
         m = re.search(r"^\s+hostname\s+(\S+)$", self.banner, re.M)
         return m.group(1) if m else ""
 
+    def demo_credentials(self):
+        """(address, password) of the demo account, from the banner."""
+        m = re.search(r"demo account (\S+)\s+password (\S+)", self.banner)
+        return m.group(1), m.group(2)
+
     def log_lines(self):
         """The stderr lines so far (a snapshot)."""
         return list(self._stderr_lines)

@@ -20,8 +20,7 @@ class MbsyncTest(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user, cls.password = re.search(r"demo account (\S+)\s+password (\S+)",
-                                           cls.server.banner).groups()
+        cls.user, cls.password = cls.server.demo_credentials()
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="postino-mbsync-")

@@ -78,8 +78,7 @@ class ImapSyncTest(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user, cls.password = re.search(r"demo account (\S+)\s+password (\S+)",
-                                           cls.server.banner).groups()
+        cls.user, cls.password = cls.server.demo_credentials()
 
     def deliver(self, subject):
         with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:

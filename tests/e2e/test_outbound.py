@@ -57,8 +57,7 @@ def queue_ids(server):
 
 
 def demo_credentials(server):
-    m = re.search(r"demo account (\S+)\s+password (\S+)", server.banner)
-    return m.group(1), m.group(2)
+    return server.demo_credentials()
 
 
 def submit(server, rcpts, body, rcpt_options=(), sender=None):
@@ -229,6 +228,14 @@ class SilentServer(Listener):
 class OutboundCase(unittest.TestCase):
     servers = []
 
+    def add_bob(self, server):
+        """The domain b.test with the account bob@b.test on `server`."""
+        self.assertEqual(postino(server, "domain", "add", "b.test").returncode, 0)
+        out = subprocess.run([harness.BINARY, "--data", server.data, "user", "add", "bob@b.test",
+                              "--password-stdin"], input="pw\n", capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+
     def start(self, **kwargs):
         server = harness.DevServer(**kwargs).start()
         self.servers.append(server)
@@ -250,11 +257,7 @@ class OutboundCase(unittest.TestCase):
 class TwoInstancesTest(OutboundCase):
     def test_relay_to_another_postino_arrives_byte_for_byte(self):
         b = self.start(listen=["smtp"])
-        self.assertEqual(postino(b, "domain", "add", "b.test").returncode, 0)
-        out = subprocess.run([harness.BINARY, "--data", b.data, "user", "add", "bob@b.test",
-                              "--password-stdin"], input="pw\n", capture_output=True, text=True,
-                             timeout=60)
-        self.assertEqual(out.returncode, 0, out.stderr)
+        self.add_bob(b)
         a = self.start(listen=["submission"],
                        extra_args=["--route", f"B.test=127.0.0.1:{b.ports['smtp']}"])
         user, _ = demo_credentials(a)
@@ -277,11 +280,7 @@ class TwoInstancesTest(OutboundCase):
 class RelayHostTest(OutboundCase):
     def test_every_domain_through_the_relay_host_with_auth_over_starttls(self):
         b = self.start(listen=["submission"])
-        self.assertEqual(postino(b, "domain", "add", "b.test").returncode, 0)
-        out = subprocess.run([harness.BINARY, "--data", b.data, "user", "add", "bob@b.test",
-                              "--password-stdin"], input="pw\n", capture_output=True, text=True,
-                             timeout=60)
-        self.assertEqual(out.returncode, 0, out.stderr)
+        self.add_bob(b)
         # B's demo account is the same address as A's: B lets it send as itself.
         relay_user, relay_password = demo_credentials(b)
         secret = os.path.join(b.dir, "relay-password")
@@ -306,11 +305,7 @@ class DkimTest(OutboundCase):
     def test_relayed_mail_is_signed_and_verifies_with_dkimpy(self):
         import dkim
         b = self.start(listen=["smtp"])
-        self.assertEqual(postino(b, "domain", "add", "b.test").returncode, 0)
-        out = subprocess.run([harness.BINARY, "--data", b.data, "user", "add", "bob@b.test",
-                              "--password-stdin"], input="pw\n", capture_output=True, text=True,
-                             timeout=60)
-        self.assertEqual(out.returncode, 0, out.stderr)
+        self.add_bob(b)
         data = tempfile.mkdtemp(prefix="postino-dkim-")
         self.addCleanup(shutil.rmtree, data, True)
         gen = postino(harness.DevServer(data=os.path.join(data, "d")), "dkim", "generate",
