@@ -198,7 +198,7 @@ TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "APPENDLIMIT=52428800] "
+            "ESEARCH APPENDLIMIT=52428800] "
             "Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
@@ -209,7 +209,7 @@ TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   EXPECT_EQ(send("secret\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "APPENDLIMIT=52428800] "
+            "ESEARCH APPENDLIMIT=52428800] "
             "Logged in\r\n");
 }
 
@@ -232,14 +232,14 @@ TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "APPENDLIMIT=52428800] "
+            "ESEARCH APPENDLIMIT=52428800] "
             "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
   EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "APPENDLIMIT=52428800] "
+            "ESEARCH APPENDLIMIT=52428800] "
             "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
@@ -255,7 +255,7 @@ TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
   EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "APPENDLIMIT=52428800] "
+            "ESEARCH APPENDLIMIT=52428800] "
             "Logged in\r\n");
   start(true);
   // SASL-IR with the user name, then a wrong password; then an abort in the middle.
@@ -511,6 +511,24 @@ TEST_F(ImapLogin, QuotaRootAndUsage) {
   EXPECT_EQ(send("f SETQUOTA \"\" (STORAGE 1)\r\n"),
             "f NO [NOPERM] Quotas are set by the administrator (postino quota set)\r\n");
   EXPECT_EQ(send("g GETQUOTAROOT Nope\r\n").substr(0, 4), "g NO");
+}
+
+TEST_F(ImapLogin, EsearchReturnsWhatWasAsked) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  send("c STORE 2,4:5 +FLAGS.SILENT (\\Flagged)\r\n");
+  EXPECT_EQ(send("d SEARCH RETURN (MIN MAX COUNT ALL) FLAGGED\r\n"),
+            "* ESEARCH (TAG \"d\") MIN 2 MAX 5 ALL 2,4:5 COUNT 3\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e UID SEARCH RETURN () FLAGGED\r\n"),
+            "* ESEARCH (TAG \"e\") UID ALL 2,4:5\r\ne OK UID SEARCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH RETURN (COUNT MIN) DELETED\r\n"),
+            "* ESEARCH (TAG \"f\") COUNT 0\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH RETURN (SAVE) ALL\r\n"), "g BAD Unknown SEARCH RETURN option SAVE\r\n");
+  EXPECT_EQ(send("h SEARCH FLAGGED\r\n"), "* SEARCH 2 4 5\r\nh OK SEARCH completed\r\n");
 }
 
 TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
@@ -879,7 +897,7 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
             "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "APPENDLIMIT=52428800] "
+            "ESEARCH APPENDLIMIT=52428800] "
             "Logged in\r\n");
 }
 

@@ -399,6 +399,31 @@ bool uses_modseq(const Criterion& c) {
 void Session::search(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid) {
   std::vector<wire::Token> tokens(cmd.arguments.begin() + static_cast<std::ptrdiff_t>(first),
                                   cmd.arguments.end());
+  // ESEARCH (RFC 4731): SEARCH RETURN (MIN MAX ALL COUNT) criteria; RETURN () is ALL.
+  struct Return {
+    bool min = false, max = false, all = false, count = false;
+  };
+  std::optional<Return> extended;
+  if (tokens.size() >= 2 && tokens[0].type == wire::Token::Type::atom &&
+      base::iequals(tokens[0].value, "RETURN") && tokens[1].type == wire::Token::Type::list) {
+    Return r;
+    for (const auto& o : tokens[1].children) {
+      const auto option = base::to_upper(o.value);
+      if (option == "MIN")
+        r.min = true;
+      else if (option == "MAX")
+        r.max = true;
+      else if (option == "ALL")
+        r.all = true;
+      else if (option == "COUNT")
+        r.count = true;
+      else
+        return bad(cmd.tag, "Unknown SEARCH RETURN option " + o.value, out);
+    }
+    if (!r.min && !r.max && !r.count) r.all = r.all || tokens[1].children.empty();
+    extended = r;
+    tokens.erase(tokens.begin(), tokens.begin() + 2);
+  }
   if (tokens.size() >= 2 && base::iequals(tokens[0].value, "CHARSET")) {
     const auto charset = base::to_upper(tokens[1].value);
     if (charset != "UTF-8" && charset != "US-ASCII") {
@@ -420,7 +445,8 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
   const bool with_modseq = uses_modseq(all);
   if (with_modseq) condstore_ = true;
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid, with_modseq]() mutable {
+  out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid, with_modseq,
+              extended]() mutable {
     const auto& s = std::get<Selected>(state_);
     consult_index(criterion, *settings_.store, s.account.id, s.mailbox.id);
     // Header keys over many messages: every message's fields in one query.
@@ -433,6 +459,7 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
       }
     }
     std::string result = "* SEARCH";
+    std::vector<std::uint32_t> found;
     std::uint64_t highest = 0;
     const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
     for (std::size_t i = 0; i < s.messages.size(); ++i) {
@@ -446,11 +473,23 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
                         message,
                         known == fields_of.end() ? nullptr : known->second};
       if (matches(criterion, c)) {
-        result += " " + std::to_string(by_uid ? m.uid.value : i + 1);
+        found.push_back(by_uid ? m.uid.value : static_cast<std::uint32_t>(i + 1));
         highest = std::max(highest, m.mod_seq.value);
       }
     }
-    if (with_modseq && highest > 0) result += " (MODSEQ " + std::to_string(highest) + ")";
+    if (extended) {
+      // RFC 4731 §3.1: one ESEARCH with what was asked; MIN, MAX and ALL only when found.
+      // A tag has no quote or backslash (RFC 3501 §9: ATOM-CHAR).
+      result = "* ESEARCH (TAG \"" + tag + "\")" + (by_uid ? " UID" : "");
+      if (extended->min && !found.empty()) result += " MIN " + std::to_string(found.front());
+      if (extended->max && !found.empty()) result += " MAX " + std::to_string(found.back());
+      if (extended->all && !found.empty()) result += " ALL " + wire::format_sequence_set(found);
+      if (extended->count) result += " COUNT " + std::to_string(found.size());
+      if (with_modseq && highest > 0) result += " MODSEQ " + std::to_string(highest);
+    } else {
+      for (const auto n : found) result += " " + std::to_string(n);
+      if (with_modseq && highest > 0) result += " (MODSEQ " + std::to_string(highest) + ")";
+    }
     work_.reply = result + "\r\n" +
                   wire::tagged(tag, by_uid ? "OK UID SEARCH completed" : "OK SEARCH completed");
   };
