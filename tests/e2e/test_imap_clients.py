@@ -1,6 +1,7 @@
-"""Real IMAP clients against Postino. mbsync (isync, Debian's package): a full two-way
-sync of several folders over port 993, a second run that changes nothing, flags and
-deletions carried both ways, a message written locally uploaded, UIDVALIDITY stable."""
+"""Real IMAP clients against Postino, from Debian's packages. mbsync (isync): a full
+two-way sync of several folders over port 993, a second run that changes nothing, flags
+and deletions carried both ways, a message written locally uploaded, UIDVALIDITY stable.
+offlineimap: the same account synced, flags both ways, an upload, a second run idle."""
 
 import glob
 import imaplib
@@ -144,6 +145,90 @@ SyncState *
                 if re.search(rb"Subject: " + re.escape(subject.encode()) + rb"\r?\n", f.read()):
                     return path
         raise AssertionError(f"{subject} not in local {folder}")
+
+
+class OfflineimapTest(harness.ServerTestCase):
+    listen = ["imaps", "smtp"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.password = cls.server.demo_credentials()
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="postino-offlineimap-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.mail = os.path.join(self.dir, "mail")
+        self.rc = os.path.join(self.dir, "offlineimaprc")
+        with open(self.rc, "w") as f:
+            f.write(f"""[general]
+accounts = postino
+metadata = {self.dir}/meta
+
+[Account postino]
+localrepository = local
+remoterepository = remote
+
+[Repository local]
+type = Maildir
+localfolders = {self.mail}
+
+[Repository remote]
+type = IMAP
+remotehost = localhost
+remoteport = {self.server.ports['imaps']}
+remoteuser = {self.user}
+remotepass = {self.password}
+ssl = yes
+sslcacertfile = {self.server.cert_file}
+""")
+
+    def offlineimap(self):
+        out = subprocess.run(["offlineimap", "-c", self.rc, "-o", "-u", "basic"],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertNotIn("ERROR", out.stdout + out.stderr)
+        return out.stdout + out.stderr
+
+    def files(self, folder):
+        return sorted(glob.glob(os.path.join(self.mail, folder, "*", "*")))
+
+    def test_sync_of_the_account(self):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            for i in range(2):
+                s.sendmail("a@remote.test", [self.user], f"Subject: oi {i}\r\n\r\nx\r\n".encode())
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        m.login(self.user, self.password)
+        self.addCleanup(m.logout)
+        m.create("Projects")
+        m.append("Projects", None, None, b"Subject: plan\r\n\r\ny\r\n")
+        self.offlineimap()
+        self.assertEqual(len(self.files("INBOX")), 2)
+        self.assertEqual(len(self.files("Projects")), 1)
+        # A second run changes nothing.
+        before = {f: self.files(f) for f in ("INBOX", "Projects")}
+        out = self.offlineimap()
+        self.assertNotIn("Copy message", out)
+        self.assertEqual({f: self.files(f) for f in ("INBOX", "Projects")}, before)
+        # Near → far: \Seen set locally, a message written locally.
+        first = self.files("INBOX")[0]
+        os.rename(first, os.path.join(self.mail, "INBOX", "cur", os.path.basename(first) + "S"))
+        with open(os.path.join(self.mail, "Projects", "new", "1.local.postino"), "wb") as f:
+            f.write(b"Subject: from here\r\n\r\nz\r\n")
+        self.offlineimap()
+        m.select("INBOX")
+        typ, data = m.search(None, "SEEN")
+        self.assertEqual(len(data[0].split()), 1)
+        m.select("Projects")
+        typ, data = m.search(None, "SUBJECT", '"from here"')
+        self.assertEqual(len(data[0].split()), 1)
+        # Far → near: \Flagged set on the server.
+        m.select("INBOX")
+        m.store("1:*", "+FLAGS", "(\\Flagged)")
+        self.offlineimap()
+        self.assertTrue(all(":2," in f and "F" in f.rsplit(":2,", 1)[1]
+                            for f in self.files("INBOX")), self.files("INBOX"))
 
 
 if __name__ == "__main__":
