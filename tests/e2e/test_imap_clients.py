@@ -1,7 +1,8 @@
 """Real IMAP clients against Postino, from Debian's packages. mbsync (isync): a full
 two-way sync of several folders over port 993, a second run that changes nothing, flags
 and deletions carried both ways, a message written locally uploaded, UIDVALIDITY stable.
-offlineimap: the same account synced, flags both ways, an upload, a second run idle."""
+offlineimap: the same account synced, flags both ways, an upload, a second run idle.
+fetchmail over IMAP: keep mode (the second run fetches nothing new), then delete mode."""
 
 import glob
 import imaplib
@@ -229,6 +230,46 @@ sslcacertfile = {self.server.cert_file}
         self.offlineimap()
         self.assertTrue(all(":2," in f and "F" in f.rsplit(":2,", 1)[1]
                             for f in self.files("INBOX")), self.files("INBOX"))
+
+
+class FetchmailImapTest(harness.ServerTestCase):
+    listen = ["imaps", "smtp"]
+
+    def fetch(self, *options):
+        d = self.server.dir
+        rc = os.path.join(d, "fetchmailrc")
+        user, password = self.server.demo_credentials()
+        with open(rc, "w") as f:
+            f.write(f'poll localhost protocol imap port {self.server.ports["imaps"]}\n'
+                    f'  user "{user}" password "{password}"\n'
+                    f'  ssl sslcertck sslcertfile "{self.server.cert_file}"\n'
+                    f'  {" ".join(options)} mda "/bin/sh -c \'cat >> {d}/mbox\'"\n')
+        os.chmod(rc, 0o600)
+        env = dict(os.environ, HOME=d, FETCHMAILHOME=d)
+        out = subprocess.run(["fetchmail", "--nodetach", "--fetchmailrc", rc], capture_output=True,
+                             text=True, timeout=60, env=env)
+        self.assertIn(out.returncode, (0, 1), out.stdout + out.stderr)  # 1: no mail
+        return out
+
+    def mbox(self):
+        path = os.path.join(self.server.dir, "mbox")
+        if not os.path.exists(path):
+            return b""
+        with open(path, "rb") as f:
+            return f.read()
+
+    def test_keep_then_delete(self):
+        user, _ = self.server.demo_credentials()
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            for i in range(3):
+                s.sendmail("a@remote.test", [user], f"Subject: imapfetch {i}\r\n\r\nb\r\n".encode())
+        self.fetch("keep")
+        self.assertEqual(self.mbox().count(b"Subject: imapfetch"), 3)
+        self.fetch("keep")  # fetched messages are \Seen now: nothing new
+        self.assertEqual(self.mbox().count(b"Subject: imapfetch"), 3)
+        self.fetch("fetchall")  # without keep: fetched, then deleted on the server
+        self.assertEqual(self.mbox().count(b"Subject: imapfetch"), 6)
+        self.assertEqual(harness.stored(self.server, user), [])
 
 
 if __name__ == "__main__":
