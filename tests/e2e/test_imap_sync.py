@@ -192,6 +192,32 @@ class ImapSyncTest(harness.ServerTestCase):
         untagged, _ = back.command("NOOP")
         self.assertIn(f"* VANISHED {uids[1]}", untagged)
 
+    def test_imaplib2_idle_callback_hears_new_mail(self):
+        """python3-imaplib2, a client library built around IDLE, as a mail notifier uses it."""
+        import threading
+        import imaplib2
+        m = imaplib2.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                               ca_certs=self.server.cert_file, timeout=10)
+        self.addCleanup(m.logout)
+        m.login(self.user, self.password)
+        m.select("INBOX")
+        heard = threading.Event()
+        result = {}
+
+        def callback(args):
+            result["args"] = args
+            heard.set()
+
+        m.idle(timeout=30, callback=callback)
+        time.sleep(0.3)  # the IDLE is under way
+        began = time.monotonic()
+        self.deliver("for imaplib2")
+        self.assertTrue(heard.wait(10), "IDLE did not end on new mail")
+        self.assertLess(time.monotonic() - began, 2 * WITHIN)
+        typ, data = result["args"][0]
+        self.assertEqual(typ, "OK")
+        self.assertTrue(m.response("EXISTS")[1][0])
+
     def test_idle_ends_with_done_only(self):
         a = Imap(self.server, self.user, self.password)
         self.addCleanup(a.close)
