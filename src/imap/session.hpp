@@ -108,6 +108,10 @@ class Session final : public net::ProtocolSession {
   void subscribe(const wire::Command& cmd, net::Output& out);
   void list(const wire::Command& cmd, net::Output& out);
   void status(const wire::Command& cmd, net::Output& out);
+  // STATUS items (also LIST RETURN (STATUS …)); nullopt when malformed.
+  std::optional<std::vector<std::string>> status_items(const wire::Token& list);
+  static std::string status_line(const store::MailboxInfo& box,
+                                 const std::vector<std::string>& items);
   void namespace_command(const wire::Command& cmd, net::Output& out);
   void getquotaroot(const wire::Command& cmd, net::Output& out);
   void getquota(const wire::Command& cmd, net::Output& out);

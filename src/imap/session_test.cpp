@@ -198,7 +198,7 @@ TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "ESEARCH APPENDLIMIT=52428800] "
+            "ESEARCH LIST-EXTENDED LIST-STATUS APPENDLIMIT=52428800] "
             "Logged in\r\n");
   EXPECT_TRUE(std::holds_alternative<Session::Authenticated>(session_->state()));
   EXPECT_EQ(send("b LOGIN x y\r\n"), "b BAD Command not valid in this state\r\n");
@@ -209,7 +209,7 @@ TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   EXPECT_EQ(send("secret\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "ESEARCH APPENDLIMIT=52428800] "
+            "ESEARCH LIST-EXTENDED LIST-STATUS APPENDLIMIT=52428800] "
             "Logged in\r\n");
 }
 
@@ -232,14 +232,14 @@ TEST_F(ImapLogin, AuthenticatePlainWithAndWithoutInitialResponse) {
   EXPECT_EQ(send("a AUTHENTICATE PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "ESEARCH APPENDLIMIT=52428800] "
+            "ESEARCH LIST-EXTENDED LIST-STATUS APPENDLIMIT=52428800] "
             "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
   EXPECT_EQ(send("AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "ESEARCH APPENDLIMIT=52428800] "
+            "ESEARCH LIST-EXTENDED LIST-STATUS APPENDLIMIT=52428800] "
             "Logged in\r\n");
   start(true);
   EXPECT_EQ(send("a AUTHENTICATE PLAIN\r\n*\r\n"), "+ \r\na BAD Authentication aborted\r\n");
@@ -255,7 +255,7 @@ TEST_F(ImapLogin, AuthenticateLoginAsksForNameThenPassword) {
   EXPECT_EQ(send(base::base64_encode("secret") + "\r\n"),
             "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "ESEARCH APPENDLIMIT=52428800] "
+            "ESEARCH LIST-EXTENDED LIST-STATUS APPENDLIMIT=52428800] "
             "Logged in\r\n");
   start(true);
   // SASL-IR with the user name, then a wrong password; then an abort in the middle.
@@ -325,7 +325,7 @@ TEST_F(ImapLogin, MailboxManagement) {
                 std::to_string(inbox->uid_validity.value) +
                 " RECENT 0)\r\ns OK STATUS completed\r\n");
   EXPECT_EQ(send("t STATUS Nope (MESSAGES)\r\n"), "t NO [NONEXISTENT] No such mailbox\r\n");
-  EXPECT_EQ(send("u STATUS INBOX (BOGUS)\r\n"), "u BAD Unknown STATUS item\r\n");
+  EXPECT_EQ(send("u STATUS INBOX (BOGUS)\r\n"), "u BAD Syntax: STATUS mailbox (items)\r\n");
   EXPECT_EQ(send("v NAMESPACE\r\n"),
             "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\nv OK NAMESPACE completed\r\n");
 }
@@ -529,6 +529,32 @@ TEST_F(ImapLogin, EsearchReturnsWhatWasAsked) {
             "* ESEARCH (TAG \"f\") COUNT 0\r\nf OK SEARCH completed\r\n");
   EXPECT_EQ(send("g SEARCH RETURN (SAVE) ALL\r\n"), "g BAD Unknown SEARCH RETURN option SAVE\r\n");
   EXPECT_EQ(send("h SEARCH FLAGGED\r\n"), "* SEARCH 2 4 5\r\nh OK SEARCH completed\r\n");
+}
+
+TEST_F(ImapLogin, ListExtendedAndListStatus) {
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b CREATE Work/Plans\r\n");
+  send("c SUBSCRIBE Work/Plans\r\n");
+  send("d SUBSCRIBE INBOX\r\n");
+  // RFC 5258: SUBSCRIBED selection, several patterns, \Subscribed told.
+  EXPECT_EQ(send("e LIST (SUBSCRIBED) \"\" (INBOX Work/*)\r\n"),
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX\r\n"
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" Work/Plans\r\ne OK LIST completed\r\n");
+  // RECURSIVEMATCH: Work is not subscribed but its child is.
+  EXPECT_EQ(send("f LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Work\r\n"),
+            "* LIST (\\HasChildren) \"/\" Work (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+            "f OK LIST completed\r\n");
+  EXPECT_EQ(send("g LIST (SPECIAL-USE) \"\" *\r\n").find("INBOX"), std::string::npos);
+  // RFC 5819: STATUS after each LIST line.
+  EXPECT_EQ(send("h LIST \"\" INBOX RETURN (SUBSCRIBED STATUS (MESSAGES SIZE))\r\n"),
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX\r\n"
+            "* STATUS INBOX (MESSAGES 1 SIZE 21)\r\nh OK LIST completed\r\n");
+  EXPECT_EQ(send("i LIST (RECURSIVEMATCH) \"\" *\r\n").substr(0, 6), "i BAD ");
+  EXPECT_EQ(send("j LIST \"\" * RETURN (STATUS (BOGUS))\r\n"),
+            "j BAD Invalid STATUS return option\r\n");
+  EXPECT_EQ(send("k LIST (FOO) \"\" *\r\n"), "k BAD Unknown LIST selection option\r\n");
 }
 
 TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
@@ -897,7 +923,7 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
             "b OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE "
             "UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA "
-            "ESEARCH APPENDLIMIT=52428800] "
+            "ESEARCH LIST-EXTENDED LIST-STATUS APPENDLIMIT=52428800] "
             "Logged in\r\n");
 }
 

@@ -8,31 +8,6 @@
 #include "imap/wire/response.hpp"
 
 namespace postino::imap {
-namespace {
-
-// LIST wildcards (RFC 3501 §6.3.8): "*" matches anything, "%" anything but "/".
-bool matches(std::string_view pattern, std::string_view name) {
-  if (pattern.empty()) return name.empty();
-  if (pattern.front() == '*' || pattern.front() == '%') {
-    for (std::size_t i = 0; i <= name.size(); ++i) {
-      if (matches(pattern.substr(1), name.substr(i))) return true;
-      if (i < name.size() && pattern.front() == '%' && name[i] == '/') return false;
-    }
-    return false;
-  }
-  return !name.empty() && pattern.front() == name.front() &&
-         matches(pattern.substr(1), name.substr(1));
-}
-
-// INBOX is case-insensitive as a first level, in patterns as in names.
-std::string fold_inbox(std::string name) {
-  if (base::iequals(name.substr(0, 5), "INBOX") && (name.size() == 5 || name[5] == '/')) {
-    name.replace(0, 5, "INBOX");
-  }
-  return name;
-}
-
-}  // namespace
 
 store::AccountId Session::account_id() const {
   if (const auto* s = std::get_if<Selected>(&state_)) return s->account.id;
@@ -68,7 +43,7 @@ void Session::create(const wire::Command& cmd, net::Output& out) {
   if (!name) return;
   // RFC 3501 §6.3.3: a trailing separator only says that children are coming.
   while (name->size() > 1 && name->back() == '/') name->pop_back();
-  if (fold_inbox(*name) == "INBOX") {
+  if (wire::fold_inbox(*name) == "INBOX") {
     out.bytes += wire::tagged(cmd.tag, "NO [ALREADYEXISTS] INBOX always exists");
     return;
   }
@@ -111,7 +86,7 @@ void Session::create(const wire::Command& cmd, net::Output& out) {
 void Session::delete_mailbox(const wire::Command& cmd, net::Output& out) {
   auto name = mailbox_argument(cmd, 0, out);
   if (!name) return;
-  if (fold_inbox(*name) == "INBOX") {
+  if (wire::fold_inbox(*name) == "INBOX") {
     out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] INBOX cannot be deleted");
     return;
   }
@@ -140,94 +115,58 @@ void Session::subscribe(const wire::Command& cmd, net::Output& out) {
       [this, n = *name, on] { return settings_.store->set_subscribed(account_id(), n, on); }, out);
 }
 
-void Session::list(const wire::Command& cmd, net::Output& out) {
-  if (cmd.arguments.size() != 2 || !cmd.arguments[0].is_astring() ||
-      !cmd.arguments[1].is_astring()) {
-    return bad(cmd.tag, "Syntax: " + cmd.name + " reference mailbox", out);
-  }
-  const bool lsub = cmd.name == "LSUB";
-  auto reference = wire::decode_mutf7(cmd.arguments[0].value);
-  auto pattern = wire::decode_mutf7(cmd.arguments[1].value);
-  if (!reference || !pattern) {
-    out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] Invalid mailbox name encoding");
-    return;
-  }
-  if (pattern->empty() && !lsub) {
-    // RFC 3501 §6.3.8: an empty pattern asks for the hierarchy delimiter.
-    out.bytes += "* LIST (\\Noselect) \"/\" \"\"\r\n";
-    out.bytes += wire::tagged(cmd.tag, "OK LIST completed");
-    return;
-  }
-  out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, lsub, full = fold_inbox(*reference + *pattern)] {
-    auto boxes = settings_.store->list_mailboxes(account_id());
-    if (!boxes) {
-      work_.reply = wire::tagged(tag, no_for(boxes.error()));
-      return;
+std::optional<std::vector<std::string>> Session::status_items(const wire::Token& list) {
+  if (list.type != wire::Token::Type::list || list.children.empty()) return std::nullopt;
+  std::vector<std::string> items;
+  for (const auto& t : list.children) {
+    auto item = base::to_upper(t.value);
+    if (t.type != wire::Token::Type::atom ||
+        (item != "MESSAGES" && item != "RECENT" && item != "UIDNEXT" && item != "UIDVALIDITY" &&
+         item != "UNSEEN" && item != "SIZE" && item != "HIGHESTMODSEQ")) {
+      return std::nullopt;
     }
-    for (const auto& b : *boxes) {
-      if (lsub && !b.is_subscribed) continue;
-      if (!matches(full, b.name)) continue;
-      bool has_children = false;
-      for (const auto& other : *boxes) {
-        has_children = has_children || other.name.starts_with(b.name + "/");
-      }
-      std::string attributes = has_children ? "\\HasChildren" : "\\HasNoChildren";
-      // RFC 6154 §2: the mailbox's special use, so that clients find Sent, Trash, ….
-      if (!lsub && b.special_use != store::SpecialUse::none)
-        attributes += std::string(" ") + store::to_string(b.special_use);
-      work_.reply += std::string("* ") + (lsub ? "LSUB" : "LIST") + " (" + attributes + ") \"/\" " +
-                     wire::astring(wire::encode_mutf7(b.name)) + "\r\n";
-    }
-    work_.reply += wire::tagged(tag, std::string("OK ") + (lsub ? "LSUB" : "LIST") + " completed");
-  };
+    if (item == "HIGHESTMODSEQ") condstore_ = true;  // RFC 7162 §3.1: an enabling command
+    items.push_back(item);
+  }
+  return items;
+}
+
+std::string Session::status_line(const store::MailboxInfo& box,
+                                 const std::vector<std::string>& items) {
+  std::string values;
+  for (const auto& item : items) {
+    std::uint64_t v = 0;
+    if (item == "MESSAGES")
+      v = static_cast<std::uint64_t>(box.messages);
+    else if (item == "UIDNEXT")
+      v = box.uid_next.value;
+    else if (item == "UIDVALIDITY")
+      v = box.uid_validity.value;
+    else if (item == "UNSEEN")
+      v = static_cast<std::uint64_t>(box.unseen);
+    else if (item == "SIZE")  // RFC 8438: the octets of all messages
+      v = static_cast<std::uint64_t>(box.bytes);
+    else if (item == "HIGHESTMODSEQ")
+      v = box.highest_mod_seq.value;
+    // RECENT: 0, Postino keeps no \Recent flag (RFC 9051 dropped it).
+    values += (values.empty() ? "" : " ") + item + " " + std::to_string(v);
+  }
+  return "* STATUS " + wire::astring(wire::encode_mutf7(box.name)) + " (" + values + ")\r\n";
 }
 
 void Session::status(const wire::Command& cmd, net::Output& out) {
   auto name = mailbox_argument(cmd, 0, out);
   if (!name) return;
-  if (cmd.arguments.size() != 2 || cmd.arguments[1].type != wire::Token::Type::list ||
-      cmd.arguments[1].children.empty()) {
-    return bad(cmd.tag, "Syntax: STATUS mailbox (items)", out);
-  }
-  std::vector<std::string> items;
-  for (const auto& t : cmd.arguments[1].children) {
-    auto item = base::to_upper(t.value);
-    if (t.type != wire::Token::Type::atom ||
-        (item != "MESSAGES" && item != "RECENT" && item != "UIDNEXT" && item != "UIDVALIDITY" &&
-         item != "UNSEEN" && item != "SIZE" && item != "HIGHESTMODSEQ")) {
-      return bad(cmd.tag, "Unknown STATUS item", out);
-    }
-    if (item == "HIGHESTMODSEQ") condstore_ = true;  // RFC 7162 §3.1: an enabling command
-    items.push_back(item);
-  }
+  auto items = cmd.arguments.size() == 2 ? status_items(cmd.arguments[1]) : std::nullopt;
+  if (!items) return bad(cmd.tag, "Syntax: STATUS mailbox (items)", out);
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, n = *name, items] {
+  out.work = [this, tag = cmd.tag, n = *name, items = *items] {
     auto box = settings_.store->mailbox(account_id(), n);
     if (!box) {
       work_.reply = wire::tagged(tag, no_for(box.error()));
       return;
     }
-    std::string values;
-    for (const auto& item : items) {
-      std::uint64_t v = 0;
-      if (item == "MESSAGES")
-        v = static_cast<std::uint64_t>(box->messages);
-      else if (item == "UIDNEXT")
-        v = box->uid_next.value;
-      else if (item == "UIDVALIDITY")
-        v = box->uid_validity.value;
-      else if (item == "UNSEEN")
-        v = static_cast<std::uint64_t>(box->unseen);
-      else if (item == "SIZE")  // RFC 8438: the octets of all messages
-        v = static_cast<std::uint64_t>(box->bytes);
-      else if (item == "HIGHESTMODSEQ")
-        v = box->highest_mod_seq.value;
-      // RECENT: 0, Postino keeps no \Recent flag (RFC 9051 dropped it).
-      values += (values.empty() ? "" : " ") + item + " " + std::to_string(v);
-    }
-    work_.reply = "* STATUS " + wire::astring(wire::encode_mutf7(box->name)) + " (" + values +
-                  ")\r\n" + wire::tagged(tag, "OK STATUS completed");
+    work_.reply = status_line(*box, items) + wire::tagged(tag, "OK STATUS completed");
   };
 }
 

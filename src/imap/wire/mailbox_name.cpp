@@ -1,5 +1,7 @@
 // Modified UTF-7; see mailbox_name.hpp.
 #include "imap/wire/mailbox_name.hpp"
+
+#include "base/ascii.hpp"
 #include "imap/wire/receiver.hpp"
 
 #include <cstdint>
@@ -157,6 +159,26 @@ std::string astring(std::string_view text) {
     out.push_back(c);
   }
   return out + "\"";
+}
+
+bool list_matches(std::string_view pattern, std::string_view name) {
+  if (pattern.empty()) return name.empty();
+  if (pattern.front() == '*' || pattern.front() == '%') {
+    for (std::size_t i = 0; i <= name.size(); ++i) {
+      if (list_matches(pattern.substr(1), name.substr(i))) return true;
+      if (i < name.size() && pattern.front() == '%' && name[i] == '/') return false;
+    }
+    return false;
+  }
+  return !name.empty() && pattern.front() == name.front() &&
+         list_matches(pattern.substr(1), name.substr(1));
+}
+
+std::string fold_inbox(std::string name) {
+  if (base::iequals(name.substr(0, 5), "INBOX") && (name.size() == 5 || name[5] == '/')) {
+    name.replace(0, 5, "INBOX");
+  }
+  return name;
 }
 
 }  // namespace postino::imap::wire

@@ -18,4 +18,10 @@ std::string encode_mutf7(std::string_view utf8);
 // A name as an IMAP astring: the atom when it is one, else a quoted string.
 std::string astring(std::string_view text);
 
+// LIST wildcards (RFC 3501 §6.3.8): "*" matches anything, "%" anything but "/".
+bool list_matches(std::string_view pattern, std::string_view name);
+
+// INBOX is case-insensitive as a first level, in patterns as in names.
+std::string fold_inbox(std::string name);
+
 }  // namespace postino::imap::wire
