@@ -2,7 +2,7 @@
 two-way sync of several folders over port 993, a second run that changes nothing, flags
 and deletions carried both ways, a message written locally uploaded, UIDVALIDITY stable.
 offlineimap: the same account synced, flags both ways, an upload, a second run idle.
-fetchmail over IMAP: keep mode (the second run fetches nothing new), then delete mode."""
+(fetchmail and getmail over IMAP: test_fetchmail.py, test_getmail.py.)"""
 
 import glob
 import imaplib
@@ -16,7 +16,9 @@ import tempfile
 import harness
 
 
-class MbsyncTest(harness.ServerTestCase):
+class ClientTest(harness.ServerTestCase):
+    """A server on 993 (and 25 to deliver), the demo account, a scratch directory."""
+
     listen = ["imaps", "smtp"]
 
     @classmethod
@@ -25,9 +27,14 @@ class MbsyncTest(harness.ServerTestCase):
         cls.user, cls.password = cls.server.demo_credentials()
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="postino-mbsync-")
+        self.dir = tempfile.mkdtemp(prefix="postino-client-")
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.mail = os.path.join(self.dir, "mail")
+
+
+class MbsyncTest(ClientTest):
+    def setUp(self):
+        super().setUp()
         os.makedirs(self.mail)
         self.rc = os.path.join(self.dir, "mbsyncrc")
         with open(self.rc, "w") as f:
@@ -148,18 +155,9 @@ SyncState *
         raise AssertionError(f"{subject} not in local {folder}")
 
 
-class OfflineimapTest(harness.ServerTestCase):
-    listen = ["imaps", "smtp"]
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.user, cls.password = cls.server.demo_credentials()
-
+class OfflineimapTest(ClientTest):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="postino-offlineimap-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.mail = os.path.join(self.dir, "mail")
+        super().setUp()
         self.rc = os.path.join(self.dir, "offlineimaprc")
         with open(self.rc, "w") as f:
             f.write(f"""[general]
@@ -230,46 +228,6 @@ sslcacertfile = {self.server.cert_file}
         self.offlineimap()
         self.assertTrue(all(":2," in f and "F" in f.rsplit(":2,", 1)[1]
                             for f in self.files("INBOX")), self.files("INBOX"))
-
-
-class FetchmailImapTest(harness.ServerTestCase):
-    listen = ["imaps", "smtp"]
-
-    def fetch(self, *options):
-        d = self.server.dir
-        rc = os.path.join(d, "fetchmailrc")
-        user, password = self.server.demo_credentials()
-        with open(rc, "w") as f:
-            f.write(f'poll localhost protocol imap port {self.server.ports["imaps"]}\n'
-                    f'  user "{user}" password "{password}"\n'
-                    f'  ssl sslcertck sslcertfile "{self.server.cert_file}"\n'
-                    f'  {" ".join(options)} mda "/bin/sh -c \'cat >> {d}/mbox\'"\n')
-        os.chmod(rc, 0o600)
-        env = dict(os.environ, HOME=d, FETCHMAILHOME=d)
-        out = subprocess.run(["fetchmail", "--nodetach", "--fetchmailrc", rc], capture_output=True,
-                             text=True, timeout=60, env=env)
-        self.assertIn(out.returncode, (0, 1), out.stdout + out.stderr)  # 1: no mail
-        return out
-
-    def mbox(self):
-        path = os.path.join(self.server.dir, "mbox")
-        if not os.path.exists(path):
-            return b""
-        with open(path, "rb") as f:
-            return f.read()
-
-    def test_keep_then_delete(self):
-        user, _ = self.server.demo_credentials()
-        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
-            for i in range(3):
-                s.sendmail("a@remote.test", [user], f"Subject: imapfetch {i}\r\n\r\nb\r\n".encode())
-        self.fetch("keep")
-        self.assertEqual(self.mbox().count(b"Subject: imapfetch"), 3)
-        self.fetch("keep")  # fetched messages are \Seen now: nothing new
-        self.assertEqual(self.mbox().count(b"Subject: imapfetch"), 3)
-        self.fetch("fetchall")  # without keep: fetched, then deleted on the server
-        self.assertEqual(self.mbox().count(b"Subject: imapfetch"), 6)
-        self.assertEqual(harness.stored(self.server, user), [])
 
 
 if __name__ == "__main__":

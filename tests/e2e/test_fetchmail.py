@@ -1,8 +1,9 @@
-"""fetchmail against Postino's POP3 (RFC 1939, 8314): keep mode with UIDL tracking
-(the second run downloads nothing), then flush mode (the messages are removed)."""
+"""fetchmail against Postino over TLS. POP3 (RFC 1939, 8314): keep mode with UIDL tracking
+(the second run downloads nothing), then flush mode (the messages are removed). IMAP
+(RFC 3501): keep mode (fetched messages are \\Seen, the second run fetches nothing new),
+then delete mode (the mailbox is empty after)."""
 
 import os
-import re
 import smtplib
 import subprocess
 
@@ -11,13 +12,14 @@ import harness
 
 class FetchmailTest(harness.ServerTestCase):
     listen = ["smtp", "pop3s"]
+    poll = "protocol pop3 port {pop3s} uidl"
 
     def fetch(self, *options):
         d = self.server.dir
         rc = os.path.join(d, "fetchmailrc")
-        user, password = re.search(r"demo account (\S+)\s+password (\S+)", self.server.banner).groups()
+        user, password = self.server.demo_credentials()
         with open(rc, "w") as f:
-            f.write(f'poll localhost protocol pop3 port {self.server.ports["pop3s"]} uidl\n'
+            f.write(f'poll localhost {self.poll.format(**self.server.ports)}\n'
                     f'  user "{user}" password "{password}"\n'
                     f'  ssl sslcertck sslcertfile "{self.server.cert_file}"\n'
                     f'  {" ".join(options)} mda "/bin/sh -c \'cat >> {d}/mbox\'"\n')
@@ -38,7 +40,7 @@ class FetchmailTest(harness.ServerTestCase):
             return f.read()
 
     def test_keep_then_flush(self):
-        user = re.search(r"demo account (\S+)", self.server.banner).group(1)
+        user, _ = self.server.demo_credentials()
         with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
             for i in range(3):
                 s.sendmail("a@remote.test", [user], f"Subject: fetch {i}\r\n\r\nbody {i}\r\n".encode())
@@ -51,6 +53,24 @@ class FetchmailTest(harness.ServerTestCase):
         self.assertEqual(self.mbox().count(b"Subject: fetch"), 6)
         out = self.fetch("fetchall")
         self.assertEqual(self.mbox().count(b"Subject: fetch"), 6, out.stdout + out.stderr)
+
+
+class FetchmailImapTest(FetchmailTest):
+    listen = ["smtp", "imaps"]
+    poll = "protocol imap port {imaps}"
+
+    def test_keep_then_flush(self):
+        user, _ = self.server.demo_credentials()
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            for i in range(3):
+                s.sendmail("a@remote.test", [user], f"Subject: fetch {i}\r\n\r\nb\r\n".encode())
+        self.fetch("keep")
+        self.assertEqual(self.mbox().count(b"Subject: fetch"), 3)
+        self.fetch("keep")  # fetched messages are \\Seen now: nothing new
+        self.assertEqual(self.mbox().count(b"Subject: fetch"), 3)
+        self.fetch("fetchall")  # without keep: fetched, then deleted on the server
+        self.assertEqual(self.mbox().count(b"Subject: fetch"), 6)
+        self.assertEqual(harness.stored(self.server, user), [])
 
 
 if __name__ == "__main__":
