@@ -2,6 +2,7 @@
 two-way sync of several folders over port 993, a second run that changes nothing, flags
 and deletions carried both ways, a message written locally uploaded, UIDVALIDITY stable.
 offlineimap: the same account synced, flags both ways, an upload, a second run idle.
+neomutt in tmux: a message opened in it is \\Seen for another IMAP session at once.
 (fetchmail and getmail over IMAP: test_fetchmail.py, test_getmail.py.)"""
 
 import glob
@@ -12,6 +13,7 @@ import shutil
 import smtplib
 import subprocess
 import tempfile
+import time
 
 import harness
 
@@ -228,6 +230,63 @@ sslcacertfile = {self.server.cert_file}
         self.offlineimap()
         self.assertTrue(all(":2," in f and "F" in f.rsplit(":2,", 1)[1]
                             for f in self.files("INBOX")), self.files("INBOX"))
+
+
+class NeomuttTest(ClientTest):
+    def pane(self):
+        out = subprocess.run(["tmux", "-L", self.socket, "capture-pane", "-t", "nm", "-p"],
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout
+
+    def wait_for_screen(self, text, timeout=20):
+        deadline = time.monotonic() + timeout
+        while text not in self.pane():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"neomutt never showed {text!r}:\n" + self.pane())
+            time.sleep(0.2)
+
+    def test_reading_a_message_sets_seen_for_other_sessions_at_once(self):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
+            s.sendmail("a@remote.test", [self.user],
+                       b"From: a@remote.test\r\nSubject: hello neomutt\r\n\r\nread me\r\n")
+        rc = os.path.join(self.dir, "muttrc")
+        with open(rc, "w") as f:
+            # imap_peek off: reading fetches BODY[], which sets \\Seen on the server there and
+            # then rather than when neomutt next syncs the mailbox.
+            f.write(f"""set folder = "imaps://{self.user}@localhost:{self.server.ports['imaps']}/"
+set spoolfile = "+INBOX"
+set imap_pass = "{self.password}"
+set ssl_ca_certificates_file = "{self.server.cert_file}"
+set certificate_file = "{self.dir}/certs"
+set header_cache = ""
+set message_cachedir = ""
+set imap_peek = no
+set mark_old = no
+""")
+        self.socket = "postino-" + os.path.basename(self.dir)
+        env = dict(os.environ, HOME=self.dir, TERM="xterm")
+        subprocess.run(["tmux", "-L", self.socket, "new-session", "-d", "-s", "nm", "-x", "120",
+                        "-y", "30", f"neomutt -n -F {rc}"], check=True, env=env, timeout=10)
+        self.addCleanup(subprocess.run, ["tmux", "-L", self.socket, "kill-server"],
+                        capture_output=True, timeout=10)
+        self.wait_for_screen("hello neomutt")
+        m = imaplib.IMAP4_SSL("localhost", self.server.ports["imaps"],
+                              ssl_context=self.server.client_tls_context(), timeout=10)
+        m.login(self.user, self.password)
+        self.addCleanup(m.logout)
+        m.select("INBOX")
+        self.assertNotIn(b"\\Seen", m.fetch("1", "(FLAGS)")[1][0])
+        subprocess.run(["tmux", "-L", self.socket, "send-keys", "-t", "nm", "Enter"], check=True,
+                       timeout=10)
+        self.wait_for_screen("read me")
+        # The other session hears of it at its next NOOP (RFC 3501 §6.1.2).
+        deadline = time.monotonic() + 2
+        while True:
+            m.noop()
+            if b"\\Seen" in m.fetch("1", "(FLAGS)")[1][0]:
+                break
+            self.assertLess(time.monotonic(), deadline, "\\Seen did not reach the other session")
+            time.sleep(0.1)
 
 
 if __name__ == "__main__":
