@@ -1,19 +1,16 @@
 // Tests for the IMAP session state machine, scripted as bytes in and bytes out.
 #include "imap/session.hpp"
 
-#include "store/notifier.hpp"
-
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
-#include "auth/password.hpp"
 #include "base/base64.hpp"
+#include "imap/session_fixture.hpp"
 #include "imap/store_errors.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::imap {
 namespace {
+
+using test_support::ImapLogin;
 
 struct Script {
   explicit Script(bool tls = false) : session(SessionSettings{}, client(tls)) {}
@@ -127,71 +124,6 @@ TEST(ImapSession, SameAnswersAtEverySplitPoint) {
     EXPECT_EQ(got, expected) << chunk;
   }
 }
-
-class ImapLogin : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("postino-imap-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    store::SqliteOptions o;
-    o.data_dir = dir_;
-    o.text_index_quiet = std::chrono::milliseconds(0);  // tests index when they ask
-    store_ = std::move(*store::open_sqlite_store(o));
-    ASSERT_TRUE(store_->create_domain("example.test"));
-    ASSERT_TRUE(store_->create_account("demo@example.test", auth::hash_password("secret"), ""));
-    authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_, "s");
-  }
-  void TearDown() override {
-    session_.reset();
-    authenticator_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  store::AccountId demo_id() { return store_->find_account("demo@example.test")->id; }
-  void start(bool tls, bool loopback = false, bool allow_plaintext_loopback = false,
-             std::int64_t max_bad_commands = 20) {
-    SessionSettings s;
-    s.store = store_.get();
-    s.authenticator = authenticator_.get();
-    s.max_bad_commands = max_bad_commands;
-    s.allow_plaintext_loopback = allow_plaintext_loopback;
-    net::ClientInfo c;
-    c.address = loopback ? "127.0.0.1" : "192.0.2.5";
-    c.is_loopback = loopback;
-    c.is_tls = tls;
-    session_ = std::make_unique<Session>(s, c);
-    input_.clear();
-  }
-  std::string send(std::string_view bytes) {
-    input_ += bytes;
-    auto out = session_->receive(input_);
-    std::string written = out.bytes;
-    while (out.after == net::After::work) {
-      if (out.stream) {
-        // As net/ does: the pieces of a large response until "", then resume().
-        for (auto piece = out.stream(); !piece.empty(); piece = out.stream()) {
-          written += piece;
-          ++pieces_;
-        }
-      } else {
-        out.work();
-      }
-      out = session_->resume(input_);
-      written += out.bytes;
-    }
-    after_ = out.after;
-    return written;
-  }
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
-  auth::FailureThrottle throttle_{
-      {std::chrono::milliseconds(1), std::chrono::milliseconds(2), std::chrono::seconds(600), 100}};
-  std::unique_ptr<auth::Authenticator> authenticator_;
-  std::unique_ptr<Session> session_;
-  std::string input_;
-  net::After after_ = net::After::read;
-  int pieces_ = 0;  // streamed pieces so far
-};
 
 TEST_F(ImapLogin, LoginWithAtomsQuotedStringsAndLiterals) {
   start(true);
@@ -387,210 +319,6 @@ TEST_F(ImapLogin, Rfc3501SampleSessionReplayed) {
   EXPECT_EQ(after_, net::After::close);
 }
 
-TEST_F(ImapLogin, SpecialUseCreateAndStatusSize) {
-  start(true);
-  send("a LOGIN demo@example.test secret\r\n");
-  // RFC 6154 §3: CREATE with USE; one use per mailbox, known ones only.
-  EXPECT_EQ(send("b CREATE Old/Sent (USE (\\Sent))\r\n"), "b OK CREATE completed\r\n");
-  EXPECT_EQ(send("c LIST \"\" Old/Sent\r\n"),
-            "* LIST (\\HasNoChildren \\Sent) \"/\" Old/Sent\r\nc OK LIST completed\r\n");
-  EXPECT_EQ(send("d CREATE X (USE (\\Important))\r\n"),
-            "d NO [USEATTR] Unsupported special use \\Important\r\n");
-  EXPECT_EQ(send("e CREATE X (USE (\\Sent \\Trash))\r\n"),
-            "e NO [USEATTR] One special use per mailbox\r\n");
-  EXPECT_EQ(send("f CREATE X (FOO)\r\n"), "f BAD Syntax: CREATE mailbox [(USE (attributes))]\r\n");
-  // LSUB shows no special use.
-  EXPECT_EQ(send("g LSUB \"\" Old/Sent\r\n"), "g OK LSUB completed\r\n");
-  // STATUS SIZE (RFC 8438): the octets of every message.
-  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
-  EXPECT_EQ(send("h STATUS INBOX (MESSAGES SIZE)\r\n"),
-            "* STATUS INBOX (MESSAGES 1 SIZE 21)\r\nh OK STATUS completed\r\n");
-}
-
-TEST_F(ImapLogin, CondstoreModSeqsChangedSinceAndConditionalStore) {
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
-  }
-  start(true);
-  send("a LOGIN demo@example.test secret\r\n");
-  EXPECT_EQ(send("b ENABLE CONDSTORE X-UNKNOWN\r\n"),
-            "* ENABLED CONDSTORE\r\nb OK ENABLE completed\r\n");
-  const auto inbox = store_->mailbox(demo_id(), "INBOX").value();
-  const auto base = inbox.highest_mod_seq.value;
-  const auto selected = send("c SELECT INBOX\r\n");
-  EXPECT_NE(selected.find("* OK [HIGHESTMODSEQ " + std::to_string(base) + "] Highest\r\n"),
-            std::string::npos)
-      << selected;
-  // Message 1 changes: it alone is newer than `base`.
-  EXPECT_EQ(send("d STORE 1 +FLAGS (\\Flagged)\r\n"), "* 1 FETCH (FLAGS (\\Flagged) MODSEQ (" +
-                                                          std::to_string(base + 1) +
-                                                          "))\r\nd OK STORE completed\r\n");
-  EXPECT_EQ(send("e FETCH 1:* (FLAGS) (CHANGEDSINCE " + std::to_string(base) + ")\r\n"),
-            "* 1 FETCH (FLAGS (\\Flagged) MODSEQ (" + std::to_string(base + 1) +
-                "))\r\ne OK FETCH completed\r\n");
-  EXPECT_EQ(send("f SEARCH MODSEQ " + std::to_string(base + 1) + "\r\n"),
-            "* SEARCH 1 (MODSEQ " + std::to_string(base + 1) + ")\r\nf OK SEARCH completed\r\n");
-  EXPECT_EQ(send("g SEARCH MODSEQ \"/flags/\\\\draft\" all " + std::to_string(base + 5) + "\r\n"),
-            "* SEARCH\r\ng OK SEARCH completed\r\n");
-  // RFC 7162 §3.1.3's example: the one changed since is left alone and named.
-  EXPECT_EQ(send("h STORE 1,2 (UNCHANGEDSINCE " + std::to_string(base) +
-                 ") +FLAGS.SILENT (\\Deleted)\r\n"),
-            "* 2 FETCH (MODSEQ (" + std::to_string(base + 2) +
-                "))\r\nh OK [MODIFIED 1] Conditional STORE failed for some messages\r\n");
-  EXPECT_EQ(send("i UID STORE 1:3 (UNCHANGEDSINCE " + std::to_string(base + 1) +
-                 ") -FLAGS (\\Deleted)\r\n"),
-            "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (" + std::to_string(base + 1) +
-                "))\r\n* 3 FETCH (UID 3 FLAGS () MODSEQ (" + std::to_string(base) +
-                "))\r\ni OK [MODIFIED 2] Conditional UID STORE failed for some messages\r\n");
-  EXPECT_EQ(send("j STATUS INBOX (HIGHESTMODSEQ)\r\n"), "* STATUS INBOX (HIGHESTMODSEQ " +
-                                                            std::to_string(base + 2) +
-                                                            ")\r\nj OK STATUS completed\r\n");
-  EXPECT_EQ(send("k FETCH 1 (MODSEQ)\r\n"),
-            "* 1 FETCH (MODSEQ (" + std::to_string(base + 1) + "))\r\nk OK FETCH completed\r\n");
-  EXPECT_EQ(send("l FETCH 1 (FLAGS) (CHANGEDSINCE x)\r\n"),
-            "l BAD Syntax: FETCH sequence-set items (CHANGEDSINCE modseq [VANISHED])\r\n");
-}
-
-TEST_F(ImapLogin, QresyncVanishedAndResyncAtSelect) {
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
-  }
-  start(true);
-  send("a LOGIN demo@example.test secret\r\n");
-  EXPECT_EQ(send("b SELECT INBOX (QRESYNC (1 1))\r\n"),
-            "b BAD QRESYNC needs ENABLE QRESYNC first\r\n");
-  EXPECT_EQ(send("c ENABLE QRESYNC\r\n"), "* ENABLED QRESYNC\r\nc OK ENABLE completed\r\n");
-  send("d SELECT INBOX\r\n");
-  const auto inbox = store_->mailbox(demo_id(), "INBOX").value();
-  const auto validity = std::to_string(inbox.uid_validity.value);
-  const auto base = inbox.highest_mod_seq.value;
-  // Another client: message 2 expunged, message 3 flagged.
-  store::Flags deleted{store::flag_deleted, {}};
-  ASSERT_TRUE(store_->store_flags(demo_id(), inbox.id, {store::Uid(2)},
-                                  store::Store::FlagChange::add, deleted));
-  ASSERT_TRUE(
-      store_->expunge(demo_id(), inbox.id, std::nullopt, store::Store::ExpungeScope::deleted));
-  ASSERT_TRUE(store_->store_flags(demo_id(), inbox.id, {store::Uid(3)},
-                                  store::Store::FlagChange::add, {store::flag_flagged, {}}));
-  // RFC 7162 §3.2.10: VANISHED instead of EXPUNGE.
-  EXPECT_EQ(send("e NOOP\r\n"), "* VANISHED 2\r\n* 2 FETCH (FLAGS (\\Flagged) MODSEQ (" +
-                                    std::to_string(base + 3) + "))\r\ne OK NOOP completed\r\n");
-  // A client that was away resyncs at SELECT; the old mailbox is CLOSED first.
-  const auto resync =
-      send("f SELECT INBOX (QRESYNC (" + validity + " " + std::to_string(base) + " 1:3))\r\n");
-  EXPECT_EQ(resync.substr(0, 37), "* OK [CLOSED] Previous mailbox closed");
-  EXPECT_NE(resync.find("* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (" +
-                        std::to_string(base + 3) + "))\r\nf OK [READ-WRITE]"),
-            std::string::npos)
-      << resync;
-  // Another UIDVALIDITY: nothing to resync.
-  EXPECT_EQ(send("g SELECT INBOX (QRESYNC (1 " + std::to_string(base) + "))\r\n").find("VANISHED"),
-            std::string::npos);
-  EXPECT_EQ(
-      send("h UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + std::to_string(base) + " VANISHED)\r\n"),
-      "* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (" +
-          std::to_string(base + 3) + "))\r\nh OK UID FETCH completed\r\n");
-  EXPECT_EQ(send("i FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n"),
-            "i BAD VANISHED needs UID FETCH and ENABLE QRESYNC\r\n");
-}
-
-TEST_F(ImapLogin, QuotaRootAndUsage) {
-  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: q\r\n\r\n" + std::string(3000, 'x') + "\r\n"));
-  start(true);
-  send("a LOGIN demo@example.test secret\r\n");
-  // No limits: the root is there, with no resource limited.
-  EXPECT_EQ(send("b GETQUOTAROOT INBOX\r\n"),
-            "* QUOTAROOT INBOX \"\"\r\n* QUOTA \"\" ()\r\nb OK GETQUOTAROOT completed\r\n");
-  ASSERT_TRUE(store_->set_quota("demo@example.test", {10 * 1024 * 1024, 1000}));
-  EXPECT_EQ(send("c GETQUOTAROOT Sent\r\n"),
-            "* QUOTAROOT Sent \"\"\r\n* QUOTA \"\" (STORAGE 3 10240 MESSAGE 1 1000)\r\n"
-            "c OK GETQUOTAROOT completed\r\n");
-  EXPECT_EQ(send("d GETQUOTA \"\"\r\n"),
-            "* QUOTA \"\" (STORAGE 3 10240 MESSAGE 1 1000)\r\nd OK GETQUOTA completed\r\n");
-  EXPECT_EQ(send("e GETQUOTA other\r\n"), "e NO [NONEXISTENT] No such quota root\r\n");
-  EXPECT_EQ(send("f SETQUOTA \"\" (STORAGE 1)\r\n"),
-            "f NO [NOPERM] Quotas are set by the administrator (postino quota set)\r\n");
-  EXPECT_EQ(send("g GETQUOTAROOT Nope\r\n").substr(0, 4), "g NO");
-}
-
-TEST_F(ImapLogin, EsearchReturnsWhatWasAsked) {
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
-  }
-  start(true);
-  send("a LOGIN demo@example.test secret\r\n");
-  send("b SELECT INBOX\r\n");
-  send("c STORE 2,4:5 +FLAGS.SILENT (\\Flagged)\r\n");
-  EXPECT_EQ(send("d SEARCH RETURN (MIN MAX COUNT ALL) FLAGGED\r\n"),
-            "* ESEARCH (TAG \"d\") MIN 2 MAX 5 ALL 2,4:5 COUNT 3\r\nd OK SEARCH completed\r\n");
-  EXPECT_EQ(send("e UID SEARCH RETURN () FLAGGED\r\n"),
-            "* ESEARCH (TAG \"e\") UID ALL 2,4:5\r\ne OK UID SEARCH completed\r\n");
-  EXPECT_EQ(send("f SEARCH RETURN (COUNT MIN) DELETED\r\n"),
-            "* ESEARCH (TAG \"f\") COUNT 0\r\nf OK SEARCH completed\r\n");
-  EXPECT_EQ(send("g SEARCH RETURN (SAVE) ALL\r\n"), "g BAD Unknown SEARCH RETURN option SAVE\r\n");
-  EXPECT_EQ(send("h SEARCH FLAGGED\r\n"), "* SEARCH 2 4 5\r\nh OK SEARCH completed\r\n");
-}
-
-TEST_F(ImapLogin, ListExtendedAndListStatus) {
-  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
-  start(true);
-  send("a LOGIN demo@example.test secret\r\n");
-  send("b CREATE Work/Plans\r\n");
-  send("c SUBSCRIBE Work/Plans\r\n");
-  send("d SUBSCRIBE INBOX\r\n");
-  // RFC 5258: SUBSCRIBED selection, several patterns, \Subscribed told.
-  EXPECT_EQ(send("e LIST (SUBSCRIBED) \"\" (INBOX Work/*)\r\n"),
-            "* LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX\r\n"
-            "* LIST (\\HasNoChildren \\Subscribed) \"/\" Work/Plans\r\ne OK LIST completed\r\n");
-  // RECURSIVEMATCH: Work is not subscribed but its child is.
-  EXPECT_EQ(send("f LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Work\r\n"),
-            "* LIST (\\HasChildren) \"/\" Work (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
-            "f OK LIST completed\r\n");
-  EXPECT_EQ(send("g LIST (SPECIAL-USE) \"\" *\r\n").find("INBOX"), std::string::npos);
-  // RFC 5819: STATUS after each LIST line.
-  EXPECT_EQ(send("h LIST \"\" INBOX RETURN (SUBSCRIBED STATUS (MESSAGES SIZE))\r\n"),
-            "* LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX\r\n"
-            "* STATUS INBOX (MESSAGES 1 SIZE 21)\r\nh OK LIST completed\r\n");
-  EXPECT_EQ(send("i LIST (RECURSIVEMATCH) \"\" *\r\n").substr(0, 6), "i BAD ");
-  EXPECT_EQ(send("j LIST \"\" * RETURN (STATUS (BOGUS))\r\n"),
-            "j BAD Invalid STATUS return option\r\n");
-  EXPECT_EQ(send("k LIST (FOO) \"\" *\r\n"), "k BAD Unknown LIST selection option\r\n");
-}
-
-TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
-  store::LocalNotifier notifier;
-  SessionSettings settings;
-  settings.store = store_.get();
-  settings.authenticator = authenticator_.get();
-  settings.notifier = &notifier;
-  net::ClientInfo client;
-  client.is_tls = true;
-  session_ = std::make_unique<Session>(settings, client);
-  int wakes = 0;
-  session_->set_waker([&] { ++wakes; });
-  send("a LOGIN demo@example.test secret\r\n");
-  send("b SELECT INBOX\r\n");
-  const auto inbox = store_->mailbox(demo_id(), "INBOX")->id;
-  EXPECT_EQ(send("c IDLE\r\n"), "+ idling\r\n");
-  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: new\r\n\r\nx\r\n"));
-  notifier.notify(inbox);  // what a store with this notifier does after the commit
-  EXPECT_EQ(wakes, 1);
-  auto out = session_->woken(input_);
-  ASSERT_EQ(out.after, net::After::work);
-  out.work();
-  EXPECT_EQ(session_->resume(input_).bytes, "* 1 EXISTS\r\n");
-  // DONE may come in pieces; then the session stops watching.
-  EXPECT_EQ(send("DO"), "");
-  EXPECT_EQ(send("NE\r\n"), "c OK IDLE terminated\r\n");
-  notifier.notify(inbox);
-  EXPECT_EQ(wakes, 1);
-  // A woken session that is not idling just reads on.
-  EXPECT_EQ(session_->woken(input_).after, net::After::read);
-  EXPECT_EQ(send("d IDLE\r\n"), "+ idling\r\n");
-  EXPECT_EQ(send("e NOOP\r\n"), "d BAD Expected DONE to end IDLE\r\n");
-  EXPECT_EQ(send("f NOOP\r\n"), "f OK NOOP completed\r\n");
-}
-
 TEST_F(ImapLogin, SelectFetchStoreExpungeClose) {
   const auto demo = store_->find_account("demo@example.test")->id;
   ASSERT_TRUE(store_->deliver({demo}, "Subject: one\r\n\r\nfirst\r\n"));
@@ -751,43 +479,6 @@ TEST_F(ImapLogin, IdAndEnable) {
   EXPECT_EQ(send("j ID NIL\r\n").substr(0, 5), "* ID ");
 }
 
-TEST_F(ImapLogin, SearchFlagsSizesDatesHeadersAndLogic) {
-  const auto demo = store_->find_account("demo@example.test")->id;
-  ASSERT_TRUE(store_->deliver(
-      {demo}, "From: Alice <alice@x.test>\r\nSubject: Quarterly Report\r\n\r\nnumbers\r\n"));
-  ASSERT_TRUE(store_->deliver(
-      {demo}, "From: bob@y.test\r\nSubject: lunch\r\n\r\n" + std::string(500, 'x') + "\r\n"));
-  ASSERT_TRUE(
-      store_->deliver({demo}, "From: carol@z.test\r\nSubject: 100% off_sale\r\n\r\nspam\r\n"));
-  start(true);
-  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
-  send("c STORE 2 +FLAGS (\\Seen $Work)\r\n");
-  EXPECT_EQ(send("d SEARCH ALL\r\n"), "* SEARCH 1 2 3\r\nd OK SEARCH completed\r\n");
-  EXPECT_EQ(send("e SEARCH UNSEEN\r\n"), "* SEARCH 1 3\r\ne OK SEARCH completed\r\n");
-  EXPECT_EQ(send("f SEARCH FROM ALICE SUBJECT report\r\n"),
-            "* SEARCH 1\r\nf OK SEARCH completed\r\n");
-  EXPECT_EQ(send("g SEARCH OR FROM bob SUBJECT \"%\"\r\n"),
-            "* SEARCH 2 3\r\ng OK SEARCH completed\r\n");
-  EXPECT_EQ(send("h SEARCH NOT (LARGER 100) KEYWORD $work\r\n"),
-            "* SEARCH\r\nh OK SEARCH completed\r\n");
-  EXPECT_EQ(send("i SEARCH LARGER 100\r\n"), "* SEARCH 2\r\ni OK SEARCH completed\r\n");
-  EXPECT_EQ(send("j UID SEARCH 2:* UNKEYWORD $Work\r\n"),
-            "* SEARCH 3\r\nj OK UID SEARCH completed\r\n");
-  EXPECT_EQ(send("k SEARCH SINCE 1-Jan-2000 BEFORE 1-Jan-2000\r\n"),
-            "* SEARCH\r\nk OK SEARCH completed\r\n");
-  EXPECT_EQ(send("l SEARCH SUBJECT \"_\"\r\n"),
-            "* SEARCH 3\r\nl OK SEARCH completed\r\n");  // I03: literal
-  EXPECT_EQ(send("m SEARCH CHARSET UTF-8 ALL\r\n"), "* SEARCH 1 2 3\r\nm OK SEARCH completed\r\n");
-  EXPECT_EQ(send("n SEARCH CHARSET KOI8-R ALL\r\n"),
-            "n NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
-  EXPECT_EQ(send("o SEARCH SENTSINCE 1-Jan-2000\r\n"),
-            "* SEARCH\r\no OK SEARCH completed\r\n");  // no Date fields here
-  EXPECT_EQ(send("p SEARCH BOGUS\r\n"), "p BAD Unknown search key BOGUS\r\n");
-  std::string deep = "q SEARCH";
-  for (int i = 0; i < 1000; ++i) deep += " OR ALL";
-  EXPECT_EQ(send(deep + " ALL\r\n"), "q BAD Search too complex\r\n");  // RELIABILITY L07
-}
-
 TEST_F(ImapLogin, LargeBodiesAreStreamedFromTheMessageFileExactly) {
   std::string body;
   for (int i = 0; body.size() < 300 * 1024; ++i) body += "line " + std::to_string(i) + "\r\n";
@@ -831,81 +522,6 @@ TEST_F(ImapLogin, AMessageFileShorterThanItsLiteralClosesTheConnection) {
   EXPECT_TRUE(out.starts_with("* 1 FETCH (BODY[] {200016}\r\n")) << out.substr(0, 40);
   EXPECT_EQ(out.find("c OK"), std::string::npos);  // never a literal cut short and carried on
   EXPECT_EQ(after_, net::After::close);
-}
-
-TEST_F(ImapLogin, SearchBodyAndTextAnswerFromTheFullTextIndexWithoutReadingMessages) {
-  ASSERT_TRUE(
-      store_->deliver({demo_id()}, "Subject: one\r\n\r\nL'\xc3\xa9t\xc3\xa9 est chaud\r\n"));
-  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: two\r\n\r\nab\r\n"));
-  ASSERT_EQ(store_->index_text(1 << 20)->indexed, 2u);
-  // With every message file gone, only the index can answer.
-  for (auto& e : std::filesystem::recursive_directory_iterator(dir_ / "blobs")) {
-    if (e.is_regular_file()) std::filesystem::remove(e.path());
-  }
-  start(true);
-  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
-  EXPECT_EQ(send("c SEARCH BODY chaud\r\n"), "* SEARCH 1\r\nc OK SEARCH completed\r\n");
-  // Unicode case folding: ÉTÉ finds été.
-  EXPECT_EQ(send("d SEARCH CHARSET UTF-8 TEXT {6}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("'\xc3\x89T\xc3\x89\r\n"), "* SEARCH 1\r\nd OK SEARCH completed\r\n");
-  EXPECT_EQ(send("e SEARCH TEXT \"subject: two\"\r\n"), "* SEARCH 2\r\ne OK SEARCH completed\r\n");
-  EXPECT_EQ(send("f SEARCH NOT BODY chaud\r\n"), "* SEARCH 2\r\nf OK SEARCH completed\r\n");
-  // Two characters are too few for the index: the messages are read, and these cannot be.
-  EXPECT_EQ(send("g SEARCH BODY ab\r\n"), "* SEARCH\r\ng OK SEARCH completed\r\n");
-}
-
-TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
-  const auto demo = store_->find_account("demo@example.test")->id;
-  ASSERT_TRUE(store_->deliver({demo},
-                              "Subject: plain\r\nX-Mailer: Mutt\r\n"
-                              "Date: Tue, 24 Nov 2026 23:30:00 -1000\r\n\r\nMeet at Noon\r\n"));
-  ASSERT_TRUE(store_->deliver(
-      {demo},
-      "Subject: encoded\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
-      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-      "c2VjcmV0IHdvcmQ=\r\n--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-      "J=C3=B6rg sa=\r\nys hi\r\n--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n"
-      "na\xefve\r\n--b\r\nContent-Type: image/png\r\n\r\nnoon\r\n--b--\r\n"));
-  start(true);
-  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
-  EXPECT_EQ(send("c SEARCH BODY noon\r\n"), "* SEARCH 1\r\nc OK SEARCH completed\r\n");
-  EXPECT_EQ(send("d SEARCH BODY \"SECRET word\"\r\n"), "* SEARCH 2\r\nd OK SEARCH completed\r\n");
-  EXPECT_EQ(send("e SEARCH BODY \"says hi\"\r\n"), "* SEARCH 2\r\ne OK SEARCH completed\r\n");
-  EXPECT_EQ(send("e2 SEARCH CHARSET UTF-8 BODY {6}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("na\xc3\xafve\r\n"), "* SEARCH 2\r\ne2 OK SEARCH completed\r\n");  // from Latin-1
-  EXPECT_EQ(send("f SEARCH TEXT encoded\r\n"), "* SEARCH 2\r\nf OK SEARCH completed\r\n");
-  EXPECT_EQ(send("g SEARCH TEXT noon\r\n"), "* SEARCH 1\r\ng OK SEARCH completed\r\n");
-  EXPECT_EQ(send("h SEARCH HEADER x-mailer mutt\r\n"), "* SEARCH 1\r\nh OK SEARCH completed\r\n");
-  EXPECT_EQ(send("i SEARCH HEADER Content-Type \"\"\r\n"),
-            "* SEARCH 2\r\ni OK SEARCH completed\r\n");
-  EXPECT_EQ(send("j SEARCH CHARSET UTF-8 BODY {5}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("J\xc3\xb6rg\r\n"), "* SEARCH 2\r\nj OK SEARCH completed\r\n");
-  EXPECT_EQ(send("k SEARCH HEADER x-mailer\r\n"), "k BAD Missing search argument\r\n");
-  // SENT* read the Date field's own calendar date, zone disregarded; no Date never matches.
-  EXPECT_EQ(send("l SEARCH SENTON 24-Nov-2026\r\n"), "* SEARCH 1\r\nl OK SEARCH completed\r\n");
-  EXPECT_EQ(send("m SEARCH SENTBEFORE 25-Nov-2026\r\n"), "* SEARCH 1\r\nm OK SEARCH completed\r\n");
-  EXPECT_EQ(send("n SEARCH SENTSINCE 25-Nov-2026\r\n"), "* SEARCH\r\nn OK SEARCH completed\r\n");
-  EXPECT_EQ(send("o SEARCH NOT SENTON 24-Nov-2026\r\n"), "* SEARCH 2\r\no OK SEARCH completed\r\n");
-  EXPECT_EQ(send("p SEARCH SENTON 31-Foo-2026\r\n"), "p BAD Invalid date\r\n");
-  // Header keys match the RFC 2047-decoded text.
-  ASSERT_TRUE(store_->deliver({demo},
-                              "Subject: =?ISO-8859-1?Q?Caf=E9?= =?utf-8?b?4piV?= ok\r\n"
-                              "X-Tag: =?utf-8?q?na=C3=AFve?=\r\n\r\nx\r\n"));
-  EXPECT_EQ(send("q NOOP\r\n"), "* 3 EXISTS\r\nq OK NOOP completed\r\n");
-  EXPECT_EQ(send("r SEARCH CHARSET UTF-8 SUBJECT {8}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("caf\xc3\xa9\xe2\x98\x95\r\n"), "* SEARCH 3\r\nr OK SEARCH completed\r\n");
-  EXPECT_EQ(send("r3 SEARCH TEXT {5}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("caf\xc3\xa9\r\n"), "* SEARCH 3\r\nr3 OK SEARCH completed\r\n");
-  EXPECT_EQ(send("s SEARCH HEADER X-Tag {5}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("na\xc3\xafv\r\n"), "* SEARCH 3\r\ns OK SEARCH completed\r\n");
-  // Unicode case folding in header keys too: CAFÉ finds Café, NAÏV finds naïve.
-  EXPECT_EQ(send("t SEARCH CHARSET UTF-8 SUBJECT {5}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("CAF\xc3\x89\r\n"), "* SEARCH 3\r\nt OK SEARCH completed\r\n");
-  EXPECT_EQ(send("u SEARCH HEADER X-Tag {5}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("NA\xc3\x8fV\r\n"), "* SEARCH 3\r\nu OK SEARCH completed\r\n");
-  // And in strings too short for the index, which read the messages: Ï finds ï.
-  EXPECT_EQ(send("v SEARCH CHARSET UTF-8 BODY {3}\r\n"), "+ Ready for literal data\r\n");
-  EXPECT_EQ(send("\xc3\x8fv\r\n"), "* SEARCH 2\r\nv OK SEARCH completed\r\n");
 }
 
 TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {

@@ -10,65 +10,16 @@
 #include <thread>
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/store_contract.hpp"
 #include "store/text_indexer.hpp"
 
 namespace postino::store {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Backend {
-  std::string name;
-  std::function<std::unique_ptr<Store>(const fs::path& dir, std::chrono::seconds blob_grace)> open;
-};
-
-std::unique_ptr<Store> open_sqlite(const fs::path& dir, std::chrono::seconds grace) {
-  SqliteOptions o;
-  o.data_dir = dir;
-  o.blob_grace = grace;
-  o.text_index_quiet = std::chrono::milliseconds(0);
-  auto s = open_sqlite_store(o);
-  if (!s) throw std::runtime_error(s.error().detail);
-  return std::move(*s);
-}
-
-class StoreContract : public ::testing::TestWithParam<Backend> {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("postino-store-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::remove_all(dir_);
-    reopen();
-    ASSERT_TRUE(store_->create_domain("example.test"));
-    auto id = store_->create_account("demo@example.test", "$y$hash", "");
-    ASSERT_TRUE(id) << id.error().detail;
-    demo_ = *id;
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-  void reopen(std::chrono::seconds grace = std::chrono::seconds(3600)) {
-    store_.reset();
-    store_ = GetParam().open(dir_, grace);
-  }
-  MailboxInfo box(const std::string& name, AccountId who = AccountId()) {
-    auto m = store_->mailbox(who == AccountId() ? demo_ : who, name);
-    EXPECT_TRUE(m) << name;
-    return m ? *m : MailboxInfo{};
-  }
-  std::size_t blob_files() {
-    std::size_t n = 0;
-    for (auto& e : fs::recursive_directory_iterator(dir_ / "blobs")) {
-      if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
-    }
-    return n;
-  }
-
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
-  AccountId demo_;
-};
+using test_support::Backend;
+using test_support::open_sqlite;
+using test_support::StoreContract;
 
 TEST_P(StoreContract, DomainsAreUniqueAndGuardedWhileInUse) {
   EXPECT_EQ(store_->create_domain("EXAMPLE.test").error().kind, ErrorKind::already_exists);
@@ -222,130 +173,6 @@ TEST_P(StoreContract, DeliveryStoresOneBlobForAllRecipients) {
   ASSERT_TRUE(store_->append(demo_, "Sent", "From: a@b\r\n\r\nshared\r\n", {}));
   EXPECT_EQ(blob_files(), 1u);
   EXPECT_EQ(box("INBOX", *bob).messages, 1);
-}
-
-TEST_P(StoreContract, AcceptCommitsLocalCopiesAndTheQueueEntryTogether) {
-  Acceptance a;
-  a.local_accounts = {demo_};
-  a.local_message = "Return-Path: <s@remote.test>\r\nSubject: both\r\n\r\nx\r\n";
-  a.remote =
-      NewQueueEntry{"s@remote.test", {{"far@away.test", "rfc822;far@away.test", 4}}, "ENV1", 2};
-  a.remote_message = "Subject: both\r\n\r\nx\r\n";
-  auto accepted = store_->accept(a);
-  ASSERT_TRUE(accepted) << accepted.error().detail;
-  EXPECT_EQ(accepted->local.size(), 1u);
-  EXPECT_EQ(accepted->queue_id.size(), 14u);
-  auto queue = store_->list_queue();
-  ASSERT_TRUE(queue);
-  ASSERT_EQ(queue->size(), 1u);
-  const auto& e = (*queue)[0];
-  EXPECT_EQ(e.queue_id, accepted->queue_id);
-  EXPECT_EQ(e.sender, "s@remote.test");
-  ASSERT_EQ(e.recipients.size(), 1u);
-  EXPECT_EQ(e.recipients[0].address, "far@away.test");
-  EXPECT_EQ(e.recipients[0].notify, 4u);
-  EXPECT_EQ(e.size, static_cast<std::int64_t>(a.remote_message.size()));
-  EXPECT_EQ(box("INBOX").messages, 1);
-  EXPECT_TRUE(store_->fsck(false)->problems.empty());
-  // Over quota locally: nothing at all is committed, not even the queue entry.
-  ASSERT_TRUE(store_->set_quota("demo@example.test", {1, 0}));
-  EXPECT_EQ(store_->accept(a).error().kind, ErrorKind::over_quota);
-  EXPECT_EQ(store_->list_queue()->size(), 1u);
-  EXPECT_EQ(box("INBOX").messages, 1);
-}
-
-// Queues a message for two remote recipients and returns its queue id.
-std::string queue_one(Store& store, const std::string& body = "Subject: q\r\n\r\nbody\r\n") {
-  Acceptance a;
-  a.remote =
-      NewQueueEntry{"s@example.test", {{"a@far.test", "", 0}, {"b@far.test", "", 8}}, "E", 2};
-  a.remote_message = body;
-  auto accepted = store.accept(a);
-  EXPECT_TRUE(accepted) << accepted.error().detail;
-  return accepted ? accepted->queue_id : "";
-}
-
-TEST_P(StoreContract, QueueEntriesAreClaimedOnceAndAttemptsRecordedPerRecipient) {
-  const auto id = queue_one(*store_);
-  const auto now = SystemClock::now();
-  const auto lease = now + std::chrono::seconds(600);
-  auto claimed = store_->claim_queue("node-a", now, lease, 10);
-  ASSERT_TRUE(claimed) << claimed.error().detail;
-  ASSERT_EQ(claimed->size(), 1u);
-  const auto& e = (*claimed)[0];
-  EXPECT_EQ(e.queue_id, id);
-  EXPECT_EQ(e.envid, "E");
-  EXPECT_EQ(e.ret, 2);
-  EXPECT_EQ(e.claimed_by, "node-a");
-  EXPECT_EQ(e.recipients[1].notify, 8u);
-  // Claimed: nobody else gets it while the lease lives; after it, another node does.
-  EXPECT_TRUE(store_->claim_queue("node-b", now, lease, 10)->empty());
-  auto body = store_->open_queued(id);
-  ASSERT_TRUE(body);
-  char buffer[64];
-  const auto n = (*body)->read(buffer, sizeof buffer);
-  ASSERT_TRUE(n);
-  EXPECT_EQ(std::string(buffer, *n), "Subject: q\r\n\r\nbody\r\n");
-
-  // One recipient delivered, one still pending: the entry stays with its next try.
-  QueueAttempt attempt;
-  attempt.recipients = {{0, 1, "250 2.0.0 ok"}, {1, 0, "451 4.3.0 later"}};
-  attempt.next_attempt = now + std::chrono::seconds(300);
-  attempt.delay_warned = true;
-  ASSERT_TRUE(store_->finish_attempt(id, "node-a", attempt));
-  auto after = store_->queue_entry(id);
-  ASSERT_TRUE(after);
-  EXPECT_EQ(after->statuses, (std::vector<int>{1, 0}));
-  EXPECT_EQ(after->last_replies[1], "451 4.3.0 later");
-  EXPECT_EQ(after->attempts, 1);
-  EXPECT_TRUE(after->delay_warned);
-  EXPECT_EQ(after->claimed_by, "");
-  EXPECT_TRUE(store_->claim_queue("node-a", now, lease, 10)->empty()) << "not due yet";
-  EXPECT_EQ(store_->claim_queue("node-a", now + std::chrono::seconds(301), lease, 10)->size(), 1u);
-  // A next try further ahead than allowed (the clock was set back) is brought in.
-  EXPECT_EQ(*store_->clamp_queue(now + std::chrono::seconds(100)), 1u);
-  EXPECT_EQ(*store_->clamp_queue(now + std::chrono::seconds(100)), 0u);
-  EXPECT_EQ(store_->queue_entry(id)->next_attempt,
-            SystemClock::time_point(std::chrono::duration_cast<std::chrono::seconds>(
-                (now + std::chrono::seconds(100)).time_since_epoch())));
-  // A restarted node gives back its claims.
-  EXPECT_EQ(*store_->release_claims("node-a"), 1u);
-
-  // The last recipient decided: the entry and its body are gone.
-  attempt.recipients = {{1, 2, "550 5.1.1 no such user"}};
-  ASSERT_TRUE(store_->finish_attempt(id, "node-a", attempt));
-  EXPECT_EQ(store_->queue_entry(id).error().kind, ErrorKind::not_found);
-  EXPECT_EQ(store_->finish_attempt(id, "node-a", attempt).error().kind, ErrorKind::not_found);
-  EXPECT_TRUE(store_->list_queue()->empty());
-  reopen(std::chrono::seconds(0));
-  EXPECT_EQ(blob_files(), 0u);
-}
-
-TEST_P(StoreContract, QueueAdministration) {
-  const auto id = queue_one(*store_);
-  const auto now = SystemClock::now();
-  const auto lease = now + std::chrono::seconds(600);
-  EXPECT_EQ(*store_->change_queue(id, QueueAction::hold), 1u);
-  EXPECT_TRUE(store_->claim_queue("n", now + std::chrono::hours(1), lease, 10)->empty());
-  EXPECT_TRUE(store_->queue_entry(id)->is_held);
-  EXPECT_EQ(*store_->change_queue(id, QueueAction::release), 1u);
-  QueueAttempt later;
-  later.next_attempt = now + std::chrono::hours(1);
-  ASSERT_EQ(store_->claim_queue("n", now + std::chrono::seconds(1), lease, 10)->size(), 1u);
-  ASSERT_TRUE(store_->finish_attempt(id, "n", later));
-  EXPECT_TRUE(store_->claim_queue("n", now + std::chrono::seconds(1), lease, 10)->empty());
-  EXPECT_EQ(*store_->change_queue("", QueueAction::flush), 1u);
-  ASSERT_EQ(store_->claim_queue("n", now + std::chrono::seconds(1), lease, 10)->size(), 1u);
-  ASSERT_TRUE(store_->finish_attempt(id, "n", later));
-  EXPECT_EQ(*store_->change_queue(id, QueueAction::bounce), 1u);
-  auto claimed = store_->claim_queue("n", now + std::chrono::seconds(1), lease, 10);
-  ASSERT_EQ(claimed->size(), 1u);
-  EXPECT_TRUE((*claimed)[0].bounce_requested);
-  EXPECT_EQ(store_->change_queue("Qnope", QueueAction::hold).error().kind, ErrorKind::not_found);
-  EXPECT_EQ(store_->change_queue("", QueueAction::remove).error().kind, ErrorKind::invalid);
-  EXPECT_EQ(*store_->change_queue(id, QueueAction::remove), 1u);
-  EXPECT_TRUE(store_->list_queue()->empty());
-  EXPECT_TRUE(store_->fsck(false)->problems.empty());
 }
 
 TEST_P(StoreContract, QuotaIsEnforcedAllOrNone) {
@@ -634,53 +461,6 @@ TEST_P(StoreContract, RefusesASchemaNewerThanItKnows) {
   EXPECT_NE(s.error().detail.find("newer"), std::string::npos);
 }
 
-TEST_P(StoreContract, FullTextSearchFindsSubstringsWithUnicodeCaseFolding) {
-  ASSERT_TRUE(store_->append(demo_, "INBOX",
-                             "Subject: =?utf-8?q?R=C3=A9sum=C3=A9?=\r\n"
-                             "Content-Type: text/plain; charset=iso-8859-1\r\n"
-                             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-                             "L'=E9t=E9 \"dernier\" fut chaud=\r\nement\r\n",
-                             {}));
-  ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: plain\r\n\r\nnothing here\r\n", {}));
-  ASSERT_TRUE(store_->append(demo_, "Archive", "Subject: x\r\n\r\nl'été\r\n", {}));
-  const auto inbox = box("INBOX");
-  using F = Store::TextField;
-  // Saved, but not indexed yet: the search is told to read both.
-  auto before = store_->search_text(demo_, inbox.id, F::any, "here");
-  ASSERT_TRUE(before);
-  EXPECT_TRUE(before->matching.empty());
-  EXPECT_EQ(before->unindexed, (std::vector<Uid>{Uid(1), Uid(2)}));
-  auto first = store_->index_text(1);  // one message at least, past the byte budget
-  EXPECT_EQ(first->indexed, 1u);
-  EXPECT_TRUE(first->more_waiting);
-  auto rest = store_->index_text(1 << 20);
-  EXPECT_EQ(rest->indexed, 2u);
-  EXPECT_FALSE(rest->more_waiting);
-  EXPECT_EQ(store_->index_text(1 << 20)->indexed, 0u);
-  auto uids = [&](F field, std::string_view needle) {
-    auto r = store_->search_text(demo_, inbox.id, field, needle);
-    EXPECT_TRUE(r) << needle;
-    std::vector<std::uint32_t> out;
-    if (r) {
-      for (auto u : r->matching) out.push_back(u.value);
-      EXPECT_TRUE(r->unindexed.empty());
-    }
-    return out;
-  };
-  using V = std::vector<std::uint32_t>;
-  // Decoded from quoted-printable and ISO-8859-1; É folds to é; the soft line break joins.
-  EXPECT_EQ(uids(F::body, "L'ÉTÉ"), V{1});
-  EXPECT_EQ(uids(F::body, "chaudement"), V{1});
-  EXPECT_EQ(uids(F::body, "\"dernier\""), V{1});  // quotes inside the FTS5 phrase
-  EXPECT_EQ(uids(F::body, "résumé"), V{});        // the header is not the body
-  EXPECT_EQ(uids(F::any, "RÉSUMÉ"), V{1});        // RFC 2047 decoded, case folded
-  EXPECT_EQ(uids(F::header, "subject: plain"), V{2});
-  EXPECT_EQ(uids(F::any, "here"), V{2});
-  EXPECT_EQ(uids(F::any, "nowhere"), V{});
-  EXPECT_EQ(uids(F::any, "AND nothing OR"), V{});  // words, not FTS5 operators
-  EXPECT_EQ(store_->search_text(demo_, inbox.id, F::any, "é").error().kind, ErrorKind::invalid);
-}
-
 TEST_P(StoreContract, EnvelopeFieldsOfAWholeMailboxInUidOrder) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "From: a@x.test\r\nSubject: one\r\n\r\n", {}));
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: two\r\nDate: Tue, 1 Dec 2026\r\n\r\n", {}));
@@ -725,73 +505,6 @@ TEST_P(StoreContract, DetailsOfAUidRangeMatchThoseOfEachMessage) {
             ErrorKind::not_found);
 }
 
-TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithTheirBlob) {
-  const auto dir = fs::temp_directory_path() / ("postino-fts-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  SqliteOptions o;
-  o.data_dir = dir;
-  o.max_indexed_text_bytes = 100;
-  o.blob_grace = std::chrono::seconds(0);
-  o.text_index_quiet = std::chrono::hours(1);
-  {
-    auto s = std::move(*open_sqlite_store(o));
-    ASSERT_TRUE(s->create_domain("example.test"));
-    const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
-    ASSERT_TRUE(s->append(demo, "INBOX", "Subject: a\r\n\r\nshort text\r\n", {}));
-    ASSERT_TRUE(s->append(demo, "INBOX", "Subject: b\r\n\r\n" + std::string(200, 'x'), {}));
-    // A message was saved within the quiet period: the indexer keeps off.
-    auto busy = s->index_text(1 << 20);
-    EXPECT_TRUE(busy->busy);
-    EXPECT_EQ(busy->indexed, 0u);
-  }
-  o.text_index_quiet = std::chrono::milliseconds(0);
-  {
-    auto s = std::move(*open_sqlite_store(o));
-    const auto demo = s->find_account("demo@example.test")->id;
-    const auto inbox = *s->mailbox(demo, "INBOX");
-    EXPECT_EQ(s->index_text(1 << 20)->indexed, 2u);
-    // The one with too much text is not tried again.
-    EXPECT_EQ(s->index_text(1 << 20)->indexed, 0u);
-    auto r = s->search_text(demo, inbox.id, Store::TextField::any, "text");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->matching, std::vector<Uid>{Uid(1)});
-    EXPECT_EQ(r->unindexed, std::vector<Uid>{Uid(2)});
-    ASSERT_TRUE(s->expunge(demo, inbox.id, std::vector<Uid>{Uid(1)}, Store::ExpungeScope::listed));
-  }
-  auto s = std::move(*open_sqlite_store(o));  // start-up collects the unreferenced blob
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "store.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* q = nullptr;
-  sqlite3_prepare_v2(db, "SELECT count(*) FROM blob_text", -1, &q, nullptr);
-  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(q, 0), 0);
-  sqlite3_finalize(q);
-  sqlite3_close(db);
-  s.reset();
-  fs::remove_all(dir);
-}
-
-TEST(SqliteStoreText, NoIndexAtAllWhenTheLimitIsZero) {
-  const auto dir = fs::temp_directory_path() / ("postino-fts0-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  SqliteOptions o;
-  o.data_dir = dir;
-  o.max_indexed_text_bytes = 0;
-  o.text_index_quiet = std::chrono::milliseconds(0);
-  auto s = std::move(*open_sqlite_store(o));
-  ASSERT_TRUE(s->create_domain("example.test"));
-  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
-  ASSERT_TRUE(s->append(demo, "INBOX", "Subject: a\r\n\r\nshort text\r\n", {}));
-  auto progress = s->index_text(1 << 20);
-  EXPECT_EQ(progress->indexed, 0u);
-  EXPECT_FALSE(progress->more_waiting);
-  auto r = s->search_text(demo, s->mailbox(demo, "INBOX")->id, Store::TextField::any, "text");
-  EXPECT_TRUE(r->matching.empty());
-  EXPECT_EQ(r->unindexed, std::vector<Uid>{Uid(1)});  // searched by reading it
-  s.reset();
-  fs::remove_all(dir);
-}
-
 TEST(SqliteStoreNotifier, EveryCommittedChangeToAMailboxIsAnnounced) {
   const auto dir = fs::temp_directory_path() / ("postino-notify-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -824,37 +537,6 @@ TEST(SqliteStoreNotifier, EveryCommittedChangeToAMailboxIsAnnounced) {
   notifier.unsubscribe(token);
   ASSERT_TRUE(s->deliver({demo}, "Subject: 4\r\n\r\nx\r\n"));
   EXPECT_EQ(calls, 5);
-  s.reset();
-  fs::remove_all(dir);
-}
-
-TEST(TextIndexer, IndexesNewMailInTheBackgroundAndStopsPromptly) {
-  const auto dir = fs::temp_directory_path() / ("postino-indexer-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  SqliteOptions o;
-  o.data_dir = dir;
-  o.text_index_quiet = std::chrono::milliseconds(20);
-  auto s = std::move(*open_sqlite_store(o));
-  ASSERT_TRUE(s->create_domain("example.test"));
-  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
-  const auto inbox = s->mailbox(demo, "INBOX")->id;
-  {
-    // A batch of 1 byte: one message per transaction, the backlog worked off at once.
-    TextIndexer indexer(*s, 1, std::chrono::milliseconds(10));
-    for (int i = 0; i < 5; ++i)
-      ASSERT_TRUE(s->append(demo, "INBOX", "Subject: s\r\n\r\nword" + std::to_string(i), {}));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    for (;;) {
-      auto r = s->search_text(demo, inbox, Store::TextField::body, "word");
-      ASSERT_TRUE(r);
-      if (r->unindexed.empty()) {
-        EXPECT_EQ(r->matching.size(), 5u);
-        break;
-      }
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the indexer did not catch up";
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }  // the destructor returns once the thread has stopped
   s.reset();
   fs::remove_all(dir);
 }

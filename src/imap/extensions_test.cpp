@@ -1,0 +1,218 @@
+// Tests for the IMAP extensions beyond IMAP4rev1: SPECIAL-USE, STATUS=SIZE, CONDSTORE,
+// QRESYNC, QUOTA, ESEARCH, LIST-EXTENDED/LIST-STATUS and IDLE, as bytes in and out.
+#include <gtest/gtest.h>
+
+#include "imap/session_fixture.hpp"
+#include "store/notifier.hpp"
+
+namespace postino::imap {
+namespace {
+
+using test_support::ImapLogin;
+
+TEST_F(ImapLogin, SpecialUseCreateAndStatusSize) {
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  // RFC 6154 §3: CREATE with USE; one use per mailbox, known ones only.
+  EXPECT_EQ(send("b CREATE Old/Sent (USE (\\Sent))\r\n"), "b OK CREATE completed\r\n");
+  EXPECT_EQ(send("c LIST \"\" Old/Sent\r\n"),
+            "* LIST (\\HasNoChildren \\Sent) \"/\" Old/Sent\r\nc OK LIST completed\r\n");
+  EXPECT_EQ(send("d CREATE X (USE (\\Important))\r\n"),
+            "d NO [USEATTR] Unsupported special use \\Important\r\n");
+  EXPECT_EQ(send("e CREATE X (USE (\\Sent \\Trash))\r\n"),
+            "e NO [USEATTR] One special use per mailbox\r\n");
+  EXPECT_EQ(send("f CREATE X (FOO)\r\n"), "f BAD Syntax: CREATE mailbox [(USE (attributes))]\r\n");
+  // LSUB shows no special use.
+  EXPECT_EQ(send("g LSUB \"\" Old/Sent\r\n"), "g OK LSUB completed\r\n");
+  // STATUS SIZE (RFC 8438): the octets of every message.
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
+  EXPECT_EQ(send("h STATUS INBOX (MESSAGES SIZE)\r\n"),
+            "* STATUS INBOX (MESSAGES 1 SIZE 21)\r\nh OK STATUS completed\r\n");
+}
+
+TEST_F(ImapLogin, CondstoreModSeqsChangedSinceAndConditionalStore) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b ENABLE CONDSTORE X-UNKNOWN\r\n"),
+            "* ENABLED CONDSTORE\r\nb OK ENABLE completed\r\n");
+  const auto inbox = store_->mailbox(demo_id(), "INBOX").value();
+  const auto base = inbox.highest_mod_seq.value;
+  const auto selected = send("c SELECT INBOX\r\n");
+  EXPECT_NE(selected.find("* OK [HIGHESTMODSEQ " + std::to_string(base) + "] Highest\r\n"),
+            std::string::npos)
+      << selected;
+  // Message 1 changes: it alone is newer than `base`.
+  EXPECT_EQ(send("d STORE 1 +FLAGS (\\Flagged)\r\n"), "* 1 FETCH (FLAGS (\\Flagged) MODSEQ (" +
+                                                          std::to_string(base + 1) +
+                                                          "))\r\nd OK STORE completed\r\n");
+  EXPECT_EQ(send("e FETCH 1:* (FLAGS) (CHANGEDSINCE " + std::to_string(base) + ")\r\n"),
+            "* 1 FETCH (FLAGS (\\Flagged) MODSEQ (" + std::to_string(base + 1) +
+                "))\r\ne OK FETCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH MODSEQ " + std::to_string(base + 1) + "\r\n"),
+            "* SEARCH 1 (MODSEQ " + std::to_string(base + 1) + ")\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH MODSEQ \"/flags/\\\\draft\" all " + std::to_string(base + 5) + "\r\n"),
+            "* SEARCH\r\ng OK SEARCH completed\r\n");
+  // RFC 7162 §3.1.3's example: the one changed since is left alone and named.
+  EXPECT_EQ(send("h STORE 1,2 (UNCHANGEDSINCE " + std::to_string(base) +
+                 ") +FLAGS.SILENT (\\Deleted)\r\n"),
+            "* 2 FETCH (MODSEQ (" + std::to_string(base + 2) +
+                "))\r\nh OK [MODIFIED 1] Conditional STORE failed for some messages\r\n");
+  EXPECT_EQ(send("i UID STORE 1:3 (UNCHANGEDSINCE " + std::to_string(base + 1) +
+                 ") -FLAGS (\\Deleted)\r\n"),
+            "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (" + std::to_string(base + 1) +
+                "))\r\n* 3 FETCH (UID 3 FLAGS () MODSEQ (" + std::to_string(base) +
+                "))\r\ni OK [MODIFIED 2] Conditional UID STORE failed for some messages\r\n");
+  EXPECT_EQ(send("j STATUS INBOX (HIGHESTMODSEQ)\r\n"), "* STATUS INBOX (HIGHESTMODSEQ " +
+                                                            std::to_string(base + 2) +
+                                                            ")\r\nj OK STATUS completed\r\n");
+  EXPECT_EQ(send("k FETCH 1 (MODSEQ)\r\n"),
+            "* 1 FETCH (MODSEQ (" + std::to_string(base + 1) + "))\r\nk OK FETCH completed\r\n");
+  EXPECT_EQ(send("l FETCH 1 (FLAGS) (CHANGEDSINCE x)\r\n"),
+            "l BAD Syntax: FETCH sequence-set items (CHANGEDSINCE modseq [VANISHED])\r\n");
+}
+
+TEST_F(ImapLogin, QresyncVanishedAndResyncAtSelect) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b SELECT INBOX (QRESYNC (1 1))\r\n"),
+            "b BAD QRESYNC needs ENABLE QRESYNC first\r\n");
+  EXPECT_EQ(send("c ENABLE QRESYNC\r\n"), "* ENABLED QRESYNC\r\nc OK ENABLE completed\r\n");
+  send("d SELECT INBOX\r\n");
+  const auto inbox = store_->mailbox(demo_id(), "INBOX").value();
+  const auto validity = std::to_string(inbox.uid_validity.value);
+  const auto base = inbox.highest_mod_seq.value;
+  // Another client: message 2 expunged, message 3 flagged.
+  store::Flags deleted{store::flag_deleted, {}};
+  ASSERT_TRUE(store_->store_flags(demo_id(), inbox.id, {store::Uid(2)},
+                                  store::Store::FlagChange::add, deleted));
+  ASSERT_TRUE(
+      store_->expunge(demo_id(), inbox.id, std::nullopt, store::Store::ExpungeScope::deleted));
+  ASSERT_TRUE(store_->store_flags(demo_id(), inbox.id, {store::Uid(3)},
+                                  store::Store::FlagChange::add, {store::flag_flagged, {}}));
+  // RFC 7162 §3.2.10: VANISHED instead of EXPUNGE.
+  EXPECT_EQ(send("e NOOP\r\n"), "* VANISHED 2\r\n* 2 FETCH (FLAGS (\\Flagged) MODSEQ (" +
+                                    std::to_string(base + 3) + "))\r\ne OK NOOP completed\r\n");
+  // A client that was away resyncs at SELECT; the old mailbox is CLOSED first.
+  const auto resync =
+      send("f SELECT INBOX (QRESYNC (" + validity + " " + std::to_string(base) + " 1:3))\r\n");
+  EXPECT_EQ(resync.substr(0, 37), "* OK [CLOSED] Previous mailbox closed");
+  EXPECT_NE(resync.find("* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (" +
+                        std::to_string(base + 3) + "))\r\nf OK [READ-WRITE]"),
+            std::string::npos)
+      << resync;
+  // Another UIDVALIDITY: nothing to resync.
+  EXPECT_EQ(send("g SELECT INBOX (QRESYNC (1 " + std::to_string(base) + "))\r\n").find("VANISHED"),
+            std::string::npos);
+  EXPECT_EQ(
+      send("h UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + std::to_string(base) + " VANISHED)\r\n"),
+      "* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (" +
+          std::to_string(base + 3) + "))\r\nh OK UID FETCH completed\r\n");
+  EXPECT_EQ(send("i FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n"),
+            "i BAD VANISHED needs UID FETCH and ENABLE QRESYNC\r\n");
+}
+
+TEST_F(ImapLogin, QuotaRootAndUsage) {
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: q\r\n\r\n" + std::string(3000, 'x') + "\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  // No limits: the root is there, with no resource limited.
+  EXPECT_EQ(send("b GETQUOTAROOT INBOX\r\n"),
+            "* QUOTAROOT INBOX \"\"\r\n* QUOTA \"\" ()\r\nb OK GETQUOTAROOT completed\r\n");
+  ASSERT_TRUE(store_->set_quota("demo@example.test", {10 * 1024 * 1024, 1000}));
+  EXPECT_EQ(send("c GETQUOTAROOT Sent\r\n"),
+            "* QUOTAROOT Sent \"\"\r\n* QUOTA \"\" (STORAGE 3 10240 MESSAGE 1 1000)\r\n"
+            "c OK GETQUOTAROOT completed\r\n");
+  EXPECT_EQ(send("d GETQUOTA \"\"\r\n"),
+            "* QUOTA \"\" (STORAGE 3 10240 MESSAGE 1 1000)\r\nd OK GETQUOTA completed\r\n");
+  EXPECT_EQ(send("e GETQUOTA other\r\n"), "e NO [NONEXISTENT] No such quota root\r\n");
+  EXPECT_EQ(send("f SETQUOTA \"\" (STORAGE 1)\r\n"),
+            "f NO [NOPERM] Quotas are set by the administrator (postino quota set)\r\n");
+  EXPECT_EQ(send("g GETQUOTAROOT Nope\r\n").substr(0, 4), "g NO");
+}
+
+TEST_F(ImapLogin, EsearchReturnsWhatWasAsked) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  send("c STORE 2,4:5 +FLAGS.SILENT (\\Flagged)\r\n");
+  EXPECT_EQ(send("d SEARCH RETURN (MIN MAX COUNT ALL) FLAGGED\r\n"),
+            "* ESEARCH (TAG \"d\") MIN 2 MAX 5 ALL 2,4:5 COUNT 3\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e UID SEARCH RETURN () FLAGGED\r\n"),
+            "* ESEARCH (TAG \"e\") UID ALL 2,4:5\r\ne OK UID SEARCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH RETURN (COUNT MIN) DELETED\r\n"),
+            "* ESEARCH (TAG \"f\") COUNT 0\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH RETURN (SAVE) ALL\r\n"), "g BAD Unknown SEARCH RETURN option SAVE\r\n");
+  EXPECT_EQ(send("h SEARCH FLAGGED\r\n"), "* SEARCH 2 4 5\r\nh OK SEARCH completed\r\n");
+}
+
+TEST_F(ImapLogin, ListExtendedAndListStatus) {
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b CREATE Work/Plans\r\n");
+  send("c SUBSCRIBE Work/Plans\r\n");
+  send("d SUBSCRIBE INBOX\r\n");
+  // RFC 5258: SUBSCRIBED selection, several patterns, \Subscribed told.
+  EXPECT_EQ(send("e LIST (SUBSCRIBED) \"\" (INBOX Work/*)\r\n"),
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX\r\n"
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" Work/Plans\r\ne OK LIST completed\r\n");
+  // RECURSIVEMATCH: Work is not subscribed but its child is.
+  EXPECT_EQ(send("f LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Work\r\n"),
+            "* LIST (\\HasChildren) \"/\" Work (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+            "f OK LIST completed\r\n");
+  EXPECT_EQ(send("g LIST (SPECIAL-USE) \"\" *\r\n").find("INBOX"), std::string::npos);
+  // RFC 5819: STATUS after each LIST line.
+  EXPECT_EQ(send("h LIST \"\" INBOX RETURN (SUBSCRIBED STATUS (MESSAGES SIZE))\r\n"),
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX\r\n"
+            "* STATUS INBOX (MESSAGES 1 SIZE 21)\r\nh OK LIST completed\r\n");
+  EXPECT_EQ(send("i LIST (RECURSIVEMATCH) \"\" *\r\n").substr(0, 6), "i BAD ");
+  EXPECT_EQ(send("j LIST \"\" * RETURN (STATUS (BOGUS))\r\n"),
+            "j BAD Invalid STATUS return option\r\n");
+  EXPECT_EQ(send("k LIST (FOO) \"\" *\r\n"), "k BAD Unknown LIST selection option\r\n");
+}
+
+TEST_F(ImapLogin, IdleWatchesTheSelectedMailboxUntilDone) {
+  store::LocalNotifier notifier;
+  SessionSettings settings;
+  settings.store = store_.get();
+  settings.authenticator = authenticator_.get();
+  settings.notifier = &notifier;
+  net::ClientInfo client;
+  client.is_tls = true;
+  session_ = std::make_unique<Session>(settings, client);
+  int wakes = 0;
+  session_->set_waker([&] { ++wakes; });
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  const auto inbox = store_->mailbox(demo_id(), "INBOX")->id;
+  EXPECT_EQ(send("c IDLE\r\n"), "+ idling\r\n");
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: new\r\n\r\nx\r\n"));
+  notifier.notify(inbox);  // what a store with this notifier does after the commit
+  EXPECT_EQ(wakes, 1);
+  auto out = session_->woken(input_);
+  ASSERT_EQ(out.after, net::After::work);
+  out.work();
+  EXPECT_EQ(session_->resume(input_).bytes, "* 1 EXISTS\r\n");
+  // DONE may come in pieces; then the session stops watching.
+  EXPECT_EQ(send("DO"), "");
+  EXPECT_EQ(send("NE\r\n"), "c OK IDLE terminated\r\n");
+  notifier.notify(inbox);
+  EXPECT_EQ(wakes, 1);
+  // A woken session that is not idling just reads on.
+  EXPECT_EQ(session_->woken(input_).after, net::After::read);
+  EXPECT_EQ(send("d IDLE\r\n"), "+ idling\r\n");
+  EXPECT_EQ(send("e NOOP\r\n"), "d BAD Expected DONE to end IDLE\r\n");
+  EXPECT_EQ(send("f NOOP\r\n"), "f OK NOOP completed\r\n");
+}
+
+}  // namespace
+}  // namespace postino::imap

@@ -1,0 +1,125 @@
+// Tests for IMAP SEARCH: flags, sizes, dates, header keys, logic, and BODY/TEXT from the
+// full-text index or by reading messages.
+#include <gtest/gtest.h>
+
+#include "imap/session_fixture.hpp"
+
+namespace postino::imap {
+namespace {
+
+using test_support::ImapLogin;
+
+TEST_F(ImapLogin, SearchFlagsSizesDatesHeadersAndLogic) {
+  const auto demo = store_->find_account("demo@example.test")->id;
+  ASSERT_TRUE(store_->deliver(
+      {demo}, "From: Alice <alice@x.test>\r\nSubject: Quarterly Report\r\n\r\nnumbers\r\n"));
+  ASSERT_TRUE(store_->deliver(
+      {demo}, "From: bob@y.test\r\nSubject: lunch\r\n\r\n" + std::string(500, 'x') + "\r\n"));
+  ASSERT_TRUE(
+      store_->deliver({demo}, "From: carol@z.test\r\nSubject: 100% off_sale\r\n\r\nspam\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  send("c STORE 2 +FLAGS (\\Seen $Work)\r\n");
+  EXPECT_EQ(send("d SEARCH ALL\r\n"), "* SEARCH 1 2 3\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e SEARCH UNSEEN\r\n"), "* SEARCH 1 3\r\ne OK SEARCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH FROM ALICE SUBJECT report\r\n"),
+            "* SEARCH 1\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH OR FROM bob SUBJECT \"%\"\r\n"),
+            "* SEARCH 2 3\r\ng OK SEARCH completed\r\n");
+  EXPECT_EQ(send("h SEARCH NOT (LARGER 100) KEYWORD $work\r\n"),
+            "* SEARCH\r\nh OK SEARCH completed\r\n");
+  EXPECT_EQ(send("i SEARCH LARGER 100\r\n"), "* SEARCH 2\r\ni OK SEARCH completed\r\n");
+  EXPECT_EQ(send("j UID SEARCH 2:* UNKEYWORD $Work\r\n"),
+            "* SEARCH 3\r\nj OK UID SEARCH completed\r\n");
+  EXPECT_EQ(send("k SEARCH SINCE 1-Jan-2000 BEFORE 1-Jan-2000\r\n"),
+            "* SEARCH\r\nk OK SEARCH completed\r\n");
+  EXPECT_EQ(send("l SEARCH SUBJECT \"_\"\r\n"),
+            "* SEARCH 3\r\nl OK SEARCH completed\r\n");  // I03: literal
+  EXPECT_EQ(send("m SEARCH CHARSET UTF-8 ALL\r\n"), "* SEARCH 1 2 3\r\nm OK SEARCH completed\r\n");
+  EXPECT_EQ(send("n SEARCH CHARSET KOI8-R ALL\r\n"),
+            "n NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
+  EXPECT_EQ(send("o SEARCH SENTSINCE 1-Jan-2000\r\n"),
+            "* SEARCH\r\no OK SEARCH completed\r\n");  // no Date fields here
+  EXPECT_EQ(send("p SEARCH BOGUS\r\n"), "p BAD Unknown search key BOGUS\r\n");
+  std::string deep = "q SEARCH";
+  for (int i = 0; i < 1000; ++i) deep += " OR ALL";
+  EXPECT_EQ(send(deep + " ALL\r\n"), "q BAD Search too complex\r\n");  // RELIABILITY L07
+}
+
+TEST_F(ImapLogin, SearchBodyAndTextAnswerFromTheFullTextIndexWithoutReadingMessages) {
+  ASSERT_TRUE(
+      store_->deliver({demo_id()}, "Subject: one\r\n\r\nL'\xc3\xa9t\xc3\xa9 est chaud\r\n"));
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: two\r\n\r\nab\r\n"));
+  ASSERT_EQ(store_->index_text(1 << 20)->indexed, 2u);
+  // With every message file gone, only the index can answer.
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir_ / "blobs")) {
+    if (e.is_regular_file()) std::filesystem::remove(e.path());
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  EXPECT_EQ(send("c SEARCH BODY chaud\r\n"), "* SEARCH 1\r\nc OK SEARCH completed\r\n");
+  // Unicode case folding: ÉTÉ finds été.
+  EXPECT_EQ(send("d SEARCH CHARSET UTF-8 TEXT {6}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("'\xc3\x89T\xc3\x89\r\n"), "* SEARCH 1\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e SEARCH TEXT \"subject: two\"\r\n"), "* SEARCH 2\r\ne OK SEARCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH NOT BODY chaud\r\n"), "* SEARCH 2\r\nf OK SEARCH completed\r\n");
+  // Two characters are too few for the index: the messages are read, and these cannot be.
+  EXPECT_EQ(send("g SEARCH BODY ab\r\n"), "* SEARCH\r\ng OK SEARCH completed\r\n");
+}
+
+TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
+  const auto demo = store_->find_account("demo@example.test")->id;
+  ASSERT_TRUE(store_->deliver({demo},
+                              "Subject: plain\r\nX-Mailer: Mutt\r\n"
+                              "Date: Tue, 24 Nov 2026 23:30:00 -1000\r\n\r\nMeet at Noon\r\n"));
+  ASSERT_TRUE(store_->deliver(
+      {demo},
+      "Subject: encoded\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "c2VjcmV0IHdvcmQ=\r\n--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "J=C3=B6rg sa=\r\nys hi\r\n--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n"
+      "na\xefve\r\n--b\r\nContent-Type: image/png\r\n\r\nnoon\r\n--b--\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  EXPECT_EQ(send("c SEARCH BODY noon\r\n"), "* SEARCH 1\r\nc OK SEARCH completed\r\n");
+  EXPECT_EQ(send("d SEARCH BODY \"SECRET word\"\r\n"), "* SEARCH 2\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e SEARCH BODY \"says hi\"\r\n"), "* SEARCH 2\r\ne OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e2 SEARCH CHARSET UTF-8 BODY {6}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("na\xc3\xafve\r\n"), "* SEARCH 2\r\ne2 OK SEARCH completed\r\n");  // from Latin-1
+  EXPECT_EQ(send("f SEARCH TEXT encoded\r\n"), "* SEARCH 2\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH TEXT noon\r\n"), "* SEARCH 1\r\ng OK SEARCH completed\r\n");
+  EXPECT_EQ(send("h SEARCH HEADER x-mailer mutt\r\n"), "* SEARCH 1\r\nh OK SEARCH completed\r\n");
+  EXPECT_EQ(send("i SEARCH HEADER Content-Type \"\"\r\n"),
+            "* SEARCH 2\r\ni OK SEARCH completed\r\n");
+  EXPECT_EQ(send("j SEARCH CHARSET UTF-8 BODY {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("J\xc3\xb6rg\r\n"), "* SEARCH 2\r\nj OK SEARCH completed\r\n");
+  EXPECT_EQ(send("k SEARCH HEADER x-mailer\r\n"), "k BAD Missing search argument\r\n");
+  // SENT* read the Date field's own calendar date, zone disregarded; no Date never matches.
+  EXPECT_EQ(send("l SEARCH SENTON 24-Nov-2026\r\n"), "* SEARCH 1\r\nl OK SEARCH completed\r\n");
+  EXPECT_EQ(send("m SEARCH SENTBEFORE 25-Nov-2026\r\n"), "* SEARCH 1\r\nm OK SEARCH completed\r\n");
+  EXPECT_EQ(send("n SEARCH SENTSINCE 25-Nov-2026\r\n"), "* SEARCH\r\nn OK SEARCH completed\r\n");
+  EXPECT_EQ(send("o SEARCH NOT SENTON 24-Nov-2026\r\n"), "* SEARCH 2\r\no OK SEARCH completed\r\n");
+  EXPECT_EQ(send("p SEARCH SENTON 31-Foo-2026\r\n"), "p BAD Invalid date\r\n");
+  // Header keys match the RFC 2047-decoded text.
+  ASSERT_TRUE(store_->deliver({demo},
+                              "Subject: =?ISO-8859-1?Q?Caf=E9?= =?utf-8?b?4piV?= ok\r\n"
+                              "X-Tag: =?utf-8?q?na=C3=AFve?=\r\n\r\nx\r\n"));
+  EXPECT_EQ(send("q NOOP\r\n"), "* 3 EXISTS\r\nq OK NOOP completed\r\n");
+  EXPECT_EQ(send("r SEARCH CHARSET UTF-8 SUBJECT {8}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("caf\xc3\xa9\xe2\x98\x95\r\n"), "* SEARCH 3\r\nr OK SEARCH completed\r\n");
+  EXPECT_EQ(send("r3 SEARCH TEXT {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("caf\xc3\xa9\r\n"), "* SEARCH 3\r\nr3 OK SEARCH completed\r\n");
+  EXPECT_EQ(send("s SEARCH HEADER X-Tag {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("na\xc3\xafv\r\n"), "* SEARCH 3\r\ns OK SEARCH completed\r\n");
+  // Unicode case folding in header keys too: CAFÉ finds Café, NAÏV finds naïve.
+  EXPECT_EQ(send("t SEARCH CHARSET UTF-8 SUBJECT {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("CAF\xc3\x89\r\n"), "* SEARCH 3\r\nt OK SEARCH completed\r\n");
+  EXPECT_EQ(send("u SEARCH HEADER X-Tag {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("NA\xc3\x8fV\r\n"), "* SEARCH 3\r\nu OK SEARCH completed\r\n");
+  // And in strings too short for the index, which read the messages: Ï finds ï.
+  EXPECT_EQ(send("v SEARCH CHARSET UTF-8 BODY {3}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("\xc3\x8fv\r\n"), "* SEARCH 2\r\nv OK SEARCH completed\r\n");
+}
+
+}  // namespace
+}  // namespace postino::imap

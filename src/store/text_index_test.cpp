@@ -1,0 +1,165 @@
+// The store contract for full-text search, and the SQLite index's limits and background
+// indexer.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <thread>
+
+#include "store/store_contract.hpp"
+#include "store/text_indexer.hpp"
+
+namespace postino::store {
+namespace {
+
+namespace fs = std::filesystem;
+using test_support::Backend;
+using test_support::open_sqlite;
+using test_support::StoreContract;
+
+TEST_P(StoreContract, FullTextSearchFindsSubstringsWithUnicodeCaseFolding) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX",
+                             "Subject: =?utf-8?q?R=C3=A9sum=C3=A9?=\r\n"
+                             "Content-Type: text/plain; charset=iso-8859-1\r\n"
+                             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                             "L'=E9t=E9 \"dernier\" fut chaud=\r\nement\r\n",
+                             {}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: plain\r\n\r\nnothing here\r\n", {}));
+  ASSERT_TRUE(store_->append(demo_, "Archive", "Subject: x\r\n\r\nl'été\r\n", {}));
+  const auto inbox = box("INBOX");
+  using F = Store::TextField;
+  // Saved, but not indexed yet: the search is told to read both.
+  auto before = store_->search_text(demo_, inbox.id, F::any, "here");
+  ASSERT_TRUE(before);
+  EXPECT_TRUE(before->matching.empty());
+  EXPECT_EQ(before->unindexed, (std::vector<Uid>{Uid(1), Uid(2)}));
+  auto first = store_->index_text(1);  // one message at least, past the byte budget
+  EXPECT_EQ(first->indexed, 1u);
+  EXPECT_TRUE(first->more_waiting);
+  auto rest = store_->index_text(1 << 20);
+  EXPECT_EQ(rest->indexed, 2u);
+  EXPECT_FALSE(rest->more_waiting);
+  EXPECT_EQ(store_->index_text(1 << 20)->indexed, 0u);
+  auto uids = [&](F field, std::string_view needle) {
+    auto r = store_->search_text(demo_, inbox.id, field, needle);
+    EXPECT_TRUE(r) << needle;
+    std::vector<std::uint32_t> out;
+    if (r) {
+      for (auto u : r->matching) out.push_back(u.value);
+      EXPECT_TRUE(r->unindexed.empty());
+    }
+    return out;
+  };
+  using V = std::vector<std::uint32_t>;
+  // Decoded from quoted-printable and ISO-8859-1; É folds to é; the soft line break joins.
+  EXPECT_EQ(uids(F::body, "L'ÉTÉ"), V{1});
+  EXPECT_EQ(uids(F::body, "chaudement"), V{1});
+  EXPECT_EQ(uids(F::body, "\"dernier\""), V{1});  // quotes inside the FTS5 phrase
+  EXPECT_EQ(uids(F::body, "résumé"), V{});        // the header is not the body
+  EXPECT_EQ(uids(F::any, "RÉSUMÉ"), V{1});        // RFC 2047 decoded, case folded
+  EXPECT_EQ(uids(F::header, "subject: plain"), V{2});
+  EXPECT_EQ(uids(F::any, "here"), V{2});
+  EXPECT_EQ(uids(F::any, "nowhere"), V{});
+  EXPECT_EQ(uids(F::any, "AND nothing OR"), V{});  // words, not FTS5 operators
+  EXPECT_EQ(store_->search_text(demo_, inbox.id, F::any, "é").error().kind, ErrorKind::invalid);
+}
+
+TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithTheirBlob) {
+  const auto dir = fs::temp_directory_path() / ("postino-fts-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.max_indexed_text_bytes = 100;
+  o.blob_grace = std::chrono::seconds(0);
+  o.text_index_quiet = std::chrono::hours(1);
+  {
+    auto s = std::move(*open_sqlite_store(o));
+    ASSERT_TRUE(s->create_domain("example.test"));
+    const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+    ASSERT_TRUE(s->append(demo, "INBOX", "Subject: a\r\n\r\nshort text\r\n", {}));
+    ASSERT_TRUE(s->append(demo, "INBOX", "Subject: b\r\n\r\n" + std::string(200, 'x'), {}));
+    // A message was saved within the quiet period: the indexer keeps off.
+    auto busy = s->index_text(1 << 20);
+    EXPECT_TRUE(busy->busy);
+    EXPECT_EQ(busy->indexed, 0u);
+  }
+  o.text_index_quiet = std::chrono::milliseconds(0);
+  {
+    auto s = std::move(*open_sqlite_store(o));
+    const auto demo = s->find_account("demo@example.test")->id;
+    const auto inbox = *s->mailbox(demo, "INBOX");
+    EXPECT_EQ(s->index_text(1 << 20)->indexed, 2u);
+    // The one with too much text is not tried again.
+    EXPECT_EQ(s->index_text(1 << 20)->indexed, 0u);
+    auto r = s->search_text(demo, inbox.id, Store::TextField::any, "text");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->matching, std::vector<Uid>{Uid(1)});
+    EXPECT_EQ(r->unindexed, std::vector<Uid>{Uid(2)});
+    ASSERT_TRUE(s->expunge(demo, inbox.id, std::vector<Uid>{Uid(1)}, Store::ExpungeScope::listed));
+  }
+  auto s = std::move(*open_sqlite_store(o));  // start-up collects the unreferenced blob
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "store.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM blob_text", -1, &q, nullptr);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  s.reset();
+  fs::remove_all(dir);
+}
+
+TEST(SqliteStoreText, NoIndexAtAllWhenTheLimitIsZero) {
+  const auto dir = fs::temp_directory_path() / ("postino-fts0-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.max_indexed_text_bytes = 0;
+  o.text_index_quiet = std::chrono::milliseconds(0);
+  auto s = std::move(*open_sqlite_store(o));
+  ASSERT_TRUE(s->create_domain("example.test"));
+  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+  ASSERT_TRUE(s->append(demo, "INBOX", "Subject: a\r\n\r\nshort text\r\n", {}));
+  auto progress = s->index_text(1 << 20);
+  EXPECT_EQ(progress->indexed, 0u);
+  EXPECT_FALSE(progress->more_waiting);
+  auto r = s->search_text(demo, s->mailbox(demo, "INBOX")->id, Store::TextField::any, "text");
+  EXPECT_TRUE(r->matching.empty());
+  EXPECT_EQ(r->unindexed, std::vector<Uid>{Uid(1)});  // searched by reading it
+  s.reset();
+  fs::remove_all(dir);
+}
+
+TEST(TextIndexer, IndexesNewMailInTheBackgroundAndStopsPromptly) {
+  const auto dir = fs::temp_directory_path() / ("postino-indexer-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.text_index_quiet = std::chrono::milliseconds(20);
+  auto s = std::move(*open_sqlite_store(o));
+  ASSERT_TRUE(s->create_domain("example.test"));
+  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+  const auto inbox = s->mailbox(demo, "INBOX")->id;
+  {
+    // A batch of 1 byte: one message per transaction, the backlog worked off at once.
+    TextIndexer indexer(*s, 1, std::chrono::milliseconds(10));
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(s->append(demo, "INBOX", "Subject: s\r\n\r\nword" + std::to_string(i), {}));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      auto r = s->search_text(demo, inbox, Store::TextField::body, "word");
+      ASSERT_TRUE(r);
+      if (r->unindexed.empty()) {
+        EXPECT_EQ(r->matching.size(), 5u);
+        break;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the indexer did not catch up";
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }  // the destructor returns once the thread has stopped
+  s.reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace postino::store
