@@ -70,6 +70,11 @@ TEST_F(ImapLogin, CondstoreModSeqsChangedSinceAndConditionalStore) {
                                                             ")\r\nj OK STATUS completed\r\n");
   EXPECT_EQ(send("k FETCH 1 (MODSEQ)\r\n"),
             "* 1 FETCH (MODSEQ (" + std::to_string(base + 1) + "))\r\nk OK FETCH completed\r\n");
+  // An implicit \\Seen is a flag change too: its new MODSEQ is told with it.
+  const auto implicit_seen = send("m FETCH 3 (BODY[TEXT])\r\n");
+  EXPECT_NE(implicit_seen.find("FLAGS (\\Seen)"), std::string::npos) << implicit_seen;
+  EXPECT_NE(implicit_seen.find("MODSEQ (" + std::to_string(base + 3) + ")"), std::string::npos)
+      << implicit_seen;
   EXPECT_EQ(send("l FETCH 1 (FLAGS) (CHANGEDSINCE x)\r\n"),
             "l BAD Syntax: FETCH sequence-set items (CHANGEDSINCE modseq [VANISHED])\r\n");
 }

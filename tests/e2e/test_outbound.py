@@ -659,8 +659,8 @@ host-record=mute.hang.test,127.0.0.5
         cls.silent.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def setUp(self):
-        config = f"""
+    def config(self, extra=""):
+        return f"""
 [queue]
 poll_interval_ms = 100
 [outbound]
@@ -668,8 +668,21 @@ port = {self.port}
 dns = "127.0.0.1:{self.dns_port}"
 connect_timeout_seconds = 3
 command_timeout_seconds = 2
-"""
-        self.a = self.start(config=config, listen=["submission"], dns=None)
+{extra}"""
+
+    def setUp(self):
+        self.a = self.start(config=self.config(), listen=["submission"], dns=None)
+
+    def test_max_addresses_bounds_the_servers_tried_in_one_attempt(self):
+        # One address per attempt: the first MX is down, the second is not tried now.
+        self.a.stop()
+        a = self.start(config=self.config("max_addresses = 1"), listen=["submission"],
+                       dns=None, data=self.a.data)
+        submit(a, ["x@two.test"], b"Subject: bounded\r\n\r\nnot this time\r\n")
+        ids = wait_until(lambda: queue_ids(a), what="a queue entry")
+        wait_until(lambda: "127.0.0.2" in postino(a, "queue", "show", ids[0]).stdout,
+                   what="the first MX's failure recorded")
+        self.assertFalse(any(b"not this time" in m for m in self.mx2.messages()))
 
     def test_first_mx_down_the_backup_mx_takes_it(self):
         submit(self.a, ["x@two.test"], b"Subject: backup\r\n\r\nto the second MX\r\n")
