@@ -22,6 +22,14 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// True when every byte is 7-bit ASCII.
+inline bool is_ascii(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
 inline std::string to_lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = ascii_lower(c);

@@ -52,13 +52,6 @@ void encode(char32_t c, std::string& out) {
   }
 }
 
-bool is_ascii(std::string_view text) {
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string utf8_lower(std::string_view text) {

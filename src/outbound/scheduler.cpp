@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "base/ascii.hpp"
 #include "base/log.hpp"
 #include "dkim/signer.hpp"
 #include "outbound/delivery.hpp"
@@ -21,18 +22,9 @@ using smtp::client::Transaction;
 constexpr auto token = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t piece_bytes = 64 * 1024;
 
-bool has_non_ascii(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c > 127) return true;
-  }
-  return false;
-}
-
 std::string domain_of(const std::string& address) {
   const auto at = address.rfind('@');
-  std::string domain = at == std::string::npos ? "" : address.substr(at + 1);
-  for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return domain;
+  return at == std::string::npos ? "" : base::to_lower(std::string_view(address).substr(at + 1));
 }
 
 // RFC 3461 §4.1: a failure report unless NOTIFY was given without FAILURE (or NEVER).
@@ -206,14 +198,14 @@ asio::awaitable<void> Scheduler::Impl::deliver(const store::QueueEntry& entry,
   message.size = static_cast<std::uint64_t>(entry.size);
   message.envid = entry.envid;
   message.ret = entry.ret;
-  message.needs_smtputf8 = has_non_ascii(entry.sender);
+  message.needs_smtputf8 = !base::is_ascii(entry.sender);
   // One pass over the message: 8-bit content, and the DKIM body hash when we sign.
   dkim::MessageSigner signer;
   const bool may_sign = !dkim_keys.empty();
   for (std::uint64_t offset = 0; may_sign || !message.has_8bit;) {
     auto piece = co_await body(offset);
     if (!piece || piece->empty()) break;
-    message.has_8bit = message.has_8bit || has_non_ascii(*piece);
+    message.has_8bit = message.has_8bit || !base::is_ascii(*piece);
     if (may_sign) signer.feed(*piece);
     offset += piece->size();
   }
@@ -242,7 +234,7 @@ asio::awaitable<void> Scheduler::Impl::deliver(const store::QueueEntry& entry,
     for (auto i : indices) {
       const auto& r = entry.recipients[i];
       m.recipients.push_back({r.address, r.orcpt, r.notify});
-      m.needs_smtputf8 = m.needs_smtputf8 || has_non_ascii(r.address);
+      m.needs_smtputf8 = m.needs_smtputf8 || !base::is_ascii(r.address);
     }
     co_await acquire(domain);
     DomainOutcome outcome;
