@@ -155,8 +155,45 @@ TEST_F(ImapLogin, EsearchReturnsWhatWasAsked) {
             "* ESEARCH (TAG \"e\") UID ALL 2,4:5\r\ne OK UID SEARCH completed\r\n");
   EXPECT_EQ(send("f SEARCH RETURN (COUNT MIN) DELETED\r\n"),
             "* ESEARCH (TAG \"f\") COUNT 0\r\nf OK SEARCH completed\r\n");
-  EXPECT_EQ(send("g SEARCH RETURN (SAVE) ALL\r\n"), "g BAD Unknown SEARCH RETURN option SAVE\r\n");
+  EXPECT_EQ(send("g SEARCH RETURN (PARTIAL 1:2) ALL\r\n"),
+            "g BAD Unknown SEARCH RETURN option PARTIAL\r\n");
   EXPECT_EQ(send("h SEARCH FLAGGED\r\n"), "* SEARCH 2 4 5\r\nh OK SEARCH completed\r\n");
+}
+
+TEST_F(ImapLogin, SearchresSavesAResultForDollar) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  send("c STORE 2,4:5 +FLAGS.SILENT (\\Flagged)\r\n");
+  // RFC 5182 §2.1: SAVE alone answers no ESEARCH; "$" is then usable by every command.
+  EXPECT_EQ(send("d SEARCH RETURN (SAVE) FLAGGED\r\n"), "d OK SEARCH completed\r\n");
+  EXPECT_EQ(
+      send("e FETCH $ (UID)\r\n"),
+      "* 2 FETCH (UID 2)\r\n* 4 FETCH (UID 4)\r\n* 5 FETCH (UID 5)\r\ne OK FETCH completed\r\n");
+  EXPECT_EQ(send("f STORE $ +FLAGS.SILENT (\\Seen)\r\n"), "f OK STORE completed\r\n");
+  EXPECT_EQ(send("g SEARCH SEEN\r\n"), "* SEARCH 2 4 5\r\ng OK SEARCH completed\r\n");
+  EXPECT_EQ(send("h UID COPY $ INBOX\r\n"),
+            "h OK [COPYUID " + std::to_string(store_->mailbox(demo_id(), "INBOX")->uid_validity.value) +
+                " 2,4:5 6:8] UID COPY completed\r\n");
+  // Kept as UIDs: after message 4 goes, "$" is sequence numbers 2 and 4 (UIDs 2 and 5).
+  send("i STORE 4 +FLAGS.SILENT (\\Deleted)\r\n");
+  EXPECT_EQ(send("j EXPUNGE\r\n").substr(0, 12), "* 4 EXPUNGE\r");
+  EXPECT_EQ(send("k SEARCH $\r\n"), "* SEARCH 2 4\r\nk OK SEARCH completed\r\n");
+  EXPECT_EQ(send("l UID SEARCH UID $ SEEN\r\n"), "* SEARCH 2 5\r\nl OK UID SEARCH completed\r\n");
+  // §2.4: with MIN or MAX only those are saved; with COUNT the ESEARCH comes too.
+  EXPECT_EQ(send("m SEARCH RETURN (SAVE MAX COUNT) FLAGGED\r\n"),
+            "* ESEARCH (TAG \"m\") MAX 7 COUNT 5\r\nm OK SEARCH completed\r\n");
+  EXPECT_EQ(send("n UID FETCH $ (UID)\r\n"), "* 7 FETCH (UID 8)\r\nn OK UID FETCH completed\r\n");
+  // A failed SEARCH that saves leaves "$" empty; so does a new SELECT.
+  EXPECT_EQ(send("o SEARCH RETURN (SAVE) NOSUCHKEY\r\n"), "o BAD Unknown search key NOSUCHKEY\r\n");
+  EXPECT_EQ(send("p FETCH $ (UID)\r\n"), "p OK FETCH completed\r\n");
+  send("q SEARCH RETURN (SAVE) ALL\r\n");
+  send("r SELECT INBOX\r\n");
+  EXPECT_EQ(send("s SEARCH $\r\n"), "* SEARCH\r\ns OK SEARCH completed\r\n");
+  EXPECT_EQ(send("t FETCH $:4 (UID)\r\n"), "t BAD Invalid sequence set\r\n");
 }
 
 TEST_F(ImapLogin, ListExtendedAndListStatus) {

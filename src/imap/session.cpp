@@ -76,7 +76,8 @@ Session::~Session() {
 std::string Session::capabilities() const {
   if (!std::holds_alternative<NotAuthenticated>(state_)) {
     return "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS "
-           "SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA ESEARCH LIST-EXTENDED LIST-STATUS APPENDLIMIT=" +
+           "SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA ESEARCH SEARCHRES "
+           "LIST-EXTENDED LIST-STATUS APPENDLIMIT=" +
            std::to_string(settings_.max_append_bytes);
   }
   std::string caps =

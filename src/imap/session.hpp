@@ -50,6 +50,9 @@ class Session final : public net::ProtocolSession {
     store::MailboxInfo mailbox;
     bool is_read_only = false;
     std::vector<store::MessageInfo> messages;  // this session's view: index + 1 = sequence number
+    // SEARCHRES (RFC 5182): the UIDs a SEARCH RETURN (SAVE) kept, ascending, for "$".
+    // A new selection starts with none; expunged messages simply stop matching.
+    std::vector<std::uint32_t> saved;
   };
   using State = std::variant<NotAuthenticated, Authenticated, Selected>;
 
@@ -155,6 +158,9 @@ class Session final : public net::ProtocolSession {
     copy(cmd, 0, out, false, true);
   }
   // commands/search.cpp
+  // A sequence-set argument, or "$" (RFC 5182): the saved result as UIDs, or as this
+  // view's sequence numbers. nullopt when malformed.
+  std::optional<wire::SequenceSet> message_set(std::string_view text, bool by_uid) const;
   void search(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
   void search_by_sequence(const wire::Command& cmd, net::Output& out) {
     search(cmd, 0, out, false);

@@ -14,6 +14,12 @@
 
 namespace postino::imap::test_support {
 
+// What CAPABILITY lists after login (RFC 3501 §7.2.1), with the default APPENDLIMIT.
+inline const std::string logged_in_capabilities =
+    "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS SPECIAL-USE "
+    "CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA ESEARCH SEARCHRES LIST-EXTENDED "
+    "LIST-STATUS APPENDLIMIT=52428800";
+
 class ImapLogin : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -91,7 +91,7 @@ void Session::copy(const wire::Command& cmd, std::size_t first, net::Output& out
     return bad(cmd.tag,
                std::string("Syntax: ") + (move ? "MOVE" : "COPY") + " sequence-set mailbox", out);
   }
-  auto set = wire::SequenceSet::parse(args[first].value);
+  auto set = message_set(args[first].value, by_uid);
   if (!set) return bad(cmd.tag, "Invalid sequence set", out);
   auto name = mailbox_argument(cmd, first + 1, out);
   if (!name) return;

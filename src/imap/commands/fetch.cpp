@@ -389,7 +389,7 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
     if (vanished && (!by_uid || !qresync_))
       return bad(cmd.tag, "VANISHED needs UID FETCH and ENABLE QRESYNC", out);
   }
-  auto set = wire::SequenceSet::parse(args[first].value);
+  auto set = message_set(args[first].value, by_uid);
   if (!set) return bad(cmd.tag, "Invalid sequence set", out);
   std::vector<std::string> names;
   const auto& items_token = args[first + 1];
@@ -507,7 +507,7 @@ void Session::store_flags(const wire::Command& cmd, std::size_t first, net::Outp
   if (args.size() < first + 3 || args[first].type != wire::Token::Type::atom) {
     return bad(cmd.tag, "Syntax: STORE sequence-set item flags", out);
   }
-  auto set = wire::SequenceSet::parse(args[first].value);
+  auto set = message_set(args[first].value, by_uid);
   if (!set) return bad(cmd.tag, "Invalid sequence set", out);
   // RFC 7162 §3.1.3: STORE set (UNCHANGEDSINCE modseq) item flags.
   std::optional<std::uint64_t> unchanged_since;

@@ -101,7 +101,9 @@ std::int64_t parse_date(std::string_view s) {
 
 class Parser {
  public:
-  explicit Parser(const std::vector<wire::Token>& tokens) : tokens_(tokens) {}
+  // `saved`: the UIDs "$" stands for (RFC 5182).
+  Parser(const std::vector<wire::Token>& tokens, const wire::SequenceSet& saved)
+      : tokens_(tokens), saved_(saved) {}
   bool done() const { return i_ >= tokens_.size(); }
 
   Criterion next(int depth) {
@@ -109,7 +111,7 @@ class Parser {
     if (done()) throw SearchError{"Missing search key"};
     const auto& t = tokens_[i_++];
     if (t.type == wire::Token::Type::list) {
-      Parser inner(t.children);
+      Parser inner(t.children, saved_);
       Criterion c{Criterion::Kind::and_};
       while (!inner.done()) c.children.push_back(inner.next(depth + 1));
       if (c.children.empty()) throw SearchError{"Empty search list"};
@@ -174,9 +176,17 @@ class Parser {
       c.number = static_cast<std::int64_t>(v);
       return c;
     }
+    if (key == "$") {
+      // RFC 5182 §2.1: the saved result, kept as UIDs, whether used as a sequence set or
+      // after UID.
+      Criterion c{K::uid};
+      c.set = saved_;
+      return c;
+    }
     if (key == "UID") {
       Criterion c{K::uid};
-      c.set = wire::SequenceSet::parse(argument());
+      const auto set = argument();
+      c.set = set == "$" ? saved_ : wire::SequenceSet::parse(set);
       if (!c.set) throw SearchError{"Invalid UID set"};
       return c;
     }
@@ -223,6 +233,7 @@ class Parser {
     return tokens_[i_++].value;
   }
   const std::vector<wire::Token>& tokens_;
+  const wire::SequenceSet& saved_;
   std::size_t i_ = 0;
 };
 
@@ -396,13 +407,33 @@ bool uses_modseq(const Criterion& c) {
 
 }  // namespace
 
+std::optional<wire::SequenceSet> Session::message_set(std::string_view text, bool by_uid) const {
+  if (text != "$") return wire::SequenceSet::parse(text);
+  const auto& s = std::get<Selected>(state_);
+  if (by_uid) return wire::SequenceSet::of(s.saved);
+  std::vector<std::uint32_t> numbers;  // the saved UIDs still in this view, by position
+  for (std::size_t i = 0, j = 0; i < s.messages.size() && j < s.saved.size();) {
+    if (s.messages[i].uid.value < s.saved[j]) {
+      ++i;
+    } else if (s.messages[i].uid.value > s.saved[j]) {
+      ++j;
+    } else {
+      numbers.push_back(static_cast<std::uint32_t>(++i));
+      ++j;
+    }
+  }
+  return wire::SequenceSet::of(numbers);
+}
+
 void Session::search(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid) {
   std::vector<wire::Token> tokens(cmd.arguments.begin() + static_cast<std::ptrdiff_t>(first),
                                   cmd.arguments.end());
   // ESEARCH (RFC 4731): SEARCH RETURN (MIN MAX ALL COUNT) criteria; RETURN () is ALL.
+  // SEARCHRES (RFC 5182): SAVE keeps the result for "$"; alone, it answers nothing.
   struct Return {
-    bool min = false, max = false, all = false, count = false;
+    bool min = false, max = false, all = false, count = false, save = false;
   };
+  auto& saved = std::get<Selected>(state_).saved;
   std::optional<Return> extended;
   if (tokens.size() >= 2 && tokens[0].type == wire::Token::Type::atom &&
       base::iequals(tokens[0].value, "RETURN") && tokens[1].type == wire::Token::Type::list) {
@@ -417,10 +448,14 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
         r.all = true;
       else if (option == "COUNT")
         r.count = true;
+      else if (option == "SAVE")
+        r.save = true;
       else
         return bad(cmd.tag, "Unknown SEARCH RETURN option " + o.value, out);
     }
-    if (!r.min && !r.max && !r.count) r.all = r.all || tokens[1].children.empty();
+    if (!r.min && !r.max && !r.count && !r.save) r.all = r.all || tokens[1].children.empty();
+    // RFC 5182 §2.1: a SEARCH that saves and fails leaves "$" empty.
+    if (r.save) saved.clear();
     extended = r;
     tokens.erase(tokens.begin(), tokens.begin() + 2);
   }
@@ -434,7 +469,8 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
   }
   Criterion all{Criterion::Kind::and_};
   try {
-    Parser p(tokens);
+    const auto saved_set = wire::SequenceSet::of(saved);
+    Parser p(tokens, saved_set);
     while (!p.done()) all.children.push_back(p.next(0));
     if (all.children.empty()) throw SearchError{"Missing search key"};
   } catch (const SearchError& e) {
@@ -459,7 +495,7 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
       }
     }
     std::string result = "* SEARCH";
-    std::vector<std::uint32_t> found;
+    std::vector<std::uint32_t> found, found_uids;
     std::uint64_t highest = 0;
     const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
     for (std::size_t i = 0; i < s.messages.size(); ++i) {
@@ -474,10 +510,26 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
                         known == fields_of.end() ? nullptr : known->second};
       if (matches(criterion, c)) {
         found.push_back(by_uid ? m.uid.value : static_cast<std::uint32_t>(i + 1));
+        found_uids.push_back(m.uid.value);
         highest = std::max(highest, m.mod_seq.value);
       }
     }
-    if (extended) {
+    if (extended && extended->save) {
+      // RFC 5182 §2.4: with MIN or MAX, only those are saved.
+      auto& keep = std::get<Selected>(state_).saved;
+      keep.clear();
+      if (!found_uids.empty() && (extended->min || extended->max)) {
+        if (extended->min) keep.push_back(found_uids.front());
+        if (extended->max && (keep.empty() || keep.back() != found_uids.back()))
+          keep.push_back(found_uids.back());
+      } else {
+        keep = found_uids;
+      }
+    }
+    if (extended && extended->save && !extended->min && !extended->max && !extended->all &&
+        !extended->count) {
+      result.clear();  // RFC 5182 §2.1: SAVE alone, no ESEARCH response
+    } else if (extended) {
       // RFC 4731 §3.1: one ESEARCH with what was asked; MIN, MAX and ALL only when found.
       // A tag has no quote or backslash (RFC 3501 §9: ATOM-CHAR).
       result = "* ESEARCH (TAG \"" + tag + "\")" + (by_uid ? " UID" : "");
@@ -490,8 +542,9 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
       for (const auto n : found) result += " " + std::to_string(n);
       if (with_modseq && highest > 0) result += " (MODSEQ " + std::to_string(highest) + ")";
     }
-    work_.reply = result + "\r\n" +
-                  wire::tagged(tag, by_uid ? "OK UID SEARCH completed" : "OK SEARCH completed");
+    if (!result.empty()) result += "\r\n";
+    work_.reply =
+        result + wire::tagged(tag, by_uid ? "OK UID SEARCH completed" : "OK SEARCH completed");
   };
 }
 

@@ -117,7 +117,7 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
     }
     r += wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
                                (read_only ? "EXAMINE" : "SELECT") + " completed");
-    state_ = Selected{account, *box, read_only, std::move(*messages)};
+    state_ = Selected{account, *box, read_only, std::move(*messages), {}};
   };
 }
 
@@ -156,7 +156,7 @@ void Session::expunge(const wire::Command& cmd, net::Output& out) {
 void Session::uid_expunge(const wire::Command& cmd, net::Output& out) {
   if (cmd.arguments.size() != 2 || cmd.arguments[1].type != wire::Token::Type::atom)
     return bad(cmd.tag, "Syntax: UID EXPUNGE uid-set", out);
-  auto set = wire::SequenceSet::parse(cmd.arguments[1].value);
+  auto set = message_set(cmd.arguments[1].value, true);
   if (!set) return bad(cmd.tag, "Invalid sequence set", out);
   expunge_messages(cmd.tag, *set, "UID EXPUNGE", out);
 }

@@ -36,6 +36,17 @@ std::optional<SequenceSet> SequenceSet::parse(std::string_view text, std::size_t
   return set;
 }
 
+SequenceSet SequenceSet::of(const std::vector<std::uint32_t>& numbers) {
+  SequenceSet set;
+  for (std::size_t i = 0; i < numbers.size();) {
+    std::size_t j = i;
+    while (j + 1 < numbers.size() && numbers[j + 1] == numbers[j] + 1) ++j;
+    set.ranges_.emplace_back(numbers[i], numbers[j]);
+    i = j + 1;
+  }
+  return set;
+}
+
 std::string format_sequence_set(const std::vector<std::uint32_t>& numbers) {
   std::string out;
   for (std::size_t i = 0; i < numbers.size();) {

@@ -16,6 +16,9 @@ class SequenceSet {
   // nullopt for anything malformed: 0, numbers over 2^32-1, empty ranges, more than
   // `max_ranges` ranges (RELIABILITY L07).
   static std::optional<SequenceSet> parse(std::string_view text, std::size_t max_ranges = 10000);
+  // The set of exactly these numbers (ascending, none 0), which may be empty: a saved
+  // search result (RFC 5182 "$").
+  static SequenceSet of(const std::vector<std::uint32_t>& numbers);
   // True when `n` is in the set, "*" standing for `largest` (the last sequence number or
   // the highest UID in the mailbox).
   bool contains(std::uint32_t n, std::uint32_t largest) const;

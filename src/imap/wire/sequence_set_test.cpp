@@ -25,6 +25,13 @@ TEST(SequenceSet, FormatsRunsAsRanges) {
   EXPECT_EQ(format_sequence_set({4294967294u, 4294967295u}), "4294967294:4294967295");
 }
 
+TEST(SequenceSet, OfExactlyTheseNumbers) {
+  const auto s = SequenceSet::of({2, 3, 4, 9});
+  for (std::uint32_t n : {2u, 3u, 4u, 9u}) EXPECT_TRUE(s.contains(n, 9)) << n;
+  for (std::uint32_t n : {1u, 5u, 8u, 10u}) EXPECT_FALSE(s.contains(n, 10)) << n;
+  EXPECT_FALSE(SequenceSet::of({}).contains(1, 1));  // an empty saved result matches nothing
+}
+
 TEST(SequenceSet, RefusesMalformed) {
   for (auto bad :
        {"", "0", "1,", ",1", "1:", ":1", "a", "1:0", "4294967296", "01", "1::2", "1;2", "-1"}) {
