@@ -176,7 +176,8 @@ TEST_F(ImapLogin, SearchresSavesAResultForDollar) {
   EXPECT_EQ(send("f STORE $ +FLAGS.SILENT (\\Seen)\r\n"), "f OK STORE completed\r\n");
   EXPECT_EQ(send("g SEARCH SEEN\r\n"), "* SEARCH 2 4 5\r\ng OK SEARCH completed\r\n");
   EXPECT_EQ(send("h UID COPY $ INBOX\r\n"),
-            "h OK [COPYUID " + std::to_string(store_->mailbox(demo_id(), "INBOX")->uid_validity.value) +
+            "h OK [COPYUID " +
+                std::to_string(store_->mailbox(demo_id(), "INBOX")->uid_validity.value) +
                 " 2,4:5 6:8] UID COPY completed\r\n");
   // Kept as UIDs: after message 4 goes, "$" is sequence numbers 2 and 4 (UIDs 2 and 5).
   send("i STORE 4 +FLAGS.SILENT (\\Deleted)\r\n");

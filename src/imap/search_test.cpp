@@ -121,5 +121,55 @@ TEST_F(ImapLogin, SearchBodyTextHeaderAndSentDates) {
   EXPECT_EQ(send("\xc3\x8fv\r\n"), "* SEARCH 2\r\nv OK SEARCH completed\r\n");
 }
 
+TEST_F(ImapLogin, SortAndThreadFromTheEnvelopeFields) {
+  const auto demo = demo_id();
+  auto deliver = [&](std::string header, std::string body) {
+    ASSERT_TRUE(store_->deliver({demo}, header + "\r\n" + body + "\r\n"));
+  };
+  deliver(
+      "From: Zoe <zoe@x>\r\nTo: b@x\r\nDate: Mon, 2 Nov 2026 10:00 +0000\r\n"
+      "Subject: Plan\r\nMessage-ID: <1@x>\r\n",
+      "a somewhat longer body");
+  deliver(
+      "From: adam@x\r\nTo: a@x\r\nDate: Mon, 2 Nov 2026 12:00 +0000\r\n"
+      "Subject: Re: Plan\r\nMessage-ID: <2@x>\r\nIn-Reply-To: <1@x>\r\n",
+      "x");
+  deliver(
+      "From: Bob <BOB@x>\r\nTo: c@x\r\nDate: Mon, 2 Nov 2026 11:00 +0100\r\n"
+      "Subject: [team] Lunch\r\nMessage-ID: <3@x>\r\n",
+      "yy");
+  deliver(
+      "From: carl@x\r\nDate: Mon, 2 Nov 2026 13:00 +0000\r\nSubject: Re: Re: plan\r\n"
+      "Message-ID: <4@x>\r\nReferences: <1@x> <2@x>\r\n",
+      "zzz");
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  EXPECT_EQ(send("c SORT (SUBJECT) UTF-8 ALL\r\n"), "* SORT 3 1 2 4\r\nc OK SORT completed\r\n");
+  EXPECT_EQ(send("d SORT (REVERSE DATE) UTF-8 ALL\r\n"),
+            "* SORT 4 2 1 3\r\nd OK SORT completed\r\n");  // 1 and 3 both 10:00 UTC: in order
+  EXPECT_EQ(send("e SORT (FROM SIZE) US-ASCII NOT FROM carl\r\n"),
+            "* SORT 2 3 1\r\ne OK SORT completed\r\n");
+  EXPECT_EQ(send("f UID SORT (TO) UTF-8 UID 2:*\r\n"),
+            "* SORT 4 2 3\r\nf OK UID SORT completed\r\n");  // no To: the empty string first
+  EXPECT_EQ(send("g THREAD REFERENCES UTF-8 ALL\r\n"),
+            "* THREAD (1 2 4)(3)\r\ng OK THREAD completed\r\n");
+  EXPECT_EQ(send("h THREAD ORDEREDSUBJECT UTF-8 ALL\r\n"),
+            "* THREAD (1 (2)(4))(3)\r\nh OK THREAD completed\r\n");
+  EXPECT_EQ(send("i UID THREAD REFERENCES UTF-8 NOT UID 2\r\n"),
+            "* THREAD (1 4)(3)\r\ni OK UID THREAD completed\r\n");
+  EXPECT_EQ(send("j THREAD REFERENCES UTF-8 SUBJECT nothing\r\n"),
+            "* THREAD\r\nj OK THREAD completed\r\n");
+  // Errors: each a clear answer.
+  EXPECT_EQ(send("k SORT (WEIGHT) UTF-8 ALL\r\n"), "k BAD Invalid sort criteria\r\n");
+  EXPECT_EQ(send("l SORT (SIZE REVERSE) UTF-8 ALL\r\n"), "l BAD Invalid sort criteria\r\n");
+  EXPECT_EQ(send("m SORT (SIZE) KOI8-R ALL\r\n"),
+            "m NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
+  EXPECT_EQ(send("n THREAD JWZ UTF-8 ALL\r\n"), "n BAD Unknown threading algorithm JWZ\r\n");
+  EXPECT_EQ(send("o SORT (SIZE) UTF-8\r\n"),
+            "o BAD Syntax: SORT (sort-criteria) charset search-keys\r\n");
+  EXPECT_EQ(send("p THREAD REFERENCES UTF-8 BOGUS\r\n"), "p BAD Unknown search key BOGUS\r\n");
+}
+
 }  // namespace
 }  // namespace postino::imap

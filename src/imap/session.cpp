@@ -50,6 +50,8 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"UNSELECT", in_selected, &Session::close},
       {"EXPUNGE", in_selected, &Session::expunge},
       {"SEARCH", in_selected, &Session::search_by_sequence},
+      {"SORT", in_selected, &Session::sort_by_sequence},
+      {"THREAD", in_selected, &Session::thread_by_sequence},
       {"FETCH", in_selected, &Session::fetch_by_sequence},
       {"STORE", in_selected, &Session::store_by_sequence},
       {"COPY", in_selected, &Session::copy_by_sequence},
@@ -77,6 +79,7 @@ std::string Session::capabilities() const {
   if (!std::holds_alternative<NotAuthenticated>(state_)) {
     return "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS "
            "SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA ESEARCH SEARCHRES "
+           "SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
            "LIST-EXTENDED LIST-STATUS APPENDLIMIT=" +
            std::to_string(settings_.max_append_bytes);
   }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 
 #include "auth/authenticator.hpp"
@@ -158,12 +159,43 @@ class Session final : public net::ProtocolSession {
     copy(cmd, 0, out, false, true);
   }
   // commands/search.cpp
+  // Search keys (RFC 3501 §6.4.4), parsed; shared by SEARCH, SORT and THREAD.
+  struct SearchQuery;
+  using FieldsByUid = std::unordered_map<std::uint32_t, const mime::EnvelopeFields*>;
+  // The selected mailbox's envelope fields, loaded in one query (not copied or moved:
+  // `by_uid` points into `list`).
+  struct MailboxFields {
+    MailboxFields() = default;
+    MailboxFields(const MailboxFields&) = delete;
+    MailboxFields& operator=(const MailboxFields&) = delete;
+    std::vector<std::pair<store::Uid, mime::EnvelopeFields>> list;
+    FieldsByUid by_uid;
+  };
+  store::Result<void> load_fields(MailboxFields& into) const;
+  // BAD written and null when the keys are malformed.
+  std::shared_ptr<SearchQuery> parse_search(const wire::Command& cmd,
+                                            const std::vector<wire::Token>& tokens,
+                                            net::Output& out);
+  // On the worker pool: the positions in the selected view of the messages that match;
+  // `fields`, when given, are the mailbox's envelope fields already loaded.
+  std::vector<std::size_t> run_search(SearchQuery& query, const FieldsByUid* fields);
+  // True when a key is MODSEQ (RFC 7162 §3.1.5): the answer carries the highest one found.
+  static bool uses_modseq(const SearchQuery& query);
+  // UTF-8 and US-ASCII; anything else answered NO [BADCHARSET].
+  bool known_charset(const wire::Command& cmd, std::string_view charset, net::Output& out);
   // A sequence-set argument, or "$" (RFC 5182): the saved result as UIDs, or as this
   // view's sequence numbers. nullopt when malformed.
   std::optional<wire::SequenceSet> message_set(std::string_view text, bool by_uid) const;
   void search(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
   void search_by_sequence(const wire::Command& cmd, net::Output& out) {
     search(cmd, 0, out, false);
+  }
+  // commands/sort.cpp: SORT and THREAD (RFC 5256).
+  void sort(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
+  void thread(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
+  void sort_by_sequence(const wire::Command& cmd, net::Output& out) { sort(cmd, 0, out, false); }
+  void thread_by_sequence(const wire::Command& cmd, net::Output& out) {
+    thread(cmd, 0, out, false);
   }
   // commands/fetch.cpp
   void fetch(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);

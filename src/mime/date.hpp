@@ -12,4 +12,9 @@ namespace postino::mime {
 // SENTBEFORE/SENTON/SENTSINCE compare, RFC 3501 §6.4.4); nullopt when there is none.
 std::optional<std::int64_t> date_days(std::string_view value);
 
+// Seconds since 1970-01-01T00:00:00Z of the date-time, the zone applied (RFC 5322 §3.3,
+// the obsolete zone names of §4.3; an unknown zone is taken as UTC, a missing time as
+// midnight); nullopt when there is no date. What SORT's DATE compares (RFC 5256 §2.2).
+std::optional<std::int64_t> date_time(std::string_view value);
+
 }  // namespace postino::mime

@@ -16,6 +16,17 @@ TEST(Date, CommonAndObsoleteForms) {
   EXPECT_EQ(date_days("1 Mar 1999"), 10651);
 }
 
+TEST(Date, DateTimeAppliesTheZone) {
+  EXPECT_EQ(date_time("Thu, 01 Jan 1970 00:00:00 +0000"), 0);
+  EXPECT_EQ(date_time("Thu, 01 Jan 1970 01:00:00 +0100"), 0);
+  EXPECT_EQ(date_time("Wed, 31 Dec 1969 19:00 EST"), 0);    // obsolete zone, no seconds
+  EXPECT_EQ(date_time("1 Jan 1970 00:00:30 -0030"), 1830);  // west of UTC is later
+  EXPECT_EQ(date_time("1 Jan 1970"), 0);                    // no time: midnight
+  EXPECT_EQ(date_time("1 Jan 1970 10:00:00 (no zone)"), 36000);
+  EXPECT_EQ(date_time("1 Jan 1970 25x00 +0100"), 0);  // a broken time is ignored
+  EXPECT_EQ(date_time("yesterday"), std::nullopt);
+}
+
 TEST(Date, GarbageHasNoDate) {
   EXPECT_EQ(date_days(""), std::nullopt);
   EXPECT_EQ(date_days("yesterday"), std::nullopt);

@@ -397,15 +397,81 @@ bool matches(const Criterion& c, const Candidate& m) {
   return false;
 }
 
-bool uses_modseq(const Criterion& c) {
+bool has_modseq_key(const Criterion& c) {
   if (c.kind == Criterion::Kind::modseq) return true;
   for (const auto& child : c.children) {
-    if (uses_modseq(child)) return true;
+    if (has_modseq_key(child)) return true;
   }
   return false;
 }
 
 }  // namespace
+
+struct Session::SearchQuery {
+  Criterion criterion;
+};
+
+store::Result<void> Session::load_fields(MailboxFields& into) const {
+  const auto& s = std::get<Selected>(state_);
+  auto r = settings_.store->envelope_fields(s.account.id, s.mailbox.id);
+  if (!r) return r.error();
+  into.list = std::move(*r);
+  for (const auto& [uid, f] : into.list) into.by_uid[uid.value] = &f;
+  return {};
+}
+
+bool Session::uses_modseq(const SearchQuery& query) {
+  return has_modseq_key(query.criterion);
+}
+
+bool Session::known_charset(const wire::Command& cmd, std::string_view charset, net::Output& out) {
+  const auto upper = base::to_upper(charset);
+  if (upper == "UTF-8" || upper == "US-ASCII") return true;
+  out.bytes += wire::tagged(cmd.tag, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+  return false;
+}
+
+std::shared_ptr<Session::SearchQuery> Session::parse_search(const wire::Command& cmd,
+                                                            const std::vector<wire::Token>& tokens,
+                                                            net::Output& out) {
+  auto query = std::make_shared<SearchQuery>(Criterion{Criterion::Kind::and_});
+  try {
+    const auto saved = wire::SequenceSet::of(std::get<Selected>(state_).saved);
+    Parser p(tokens, saved);
+    while (!p.done()) query->criterion.children.push_back(p.next(0));
+    if (query->criterion.children.empty()) throw SearchError{"Missing search key"};
+  } catch (const SearchError& e) {
+    bad(cmd.tag, e.text, out);
+    return nullptr;
+  }
+  return query;
+}
+
+std::vector<std::size_t> Session::run_search(SearchQuery& query, const FieldsByUid* fields_of) {
+  const auto& s = std::get<Selected>(state_);
+  auto& criterion = query.criterion;
+  consult_index(criterion, *settings_.store, s.account.id, s.mailbox.id);
+  // Header keys over many messages: every message's fields in one query (on an error,
+  // each message's own, as they are needed).
+  MailboxFields loaded;
+  if (!fields_of && needs_fields(criterion)) (void)load_fields(loaded);
+  if (!fields_of) fields_of = &loaded.by_uid;
+  std::vector<std::size_t> found;
+  const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
+  for (std::size_t i = 0; i < s.messages.size(); ++i) {
+    const auto& m = s.messages[i];
+    LazyMessage message(*settings_.store, s.account.id, s.mailbox.id, m.uid);
+    const auto known = fields_of->find(m.uid.value);
+    const Candidate c{m,
+                      static_cast<std::uint32_t>(i + 1),
+                      static_cast<std::uint32_t>(s.messages.size()),
+                      last_uid,
+                      message,
+                      known == fields_of->end() ? nullptr : known->second};
+    if (matches(criterion, c)) found.push_back(i);
+  }
+  return found;
+}
 
 std::optional<wire::SequenceSet> Session::message_set(std::string_view text, bool by_uid) const {
   if (text != "$") return wire::SequenceSet::parse(text);
@@ -460,59 +526,26 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
     tokens.erase(tokens.begin(), tokens.begin() + 2);
   }
   if (tokens.size() >= 2 && base::iequals(tokens[0].value, "CHARSET")) {
-    const auto charset = base::to_upper(tokens[1].value);
-    if (charset != "UTF-8" && charset != "US-ASCII") {
-      out.bytes += wire::tagged(cmd.tag, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-      return;
-    }
+    if (!known_charset(cmd, tokens[1].value, out)) return;
     tokens.erase(tokens.begin(), tokens.begin() + 2);
   }
-  Criterion all{Criterion::Kind::and_};
-  try {
-    const auto saved_set = wire::SequenceSet::of(saved);
-    Parser p(tokens, saved_set);
-    while (!p.done()) all.children.push_back(p.next(0));
-    if (all.children.empty()) throw SearchError{"Missing search key"};
-  } catch (const SearchError& e) {
-    return bad(cmd.tag, e.text, out);
-  }
+  auto query = parse_search(cmd, tokens, out);
+  if (!query) return;
   // RFC 7162 §3.1.5: MODSEQ turns CONDSTORE on and the answer ends with the highest
   // mod-sequence of the messages found.
-  const bool with_modseq = uses_modseq(all);
+  const bool with_modseq = uses_modseq(*query);
   if (with_modseq) condstore_ = true;
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, criterion = std::move(all), by_uid, with_modseq,
-              extended]() mutable {
+  out.work = [this, tag = cmd.tag, query = std::move(query), by_uid, with_modseq, extended] {
     const auto& s = std::get<Selected>(state_);
-    consult_index(criterion, *settings_.store, s.account.id, s.mailbox.id);
-    // Header keys over many messages: every message's fields in one query.
-    std::vector<std::pair<store::Uid, mime::EnvelopeFields>> fields;
-    std::unordered_map<std::uint32_t, const mime::EnvelopeFields*> fields_of;
-    if (needs_fields(criterion)) {
-      if (auto r = settings_.store->envelope_fields(s.account.id, s.mailbox.id)) {
-        fields = std::move(*r);
-        for (const auto& [uid, f] : fields) fields_of[uid.value] = &f;
-      }
-    }
     std::string result = "* SEARCH";
     std::vector<std::uint32_t> found, found_uids;
     std::uint64_t highest = 0;
-    const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
-    for (std::size_t i = 0; i < s.messages.size(); ++i) {
+    for (const auto i : run_search(*query, nullptr)) {
       const auto& m = s.messages[i];
-      LazyMessage message(*settings_.store, s.account.id, s.mailbox.id, m.uid);
-      const auto known = fields_of.find(m.uid.value);
-      const Candidate c{m,
-                        static_cast<std::uint32_t>(i + 1),
-                        static_cast<std::uint32_t>(s.messages.size()),
-                        last_uid,
-                        message,
-                        known == fields_of.end() ? nullptr : known->second};
-      if (matches(criterion, c)) {
-        found.push_back(by_uid ? m.uid.value : static_cast<std::uint32_t>(i + 1));
-        found_uids.push_back(m.uid.value);
-        highest = std::max(highest, m.mod_seq.value);
-      }
+      found.push_back(by_uid ? m.uid.value : static_cast<std::uint32_t>(i + 1));
+      found_uids.push_back(m.uid.value);
+      highest = std::max(highest, m.mod_seq.value);
     }
     if (extended && extended->save) {
       // RFC 5182 §2.4: with MIN or MAX, only those are saved.

@@ -243,6 +243,8 @@ void Session::uid(const wire::Command& cmd, net::Output& out) {
   if (what == "SEARCH") return search(cmd, 1, out, true);
   if (what == "MOVE") return copy(cmd, 1, out, true, true);
   if (what == "EXPUNGE") return uid_expunge(cmd, out);
+  if (what == "SORT") return sort(cmd, 1, out, true);
+  if (what == "THREAD") return thread(cmd, 1, out, true);
   bad(cmd.tag, "UID " + what + " not implemented", out);
 }
 
