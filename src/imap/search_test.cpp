@@ -160,6 +160,10 @@ TEST_F(ImapLogin, SortAndThreadFromTheEnvelopeFields) {
             "* THREAD (1 4)(3)\r\ni OK UID THREAD completed\r\n");
   EXPECT_EQ(send("j THREAD REFERENCES UTF-8 SUBJECT nothing\r\n"),
             "* THREAD\r\nj OK THREAD completed\r\n");
+  // RFC 7162 §3.1.5: MODSEQ as a key adds the highest mod-sequence found.
+  const auto highest = store_->mailbox(demo, "INBOX")->highest_mod_seq.value;
+  EXPECT_EQ(send("j2 SORT (ARRIVAL) UTF-8 MODSEQ 1\r\n"),
+            "* SORT 1 2 3 4 (MODSEQ " + std::to_string(highest) + ")\r\nj2 OK SORT completed\r\n");
   // Errors: each a clear answer.
   EXPECT_EQ(send("k SORT (WEIGHT) UTF-8 ALL\r\n"), "k BAD Invalid sort criteria\r\n");
   EXPECT_EQ(send("l SORT (SIZE REVERSE) UTF-8 ALL\r\n"), "l BAD Invalid sort criteria\r\n");

@@ -123,9 +123,11 @@ std::vector<std::string> message_ids(std::string_view value) {
 
 namespace {
 
+// The addr-mailbox of the first address as ENVELOPE lists it: a group's start counts, with
+// the group's name (as Dovecot sorts "undisclosed-recipients:;").
 std::string first_mailbox(std::string_view value) {
   for (const auto& a : mime::parse_address_list(value)) {
-    if (a.kind == mime::Address::Kind::mailbox) return base::to_lower(a.mailbox);
+    if (a.kind != mime::Address::Kind::group_end) return base::to_lower(a.mailbox);
   }
   return {};
 }
