@@ -197,6 +197,19 @@ TEST_F(ImapLogin, SearchresSavesAResultForDollar) {
   EXPECT_EQ(send("t FETCH $:4 (UID)\r\n"), "t BAD Invalid sequence set\r\n");
 }
 
+TEST_F(ImapLogin, CompressDeflateOnceAfterLogin) {
+  start(true);
+  EXPECT_EQ(send("a COMPRESS DEFLATE\r\n"), "a BAD Command not valid in this state\r\n");
+  send("b LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("c COMPRESS GZIP\r\n"), "c BAD Unknown compression mechanism GZIP\r\n");
+  EXPECT_EQ(send("d COMPRESS\r\n"), "d BAD Syntax: COMPRESS DEFLATE\r\n");
+  // The OK goes out as it is; what the client pipelined behind it is dropped (RFC 4978 §3).
+  EXPECT_EQ(send("e COMPRESS deflate\r\nf NOOP\r\n"), "e OK DEFLATE active\r\n");
+  EXPECT_EQ(after_, net::After::start_compression);
+  EXPECT_EQ(send("g COMPRESS DEFLATE\r\n"),
+            "g NO [COMPRESSIONACTIVE] DEFLATE is already active\r\n");
+}
+
 TEST_F(ImapLogin, ListExtendedAndListStatus) {
   ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
   start(true);

@@ -30,6 +30,7 @@ const Session::CommandSpec* Session::find_command(std::string_view name) {
       {"LOGIN", in_not_authenticated, &Session::login},
       {"AUTHENTICATE", in_not_authenticated, &Session::authenticate},
       {"ENABLE", in_authenticated_only, &Session::enable},  // RFC 5161 §3.1
+      {"COMPRESS", in_authenticated, &Session::compress},
       {"SELECT", in_authenticated, &Session::select},
       {"EXAMINE", in_authenticated, &Session::select},
       {"CREATE", in_authenticated, &Session::create},
@@ -80,7 +81,7 @@ std::string Session::capabilities() const {
     return "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS "
            "SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA ESEARCH SEARCHRES "
            "SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
-           "LIST-EXTENDED LIST-STATUS APPENDLIMIT=" +
+           "LIST-EXTENDED LIST-STATUS COMPRESS=DEFLATE APPENDLIMIT=" +
            std::to_string(settings_.max_append_bytes);
   }
   std::string caps =
@@ -159,7 +160,9 @@ net::Output Session::process(std::string& input, net::Output out) {
     }
   }
   // RFC 3501 §6.2.1, CVE-2021-33515: nothing pipelined after STARTTLS survives it.
-  if (out.after == net::After::start_tls) input.clear();
+  // RFC 4978 §3: nothing sent before COMPRESS's reply can be compressed; nothing survives.
+  if (out.after == net::After::start_tls || out.after == net::After::start_compression)
+    input.clear();
   return out;
 }
 

@@ -90,6 +90,7 @@ class Session final : public net::ProtocolSession {
   // commands/client.cpp
   void id(const wire::Command& cmd, net::Output& out);
   void enable(const wire::Command& cmd, net::Output& out);
+  void compress(const wire::Command& cmd, net::Output& out);
   // commands/login.cpp
   void login(const wire::Command& cmd, net::Output& out);
   void authenticate(const wire::Command& cmd, net::Output& out);
@@ -230,6 +231,7 @@ class Session final : public net::ProtocolSession {
   bool condstore_ = false;
   // QRESYNC (RFC 7162 §3.2) enabled: expunges are told as VANISHED, SELECT can resync.
   bool qresync_ = false;
+  bool compressed_ = false;  // COMPRESS=DEFLATE (RFC 4978) is on
   std::function<void()> waker_;
   std::optional<store::ChangeNotifier::Token> watch_;
 };

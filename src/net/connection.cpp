@@ -113,6 +113,11 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
                       {{"version", info.version}, {"cipher", info.cipher}});
       session.tls_started(info);
     }
+    if (out.after == After::start_compression) {
+      input.clear();
+      if (!transport.start_compression()) co_return "compression_failed";
+      base::log::info(client.session_id, "compress", {{"mechanism", "DEFLATE"}});
+    }
     out = {};
     if (input.empty() && !session.is_mid_command())
       command_start = std::chrono::steady_clock::now();

@@ -31,8 +31,11 @@ struct TlsInfo {
 enum class After {
   read,       // wait for more input
   start_tls,  // discard all unread input, then run the TLS handshake (RFC 3207 §4.2)
-  close,      // close the connection
-  work,       // run `work` on the worker pool, then call resume()
+  // Discard all unread input (the client may compress only after this reply), then
+  // compress both directions (IMAP COMPRESS=DEFLATE, RFC 4978).
+  start_compression,
+  close,  // close the connection
+  work,   // run `work` on the worker pool, then call resume()
 };
 
 struct Output {

@@ -72,7 +72,31 @@ Transport::Want Transport::want(int result) const {
   }
 }
 
+bool Transport::start_compression() {
+  auto d = std::make_unique<Deflate>();
+  if (!d->is_ready()) return false;
+  deflate_ = std::move(d);
+  return true;
+}
+
 asio::awaitable<Transport::Status> Transport::read_some(std::string& input, Duration timeout) {
+  if (!deflate_) co_return co_await read_raw(input, timeout);
+  for (;;) {
+    // What was read before is inflated a buffer's worth at a time (deflate.hpp).
+    if (deflate_->has_pending()) {
+      const auto before = input.size();
+      if (deflate_->inflate(input, read_buffer_size) == Deflate::Result::error)
+        co_return Status::closed;
+      if (input.size() > before) co_return Status::ok;
+    }
+    std::string compressed;
+    if (auto status = co_await read_raw(compressed, timeout); status != Status::ok)
+      co_return status;
+    deflate_->feed(compressed);
+  }
+}
+
+asio::awaitable<Transport::Status> Transport::read_raw(std::string& input, Duration timeout) {
   if (stopped_) co_return Status::stopped;
   if (std::exchange(woken_, false)) co_return Status::woken;
   read_timer_.expires_after(timeout);
@@ -102,6 +126,13 @@ asio::awaitable<Transport::Status> Transport::read_some(std::string& input, Dura
 }
 
 asio::awaitable<Transport::Status> Transport::write(std::string_view bytes, Duration timeout) {
+  if (!deflate_ || bytes.empty()) co_return co_await write_raw(bytes, timeout);
+  std::string compressed;
+  if (!deflate_->compress(bytes, compressed)) co_return Status::closed;
+  co_return co_await write_raw(compressed, timeout);
+}
+
+asio::awaitable<Transport::Status> Transport::write_raw(std::string_view bytes, Duration timeout) {
   io_timer_.expires_after(timeout);
   while (!bytes.empty()) {
     bool for_write = true;

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "net/asio.hpp"
+#include "net/deflate.hpp"
 #include "net/session.hpp"
 
 namespace postino::net {
@@ -32,9 +33,12 @@ class Transport {
 
   explicit Transport(tcp::socket socket);
 
-  // Appends what arrives (at most one buffer's worth) to `input`.
+  // Appends what arrives (at most one buffer's worth, inflated when compressed) to `input`.
   asio::awaitable<Status> read_some(std::string& input, Duration timeout);
   asio::awaitable<Status> write(std::string_view bytes, Duration timeout);
+  // IMAP COMPRESS=DEFLATE (RFC 4978): from now on what is read is inflated and what is
+  // written deflated (above TLS when it is on). False when zlib could not start.
+  bool start_compression();
   // Runs the server side of a TLS handshake on the connection as it is now.
   asio::awaitable<Status> handshake(std::shared_ptr<asio::ssl::context> context, Duration timeout);
   // Runs the client side of a TLS handshake (STARTTLS to another server), naming
@@ -51,11 +55,15 @@ class Transport {
   void wake();
 
   bool is_tls() const { return ssl_ != nullptr; }
+  bool is_compressed() const { return deflate_ != nullptr; }
   asio::any_io_executor executor() { return read_timer_.get_executor(); }
   bool is_stopped() const { return stopped_; }
   TlsInfo tls_info() const;
 
  private:
+  // The bytes as they come and go on the connection (TLS records' contents or TCP).
+  asio::awaitable<Status> read_raw(std::string& input, Duration timeout);
+  asio::awaitable<Status> write_raw(std::string_view bytes, Duration timeout);
   // Both handshakes: TLS on the socket as it is now, the handshake in the given role.
   asio::awaitable<Status> start_tls(const std::shared_ptr<asio::ssl::context>& context,
                                     bool is_server, std::string_view server_name, Duration timeout);
@@ -70,6 +78,7 @@ class Transport {
   tcp::socket plain_;
   std::unique_ptr<SSL, void (*)(SSL*)> ssl_{nullptr, SSL_free};
   std::shared_ptr<asio::ssl::context> context_;  // keeps the SSL_CTX alive
+  std::unique_ptr<Deflate> deflate_;             // COMPRESS=DEFLATE once started
   asio::steady_timer read_timer_;                // cancelled by stop() and wake()
   asio::steady_timer io_timer_;                  // writes, handshakes, close
   bool stopped_ = false;

@@ -112,6 +112,8 @@ SyncState *
         _, validity = self.remote(m, "INBOX")
 
         self.mbsync()
+        # isync 1.4 turns on COMPRESS=DEFLATE (RFC 4978) when the server offers it.
+        self.assertTrue(any("event=compress" in line for line in self.server.log_lines()))
         self.assertEqual(set(self.local("INBOX")), {"inbox 0", "inbox 1", "inbox 2"})
         self.assertEqual(set(self.local("Work")), {"work 0", "work 1"})
         for folder in ("Sent", "Drafts", "Trash"):

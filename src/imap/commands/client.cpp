@@ -1,4 +1,5 @@
-// What a client tells the server about itself: ID (RFC 2971) and ENABLE (RFC 5161).
+// What a client tells the server about itself and its connection: ID (RFC 2971), ENABLE
+// (RFC 5161) and COMPRESS (RFC 4978).
 #include "base/ascii.hpp"
 #include "base/log.hpp"
 #include "imap/session.hpp"
@@ -62,6 +63,22 @@ void Session::enable(const wire::Command& cmd, net::Output& out) {
   }
   out.bytes += "* ENABLED" + enabled + "\r\n";
   out.bytes += wire::tagged(cmd.tag, "OK ENABLE completed");
+}
+
+// COMPRESS DEFLATE: the tagged OK goes out uncompressed, then net/ compresses both
+// directions (deflate.hpp bounds what a small input may inflate to).
+void Session::compress(const wire::Command& cmd, net::Output& out) {
+  if (cmd.arguments.size() != 1 || !cmd.arguments[0].is_astring())
+    return bad(cmd.tag, "Syntax: COMPRESS DEFLATE", out);
+  if (!base::iequals(cmd.arguments[0].value, "DEFLATE"))
+    return bad(cmd.tag, "Unknown compression mechanism " + cmd.arguments[0].value, out);
+  if (compressed_) {
+    out.bytes += wire::tagged(cmd.tag, "NO [COMPRESSIONACTIVE] DEFLATE is already active");
+    return;
+  }
+  compressed_ = true;
+  out.bytes += wire::tagged(cmd.tag, "OK DEFLATE active");
+  out.after = net::After::start_compression;
 }
 
 }  // namespace postino::imap
