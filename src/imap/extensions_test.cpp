@@ -210,6 +210,51 @@ TEST_F(ImapLogin, CompressDeflateOnceAfterLogin) {
             "g NO [COMPRESSIONACTIVE] DEFLATE is already active\r\n");
 }
 
+TEST_F(ImapLogin, BinaryFetchesDecodedPartsAndSizes) {
+  const std::string message =
+      "Subject: parts\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "caf=C3=A9 =\r\nau lait\r\n"
+      "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "AAEC/w==\r\n"
+      "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\n"
+      "begin 644 x\r\n"
+      "--b--\r\n";
+  ASSERT_TRUE(store_->deliver({demo_id()}, message));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  // Quoted-printable undone (soft line break, 8-bit octets): a literal8, as whenever a
+  // transfer encoding was undone (Dovecot does the same).
+  EXPECT_EQ(send("c FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])\r\n"),
+            "* 1 FETCH (BINARY[1] ~{13}\r\ncaf\xc3\xa9 au lait BINARY.SIZE[1] 13)\r\n"
+            "c OK FETCH completed\r\n");
+  // Base64 to bytes with a NUL: a literal8 (RFC 3516 §4.2); a partial of it.
+  EXPECT_EQ(send("d FETCH 1 (BINARY.PEEK[2])\r\n"),
+            std::string("* 1 FETCH (BINARY[2] ~{4}\r\n\0\x01\x02\xff", 31) +
+                ")\r\nd OK FETCH completed\r\n");
+  EXPECT_EQ(send("e FETCH 1 (BINARY.PEEK[2]<1.2>)\r\n"),
+            "* 1 FETCH (BINARY[2]<1> ~{2}\r\n\x01\x02)\r\ne OK FETCH completed\r\n");
+  // The whole message as it is; a part that is not there is empty.
+  const auto whole = send("f FETCH 1 (BINARY.SIZE[] BINARY.SIZE[9])\r\n");
+  EXPECT_EQ(whole, "* 1 FETCH (BINARY.SIZE[] " + std::to_string(message.size()) +
+                       " BINARY.SIZE[9] 0)\r\nf OK FETCH completed\r\n");
+  // A transfer encoding RFC 2045 does not define: NO [UNKNOWN-CTE] (§4.3).
+  EXPECT_EQ(send("g FETCH 1 (BINARY.PEEK[3])\r\n"),
+            "g NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding\r\n");
+  EXPECT_EQ(send("h FETCH 1 (BINARY[1.MIME])\r\n"), "h BAD BINARY takes part numbers only\r\n");
+  EXPECT_EQ(send("i FETCH 1 (BINARY.SIZE[1]<0.1>)\r\n"), "i BAD Invalid partial\r\n");
+  // BINARY without PEEK sets \Seen like BODY[].
+  EXPECT_EQ(send("j FETCH 1 (BINARY[1]<0.3>)\r\n"),
+            "* 1 FETCH (BINARY[1]<0> ~{3}\r\ncaf FLAGS (\\Seen))\r\nj OK FETCH completed\r\n");
+  // APPEND with a literal8: stored when it has no NUL, refused with one (RFC 3516 §4.4).
+  EXPECT_EQ(send("k APPEND INBOX ~{11}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("Subject: x\r\n").substr(0, 20), "* 2 EXISTS\r\nk OK [AP");
+  EXPECT_EQ(send("l APPEND INBOX ~{3+}\r\n" + std::string("a\0b", 3) + "\r\n"),
+            "l NO [UNKNOWN-CTE] Binary content (NUL) is not stored\r\n");
+}
+
 TEST_F(ImapLogin, ListExtendedAndListStatus) {
   ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
   start(true);

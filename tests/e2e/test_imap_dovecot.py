@@ -2,7 +2,8 @@
 port of its own) where the RFCs leave room for reading: SORT and both THREAD algorithms
 of RFC 5256 over a corpus written to reach every rule of the base subject and of the
 REFERENCES algorithm (missing and shared parents, duplicate and absent Message-IDs,
-reference loops, In-Reply-To alone, forwards, list tags, zones, undated messages, groups).
+reference loops, In-Reply-To alone, forwards, list tags, zones, undated messages, groups),
+and BINARY (RFC 3516) over parts in every transfer encoding.
 
 The same messages are appended to both servers in the same order with the same internal
 dates, so sequence numbers and UIDs agree; every command's untagged answer must be the
@@ -95,25 +96,66 @@ def ask(c, command):
         lines.append(line)
 
 
-class SortAndThreadLikeDovecotTest(harness.ServerTestCase):
+BINARY_MESSAGE = (
+    b"Subject: parts\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+    b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    b"caf=C3=A9 =\r\nau lait=3D\r\n"
+    b"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    b"AAEC/wBo\r\nZWxsbw==\r\n"
+    b"--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    b"d\xc3\xa9j\xc3\xa0 vu\r\n"
+    b"--b\r\nContent-Type: message/rfc822\r\n\r\n"
+    b"Subject: inner\r\nContent-Transfer-Encoding: base64\r\n\r\naGk=\r\n"
+    b"--b--\r\n")
+
+BINARY_COMMANDS = [
+    "FETCH 1 (BINARY.PEEK[1])", "FETCH 1 (BINARY.PEEK[2])", "FETCH 1 (BINARY.PEEK[3])",
+    "FETCH 1 (BINARY.SIZE[1] BINARY.SIZE[2] BINARY.SIZE[3])", "FETCH 1 (BINARY.PEEK[2]<2.3>)",
+    "FETCH 1 (BINARY.PEEK[4.1])", "FETCH 1 (BINARY.SIZE[4.1])",
+]
+
+
+class LikeDovecotTest(harness.ServerTestCase):
     listen = ["imap"]
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dovecot = Dovecot().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dovecot.stop()
+        super().tearDownClass()
+
+    def both(self):
+        theirs = self.dovecot.imap()
+        ours = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"])
+        ours.starttls(self.server.client_tls_context())
+        ours.login(*self.server.demo_credentials())
+        self.addCleanup(theirs.logout)
+        self.addCleanup(ours.logout)
+        return ours, theirs
+
     def test_sort_and_thread_answers_equal_dovecots(self):
-        dovecot = Dovecot().start()
-        try:
-            theirs = dovecot.imap()
-            ours = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"])
-            ours.starttls(self.server.client_tls_context())
-            ours.login(*self.server.demo_credentials())
-            for c in (ours, theirs):
-                fill(c)
-            for command in COMMANDS:
-                with self.subTest(command=command):
-                    self.assertEqual(ask(ours, command), ask(theirs, command))
-            ours.logout()
-            theirs.logout()
-        finally:
-            dovecot.stop()
+        ours, theirs = self.both()
+        for c in (ours, theirs):
+            fill(c)
+        for command in COMMANDS:
+            with self.subTest(command=command):
+                self.assertEqual(ask(ours, command), ask(theirs, command))
+
+    def test_binary_answers_equal_dovecots(self):
+        ours, theirs = self.both()
+        for c in (ours, theirs):
+            self.assertEqual(c.create("Bin")[0], "OK")
+            self.assertEqual(c.append("Bin", None, None, BINARY_MESSAGE)[0], "OK")
+            self.assertEqual(c.select("Bin")[0], "OK")
+        for command in BINARY_COMMANDS:
+            with self.subTest(command=command):
+                self.assertEqual(ask(ours, command), ask(theirs, command))
 
 
 if __name__ == "__main__":

@@ -66,6 +66,13 @@ void Session::append(const wire::Command& cmd, net::Output& out) {
       return bad(cmd.tag, "Syntax: APPEND mailbox [(flags)] [date-time] literal", out);
     }
   }
+  // RFC 3516 §4.4: a literal8 may carry binary content; a message with NUL octets is not
+  // stored (FETCH BODY[] could not return it in a literal), so it is refused as the RFC
+  // asks of a server that keeps no binary content.
+  if (args.back().is_literal8 && args.back().value.find('\0') != std::string::npos) {
+    out.bytes += wire::tagged(cmd.tag, "NO [UNKNOWN-CTE] Binary content (NUL) is not stored");
+    return;
+  }
   out.after = net::After::work;
   out.work = [this, tag = cmd.tag, n = *name, message, bytes = args.back().value] {
     auto saved = settings_.store->append(account_id(), n, bytes, message);

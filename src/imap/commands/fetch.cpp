@@ -1,7 +1,8 @@
 // FETCH (RFC 3501 §6.4.5) and STORE (§6.4.6), by sequence number or UID. FETCH serves
 // FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE, BODY, RFC822,
 // RFC822.HEADER, RFC822.TEXT and BODY[section]<partial> / BODY.PEEK[…] with every section
-// (1.2, HEADER, HEADER.FIELDS[.NOT], TEXT, MIME).
+// (1.2, HEADER, HEADER.FIELDS[.NOT], TEXT, MIME), and BINARY[part]<partial>, BINARY.PEEK
+// and BINARY.SIZE (RFC 3516).
 #include <algorithm>
 #include <charconv>
 #include <ctime>
@@ -21,6 +22,7 @@
 #include "imap/wire/response.hpp"
 #include "imap/wire/section.hpp"
 #include "imap/wire/sequence_set.hpp"
+#include "mime/transfer.hpp"
 
 namespace postino::imap {
 namespace {
@@ -34,7 +36,9 @@ struct FetchItem {
     size,
     envelope,
     structure,
-    text
+    text,
+    binary,      // BINARY[section] (RFC 3516): the part's content, transfer encoding undone
+    binary_size  // BINARY.SIZE[section]
   } kind = Kind::flags;
   wire::Section section;  // for text
   std::string name;       // as written in the response: "BODY[HEADER]<0>", "RFC822", …
@@ -75,8 +79,11 @@ std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) 
     return make_item(FetchItem::Kind::text, wire::Section::Text::header, "RFC822.HEADER");
   if (item == "RFC822.TEXT")
     return make_item(FetchItem::Kind::text, wire::Section::Text::text, "RFC822.TEXT", true);
-  const bool peek = item.starts_with("BODY.PEEK[");
-  if (!peek && !item.starts_with("BODY[")) {
+  const bool peek = item.starts_with("BODY.PEEK[") || item.starts_with("BINARY.PEEK[");
+  const bool binary_size = item.starts_with("BINARY.SIZE[");
+  const bool binary =
+      binary_size || item.starts_with("BINARY[") || item.starts_with("BINARY.PEEK[");
+  if (!peek && !binary && !item.starts_with("BODY[")) {
     error = "Unknown fetch item " + item;
     return std::nullopt;
   }
@@ -91,12 +98,22 @@ std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) 
     error = "Invalid section";
     return std::nullopt;
   }
+  if (binary && section->text != wire::Section::Text::all) {
+    error = "BINARY takes part numbers only";  // RFC 3516 §4.2: section-binary
+    return std::nullopt;
+  }
   FetchItem f;
-  f.kind = FetchItem::Kind::text;
+  f.kind = binary_size ? FetchItem::Kind::binary_size
+           : binary    ? FetchItem::Kind::binary
+                       : FetchItem::Kind::text;
   f.section = std::move(*section);
-  f.sets_seen = !peek;
-  f.name = "BODY[" + f.section.name + "]";
+  f.sets_seen = !peek && !binary_size;
+  f.name = (binary_size ? "BINARY.SIZE[" : binary ? "BINARY[" : "BODY[") + f.section.name + "]";
   const auto rest = std::string_view(item).substr(item.rfind(']') + 1);
+  if (!rest.empty() && binary_size) {
+    error = "Invalid partial";
+    return std::nullopt;
+  }
   if (!rest.empty()) {
     // <origin.octets> (RFC 3501 §6.4.5)
     std::uint64_t origin = 0, octets = 0;
@@ -182,8 +199,11 @@ class FetchResponder {
         send_segment(out);
       } else if (next_target_ < targets_.size()) {
         if (!respond(targets_[next_target_++])) {
-          // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED).
-          out += expunged_;
+          // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED), or a BINARY
+          // of a part in a transfer encoding unknown here (RFC 3516 §4.3).
+          out += unknown_cte_ ? completed_.substr(0, completed_.find(' ')) +
+                                    " NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding\r\n"
+                              : expunged_;
           done_ = true;
         }
       } else {
@@ -229,6 +249,29 @@ class FetchResponder {
     auto got = reader_->read_at(offset, bytes.data(), size);
     if (!got || *got != size) return std::nullopt;
     return bytes;
+  }
+
+  // BINARY's content of a section: the part's body with its transfer encoding undone
+  // (decoded_ set; the whole message, multiparts and messages as they are); nullopt when
+  // it cannot be read, or (unknown_cte_ set) when the encoding is not one RFC 2045 defines.
+  std::optional<std::string> binary_content(const store::MessageDetails& d, std::uint64_t size,
+                                            const wire::Section& section) {
+    const auto span = wire::section_span(d.structure, size, section);
+    auto raw = read_range(span.offset, span.size);
+    const auto part = wire::section_part(d.structure, section);
+    decoded_ = false;
+    if (!raw || section.path.empty() || !part) return raw;
+    const auto& p = d.structure.parts[*part];
+    if (!p.children.empty() || p.encoding.empty() || p.encoding == "7bit" || p.encoding == "8bit" ||
+        p.encoding == "binary") {
+      return raw;
+    }
+    if (p.encoding == "base64" || p.encoding == "quoted-printable") {
+      decoded_ = true;
+      return mime::decode_transfer(*raw, p.encoding);
+    }
+    unknown_cte_ = true;
+    return std::nullopt;
   }
 
   // The details of the targets from `from` on, as many as one query of a dense UID range
@@ -338,6 +381,35 @@ class FetchResponder {
           }
           break;
         }
+        case FetchItem::Kind::binary:
+        case FetchItem::Kind::binary_size: {
+          const auto* details = message.details();
+          if (!details) return false;
+          if (!reader_) {
+            auto r = store_.open_message(account_, mailbox_, m.uid);
+            if (!r) return false;
+            reader_ = std::move(*r);
+          }
+          const auto content =
+              binary_content(*details, static_cast<std::uint64_t>(m.size), item.section);
+          if (!content) return false;
+          if (item.kind == FetchItem::Kind::binary_size) {
+            add(item.name + " " + std::to_string(content->size()));
+            break;
+          }
+          const auto origin =
+              item.partial ? std::min<std::uint64_t>(item.partial->first, content->size()) : 0;
+          const auto size =
+              item.partial ? std::min<std::uint64_t>(item.partial->second, content->size() - origin)
+                           : content->size() - origin;
+          const auto bytes = std::string_view(*content).substr(origin, size);
+          // RFC 3516 §4.2: literal8 when the content may hold NUL, which a literal may not:
+          // whenever a transfer encoding was undone (as Dovecot answers) or NUL is there.
+          const bool literal8 = decoded_ || bytes.find('\0') != std::string_view::npos;
+          add(item.name + (literal8 ? " ~{" : " {") + std::to_string(size) + "}\r\n");
+          text += bytes;
+          break;
+        }
       }
     }
     if (seen_now_.contains(i) && !wants_flags_) add("FLAGS (" + wire::format_flags(m.flags) + ")");
@@ -362,6 +434,8 @@ class FetchResponder {
   std::unordered_map<std::uint32_t, store::MessageDetails> prefetched_;  // by UID
   bool done_ = false;
   bool failed_ = false;
+  bool unknown_cte_ = false;
+  bool decoded_ = false;  // the last binary_content() undid a transfer encoding
 };
 
 }  // namespace

@@ -75,6 +75,10 @@ class Tokenizer {
         out.push_back(quoted());
       } else if (c == '{') {
         out.push_back(literal());
+      } else if (c == '~' && i_ + 1 < s_.size() && s_[i_ + 1] == '{') {
+        ++i_;  // literal8 (RFC 3516 §4.1)
+        out.push_back(literal());
+        out.back().is_literal8 = true;
       } else {
         out.push_back(atom());
       }

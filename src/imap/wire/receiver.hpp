@@ -21,10 +21,11 @@ struct Token {
   enum class Type {
     atom,     // includes flags (\Seen), sequence sets (1:*), section specs (BODY[...]<0.10>)
     quoted,   // "…" with escapes resolved
-    literal,  // {N} or {N+}: raw bytes
+    literal,  // {N} or {N+}: raw bytes; ~{N} (literal8, RFC 3516) too
     list,     // ( … )
   };
   Type type = Type::atom;
+  bool is_literal8 = false;  // ~{N}: may hold NUL
   std::string value;
   std::vector<Token> children;  // for lists
 

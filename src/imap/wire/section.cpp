@@ -109,16 +109,10 @@ std::optional<Section> parse_section(std::string_view spec) {
   return out;
 }
 
-SectionSpan section_span(const mime::Structure& s, std::uint64_t message_size,
-                         const Section& section) {
-  // Clamped to the message, as a damaged structure must never point past its end.
-  auto span = [message_size](std::uint64_t offset, std::uint64_t size, bool filter = false) {
-    if (offset > message_size) return SectionSpan{};
-    return SectionSpan{offset, std::min(size, message_size - offset), filter};
-  };
-  if (s.parts.empty()) return {};
-  // The part the path names: each number descends into the part reached so far, or into
-  // the message a message/rfc822 part holds; the root is the message at the start.
+std::optional<std::size_t> section_part(const mime::Structure& s, const Section& section) {
+  if (s.parts.empty()) return std::nullopt;
+  // Each number descends into the part reached so far, or into the message a
+  // message/rfc822 part holds; the root is the message at the start.
   std::size_t part = 0;
   for (std::size_t i = 0; i < section.path.size(); ++i) {
     const auto& p = s.parts[part];
@@ -126,9 +120,22 @@ SectionSpan section_span(const mime::Structure& s, std::uint64_t message_size,
                                ? static_cast<std::size_t>(p.children[0])
                                : part;
     const auto next = part_of_message(s, container, section.path[i]);
-    if (next < 0) return {};
+    if (next < 0) return std::nullopt;
     part = static_cast<std::size_t>(next);
   }
+  return part;
+}
+
+SectionSpan section_span(const mime::Structure& s, std::uint64_t message_size,
+                         const Section& section) {
+  // Clamped to the message, as a damaged structure must never point past its end.
+  auto span = [message_size](std::uint64_t offset, std::uint64_t size, bool filter = false) {
+    if (offset > message_size) return SectionSpan{};
+    return SectionSpan{offset, std::min(size, message_size - offset), filter};
+  };
+  const auto found = section_part(s, section);
+  if (!found) return {};
+  const auto part = *found;
   // The message HEADER and TEXT refer to: the root, or the one inside the named part.
   std::int64_t inner_message = 0;
   if (!section.path.empty()) {

@@ -34,6 +34,9 @@ struct SectionSpan {
 };
 SectionSpan section_span(const mime::Structure& structure, std::uint64_t message_size,
                          const Section& section);
+// The index in structure.parts of the part a section's path names (0, the message, for
+// none); nullopt when the message has no such part.
+std::optional<std::size_t> section_part(const mime::Structure& structure, const Section& section);
 // HEADER.FIELDS[.NOT]: the chosen fields of the header block `bytes` (see section_span).
 std::string section_text(std::string_view bytes, const Section& section);
 
