@@ -255,6 +255,39 @@ TEST_F(ImapLogin, BinaryFetchesDecodedPartsAndSizes) {
             "l NO [UNKNOWN-CTE] Binary content (NUL) is not stored\r\n");
 }
 
+TEST_F(ImapLogin, Utf8AcceptNamesAndAppend) {
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b CREATE Caf&AOk-\r\n"), "b OK CREATE completed\r\n");
+  EXPECT_EQ(send("c APPEND INBOX UTF8 (~{3+}\r\nabc)\r\n"),
+            "c BAD APPEND UTF8 needs ENABLE UTF8=ACCEPT\r\n");
+  EXPECT_EQ(send("d ENABLE UTF8=ACCEPT\r\n"), "* ENABLED UTF8=ACCEPT\r\nd OK ENABLE completed\r\n");
+  // RFC 6855 §3: names in UTF-8 both ways; "&" is only a character now.
+  EXPECT_EQ(send("e LIST \"\" Caf*\r\n"),
+            "* LIST (\\HasNoChildren) \"/\" \"Caf\xc3\xa9\"\r\ne OK LIST completed\r\n");
+  EXPECT_EQ(send("f CREATE \"R&D \xe2\x82\xac\"\r\n"), "f OK CREATE completed\r\n");
+  EXPECT_EQ(send("g STATUS \"Caf\xc3\xa9\" (MESSAGES)\r\n"),
+            "* STATUS \"Caf\xc3\xa9\" (MESSAGES 0)\r\ng OK STATUS completed\r\n");
+  EXPECT_EQ(send("h CREATE \"bad\xc3\"\r\n"), "h NO [CANNOT] Invalid mailbox name encoding\r\n");
+  // §4: APPEND's UTF8 (literal8) form, with an 8-bit header.
+  EXPECT_EQ(send("i APPEND \"Caf\xc3\xa9\" UTF8 (~{22+}\r\nSubject: caf\xc3\xa9\r\n\r\nhi\r\n)\r\n")
+                .substr(0, 16),
+            "i OK [APPENDUID ");
+  EXPECT_NE(send("j SELECT \"Caf\xc3\xa9\"\r\n").find("* 1 EXISTS\r\n"), std::string::npos);
+  // Erratum 4029: no other charset may be named.
+  EXPECT_EQ(send("k SEARCH CHARSET UTF-8 ALL\r\n"),
+            "k BAD No CHARSET after ENABLE UTF8=ACCEPT\r\n");
+  EXPECT_EQ(send("l SORT (ARRIVAL) US-ASCII ALL\r\n"),
+            "l BAD Only CHARSET UTF-8 after ENABLE UTF8=ACCEPT\r\n");
+  EXPECT_EQ(send("m SORT (ARRIVAL) UTF-8 SUBJECT \"caf\xc3\xa9\"\r\n"),
+            "* SORT 1\r\nm OK SORT completed\r\n");
+  // Another session, without UTF8=ACCEPT, sees the same names in modified UTF-7.
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  EXPECT_EQ(send("b LIST \"\" R*\r\n"),
+            "* LIST (\\HasNoChildren) \"/\" \"R&-D &IKw-\"\r\nb OK LIST completed\r\n");
+}
+
 TEST_F(ImapLogin, ListExtendedAndListStatus) {
   ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
   start(true);

@@ -115,8 +115,12 @@ class Session final : public net::ProtocolSession {
   void status(const wire::Command& cmd, net::Output& out);
   // STATUS items (also LIST RETURN (STATUS …)); nullopt when malformed.
   std::optional<std::vector<std::string>> status_items(const wire::Token& list);
-  static std::string status_line(const store::MailboxInfo& box,
-                                 const std::vector<std::string>& items);
+  std::string status_line(const store::MailboxInfo& box,
+                          const std::vector<std::string>& items) const;
+  // Mailbox names on the wire: modified UTF-7, or UTF-8 once UTF8=ACCEPT is enabled
+  // (RFC 6855 §3); the store keeps UTF-8. nullopt for a name not validly encoded.
+  std::optional<std::string> name_from_wire(std::string_view name) const;
+  std::string name_to_wire(std::string_view name) const;
   void namespace_command(const wire::Command& cmd, net::Output& out);
   void getquotaroot(const wire::Command& cmd, net::Output& out);
   void getquota(const wire::Command& cmd, net::Output& out);
@@ -231,7 +235,8 @@ class Session final : public net::ProtocolSession {
   bool condstore_ = false;
   // QRESYNC (RFC 7162 §3.2) enabled: expunges are told as VANISHED, SELECT can resync.
   bool qresync_ = false;
-  bool compressed_ = false;  // COMPRESS=DEFLATE (RFC 4978) is on
+  bool compressed_ = false;   // COMPRESS=DEFLATE (RFC 4978) is on
+  bool utf8_accept_ = false;  // ENABLE UTF8=ACCEPT (RFC 6855): names and strings in UTF-8
   std::function<void()> waker_;
   std::optional<store::ChangeNotifier::Token> watch_;
 };

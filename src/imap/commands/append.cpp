@@ -48,11 +48,25 @@ void Session::append(const wire::Command& cmd, net::Output& out) {
   auto name = mailbox_argument(cmd, 0, out);
   if (!name) return;
   const auto& args = cmd.arguments;
-  if (args.size() < 2 || args.size() > 4 || args.back().type != wire::Token::Type::literal) {
+  // The message: a literal, or (RFC 6855 §4, once UTF8=ACCEPT is on) UTF8 (literal8).
+  const wire::Token* content = nullptr;
+  std::size_t options_end = args.size() - 1;
+  if (args.back().type == wire::Token::Type::literal) {
+    content = &args.back();
+  } else if (args.size() >= 3 && args.back().type == wire::Token::Type::list &&
+             args.back().children.size() == 1 &&
+             args.back().children[0].type == wire::Token::Type::literal &&
+             args[args.size() - 2].type == wire::Token::Type::atom &&
+             base::iequals(args[args.size() - 2].value, "UTF8")) {
+    if (!utf8_accept_) return bad(cmd.tag, "APPEND UTF8 needs ENABLE UTF8=ACCEPT", out);
+    content = &args.back().children[0];
+    options_end = args.size() - 2;
+  }
+  if (args.size() < 2 || !content || options_end > 3) {
     return bad(cmd.tag, "Syntax: APPEND mailbox [(flags)] [date-time] literal", out);
   }
   store::NewMessage message;
-  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+  for (std::size_t i = 1; i < options_end; ++i) {
     if (args[i].type == wire::Token::Type::list) {
       for (const auto& f : args[i].children) {
         if (f.type != wire::Token::Type::atom || !wire::add_flag(f.value, message.flags)) {
@@ -69,12 +83,12 @@ void Session::append(const wire::Command& cmd, net::Output& out) {
   // RFC 3516 §4.4: a literal8 may carry binary content; a message with NUL octets is not
   // stored (FETCH BODY[] could not return it in a literal), so it is refused as the RFC
   // asks of a server that keeps no binary content.
-  if (args.back().is_literal8 && args.back().value.find('\0') != std::string::npos) {
+  if (content->is_literal8 && content->value.find('\0') != std::string::npos) {
     out.bytes += wire::tagged(cmd.tag, "NO [UNKNOWN-CTE] Binary content (NUL) is not stored");
     return;
   }
   out.after = net::After::work;
-  out.work = [this, tag = cmd.tag, n = *name, message, bytes = args.back().value] {
+  out.work = [this, tag = cmd.tag, n = *name, message, bytes = content->value] {
     auto saved = settings_.store->append(account_id(), n, bytes, message);
     if (!saved) {
       // RFC 3501 §6.3.11: TRYCREATE tells the client the mailbox could be created.

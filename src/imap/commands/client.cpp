@@ -60,6 +60,12 @@ void Session::enable(const wire::Command& cmd, net::Output& out) {
       condstore_ = qresync_ = true;
       enabled += " QRESYNC";
     }
+    // RFC 6855 §3: mailbox names in UTF-8 from now on, in both directions.
+    if (base::iequals(a.value, "UTF8=ACCEPT") &&
+        enabled.find(" UTF8=ACCEPT") == std::string::npos) {
+      utf8_accept_ = true;
+      enabled += " UTF8=ACCEPT";
+    }
   }
   out.bytes += "* ENABLED" + enabled + "\r\n";
   out.bytes += wire::tagged(cmd.tag, "OK ENABLE completed");

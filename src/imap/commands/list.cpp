@@ -76,10 +76,10 @@ void Session::list(const wire::Command& cmd, net::Output& out) {
   }
   if (args.size() != at) return bad(cmd.tag, syntax, out);
 
-  auto reference = wire::decode_mutf7(args[reference_at].value);
+  auto reference = name_from_wire(args[reference_at].value);
   std::vector<std::string> full;
   for (const auto& p : patterns) {
-    auto decoded = wire::decode_mutf7(p);
+    auto decoded = name_from_wire(p);
     if (!reference || !decoded) {
       out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] Invalid mailbox name encoding");
       return;
@@ -125,8 +125,7 @@ void Session::list(const wire::Command& cmd, net::Output& out) {
       // RFC 6154 §2: the mailbox's special use, so that clients find Sent, Trash, ….
       if (!lsub && b.special_use != store::SpecialUse::none)
         attributes += std::string(" ") + store::to_string(b.special_use);
-      std::string line =
-          "* " + verb + " (" + attributes + ") \"/\" " + wire::astring(wire::encode_mutf7(b.name));
+      std::string line = "* " + verb + " (" + attributes + ") \"/\" " + name_to_wire(b.name);
       if (recursive && child_selected) line += " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
       work_.reply += line + "\r\n";
       // RFC 5819: the STATUS of each selectable mailbox right after its LIST.

@@ -20,7 +20,7 @@ std::optional<std::string> Session::mailbox_argument(const wire::Command& cmd, s
     bad(cmd.tag, "Missing mailbox name", out);
     return std::nullopt;
   }
-  auto name = wire::decode_mutf7(cmd.arguments[index].value);
+  auto name = name_from_wire(cmd.arguments[index].value);
   if (!name) {
     out.bytes += wire::tagged(cmd.tag, "NO [CANNOT] Invalid mailbox name encoding");
     return std::nullopt;
@@ -131,8 +131,16 @@ std::optional<std::vector<std::string>> Session::status_items(const wire::Token&
   return items;
 }
 
+std::optional<std::string> Session::name_from_wire(std::string_view name) const {
+  return utf8_accept_ ? wire::decode_utf8_name(name) : wire::decode_mutf7(name);
+}
+
+std::string Session::name_to_wire(std::string_view name) const {
+  return wire::astring(utf8_accept_ ? std::string(name) : wire::encode_mutf7(name));
+}
+
 std::string Session::status_line(const store::MailboxInfo& box,
-                                 const std::vector<std::string>& items) {
+                                 const std::vector<std::string>& items) const {
   std::string values;
   for (const auto& item : items) {
     std::uint64_t v = 0;
@@ -151,7 +159,7 @@ std::string Session::status_line(const store::MailboxInfo& box,
     // RECENT: 0, Postino keeps no \Recent flag (RFC 9051 dropped it).
     values += (values.empty() ? "" : " ") + item + " " + std::to_string(v);
   }
-  return "* STATUS " + wire::astring(wire::encode_mutf7(box.name)) + " (" + values + ")\r\n";
+  return "* STATUS " + name_to_wire(box.name) + " (" + values + ")\r\n";
 }
 
 void Session::status(const wire::Command& cmd, net::Output& out) {
@@ -206,8 +214,8 @@ void Session::getquotaroot(const wire::Command& cmd, net::Output& out) {
       work_.reply = wire::tagged(tag, no_for(usage.error()));
       return;
     }
-    work_.reply = "* QUOTAROOT " + wire::astring(wire::encode_mutf7(box->name)) + " \"\"\r\n" +
-                  quota_response(*usage) + wire::tagged(tag, "OK GETQUOTAROOT completed");
+    work_.reply = "* QUOTAROOT " + name_to_wire(box->name) + " \"\"\r\n" + quota_response(*usage) +
+                  wire::tagged(tag, "OK GETQUOTAROOT completed");
   };
 }
 

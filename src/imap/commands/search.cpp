@@ -426,7 +426,13 @@ bool Session::uses_modseq(const SearchQuery& query) {
 
 bool Session::known_charset(const wire::Command& cmd, std::string_view charset, net::Output& out) {
   const auto upper = base::to_upper(charset);
-  if (upper == "UTF-8" || upper == "US-ASCII") return true;
+  if (upper == "UTF-8") return true;
+  // RFC 6855 erratum 4029: SORT and THREAD name UTF-8 once UTF8=ACCEPT is on.
+  if (utf8_accept_) {
+    bad(cmd.tag, "Only CHARSET UTF-8 after ENABLE UTF8=ACCEPT", out);
+    return false;
+  }
+  if (upper == "US-ASCII") return true;
   out.bytes += wire::tagged(cmd.tag, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
   return false;
 }
@@ -526,6 +532,8 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
     tokens.erase(tokens.begin(), tokens.begin() + 2);
   }
   if (tokens.size() >= 2 && base::iequals(tokens[0].value, "CHARSET")) {
+    // RFC 6855 §3 (erratum 4029): after ENABLE UTF8=ACCEPT a charset conflicts.
+    if (utf8_accept_) return bad(cmd.tag, "No CHARSET after ENABLE UTF8=ACCEPT", out);
     if (!known_charset(cmd, tokens[1].value, out)) return;
     tokens.erase(tokens.begin(), tokens.begin() + 2);
   }

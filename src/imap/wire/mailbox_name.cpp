@@ -3,6 +3,7 @@
 
 #include "base/ascii.hpp"
 #include "imap/wire/receiver.hpp"
+#include "store/names.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -95,6 +96,15 @@ std::optional<std::string> decode_mutf7(std::string_view name) {
       return std::nullopt;
   }
   return out;
+}
+
+std::optional<std::string> decode_utf8_name(std::string_view name) {
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return std::nullopt;
+  }
+  if (!store::is_valid_utf8(name)) return std::nullopt;
+  return std::string(name);
 }
 
 std::string encode_mutf7(std::string_view utf8) {

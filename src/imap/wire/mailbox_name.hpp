@@ -15,6 +15,10 @@ std::optional<std::string> decode_mutf7(std::string_view name);
 // UTF-8 → modified UTF-7 (the input is valid UTF-8).
 std::string encode_mutf7(std::string_view utf8);
 
+// A UTF-8 name as UTF8=ACCEPT (RFC 6855 §3) sends it: valid UTF-8 without control
+// characters; nullopt otherwise.
+std::optional<std::string> decode_utf8_name(std::string_view name);
+
 // A name as an IMAP astring: the atom when it is one, else a quoted string.
 std::string astring(std::string_view text);
 
