@@ -288,6 +288,46 @@ TEST_F(ImapLogin, Utf8AcceptNamesAndAppend) {
             "* LIST (\\HasNoChildren) \"/\" \"R&-D &IKw-\"\r\nb OK LIST completed\r\n");
 }
 
+TEST_F(ImapLogin, Imap4rev2OnceEnabled) {
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: a\r\n\r\nx\r\n"));
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: b\r\n\r\ny\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  // IMAP4rev1 until the client asks: RECENT and UNSEEN at SELECT, SEARCH answered SEARCH.
+  const auto rev1 = send("b SELECT INBOX\r\n");
+  EXPECT_NE(rev1.find("* 0 RECENT\r\n* OK [UNSEEN 1]"), std::string::npos) << rev1;
+  EXPECT_EQ(send("c SEARCH ALL\r\n"), "* SEARCH 1 2\r\nc OK SEARCH completed\r\n");
+  send("d UNSELECT\r\n");
+  EXPECT_EQ(send("e ENABLE IMAP4rev2\r\n"), "* ENABLED IMAP4rev2\r\ne OK ENABLE completed\r\n");
+  const auto uid_validity = std::to_string(store_->mailbox(demo_id(), "INBOX")->uid_validity.value);
+  // RFC 9051 §6.3.2: no RECENT, no UNSEEN, the mailbox's LIST.
+  EXPECT_EQ(send("f SELECT inbox\r\n"),
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+            "Flags permitted\r\n* 2 EXISTS\r\n* LIST () \"/\" INBOX\r\n"
+            "* OK [UIDVALIDITY " +
+                uid_validity +
+                "] UIDs valid\r\n"
+                "* OK [UIDNEXT 3] Predicted next UID\r\nf OK [READ-WRITE] SELECT completed\r\n");
+  // §6.4.4: SEARCH answers ESEARCH, ALL assumed; nothing found says only the tag.
+  EXPECT_EQ(send("g SEARCH SUBJECT b\r\n"),
+            "* ESEARCH (TAG \"g\") ALL 2\r\ng OK SEARCH completed\r\n");
+  EXPECT_EQ(send("h UID SEARCH DELETED\r\n"),
+            "* ESEARCH (TAG \"h\") UID\r\nh OK UID SEARCH completed\r\n");
+  // §6.3.11: STATUS DELETED.
+  send("i STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+  EXPECT_EQ(send("j STATUS INBOX (MESSAGES DELETED)\r\n"),
+            "* STATUS INBOX (MESSAGES 2 DELETED 1)\r\nj OK STATUS completed\r\n");
+  // §7.1: CLOSED whenever a selection ends with another SELECT; names are UTF-8.
+  EXPECT_EQ(send("k CREATE \"\xc3\x9c" "bung\"\r\n"), "k OK CREATE completed\r\n");
+  EXPECT_EQ(send("l EXAMINE \"\xc3\x9c" "bung\"\r\n").substr(0, 39),
+            "* OK [CLOSED] Previous mailbox closed\r\n");
+  // §7.1: HASCHILDREN.
+  send("m CREATE Parent/Child\r\n");
+  EXPECT_EQ(send("n DELETE Parent\r\n"),
+            "n NO [HASCHILDREN] Mailbox has children, delete them first\r\n");
+}
+
 TEST_F(ImapLogin, ListExtendedAndListStatus) {
   ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: s\r\n\r\n12345\r\n"));
   start(true);

@@ -78,14 +78,14 @@ Session::~Session() {
 
 std::string Session::capabilities() const {
   if (!std::holds_alternative<NotAuthenticated>(state_)) {
-    return "IMAP4rev1 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS "
+    return "IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE IDLE CHILDREN NAMESPACE UNSELECT MOVE UIDPLUS "
            "SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE CONDSTORE QRESYNC QUOTA ESEARCH SEARCHRES "
            "SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
            "LIST-EXTENDED LIST-STATUS BINARY UTF8=ACCEPT COMPRESS=DEFLATE APPENDLIMIT=" +
            std::to_string(settings_.max_append_bytes);
   }
-  std::string caps =
-      is_tls_ ? "IMAP4rev1 LITERAL+ ID ENABLE" : "IMAP4rev1 LITERAL+ ID ENABLE STARTTLS";
+  std::string caps = is_tls_ ? "IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE"
+                             : "IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE STARTTLS";
   // RFC 3501 §6.2.3 / RFC 8314: no password travels in the clear (RELIABILITY T03).
   caps +=
       may_use_plaintext() ? " SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256" : " LOGINDISABLED";

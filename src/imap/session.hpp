@@ -237,6 +237,9 @@ class Session final : public net::ProtocolSession {
   bool qresync_ = false;
   bool compressed_ = false;   // COMPRESS=DEFLATE (RFC 4978) is on
   bool utf8_accept_ = false;  // ENABLE UTF8=ACCEPT (RFC 6855): names and strings in UTF-8
+  // ENABLE IMAP4rev2 (RFC 9051): UTF-8 names, ESEARCH answers to SEARCH, SELECT without
+  // RECENT and UNSEEN but with its LIST, CLOSED when a selection ends.
+  bool rev2_ = false;
   std::function<void()> waker_;
   std::optional<store::ChangeNotifier::Token> watch_;
 };

@@ -30,18 +30,19 @@ struct Script {
 
 TEST(ImapSession, GreetingAndCapabilityBeforeAndAfterTls) {
   Script s;
-  EXPECT_EQ(
-      s.session.greet().bytes,
-      "* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS LOGINDISABLED] Postino ready.\r\n");
+  EXPECT_EQ(s.session.greet().bytes,
+            "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE STARTTLS LOGINDISABLED] "
+            "Postino ready.\r\n");
   EXPECT_EQ(s.send("a CAPABILITY\r\n").bytes,
-            "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS LOGINDISABLED\r\na OK CAPABILITY "
+            "* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE STARTTLS LOGINDISABLED\r\na OK "
+            "CAPABILITY "
             "completed\r\n");
   auto out = s.send("b STARTTLS\r\n");
   EXPECT_EQ(out.bytes, "b OK Begin TLS negotiation now\r\n");
   EXPECT_EQ(out.after, net::After::start_tls);
   s.session.tls_started({});
   EXPECT_EQ(s.send("c capability\r\n").bytes,
-            "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE SASL-IR AUTH=PLAIN AUTH=LOGIN "
+            "* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE SASL-IR AUTH=PLAIN AUTH=LOGIN "
             "AUTH=SCRAM-SHA-256\r\nc OK "
             "CAPABILITY completed\r\n");
   EXPECT_EQ(s.send("d STARTTLS\r\n").bytes, "d BAD TLS is already active\r\n");
@@ -50,7 +51,7 @@ TEST(ImapSession, GreetingAndCapabilityBeforeAndAfterTls) {
 TEST(ImapSession, ImplicitTlsNeverOffersStartTls) {
   Script s(true);
   EXPECT_EQ(s.session.greet().bytes,
-            "* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE SASL-IR AUTH=PLAIN AUTH=LOGIN "
+            "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE SASL-IR AUTH=PLAIN AUTH=LOGIN "
             "AUTH=SCRAM-SHA-256] Postino "
             "ready.\r\n");
 }
@@ -225,7 +226,8 @@ TEST_F(ImapLogin, MailboxManagement) {
   EXPECT_EQ(send("i CREATE inbox\r\n"), "i NO [ALREADYEXISTS] INBOX always exists\r\n");
   EXPECT_EQ(send("j CREATE ../x\r\n"), "j NO [CANNOT] Invalid mailbox name\r\n");
   EXPECT_EQ(send("k CREATE \"&Jjo\"\r\n"), "k NO [CANNOT] Invalid mailbox name encoding\r\n");
-  EXPECT_EQ(send("l DELETE Work\r\n"), "l NO [CANNOT] Mailbox has children, delete them first\r\n");
+  EXPECT_EQ(send("l DELETE Work\r\n"),
+            "l NO [HASCHILDREN] Mailbox has children, delete them first\r\n");
   EXPECT_EQ(send("m RENAME Work Projects\r\n"), "m OK RENAME completed\r\n");
   EXPECT_EQ(send("n DELETE Work/2026\r\n"), "n NO [NONEXISTENT] No such mailbox\r\n");
   EXPECT_EQ(send("o DELETE inbox\r\n"), "o NO [CANNOT] INBOX cannot be deleted\r\n");
@@ -517,10 +519,11 @@ TEST_F(ImapLogin, PlaintextFromLoopbackOnlyWhenAllowed) {
   EXPECT_EQ(send("a LOGIN demo@example.test secret\r\n"),
             "a NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS\r\n");
   start(false, true, true);
-  EXPECT_EQ(send("a CAPABILITY\r\n"),
-            "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN "
-            "AUTH=SCRAM-SHA-256\r\na "
-            "OK CAPABILITY completed\r\n");
+  EXPECT_EQ(
+      send("a CAPABILITY\r\n"),
+      "* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE STARTTLS SASL-IR AUTH=PLAIN AUTH=LOGIN "
+      "AUTH=SCRAM-SHA-256\r\na "
+      "OK CAPABILITY completed\r\n");
   EXPECT_EQ(send("b LOGIN demo@example.test secret\r\n"),
             "b OK [CAPABILITY " + logged_in_capabilities + "] Logged in\r\n");
 }

@@ -17,7 +17,7 @@ inline std::string no_for(const store::Error& e) {
     case store::ErrorKind::invalid:
       return "NO [CANNOT] Invalid mailbox name";
     case store::ErrorKind::in_use:
-      return "NO [CANNOT] Mailbox has children, delete them first";
+      return "NO [HASCHILDREN] Mailbox has children, delete them first";  // RFC 9051 §7.1
     case store::ErrorKind::over_quota:
       return "NO [OVERQUOTA] Quota exceeded";
     case store::ErrorKind::no_space:  // the server's disk, not the user's quota

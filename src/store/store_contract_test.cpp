@@ -252,6 +252,7 @@ TEST_P(StoreContract, ExpungeRemovesDeletedAndUidNextNeverGoesBack) {
   const auto inbox = box("INBOX");
   ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(2), Uid(4)}, Store::FlagChange::add,
                                   {flag_deleted, {}}));
+  EXPECT_EQ(box("INBOX").deleted, 2);  // IMAP STATUS DELETED
   auto gone = store_->expunge(demo_, inbox.id, std::nullopt, Store::ExpungeScope::deleted);
   EXPECT_EQ(*gone, (std::vector<Uid>{Uid(2), Uid(4)}));
   auto gone_uid = store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(1), Uid(9)},
@@ -259,6 +260,7 @@ TEST_P(StoreContract, ExpungeRemovesDeletedAndUidNextNeverGoesBack) {
   EXPECT_EQ(*gone_uid, (std::vector<Uid>{Uid(1)}));
   const auto after = box("INBOX");
   EXPECT_EQ(after.messages, 1);
+  EXPECT_EQ(after.deleted, 0);
   EXPECT_EQ(after.uid_next, Uid(5));
   auto next = store_->append(demo_, "INBOX", "new", {});
   EXPECT_EQ(next->uid, Uid(5));

@@ -67,6 +67,7 @@ struct MailboxInfo {
   std::int64_t messages = 0;
   std::int64_t unseen = 0;
   std::int64_t bytes = 0;
+  std::int64_t deleted = 0;  // messages flagged \Deleted (IMAP STATUS DELETED)
 };
 
 // System flags (RFC 3501 §2.3.2) as bits; keywords are separate strings.

@@ -173,7 +173,7 @@ class HostileInputTest(harness.ServerTestCase):
         user, password = self.demo_password()
         c = self.open("imap")
         c.send("a CAPABILITY\r\n")
-        self.assertEqual(c.line(), "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS LOGINDISABLED")
+        self.assertEqual(c.line(), "* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE STARTTLS LOGINDISABLED")
         self.assertEqual(c.line(), "a OK CAPABILITY completed")
         c.send(f"b LOGIN {user} {password}\r\n")
         self.assertEqual(c.line(), "b NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS")

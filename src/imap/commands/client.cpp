@@ -60,6 +60,10 @@ void Session::enable(const wire::Command& cmd, net::Output& out) {
       condstore_ = qresync_ = true;
       enabled += " QRESYNC";
     }
+    if (base::iequals(a.value, "IMAP4rev2") && enabled.find(" IMAP4rev2") == std::string::npos) {
+      rev2_ = true;
+      enabled += " IMAP4rev2";
+    }
     // RFC 6855 §3: mailbox names in UTF-8 from now on, in both directions.
     if (base::iequals(a.value, "UTF8=ACCEPT") &&
         enabled.find(" UTF8=ACCEPT") == std::string::npos) {

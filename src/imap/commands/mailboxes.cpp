@@ -122,7 +122,7 @@ std::optional<std::vector<std::string>> Session::status_items(const wire::Token&
     auto item = base::to_upper(t.value);
     if (t.type != wire::Token::Type::atom ||
         (item != "MESSAGES" && item != "RECENT" && item != "UIDNEXT" && item != "UIDVALIDITY" &&
-         item != "UNSEEN" && item != "SIZE" && item != "HIGHESTMODSEQ")) {
+         item != "UNSEEN" && item != "SIZE" && item != "HIGHESTMODSEQ" && item != "DELETED")) {
       return std::nullopt;
     }
     if (item == "HIGHESTMODSEQ") condstore_ = true;  // RFC 7162 §3.1: an enabling command
@@ -132,11 +132,12 @@ std::optional<std::vector<std::string>> Session::status_items(const wire::Token&
 }
 
 std::optional<std::string> Session::name_from_wire(std::string_view name) const {
-  return utf8_accept_ ? wire::decode_utf8_name(name) : wire::decode_mutf7(name);
+  // RFC 9051 §5.1: IMAP4rev2 names are UTF-8; modified UTF-7 is IMAP4rev1's.
+  return utf8_accept_ || rev2_ ? wire::decode_utf8_name(name) : wire::decode_mutf7(name);
 }
 
 std::string Session::name_to_wire(std::string_view name) const {
-  return wire::astring(utf8_accept_ ? std::string(name) : wire::encode_mutf7(name));
+  return wire::astring(utf8_accept_ || rev2_ ? std::string(name) : wire::encode_mutf7(name));
 }
 
 std::string Session::status_line(const store::MailboxInfo& box,
@@ -156,6 +157,8 @@ std::string Session::status_line(const store::MailboxInfo& box,
       v = static_cast<std::uint64_t>(box.bytes);
     else if (item == "HIGHESTMODSEQ")
       v = box.highest_mod_seq.value;
+    else if (item == "DELETED")  // RFC 9051 §6.3.11: messages flagged \Deleted
+      v = static_cast<std::uint64_t>(box.deleted);
     // RECENT: 0, Postino keeps no \Recent flag (RFC 9051 dropped it).
     values += (values.empty() ? "" : " ") + item + " " + std::to_string(v);
   }

@@ -530,6 +530,8 @@ void Session::search(const wire::Command& cmd, std::size_t first, net::Output& o
     if (r.save) saved.clear();
     extended = r;
     tokens.erase(tokens.begin(), tokens.begin() + 2);
+  } else if (rev2_) {
+    extended = Return{false, false, true, false, false};  // RFC 9051 §6.4.4: ALL assumed
   }
   if (tokens.size() >= 2 && base::iequals(tokens[0].value, "CHARSET")) {
     // RFC 6855 §3 (erratum 4029): after ENABLE UTF8=ACCEPT a charset conflicts.

@@ -63,7 +63,9 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
                                : std::get<Authenticated>(state_).account;
   state_ = Authenticated{account};
   out.after = net::After::work;
-  if (was_selected && condstore_) out.bytes += "* OK [CLOSED] Previous mailbox closed\r\n";
+  // RFC 9051 §7.1: IMAP4rev2 always says so too.
+  if (was_selected && (condstore_ || rev2_))
+    out.bytes += "* OK [CLOSED] Previous mailbox closed\r\n";
   out.work = [this, tag = cmd.tag, n = *name, read_only, account, resync] {
     auto box = settings_.store->mailbox(account.id, n);
     auto messages = box ? settings_.store->messages(account.id, box->id)
@@ -85,8 +87,14 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
     r += "* FLAGS (" + flags + ")\r\n";
     r += read_only ? std::string("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
                    : "* OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted\r\n";
-    r += "* " + std::to_string(messages->size()) + " EXISTS\r\n* 0 RECENT\r\n";
-    if (first_unseen) r += "* OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen\r\n";
+    r += "* " + std::to_string(messages->size()) + " EXISTS\r\n";
+    if (rev2_) {
+      // RFC 9051 §6.3.2: no RECENT or UNSEEN; the mailbox's LIST, its name as stored.
+      r += "* LIST () \"/\" " + name_to_wire(box->name) + "\r\n";
+    } else {
+      r += "* 0 RECENT\r\n";
+      if (first_unseen) r += "* OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen\r\n";
+    }
     r += "* OK [UIDVALIDITY " + std::to_string(box->uid_validity.value) + "] UIDs valid\r\n";
     r += "* OK [UIDNEXT " + std::to_string(box->uid_next.value) + "] Predicted next UID\r\n";
     if (condstore_) {

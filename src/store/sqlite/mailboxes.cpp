@@ -18,13 +18,15 @@ MailboxInfo read_mailbox(Statement& q) {
   m.messages = q.int64(7);
   m.unseen = q.int64(8);
   m.bytes = q.int64(9);
+  m.deleted = q.int64(10);
   return m;
 }
 
 constexpr const char* mailbox_query =
     "SELECT b.id, b.name, b.uid_validity, b.uid_next, b.highest_modseq, b.special_use, "
-    "b.subscribed, count(m.id), coalesce(sum((m.flags & 1) = 0), 0), coalesce(sum(m.size), 0) "
-    "FROM mailboxes b LEFT JOIN messages m ON m.mailbox_id = b.id WHERE b.account_id = ?1 ";
+    "b.subscribed, count(m.id), coalesce(sum((m.flags & 1) = 0), 0), coalesce(sum(m.size), 0), "
+    "coalesce(sum((m.flags & 8) != 0), 0) FROM mailboxes b LEFT JOIN messages m ON m.mailbox_id = "
+    "b.id WHERE b.account_id = ?1 ";
 
 // RFC 3501 §2.3.1.1: a new UIDVALIDITY for every mailbox incarnation, strictly greater
 // than any handed out before, even when the clock went backwards (RELIABILITY F08, K04).
