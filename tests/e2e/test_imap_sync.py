@@ -157,6 +157,26 @@ class ImapSyncTest(harness.ServerTestCase):
         untagged, _ = a.command("NOOP")
         self.assertIn("* 1 EXPUNGE", untagged)
 
+    def test_a_fetch_of_a_message_another_session_expunged_is_refused_never_cut(self):
+        a = Imap(self.server, self.user, self.password)
+        b = Imap(self.server, self.user, self.password)
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        self.deliver("one")
+        self.deliver("two")
+        a.command("SELECT INBOX")
+        b.command("SELECT INBOX")
+        b.command("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        b.command("EXPUNGE")
+        # RFC 5530: the message this session still numbers 1 is gone: NO [EXPUNGEISSUED],
+        # no EXPUNGE in the middle of a FETCH (RFC 3501 §7.4.1), no partial literal.
+        a.send("f1 FETCH 1:2 (BODY.PEEK[])")
+        self.assertEqual(a.line(), "f1 NO [EXPUNGEISSUED] Some messages were expunged")
+        untagged, _ = a.command("NOOP")
+        self.assertEqual(untagged, ["* 1 EXPUNGE"])
+        untagged, _ = a.command("FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn("Subject: two", untagged)
+
     def test_a_device_that_was_away_resyncs_with_qresync(self):
         phone = Imap(self.server, self.user, self.password)
         laptop = Imap(self.server, self.user, self.password)
