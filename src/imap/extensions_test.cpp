@@ -142,13 +142,7 @@ TEST_F(ImapLogin, QuotaRootAndUsage) {
 }
 
 TEST_F(ImapLogin, EsearchReturnsWhatWasAsked) {
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
-  }
-  start(true);
-  send("a LOGIN demo@example.test secret\r\n");
-  send("b SELECT INBOX\r\n");
-  send("c STORE 2,4:5 +FLAGS.SILENT (\\Flagged)\r\n");
+  five_selected_three_flagged();
   EXPECT_EQ(send("d SEARCH RETURN (MIN MAX COUNT ALL) FLAGGED\r\n"),
             "* ESEARCH (TAG \"d\") MIN 2 MAX 5 ALL 2,4:5 COUNT 3\r\nd OK SEARCH completed\r\n");
   EXPECT_EQ(send("e UID SEARCH RETURN () FLAGGED\r\n"),
@@ -161,13 +155,7 @@ TEST_F(ImapLogin, EsearchReturnsWhatWasAsked) {
 }
 
 TEST_F(ImapLogin, SearchresSavesAResultForDollar) {
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
-  }
-  start(true);
-  send("a LOGIN demo@example.test secret\r\n");
-  send("b SELECT INBOX\r\n");
-  send("c STORE 2,4:5 +FLAGS.SILENT (\\Flagged)\r\n");
+  five_selected_three_flagged();
   // RFC 5182 §2.1: SAVE alone answers no ESEARCH; "$" is then usable by every command.
   EXPECT_EQ(send("d SEARCH RETURN (SAVE) FLAGGED\r\n"), "d OK SEARCH completed\r\n");
   EXPECT_EQ(
@@ -319,8 +307,12 @@ TEST_F(ImapLogin, Imap4rev2OnceEnabled) {
   EXPECT_EQ(send("j STATUS INBOX (MESSAGES DELETED)\r\n"),
             "* STATUS INBOX (MESSAGES 2 DELETED 1)\r\nj OK STATUS completed\r\n");
   // §7.1: CLOSED whenever a selection ends with another SELECT; names are UTF-8.
-  EXPECT_EQ(send("k CREATE \"\xc3\x9c" "bung\"\r\n"), "k OK CREATE completed\r\n");
-  EXPECT_EQ(send("l EXAMINE \"\xc3\x9c" "bung\"\r\n").substr(0, 39),
+  EXPECT_EQ(send("k CREATE \"\xc3\x9c"
+                 "bung\"\r\n"),
+            "k OK CREATE completed\r\n");
+  EXPECT_EQ(send("l EXAMINE \"\xc3\x9c"
+                 "bung\"\r\n")
+                .substr(0, 39),
             "* OK [CLOSED] Previous mailbox closed\r\n");
   // §7.1: HASCHILDREN.
   send("m CREATE Parent/Child\r\n");

@@ -21,6 +21,10 @@
 
 namespace postino::imap {
 
+namespace sort {
+struct Item;
+}
+
 struct SessionSettings {
   std::size_t max_line_bytes = 65536;
   std::size_t max_line_bytes_preauth = 8192;
@@ -181,6 +185,15 @@ class Session final : public net::ProtocolSession {
   std::shared_ptr<SearchQuery> parse_search(const wire::Command& cmd,
                                             const std::vector<wire::Token>& tokens,
                                             net::Output& out);
+  // The keys are the command's arguments from `first` on.
+  std::shared_ptr<SearchQuery> parse_search(const wire::Command& cmd, std::size_t first,
+                                            net::Output& out) {
+    return parse_search(
+        cmd,
+        std::vector<wire::Token>(cmd.arguments.begin() + static_cast<std::ptrdiff_t>(first),
+                                 cmd.arguments.end()),
+        out);
+  }
   // On the worker pool: the positions in the selected view of the messages that match;
   // `fields`, when given, are the mailbox's envelope fields already loaded.
   std::vector<std::size_t> run_search(SearchQuery& query, const FieldsByUid* fields);
@@ -197,6 +210,10 @@ class Session final : public net::ProtocolSession {
   }
   // commands/sort.cpp: SORT and THREAD (RFC 5256).
   void sort(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
+  // On the worker pool: the messages that match, as SORT and THREAD see them, and the
+  // highest mod-sequence among them.
+  store::Result<std::vector<sort::Item>> matching_items(SearchQuery& query, bool by_uid,
+                                                        std::uint64_t& highest_modseq);
   void thread(const wire::Command& cmd, std::size_t first, net::Output& out, bool by_uid);
   void sort_by_sequence(const wire::Command& cmd, net::Output& out) { sort(cmd, 0, out, false); }
   void thread_by_sequence(const wire::Command& cmd, net::Output& out) {

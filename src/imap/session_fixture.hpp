@@ -42,6 +42,17 @@ class ImapLogin : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   store::AccountId demo_id() { return store_->find_account("demo@example.test")->id; }
+  // Five messages in INBOX ("Subject: 0" to "4"), 2, 4 and 5 flagged, selected by a
+  // logged-in session.
+  void five_selected_three_flagged() {
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+    }
+    start(true);
+    send("a LOGIN demo@example.test secret\r\n");
+    send("b SELECT INBOX\r\n");
+    send("c STORE 2,4:5 +FLAGS.SILENT (\\Flagged)\r\n");
+  }
   void start(bool tls, bool loopback = false, bool allow_plaintext_loopback = false,
              std::int64_t max_bad_commands = 20) {
     SessionSettings s;

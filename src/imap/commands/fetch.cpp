@@ -134,6 +134,13 @@ std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) 
   return f;
 }
 
+// <origin.octets> of a section `size` bytes long (RFC 3501 §6.4.5): where the answer
+// starts and how long it is; the whole section without a partial.
+std::pair<std::uint64_t, std::uint64_t> clip_partial(const FetchItem& item, std::uint64_t size) {
+  const auto origin = item.partial ? std::min(item.partial->first, size) : 0;
+  return {origin, item.partial ? std::min(item.partial->second, size - origin) : size - origin};
+}
+
 std::string internal_date(store::SystemClock::time_point t) {
   const std::time_t tt = store::SystemClock::to_time_t(t);
   std::tm tm{};
@@ -242,6 +249,15 @@ class FetchResponder {
     if (front.size == 0) segments_.pop_front();
   }
 
+  // The current message's file, opened once for all its items; false when it is gone.
+  bool open_reader(store::Uid uid) {
+    if (reader_) return true;
+    auto r = store_.open_message(account_, mailbox_, uid);
+    if (!r) return false;
+    reader_ = std::move(*r);
+    return true;
+  }
+
   // The bytes of [offset, offset + size) of the current message, read now.
   std::optional<std::string> read_range(std::uint64_t offset, std::uint64_t size) {
     std::string bytes(size, '\0');
@@ -346,20 +362,10 @@ class FetchResponder {
         }
         case FetchItem::Kind::text: {
           const auto* details = message.details();
-          if (!details) return false;
-          if (!reader_) {
-            auto r = store_.open_message(account_, mailbox_, m.uid);
-            if (!r) return false;
-            reader_ = std::move(*r);
-          }
+          if (!details || !open_reader(m.uid)) return false;
           const auto span = wire::section_span(details->structure,
                                                static_cast<std::uint64_t>(m.size), item.section);
-          auto clip = [&item](std::uint64_t size) {
-            const auto origin = item.partial ? std::min(item.partial->first, size) : 0;
-            return std::make_pair(origin, item.partial
-                                              ? std::min(item.partial->second, size - origin)
-                                              : size - origin);
-          };
+          auto clip = [&item](std::uint64_t size) { return clip_partial(item, size); };
           if (span.filters_header) {
             auto header = read_range(span.offset, span.size);
             if (!header) return false;
@@ -384,12 +390,7 @@ class FetchResponder {
         case FetchItem::Kind::binary:
         case FetchItem::Kind::binary_size: {
           const auto* details = message.details();
-          if (!details) return false;
-          if (!reader_) {
-            auto r = store_.open_message(account_, mailbox_, m.uid);
-            if (!r) return false;
-            reader_ = std::move(*r);
-          }
+          if (!details || !open_reader(m.uid)) return false;
           const auto content =
               binary_content(*details, static_cast<std::uint64_t>(m.size), item.section);
           if (!content) return false;
@@ -397,11 +398,7 @@ class FetchResponder {
             add(item.name + " " + std::to_string(content->size()));
             break;
           }
-          const auto origin =
-              item.partial ? std::min<std::uint64_t>(item.partial->first, content->size()) : 0;
-          const auto size =
-              item.partial ? std::min<std::uint64_t>(item.partial->second, content->size() - origin)
-                           : content->size() - origin;
+          const auto [origin, size] = clip_partial(item, content->size());
           const auto bytes = std::string_view(*content).substr(origin, size);
           // RFC 3516 §4.2: literal8 when the content may hold NUL, which a literal may not:
           // whenever a transfer encoding was undone (as Dovecot answers) or NUL is there.
