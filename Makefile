@@ -9,7 +9,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: deps build run test test-build clean format
+.PHONY: deps build run test test-build fuzz clean format
 
 deps:
 	@scripts/install-deps
@@ -30,8 +30,16 @@ test-build: deps
 test: test-build
 	cd build-test && ctest --output-on-failure -j $(JOBS) --timeout 600
 
+# libFuzzer targets built with clang (fuzz/), each run FUZZ_SECONDS; `make test` replays
+# their committed corpora.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOSTINO_FUZZ=ON -DPOSTINO_TESTS=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+	@scripts/fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf build build-test
+	rm -rf build build-test build-fuzz
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp')

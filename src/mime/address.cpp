@@ -56,9 +56,9 @@ class Lexer {
       } else if (c == '(') {  // comments, nested, are not part of any value
         int depth = 0;
         for (; i_ < s_.size(); ++i_) {
-          if (s_[i_] == '\\')
-            ++i_;
-          else if (s_[i_] == '(')
+          if (s_[i_] == '\\') {
+            if (i_ + 1 < s_.size()) ++i_;  // a quoted pair; a last "\\" ends the value
+          } else if (s_[i_] == '(')
             ++depth;
           else if (s_[i_] == ')' && --depth == 0) {
             ++i_;

@@ -56,5 +56,13 @@ TEST(Address, BrokenInputNeverStalls) {
   EXPECT_EQ(parse_address_list(many).size(), 10000u);
 }
 
+TEST(Address, AQuotedPairAtTheEndOfAValueEndsIt) {
+  const auto list = parse_address_list("a@b (x\\");  // found by fuzzing: no read past the end
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].mailbox, "a");
+  EXPECT_EQ(list[0].host, "b");
+  EXPECT_NO_THROW(parse_address_list("(\\"));
+}
+
 }  // namespace
 }  // namespace postino::mime

@@ -45,7 +45,7 @@ void skip_cfws(std::string_view s, std::size_t& i) {
       int depth = 0;
       for (; i < s.size(); ++i) {
         if (s[i] == '\\') {
-          ++i;
+          if (i + 1 < s.size()) ++i;  // a quoted pair; a last "\\" ends the value
         } else if (s[i] == '(') {
           ++depth;
         } else if (s[i] == ')' && --depth == 0) {

@@ -82,5 +82,14 @@ TEST(Header, DispositionEncodingAndLanguages) {
             (std::vector<std::string>{"en", "de-CH", "fr"}));
 }
 
+TEST(Header, AQuotedPairAtTheEndOfAValueEndsIt) {
+  // Found by fuzz/mime_fields: a last "\\" inside a comment read past the value (a
+  // Content-Disposition like this made delivery throw).
+  EXPECT_EQ(parse_disposition("attachment (\\").type, "attachment");
+  EXPECT_EQ(parse_disposition("attachment; filename=a (x\\").type, "attachment");
+  EXPECT_EQ(parse_content_type("text/plain (\\").subtype, "plain");
+  EXPECT_EQ(parse_token("(\\"), "");
+}
+
 }  // namespace
 }  // namespace postino::mime

@@ -440,7 +440,7 @@ bool Session::known_charset(const wire::Command& cmd, std::string_view charset, 
 std::shared_ptr<Session::SearchQuery> Session::parse_search(const wire::Command& cmd,
                                                             const std::vector<wire::Token>& tokens,
                                                             net::Output& out) {
-  auto query = std::make_shared<SearchQuery>(Criterion{Criterion::Kind::and_});
+  auto query = std::make_shared<SearchQuery>(SearchQuery{Criterion{Criterion::Kind::and_}});
   try {
     const auto saved = wire::SequenceSet::of(std::get<Selected>(state_).saved);
     Parser p(tokens, saved);

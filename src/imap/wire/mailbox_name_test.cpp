@@ -38,5 +38,33 @@ TEST(MailboxName, Astrings) {
   EXPECT_EQ(astring("x*"), "\"x*\"");
 }
 
+TEST(MailboxName, ListWildcards) {
+  EXPECT_TRUE(list_matches("*", "INBOX/Sub"));
+  EXPECT_TRUE(list_matches("%", "INBOX"));
+  EXPECT_FALSE(list_matches("%", "INBOX/Sub"));  // % stops at the hierarchy delimiter
+  EXPECT_TRUE(list_matches("INBOX/%", "INBOX/Sub"));
+  EXPECT_TRUE(list_matches("I*b", "INBOX/Sub"));
+  EXPECT_TRUE(list_matches("I%*b", "INBOX/Sub"));  // "%*" is "*"
+  EXPECT_FALSE(list_matches("I%b", "INBOX/Sub"));
+  EXPECT_TRUE(list_matches("%/%", "a/b"));
+  EXPECT_FALSE(list_matches("", "a"));
+  EXPECT_TRUE(list_matches("", ""));
+  EXPECT_FALSE(list_matches("a*", ""));
+  EXPECT_TRUE(list_matches("**", ""));
+}
+
+TEST(MailboxName, ListPatternsOfManyWildcardsStayLinear) {
+  // Found by fuzz/imap_names: the recursive matcher took exponential time on these.
+  const std::string name(200, 'a');
+  std::string pattern;
+  for (int i = 0; i < 100; ++i) pattern += "*a%";
+  EXPECT_FALSE(list_matches(pattern + "x", name));
+  EXPECT_FALSE(list_matches(std::string(5000, '*') + "1.3.2.D))", name));
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += i % 2 ? "*" : "a";
+  EXPECT_FALSE(list_matches(many, name));  // more letters than the name has
+  EXPECT_TRUE(list_matches("*" + std::string(200, 'a') + "*", name));
+}
+
 }  // namespace
 }  // namespace postino::imap::wire
