@@ -9,7 +9,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: deps build run test test-build fuzz clean format
+.PHONY: deps build run test test-build tsan-build fuzz clean format
 
 deps:
 	@scripts/install-deps
@@ -27,8 +27,18 @@ test-build: deps
 	@cmake -S . -B build-test $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DPOSTINO_SANITIZE=ON >/dev/null
 	@cmake --build build-test -j $(JOBS)
 
-test: test-build
+# The unit tests that run threads (store writers and readers, change notifications,
+# failure throttles, maildrop locks, connection limits) again under ThreadSanitizer.
+TSAN_TESTS := store_test imap_test net_test auth_test smtp_test pop3_test
+TSAN_REGEX := ^unit\.(store_test|imap_test|net_test|auth_test|smtp_test|pop3_test)$$
+tsan-build: deps
+	@cmake -S . -B build-tsan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DPOSTINO_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)
+
+test: test-build tsan-build
 	cd build-test && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) \
+	  --timeout 600 -R '$(TSAN_REGEX)'
 
 # libFuzzer targets built with clang (fuzz/), each run FUZZ_SECONDS; `make test` replays
 # their committed corpora.
@@ -39,7 +49,7 @@ fuzz: deps
 	@scripts/fuzz $(FUZZ_SECONDS)
 
 clean:
-	rm -rf build build-test build-fuzz
+	rm -rf build build-test build-tsan build-fuzz
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp')

@@ -191,8 +191,11 @@ TEST_F(ImapLogin, CompressDeflateOnceAfterLogin) {
   send("b LOGIN demo@example.test secret\r\n");
   EXPECT_EQ(send("c COMPRESS GZIP\r\n"), "c BAD Unknown compression mechanism GZIP\r\n");
   EXPECT_EQ(send("d COMPRESS\r\n"), "d BAD Syntax: COMPRESS DEFLATE\r\n");
-  // The OK goes out as it is; what the client pipelined behind it is dropped (RFC 4978 §3).
-  EXPECT_EQ(send("e COMPRESS deflate\r\nf NOOP\r\n"), "e OK DEFLATE active\r\n");
+  // A client that did not wait for the OK (RELIABILITY T05): BAD, and no compression.
+  EXPECT_EQ(send("e COMPRESS deflate\r\nf NOOP\r\n"),
+            "e BAD Client did not wait for COMPRESS reply\r\nf OK NOOP completed\r\n");
+  EXPECT_EQ(after_, net::After::read);
+  EXPECT_EQ(send("e2 COMPRESS deflate\r\n"), "e2 OK DEFLATE active\r\n");
   EXPECT_EQ(after_, net::After::start_compression);
   EXPECT_EQ(send("g COMPRESS DEFLATE\r\n"),
             "g NO [COMPRESSIONACTIVE] DEFLATE is already active\r\n");

@@ -116,6 +116,7 @@ net::Output Session::resume(std::string& input) {
 }
 
 net::Output Session::process(std::string& input, net::Output out) {
+  unread_ = &input;
   while (out.after == net::After::read) {
     if (idle_tag_ || sasl_) {
       const auto line_step = receiver_.next_line(input);
@@ -160,9 +161,10 @@ net::Output Session::process(std::string& input, net::Output out) {
     }
   }
   // RFC 3501 §6.2.1, CVE-2021-33515: nothing pipelined after STARTTLS survives it.
-  // RFC 4978 §3: nothing sent before COMPRESS's reply can be compressed; nothing survives.
+  // (COMPRESS with bytes behind it is refused before it starts: see compress().)
   if (out.after == net::After::start_tls || out.after == net::After::start_compression)
     input.clear();
+  unread_ = nullptr;
   return out;
 }
 

@@ -252,7 +252,9 @@ class Session final : public net::ProtocolSession {
   bool condstore_ = false;
   // QRESYNC (RFC 7162 §3.2) enabled: expunges are told as VANISHED, SELECT can resync.
   bool qresync_ = false;
-  bool compressed_ = false;   // COMPRESS=DEFLATE (RFC 4978) is on
+  bool compressed_ = false;  // COMPRESS=DEFLATE (RFC 4978) is on
+  // The input not consumed yet while commands are handled (COMPRESS looks at it).
+  const std::string* unread_ = nullptr;
   bool utf8_accept_ = false;  // ENABLE UTF8=ACCEPT (RFC 6855): names and strings in UTF-8
   // ENABLE IMAP4rev2 (RFC 9051): UTF-8 names, ESEARCH answers to SEARCH, SELECT without
   // RECENT and UNSEEN but with its LIST, CLOSED when a selection ends.

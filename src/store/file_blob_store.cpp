@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -115,14 +116,14 @@ class FileBlobStore final : public BlobStore {
   }
 
   Result<void> ensure_dirs() {
-    if (dirs_ready_) return {};
+    if (dirs_ready_.load(std::memory_order_acquire)) return {};
     std::error_code ec;
     fs::create_directories(tmp_, ec);
     if (!ec) fs::create_directories(new_, ec);
     if (ec)
       return make_error(ErrorKind::temporary, "create " + dir_.string() + ": " + ec.message());
     if (auto r = fsync_dir(dir_); !r) return r;
-    dirs_ready_ = true;
+    dirs_ready_.store(true, std::memory_order_release);
     return {};
   }
 
@@ -310,7 +311,9 @@ class FileBlobStore final : public BlobStore {
   fs::path dir_;
   fs::path tmp_ = dir_ / "tmp";
   fs::path new_ = dir_ / "new";
-  bool dirs_ready_ = false;
+  // Set once the directories exist; savers on several threads look at it (two may both
+  // create them: that is harmless).
+  std::atomic<bool> dirs_ready_{false};
   std::mutex pins_mutex_;
   std::unordered_map<std::string, int> pins_;
 };

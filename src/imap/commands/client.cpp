@@ -86,6 +86,10 @@ void Session::compress(const wire::Command& cmd, net::Output& out) {
     out.bytes += wire::tagged(cmd.tag, "NO [COMPRESSIONACTIVE] DEFLATE is already active");
     return;
   }
+  // RFC 4978 §3: the client compresses only after the OK; bytes already behind the
+  // command were sent before it (RELIABILITY T05, as Dovecot answers).
+  if (unread_ && !unread_->empty())
+    return bad(cmd.tag, "Client did not wait for COMPRESS reply", out);
   compressed_ = true;
   out.bytes += wire::tagged(cmd.tag, "OK DEFLATE active");
   out.after = net::After::start_compression;
