@@ -412,6 +412,11 @@ TEST_P(StoreContract, FsckFindsAndRepairsDamage) {
   const auto id = list[1].blob_id;
   fs::remove(dir_ / "blobs" / id.substr(0, 2) / id.substr(2, 2) / id);
   std::ofstream(dir_ / "blobs" / "tmp" / "blob.stale") << "x";
+  // The message is still there, its body is not: damage, not an expunge (IMAP answers
+  // NO [SERVERBUG] rather than EXPUNGEISSUED).
+  EXPECT_EQ(store_->open_message(demo_, inbox.id, Uid(2)).error().kind, ErrorKind::corrupt);
+  EXPECT_EQ(store_->read_message(demo_, inbox.id, Uid(2)).error().kind, ErrorKind::corrupt);
+  EXPECT_EQ(store_->read_message(demo_, inbox.id, Uid(9)).error().kind, ErrorKind::not_found);
   auto report = store_->fsck(false);
   ASSERT_EQ(report->problems.size(), 1u);
   EXPECT_NE(report->problems[0].find("missing"), std::string::npos);

@@ -206,11 +206,15 @@ class FetchResponder {
         send_segment(out);
       } else if (next_target_ < targets_.size()) {
         if (!respond(targets_[next_target_++])) {
-          // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED), or a BINARY
-          // of a part in a transfer encoding unknown here (RFC 3516 §4.3).
-          out += unknown_cte_ ? completed_.substr(0, completed_.find(' ')) +
-                                    " NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding\r\n"
-                              : expunged_;
+          // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED), a BINARY of a
+          // part in a transfer encoding unknown here (RFC 3516 §4.3), or a message whose
+          // file is gone although the message is not (RELIABILITY C05).
+          const auto tag = completed_.substr(0, completed_.find(' '));
+          out += unknown_cte_ ? tag + " NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding\r\n"
+                 : damaged_   ? tag +
+                                  " NO [SERVERBUG] A message file is missing; "
+                                  "postino fsck names it\r\n"
+                            : expunged_;
           done_ = true;
         }
       } else {
@@ -249,11 +253,15 @@ class FetchResponder {
     if (front.size == 0) segments_.pop_front();
   }
 
-  // The current message's file, opened once for all its items; false when it is gone.
+  // The current message's file, opened once for all its items; false when it is gone
+  // (damaged_ set when the message itself is still there).
   bool open_reader(store::Uid uid) {
     if (reader_) return true;
     auto r = store_.open_message(account_, mailbox_, uid);
-    if (!r) return false;
+    if (!r) {
+      damaged_ = r.error().kind == store::ErrorKind::corrupt;
+      return false;
+    }
     reader_ = std::move(*r);
     return true;
   }
@@ -432,6 +440,7 @@ class FetchResponder {
   bool done_ = false;
   bool failed_ = false;
   bool unknown_cte_ = false;
+  bool damaged_ = false;  // a message is there but its file is not
   bool decoded_ = false;  // the last binary_content() undid a transfer encoding
 };
 

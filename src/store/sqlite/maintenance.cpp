@@ -218,6 +218,17 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
         throw;
       }
     });
+    // Nothing refers to a damaged body now: its row and file go as garbage collection
+    // takes them (under the pin lock, so that a save of the same content cannot slip in).
+    for (const auto& id : missing) {
+      auto gone = blobs_->remove_if(id, [&] {
+        return writer_->run([&](Database& db) {
+          db.prepare("DELETE FROM blobs WHERE id = ? AND refs <= 0").bind_all(id).run();
+          return db.changes() > 0;
+        });
+      });
+      if (gone && *gone) report.repairs.push_back("removed damaged blob file " + id);
+    }
     if (!bad_refs.empty()) report.repairs.push_back("recomputed reference counts");
     report.repairs.push_back("recomputed quota usage");
     for (const auto& id : orphans) {

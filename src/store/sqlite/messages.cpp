@@ -307,11 +307,22 @@ Result<std::vector<MessageInfo>> SqliteStore::messages(AccountId account, Mailbo
   });
 }
 
+namespace {
+
+// The message's row is there, so a body file that is not is damage to the store (fsck
+// names it), not a message expunged meanwhile.
+Error damaged_if_missing(Error e) {
+  if (e.kind == ErrorKind::not_found) e.kind = ErrorKind::corrupt;
+  return e;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<BlobReader>> SqliteStore::open_message(AccountId account, MailboxId mailbox,
                                                               Uid uid) {
   return guard([&] {
     auto reader = blobs_->open(blob_of(account, mailbox, uid));
-    if (!reader) throw StoreException(reader.error());
+    if (!reader) throw StoreException(damaged_if_missing(reader.error()));
     return std::move(*reader);
   });
 }
@@ -329,7 +340,7 @@ std::string SqliteStore::blob_of(AccountId account, MailboxId mailbox, Uid uid) 
 Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailbox, Uid uid) {
   return guard([&] {
     auto bytes = blobs_->read(blob_of(account, mailbox, uid));
-    if (!bytes) throw StoreException(bytes.error());
+    if (!bytes) throw StoreException(damaged_if_missing(bytes.error()));
     return std::move(*bytes);
   });
 }
