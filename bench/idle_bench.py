@@ -39,9 +39,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e")
 import harness  # noqa: E402
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
 
 
 class Client:
@@ -210,13 +207,13 @@ max_new_connections_per_minute_per_ip = 0
         # Warm up: one whole session, so that lazily made things exist before "before".
         idle_client(server.ports["imaps"], ctx, user, password, compress).sock.close()
         time.sleep(0.5)
-        before = rss_kib(server.proc.pid)
+        before = harness.rss_kib(server.proc.pid)
         began = time.monotonic()
         clients = [idle_client(server.ports["imaps"], ctx, user, password, compress)
                    for _ in range(count)]
         opened = time.monotonic() - began
         time.sleep(1)
-        after = rss_kib(server.proc.pid)
+        after = harness.rss_kib(server.proc.pid)
         # One new message: every idling client must hear "* n EXISTS".
         def deliver():
             with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=60) as s:

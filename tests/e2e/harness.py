@@ -27,6 +27,12 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 TIMEOUT = 10  # seconds for any single network wait
 
 
+def rss_kib(pid):
+    """The resident memory of a process (VmRSS), KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
+
+
 class DevServer:
     """A `postino serve --dev` process on ephemeral loopback ports.
 

@@ -41,12 +41,6 @@ idle_timeout_seconds = {DEADLINE}
 """
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class AbuseLoadTest(harness.ServerTestCase):
@@ -164,12 +158,12 @@ class AbuseLoadTest(harness.ServerTestCase):
 
     def test_slowloris_is_cut_and_good_clients_are_served(self):
         pid = self.server.proc.pid
-        before = rss_kib(pid)
+        before = harness.rss_kib(pid)
         rss = []
         for n in (1, 2):
             closed, latencies = self.wave()
             time.sleep(2)
-            rss.append(rss_kib(pid))
+            rss.append(harness.rss_kib(pid))
             p99 = latencies[int(len(latencies) * 0.99)]
             print(f"\nwave {n}: {SLOW} slowloris connections, {closed} cut by the server within "
                   f"{SECONDS} s; {len(latencies)} good sessions, p50 "

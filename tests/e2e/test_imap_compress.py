@@ -11,12 +11,6 @@ import zlib
 import harness
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Client:
@@ -133,7 +127,7 @@ class CompressTest(harness.ServerTestCase):
         c = self.login()
         c.command(b"COMPRESS DEFLATE")
         c.compress()
-        before = rss_kib(self.server.proc.pid)
+        before = harness.rss_kib(self.server.proc.pid)
         # 64 MB of one byte, then CRLF: one line far over imap.max_line_bytes.
         block = b"a" * (1 << 20)
         c.send(b"c9 NOOP ")
@@ -142,7 +136,7 @@ class CompressTest(harness.ServerTestCase):
         c.send(b"\r\n")
         # The tag went with the discarded line: an untagged BAD, as without compression.
         self.assertEqual(c.line(), b"* BAD Command line too long")
-        after = rss_kib(self.server.proc.pid)
+        after = harness.rss_kib(self.server.proc.pid)
         self.assertLess(after - before, 32 * 1024, (before, after))
         _, ok = c.command(b"NOOP")
         self.assertTrue(ok.endswith(b"OK NOOP completed"), ok)

@@ -7,7 +7,6 @@ limits, smuggling, NUL bytes, BDAT."""
 import os
 import re
 import smtplib
-import socket
 import sqlite3
 import subprocess
 import threading

@@ -4,7 +4,6 @@ localhost and 127.0.0.1 and matches the fingerprint in the banner."""
 
 import imaplib
 import poplib
-import re
 import smtplib
 import ssl
 import subprocess
