@@ -260,8 +260,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
     auto db = Database::open(options.data_dir / "store.db", true, options.busy_timeout);
     migrate(*db);
     auto writer = std::make_unique<Writer>(std::move(db), options.max_batch);
-    auto store = std::make_unique<SqliteStore>(options, std::move(writer),
-                                               make_file_blob_store(options.data_dir / "blobs"));
+    auto blobs = make_file_blob_store(options.data_dir / "blobs");
+    if (options.wrap_blob_store) blobs = options.wrap_blob_store(std::move(blobs));
+    auto store = std::make_unique<SqliteStore>(options, std::move(writer), std::move(blobs));
     store->recover(options.blob_grace);
     return store;
   });

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
+#include "store/blob_store.hpp"
 #include "store/names.hpp"
 #include "store/notifier.hpp"
 #include "store/store.hpp"
@@ -27,6 +29,9 @@ struct SqliteOptions {
   std::chrono::milliseconds text_index_quiet{200};
   // Told of every committed change to a mailbox (IMAP IDLE); may be null.
   ChangeNotifier* notifier = nullptr;
+  // Fault injection for tests (RELIABILITY F02): wraps the blob store the store writes
+  // bodies through. Null: the files as they are.
+  std::function<std::unique_ptr<BlobStore>(std::unique_ptr<BlobStore>)> wrap_blob_store;
 };
 
 // Opens (creating on first use) the store in options.data_dir, applies pending schema
