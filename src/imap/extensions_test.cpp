@@ -180,6 +180,10 @@ TEST_F(ImapLogin, SearchresSavesAResultForDollar) {
   EXPECT_EQ(send("o SEARCH RETURN (SAVE) NOSUCHKEY\r\n"), "o BAD Unknown search key NOSUCHKEY\r\n");
   EXPECT_EQ(send("p FETCH $ (UID)\r\n"), "p OK FETCH completed\r\n");
   send("q SEARCH RETURN (SAVE) ALL\r\n");
+  EXPECT_EQ(send("q2 SEARCH RETURN (SAVE) CHARSET KOI8-R ALL\r\n"),
+            "q2 NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
+  EXPECT_EQ(send("q3 FETCH $ (UID)\r\n"), "q3 OK FETCH completed\r\n");  // a NO empties it too
+  send("q4 SEARCH RETURN (SAVE) ALL\r\n");
   send("r SELECT INBOX\r\n");
   EXPECT_EQ(send("s SEARCH $\r\n"), "* SEARCH\r\ns OK SEARCH completed\r\n");
   EXPECT_EQ(send("t FETCH $:4 (UID)\r\n"), "t BAD Invalid sequence set\r\n");

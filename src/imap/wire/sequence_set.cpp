@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 
 namespace postino::imap::wire {
 namespace {
@@ -33,7 +34,26 @@ std::optional<SequenceSet> SequenceSet::parse(std::string_view text, std::size_t
     if (comma == text.size()) break;
     text.remove_prefix(comma + 1);
   }
+  set.normalize();
   return set;
+}
+
+void SequenceSet::normalize() {
+  for (auto& [a, b] : ranges_) {
+    if (a == 0 || b == 0) return;  // "*": its place depends on the mailbox
+    if (a > b) std::swap(a, b);    // "4:2" is "2:4" (RFC 3501 §9)
+  }
+  std::sort(ranges_.begin(), ranges_.end());
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> merged;
+  for (const auto& r : ranges_) {
+    if (!merged.empty() && r.first <= merged.back().second + std::uint64_t{1}) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  ranges_ = std::move(merged);
+  sorted_ = true;
 }
 
 SequenceSet SequenceSet::of(const std::vector<std::uint32_t>& numbers) {
@@ -44,6 +64,7 @@ SequenceSet SequenceSet::of(const std::vector<std::uint32_t>& numbers) {
     set.ranges_.emplace_back(numbers[i], numbers[j]);
     i = j + 1;
   }
+  set.normalize();
   return set;
 }
 
@@ -61,6 +82,12 @@ std::string format_sequence_set(const std::vector<std::uint32_t>& numbers) {
 }
 
 bool SequenceSet::contains(std::uint32_t n, std::uint32_t largest) const {
+  if (sorted_) {
+    // The last range starting at or before n.
+    auto it = std::upper_bound(ranges_.begin(), ranges_.end(), n,
+                               [](std::uint32_t v, const auto& r) { return v < r.first; });
+    return it != ranges_.begin() && n <= std::prev(it)->second;
+  }
   for (auto [a, b] : ranges_) {
     if (a == 0) a = largest;
     if (b == 0) b = largest;

@@ -20,11 +20,16 @@ class SequenceSet {
   // search result (RFC 5182 "$").
   static SequenceSet of(const std::vector<std::uint32_t>& numbers);
   // True when `n` is in the set, "*" standing for `largest` (the last sequence number or
-  // the highest UID in the mailbox).
+  // the highest UID in the mailbox). A set without "*" is looked up by binary search, so
+  // FETCH of a large saved result ("$") over a large mailbox stays O(n log r).
   bool contains(std::uint32_t n, std::uint32_t largest) const;
 
  private:
+  // Sorts and merges the ranges when none is "*" (their meaning then needs no `largest`).
+  void normalize();
+
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges_;  // 0 is "*"
+  bool sorted_ = false;  // ranges_ ascending and disjoint, no "*"
 };
 
 // The shortest sequence-set for these numbers in their order, runs of consecutive numbers

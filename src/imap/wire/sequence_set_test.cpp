@@ -32,6 +32,26 @@ TEST(SequenceSet, OfExactlyTheseNumbers) {
   EXPECT_FALSE(SequenceSet::of({}).contains(1, 1));  // an empty saved result matches nothing
 }
 
+TEST(SequenceSet, UnorderedAndOverlappingRangesWithoutStar) {
+  const auto s = SequenceSet::parse("9,5:3,4,20:18,1,6");
+  ASSERT_TRUE(s);
+  for (std::uint32_t n : {1u, 3u, 4u, 5u, 6u, 9u, 18u, 19u, 20u})
+    EXPECT_TRUE(s->contains(n, 99)) << n;
+  for (std::uint32_t n : {2u, 7u, 8u, 10u, 17u, 21u, 4294967295u})
+    EXPECT_FALSE(s->contains(n, 99)) << n;
+  EXPECT_TRUE(SequenceSet::parse("4294967295")->contains(4294967295u, 1));
+}
+
+TEST(SequenceSet, LargeSavedResultsAreLookedUpQuickly) {
+  // SEARCHRES keeps any number of UIDs; FETCH $ asks once per message in the mailbox.
+  std::vector<std::uint32_t> odd;
+  for (std::uint32_t n = 1; n < 400000; n += 2) odd.push_back(n);
+  const auto s = SequenceSet::of(odd);
+  std::size_t found = 0;
+  for (std::uint32_t n = 1; n <= 400000; ++n) found += s.contains(n, 400000) ? 1 : 0;
+  EXPECT_EQ(found, odd.size());  // linear lookups would take about 4e10 steps here
+}
+
 TEST(SequenceSet, RefusesMalformed) {
   for (auto bad :
        {"", "0", "1,", ",1", "1:", ":1", "a", "1:0", "4294967296", "01", "1::2", "1;2", "-1"}) {
