@@ -11,6 +11,7 @@
 
 #include "app/commands.hpp"
 #include "app/dev_setup.hpp"
+#include "app/privileges.hpp"
 #include "app/store_options.hpp"
 #include "auth/authenticator.hpp"
 #include "base/log.hpp"
@@ -325,6 +326,25 @@ int serve(const ServeOptions& options) {
   base::log::init(level, format);
   std::signal(SIGPIPE, SIG_IGN);
 
+  std::string privilege_error;
+  const auto privileges = Privileges::resolve(cfg.server.user, privilege_error);
+  if (privilege_error.empty()) privilege_error = privileges.prepare_data_dir(cfg.server.data_dir);
+  // Read as root: the password file may be readable by root alone.
+  std::string relay_password;
+  if (privilege_error.empty() && !cfg.outbound.relay_password_file.empty()) {
+    std::ifstream in(cfg.outbound.relay_password_file);
+    if (!in || !std::getline(in, relay_password)) {
+      privilege_error =
+          "cannot read outbound.relay_password_file " + cfg.outbound.relay_password_file;
+    }
+  }
+  // Everything in the data directory is created by server.user from here on.
+  if (privilege_error.empty()) privilege_error = privileges.act_as_user();
+  if (!privilege_error.empty()) {
+    std::cerr << "postino serve: " << privilege_error << "\n";
+    return 1;
+  }
+
   DevSetup dev;
   if (options.dev) {
     dev = prepare_dev(cfg);
@@ -363,18 +383,15 @@ int serve(const ServeOptions& options) {
   auth::Authenticator authenticator(*mail_store, throttle, *secret);
   smtp::SendingLimiter sending_limiter(static_cast<std::size_t>(cfg.smtp.max_messages_per_hour));
   auto outbound_settings = scheduler_settings(cfg, options.dev);
-  if (!cfg.outbound.relay_password_file.empty()) {
-    std::ifstream in(cfg.outbound.relay_password_file);
-    if (!in || !std::getline(in, outbound_settings.delivery.relay_password)) {
-      std::cerr << "postino serve: cannot read outbound.relay_password_file "
-                << cfg.outbound.relay_password_file << "\n";
-      return 1;
-    }
-  }
+  outbound_settings.delivery.relay_password = relay_password;
   outbound::Scheduler scheduler(*mail_store, std::move(outbound_settings));
   net::Server server(server_options(cfg, {mail_store.get(), &notifier, &authenticator,
                                           &sending_limiter, &scheduler, options.dev}));
-  if (auto err = server.start(); !err.empty()) {
+  // Ports below 1024 and a key readable by root alone need root; nothing after does.
+  auto err = privileges.regain();
+  if (err.empty()) err = server.start();
+  if (err.empty()) err = privileges.drop();
+  if (!err.empty()) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;
   }
@@ -388,7 +405,8 @@ int serve(const ServeOptions& options) {
   base::log::info("", "ready",
                   {{"version", POSTINO_VERSION},
                    {"hostname", cfg.effective_hostname()},
-                   {"data_dir", cfg.server.data_dir}});
+                   {"data_dir", cfg.server.data_dir},
+                   {"uid", std::to_string(::getuid())}});
   const int status = server.run();
   scheduler.stop();
   return status;

@@ -16,6 +16,7 @@ namespace postino::config {
 struct ServerSettings {
   std::string hostname;  // empty: the system's host name
   std::string data_dir = "/var/lib/postino";
+  std::string user;             // started as root: become this user once the ports are bound
   std::int64_t io_threads = 0;  // 0: one per core
   std::int64_t worker_threads = 4;
   std::chrono::seconds shutdown_grace{3};

@@ -137,6 +137,12 @@ std::vector<Key> build_keys() {
   k.push_back(string_key(
       "server.data_dir", "Directory holding the mail store, the queue and the TLS material.",
       [](auto& c) -> auto& { return c.server.data_dir; }));
+  k.push_back(string_key(
+      "server.user",
+      "Started as root, the server binds its ports and reads the TLS key, then runs as this "
+      "unprivileged user (which must own `server.data_dir`). Empty: keep the user it was "
+      "started as. A key readable only by root is not reloaded on SIGHUP then.",
+      [](auto& c) -> auto& { return c.server.user; }));
   k.push_back(integer_key(
       "server.io_threads", "Threads running the network event loop; 0 means one per core.",
       [](auto& c) -> auto& { return c.server.io_threads; }, 0, 256));
