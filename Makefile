@@ -28,9 +28,9 @@ test-build: deps
 	@cmake --build build-test -j $(JOBS)
 
 # The unit tests that run threads (store writers and readers, change notifications,
-# failure throttles, maildrop locks, connection limits) again under ThreadSanitizer.
-TSAN_TESTS := store_test imap_test net_test auth_test smtp_test pop3_test
-TSAN_REGEX := ^unit\.(store_test|imap_test|net_test|auth_test|smtp_test|pop3_test)$$
+# failure throttles, maildrop locks, connection limits, metrics) again under ThreadSanitizer.
+TSAN_TESTS := store_test imap_test net_test auth_test smtp_test pop3_test base_test
+TSAN_REGEX := ^unit\.(store_test|imap_test|net_test|auth_test|smtp_test|pop3_test|base_test)$$
 tsan-build: deps
 	@cmake -S . -B build-tsan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DPOSTINO_TSAN=ON >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)

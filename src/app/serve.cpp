@@ -16,6 +16,7 @@
 #include "auth/authenticator.hpp"
 #include "base/log.hpp"
 #include "config/load.hpp"
+#include "http/session_factory.hpp"
 #include "imap/session_factory.hpp"
 #include "net/server.hpp"
 #include "outbound/scheduler.hpp"
@@ -36,12 +37,6 @@ std::string apply_listen_overrides(config::Config& cfg, const std::vector<std::s
     const auto eq = spec.find('=');
     const auto name = spec.substr(0, eq);
     if (eq == std::string::npos) return "--listen " + spec + ": expected PROTOCOL=ADDR:PORT";
-    if (name == "http") {
-      base::log::warn(
-          "", "listener_unavailable",
-          {{"proto", "http"}, {"detail", "the HTTP listener is not built yet; ignored"}});
-      continue;
-    }
     auto protocol = config::parse_protocol(name);
     if (!protocol) return "--listen " + spec + ": unknown protocol '" + name + "'";
     auto& endpoints = cfg.listen[*protocol];
@@ -64,7 +59,24 @@ struct Services {
   smtp::SendingLimiter* sending_limiter;
   outbound::Scheduler* scheduler;
   bool is_dev;
+  // What autoconfig and autodiscover tell clients, filled in once the ports are bound.
+  std::shared_ptr<http::MailServices> mail_services;
 };
+
+// The bound listeners a mail client may use, implicit TLS first (RFC 8314 §3).
+void describe_services(http::MailServices& out, const std::string& hostname,
+                       const std::vector<net::BoundListener>& bound) {
+  using Kind = http::MailService::Kind;
+  out.hostname = hostname;
+  const std::pair<const char*, Kind> order[] = {
+      {"imaps", Kind::imap}, {"imap", Kind::imap},        {"pop3s", Kind::pop3},
+      {"pop3", Kind::pop3},  {"submissions", Kind::smtp}, {"submission", Kind::smtp}};
+  for (const auto& [protocol, kind] : order) {
+    for (const auto& b : bound) {
+      if (b.protocol == protocol) out.services.push_back({kind, b.port, b.implicit_tls});
+    }
+  }
+}
 
 net::ServerOptions server_options(const config::Config& cfg, const Services& services) {
   net::ServerOptions o;
@@ -132,6 +144,15 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   pop3_settings.store = services.store;
   pop3_settings.authenticator = services.authenticator;
   auto pop3 = std::make_shared<pop3::SessionFactory>(pop3_settings);
+  http::SessionSettings http_settings;
+  http_settings.max_header_bytes = static_cast<std::size_t>(cfg.http.max_header_bytes);
+  http_settings.max_body_bytes = static_cast<std::size_t>(cfg.http.max_body_bytes);
+  http_settings.idle_timeout = cfg.http.idle_timeout;
+  http_settings.services = services.mail_services;
+  http_settings.mta_sts = {cfg.mta_sts.mode, cfg.mta_sts.mx, cfg.mta_sts.max_age.count()};
+  if (http_settings.mta_sts.mx.empty()) http_settings.mta_sts.mx = {hostname};
+  http_settings.store = services.store;
+  auto http = std::make_shared<http::SessionFactory>(http_settings);
 
   for (auto protocol : config::all_protocols) {
     auto it = cfg.listen.find(protocol);
@@ -152,6 +173,10 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
       case config::Protocol::pop3:
       case config::Protocol::pop3s:
         factory = pop3;
+        break;
+      case config::Protocol::http:
+      case config::Protocol::https:
+        factory = http;
         break;
     }
     for (const auto& e : it->second) {
@@ -252,7 +277,11 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
     name.resize(12, ' ');
     std::string where = endpoint_text(b);
     where.resize(22, ' ');
-    std::cout << "    " << name << where << (b.implicit_tls ? "implicit TLS" : "STARTTLS") << "\n";
+    std::cout << "    " << name << where
+              << (b.implicit_tls         ? "implicit TLS"
+                  : b.protocol == "http" ? "no TLS"
+                                         : "STARTTLS")
+              << "\n";
   }
   std::cout << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
             << "               (works with SMTP submission, POP3 and the first part of IMAP; see "
@@ -279,6 +308,10 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
               << fs::absolute(cfg.tls.cert_file).lexically_normal().string() << " -u "
               << dev.demo_address << ":" << dev.demo_password << " pop3://localhost:" << b->port
               << "/1\n";
+  }
+  if (const auto* b = find_bound(bound, "http")) {
+    std::cout << "  curl http://" << endpoint_text(*b)
+              << "/mail/config-v1.1.xml?emailaddress=" << dev.demo_address << "\n";
   }
   std::cout << "Reset: stop the server (Ctrl-C) and delete " << dir << "\n"
             << "Ready." << std::endl;
@@ -385,8 +418,10 @@ int serve(const ServeOptions& options) {
   auto outbound_settings = scheduler_settings(cfg, options.dev);
   outbound_settings.delivery.relay_password = relay_password;
   outbound::Scheduler scheduler(*mail_store, std::move(outbound_settings));
-  net::Server server(server_options(cfg, {mail_store.get(), &notifier, &authenticator,
-                                          &sending_limiter, &scheduler, options.dev}));
+  auto mail_services = std::make_shared<http::MailServices>();
+  net::Server server(
+      server_options(cfg, {mail_store.get(), &notifier, &authenticator, &sending_limiter,
+                           &scheduler, options.dev, mail_services}));
   // Ports below 1024 and a key readable by root alone need root; nothing after does.
   auto err = privileges.regain();
   if (err.empty()) err = server.start();
@@ -395,6 +430,7 @@ int serve(const ServeOptions& options) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;
   }
+  describe_services(*mail_services, cfg.effective_hostname(), server.bound());
   if (auto err = scheduler.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;

@@ -5,6 +5,7 @@
 
 #include "auth/password.hpp"
 #include "base/log.hpp"
+#include "base/metrics.hpp"
 
 namespace postino::auth {
 namespace {
@@ -21,6 +22,15 @@ std::string fingerprint(std::string_view login, std::string_view password) {
   return std::string(reinterpret_cast<char*>(md), 12);
 }
 
+// Authentications by result ("ok", "failed", "temporary") and, for failures, reason.
+void count(std::string_view result, std::string_view reason = "") {
+  static auto& family = base::metrics::counter(
+      "postino_authentications_total",
+      "Authentication attempts (every protocol and mechanism), by result and reason.",
+      {"result", "reason"});
+  family.with({std::string(result), std::string(reason)}).add();
+}
+
 }  // namespace
 
 LoginResult Authenticator::fail(std::string_view login, const std::string& client_address,
@@ -32,6 +42,7 @@ LoginResult Authenticator::fail(std::string_view login, const std::string& clien
                                      std::string(fingerprint_bytes), FailureThrottle::Clock::now());
   // RELIABILITY A02: one line per failure with the client's address. The reason stays in
   // the log; the client always hears the same answer.
+  count("failed", reason);
   base::log::warn(session_id, "auth_failed",
                   {{"login", std::string(login)},
                    {"remote", client_address},
@@ -53,6 +64,7 @@ LoginResult Authenticator::check_password(std::string_view login, std::string_vi
     if (account.error().kind != store::ErrorKind::not_found &&
         account.error().kind != store::ErrorKind::invalid) {
       base::log::error(session_id, "auth_store_error", {{"error", account.error().detail}});
+      count("temporary", "store error");
       return {LoginResult::Status::temporary, std::nullopt, std::chrono::milliseconds(0)};
     }
     burn_password_time(password);  // RELIABILITY A03: unknown users cost the same
@@ -62,6 +74,7 @@ LoginResult Authenticator::check_password(std::string_view login, std::string_vi
     return fail(login, client_address, print, session_id, "wrong password");
   }
   throttle_.record_success(client_address, account->address);
+  count("ok");
   base::log::info(session_id, "auth_ok", {{"login", account->address}, {"remote", client_address}});
   return {LoginResult::Status::ok, std::move(*account), std::chrono::milliseconds(0)};
 }
@@ -80,6 +93,7 @@ LoginResult Authenticator::finish_scram(std::string_view login, bool proof_ok,
   auto account = store_.find_account(login);
   if (!account) return fail(login, client_address, "scram", session_id, "unknown user");
   throttle_.record_success(client_address, account->address);
+  count("ok");
   base::log::info(
       session_id, "auth_ok",
       {{"login", account->address}, {"remote", client_address}, {"mechanism", "SCRAM-SHA-256"}});

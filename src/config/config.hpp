@@ -124,6 +124,18 @@ struct QueueSettings {
   std::chrono::seconds lease{3600};
 };
 
+struct HttpSettings {
+  std::int64_t max_header_bytes = 8192;
+  std::int64_t max_body_bytes = 65536;
+  std::chrono::seconds idle_timeout{30};
+};
+
+struct MtaStsSettings {
+  std::string mode = "none";
+  std::vector<std::string> mx;  // empty: the server's host name
+  std::chrono::seconds max_age{604800};
+};
+
 struct DkimSettings {
   std::string key_dir;  // empty: <server.data_dir>/dkim
 };
@@ -142,6 +154,8 @@ struct Config {
   OutboundSettings outbound;
   QueueSettings queue;
   DkimSettings dkim;
+  HttpSettings http;
+  MtaStsSettings mta_sts;
   std::map<Protocol, std::vector<Endpoint>> listen = production_listeners();
 
   // Standard ports on every IPv4 address (RFC 5321, 6409, 8314, 3501, 1939).

@@ -41,6 +41,10 @@ std::string_view to_string(Protocol p) {
       return "pop3";
     case Protocol::pop3s:
       return "pop3s";
+    case Protocol::http:
+      return "http";
+    case Protocol::https:
+      return "https";
   }
   return "?";
 }
@@ -53,7 +57,8 @@ std::optional<Protocol> parse_protocol(std::string_view name) {
 }
 
 bool is_implicit_tls(Protocol p) {
-  return p == Protocol::submissions || p == Protocol::imaps || p == Protocol::pop3s;
+  return p == Protocol::submissions || p == Protocol::imaps || p == Protocol::pop3s ||
+         p == Protocol::https;
 }
 
 std::string Endpoint::str() const {

@@ -8,10 +8,10 @@
 
 namespace postino::config {
 
-enum class Protocol { smtp, submission, submissions, imap, imaps, pop3, pop3s };
+enum class Protocol { smtp, submission, submissions, imap, imaps, pop3, pop3s, http, https };
 inline constexpr Protocol all_protocols[] = {
-    Protocol::smtp,  Protocol::submission, Protocol::submissions, Protocol::imap,
-    Protocol::imaps, Protocol::pop3,       Protocol::pop3s};
+    Protocol::smtp, Protocol::submission, Protocol::submissions, Protocol::imap, Protocol::imaps,
+    Protocol::pop3, Protocol::pop3s,      Protocol::http,        Protocol::https};
 
 std::string_view to_string(Protocol p);
 std::optional<Protocol> parse_protocol(std::string_view name);

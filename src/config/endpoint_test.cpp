@@ -62,8 +62,11 @@ TEST(Network, ContainsAddressesInsideThePrefixOnly) {
 
 TEST(Protocol, NamesRoundTrip) {
   for (auto p : all_protocols) EXPECT_EQ(parse_protocol(to_string(p)), p);
-  EXPECT_FALSE(parse_protocol("http"));
+  EXPECT_FALSE(parse_protocol("gopher"));
+  EXPECT_EQ(parse_protocol("http"), Protocol::http);
   EXPECT_TRUE(is_implicit_tls(Protocol::imaps));
+  EXPECT_TRUE(is_implicit_tls(Protocol::https));
+  EXPECT_FALSE(is_implicit_tls(Protocol::http));
   EXPECT_FALSE(is_implicit_tls(Protocol::submission));
 }
 

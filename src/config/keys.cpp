@@ -219,6 +219,49 @@ std::vector<Key> build_keys() {
   k.push_back(listener_key(Protocol::imaps, "IMAP over implicit TLS (RFC 8314)."));
   k.push_back(listener_key(Protocol::pop3, "POP3 (RFC 1939), with STLS."));
   k.push_back(listener_key(Protocol::pop3s, "POP3 over implicit TLS (RFC 8314)."));
+  k.push_back(listener_key(
+      Protocol::http,
+      "HTTP: /health, /metrics (trusted networks), Thunderbird autoconfig, Outlook "
+      "autodiscover and the MTA-STS policy. Off unless listed (`serve --dev`: 127.0.0.1:8080)."));
+  k.push_back(listener_key(Protocol::https,
+                           "The same over implicit TLS with `tls.cert_file` (MTA-STS policies "
+                           "must be fetched over HTTPS, RFC 8461 §3.3)."));
+  // [http]
+  k.push_back(integer_key(
+      "http.max_header_bytes",
+      "Largest HTTP request line and header; larger requests get `431` and are closed.",
+      [](auto& c) -> auto& { return c.http.max_header_bytes; }, 1024, 1 << 20));
+  k.push_back(integer_key(
+      "http.max_body_bytes",
+      "Largest HTTP request body (autodiscover requests); larger ones get `413` and are closed.",
+      [](auto& c) -> auto& { return c.http.max_body_bytes; }, 0, 64 << 20));
+  k.push_back(seconds_key(
+      "http.idle_timeout_seconds",
+      "An HTTP connection silent this long (or one request taking longer) is closed.",
+      [](auto& c) -> auto& { return c.http.idle_timeout; }, 1, 3600));
+  // [mta_sts]
+  k.push_back(string_key(
+      "mta_sts.mode",
+      "The MTA-STS policy served at /.well-known/mta-sts.txt (RFC 8461): `none` serves no "
+      "policy; `testing` asks senders to report failures but deliver; `enforce` to deliver "
+      "only over TLS to the `mta_sts.mx` hosts with a valid certificate.",
+      [](auto& c) -> auto& { return c.mta_sts.mode; }, {"none", "testing", "enforce"}));
+  k.push_back(Key{"mta_sts.mx", "list of host names",
+                  "MX host names (or `*.example.org` patterns) the policy lists; empty means "
+                  "`server.hostname`.",
+                  [](Config& c, const toml::node& n) {
+                    return read_string_list(
+                        n, c.mta_sts.mx, [](const std::string& s) -> std::string {
+                          if (!s.empty() && s.find_first_of(" \t\r\n") == std::string::npos)
+                            return "";
+                          return "\"" + s + "\" is not a host name";
+                        });
+                  },
+                  [](const Config& c) { return show_list(c.mta_sts.mx); }});
+  k.push_back(seconds_key(
+      "mta_sts.max_age_seconds",
+      "How long senders may cache the policy (RFC 8461 §3.2 allows up to 31557600).",
+      [](auto& c) -> auto& { return c.mta_sts.max_age; }, 86400, 31557600));
   // [smtp]
   k.push_back(integer_key(
       "smtp.max_line_bytes",

@@ -55,7 +55,8 @@ std::string render_markdown() {
       "error with its line and column.\n\n"
       "`postino serve --dev` starts from the same defaults but listens on 127.0.0.1 ports "
       "2525 (smtp), 2587 (submission), 2465 (submissions), 2143 (imap), 2993 (imaps), 2110 "
-      "(pop3) and 2995 (pop3s), keeps its data in `./var/dev` (or `--data DIR`) and creates "
+      "(pop3), 2995 (pop3s), 8080 (http) and 8443 (https), keeps its data in `./var/dev` (or "
+      "`--data DIR`) and creates "
       "a self-signed certificate there; `--config FILE` may be given as well and is applied "
       "on top. `--listen PROTOCOL=ADDR:PORT` (repeatable) replaces the listeners of one "
       "protocol, and `--listen PROTOCOL=off` turns it off.\n";

@@ -1,6 +1,9 @@
 // The IMAP session state machine and its command table; see session.hpp.
 #include "imap/session.hpp"
 
+#include "base/ascii.hpp"
+#include "base/metrics.hpp"
+
 #include "imap/wire/response.hpp"
 
 namespace postino::imap {
@@ -110,6 +113,10 @@ net::Output Session::resume(std::string& input) {
     out.after = net::After::close;
     return out;
   }
+  if (timing_) {
+    record_duration(timing_->first, timing_->second);
+    timing_.reset();
+  }
   auto out = work_.take();
   if (out.after == net::After::close) return out;
   return process(input, std::move(out));
@@ -174,7 +181,32 @@ void Session::handle(const wire::Command& cmd, net::Output& out) {
   if (!(spec->states & (1u << state_.index()))) {
     return bad(cmd.tag, "Command not valid in this state", out);
   }
+  // The command's duration until its tagged reply is ready (IDLE, which lasts until the
+  // client says DONE, is not timed).
+  std::string name(spec->name);
+  if (name == "UID" && !cmd.arguments.empty()) {
+    const auto what = base::to_upper(cmd.arguments[0].value);
+    for (const char* known :
+         {"FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE", "SORT", "THREAD"}) {
+      if (what == known) name += " " + what;
+    }
+  }
+  const auto began = std::chrono::steady_clock::now();
   (this->*spec->run)(cmd, out);
+  if (name == "IDLE") return;
+  if (out.after == net::After::work) {
+    timing_ = {std::move(name), began};
+  } else {
+    record_duration(name, began);
+  }
+}
+
+void Session::record_duration(const std::string& command,
+                              std::chrono::steady_clock::time_point began) {
+  static auto& family = base::metrics::histogram(
+      "postino_imap_command_duration_seconds",
+      "IMAP commands from their last byte to their tagged reply, by command.", {"command"});
+  family.with({command}).observe(std::chrono::steady_clock::now() - began);
 }
 
 void Session::bad(std::string_view tag, std::string_view text, net::Output& out) {

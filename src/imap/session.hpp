@@ -86,6 +86,7 @@ class Session final : public net::ProtocolSession {
 
   net::Output process(std::string& input, net::Output out);
   void handle(const wire::Command& cmd, net::Output& out);
+  void record_duration(const std::string& command, std::chrono::steady_clock::time_point began);
   void bad(std::string_view tag, std::string_view text, net::Output& out);
   void capability(const wire::Command& cmd, net::Output& out);
   void noop(const wire::Command& cmd, net::Output& out);
@@ -261,6 +262,8 @@ class Session final : public net::ProtocolSession {
   bool rev2_ = false;
   std::function<void()> waker_;
   std::optional<store::ChangeNotifier::Token> watch_;
+  // The command whose work is running, and when it began (for its duration metric).
+  std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> timing_;
 };
 
 }  // namespace postino::imap

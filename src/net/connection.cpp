@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "base/log.hpp"
+#include "base/metrics.hpp"
 #include "base/session_id.hpp"
 #include "net/connection_limiter.hpp"
 #include "net/tls_context.hpp"
@@ -71,9 +72,39 @@ asio::awaitable<void> next_piece(std::function<std::string()>* stream, std::stri
   co_return;
 }
 
+// The connection metrics of one listener's protocol.
+struct ConnectionMetrics {
+  base::metrics::Counter& accepted;
+  base::metrics::Counter& refused;
+  base::metrics::Gauge& open;
+  base::metrics::Counter& tls_ok;
+  base::metrics::Counter& tls_failed;
+  base::metrics::Family<base::metrics::Counter>& closed;
+
+  static ConnectionMetrics of(const std::string& protocol) {
+    namespace m = base::metrics;
+    static auto& accepted = m::counter("postino_connections_total",
+                                       "Connections accepted, by listener protocol.", {"protocol"});
+    static auto& refused =
+        m::counter("postino_connections_refused_total",
+                   "Connections answered \"too busy\" by a connection limit.", {"protocol"});
+    static auto& open =
+        m::gauge("postino_connections_open", "Connections open now, by protocol.", {"protocol"});
+    static auto& tls = m::counter("postino_tls_handshakes_total",
+                                  "TLS handshakes (implicit TLS and STARTTLS), by result.",
+                                  {"protocol", "result"});
+    static auto& closed =
+        m::counter("postino_connections_closed_total", "Connections ended, by protocol and reason.",
+                   {"protocol", "reason"});
+    return {accepted.with({protocol}),  refused.with({protocol}),       open.with({protocol}),
+            tls.with({protocol, "ok"}), tls.with({protocol, "failed"}), closed};
+  }
+};
+
 // Runs the session until it ends; returns why it ended, for the log.
 asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInfo& client,
-                                   Transport& transport, ProtocolSession& session) {
+                                   Transport& transport, ProtocolSession& session,
+                                   ConnectionMetrics& metrics) {
   const auto write_timeout = session.idle_timeout();
   Output out = session.greet();
   std::string input;
@@ -107,6 +138,7 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
       // be read as a command after it.
       input.clear();
       auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout);
+      (status == Status::ok ? metrics.tls_ok : metrics.tls_failed).add();
       if (status != Status::ok) co_return "starttls_failed";
       const auto info = transport.tls_info();
       base::log::info(client.session_id, "tls",
@@ -160,6 +192,13 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
 
   Transport transport(std::move(socket));
   Registration registration(ctx.loop, &transport, ctx.live);
+  auto metrics = ConnectionMetrics::of(listener->protocol);
+  metrics.accepted.add();
+  metrics.open.add();
+  struct Open {
+    base::metrics::Gauge& gauge;
+    ~Open() { gauge.sub(); }
+  } open_until_return{metrics.open};
   Admission admission(ctx.limiter, client.address);
   const auto verdict = admission.admit(client.is_trusted);
   base::log::info(client.session_id, "connect",
@@ -171,10 +210,13 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
     // RFC 8314 §3.3: the handshake comes first; a refused client gets its reply inside TLS.
     auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout);
     if (status != Status::ok) {
+      metrics.tls_failed.add();
+      metrics.closed.with({listener->protocol, "tls_handshake_failed"}).add();
       base::log::info(client.session_id, "disconnect", {{"reason", "tls_handshake_failed"}});
       co_await transport.close(close_timeout);
       co_return;
     }
+    metrics.tls_ok.add();
     const auto info = transport.tls_info();
     base::log::info(client.session_id, "tls", {{"version", info.version}, {"cipher", info.cipher}});
   }
@@ -186,6 +228,7 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
                             ? "limits.max_connections_per_ip"
                             : "limits.max_new_connections_per_minute_per_ip";
     base::log::warn(client.session_id, "too_busy", {{"limit", limit}});
+    metrics.refused.add();
     co_await transport.write(listener->factory->busy_reply(), std::chrono::seconds(5));
     co_await transport.close(close_timeout);
     base::log::info(client.session_id, "disconnect", {{"reason", "too_busy"}});
@@ -206,7 +249,8 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
       if (*alive) t->wake();
     });
   });
-  std::string reason = co_await drive(ctx, client, transport, *session);
+  std::string reason = co_await drive(ctx, client, transport, *session, metrics);
+  metrics.closed.with({listener->protocol, reason}).add();
   base::log::info(client.session_id, "disconnect", {{"reason", reason}});
   co_await transport.close(close_timeout);
 }

@@ -9,6 +9,7 @@
 
 #include "base/ascii.hpp"
 #include "base/log.hpp"
+#include "base/metrics.hpp"
 #include "dkim/signer.hpp"
 #include "outbound/delivery.hpp"
 #include "outbound/resolver.hpp"
@@ -238,6 +239,7 @@ asio::awaitable<void> Scheduler::Impl::deliver(const store::QueueEntry& entry,
     }
     co_await acquire(domain);
     DomainOutcome outcome;
+    const auto began = std::chrono::steady_clock::now();
     try {
       outcome = co_await deliver_to_domain(*resolver, settings.delivery, tls, domain, m, body, rng);
     } catch (...) {
@@ -245,6 +247,10 @@ asio::awaitable<void> Scheduler::Impl::deliver(const store::QueueEntry& entry,
       throw;
     }
     release(domain);
+    static auto& durations = base::metrics::histogram(
+        "postino_delivery_duration_seconds",
+        "Time of one delivery attempt to one domain: MX lookup, connections and transaction.");
+    durations.with().observe(std::chrono::steady_clock::now() - began);
     for (std::size_t k = 0; k < indices.size(); ++k) {
       decisions[indices[k]] = {outcome.results[k].status, outcome.results[k].reply,
                                outcome.remote_host, outcome.peer_offers_dsn};
@@ -287,6 +293,12 @@ asio::awaitable<void> Scheduler::Impl::finish(const store::QueueEntry& entry,
       }
     }
     attempt.recipients.push_back({i, status, d.reply});
+    static auto& outcomes = base::metrics::counter(
+        "postino_delivery_recipients_total",
+        "Outbound recipients per delivery attempt, by outcome (delivered, deferred, bounced, "
+        "expired).",
+        {"outcome"});
+    outcomes.with({event}).add();
     base::log::info("", "outbound_" + event,
                     {{"queue_id", entry.queue_id},
                      {"rcpt", r.address},

@@ -2,6 +2,8 @@
 // commands/*.cpp; see session.hpp.
 #include "smtp/session.hpp"
 
+#include "base/metrics.hpp"
+
 #include "smtp/wire/reply.hpp"
 
 namespace postino::smtp {
@@ -24,7 +26,20 @@ net::Output Session::receive(std::string& input) {
   return process(input, {});
 }
 
+void Session::count_error(std::string_view reply_line) const {
+  static auto& family = base::metrics::counter(
+      "postino_smtp_errors_total",
+      "SMTP error replies (4xx and 5xx: rejected senders, recipients and messages, bad "
+      "commands), by service and reply code with its enhanced status code.",
+      {"service", "code"});
+  family
+      .with({settings_.is_submission ? "submission" : "smtp",
+             std::string(reply_line.substr(0, std::min<std::size_t>(9, reply_line.size())))})
+      .add();
+}
+
 net::Output Session::resume(std::string& input) {
+  if (work_error_) count_error(work_.reply);
   if (std::exchange(work_error_, false) && ++errors_ >= settings_.max_errors) {
     work_.reply += reply::with_host(reply::c421_too_many_errors, settings_.hostname);
     work_.closes = true;
@@ -154,6 +169,7 @@ void Session::handle(const wire::Command& cmd, net::Output& out, bool more_input
 }
 
 void Session::error(std::string_view reply_line, net::Output& out) {
+  count_error(reply_line);
   out.bytes += reply::line(reply_line);
   // Postfix's smtpd_hard_error_limit: a client that keeps failing is disconnected.
   if (++errors_ >= settings_.max_errors) {

@@ -111,6 +111,7 @@ class Session final : public net::ProtocolSession {
   net::Output process(std::string& input, net::Output out);
   void handle(const wire::Command& cmd, net::Output& out, bool more_input_waiting);
   void error(std::string_view reply_line, net::Output& out);
+  void count_error(std::string_view reply_line) const;
   void reset_transaction();
 
   // commands/*.cpp

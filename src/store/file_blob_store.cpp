@@ -12,6 +12,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "base/metrics.hpp"
 #include "store/blob_store.hpp"
 
 namespace postino::store {
@@ -25,10 +26,23 @@ Error io_error(const std::string& what, int err) {
   return make_error(kind, what + ": " + std::strerror(err));
 }
 
+// fsync with its duration recorded (metrics: postino_store_sync_duration_seconds).
+int timed_fsync(int fd, const char* kind) {
+  static auto& family = base::metrics::histogram(
+      "postino_store_sync_duration_seconds",
+      "Durable writes of the store: a group commit (WAL fsync), a message file's fsync, a "
+      "directory's fsync.",
+      {"kind"});
+  const auto began = std::chrono::steady_clock::now();
+  const int rc = ::fsync(fd);
+  family.with({kind}).observe(std::chrono::steady_clock::now() - began);
+  return rc;
+}
+
 Result<void> fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("open " + dir.string(), errno);
-  const int rc = ::fsync(fd);
+  const int rc = timed_fsync(fd, "directory");
   const int err = errno;
   ::close(fd);
   // An fsync error is never retried and never reported as success (RELIABILITY F02).
@@ -334,7 +348,7 @@ Result<void> FileBlobWriter::append(std::string_view bytes) {
 
 Result<std::string> FileBlobWriter::commit() {
   if (committed_) return make_error(ErrorKind::invalid, "blob already committed");
-  if (::fsync(fd_) != 0) return io_error("fsync blob", errno);
+  if (timed_fsync(fd_, "file") != 0) return io_error("fsync blob", errno);
   if (::close(fd_) != 0) {
     fd_ = -1;
     return io_error("close blob", errno);

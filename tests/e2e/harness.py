@@ -22,7 +22,8 @@ import unittest
 BINARY = os.environ.get("POSTINO_BINARY", "")
 SOURCE_DIR = os.environ.get("POSTINO_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 PROTOCOLS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"]
-IMPLICIT_TLS = {"submissions", "imaps", "pop3s"}
+LISTENERS = PROTOCOLS + ["http", "https"]  # every kind of listener `serve` has
+IMPLICIT_TLS = {"submissions", "imaps", "pop3s", "https"}
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 TIMEOUT = 10  # seconds for any single network wait
 
@@ -37,7 +38,7 @@ class DevServer:
     """A `postino serve --dev` process on ephemeral loopback ports.
 
     config: extra TOML applied on top of the dev defaults (written to a file).
-    listen: protocols to listen on (default: all seven), each on 127.0.0.1:0.
+    listen: listeners to open (default: all nine of LISTENERS), each on 127.0.0.1:0.
     """
 
     def __init__(self, config="", listen=None, extra_args=None, data=None, dns="127.0.0.1:9"):
@@ -49,7 +50,7 @@ class DevServer:
         # data: an existing data directory to reuse (it is not deleted by close()).
         self.data = data or os.path.join(self.dir, "data")
         self.config = config
-        self.listen = PROTOCOLS if listen is None else listen
+        self.listen = LISTENERS if listen is None else listen
         self.extra_args = extra_args or []
         self.ports = {}
         self.banner = ""
@@ -65,7 +66,7 @@ class DevServer:
             with open(path, "w") as f:
                 f.write(self.config)
             args += ["--config", path]
-        for p in PROTOCOLS:
+        for p in LISTENERS:
             args += ["--listen", f"{p}=127.0.0.1:0" if p in self.listen else f"{p}=off"]
         if self.dns:
             args += ["--dns", self.dns]
@@ -82,7 +83,8 @@ class DevServer:
                 raise RuntimeError("postino exited before it was ready:\n" + "".join(lines) +
                                    self.stderr())
             lines.append(line)
-            m = re.match(r"^\s{4}(\w+)\s+(\S+):(\d+)\s+(STARTTLS|implicit TLS)$", line.rstrip("\n"))
+            m = re.match(r"^\s{4}(\w+)\s+(\S+):(\d+)\s+(STARTTLS|implicit TLS|no TLS)$",
+                         line.rstrip("\n"))
             if m:
                 self.ports[m.group(1)] = int(m.group(3))
             if line.strip() == "Ready.":

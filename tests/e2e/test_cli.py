@@ -217,7 +217,7 @@ class CliTest(unittest.TestCase):
 
     # -- serve refusals ---------------------------------------------------------------
     def serve_all_off(self, *args):
-        off = [f"--listen={p}=off" for p in harness.PROTOCOLS]
+        off = [f"--listen={p}=off" for p in harness.LISTENERS]
         return run("serve", "--dev", "--data", os.path.join(self.dir, "data"), *off, *args)
 
     def test_serve_without_config_or_dev_fails(self):
@@ -287,13 +287,15 @@ class DevBannerTest(unittest.TestCase):
         first, served = self.start_and_stop()
         banner = first.banner
         # Every listener, on 127.0.0.1, with its kind of TLS.
-        listeners = re.findall(r"^ {4}(\w+)\s+(\S+):(\d+)\s+(STARTTLS|implicit TLS)$", banner, re.M)
-        self.assertEqual(sorted(l[0] for l in listeners), sorted(harness.PROTOCOLS), banner)
+        listeners = re.findall(r"^ {4}(\w+)\s+(\S+):(\d+)\s+(STARTTLS|implicit TLS|no TLS)$",
+                               banner, re.M)
+        self.assertEqual(sorted(l[0] for l in listeners), sorted(harness.LISTENERS), banner)
         for name, address, port, kind in listeners:
             self.assertEqual(address, "127.0.0.1", name)
             self.assertNotEqual(int(port), 0, name)
             self.assertEqual(kind == "implicit TLS", name in harness.IMPLICIT_TLS, name)
-        self.assertEqual(len({l[2] for l in listeners}), 7, "two listeners on one port")
+            self.assertEqual(kind == "no TLS", name == "http", name)
+        self.assertEqual(len({l[2] for l in listeners}), 9, "two listeners on one port")
         # The demo account and its password.
         m = re.search(r"^  demo account (\S+@\S+)\s+password (\S+)$", banner, re.M)
         self.assertTrue(m, banner)

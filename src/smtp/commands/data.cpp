@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/log.hpp"
+#include "base/metrics.hpp"
 #include "smtp/session.hpp"
 #include "smtp/trace.hpp"
 #include "smtp/wire/reply.hpp"
@@ -148,6 +149,18 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
                      {"size", std::to_string(acceptance->local_message.size())},
                      {"local", std::to_string(accepted->local.size())},
                      {"queued", accepted->queue_id}});
+    static auto& messages = base::metrics::counter(
+        "postino_smtp_messages_accepted_total",
+        "Messages accepted (250 after DATA or BDAT LAST), by service.", {"service"});
+    static auto& recipients = base::metrics::counter(
+        "postino_smtp_recipients_accepted_total",
+        "Recipients of accepted messages, by service and destination.", {"service", "destination"});
+    const std::string service = settings_.is_submission ? "submission" : "smtp";
+    messages.with({service}).add();
+    const auto remote_count = acceptance->remote ? acceptance->remote->recipients.size() : 0;
+    recipients.with({service, "local"})
+        .add(rcpt_count > remote_count ? rcpt_count - remote_count : 0);
+    recipients.with({service, "remote"}).add(remote_count);
     if (account_ && settings_.sending_limiter) settings_.sending_limiter->record(account_->address);
     if (!accepted->queue_id.empty() && settings_.on_queued) settings_.on_queued();
     work_.reply = reply::with(reply::c250_queued, id);

@@ -1,6 +1,8 @@
 // Group-committing writer and reader pool; see connections.hpp.
 #include "store/sqlite/connections.hpp"
 
+#include "base/metrics.hpp"
+
 namespace postino::store::sqlite {
 
 Writer::Writer(std::unique_ptr<Database> db, std::size_t max_batch)
@@ -94,7 +96,15 @@ void Writer::run_batch(std::vector<Job*>& batch) {
     if (sqlite3_get_autocommit(db_->handle())) {
       throw StoreException(make_error(ErrorKind::temporary, "transaction was rolled back"));
     }
+    const auto began = std::chrono::steady_clock::now();
     db_->exec("COMMIT");
+    static auto& commits = base::metrics::histogram(
+        "postino_store_sync_duration_seconds",
+        "Durable writes of the store: a group commit (WAL fsync), a message file's fsync, a "
+        "directory's fsync.",
+        {"kind"});
+    static auto& commit = commits.with({"commit"});
+    commit.observe(std::chrono::steady_clock::now() - began);
   } catch (...) {
     auto error = std::current_exception();
     for (Job* job : batch) {
