@@ -1,11 +1,13 @@
 // Structured logging on spdlog; see log.hpp.
 #include "base/log.hpp"
 
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <mutex>
 
 namespace postino::base::log {
 namespace {
@@ -32,8 +34,15 @@ bool is_plain_char(unsigned char c) {
 
 void init(Level level, Format format) {
   if (format == Format::automatic) format = isatty(STDERR_FILENO) ? Format::text : Format::logfmt;
-  auto logger = std::make_shared<spdlog::logger>("postino",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  // Lines are written by a thread of their own: an event loop never waits for stderr (a
+  // slow journald or pipe reader would otherwise stall every session on that loop). The
+  // queue keeps their order; when it is full, the logging thread is waited for rather
+  // than a line dropped. spdlog's registry drains the queue at exit.
+  static std::once_flag pool;
+  std::call_once(pool, [] { spdlog::init_thread_pool(8192, 1); });
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "postino", std::make_shared<spdlog::sinks::stderr_sink_mt>(), spdlog::thread_pool(),
+      spdlog::async_overflow_policy::block);
   // The level is written by event() with the names the config uses (warn, not warning).
   if (format == Format::logfmt) {
     logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);

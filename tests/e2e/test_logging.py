@@ -116,7 +116,7 @@ class LoggingTest(LogTestCase):
         ready = next(e for e in events if e["event"] == "ready")
         self.assertEqual(ready["version"], "0.1.0")
         listening = {e["proto"]: e for e in events if e["event"] == "listening"}
-        self.assertEqual(sorted(listening), sorted(harness.PROTOCOLS))
+        self.assertEqual(sorted(listening), sorted(harness.LISTENERS))
         for proto, e in listening.items():
             self.assertEqual(int(e["port"]), self.server.ports[proto])
 
