@@ -24,6 +24,7 @@ int run_cli(int argc, char** argv) {
       "Examples:\n"
       "  postino serve --dev                      start a development server on 127.0.0.1\n"
       "  postino config test --config postino.toml\n"
+      "  postino quickstart alice@example.org   configure a server for a real domain\n"
       "  postino domain add example.org\n"
       "  echo 's3cret' | postino user add alice@example.org --password-stdin\n"
       "  postino help serve");
@@ -67,6 +68,8 @@ int run_cli(int argc, char** argv) {
 
   add_store_commands(app, where, store_command);
   add_dkim_commands(app, where, store_command);
+  add_dns_commands(app, where, store_command);
+  add_quickstart_command(app, store_command);
 
   std::vector<std::string> help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for postino or one of its subcommands.");

@@ -16,7 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// 16 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
+}  // namespace
+
 std::string random_password() {
   static constexpr char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   unsigned char bytes[16];
@@ -27,6 +28,8 @@ std::string random_password() {
   for (unsigned char b : bytes) out.push_back(alphabet[b % (sizeof alphabet - 1)]);
   return out;
 }
+
+namespace {
 
 std::string read_or_create_password(const fs::path& path, std::string& error) {
   std::ifstream in(path);

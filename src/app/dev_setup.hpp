@@ -8,6 +8,10 @@
 
 namespace postino::app {
 
+// 16 characters from /dev/urandom in an alphabet without look-alikes (no 0/O, 1/l/I);
+// "" when /dev/urandom cannot be read.
+std::string random_password();
+
 struct DevSetup {
   std::string error;  // empty on success
   std::string demo_address = "demo@example.test";

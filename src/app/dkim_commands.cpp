@@ -29,6 +29,10 @@ void add_dkim_commands(CLI::App& app, StoreLocation& where, std::function<int()>
         std::cerr << "postino: " << error << "\n";
         return 2;
       }
+      if (auto err = become_server_user(cfg); !err.empty()) {
+        std::cerr << "postino: " << err << "\n";
+        return 1;
+      }
       const auto dir = cfg.effective_dkim_dir();
       int status = 0;
       // Ed25519 selector names get a suffix: each key needs its own DNS record.

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/privileges.hpp"
 #include "app/store_options.hpp"
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
@@ -30,6 +31,7 @@ std::unique_ptr<store::Store> open_store(const StoreLocation& where) {
   std::string error;
   auto cfg = location_config(where, error);
   if (!error.empty()) throw Failure{2, error};
+  if (auto err = become_server_user(cfg); !err.empty()) throw Failure{1, err};
   auto s = store::open_sqlite_store(store_options(cfg));
   if (!s) {
     throw Failure{1, "cannot open the store in " + cfg.server.data_dir + ": " + s.error().detail};
@@ -289,6 +291,14 @@ void add_queue_commands(
 }
 
 }  // namespace
+
+std::string become_server_user(const config::Config& cfg) {
+  std::string error;
+  const auto privileges = Privileges::resolve(cfg.server.user, error);
+  if (error.empty()) error = privileges.prepare_data_dir(cfg.server.data_dir);
+  if (error.empty()) error = privileges.drop();
+  return error;
+}
 
 config::Config location_config(const StoreLocation& where, std::string& error) {
   config::Config cfg;

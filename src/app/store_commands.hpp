@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "app/dns_records.hpp"
 #include "config/config.hpp"
 
 namespace postino::app {
@@ -20,6 +21,21 @@ struct StoreLocation {
 // server.data_dir ./var/dev; --data DIR overrides the data directory. `error` is set when
 // the file has errors.
 config::Config location_config(const StoreLocation& where, std::string& error);
+
+// The DNS records a domain needs under a configuration (its host name, DKIM keys,
+// listeners and MTA-STS policy); `addresses`: the host's public addresses, if known.
+DnsPlan dns_plan(const config::Config& cfg, const std::string& domain,
+                 const std::vector<std::string>& addresses);
+
+// Adds `postino dns records|check`.
+void add_dns_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run);
+
+// Adds `postino quickstart`.
+void add_quickstart_command(CLI::App& app, std::function<int()>& run);
+
+// Run as root with server.user set, the admin commands become that user before they touch
+// the data directory, so that every file there stays the server's. An error text or "".
+std::string become_server_user(const config::Config& cfg);
 
 // Adds `postino dkim generate`.
 void add_dkim_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run);

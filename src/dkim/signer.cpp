@@ -121,6 +121,28 @@ const std::vector<Key>* KeyRing::find(std::string_view domain) const {
   return it == keys_.end() ? nullptr : &it->second;
 }
 
+std::string txt_value(const Key& key) {
+  auto* raw = static_cast<EVP_PKEY*>(key.pkey.get());
+  const bool rsa = key.algorithm == Algorithm::rsa_sha256;
+  std::string public_key;
+  if (rsa) {
+    unsigned char* der = nullptr;
+    const int n = i2d_PUBKEY(raw, &der);
+    if (n <= 0) return "";
+    public_key.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+    OPENSSL_free(der);
+  } else {
+    std::size_t n = 32;
+    public_key.resize(n);
+    if (EVP_PKEY_get_raw_public_key(raw, reinterpret_cast<unsigned char*>(public_key.data()), &n) !=
+        1)
+      return "";
+    public_key.resize(n);
+  }
+  return std::string("v=DKIM1; k=") + (rsa ? "rsa" : "ed25519") +
+         "; p=" + base::base64_encode(public_key);
+}
+
 std::string generate_key(const fs::path& dir, const std::string& domain_in,
                          const std::string& selector, Algorithm algorithm) {
   const auto domain = base::to_lower(domain_in);
@@ -147,21 +169,9 @@ std::string generate_key(const fs::path& dir, const std::string& domain_in,
   }
   if (!written || !synced) return "error: cannot write " + path.string();
 
-  std::string public_key;
-  if (rsa) {
-    unsigned char* der = nullptr;
-    const int n = i2d_PUBKEY(raw, &der);
-    if (n <= 0) return "error: cannot encode the public key";
-    public_key.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
-    OPENSSL_free(der);
-  } else {
-    std::size_t n = 32;
-    public_key.resize(n);
-    EVP_PKEY_get_raw_public_key(raw, reinterpret_cast<unsigned char*>(public_key.data()), &n);
-    public_key.resize(n);
-  }
-  const std::string record = std::string("v=DKIM1; k=") + (rsa ? "rsa" : "ed25519") +
-                             "; p=" + base::base64_encode(public_key);
+  Key key{domain, selector, algorithm, pkey};
+  const auto record = txt_value(key);
+  if (record.empty()) return "error: cannot encode the public key";
   // DNS character strings hold at most 255 bytes each (RFC 1035 §3.3).
   std::string quoted;
   for (std::size_t i = 0; i < record.size(); i += 250) {

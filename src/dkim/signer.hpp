@@ -32,11 +32,15 @@ class KeyRing {
   // not be read (a missing directory is no error: nothing is signed).
   std::vector<std::string> load(const std::filesystem::path& dir);
   const std::vector<Key>* find(std::string_view domain) const;
+  const auto& all() const { return keys_; }
   bool empty() const { return keys_.empty(); }
 
  private:
   std::map<std::string, std::vector<Key>, std::less<>> keys_;
 };
+
+// The DKIM key record of a key (RFC 6376 §3.6.1): "v=DKIM1; k=rsa; p=…"; "" on failure.
+std::string txt_value(const Key& key);
 
 // Creates a key and returns the DNS TXT record for it ("<selector>._domainkey.<domain>.
 // IN TXT ..."), or an error text starting with "error: ".

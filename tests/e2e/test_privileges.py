@@ -72,7 +72,16 @@ class DropRootTest(unittest.TestCase):
                     server.close()
                 self.assertEqual(code, 0, err[-3000:])
                 self.assertIsNone(harness.sanitizer_report(err), err[-3000:])
-        # Every file the server wrote is the user's.
+        # Admin commands run as root become the user too: a DKIM key written by root (0600)
+        # could not be read by the server, a -wal file left by root not written.
+        config = self.write_config(f'[server]\nuser = "{USER}"\n')
+        for args, stdin in [(["user", "add", "carol@example.test", "--password-stdin"], "pw\n"),
+                            (["dkim", "generate", "example.test"], None)]:
+            out = subprocess.run([harness.BINARY, "--config", config, "--data", self.data, *args],
+                                 input=stdin, capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.data, "dkim", "example.test")))
+        # Every file the server and the commands wrote is the user's.
         for root, dirs, files in os.walk(self.data):
             for name in dirs + files:
                 path = os.path.join(root, name)
