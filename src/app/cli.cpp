@@ -5,11 +5,21 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "app/sendmail.hpp"
 #include "app/store_commands.hpp"
 
 namespace postino::app {
 
 int run_cli(int argc, char** argv) {
+  // The sendmail command line has options CLI11 cannot read (-oi, -fADDRESS): it is
+  // handled before, when called as `sendmail` (a link) or `postino sendmail`.
+  const std::string_view program = argv[0];
+  if (program == "sendmail" || program.ends_with("/sendmail")) {
+    return sendmail_main({argv + 1, argv + argc});
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "sendmail") {
+    return sendmail_main({argv + 2, argv + argc});
+  }
   CLI::App app{"Postino: an all-in-one mail server (SMTP, submission, IMAP, POP3).", "postino"};
   app.set_version_flag("--version", std::string("postino ") + POSTINO_VERSION);
   app.require_subcommand(0, 1);
@@ -70,6 +80,18 @@ int run_cli(int argc, char** argv) {
   add_dkim_commands(app, where, store_command);
   add_dns_commands(app, where, store_command);
   add_quickstart_command(app, store_command);
+
+  // Listed for `postino help`; parsed by sendmail_main() above.
+  auto* sendmail_cmd = app.add_subcommand(
+      "sendmail",
+      "Send a message from standard input, as sendmail(8) does: -t, -i/-oi, -f SENDER, "
+      "-F NAME, -C CONFIG (default $POSTINO_CONFIG or /etc/postino/postino.toml), RECIPIENT...");
+  sendmail_cmd->allow_extras();
+  sendmail_cmd->footer(
+      "Examples:\n"
+      "  printf 'Subject: hi\\n\\nhello\\n' | postino sendmail -C /etc/postino/postino.toml "
+      "alice@example.org\n"
+      "  ln -s /usr/local/bin/postino /usr/sbin/sendmail   (then cron and scripts use it)");
 
   std::vector<std::string> help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for postino or one of its subcommands.");

@@ -4,11 +4,9 @@ Thunderbird autoconfig read the way Thunderbird reads it, Outlook autodiscover (
 MTA-STS policy, errors, limits, and the server still serving after hostile requests."""
 
 import imaplib
-import os
 import smtplib
 import socket
 import subprocess
-import unittest
 import xml.etree.ElementTree as ET
 
 import harness
