@@ -30,6 +30,9 @@ DnsPlan dns_plan(const config::Config& cfg, const std::string& domain,
 // Adds `postino dns records|check`.
 void add_dns_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run);
 
+// Adds `postino import|export maildir|mbox`.
+void add_transfer_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run);
+
 // Adds `postino quickstart`.
 void add_quickstart_command(CLI::App& app, std::function<int()>& run);
 
