@@ -33,6 +33,9 @@ void add_dns_commands(CLI::App& app, StoreLocation& where, std::function<int()>&
 // Adds `postino import|export maildir|mbox`.
 void add_transfer_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run);
 
+// Adds `postino trace QUEUE-ID`.
+void add_trace_command(CLI::App& app, StoreLocation& where, std::function<int()>& run);
+
 // Adds `postino quickstart`.
 void add_quickstart_command(CLI::App& app, std::function<int()>& run);
 

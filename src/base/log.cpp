@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 
@@ -80,6 +81,12 @@ bool parse_format(std::string_view text, Format& out) {
   return true;
 }
 
+std::string seconds(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", value);
+  return text;
+}
+
 std::string logfmt_value(std::string_view value) {
   bool plain = !value.empty();
   for (unsigned char c : value) plain = plain && is_plain_char(c);
@@ -98,6 +105,43 @@ std::string logfmt_value(std::string_view value) {
     }
   }
   out.push_back('"');
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_fields(std::string_view line) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    const auto start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '=') ++i;
+    if (i >= line.size() || line[i] != '=') {
+      while (i < line.size() && line[i] != ' ') ++i;  // a word that is no field
+      continue;
+    }
+    std::string key(line.substr(start, i - start));
+    ++i;
+    std::string value;
+    if (i < line.size() && line[i] == '"') {
+      for (++i; i < line.size() && line[i] != '"'; ++i) {
+        if (line[i] == '\\' && i + 1 < line.size()) {
+          ++i;
+          if (line[i] == 'x' && i + 2 < line.size() &&
+              std::isxdigit(static_cast<unsigned char>(line[i + 1])) &&
+              std::isxdigit(static_cast<unsigned char>(line[i + 2]))) {
+            value += static_cast<char>(std::stoi(std::string(line.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+            continue;
+          }
+        }
+        value += line[i];
+      }
+      ++i;  // the closing quote
+    } else {
+      while (i < line.size() && line[i] != ' ') value += line[i++];
+    }
+    if (!key.empty()) out.emplace_back(std::move(key), std::move(value));
+  }
   return out;
 }
 

@@ -6,6 +6,8 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace postino::base::log {
 
@@ -46,10 +48,17 @@ inline void debug(std::string_view session, std::string_view name,
   event(Level::debug, session, name, fields);
 }
 
+// A duration as log lines give it: seconds with two decimals ("0.25").
+std::string seconds(double value);
+
 // A value as logfmt writes it: bare when it is a plain token, otherwise double-quoted with
 // `"` and `\` escaped and control characters shown as \xNN (so a hostile value can never
 // start a new log line).
 std::string logfmt_value(std::string_view value);
+
+// The key=value fields of a log line (either format), values unquoted; words that are not
+// key=value (the text format's date) are skipped. The inverse of render_fields().
+std::vector<std::pair<std::string, std::string>> parse_fields(std::string_view line);
 
 // Renders one event's key=value part (without time and level); exposed for tests.
 std::string render_fields(std::string_view session, std::string_view name,

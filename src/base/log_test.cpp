@@ -24,5 +24,23 @@ TEST(Log, RendersSessionEventAndFieldsInOrder) {
   EXPECT_EQ(render_fields("", "start", {}), "event=start");
 }
 
+TEST(Log, FieldsParseBackFromEitherFormat) {
+  const auto line =
+      "time=2026-12-01T20:00:00.000Z level=info " +
+      render_fields(
+          "S1", "delivery",
+          {{"queue_id", "S1.1"}, {"reply", "550 5.1.1 \"x\" \\ \x01 ok"}, {"to", "<a@b>"}});
+  const auto f = parse_fields(line);
+  ASSERT_EQ(f.size(), 7u);
+  EXPECT_EQ(f[0], (std::pair<std::string, std::string>{"time", "2026-12-01T20:00:00.000Z"}));
+  EXPECT_EQ(f[2].second, "S1");
+  EXPECT_EQ(f[4], (std::pair<std::string, std::string>{"queue_id", "S1.1"}));
+  EXPECT_EQ(f[5].second, "550 5.1.1 \"x\" \\ \x01 ok");
+  EXPECT_EQ(f[6].second, "<a@b>");
+  const auto text = parse_fields("2026-12-01 20:00:00.000 level=warn event=x");
+  ASSERT_EQ(text.size(), 2u);
+  EXPECT_EQ(text[1].second, "x");
+}
+
 }  // namespace
 }  // namespace postino::base::log

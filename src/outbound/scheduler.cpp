@@ -41,6 +41,20 @@ struct Decision {
   bool peer_offers_dsn = false;
 };
 
+// The enhanced status code of a reply ("550 5.1.1 …" → "5.1.1"), or the class of the
+// outcome when the reply has none (RFC 3463; 4.4.7: delivery time expired).
+std::string dsn_code(const std::string& reply, const std::string& event) {
+  if (reply.size() > 9 && reply[3] == ' ' && std::isdigit(static_cast<unsigned char>(reply[4])) &&
+      reply[5] == '.') {
+    const auto end = reply.find(' ', 4);
+    const auto code = reply.substr(4, end == std::string::npos ? std::string::npos : end - 4);
+    if (code.find_first_not_of("0123456789.") == std::string::npos) return code;
+  }
+  if (event == "delivered") return "2.0.0";
+  if (event == "expired") return "4.4.7";
+  return event == "bounced" ? "5.0.0" : "4.0.0";
+}
+
 }  // namespace
 
 struct Scheduler::Impl {
@@ -299,12 +313,18 @@ asio::awaitable<void> Scheduler::Impl::finish(const store::QueueEntry& entry,
         "expired).",
         {"outcome"});
     outcomes.with({event}).add();
-    base::log::info("", "outbound_" + event,
+    // Postfix-style: status=sent|deferred|bounced|expired, the relay, the delay since the
+    // message arrived and the DSN code, under the message's queue id (`postino trace`).
+    const auto delay = std::chrono::duration<double>(now - entry.created).count();
+    base::log::info("", "delivery",
                     {{"queue_id", entry.queue_id},
-                     {"rcpt", r.address},
-                     {"relay", d.remote_host},
-                     {"reply", d.reply},
-                     {"attempt", std::to_string(attempts)}});
+                     {"to", "<" + r.address + ">"},
+                     {"relay", d.remote_host.empty() ? "none" : d.remote_host},
+                     {"status", event == "delivered" ? "sent" : event},
+                     {"delay", base::log::seconds(delay)},
+                     {"dsn", dsn_code(d.reply, event)},
+                     {"attempt", std::to_string(attempts)},
+                     {"reply", d.reply}});
   }
   if (next && !delays.empty() &&
       queue::delay_warning_due(settings.retry, entry.created, now, entry.delay_warned)) {

@@ -38,8 +38,8 @@ class TwoInstancesTest(OutboundCase):
         self.assertEqual(trace.count("Received: "), 2, trace)
         self.assertRegex(trace, r"with ESMTPS")  # STARTTLS between the two
         wait_until(lambda: queue_ids(a) == [], what="an empty queue")
-        self.assertIsNotNone(a.wait_for_log(lambda l: "outbound_delivered" in l and
-                                            "bob@b.test" in l))
+        self.assertIsNotNone(a.wait_for_log(lambda l: "event=delivery" in l and
+                                            "to=<bob@b.test>" in l and "status=sent" in l))
 
 
 class RelayHostTest(OutboundCase):

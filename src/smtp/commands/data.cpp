@@ -120,7 +120,8 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
   }
   const auto rcpt_count = transaction.recipients.size();
   out.after = net::After::work;
-  out.work = [this, acceptance, local_addresses, id, sender, rcpt_count] {
+  out.work = [this, acceptance, local_addresses, id, sender, rcpt_count,
+              began = std::chrono::steady_clock::now()] {
     auto& store = *settings_.store;
     for (const auto& address : local_addresses) {
       auto account = store.find_account(address);
@@ -142,13 +143,28 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
       work_error_ = true;
       return;
     }
+    // Postfix-style: the queue id on every line of the message's life (`postino trace`).
     base::log::info(client_.session_id, "accepted",
-                    {{"id", id},
-                     {"from", sender},
-                     {"rcpts", std::to_string(rcpt_count)},
-                     {"size", std::to_string(acceptance->local_message.size())},
-                     {"local", std::to_string(accepted->local.size())},
-                     {"queued", accepted->queue_id}});
+                    {{"queue_id", id},
+                     {"from", "<" + sender + ">"},
+                     {"nrcpt", std::to_string(rcpt_count)},
+                     {"size", std::to_string(acceptance->local_message.size())}});
+    const auto delay = std::chrono::duration<double>(std::chrono::steady_clock::now() - began);
+    for (const auto& address : local_addresses) {
+      base::log::info(client_.session_id, "delivery",
+                      {{"queue_id", id},
+                       {"to", "<" + address + ">"},
+                       {"relay", "local"},
+                       {"status", "sent"},
+                       {"delay", base::log::seconds(delay.count())},
+                       {"dsn", "2.0.0"},
+                       {"detail", "delivered to INBOX"}});
+    }
+    if (!accepted->queue_id.empty()) {
+      base::log::info(client_.session_id, "queued",
+                      {{"queue_id", accepted->queue_id},
+                       {"nrcpt", std::to_string(acceptance->remote->recipients.size())}});
+    }
     static auto& messages = base::metrics::counter(
         "postino_smtp_messages_accepted_total",
         "Messages accepted (250 after DATA or BDAT LAST), by service.", {"service"});
