@@ -81,6 +81,7 @@ int run_cli(int argc, char** argv) {
   add_dns_commands(app, where, store_command);
   add_transfer_commands(app, where, store_command);
   add_trace_command(app, where, store_command);
+  add_status_command(app, where, store_command);
   add_quickstart_command(app, store_command);
 
   // Listed for `postino help`; parsed by sendmail_main() above.

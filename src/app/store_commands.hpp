@@ -36,6 +36,9 @@ void add_transfer_commands(CLI::App& app, StoreLocation& where, std::function<in
 // Adds `postino trace QUEUE-ID`.
 void add_trace_command(CLI::App& app, StoreLocation& where, std::function<int()>& run);
 
+// Adds `postino status`.
+void add_status_command(CLI::App& app, StoreLocation& where, std::function<int()>& run);
+
 // Adds `postino quickstart`.
 void add_quickstart_command(CLI::App& app, std::function<int()>& run);
 

@@ -83,6 +83,18 @@ std::string write_durably(const std::filesystem::path& path, BIO* bio, mode_t mo
 
 }  // namespace
 
+CertificateFacts certificate_facts(const std::filesystem::path& cert_path) {
+  CertificateFacts facts;
+  auto cert = read_certificate(cert_path);
+  if (!cert) return facts;
+  facts.readable = true;
+  int days = 0, seconds = 0;
+  ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert.get()));
+  facts.days_left = days;
+  facts.self_signed = X509_check_issued(cert.get(), cert.get()) == X509_V_OK;
+  return facts;
+}
+
 std::string sha256_fingerprint(const std::filesystem::path& cert_path) {
   auto cert = read_certificate(cert_path);
   return cert ? fingerprint_of(cert.get()) : "";

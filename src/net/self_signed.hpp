@@ -23,6 +23,14 @@ CertificateResult ensure_self_signed(const std::filesystem::path& cert_path,
                                      const std::vector<std::string>& dns_names,
                                      const std::vector<std::string>& ip_addresses);
 
+// What `postino status` says of a certificate file.
+struct CertificateFacts {
+  bool readable = false;
+  long days_left = 0;  // until notAfter; negative once expired
+  bool self_signed = false;
+};
+CertificateFacts certificate_facts(const std::filesystem::path& cert_path);
+
 // SHA-256 fingerprint of the first certificate in a PEM file; empty if unreadable.
 std::string sha256_fingerprint(const std::filesystem::path& cert_path);
 
