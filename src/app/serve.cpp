@@ -61,6 +61,7 @@ struct Services {
   bool is_dev;
   // What autoconfig and autodiscover tell clients, filled in once the ports are bound.
   std::shared_ptr<http::MailServices> mail_services;
+  std::string admin_token;
 };
 
 // The bound listeners a mail client may use, implicit TLS first (RFC 8314 §3).
@@ -152,6 +153,8 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   http_settings.mta_sts = {cfg.mta_sts.mode, cfg.mta_sts.mx, cfg.mta_sts.max_age.count()};
   if (http_settings.mta_sts.mx.empty()) http_settings.mta_sts.mx = {hostname};
   http_settings.store = services.store;
+  http_settings.admin_token = services.admin_token;
+  http_settings.queue_changed = [scheduler = services.scheduler] { scheduler->wake(); };
   auto http = std::make_shared<http::SessionFactory>(http_settings);
 
   for (auto protocol : config::all_protocols) {
@@ -371,6 +374,14 @@ int serve(const ServeOptions& options) {
           "cannot read outbound.relay_password_file " + cfg.outbound.relay_password_file;
     }
   }
+  std::string admin_token;
+  if (privilege_error.empty() && !cfg.http.admin_token_file.empty()) {
+    std::ifstream in(cfg.http.admin_token_file);
+    if (!in || !std::getline(in, admin_token) || admin_token.size() < 32) {
+      privilege_error = "http.admin_token_file " + cfg.http.admin_token_file +
+                        ": cannot read a token of 32 characters or more from it";
+    }
+  }
   // Everything in the data directory is created by server.user from here on.
   if (privilege_error.empty()) privilege_error = privileges.act_as_user();
   if (!privilege_error.empty()) {
@@ -421,7 +432,7 @@ int serve(const ServeOptions& options) {
   auto mail_services = std::make_shared<http::MailServices>();
   net::Server server(
       server_options(cfg, {mail_store.get(), &notifier, &authenticator, &sending_limiter,
-                           &scheduler, options.dev, mail_services}));
+                           &scheduler, options.dev, mail_services, admin_token}));
   // Ports below 1024 and a key readable by root alone need root; nothing after does.
   auto err = privileges.regain();
   if (err.empty()) err = server.start();

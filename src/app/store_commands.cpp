@@ -16,6 +16,7 @@
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
 #include "config/load.hpp"
+#include "store/json.hpp"
 
 namespace postino::app {
 namespace {
@@ -169,36 +170,8 @@ int import_passwd(store::Store& s, const std::string& file, const std::string& d
   return skipped == 0 ? 0 : 1;
 }
 
-std::string iso_time(store::SystemClock::time_point t) {
-  const auto seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
-const char* recipient_state(int status) {
-  return status == 1 ? "delivered" : status == 2 ? "failed" : "pending";
-}
-
-nlohmann::json queue_json(const store::QueueEntry& e) {
-  nlohmann::json recipients = nlohmann::json::array();
-  for (std::size_t i = 0; i < e.recipients.size(); ++i) {
-    recipients.push_back({{"address", e.recipients[i].address},
-                          {"state", recipient_state(e.statuses[i])},
-                          {"last_reply", e.last_replies[i]}});
-  }
-  return {{"id", e.queue_id},
-          {"sender", e.sender},
-          {"size", e.size},
-          {"arrival", iso_time(e.created)},
-          {"next_attempt", iso_time(e.next_attempt)},
-          {"attempts", e.attempts},
-          {"held", e.is_held},
-          {"in_delivery", !e.claimed_by.empty()},
-          {"recipients", recipients}};
-}
+using store::iso_time;
+using store::recipient_state;
 
 // One entry as `queue list` shows it: a line for the message, one per pending recipient.
 void print_queue_entry(const store::QueueEntry& e, bool all_recipients) {
@@ -231,7 +204,7 @@ void add_queue_commands(
       auto entries = check(s.list_queue(), "queue list");
       if (as_json) {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& e : entries) out.push_back(queue_json(e));
+        for (const auto& e : entries) out.push_back(store::to_json(e));
         std::cout << out.dump(2) << "\n";
       } else {
         for (const auto& e : entries) print_queue_entry(e, false);
@@ -249,7 +222,7 @@ void add_queue_commands(
     run = guarded([](store::Store& s) {
       auto e = check(s.queue_entry(id), "queue show " + id);
       if (as_json) {
-        std::cout << queue_json(e).dump(2) << "\n";
+        std::cout << store::to_json(e).dump(2) << "\n";
       } else {
         print_queue_entry(e, true);
       }
@@ -397,11 +370,7 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
       for (const auto& a : accounts) {
         auto usage = check(s.quota_usage(a.id), "quota");
         if (as_json) {
-          out.push_back({{"address", a.address},
-                         {"quota_bytes", a.quota.max_bytes},
-                         {"quota_messages", a.quota.max_messages},
-                         {"used_bytes", usage.bytes},
-                         {"used_messages", usage.messages}});
+          out.push_back(store::to_json(a.address, usage));
         } else {
           std::cout << a.address << "  " << usage.messages << " messages, " << usage.bytes
                     << " bytes\n";
@@ -471,7 +440,7 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
       nlohmann::json out = nlohmann::json::array();
       for (const auto& a : aliases) {
         if (as_json) {
-          out.push_back({{"alias", a.address}, {"targets", a.targets}});
+          out.push_back(store::to_json(a));
         } else {
           std::cout << a.address << " ->";
           for (const auto& t : a.targets) std::cout << " " << t;
@@ -518,13 +487,7 @@ void add_store_commands(CLI::App& app, StoreLocation& where, std::function<int()
       auto account = check(s.find_account(name), "quota get " + name);
       auto u = check(s.quota_usage(account.id), "quota get " + name);
       if (as_json) {
-        std::cout << nlohmann::json{{"address", account.address},
-                                    {"quota_bytes", u.quota.max_bytes},
-                                    {"quota_messages", u.quota.max_messages},
-                                    {"used_bytes", u.bytes},
-                                    {"used_messages", u.messages}}
-                         .dump(2)
-                  << "\n";
+        std::cout << store::to_json(account.address, u).dump(2) << "\n";
       } else {
         auto limit = [](std::int64_t v) {
           return v == 0 ? std::string("unlimited") : std::to_string(v);

@@ -128,6 +128,7 @@ struct HttpSettings {
   std::int64_t max_header_bytes = 8192;
   std::int64_t max_body_bytes = 65536;
   std::chrono::seconds idle_timeout{30};
+  std::string admin_token_file;  // empty: no admin API
 };
 
 struct MtaStsSettings {

@@ -239,6 +239,12 @@ std::vector<Key> build_keys() {
       "http.idle_timeout_seconds",
       "An HTTP connection silent this long (or one request taking longer) is closed.",
       [](auto& c) -> auto& { return c.http.idle_timeout; }, 1, 3600));
+  k.push_back(string_key(
+      "http.admin_token_file",
+      "A file holding the admin API's token (32 characters or more, read at start as root): "
+      "loopback clients sending `Authorization: Bearer TOKEN` may manage domains, users, "
+      "aliases, quotas and the queue under /api/. Empty: no admin API.",
+      [](auto& c) -> auto& { return c.http.admin_token_file; }));
   // [mta_sts]
   k.push_back(string_key(
       "mta_sts.mode",

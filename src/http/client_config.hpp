@@ -53,6 +53,9 @@ std::optional<std::string> request_domain(std::string_view address, std::string_
 // ('+' is a space); nullopt when absent.
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name);
 
+// %XX sequences decoded; with `form`, '+' is a space too (query strings, not paths).
+std::string percent_decode(std::string_view text, bool form = false);
+
 // Text safe inside an XML element or attribute.
 std::string xml_escape(std::string_view text);
 

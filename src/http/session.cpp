@@ -1,12 +1,15 @@
 // See session.hpp.
 #include "http/session.hpp"
 
+#include <openssl/crypto.h>
+
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <sstream>
 
 #include "base/ascii.hpp"
 #include "base/log.hpp"
 #include "base/metrics.hpp"
+#include "http/admin_api.hpp"
 #include "http/store_metrics.hpp"
 
 namespace postino::http {
@@ -28,6 +31,11 @@ std::string reason(unsigned status) {
 
 Response text(unsigned status, std::string body) {
   return {status, "text/plain; charset=utf-8", std::move(body)};
+}
+
+// The admin API's errors are JSON like its answers ({"error": "…"}).
+Response json_error(unsigned status, const std::string& text) {
+  return {status, "application/json", "{\n  \"error\": \"" + text + "\"\n}\n"};
 }
 
 Response xml(std::string body) {
@@ -107,6 +115,30 @@ bool Session::route(const Request& request, Response& response) {
     return true;
   };
   route_name_ = "not_found";
+  if (path == "/api" || path.starts_with("/api/")) {
+    route_name_ = "admin_api";
+    if (settings_.admin_token.empty()) {
+      response = json_error(404, "The admin API is off (http.admin_token_file).");
+      return true;
+    }
+    if (!client_.is_loopback) {
+      response = json_error(403, "The admin API answers loopback clients only.");
+      return true;
+    }
+    const auto given = std::string(request[bhttp::field::authorization]);
+    const auto expected = "Bearer " + settings_.admin_token;
+    if (given.size() != expected.size() ||
+        CRYPTO_memcmp(given.data(), expected.data(), given.size()) != 0) {
+      base::log::warn(client_.session_id, "admin_api_denied", {{"target", target}});
+      response = json_error(401, "A valid token is needed: Authorization: Bearer TOKEN.");
+      response.www_authenticate = "Bearer realm=\"postino\"";
+      return true;
+    }
+    compute_ = [this, method = std::string(request.method_string()), target](const Request& r) {
+      return admin_api(*settings_.store, {method, target, r.body()}, settings_.queue_changed);
+    };
+    return false;
+  }
   if (path == "/health") {
     if (!is_read(request)) return method_not_allowed("GET, HEAD");
     route_name_ = "health";
@@ -184,6 +216,9 @@ std::string Session::serialize(const Request& request, const Response& response)
   res.set(bhttp::field::content_type, response.content_type);
   res.set(bhttp::field::cache_control, "no-store");
   if (!response.allow.empty()) res.set(bhttp::field::allow, response.allow);
+  if (!response.www_authenticate.empty()) {
+    res.set(bhttp::field::www_authenticate, response.www_authenticate);
+  }
   res.body() = response.body;
   res.keep_alive(request.keep_alive());
   res.prepare_payload();

@@ -7,6 +7,7 @@
 //   /.well-known/autoconfig/mail/config-v1.1.xml   Thunderbird autoconfig
 //   /autodiscover/autodiscover.xml (POST)     Outlook autodiscover (POX)
 //   /.well-known/mta-sts.txt                  the MTA-STS policy (RFC 8461)
+//   /api/…                                    the admin API (admin_api.hpp)
 // Requests are answered in order (pipelining), keep-alive as the client asks.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include <string>
 
 #include "http/client_config.hpp"
+#include "http/response.hpp"
 #include "net/session.hpp"
 #include "store/store.hpp"
 
@@ -32,13 +34,9 @@ struct SessionSettings {
   std::shared_ptr<const MailServices> services;
   MtaStsPolicy mta_sts;
   store::Store* store = nullptr;
-};
-
-struct Response {
-  unsigned status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::string allow = {};  // for 405
+  // The admin API (/api/…): off while empty; loopback clients with this bearer token.
+  std::string admin_token;
+  std::function<void()> queue_changed;  // the scheduler's wake()
 };
 
 class Session final : public net::ProtocolSession {

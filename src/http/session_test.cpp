@@ -30,18 +30,20 @@ class Http : public ::testing::Test {
     store_.reset();
     fs::remove_all(dir_);
   }
-  Session& start(bool trusted = true, MtaStsPolicy policy = {}) {
+  Session& start(bool trusted = true, MtaStsPolicy policy = {}, std::string token = "") {
     SessionSettings s;
     s.store = store_.get();
     s.max_header_bytes = 1024;
     s.max_body_bytes = 2048;
     s.mta_sts = std::move(policy);
+    s.admin_token = std::move(token);
     s.services = std::make_shared<MailServices>(
         MailServices{"mail.example.org", {{MailService::Kind::imap, 993, true}}});
     net::ClientInfo c;
     c.session_id = "H";
     c.address = trusted ? "127.0.0.1" : "192.0.2.1";
     c.is_trusted = trusted;
+    c.is_loopback = trusted;
     session_ = std::make_unique<Session>(s, c);
     return *session_;
   }
@@ -171,6 +173,22 @@ TEST_F(Http, MtaStsPolicyServedWhenAModeIsSet) {
       out.ends_with("\r\n\r\nversion: STSv1\r\nmode: testing\r\nmx: mail.example.org\r\n"
                     "max_age: 86400\r\n"))
       << out;
+}
+
+TEST_F(Http, TheAdminApiIsForLoopbackClientsWithTheToken) {
+  start();  // no token configured
+  EXPECT_TRUE(exchange("GET /api/domains HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404 "));
+  const std::string token(40, 't');
+  start(false, {}, token);
+  EXPECT_TRUE(exchange("GET /api/domains HTTP/1.1\r\nAuthorization: Bearer " + token + "\r\n\r\n")
+                  .starts_with("HTTP/1.1 403 "));
+  start(true, {}, token);
+  auto out = exchange("GET /api/domains HTTP/1.1\r\nAuthorization: Bearer wrong\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 401 ")) << out;
+  EXPECT_NE(out.find("WWW-Authenticate: Bearer realm=\"postino\""), std::string::npos);
+  out = exchange("GET /api/domains HTTP/1.1\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK\r\n")) << out;
+  EXPECT_TRUE(out.ends_with("[\n  \"example.org\"\n]\n")) << out;
 }
 
 }  // namespace

@@ -4,9 +4,13 @@ Thunderbird autoconfig read the way Thunderbird reads it, Outlook autodiscover (
 MTA-STS policy, errors, limits, and the server still serving after hostile requests."""
 
 import imaplib
+import json
+import os
+import shutil
 import smtplib
 import socket
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 
 import harness
@@ -191,6 +195,60 @@ class HttpTest(harness.ServerTestCase):
             while chunk := s.recv(4096):
                 reply += chunk
         self.assertEqual(reply.count(b"HTTP/1.1 200 OK"), 2, reply)
+
+
+class AdminApiTest(harness.ServerTestCase):
+    """The admin JSON API driven with curl: a domain, a user who then logs in over IMAP, a
+    quota, an alias; without the token or with a wrong one, 401."""
+    listen = ["http", "imaps"]
+    token = "k" * 24 + "-admin-token-for-tests"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.token_dir = tempfile.mkdtemp(prefix="postino-token-")
+        path = os.path.join(cls.token_dir, "token")
+        with open(path, "w") as f:
+            f.write(cls.token + "\n")
+        cls.config = f'[http]\nadmin_token_file = "{path}"\n'
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.token_dir, ignore_errors=True)
+
+    def api(self, method, path, body=None, token=None):
+        args = ["-X", method, "-H", f"Authorization: Bearer {token or self.token}",
+                f"http://127.0.0.1:{self.server.ports['http']}/api{path}"]
+        if body is not None:
+            args[0:0] = ["-H", "Content-Type: application/json"]
+        status, text = curl(*args, data=json.dumps(body) if body is not None else None)
+        return status, (json.loads(text) if text.strip() else None)
+
+    def test_provisioning_through_the_api(self):
+        self.assertEqual(self.api("POST", "/domains", {"domain": "api.test"})[0], 201)
+        self.assertIn("api.test", self.api("GET", "/domains")[1])
+        status, body = self.api("POST", "/users", {"address": "eve@api.test", "password": "s3cret"})
+        self.assertEqual((status, body), (201, {"address": "eve@api.test"}))
+        self.assertEqual(self.api("PUT", "/users/eve%40api.test/quota",
+                                  {"bytes": 5000000, "messages": 100})[1]["quota_messages"], 100)
+        self.assertEqual(self.api("POST", "/aliases",
+                                  {"alias": "info@api.test", "targets": ["eve@api.test"]})[0], 201)
+        users = self.api("GET", "/users?domain=api.test")[1]
+        self.assertEqual([u["address"] for u in users], ["eve@api.test"])
+        with imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"],
+                               ssl_context=self.server.client_tls_context()) as imap:
+            imap.login("eve@api.test", "s3cret")
+        self.assertEqual(self.api("PUT", "/users/eve@api.test/password", {"password": "n3w"})[0],
+                         204)
+        with imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"],
+                               ssl_context=self.server.client_tls_context()) as imap:
+            imap.login("eve@api.test", "n3w")
+        self.assertEqual(self.api("GET", "/queue"), (200, []))
+        self.assertEqual(self.api("GET", "/users/nobody@api.test")[0], 404)
+        self.assertEqual(self.api("GET", "/domains", token="wrong")[0], 401)
+        status, _ = curl(f"http://127.0.0.1:{self.server.ports['http']}/api/domains")
+        self.assertEqual(status, 401)
 
 
 class MetricsFromElsewhereTest(harness.ServerTestCase):
