@@ -9,7 +9,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: deps build run test test-build tsan-build fuzz clean format
+.PHONY: deps build run test test-build tsan-build fuzz bench clean format
 
 deps:
 	@scripts/install-deps
@@ -39,6 +39,12 @@ test: test-build tsan-build
 	cd build-test && ctest --output-on-failure -j $(JOBS) --timeout 600
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) \
 	  --timeout 600 -R '$(TSAN_REGEX)'
+
+# Benchmarks side by side with Postfix + Dovecot (BENCHMARKS.md): the release build, the
+# reference systems from Debian's packages on loopback ports, results in bench/results/.
+bench: build
+	@scripts/install-bench-deps
+	/usr/bin/python3 bench/smtp_bench.py --binary build/postino
 
 # libFuzzer targets built with clang (fuzz/), each run FUZZ_SECONDS; `make test` replays
 # their committed corpora.

@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""SMTP durable delivery, Postino against Postfix + Dovecot (LMTP into Maildir) on the same
+machine in the same run: Postfix's smtp-source sends --messages messages of each size over
+1, 10 and 50 parallel sessions (a connection per message), and the clock stops when every
+message is in its mailbox, not when it was accepted (Postino's 250 comes after the message
+is durable in the mailbox; Postfix's after it is in its queue, and Dovecot's LMTP then
+delivers it). The two systems alternate, --repeat times each; medians and the range are
+printed, and written to bench/results/smtp.json with a plot (smtp_throughput.png).
+
+    /usr/bin/python3 bench/smtp_bench.py [--binary build/postino] [--sessions 1,10,50]
+        [--sizes 5000,100000] [--messages 600] [--repeat 3]
+
+Needs scripts/install-deps and scripts/install-bench-deps (`make bench` runs both).
+"""
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+import harness  # noqa: E402
+from reference import DOMAIN, Reference  # noqa: E402
+
+
+class PostinoSystem:
+    name = "Postino"
+
+    def __init__(self, binary):
+        harness.BINARY = binary
+        self.server = harness.DevServer(listen=["smtp"]).start()
+        self.port = self.server.ports["smtp"]
+        self.cli("domain", "add", DOMAIN)
+
+    def cli(self, *args, stdin=None):
+        subprocess.run([harness.BINARY, "--data", self.server.data, *args], input=stdin,
+                       capture_output=True, text=True, check=True, timeout=60)
+
+    def add_user(self, user):
+        self.cli("user", "add", f"{user}@{DOMAIN}", "--password-stdin", stdin="pw\n")
+
+    def delivered(self, user):
+        db = sqlite3.connect(f"file:{self.server.data}/store.db?mode=ro", uri=True, timeout=30)
+        try:
+            return db.execute(
+                "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+                "JOIN accounts a ON a.id = b.account_id WHERE a.address = ? AND b.name = 'INBOX'",
+                (f"{user}@{DOMAIN}",)).fetchone()[0]
+        finally:
+            db.close()
+
+    def pids(self):
+        return [self.server.proc.pid]
+
+    def stop(self):
+        self.server.close()
+
+
+class ReferenceSystem:
+    name = "Postfix+Dovecot"
+
+    def __init__(self):
+        self.ref = Reference().start()
+        self.port = self.ref.smtp_port
+
+    def add_user(self, user):
+        pass  # Dovecot's static userdb takes every user
+
+    def delivered(self, user):
+        return self.ref.delivered(user)
+
+    def pids(self):
+        return self.ref.pids()
+
+    def stop(self):
+        self.ref.stop()
+
+
+def run_once(system, user, sessions, size, messages):
+    system.add_user(user)
+    began = time.monotonic()
+    subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+                    "-f", "bench@remote.test", "-t", f"{user}@{DOMAIN}",
+                    f"127.0.0.1:{system.port}"], check=True, capture_output=True, timeout=600)
+    accepted = time.monotonic() - began
+    deadline = time.monotonic() + 600
+    while system.delivered(user) < messages:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{system.name}: {system.delivered(user)} of {messages} delivered")
+        time.sleep(0.02)
+    return messages / (time.monotonic() - began), accepted
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", default=os.path.join(HERE, "..", "build", "postino"))
+    parser.add_argument("--sessions", default="1,10,50")
+    parser.add_argument("--sizes", default="5000,100000")
+    parser.add_argument("--messages", type=int, default=600)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    args = parser.parse_args()
+    sessions = [int(s) for s in args.sessions.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    systems = [PostinoSystem(os.path.abspath(args.binary)), ReferenceSystem()]
+    results = []
+    try:
+        run = 0
+        for size in sizes:
+            # 100 KB messages: fewer of them, the runs stay short.
+            messages = args.messages if size <= 10000 else max(50, args.messages // 3)
+            for s in sessions:
+                rates = {system.name: [] for system in systems}
+                for rep in range(args.repeat):
+                    order = systems if rep % 2 == 0 else systems[::-1]
+                    for system in order:
+                        run += 1
+                        rate, _ = run_once(system, f"run{run}", s, size, messages)
+                        rates[system.name].append(rate)
+                row = {"size": size, "sessions": s, "messages": messages}
+                for name, values in rates.items():
+                    row[name] = {"median": statistics.median(values), "min": min(values),
+                                 "max": max(values)}
+                row["ratio"] = row["Postino"]["median"] / row["Postfix+Dovecot"]["median"]
+                results.append(row)
+                print(f"{size:>7} B  {s:>3} sessions  Postino {row['Postino']['median']:8.0f}/s "
+                      f"({row['Postino']['min']:.0f}-{row['Postino']['max']:.0f})  "
+                      f"Postfix+Dovecot {row['Postfix+Dovecot']['median']:8.0f}/s "
+                      f"({row['Postfix+Dovecot']['min']:.0f}-{row['Postfix+Dovecot']['max']:.0f})"
+                      f"  ratio {row['ratio']:.1f}x", flush=True)
+    finally:
+        for system in systems:
+            system.stop()
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "smtp.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    plot(results, sizes, sessions, os.path.join(args.out, "smtp_throughput.png"))
+
+
+def plot(results, sizes, sessions, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5 * len(sizes), 4), squeeze=False)
+    for ax, size in zip(axes[0], sizes):
+        rows = [r for r in results if r["size"] == size]
+        for name in ("Postino", "Postfix+Dovecot"):
+            ax.errorbar([r["sessions"] for r in rows], [r[name]["median"] for r in rows],
+                        yerr=[[r[name]["median"] - r[name]["min"] for r in rows],
+                              [r[name]["max"] - r[name]["median"] for r in rows]],
+                        marker="o", capsize=3, label=name)
+        ax.set_xscale("log")
+        ax.set_xticks(sessions)
+        ax.set_xticklabels([str(s) for s in sessions])
+        ax.set_xlabel("parallel SMTP sessions")
+        ax.set_ylabel("messages delivered per second")
+        ax.set_title(f"{size // 1000} KB messages, durable delivery")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == "__main__":
+    main()
