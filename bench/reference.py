@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from dovecot import Dovecot, free_port  # noqa: E402
+from dovecot import Dovecot, free_port, process_tree  # noqa: E402
 
 DOMAIN = "bench.test"
 
@@ -152,24 +152,9 @@ smtputf8_enable = no
         out = list(self.dovecot.pids())
         try:
             with open(os.path.join(self.dir, "queue", "pid", "master.pid")) as f:
-                master = int(f.read().strip())
+                return out + process_tree(int(f.read().strip()))
         except (OSError, ValueError):
             return out
-        children = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as f:
-                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                    children.setdefault(ppid, []).append(int(entry))
-                except (OSError, IndexError, ValueError):
-                    pass
-        todo = [master]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo.extend(children.get(pid, []))
-        return out
 
     def stop(self):
         subprocess.run(["postfix", "-c", os.path.join(self.dir, "etc"), "stop"],

@@ -172,10 +172,7 @@ bool Session::route(const Request& request, Response& response) {
       return true;
     }
     compute_ = [this, domain = *domain](const Request&) {
-      auto local = settings_.store->is_local_domain(domain);
-      if (!local) return text(503, "store unavailable\r\n");
-      if (!*local) return text(404, "Not a domain of ours.\r\n");
-      return xml(autoconfig_xml(domain, *settings_.services));
+      return for_our_domain(domain, [&] { return autoconfig_xml(domain, *settings_.services); });
     };
     return false;
   }
@@ -189,10 +186,7 @@ bool Session::route(const Request& request, Response& response) {
       return true;
     }
     compute_ = [this, address = *address, domain = *domain](const Request&) {
-      auto local = settings_.store->is_local_domain(domain);
-      if (!local) return text(503, "store unavailable\r\n");
-      if (!*local) return text(404, "Not a domain of ours.\r\n");
-      return xml(autodiscover_xml(address, *settings_.services));
+      return for_our_domain(domain, [&] { return autodiscover_xml(address, *settings_.services); });
     };
     return false;
   }
@@ -209,6 +203,14 @@ bool Session::route(const Request& request, Response& response) {
   }
   response = text(404, "Not found.\r\n");
   return true;
+}
+
+Response Session::for_our_domain(const std::string& domain,
+                                 const std::function<std::string()>& document) {
+  auto local = settings_.store->is_local_domain(domain);
+  if (!local) return text(503, "store unavailable\r\n");
+  if (!*local) return text(404, "Not a domain of ours.\r\n");
+  return xml(document());
 }
 
 std::string Session::serialize(const Request& request, const Response& response) {

@@ -57,6 +57,9 @@ class Session final : public net::ProtocolSession {
   // Answers `request` at once (true), or returns false after setting `compute_` to
   // produce the answer on the worker pool (store queries).
   bool route(const Request& request, Response& response);
+  // The client configuration `document` when `domain` is ours (blocking: a store query),
+  // 404 otherwise.
+  Response for_our_domain(const std::string& domain, const std::function<std::string()>& document);
   std::string serialize(const Request& request, const Response& response);
   std::string error_reply(unsigned status, std::string_view text);
 

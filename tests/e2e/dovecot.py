@@ -26,6 +26,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+def process_tree(root):
+    """A process and every process below it (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
 class Dovecot:
     def __init__(self, tls=False, extra=""):
         self.dir = tempfile.mkdtemp(prefix="postino-dovecot-")
@@ -121,22 +141,7 @@ service imap-login {{
 
     def pids(self):
         """The master and every process below it."""
-        children = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-        out, todo = [], [self.master_pid]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo.extend(children.get(pid, []))
-        return out
+        return process_tree(self.master_pid)
 
     def imap(self, user="user"):
         c = imaplib.IMAP4("127.0.0.1", self.port)

@@ -222,6 +222,31 @@ class SilentServer(Listener):
             conn.close()
 
 
+class Dnsmasq:
+    """dnsmasq (binary only, from dnsmasq-base) answering `lines` of its configuration on a
+    free loopback port; nothing it does not know is asked upstream (.test is local)."""
+
+    def __init__(self, directory, lines, name="dnsmasq"):
+        self.port = free_port()
+        conf = os.path.join(directory, f"{name}.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join([f"port={self.port}", "listen-address=127.0.0.1",
+                               "bind-interfaces", "no-resolv", "no-hosts", "local=/test/",
+                               *lines]) + "\n")
+        args = ["dnsmasq", "-C", conf, "-k", "--pid-file=" + os.path.join(directory, name + ".pid")]
+        if os.geteuid() == 0:
+            args.append("--user=root")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(0.3)
+        if self.proc.poll() is not None:
+            raise RuntimeError("dnsmasq did not start: " + self.proc.stderr.read().decode())
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stderr.close()
+
+
 class OutboundCase(unittest.TestCase):
     servers = []
 

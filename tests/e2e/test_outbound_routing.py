@@ -3,14 +3,11 @@ port serving the MX records: backup MX, an MX that never greets, implicit MX, nu
 NXDOMAIN, a refused lookup, and the bound on addresses tried per attempt (RELIABILITY F05,
 F06)."""
 
-import os
 import shutil
-import subprocess
 import tempfile
-import time
 
 import harness
-from outbound_support import (OutboundCase, SilentServer, Sink, free_port, postino, queue_ids,
+from outbound_support import (Dnsmasq, OutboundCase, SilentServer, Sink, free_port, postino, queue_ids,
                               report_fields, reports, submit, wait_until)
 
 
@@ -23,39 +20,23 @@ class DnsTest(OutboundCase):
         cls.mx2 = Sink(host="127.0.0.3", port=cls.port)
         cls.implicit = Sink(host="127.0.0.4", port=cls.port)
         cls.silent = SilentServer("127.0.0.5", cls.port)
-        cls.dns_port = free_port()
         cls.dir = tempfile.mkdtemp(prefix="postino-dns-")
-        conf = os.path.join(cls.dir, "dnsmasq.conf")
-        with open(conf, "w") as f:
-            f.write(f"""port={cls.dns_port}
-listen-address=127.0.0.1
-bind-interfaces
-no-resolv
-no-hosts
-local=/test/
-mx-host=two.test,mx1.two.test,10
-mx-host=two.test,mx2.two.test,20
-host-record=mx1.two.test,127.0.0.2
-host-record=mx2.two.test,127.0.0.3
-mx-host=nullmx.test,.,0
-host-record=nomx.test,127.0.0.4
-server=/refused.test/#
-mx-host=hang.test,mute.hang.test,10
-mx-host=hang.test,mx2.two.test,20
-host-record=mute.hang.test,127.0.0.5
-""")
-        args = ["dnsmasq", "-C", conf, "-k", "--pid-file=" + os.path.join(cls.dir, "pid")]
-        if os.geteuid() == 0:
-            args.append("--user=root")
-        cls.dnsmasq = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(0.3)
-        if cls.dnsmasq.poll() is not None:
-            raise RuntimeError("dnsmasq did not start: " + cls.dnsmasq.stderr.read().decode())
+        cls.dnsmasq = Dnsmasq(cls.dir, [
+            "mx-host=two.test,mx1.two.test,10",
+            "mx-host=two.test,mx2.two.test,20",
+            "host-record=mx1.two.test,127.0.0.2",
+            "host-record=mx2.two.test,127.0.0.3",
+            "mx-host=nullmx.test,.,0",
+            "host-record=nomx.test,127.0.0.4",
+            "server=/refused.test/#",
+            "mx-host=hang.test,mute.hang.test,10",
+            "mx-host=hang.test,mx2.two.test,20",
+            "host-record=mute.hang.test,127.0.0.5"])
+        cls.dns_port = cls.dnsmasq.port
 
     @classmethod
     def tearDownClass(cls):
-        cls.dnsmasq.kill()
-        cls.dnsmasq.wait()
+        cls.dnsmasq.close()
         cls.mx2.close()
         cls.implicit.close()
         cls.silent.close()

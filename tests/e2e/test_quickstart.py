@@ -20,7 +20,7 @@ import time
 import unittest
 
 import harness
-from outbound_support import free_port
+from outbound_support import Dnsmasq
 
 
 def run(*args, expect=0):
@@ -30,42 +30,25 @@ def run(*args, expect=0):
     return out
 
 
-class Dnsmasq:
-    """dnsmasq on a loopback port answering `records` (dicts of `dns records --json`)."""
-
-    def __init__(self, directory, records, name):
-        self.port = free_port()
-        lines = [f"port={self.port}", "listen-address=127.0.0.1", "bind-interfaces", "no-resolv",
-                 "no-hosts", "local=/test/"]
-        for r in records:
-            name_ = r["name"].rstrip(".")
-            if r["type"] == "MX":
-                pref, host = r["value"].split()
-                lines.append(f"mx-host={name_},{host.rstrip('.')},{pref}")
-            elif r["type"] == "TXT":
-                chunks = [r["value"][i:i + 255] for i in range(0, len(r["value"]), 255)]
-                lines.append(f"txt-record={name_}," + ",".join(f'"{c}"' for c in chunks))
-            elif r["type"] == "CNAME":
-                lines.append(f"cname={name_},{r['value'].rstrip('.')}")
-            elif r["type"] == "A":
-                lines.append(f"host-record={name_},{r['value']}")
-            elif r["type"] == "SRV":
-                prio, weight, port, host = r["value"].split()
-                lines.append(f"srv-host={name_},{host.rstrip('.')},{port},{prio},{weight}")
-        conf = os.path.join(directory, f"{name}.conf")
-        with open(conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        args = ["dnsmasq", "-C", conf, "-k", "--pid-file=" + os.path.join(directory, name + ".pid")]
-        if os.geteuid() == 0:
-            args.append("--user=root")
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(0.3)
-        if self.proc.poll() is not None:
-            raise RuntimeError("dnsmasq did not start: " + self.proc.stderr.read().decode())
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
+def zone(records):
+    """dnsmasq configuration lines serving `records` (dicts of `dns records --json`)."""
+    lines = []
+    for r in records:
+        name = r["name"].rstrip(".")
+        if r["type"] == "MX":
+            pref, host = r["value"].split()
+            lines.append(f"mx-host={name},{host.rstrip('.')},{pref}")
+        elif r["type"] == "TXT":
+            chunks = [r["value"][i:i + 255] for i in range(0, len(r["value"]), 255)]
+            lines.append(f"txt-record={name}," + ",".join(f'"{c}"' for c in chunks))
+        elif r["type"] == "CNAME":
+            lines.append(f"cname={name},{r['value'].rstrip('.')}")
+        elif r["type"] == "A":
+            lines.append(f"host-record={name},{r['value']}")
+        elif r["type"] == "SRV":
+            prio, weight, port, host = r["value"].split()
+            lines.append(f"srv-host={name},{host.rstrip('.')},{port},{prio},{weight}")
+    return lines
 
 
 class QuickstartTest(unittest.TestCase):
@@ -174,7 +157,7 @@ class QuickstartTest(unittest.TestCase):
         self.assertEqual(status, "200")
 
         # dns check: a complete zone is all ok.
-        good = Dnsmasq(self.dir, records, "good")
+        good = Dnsmasq(self.dir, zone(records), "good")
         self.cleanups.append(good.close)
         ok = run("--config", self.config, "dns", "check", "example.test", "--ip", "127.0.0.1",
                  "--dns", f"127.0.0.1:{good.port}", expect=None)
@@ -190,7 +173,7 @@ class QuickstartTest(unittest.TestCase):
             if r["name"] == "postino._domainkey.example.test.":
                 r["value"] = "v=DKIM1; k=rsa; p=AAAAB3NzaC1yc2E"
         broken.append({"name": "mx.elsewhere.test.", "type": "A", "value": "127.0.0.9"})
-        bad = Dnsmasq(self.dir, broken, "bad")
+        bad = Dnsmasq(self.dir, zone(broken), "bad")
         self.cleanups.append(bad.close)
         out = run("--config", self.config, "dns", "check", "example.test", "--ip", "127.0.0.1",
                   "--dns", f"127.0.0.1:{bad.port}", expect=1).stdout
