@@ -65,8 +65,10 @@ class SendmailTest(OutboundCase):
         [local] = self.inbox()
         self.assertNotIn(b"hidden@remote.test", local)
         self.assertIn(b"line\r\n.\r\nafter the dot\r\n", local)
-        wait_until(lambda: len(self.sink.messages()) == 1, 20, "the remote copy at the sink")
-        relayed = self.sink.messages()[0]
+        # smtp-sink writes its file as the message arrives: wait for the whole of it.
+        wait_until(lambda: any(b"after the dot\n" in m for m in self.sink.messages()), 20,
+                   "the remote copy at the sink")
+        [relayed] = self.sink.messages()
         self.assertIn(b"Subject: report", relayed)
         self.assertNotIn(b"Bcc:", relayed)
 
