@@ -84,7 +84,7 @@ TEST_F(BlobStoreTest, PinnedBlobsSurviveGarbageCollection) {
 TEST_F(BlobStoreTest, DetectsCorruptionAndMissingBlobs) {
   auto id = blobs_->put("original");
   ASSERT_TRUE(id);
-  const auto path = dir_ / id->substr(0, 2) / id->substr(2, 2) / *id;
+  const auto path = dir_ / id->substr(0, 2) / *id;
   std::ofstream(path, std::ios::trunc) << "tampered";
   EXPECT_FALSE(*blobs_->verify(*id));
   fs::remove(path);
@@ -107,9 +107,25 @@ TEST_F(BlobStoreTest, CommittedBlobsStayStagedUntilUnpinned) {
   EXPECT_EQ(*blobs_->read(*id), "staged body");  // readable while staged
   blobs_->unpin(*id);
   EXPECT_TRUE(blobs_->staged()->empty());
-  EXPECT_TRUE(fs::exists(dir_ / id->substr(0, 2) / id->substr(2, 2) / *id));
+  EXPECT_TRUE(fs::exists(dir_ / id->substr(0, 2) / *id));
   EXPECT_EQ(*blobs_->read(*id), "staged body");
   EXPECT_TRUE(blobs_->promote(*id));  // promoting twice is harmless
+}
+
+TEST_F(BlobStoreTest, BlobsOfTheOldTwoLevelLayoutAreStillServed) {
+  auto id = blobs_->put("from an earlier version");
+  ASSERT_TRUE(id);
+  const auto legacy = dir_ / id->substr(0, 2) / id->substr(2, 2) / *id;
+  fs::create_directories(legacy.parent_path());
+  fs::rename(dir_ / id->substr(0, 2) / *id, legacy);
+  EXPECT_TRUE(blobs_->exists(*id));
+  EXPECT_EQ(*blobs_->read(*id), "from an earlier version");
+  EXPECT_EQ(*blobs_->size(*id), 23);
+  EXPECT_TRUE(*blobs_->verify(*id));
+  EXPECT_EQ(*blobs_->list(), std::vector<std::string>{*id});
+  EXPECT_TRUE(*blobs_->remove_if(*id, [] { return true; }));
+  EXPECT_FALSE(fs::exists(legacy));
+  EXPECT_FALSE(blobs_->exists(*id));
 }
 
 }  // namespace

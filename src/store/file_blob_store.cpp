@@ -119,15 +119,16 @@ class FileBlobStore final : public BlobStore {
  public:
   explicit FileBlobStore(fs::path dir) : dir_(std::move(dir)) {}
 
-  fs::path final_path(const std::string& id) const {
+  // Where a promoted blob lives: one level of 256 directories ("blobs/ab/abcd…"), so a new
+  // store creates at most 256 directories. Earlier versions used two levels
+  // ("blobs/ab/cd/abcd…": a new directory for nearly every message until 65,536 existed,
+  // the largest kernel cost of a save on a fresh store); blobs there are still read,
+  // listed and removed (legacy_path).
+  fs::path final_path(const std::string& id) const { return dir_ / id.substr(0, 2) / id; }
+  fs::path legacy_path(const std::string& id) const {
     return dir_ / id.substr(0, 2) / id.substr(2, 2) / id;
   }
   fs::path staged_path(const std::string& id) const { return new_ / id; }
-  // Where the blob is now: staged or final (a blob is in one of the two).
-  fs::path where(const std::string& id) const {
-    auto staged = staged_path(id);
-    return ::access(staged.c_str(), F_OK) == 0 ? staged : final_path(id);
-  }
 
   Result<void> ensure_dirs() {
     if (dirs_ready_.load(std::memory_order_acquire)) return {};
@@ -201,7 +202,7 @@ class FileBlobStore final : public BlobStore {
     // happened-before (and is_unreferenced() sees its row) or waits for us.
     std::lock_guard lock(pins_mutex_);
     if (pins_.contains(id) || !is_unreferenced()) return false;
-    for (const auto& path : {staged_path(id), final_path(id)}) {
+    for (const auto& path : {staged_path(id), final_path(id), legacy_path(id)}) {
       if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         return io_error("remove blob " + id, errno);
     }
@@ -238,7 +239,8 @@ class FileBlobStore final : public BlobStore {
   Result<struct stat> stat_blob(const std::string& id) {
     struct stat st {};
     if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
-    if (::stat(final_path(id).c_str(), &st) == 0 || ::stat(staged_path(id).c_str(), &st) == 0) {
+    if (::stat(final_path(id).c_str(), &st) == 0 || ::stat(staged_path(id).c_str(), &st) == 0 ||
+        ::stat(final_path(id).c_str(), &st) == 0 || ::stat(legacy_path(id).c_str(), &st) == 0) {
       return st;
     }
     if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
@@ -313,8 +315,12 @@ class FileBlobStore final : public BlobStore {
   // A blob opened for reading: promoted, or still staged (committed before promotion).
   Result<int> open_fd(const std::string& id) {
     if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
-    int fd = ::open(final_path(id).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) fd = ::open(staged_path(id).c_str(), O_RDONLY | O_CLOEXEC);
+    // Final, staged, final again (promoted in between), then the old layout.
+    int fd = -1;
+    for (const auto& path : {final_path(id), staged_path(id), final_path(id), legacy_path(id)}) {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0 || errno != ENOENT) break;
+    }
     if (fd < 0) {
       if (errno == ENOENT) return make_error(ErrorKind::not_found, "blob " + id + " is missing");
       return io_error("open blob " + id, errno);

@@ -410,7 +410,7 @@ TEST_P(StoreContract, FsckFindsAndRepairsDamage) {
   const auto inbox = box("INBOX");
   const auto list = *store_->messages(demo_, inbox.id);
   const auto id = list[1].blob_id;
-  fs::remove(dir_ / "blobs" / id.substr(0, 2) / id.substr(2, 2) / id);
+  fs::remove(dir_ / "blobs" / id.substr(0, 2) / id);
   std::ofstream(dir_ / "blobs" / "tmp" / "blob.stale") << "x";
   // The message is still there, its body is not: damage, not an expunge (IMAP answers
   // NO [SERVERBUG] rather than EXPUNGEISSUED).

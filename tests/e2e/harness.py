@@ -305,7 +305,7 @@ def stored(server, address, mailbox="INBOX"):
     db.close()
     out = []
     for (blob,) in rows:
-        paths = glob.glob(os.path.join(server.data, "blobs", blob[:2], blob[2:4], blob)) + \
+        paths = glob.glob(os.path.join(server.data, "blobs", blob[:2], blob)) + \
             glob.glob(os.path.join(server.data, "blobs", "new", blob))
         with open(paths[0], "rb") as f:
             out.append(f.read())

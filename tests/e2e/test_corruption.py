@@ -21,7 +21,7 @@ import harness
 
 def blob_path(data, blob_id):
     for path in (os.path.join(data, "blobs", "new", blob_id),
-                 os.path.join(data, "blobs", blob_id[:2], blob_id[2:4], blob_id)):
+                 os.path.join(data, "blobs", blob_id[:2], blob_id)):
         if os.path.exists(path):
             return path
     raise AssertionError(f"no file for blob {blob_id}")
