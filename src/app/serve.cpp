@@ -287,8 +287,7 @@ void print_dev_banner(const config::Config& cfg, const DevSetup& dev,
               << "\n";
   }
   std::cout << "  demo account " << dev.demo_address << "  password " << dev.demo_password << "\n"
-            << "               (works with SMTP submission, POP3 and the first part of IMAP; see "
-               "docs/FEATURES.md)\n"
+            << "               (for SMTP submission, IMAP and POP3; see docs/FEATURES.md)\n"
             << "  certificate  " << fs::absolute(cfg.tls.cert_file).lexically_normal().string()
             << (dev.certificate_created ? "  (self-signed, created now)" : "  (self-signed)")
             << "\n"
