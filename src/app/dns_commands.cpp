@@ -38,12 +38,14 @@ DnsPlan dns_plan(const config::Config& cfg, const std::string& domain,
   }
   auto https = cfg.listen.find(config::Protocol::https);
   plan.has_https = https != cfg.listen.end() && !https->second.empty();
-  if (cfg.mta_sts.mode != "none") {
-    http::MtaStsPolicy policy{cfg.mta_sts.mode, cfg.mta_sts.mx, cfg.mta_sts.max_age.count()};
-    if (policy.mx.empty()) policy.mx = {plan.hostname};
-    plan.mta_sts_policy = http::mta_sts_text(policy);
-  }
+  if (cfg.mta_sts.mode != "none") plan.mta_sts_policy = http::mta_sts_text(mta_sts_policy(cfg));
   return plan;
+}
+
+http::MtaStsPolicy mta_sts_policy(const config::Config& cfg) {
+  http::MtaStsPolicy policy{cfg.mta_sts.mode, cfg.mta_sts.mx, cfg.mta_sts.max_age.count()};
+  if (policy.mx.empty()) policy.mx = {base::to_lower(cfg.effective_hostname())};
+  return policy;
 }
 
 void add_dns_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run) {

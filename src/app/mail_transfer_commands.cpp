@@ -197,7 +197,8 @@ int import_mail(const StoreLocation& where, const Transfer& t) {
   return failed ? 1 : 0;
 }
 
-void write_durably(const fs::path& path, const std::string& text) {
+// Not fsynced: an export is a copy of what the store keeps durably.
+void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
@@ -237,15 +238,14 @@ int export_mail(const StoreLocation& where, const Transfer& t) {
                           std::to_string(::getpid()) + "." + host +
                           ",S=" + std::to_string(lf.size());
         const auto tmp = dir / "tmp" / base;
-        write_durably(tmp, lf);
+        write_file(tmp, lf);
         const timespec times[2] = {{seconds, 0}, {seconds, 0}};
         ::utimensat(AT_FDCWD, tmp.c_str(), times, 0);
         fs::rename(tmp, dir / "cur" / (base + maildir_info(m.flags, keywords)));
         ++exported;
         progress.step();
       }
-      if (!keywords.empty())
-        write_durably(dir / "dovecot-keywords", dovecot_keywords_text(keywords));
+      if (!keywords.empty()) write_file(dir / "dovecot-keywords", dovecot_keywords_text(keywords));
     } else {
       const auto file = fs::path(t.path) / (b.name + ".mbox");
       fs::create_directories(file.parent_path());

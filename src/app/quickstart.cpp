@@ -18,6 +18,7 @@
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
 #include "base/ascii.hpp"
+#include "base/durable_file.hpp"
 #include "config/keys.hpp"
 #include "config/load.hpp"
 #include "dkim/signer.hpp"
@@ -37,23 +38,6 @@ struct Options {
   std::string unit_dir = "/etc/systemd/system";
   std::vector<std::string> addresses;
 };
-
-// Writes `text` to `path` through a temporary file, fsynced, then renamed.
-std::string write_file(const fs::path& path, const std::string& text, mode_t mode) {
-  const auto tmp = path.string() + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return "cannot write " + tmp;
-  ::chmod(tmp.c_str(), mode);
-  if (FILE* f = std::fopen(tmp.c_str(), "r")) {
-    ::fsync(fileno(f));
-    std::fclose(f);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  return ec ? "cannot rename " + tmp + ": " + ec.message() : "";
-}
 
 std::string config_text(const Options& o, const std::string& domain, const fs::path& tls_dir) {
   char date[32];
@@ -221,12 +205,13 @@ int quickstart(Options o) {
   }
   opened->reset();
 
-  if (auto err = write_file(config_file, text, 0640); !err.empty()) {
+  if (auto err = base::write_file_durably(config_file, text, 0640); !err.empty()) {
     std::cerr << "postino quickstart: " << err << "\n";
     return 1;
   }
   fs::create_directories(o.unit_dir, ec);
-  if (auto err = write_file(unit_file, unit_text(o, config_file), 0644); !err.empty()) {
+  if (auto err = base::write_file_durably(unit_file, unit_text(o, config_file), 0644);
+      !err.empty()) {
     std::cerr << "postino quickstart: " << err << "\n";
     return 1;
   }

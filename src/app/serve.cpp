@@ -12,8 +12,10 @@
 #include "app/commands.hpp"
 #include "app/dev_setup.hpp"
 #include "app/privileges.hpp"
+#include "app/store_commands.hpp"
 #include "app/store_options.hpp"
 #include "auth/authenticator.hpp"
+#include "base/durable_file.hpp"
 #include "base/log.hpp"
 #include "config/load.hpp"
 #include "http/session_factory.hpp"
@@ -150,8 +152,7 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   http_settings.max_body_bytes = static_cast<std::size_t>(cfg.http.max_body_bytes);
   http_settings.idle_timeout = cfg.http.idle_timeout;
   http_settings.services = services.mail_services;
-  http_settings.mta_sts = {cfg.mta_sts.mode, cfg.mta_sts.mx, cfg.mta_sts.max_age.count()};
-  if (http_settings.mta_sts.mx.empty()) http_settings.mta_sts.mx = {hostname};
+  http_settings.mta_sts = mta_sts_policy(cfg);
   http_settings.store = services.store;
   http_settings.admin_token = services.admin_token;
   http_settings.queue_changed = [scheduler = services.scheduler] { scheduler->wake(); };
@@ -244,14 +245,7 @@ std::optional<std::string> read_or_create_secret(const fs::path& path) {
     secret.push_back(hex[c >> 4]);
     secret.push_back(hex[c & 15]);
   }
-  const auto tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return std::nullopt;
-  const std::string line = secret + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) return std::nullopt;
+  if (!base::write_file_durably(path, secret + "\n", 0600).empty()) return std::nullopt;
   return secret;
 }
 

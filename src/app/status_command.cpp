@@ -160,14 +160,15 @@ int status(const StoreLocation& where, const std::string& resolver, bool skip_dn
 
   if (auto queue = store.list_queue()) {
     std::size_t held = 0, deferred = 0;
-    auto oldest = store::SystemClock::now();
+    const auto now = store::SystemClock::now();
+    auto oldest = now;
     for (const auto& e : *queue) {
-      held += e.is_held;
-      deferred += !e.is_held && e.attempts > 0;
+      const auto state = store::queue_state(e, now);
+      held += state == store::QueueState::held;
+      deferred += state == store::QueueState::deferred;
       oldest = std::min(oldest, e.created);
     }
-    const auto age =
-        std::chrono::duration_cast<std::chrono::seconds>(store::SystemClock::now() - oldest);
+    const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - oldest);
     const auto text =
         std::to_string(queue->size()) + " message(s), " + std::to_string(deferred) + " deferred, " +
         std::to_string(held) + " held" +

@@ -8,6 +8,7 @@
 
 #include "app/dns_records.hpp"
 #include "config/config.hpp"
+#include "http/client_config.hpp"
 
 namespace postino::app {
 
@@ -26,6 +27,10 @@ config::Config location_config(const StoreLocation& where, std::string& error);
 // listeners and MTA-STS policy); `addresses`: the host's public addresses, if known.
 DnsPlan dns_plan(const config::Config& cfg, const std::string& domain,
                  const std::vector<std::string>& addresses);
+
+// The MTA-STS policy the HTTP listener serves under `cfg` (mx defaults to the host name);
+// `dns records` derives the published id from the same text, so they cannot disagree.
+http::MtaStsPolicy mta_sts_policy(const config::Config& cfg);
 
 // Adds `postino dns records|check`.
 void add_dns_commands(CLI::App& app, StoreLocation& where, std::function<int()>& run);

@@ -14,7 +14,6 @@ struct Registry {
   // Declaration order is rendering order.
   std::vector<std::variant<Family<Counter>*, Family<Gauge>*, Family<Histogram>*>> families;
   std::map<std::string, std::size_t> by_name;
-  std::vector<std::unique_ptr<std::vector<double>>> bounds;
 };
 
 Registry& registry() {
@@ -111,15 +110,11 @@ Family<Gauge>& gauge(const std::string& name, const std::string& help,
 Family<Histogram>& histogram(const std::string& name, const std::string& help,
                              std::vector<std::string> label_names,
                              const std::vector<double>& bounds) {
-  const std::vector<double>* kept = nullptr;
-  {
-    auto& r = registry();
-    std::lock_guard lock(r.mutex);
-    r.bounds.push_back(std::make_unique<std::vector<double>>(bounds));
-    kept = r.bounds.back().get();
-  }
+  // The bounds live as long as the family's factory, that is for the whole process; a
+  // second declaration of the same name drops its copy.
+  auto kept = std::make_shared<const std::vector<double>>(bounds);
   return declare<Histogram>(name, help, std::move(label_names),
-                            [kept] { return std::make_unique<Histogram>(kept); });
+                            [kept] { return std::make_unique<Histogram>(kept.get()); });
 }
 
 std::string escape_label(const std::string& value) {

@@ -17,10 +17,6 @@ Response json_response(unsigned status, const json& body) {
   return {status, "application/json", body.dump(2) + "\n"};
 }
 
-Response error(unsigned status, const std::string& text) {
-  return json_response(status, {{"error", text}});
-}
-
 Response store_error(const store::Error& e) {
   using K = store::ErrorKind;
   const unsigned status = e.kind == K::not_found                               ? 404
@@ -29,7 +25,7 @@ Response store_error(const store::Error& e) {
                           : e.kind == K::no_space                              ? 507
                           : e.kind == K::temporary || e.kind == K::over_quota  ? 503
                                                                                : 500;
-  return error(status, e.detail);
+  return json_error(status, e.detail);
 }
 
 // The path's segments after /api, percent-decoded ("alice%40example.org" → "alice@…").
@@ -77,7 +73,7 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
     }
     if (n == 1 && method == "POST") {
       const auto domain = string_field(body, "domain");
-      if (domain.empty()) return error(400, "expected {\"domain\": \"…\"}");
+      if (domain.empty()) return json_error(400, "expected {\"domain\": \"…\"}");
       auto r = s.create_domain(domain);
       return r ? json_response(201, {{"domain", domain}}) : store_error(r.error());
     }
@@ -85,7 +81,7 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
       auto r = s.delete_domain(p[1]);
       return r ? Response{204, "application/json", ""} : store_error(r.error());
     }
-    return error(405, "not a method of this resource");
+    return json_error(405, "not a method of this resource");
   }
   if (n >= 1 && p[0] == "users") {
     if (n == 1 && method == "GET") {
@@ -101,13 +97,14 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
     }
     if (n == 1 && method == "POST") {
       const auto address = string_field(body, "address");
-      if (address.empty()) return error(400, "expected {\"address\": \"…\", \"password\": \"…\"}");
+      if (address.empty())
+        return json_error(400, "expected {\"address\": \"…\", \"password\": \"…\"}");
       std::string crypt, scram;
-      if (auto e = hashes(body, crypt, scram); !e.empty()) return error(400, e);
+      if (auto e = hashes(body, crypt, scram); !e.empty()) return json_error(400, e);
       auto r = s.create_account(address, crypt, scram);
       return r ? json_response(201, {{"address", address}}) : store_error(r.error());
     }
-    if (n < 2) return error(405, "not a method of this resource");
+    if (n < 2) return json_error(405, "not a method of this resource");
     auto account = s.find_account(p[1]);
     if (!account) return store_error(account.error());
     if (n == 2 && method == "GET") {
@@ -121,7 +118,7 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
     }
     if (n == 3 && p[2] == "password" && method == "PUT") {
       std::string crypt, scram;
-      if (auto e = hashes(body, crypt, scram); !e.empty()) return error(400, e);
+      if (auto e = hashes(body, crypt, scram); !e.empty()) return json_error(400, e);
       auto r = s.set_password(account->address, crypt, scram);
       return r ? Response{204, "application/json", ""} : store_error(r.error());
     }
@@ -135,7 +132,7 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
           return body[name].get<std::int64_t>();
         };
         const auto bytes = number("bytes"), messages = number("messages");
-        if (!bytes || !messages) return error(400, "expected {\"bytes\": N, \"messages\": N}");
+        if (!bytes || !messages) return json_error(400, "expected {\"bytes\": N, \"messages\": N}");
         if (auto r = s.set_quota(account->address, {*bytes, *messages}); !r) {
           return store_error(r.error());
         }
@@ -144,7 +141,7 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
       return usage ? json_response(200, store::to_json(account->address, *usage))
                    : store_error(usage.error());
     }
-    return error(405, "not a method of this resource");
+    return json_error(405, "not a method of this resource");
   }
   if (n >= 1 && p[0] == "aliases") {
     if (n == 1 && method == "GET") {
@@ -162,7 +159,7 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
         }
       }
       if (alias.address.empty() || alias.targets.empty()) {
-        return error(400, "expected {\"alias\": \"…\", \"targets\": [\"…\"]}");
+        return json_error(400, "expected {\"alias\": \"…\", \"targets\": [\"…\"]}");
       }
       auto r = s.create_alias(alias);
       return r ? json_response(201, store::to_json(alias)) : store_error(r.error());
@@ -171,7 +168,7 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
       auto r = s.delete_alias(p[1]);
       return r ? Response{204, "application/json", ""} : store_error(r.error());
     }
-    return error(405, "not a method of this resource");
+    return json_error(405, "not a method of this resource");
   }
   if (n >= 1 && p[0] == "queue") {
     if (n == 1 && method == "GET") {
@@ -192,22 +189,26 @@ Response route(store::Store& s, const std::string& method, const std::vector<std
       if (p[2] == "release") action = store::QueueAction::release;
       if (p[2] == "flush") action = store::QueueAction::flush;
       if (p[2] == "bounce") action = store::QueueAction::bounce;
-      if (!action) return error(404, "no queue action " + p[2]);
+      if (!action) return json_error(404, "no queue action " + p[2]);
     }
-    if (!action) return error(405, "not a method of this resource");
+    if (!action) return json_error(405, "not a method of this resource");
     auto changed = s.change_queue(p[1], *action);
     if (!changed) return store_error(changed.error());
-    if (*changed == 0) return error(404, "no queue entry " + p[1]);
+    if (*changed == 0) return json_error(404, "no queue entry " + p[1]);
     if (*action != store::QueueAction::hold && *action != store::QueueAction::remove &&
         queue_changed) {
       queue_changed();
     }
     return json_response(200, {{"changed", *changed}});
   }
-  return error(404, "no such resource");
+  return json_error(404, "no such resource");
 }
 
 }  // namespace
+
+Response json_error(unsigned status, const std::string& text) {
+  return json_response(status, {{"error", text}});
+}
 
 Response admin_api(store::Store& store, const AdminRequest& request,
                    const std::function<void()>& queue_changed) {
@@ -215,7 +216,7 @@ Response admin_api(store::Store& store, const AdminRequest& request,
   if (!request.body.empty()) {
     body = json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
-      return error(400, "the body is not a JSON object");
+      return json_error(400, "the body is not a JSON object");
   }
   return route(store, request.method, segments(request.target), request.target, body,
                queue_changed);

@@ -31,6 +31,9 @@ struct AdminRequest {
   std::string body;
 };
 
+// {"error": text} with that status: the API's errors, also those of the session's door.
+Response json_error(unsigned status, const std::string& text);
+
 // `queue_changed` is called after a queue entry is released, flushed or bounced, so that
 // the scheduler looks at once.
 Response admin_api(store::Store& store, const AdminRequest& request,

@@ -33,11 +33,6 @@ Response text(unsigned status, std::string body) {
   return {status, "text/plain; charset=utf-8", std::move(body)};
 }
 
-// The admin API's errors are JSON like its answers ({"error": "…"}).
-Response json_error(unsigned status, const std::string& text) {
-  return {status, "application/json", "{\n  \"error\": \"" + text + "\"\n}\n"};
-}
-
 Response xml(std::string body) {
   return {200, "application/xml; charset=utf-8", std::move(body)};
 }

@@ -1,6 +1,8 @@
 // See store_metrics.hpp.
 #include "http/store_metrics.hpp"
 
+#include <map>
+
 namespace postino::http {
 
 std::vector<base::metrics::Computed> store_metrics(store::Store& store) {
@@ -11,30 +13,25 @@ std::vector<base::metrics::Computed> store_metrics(store::Store& store) {
   up.samples.push_back({{}, queue ? 1.0 : 0.0});
   out.push_back(std::move(up));
   if (queue) {
-    // held: stopped by an administrator; active: being delivered now (a live lease);
-    // deferred: tried and waiting for the next attempt; incoming: not tried yet.
-    double held = 0, active = 0, deferred = 0, incoming = 0, recipients = 0;
+    std::map<store::QueueState, double> states = {{store::QueueState::incoming, 0},
+                                                  {store::QueueState::active, 0},
+                                                  {store::QueueState::deferred, 0},
+                                                  {store::QueueState::held, 0}};
+    double recipients = 0;
     const auto now = store::SystemClock::now();
     for (const auto& e : *queue) {
-      if (e.is_held) {
-        ++held;
-      } else if (!e.claimed_by.empty() && e.lease_until > now) {
-        ++active;
-      } else if (e.attempts > 0) {
-        ++deferred;
-      } else {
-        ++incoming;
-      }
+      ++states[store::queue_state(e, now)];
       for (int status : e.statuses) recipients += status == 0 ? 1 : 0;
     }
-    out.push_back({"postino_queue_messages",
-                   "Messages in the outbound queue, by state.",
-                   "gauge",
-                   {"state"},
-                   {{{"incoming"}, incoming},
-                    {{"active"}, active},
-                    {{"deferred"}, deferred},
-                    {{"held"}, held}}});
+    base::metrics::Computed by_state{"postino_queue_messages",
+                                     "Messages in the outbound queue, by state.",
+                                     "gauge",
+                                     {"state"},
+                                     {}};
+    for (const auto& [state, count] : states) {
+      by_state.samples.push_back({{store::to_string(state)}, count});
+    }
+    out.push_back(std::move(by_state));
     out.push_back({"postino_queue_pending_recipients",
                    "Recipients of queued messages still to be delivered.",
                    "gauge",

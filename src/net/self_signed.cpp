@@ -12,6 +12,8 @@
 #include <ctime>
 #include <memory>
 
+#include "base/durable_file.hpp"
+
 namespace postino::net {
 namespace {
 
@@ -60,25 +62,12 @@ bool is_still_good(X509* cert, const std::vector<std::string>& dns_names,
   return true;
 }
 
-// Writes `bio`'s contents to `path` durably: temporary file, fsync, rename, fsync directory.
+// `bio`'s contents, written durably (base/durable_file.hpp).
 std::string write_durably(const std::filesystem::path& path, BIO* bio, mode_t mode) {
   char* data = nullptr;
-  long size = BIO_get_mem_data(bio, &data);
-  const auto tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return "cannot create " + tmp;
-  bool ok = ::write(fd, data, size) == size && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return "cannot write " + path.string();
-  }
-  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return "";
+  const long size = BIO_get_mem_data(bio, &data);
+  return base::write_file_durably(path, std::string_view(data, static_cast<std::size_t>(size)),
+                                  mode);
 }
 
 }  // namespace

@@ -155,6 +155,11 @@ std::string Server::start() {
     impl_->bound.push_back({l.protocol, local.address().to_string(), local.port(), l.implicit_tls});
     impl_->acceptors.push_back(std::move(acceptor));
   }
+  // Logged once all are bound, so that they come before the caller's "ready".
+  for (const auto& b : impl_->bound) {
+    base::log::info("", "listening",
+                    {{"proto", b.protocol}, {"addr", b.address}, {"port", std::to_string(b.port)}});
+  }
   return "";
 }
 
@@ -166,10 +171,6 @@ int Server::run() {
                    asio::detached);
   }
   asio::co_spawn(impl.loops[0]->context, impl.handle_signals(), asio::detached);
-  for (const auto& b : impl.bound) {
-    base::log::info("", "listening",
-                    {{"proto", b.protocol}, {"addr", b.address}, {"port", std::to_string(b.port)}});
-  }
   std::vector<std::thread> threads;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   for (auto& loop : impl.loops) guards.push_back(asio::make_work_guard(loop->context));

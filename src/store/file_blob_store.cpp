@@ -12,8 +12,8 @@
 #include <random>
 #include <unordered_map>
 
-#include "base/metrics.hpp"
 #include "store/blob_store.hpp"
+#include "store/sync_metrics.hpp"
 
 namespace postino::store {
 namespace {
@@ -27,22 +27,23 @@ Error io_error(const std::string& what, int err) {
 }
 
 // fsync with its duration recorded (metrics: postino_store_sync_duration_seconds).
-int timed_fsync(int fd, const char* kind) {
-  static auto& family = base::metrics::histogram(
-      "postino_store_sync_duration_seconds",
-      "Durable writes of the store: a group commit (WAL fsync), a message file's fsync, a "
-      "directory's fsync.",
-      {"kind"});
+enum class Sync { file, directory };
+
+int timed_fsync(int fd, Sync kind) {
+  static auto& file = sync_duration("file");
+  static auto& directory = sync_duration("directory");
   const auto began = std::chrono::steady_clock::now();
   const int rc = ::fsync(fd);
-  family.with({kind}).observe(std::chrono::steady_clock::now() - began);
+  const int err = errno;  // the caller reads it
+  (kind == Sync::file ? file : directory).observe(std::chrono::steady_clock::now() - began);
+  errno = err;
   return rc;
 }
 
 Result<void> fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("open " + dir.string(), errno);
-  const int rc = timed_fsync(fd, "directory");
+  const int rc = timed_fsync(fd, Sync::directory);
   const int err = errno;
   ::close(fd);
   // An fsync error is never retried and never reported as success (RELIABILITY F02).
@@ -354,7 +355,7 @@ Result<void> FileBlobWriter::append(std::string_view bytes) {
 
 Result<std::string> FileBlobWriter::commit() {
   if (committed_) return make_error(ErrorKind::invalid, "blob already committed");
-  if (timed_fsync(fd_, "file") != 0) return io_error("fsync blob", errno);
+  if (timed_fsync(fd_, Sync::file) != 0) return io_error("fsync blob", errno);
   if (::close(fd_) != 0) {
     fd_ = -1;
     return io_error("close blob", errno);

@@ -22,6 +22,26 @@ const char* to_string(SpecialUse s) {
   return "";
 }
 
+QueueState queue_state(const QueueEntry& e, SystemClock::time_point now) {
+  if (e.is_held) return QueueState::held;
+  if (!e.claimed_by.empty() && e.lease_until > now) return QueueState::active;
+  return e.attempts > 0 ? QueueState::deferred : QueueState::incoming;
+}
+
+const char* to_string(QueueState s) {
+  switch (s) {
+    case QueueState::incoming:
+      return "incoming";
+    case QueueState::active:
+      return "active";
+    case QueueState::deferred:
+      return "deferred";
+    case QueueState::held:
+      return "held";
+  }
+  return "?";
+}
+
 const char* to_string(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::temporary:

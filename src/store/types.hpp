@@ -149,6 +149,13 @@ struct QueueEntry {
   SystemClock::time_point lease_until;
 };
 
+// Where a queue entry stands, for metrics and `postino status`: held by an administrator;
+// active (a node holds a live lease: being delivered now); deferred (tried, waiting for
+// its next attempt); incoming (not tried yet).
+enum class QueueState { incoming, active, deferred, held };
+QueueState queue_state(const QueueEntry& e, SystemClock::time_point now);
+const char* to_string(QueueState s);
+
 // What one delivery attempt decided, recorded by Store::finish_attempt.
 struct QueueRecipientResult {
   std::size_t position = 0;  // index in QueueEntry::recipients

@@ -3,6 +3,7 @@
 Thunderbird autoconfig read the way Thunderbird reads it, Outlook autodiscover (POX), the
 MTA-STS policy, errors, limits, and the server still serving after hostile requests."""
 
+import hashlib
 import imaplib
 import json
 import os
@@ -165,6 +166,17 @@ class HttpTest(harness.ServerTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body, "version: STSv1\r\nmode: enforce\r\nmx: mail.example.test\r\n"
                                "mx: *.backup.example.test\r\nmax_age: 86400\r\n")
+        # `dns records` publishes the id of exactly this policy (one function builds both).
+        config = os.path.join(self.server.dir, "records.toml")
+        with open(config, "w") as f:
+            f.write(CONFIG)
+        records = json.loads(subprocess.run(
+            [harness.BINARY, "--config", config, "--data", self.server.data, "dns", "records",
+             "example.test", "--json"], capture_output=True, text=True, check=True,
+            timeout=60).stdout)
+        [published] = [r["value"] for r in records if r["name"] == "_mta-sts.example.test."]
+        self.assertEqual(published,
+                         "v=STSv1; id=" + hashlib.sha256(body.encode()).hexdigest()[:20])
 
     def test_hostile_requests_get_their_status_and_the_server_keeps_serving(self):
         cases = [

@@ -103,6 +103,13 @@ class DropRootTest(unittest.TestCase):
         self.assertIn('server.user "no-such-user" is not a user of this system', out.stderr)
         self.assertIn("useradd --system", out.stderr)
 
+    def test_root_as_the_user_is_refused(self):
+        out = subprocess.run([harness.BINARY, "serve", "--dev", "--data", self.data,
+                              "--config", self.write_config('[server]\nuser = "root"\n')],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn('server.user "root" is root; name an unprivileged user', out.stderr)
+
     def write_config(self, text):
         path = os.path.join(self.dir, "postino.toml")
         with open(path, "w") as f:

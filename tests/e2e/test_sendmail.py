@@ -87,6 +87,15 @@ class SendmailTest(OutboundCase):
     def test_errors_have_their_exit_codes(self):
         self.sendmail("-bs", stdin="", expect=64)
         self.sendmail(stdin="Subject: x\n\n", expect=64)  # no recipient
+        small = os.path.join(self.server.dir, "small.toml")
+        with open(small, "w") as f:
+            f.write(f'[server]\ndata_dir = "{self.server.data}"\n[smtp]\nmax_message_bytes = 1024\n')
+        out = subprocess.run([harness.BINARY, "sendmail", "-C", small, self.user],
+                             input=b"Subject: big\n\n" + b"x" * 2000 + b"\n", capture_output=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 65, out.stderr)
+        self.assertIn(b"larger than smtp.max_message_bytes (1024)", out.stderr)
+        self.assertEqual(self.inbox(), [])
         out = subprocess.run([harness.BINARY, "sendmail", "-C", "/nonexistent.toml", self.user],
                              input=b"x\n", capture_output=True, timeout=60)
         self.assertEqual(out.returncode, 78, out.stderr)

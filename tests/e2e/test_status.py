@@ -43,6 +43,19 @@ class StatusTest(OutboundCase):
         self.assertEqual(out.returncode, 1, out.stdout)
         self.assertRegex(out.stdout, r"failing  dns         example\.test: \d+ lookup\(s\) failed")
 
+        # A certificate about to expire is a warning with the renewal to do.
+        soon = os.path.join(server.dir, "soon")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "5", "-subj", "/CN=x",
+                        "-keyout", soon + ".key", "-out", soon + ".pem"],
+                       check=True, capture_output=True)
+        with open(config) as f:
+            text = f.read().replace(server.cert_file, soon + ".pem")
+        with open(config, "w") as f:
+            f.write(text)
+        out = self.status(config, "--skip-dns")
+        self.assertRegex(out.stdout, r"warning  certificate expires in [45] days\n +fix: renew it")
+
         server.stop()
         out = self.status(config, "--skip-dns")
         self.assertEqual(out.returncode, 1)

@@ -65,6 +65,14 @@ class TraceTest(OutboundCase):
             piped = subprocess.run([harness.BINARY, "--data", server.data, "trace", queue_id],
                                    stdin=f, capture_output=True, text=True, timeout=60)
         self.assertEqual(piped.stdout, out.stdout)
+        # The same deliveries in the metrics (outcomes and attempt durations).
+        metrics = subprocess.run(["curl", "-s", f"http://127.0.0.1:{server.ports['http']}/metrics"],
+                                 capture_output=True, text=True, timeout=30).stdout
+        self.assertRegex(metrics, r'postino_delivery_recipients_total\{outcome="delivered"\} [1-9]')
+        self.assertRegex(metrics, r'postino_delivery_recipients_total\{outcome="deferred"\} [1-9]')
+        self.assertRegex(metrics, r"postino_delivery_duration_seconds_count [1-9]")
+        self.assertRegex(metrics, r'postino_smtp_recipients_accepted_total\{service="submission",'
+                                  r'destination="remote"\} [1-9]')
         missing = postino(server, "trace", "S0000000000.9", "--log", log)
         self.assertEqual(missing.returncode, 1)
         self.assertIn("nothing about S0000000000.9", missing.stderr)

@@ -1,7 +1,7 @@
 // Group-committing writer and reader pool; see connections.hpp.
 #include "store/sqlite/connections.hpp"
 
-#include "base/metrics.hpp"
+#include "store/sync_metrics.hpp"
 
 namespace postino::store::sqlite {
 
@@ -98,12 +98,7 @@ void Writer::run_batch(std::vector<Job*>& batch) {
     }
     const auto began = std::chrono::steady_clock::now();
     db_->exec("COMMIT");
-    static auto& commits = base::metrics::histogram(
-        "postino_store_sync_duration_seconds",
-        "Durable writes of the store: a group commit (WAL fsync), a message file's fsync, a "
-        "directory's fsync.",
-        {"kind"});
-    static auto& commit = commits.with({"commit"});
+    static auto& commit = sync_duration("commit");
     commit.observe(std::chrono::steady_clock::now() - began);
   } catch (...) {
     auto error = std::current_exception();
