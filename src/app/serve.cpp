@@ -24,6 +24,7 @@
 #include "outbound/scheduler.hpp"
 #include "pop3/session_factory.hpp"
 #include "smtp/session_factory.hpp"
+#include "store/scrubber.hpp"
 #include "store/text_indexer.hpp"
 
 namespace postino::app {
@@ -402,6 +403,9 @@ int serve(const ServeOptions& options) {
   std::unique_ptr<store::Store> mail_store = std::move(*opened);
   store::TextIndexer text_indexer(*mail_store,
                                   static_cast<std::size_t>(cfg.store.text_index_batch_bytes));
+  store::Scrubber scrubber(*mail_store,
+                           static_cast<std::uint64_t>(cfg.store.scrub_bytes_per_second),
+                           cfg.store.scrub_interval);
   if (options.dev) {
     if (auto err = ensure_demo_account(*mail_store, dev); !err.empty()) {
       std::cerr << "postino serve: " << err << "\n";

@@ -89,6 +89,8 @@ struct StoreSettings {
   std::int64_t max_indexed_text_bytes = 4 * 1024 * 1024;
   std::int64_t text_index_batch_bytes = 1024 * 1024;
   std::int64_t text_index_quiet_ms = 200;
+  std::int64_t scrub_bytes_per_second = 8 * 1024 * 1024;
+  std::chrono::seconds scrub_interval{7 * 86400};
 };
 
 struct MimeSettings {

@@ -61,11 +61,18 @@ class BlobStore {
   virtual Result<std::vector<std::string>> list() = 0;
   // Recomputes the hash: true when the content still matches its id.
   virtual Result<bool> verify(const std::string& id) = 0;
+  // Takes a damaged body out of service (RELIABILITY C05): under the pin lock (so that no
+  // save of the same content, which would mend it, can slip in), and only when it is not
+  // pinned, still does not verify and `confirm()` agrees, moves its files into `into`
+  // (for whoever wants to look at them; nothing to move when it is missing). True when
+  // quarantined.
+  virtual Result<bool> quarantine(const std::string& id, const std::filesystem::path& into,
+                                  const std::function<bool()>& confirm) = 0;
   // Start-up recovery: removes temporary files left by a crash; returns how many.
   virtual Result<std::size_t> recover() = 0;
 };
 
-// Blobs as files under DIR: DIR/ab/cd/abcd…, staged ones in DIR/new, temporary files in
+// Blobs as files under DIR: DIR/ab/abcd…, staged ones in DIR/new, temporary files in
 // DIR/tmp.
 std::unique_ptr<BlobStore> make_file_blob_store(const std::filesystem::path& dir);
 

@@ -44,6 +44,10 @@ class FaultyBlobStore final : public BlobStore {
   }
   Result<std::vector<std::string>> list() override { return real_->list(); }
   Result<bool> verify(const std::string& id) override { return real_->verify(id); }
+  Result<bool> quarantine(const std::string& id, const std::filesystem::path& into,
+                          const std::function<bool()>& confirm) override {
+    return real_->quarantine(id, into, confirm);
+  }
   Result<std::size_t> recover() override { return real_->recover(); }
 
  private:

@@ -293,12 +293,55 @@ class FileBlobStore final : public BlobStore {
   }
 
   Result<bool> verify(const std::string& id) override {
-    auto bytes = read(id);
-    if (!bytes) return bytes.error();
-    unsigned char md[EVP_MAX_MD_SIZE];
+    auto opened = open_fd(id);
+    if (!opened) return opened.error();
+    const int fd = *opened;
+    // Hashed as it is read: bodies up to the largest message are never held whole.
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
+    char buf[65536];
+    int err = 0;
+    for (;;) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) err = errno;
+      if (n <= 0) break;
+      EVP_DigestUpdate(md, buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned len = 0;
-    EVP_Digest(bytes->data(), bytes->size(), md, &len, EVP_sha256(), nullptr);
-    return to_hex(md, len) == id;
+    EVP_DigestFinal_ex(md, digest, &len);
+    EVP_MD_CTX_free(md);
+    if (err != 0) return io_error("read blob " + id, err);
+    return to_hex(digest, len) == id;
+  }
+
+  Result<bool> quarantine(const std::string& id, const fs::path& into,
+                          const std::function<bool()>& confirm) override {
+    if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    std::lock_guard lock(pins_mutex_);
+    if (pins_.contains(id)) return false;
+    // Checked again under the lock: a save of the same content may have mended it since.
+    if (auto ok = verify(id); ok ? *ok : ok.error().kind != ErrorKind::not_found) return false;
+    if (!confirm()) return false;
+    std::error_code ec;
+    fs::create_directories(into, ec);
+    if (ec)
+      return make_error(ErrorKind::temporary, "create " + into.string() + ": " + ec.message());
+    int moved = 0;
+    for (const auto& path : {staged_path(id), final_path(id), legacy_path(id)}) {
+      const auto target = into / (moved == 0 ? id : id + "." + std::to_string(moved));
+      if (::rename(path.c_str(), target.c_str()) == 0) {
+        ++moved;
+      } else if (errno != ENOENT) {
+        return io_error("move blob " + id + " to " + into.string(), errno);
+      }
+    }
+    if (moved > 0) {
+      if (auto r = fsync_dir(into); !r) return r.error();
+    }
+    return true;
   }
 
   Result<std::size_t> recover() override {

@@ -205,6 +205,21 @@ class Store {
   // Checks every invariant (blobs present and matching their hash, UIDs unique and below
   // UIDNEXT, MODSEQs within HIGHESTMODSEQ, blob reference counts); repairs when asked.
   virtual Result<FsckReport> fsck(bool repair) = 0;
+  // The background scrub (RELIABILITY C05; store/scrubber.hpp drives it): checks the bodies
+  // that messages and queue entries refer to against their hashes, in id order after
+  // `after`, until about `max_bytes` have been read (at least one). A body found missing or
+  // damaged is quarantined: its file moved to quarantine/ beside a note of what it was,
+  // the messages naming it expunged (sessions are told as of any expunge), the queue
+  // entries naming it held; each is described in `quarantined`. A body that cannot be read
+  // for another reason (EIO, EACCES) is left alone and described in `unreadable`.
+  struct ScrubProgress {
+    std::string last;  // the last id checked: the next batch starts after it
+    std::size_t checked = 0;
+    std::uint64_t bytes = 0;
+    bool done = false;  // no body after `last`
+    std::vector<std::string> quarantined, unreadable;
+  };
+  virtual Result<ScrubProgress> scrub(std::string_view after, std::uint64_t max_bytes) = 0;
 };
 
 }  // namespace postino::store

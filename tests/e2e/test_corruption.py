@@ -1,10 +1,17 @@
 """Corruption at rest (RELIABILITY C05): with the server stopped, one message's body file
 is deleted, another's zeroed, and a stray temporary file and an orphan body file are left
-in the blob directory. The server starts and serves the intact messages; a message whose
-file is gone answers NO [SERVERBUG] and the session goes on (one zeroed in place is served
-as it is: only fsck reads every file against its hash); `postino fsck` names each problem; `fsck --repair`
-takes the damaged messages out (named in its report, the quarantine record) and the next
-start finds a consistent store with the rest intact and the strays gone."""
+in the blob directory.
+
+- With the scrub (the default), the server starts, serves the intact messages at once, and
+  its first scrub pass finds the two damaged bodies: the zeroed file is moved to
+  quarantine/ beside a note of what it was (the lost one gets a note), the two messages are
+  expunged as any expunge (a client in the mailbox is told), an error is logged for each;
+  the stray temporary file is gone and fsck finds nothing but the orphan, which waits out
+  its grace period.
+- Without it (store.scrub_bytes_per_second = 0), a message whose file is gone answers
+  NO [SERVERBUG] and the session goes on (one zeroed in place is served as it is);
+  `postino fsck` names each problem; `fsck --repair` takes the damaged messages out and
+  the next start finds a consistent store with the rest intact and the strays gone."""
 
 import imaplib
 import os
@@ -38,7 +45,9 @@ class CorruptionTest(unittest.TestCase):
         c.login(*server.demo_credentials())
         return c
 
-    def test_damaged_bodies_are_found_and_quarantined_the_rest_is_served(self):
+    def damaged_store(self):
+        """A data directory whose INBOX holds m1..m4 with m2's body deleted and m3's zeroed,
+        a stray temporary file and an orphan body; returns (data, {uid: blob}, stray)."""
         root = tempfile.mkdtemp(prefix="postino-corrupt-")
         self.addCleanup(shutil.rmtree, root, True)
         data = os.path.join(root, "data")
@@ -70,9 +79,62 @@ class CorruptionTest(unittest.TestCase):
         os.makedirs(os.path.dirname(orphan), exist_ok=True)
         with open(orphan, "wb") as f:
             f.write(b"Subject: orphan\r\n\r\nx\r\n")
+        return data, blobs, stray
+
+    def test_the_scrub_quarantines_damaged_bodies_at_start_and_serves_the_rest(self):
+        data, blobs, stray = self.damaged_store()
+        uids = sorted(blobs)
+        user = None
+        server = harness.DevServer(data=data, listen=["imaps"]).start()
+        try:
+            user = server.demo_credentials()[0]
+            c = self.imap(server)
+            # Served at once: the scrub runs beside the server, not before it.
+            self.assertEqual(c.select("INBOX")[0], "OK")
+            finished = server.wait_for_log(lambda line: "event=store.scrub_finished" in line)
+            self.assertIn("quarantined=2", finished)
+            quarantined = [line for line in server.log_lines() if "event=store.quarantined" in line]
+            self.assertEqual(len(quarantined), 2, quarantined)
+            self.assertTrue(any(f"blob {blobs[uids[1]]} is missing: message UID {uids[1]} in INBOX"
+                                f" of {user}: expunged" in line for line in quarantined))
+            self.assertTrue(any(f"blob {blobs[uids[2]]} does not match its hash: message UID "
+                                f"{uids[2]} in INBOX of {user}: expunged" in line
+                                for line in quarantined))
+            self.assertTrue(all(" level=error " in f" {line} " or "[error]" in line
+                                for line in quarantined))
+            # The selected session is told, as of any expunge, at its next command.
+            typ, _ = c.noop()
+            self.assertEqual(typ, "OK")
+            typ, got = c.fetch("1:*", "(UID BODY.PEEK[TEXT])")
+            self.assertEqual([g[1] for g in got if isinstance(g, tuple)],
+                             [b"body 1\r\n", b"body 4\r\n"])
+            c.logout()
+        finally:
+            code, _ = server.stop()
+            err = server.stderr()
+            server.close()
+        self.assertEqual(code, 0, err[-2000:])
+        self.assertFalse(harness.sanitizer_report(err), err[-3000:])
+        self.assertFalse(os.path.exists(stray), "the stray temporary file was left")
+        # The zeroed file is kept in quarantine/ with a note; the lost one has its note.
+        quarantine = os.path.join(data, "quarantine")
+        with open(os.path.join(quarantine, blobs[uids[2]]), "rb") as f:
+            self.assertEqual(set(f.read()), {0})
+        with open(os.path.join(quarantine, blobs[uids[2]] + ".txt")) as f:
+            self.assertIn(f"message UID {uids[2]} in INBOX of {user}: expunged", f.read())
+        self.assertTrue(os.path.exists(os.path.join(quarantine, blobs[uids[1]] + ".txt")))
+        # Consistent but for the orphan, which waits out its grace period.
+        report = self.fsck(data)
+        problems = [line for line in report.stdout.splitlines() if line.startswith("problem:")]
+        self.assertEqual(problems, [f"problem: blob file {'f' * 64} has no row"], report.stdout)
+
+    def test_without_the_scrub_damage_answers_no_and_fsck_repairs_it(self):
+        data, blobs, stray = self.damaged_store()
+        uids = sorted(blobs)
+        no_scrub = "[store]\nscrub_bytes_per_second = 0\n"
 
         # The server starts and serves what is intact; a damaged message answers NO.
-        server = harness.DevServer(data=data, listen=["imaps"]).start()
+        server = harness.DevServer(data=data, listen=["imaps"], config=no_scrub).start()
         try:
             c = self.imap(server)
             typ, data_ = c.select("INBOX")
@@ -103,7 +165,7 @@ class CorruptionTest(unittest.TestCase):
         self.assertIn(f"removed message UID {uids[2]} in INBOX", repaired.stdout)
         self.assertIn(f"removed damaged blob file {blobs[uids[2]]}", repaired.stdout)
 
-        server = harness.DevServer(data=data, listen=["imaps"]).start()
+        server = harness.DevServer(data=data, listen=["imaps"], config=no_scrub).start()
         try:
             c = self.imap(server)
             typ, data_ = c.select("INBOX")

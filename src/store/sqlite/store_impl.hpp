@@ -122,6 +122,7 @@ class SqliteStore final : public Store {
   Result<std::size_t> change_queue(std::string_view queue_id, QueueAction action) override;
 
   Result<FsckReport> fsck(bool repair) override;
+  Result<ScrubProgress> scrub(std::string_view after, std::uint64_t max_bytes) override;
   Result<std::uint64_t> free_bytes() override;
 
   // Start-up recovery: temporary blob files removed, unreferenced blobs older than
@@ -156,6 +157,10 @@ class SqliteStore final : public Store {
   template <class F>
   auto with_blobs(const std::vector<std::string_view>& messages, F&& job);
   std::size_t collect_garbage(std::chrono::seconds grace);
+  // Scrub: moves a damaged body into quarantine/, expunges the messages and holds the
+  // queue entries naming it; adds a line per holder to `described`.
+  void quarantine_blob(const std::string& id, const std::string& damage,
+                       std::vector<std::string>& described);
   // The blob id of a message, the mailbox checked to belong to the account.
   std::string blob_of(AccountId account, MailboxId mailbox, Uid uid);
 

@@ -1,0 +1,42 @@
+// The background scrub (Store::scrub, RELIABILITY C05): a thread that reads every stored
+// body against its hash at a bounded rate, a first pass at start-up and one more every
+// interval, and logs what it quarantines. Bit rot, a file zeroed or deleted behind the
+// server's back are found without anyone running fsck, and clients stop being served them.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "store/store.hpp"
+
+namespace postino::store {
+
+class Scrubber {
+ public:
+  // `bytes_per_second`: how fast bodies are read (0: no scrub, no thread); `interval`:
+  // from the start of a pass to the start of the next.
+  Scrubber(Store& store, std::uint64_t bytes_per_second, std::chrono::seconds interval);
+  ~Scrubber();  // stops after the batch in hand
+  Scrubber(const Scrubber&) = delete;
+  Scrubber& operator=(const Scrubber&) = delete;
+
+ private:
+  void loop();
+  // One pass over every body; false when stopping.
+  bool pass();
+  // Waits until `when` or a stop; false when stopping.
+  bool sleep_until(std::chrono::steady_clock::time_point when);
+
+  Store& store_;
+  std::uint64_t bytes_per_second_;
+  std::chrono::seconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace postino::store

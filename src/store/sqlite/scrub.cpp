@@ -1,0 +1,137 @@
+// The background scrub of the SQLite store (Store::scrub, RELIABILITY C05): bodies checked
+// against the hash that names them; one found missing or damaged is quarantined, so that
+// clients stop being served a body that is not the message (a zeroed file keeps its size:
+// only the hash tells) and the administrator finds what was lost in one place.
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <map>
+
+#include "base/durable_file.hpp"
+#include "store/sqlite/store_impl.hpp"
+
+namespace postino::store::sqlite {
+namespace {
+
+// A message whose body is the damaged one.
+struct Holder {
+  AccountId account;
+  std::string address;
+  MailboxId mailbox;
+  std::string mailbox_name;
+  Uid uid;
+};
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Result<Store::ScrubProgress> SqliteStore::scrub(std::string_view after, std::uint64_t max_bytes) {
+  return guard([&] {
+    constexpr std::int64_t batch = 256;
+    ScrubProgress progress;
+    progress.last = std::string(after);
+    const auto bodies = readers_.run([&](Database& db) {
+      std::vector<std::pair<std::string, std::int64_t>> out;
+      auto& q =
+          db.prepare("SELECT id, size FROM blobs WHERE id > ? AND refs > 0 ORDER BY id LIMIT ?");
+      q.bind_all(progress.last, batch);
+      while (q.step()) out.emplace_back(q.text(0), q.int64(1));
+      q.reset();
+      return out;
+    });
+    progress.done = bodies.size() < static_cast<std::size_t>(batch);
+    for (const auto& [id, size] : bodies) {
+      if (progress.checked > 0 && progress.bytes >= max_bytes) {
+        progress.done = false;
+        break;
+      }
+      progress.last = id;
+      ++progress.checked;
+      progress.bytes += static_cast<std::uint64_t>(size);
+      auto ok = blobs_->verify(id);
+      if (ok && *ok) continue;
+      if (!ok && ok.error().kind != ErrorKind::not_found) {
+        progress.unreadable.push_back("blob " + id + ": " + ok.error().detail);
+        continue;
+      }
+      quarantine_blob(id, ok ? "does not match its hash" : "is missing", progress.quarantined);
+    }
+    return progress;
+  });
+}
+
+void SqliteStore::quarantine_blob(const std::string& id, const std::string& damage,
+                                  std::vector<std::string>& described) {
+  std::vector<Holder> holders;
+  std::vector<std::string> queued;
+  const auto dir = options_.data_dir / "quarantine";
+  // Who refers to it is asked under the blob store's pin lock, as the file is moved: an
+  // expunge and garbage collection in between would otherwise be taken for damage.
+  auto moved = blobs_->quarantine(id, dir, [&] {
+    return readers_.run([&](Database& db) {
+      holders.clear();
+      queued.clear();
+      auto& m = db.prepare(
+          "SELECT b.account_id, a.address, m.mailbox_id, b.name, m.uid FROM messages m "
+          "JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id "
+          "WHERE m.blob_id = ? ORDER BY a.address, b.name, m.uid");
+      m.bind_all(id);
+      while (m.step()) {
+        holders.push_back({AccountId{m.int64(0)}, m.text(1), MailboxId{m.int64(2)}, m.text(3),
+                           Uid{static_cast<std::uint32_t>(m.int64(4))}});
+      }
+      m.reset();
+      // Entries held already (by an earlier pass, say) are left as they are.
+      auto& q = db.prepare(
+          "SELECT queue_id FROM queue WHERE blob_id = ? AND held = 0 ORDER BY queue_id");
+      q.bind_all(id);
+      while (q.step()) queued.push_back(q.text(0));
+      q.reset();
+      return !holders.empty() || !queued.empty();
+    });
+  });
+  if (!moved) throw StoreException(moved.error());
+  if (!*moved) return;  // mended, pinned by a save or no longer referred to meanwhile
+
+  std::vector<std::string> lines;
+  // Expunged as a client's EXPUNGE would: MODSEQ, VANISHED and live sessions told.
+  std::map<std::pair<std::int64_t, std::int64_t>, std::vector<Uid>> by_mailbox;
+  for (const auto& h : holders) by_mailbox[{h.account.value, h.mailbox.value}].push_back(h.uid);
+  for (const auto& [key, uids] : by_mailbox) {
+    auto gone = expunge(AccountId{key.first}, MailboxId{key.second}, uids, ExpungeScope::listed);
+    if (!gone) throw StoreException(gone.error());
+  }
+  for (const auto& h : holders) {
+    lines.push_back("message UID " + std::to_string(h.uid.value) + " in " + h.mailbox_name +
+                    " of " + h.address + ": expunged");
+  }
+  // A queued message is held, not dropped: the administrator decides (postino queue).
+  for (const auto& queue_id : queued) {
+    auto held = change_queue(queue_id, QueueAction::hold);
+    if (!held) throw StoreException(held.error());
+    lines.push_back("queue entry " + queue_id + ": held");
+  }
+  // The note says what the body was; a later finding (a held entry released, say) adds to it.
+  const auto note_path = dir / (id + ".txt");
+  std::string note;
+  if (std::ifstream in(note_path, std::ios::binary); in) {
+    note.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  note += "blob " + id + " " + damage + " (found by the scrub at " + utc_now() + ")\n";
+  for (const auto& line : lines) note += line + "\n";
+  if (auto err = base::write_file_durably(note_path, note, 0600); !err.empty()) {
+    lines.push_back("note not written: " + err);
+  }
+  for (const auto& line : lines) described.push_back("blob " + id + " " + damage + ": " + line);
+  if (lines.empty()) described.push_back("blob " + id + " " + damage);
+}
+
+}  // namespace postino::store::sqlite
