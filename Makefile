@@ -45,6 +45,8 @@ test: test-build tsan-build
 bench: build
 	@scripts/install-bench-deps
 	/usr/bin/python3 bench/smtp_bench.py --binary build/postino
+	/usr/bin/python3 bench/pop3_bench.py --binary build/postino
+	/usr/bin/python3 bench/imap_bench.py --binary build/postino
 	/usr/bin/python3 bench/footprint.py --binary build/postino
 
 # libFuzzer targets built with clang (fuzz/), each run FUZZ_SECONDS; `make test` replays

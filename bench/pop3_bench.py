@@ -1,91 +1,180 @@
 #!/usr/bin/python3
-"""POP3 benchmark: LIST and RETR of 1,000 messages by one client, and 20 clients at once
-(each on its own account), against a `postino serve --dev` started for the purpose.
+"""POP3, Postino against Dovecot (the POP3 server of Postfix + Dovecot) on the same machine
+in the same run: one maildrop of --messages messages (LIST, then RETR of every message
+in one session) and --clients clients at once, each on its own maildrop of 50 messages
+(RETR of all 50). Both are filled over SMTP beforehand (Postino directly; the reference
+through Postfix and Dovecot's LMTP into Maildir) with Postfix's smtp-source. The client is
+Python's poplib over plain TCP on loopback for both (Postino with
+pop3.allow_plaintext_loopback, Dovecot with disable_plaintext_auth = no), so the client's
+own cost is the same on both sides. The systems alternate, --repeat times; medians and
+ranges are printed and written to bench/results/pop3.json.
 
     /usr/bin/python3 bench/pop3_bench.py [--binary build/postino] [--messages 1000]
+        [--size 5000] [--clients 20] [--repeat 3]
+
+Needs scripts/install-deps and scripts/install-bench-deps (`make bench` runs both).
 """
 
 import argparse
+import json
 import os
 import poplib
-import re
-import smtplib
 import statistics
 import subprocess
 import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-import harness  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+from reference import DOMAIN, Reference  # noqa: E402
+from smtp_bench import PostinoSystem  # noqa: E402
+
+PER_CLIENT = 50
 
 
-def fill(server, user, count, size):
-    body = ("x" * 76 + "\r\n") * (size // 78)
-    with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=60) as s:
-        for i in range(count):
-            s.sendmail("bench@remote.test", [user], f"Subject: bench {i}\r\n\r\n{body}".encode())
+class PostinoPop3(PostinoSystem):
+    listen = ["smtp", "pop3"]
+    config = "[pop3]\nallow_plaintext_loopback = true\n[smtp]\nmax_messages_per_hour = 0\n"
+
+    def __init__(self, binary):
+        super().__init__(binary)
+        self.pop3_port = self.server.ports["pop3"]
+
+    def login(self, user):
+        return f"{user}@{DOMAIN}", "pw"
 
 
-def session(server, user, password):
-    p = poplib.POP3_SSL("localhost", server.ports["pop3s"], context=server.client_tls_context(), timeout=60)
-    p.user(user)
+class ReferencePop3:
+    name = "Postfix+Dovecot"
+
+    def __init__(self):
+        self.ref = Reference().start()
+        self.port = self.ref.smtp_port
+        self.pop3_port = self.ref.pop3_port
+
+    def add_user(self, user):
+        pass  # Dovecot's static userdb takes every user
+
+    def delivered(self, user):
+        return self.ref.delivered(user)
+
+    def login(self, user):
+        return user, "secret"  # LMTP stores by the local part (auth_username_format %Ln)
+
+    def stop(self):
+        self.ref.stop()
+
+
+def fill(system, user, count, size):
+    system.add_user(user)
+    subprocess.run(["smtp-source", "-s", "10", "-m", str(count), "-l", str(size),
+                    "-f", "bench@remote.test", "-t", f"{user}@{DOMAIN}",
+                    f"127.0.0.1:{system.port}"], check=True, capture_output=True, timeout=600)
+    deadline = time.monotonic() + 300
+    while system.delivered(user) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{system.name}: {system.delivered(user)} of {count} delivered")
+        time.sleep(0.05)
+
+
+def session(system, user):
+    p = poplib.POP3("127.0.0.1", system.pop3_port, timeout=60)
+    name, password = system.login(user)
+    p.user(name)
     p.pass_(password)
     return p
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default="build/postino")
-    ap.add_argument("--messages", type=int, default=1000)
-    ap.add_argument("--size", type=int, default=5000)
-    ap.add_argument("--clients", type=int, default=20)
-    args = ap.parse_args()
-    harness.BINARY = os.path.abspath(args.binary)
-    with harness.DevServer(listen=["smtp", "pop3s"], config="[smtp]\nmax_messages_per_hour = 0\n") as server:
-        user, password = re.search(r"demo account (\S+)\s+password (\S+)", server.banner).groups()
-        fill(server, user, args.messages, args.size)
-        p = session(server, user, password)
-        t0 = time.monotonic()
-        listing = p.list()[1]
-        t_list = time.monotonic() - t0
-        t0 = time.monotonic()
-        for i in range(1, len(listing) + 1):
-            p.retr(i)
-        t_retr = time.monotonic() - t0
-        p.quit()
-        print(f"| LIST of {len(listing)} messages | {t_list * 1000:.1f} ms |")
-        print(f"| RETR of {len(listing)} messages of {args.size} B | {t_retr:.2f} s "
-              f"({len(listing) / t_retr:.0f} messages/s) |")
+def big_maildrop(system, user):
+    """(LIST seconds, RETR-all seconds) in one session."""
+    p = session(system, user)
+    began = time.monotonic()
+    listing = p.list()[1]
+    listed = time.monotonic() - began
+    began = time.monotonic()
+    for i in range(1, len(listing) + 1):
+        p.retr(i)
+    retrieved = time.monotonic() - began
+    p.quit()
+    return listed, retrieved, len(listing)
 
-        # Concurrent clients, one account each.
-        accounts = []
-        for i in range(args.clients):
-            address = f"bench{i}@example.test"
-            subprocess.run([harness.BINARY, "--data", server.data, "user", "add", address,
-                            "--password-stdin"], input="pw\n", text=True, check=True,
-                           capture_output=True)
-            fill(server, address, 50, args.size)
-            accounts.append(address)
-        times = []
 
-        def client(address):
-            t = time.monotonic()
-            c = session(server, address, "pw")
-            for i in range(1, 51):
+def many_clients(system, users):
+    """Messages per second with every user's client retrieving its 50 at once."""
+    errors = []
+
+    def client(user):
+        try:
+            c = session(system, user)
+            for i in range(1, PER_CLIENT + 1):
                 c.retr(i)
             c.quit()
-            times.append(time.monotonic() - t)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
 
-        t0 = time.monotonic()
-        threads = [threading.Thread(target=client, args=(a,)) for a in accounts]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.monotonic() - t0
-        print(f"| {args.clients} clients × 50 RETR | {wall:.2f} s wall, {args.clients * 50 / wall:.0f} "
-              f"messages/s, median session {statistics.median(times):.2f} s |")
+    threads = [threading.Thread(target=client, args=(u,)) for u in users]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"{system.name}: {errors[:3]}")
+    return len(users) * PER_CLIENT / (time.monotonic() - began)
+
+
+def summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", default=os.path.join(HERE, "..", "build", "postino"))
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    args = parser.parse_args()
+    systems = [PostinoPop3(os.path.abspath(args.binary)), ReferencePop3()]
+    measured = {s.name: {"list_ms": [], "retr_per_s": [], "clients_per_s": []} for s in systems}
+    users = [f"pop{i}" for i in range(args.clients)]
+    try:
+        for system in systems:
+            fill(system, "big", args.messages, args.size)
+            for u in users:
+                fill(system, u, PER_CLIENT, args.size)
+        for rep in range(args.repeat):
+            for system in (systems if rep % 2 == 0 else systems[::-1]):
+                listed, retrieved, n = big_maildrop(system, "big")
+                if n != args.messages:
+                    raise RuntimeError(f"{system.name}: LIST showed {n} messages")
+                m = measured[system.name]
+                m["list_ms"].append(listed * 1000)
+                m["retr_per_s"].append(n / retrieved)
+                m["clients_per_s"].append(many_clients(system, users))
+    finally:
+        for system in systems:
+            system.stop()
+    results = {"messages": args.messages, "size": args.size, "clients": args.clients}
+    for name, m in measured.items():
+        results[name] = {k: summary(v) for k, v in m.items()}
+    ours, theirs = results["Postino"], results["Postfix+Dovecot"]
+    rows = [("list_ms", f"LIST of {args.messages} messages (ms)", False),
+            ("retr_per_s", f"RETR of {args.messages} messages of {args.size} B (messages/s)",
+             True),
+            ("clients_per_s", f"{args.clients} clients x {PER_CLIENT} RETR (messages/s)", True)]
+    for key, label, higher_is_better in rows:
+        a, b = ours[key], theirs[key]
+        ratio = a["median"] / b["median"] if higher_is_better else b["median"] / a["median"]
+        results[key + "_ratio"] = ratio
+        print(f"| {label} | {a['median']:.1f} ({a['min']:.1f}-{a['max']:.1f}) | "
+              f"{b['median']:.1f} ({b['min']:.1f}-{b['max']:.1f}) | {ratio:.1f}x |", flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "pop3.json"), "w") as f:
+        json.dump(results, f, indent=2)
 
 
 if __name__ == "__main__":

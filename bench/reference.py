@@ -136,9 +136,12 @@ smtputf8_enable = no
         except OSError:
             return ""
 
+    def maildir(self, user):
+        return os.path.join(self.dovecot.dir, "home", user, "Maildir")
+
     def delivered(self, user):
         """Messages in the user's Maildir (new/ and cur/)."""
-        base = os.path.join(self.dovecot.dir, "home", user, "Maildir")
+        base = self.maildir(user)
         n = 0
         for sub in ("new", "cur"):
             try:

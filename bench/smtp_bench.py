@@ -7,8 +7,14 @@ is durable in the mailbox; Postfix's after it is in its queue, and Dovecot's LMT
 delivers it). The two systems alternate, --repeat times each; medians and the range are
 printed, and written to bench/results/smtp.json with a plot (smtp_throughput.png).
 
+Latency per message: --latency-messages messages of 5 KB sent one after another over 1
+and 10 sessions (each a connection per message, as smtp-source does): from the client's
+connect to the message being in its mailbox, p50 and p99. For Postino that is the 250
+(sent once the message is committed in the mailbox); for Postfix + Dovecot the moment the
+message's Maildir file appears, watched every millisecond.
+
     /usr/bin/python3 bench/smtp_bench.py [--binary build/postino] [--sessions 1,10,50]
-        [--sizes 5000,100000] [--messages 600] [--repeat 3]
+        [--sizes 5000,100000] [--messages 600] [--repeat 3] [--latency-messages 300]
 
 Needs scripts/install-deps and scripts/install-bench-deps (`make bench` runs both).
 """
@@ -17,9 +23,11 @@ import argparse
 import json
 import os
 import sqlite3
+import smtplib
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,10 +39,12 @@ from reference import DOMAIN, Reference  # noqa: E402
 
 class PostinoSystem:
     name = "Postino"
+    listen = ["smtp"]
+    config = ""
 
     def __init__(self, binary):
         harness.BINARY = binary
-        self.server = harness.DevServer(listen=["smtp"]).start()
+        self.server = harness.DevServer(listen=self.listen, config=self.config).start()
         self.port = self.server.ports["smtp"]
         self.cli("domain", "add", DOMAIN)
 
@@ -58,6 +68,11 @@ class PostinoSystem:
     def pids(self):
         return [self.server.proc.pid]
 
+    def arrivals(self, user):
+        """When each tagged message reached the mailbox: Postino's 250 comes after the
+        commit, so the sender's reply time is the time (None: nothing to watch)."""
+        return None
+
     def stop(self):
         self.server.close()
 
@@ -78,6 +93,9 @@ class ReferenceSystem:
     def pids(self):
         return self.ref.pids()
 
+    def arrivals(self, user):
+        return MaildirWatch(self.ref.maildir(user))
+
     def stop(self):
         self.ref.stop()
 
@@ -97,6 +115,78 @@ def run_once(system, user, sessions, size, messages):
     return messages / (time.monotonic() - began), accepted
 
 
+class MaildirWatch:
+    """Notes, every millisecond, when each message tagged `X-Bench-Id: N` appears in a
+    Maildir's new/ or cur/."""
+
+    def __init__(self, maildir):
+        self.maildir, self.seen, self.times = maildir, set(), {}
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            for sub in ("new", "cur"):
+                try:
+                    names = os.listdir(os.path.join(self.maildir, sub))
+                except FileNotFoundError:
+                    continue
+                for name in names:
+                    if name in self.seen:
+                        continue
+                    self.seen.add(name)
+                    with open(os.path.join(self.maildir, sub, name), "rb") as f:
+                        head = f.read(4096)
+                    at = head.find(b"X-Bench-Id: ")
+                    if at >= 0:
+                        tag = int(head[at + 12:head.index(b"\r\n", at)])
+                        self.times[tag] = now
+            time.sleep(0.001)
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join()
+
+
+def latency_once(system, user, sessions, messages):
+    """Per-message latency in seconds (connect to in the mailbox), sorted."""
+    system.add_user(user)
+    body = "Subject: latency\r\n\r\n" + ("x" * 76 + "\r\n") * 64  # about 5 KB
+    watch = system.arrivals(user)
+    started, replied = {}, {}
+    lock = threading.Lock()
+
+    def client(first):
+        for tag in range(first, messages, sessions):
+            began = time.monotonic()
+            with smtplib.SMTP("127.0.0.1", system.port, timeout=60) as s:
+                s.sendmail("bench@remote.test", [f"{user}@{DOMAIN}"],
+                           f"X-Bench-Id: {tag}\r\n{body}".encode())
+            with lock:
+                started[tag], replied[tag] = began, time.monotonic()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if watch is None:
+        return sorted(replied[t] - started[t] for t in started)
+    deadline = time.monotonic() + 120
+    while len(watch.times) < messages and time.monotonic() < deadline:
+        time.sleep(0.01)
+    watch.stop()
+    if len(watch.times) < messages:
+        raise RuntimeError(f"{system.name}: {len(watch.times)} of {messages} seen in the Maildir")
+    return sorted(watch.times[t] - started[t] for t in started)
+
+
+def percentile(values, p):
+    return values[min(len(values) - 1, int(len(values) * p))]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(HERE, "..", "build", "postino"))
@@ -104,12 +194,13 @@ def main():
     parser.add_argument("--sizes", default="5000,100000")
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--latency-messages", type=int, default=300)
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     args = parser.parse_args()
-    sessions = [int(s) for s in args.sessions.split(",")]
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sessions = [int(s) for s in args.sessions.split(",") if s]
+    sizes = [int(s) for s in args.sizes.split(",") if s]  # --sizes "": latency only
     systems = [PostinoSystem(os.path.abspath(args.binary)), ReferenceSystem()]
-    results = []
+    results, latencies = [], []
     try:
         run = 0
         for size in sizes:
@@ -134,13 +225,28 @@ def main():
                       f"Postfix+Dovecot {row['Postfix+Dovecot']['median']:8.0f}/s "
                       f"({row['Postfix+Dovecot']['min']:.0f}-{row['Postfix+Dovecot']['max']:.0f})"
                       f"  ratio {row['ratio']:.1f}x", flush=True)
+        for s in (1, 10):
+            row = {"sessions": s, "messages": args.latency_messages, "size": 5000}
+            for system in systems:
+                run += 1
+                values = latency_once(system, f"run{run}", s, args.latency_messages)
+                row[system.name] = {"p50_ms": percentile(values, 0.5) * 1000,
+                                    "p99_ms": percentile(values, 0.99) * 1000}
+            latencies.append(row)
+            print(f"latency  5 KB  {s:>3} sessions  Postino p50 "
+                  f"{row['Postino']['p50_ms']:.1f} ms p99 {row['Postino']['p99_ms']:.1f} ms  "
+                  f"Postfix+Dovecot p50 {row['Postfix+Dovecot']['p50_ms']:.1f} ms p99 "
+                  f"{row['Postfix+Dovecot']['p99_ms']:.1f} ms", flush=True)
     finally:
         for system in systems:
             system.stop()
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "smtp.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    plot(results, sizes, sessions, os.path.join(args.out, "smtp_throughput.png"))
+    if results:
+        with open(os.path.join(args.out, "smtp.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        plot(results, sizes, sessions, os.path.join(args.out, "smtp_throughput.png"))
+    with open(os.path.join(args.out, "smtp_latency.json"), "w") as f:
+        json.dump(latencies, f, indent=2)
 
 
 def plot(results, sizes, sessions, path):
