@@ -110,6 +110,7 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   smtp_settings.max_line_bytes = static_cast<std::size_t>(cfg.smtp.max_line_bytes);
   smtp_settings.idle_timeout = cfg.smtp.idle_timeout;
   smtp_settings.max_errors = cfg.smtp.max_errors;
+  smtp_settings.max_junk_commands = cfg.smtp.max_junk_commands;
   smtp_settings.max_message_bytes = static_cast<std::uint64_t>(cfg.smtp.max_message_bytes);
   smtp_settings.max_recipients = static_cast<std::size_t>(cfg.smtp.max_recipients);
   smtp_settings.max_auth_failures = cfg.smtp.max_auth_failures;
@@ -415,7 +416,8 @@ int serve(const ServeOptions& options) {
 
   auth::FailureThrottle throttle({std::chrono::milliseconds(cfg.auth.failure_delay_ms),
                                   std::chrono::milliseconds(cfg.auth.max_failure_delay_ms),
-                                  cfg.auth.failure_memory, 100000});
+                                  cfg.auth.failure_memory, 100000,
+                                  static_cast<std::size_t>(cfg.auth.max_failures_per_minute)});
   auto secret = read_or_create_secret(fs::path(cfg.server.data_dir) / "auth-secret");
   if (!secret) {
     std::cerr << "postino serve: cannot read or create " << cfg.server.data_dir << "/auth-secret\n";

@@ -34,6 +34,20 @@ std::chrono::milliseconds FailureThrottle::delay_for(std::size_t failures) const
   return std::min(delay, settings_.max_delay);
 }
 
+std::size_t FailureThrottle::count_global(Clock::time_point now) {
+  const auto second =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  // Seconds that went by since the last failure are emptied (all of them after a minute).
+  for (auto s = std::max(newest_second_ + 1, second - 59); s <= second; ++s) {
+    per_second_[static_cast<std::size_t>(s % 60)] = 0;
+  }
+  newest_second_ = std::max(newest_second_, second);
+  ++per_second_[static_cast<std::size_t>(second % 60)];
+  std::size_t total = 0;
+  for (const auto n : per_second_) total += n;
+  return total;
+}
+
 std::chrono::milliseconds FailureThrottle::record_failure(const std::string& address,
                                                           const std::string& account,
                                                           const std::string& password_fingerprint,
@@ -41,7 +55,14 @@ std::chrono::milliseconds FailureThrottle::record_failure(const std::string& add
   std::lock_guard lock(mutex_);
   const auto from_address = bump(by_address_, address, password_fingerprint, now);
   const auto against_account = bump(by_account_, account, password_fingerprint, now);
-  return std::max(delay_for(from_address), delay_for(against_account));
+  auto delay = std::max(delay_for(from_address), delay_for(against_account));
+  if (settings_.global_per_minute > 0) {
+    const auto in_last_minute = count_global(now);
+    if (in_last_minute > settings_.global_per_minute) {
+      delay = std::max(delay, delay_for(in_last_minute - settings_.global_per_minute));
+    }
+  }
+  return delay;
 }
 
 void FailureThrottle::record_success(const std::string& address, const std::string&) {

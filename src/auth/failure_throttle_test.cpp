@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace postino::auth {
 namespace {
 
@@ -36,6 +39,28 @@ TEST(FailureThrottle, SuccessClearsTheAddressAndQuietPeriodsAreForgotten) {
   // The account keeps its count: a spray from another address is still slowed.
   EXPECT_EQ(t.record_failure("b", "u", "p3", now), 8000ms);
   EXPECT_EQ(t.record_failure("b", "u", "p4", now + 601s), 2000ms);
+}
+
+TEST(FailureThrottle, ASprayFromManyAddressesIsSlowedPastTheGlobalLimit) {
+  // RELIABILITY A02: one try each for many accounts from many addresses; per address and
+  // per account each is a first failure, but past 5 a minute every failure is slowed.
+  FailureThrottle t({100ms, 1600ms, 600s, 1000, 5});
+  const auto now = FailureThrottle::Clock::now();
+  std::vector<std::chrono::milliseconds> delays;
+  for (int i = 0; i < 9; ++i) {
+    const auto n = std::to_string(i);
+    delays.push_back(t.record_failure("192.0.2." + n, "user" + n, "p", now));
+  }
+  EXPECT_EQ(delays, (std::vector<std::chrono::milliseconds>{100ms, 100ms, 100ms, 100ms, 100ms,
+                                                            100ms, 200ms, 400ms, 800ms}));
+  // The window is a minute: once it has passed, a failure is a first one again.
+  EXPECT_EQ(t.record_failure("198.51.100.1", "other", "p", now + 61s), 100ms);
+  // Without a global limit, the same spray is never slowed.
+  FailureThrottle off({100ms, 1600ms, 600s, 1000});
+  for (int i = 0; i < 9; ++i) {
+    const auto n = std::to_string(i);
+    EXPECT_EQ(off.record_failure("192.0.2." + n, "user" + n, "p", now), 100ms);
+  }
 }
 
 TEST(FailureThrottle, TracksABoundedNumberOfEntries) {

@@ -45,6 +45,7 @@ struct SmtpSettings {
   std::int64_t max_line_bytes = 2048;
   std::chrono::seconds idle_timeout{300};
   std::int64_t max_errors = 20;
+  std::int64_t max_junk_commands = 100;
   std::int64_t max_message_bytes = 50 * 1024 * 1024;
   std::int64_t max_recipients = 1000;
   std::int64_t max_auth_failures = 3;
@@ -58,6 +59,7 @@ struct AuthSettings {
   std::int64_t failure_delay_ms = 2000;
   std::int64_t max_failure_delay_ms = 15000;
   std::chrono::seconds failure_memory{600};
+  std::int64_t max_failures_per_minute = 300;
 };
 
 struct ImapSettings {

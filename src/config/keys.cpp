@@ -284,6 +284,12 @@ std::vector<Key> build_keys() {
       "`smtpd_hard_error_limit`).",
       [](auto& c) -> auto& { return c.smtp.max_errors; }, 1, 100000));
   k.push_back(integer_key(
+      "smtp.max_junk_commands",
+      "NOOP, RSET, VRFY and ETRN commands one SMTP session may send (counted again after each "
+      "message it delivers) before each further one counts as an error toward "
+      "`smtp.max_errors` (Postfix `smtpd_junk_command_limit`).",
+      [](auto& c) -> auto& { return c.smtp.max_junk_commands; }, 1, 100000));
+  k.push_back(integer_key(
       "smtp.max_message_bytes",
       "Largest message accepted (advertised as SIZE, RFC 1870); larger ones get `552 5.3.4`.",
       [](auto& c) -> auto& { return c.smtp.max_message_bytes; }, 1024, 1LL << 40));
@@ -451,6 +457,12 @@ std::vector<Key> build_keys() {
       "An address or account with no failed login for this long starts "
       "over without delay.",
       [](auto& c) -> auto& { return c.auth.failure_memory; }, 1, 86400 * 7));
+  k.push_back(integer_key(
+      "auth.max_failures_per_minute",
+      "Failed logins per minute across every client and account before each further failure "
+      "is delayed as if they all came from one address (a password spray from many "
+      "addresses, one try each). 0: no such limit, only per address and per account.",
+      [](auto& c) -> auto& { return c.auth.max_failures_per_minute; }, 0, 100000000));
   // [outbound]
   k.push_back(string_key(
       "outbound.dns",

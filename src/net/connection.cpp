@@ -102,9 +102,9 @@ struct ConnectionMetrics {
 };
 
 // Runs the session until it ends; returns why it ended, for the log.
-asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInfo& client,
-                                   Transport& transport, ProtocolSession& session,
-                                   ConnectionMetrics& metrics) {
+asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ListenerOptions& listener,
+                                   const ClientInfo& client, Transport& transport,
+                                   ProtocolSession& session, ConnectionMetrics& metrics) {
   const auto write_timeout = session.idle_timeout();
   Output out = session.greet();
   std::string input;
@@ -137,7 +137,8 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ClientInf
       // RFC 3207 §4.2, CVE-2011-0411: nothing the client sent before the handshake may
       // be read as a command after it.
       input.clear();
-      auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout);
+      auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout,
+                                                 &listener.protocol);
       (status == Status::ok ? metrics.tls_ok : metrics.tls_failed).add();
       if (status != Status::ok) co_return "starttls_failed";
       const auto info = transport.tls_info();
@@ -208,7 +209,8 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
 
   if (listener->implicit_tls) {
     // RFC 8314 §3.3: the handshake comes first; a refused client gets its reply inside TLS.
-    auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout);
+    auto status = co_await transport.handshake(ctx.tls->current(), ctx.handshake_timeout,
+                                               &listener->protocol);
     if (status != Status::ok) {
       metrics.tls_failed.add();
       metrics.closed.with({listener->protocol, "tls_handshake_failed"}).add();
@@ -249,7 +251,7 @@ asio::awaitable<void> serve(ConnectionContext ctx, const ListenerOptions* listen
       if (*alive) t->wake();
     });
   });
-  std::string reason = co_await drive(ctx, client, transport, *session, metrics);
+  std::string reason = co_await drive(ctx, *listener, client, transport, *session, metrics);
   metrics.closed.with({listener->protocol, reason}).add();
   base::log::info(client.session_id, "disconnect", {{"reason", reason}});
   co_await transport.close(close_timeout);

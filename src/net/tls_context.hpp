@@ -5,6 +5,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+
+#include <openssl/ssl.h>
 
 #include "net/asio.hpp"
 
@@ -15,6 +18,17 @@ struct TlsFiles {
   std::string key_file;
   std::string min_version = "1.2";  // "1.2" or "1.3"
 };
+
+// The ALPN protocol id (RFC 7301) of a listener's protocol ("imaps" → "imap", "submission"
+// → "smtp", "https" → "http/1.1"), "" when it has none.
+std::string_view alpn_id(std::string_view listener_protocol);
+
+// Tells the server side of a TLS connection which application protocol it speaks: a client
+// that offers ALPN without it is refused with the no_application_protocol alert (ALPACA,
+// RELIABILITY T04: a TLS connection meant for another protocol is never served); one that
+// offers no ALPN is served. `listener_protocol` must outlive the connection (a listener's
+// name).
+void expect_application_protocol(SSL* ssl, const std::string& listener_protocol);
 
 class TlsContextProvider {
  public:

@@ -1,6 +1,8 @@
 // Deadline-bounded reads and writes over TCP or TLS; see transport.hpp.
 #include "net/transport.hpp"
 
+#include "net/tls_context.hpp"
+
 #include <openssl/err.h>
 
 #include <array>
@@ -162,8 +164,9 @@ asio::awaitable<Transport::Status> Transport::write_raw(std::string_view bytes, 
 }
 
 asio::awaitable<Transport::Status> Transport::handshake(std::shared_ptr<asio::ssl::context> context,
-                                                        Duration timeout) {
-  co_return co_await start_tls(context, true, {}, timeout);
+                                                        Duration timeout,
+                                                        const std::string* protocol) {
+  co_return co_await start_tls(context, true, {}, timeout, protocol);
 }
 
 asio::awaitable<Transport::Status> Transport::client_handshake(
@@ -174,7 +177,7 @@ asio::awaitable<Transport::Status> Transport::client_handshake(
 
 asio::awaitable<Transport::Status> Transport::start_tls(
     const std::shared_ptr<asio::ssl::context>& context, bool is_server,
-    std::string_view server_name, Duration timeout) {
+    std::string_view server_name, Duration timeout, const std::string* protocol) {
   if (ssl_ || !context) co_return Status::closed;
   context_ = context;
   ssl_.reset(SSL_new(context_->native_handle()));
@@ -183,6 +186,7 @@ asio::awaitable<Transport::Status> Transport::start_tls(
   SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (is_server) {
     SSL_set_accept_state(ssl_.get());
+    if (protocol) expect_application_protocol(ssl_.get(), *protocol);
   } else {
     SSL_set_connect_state(ssl_.get());
     if (!server_name.empty()) {

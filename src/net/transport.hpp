@@ -40,7 +40,10 @@ class Transport {
   // written deflated (above TLS when it is on). False when zlib could not start.
   bool start_compression();
   // Runs the server side of a TLS handshake on the connection as it is now.
-  asio::awaitable<Status> handshake(std::shared_ptr<asio::ssl::context> context, Duration timeout);
+  // `protocol` (the listener's, which outlives the connection) is checked against the
+  // client's ALPN offer (net/tls_context.hpp).
+  asio::awaitable<Status> handshake(std::shared_ptr<asio::ssl::context> context, Duration timeout,
+                                    const std::string* protocol = nullptr);
   // Runs the client side of a TLS handshake (STARTTLS to another server), naming
   // `server_name` in SNI.
   asio::awaitable<Status> client_handshake(const std::shared_ptr<asio::ssl::context>& context,
@@ -66,7 +69,8 @@ class Transport {
   asio::awaitable<Status> write_raw(std::string_view bytes, Duration timeout);
   // Both handshakes: TLS on the socket as it is now, the handshake in the given role.
   asio::awaitable<Status> start_tls(const std::shared_ptr<asio::ssl::context>& context,
-                                    bool is_server, std::string_view server_name, Duration timeout);
+                                    bool is_server, std::string_view server_name, Duration timeout,
+                                    const std::string* protocol = nullptr);
   // Waits until the socket is readable (or writable), the timer expires or a read is
   // interrupted; `timer` is read_timer_ for reads (stop() and wake() cancel it).
   asio::awaitable<Status> wait(bool for_write, asio::steady_timer& timer);

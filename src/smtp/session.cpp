@@ -143,12 +143,12 @@ void Session::handle(const wire::Command& cmd, net::Output& out, bool more_input
     case Verb::noop:
       // RFC 5321 §4.1.1.9: NOOP may carry a string, which is ignored.
       out.bytes += reply::line(reply::c250_ok);
-      return;
+      return junk_command(out);
     case Verb::rset:
       if (!cmd.argument.empty()) return error(reply::c501_no_arguments, out);
       reset_transaction();
       out.bytes += reply::line(reply::c250_ok);
-      return;
+      return junk_command(out);
     case Verb::quit:
       out.bytes += reply::line(reply::c221_bye);
       out.after = net::After::close;
@@ -157,7 +157,7 @@ void Session::handle(const wire::Command& cmd, net::Output& out, bool more_input
       // RFC 5321 §3.5.3 allows 252; no account can be probed (RELIABILITY R01).
       if (cmd.argument.empty()) return error(reply::c501_vrfy_syntax, out);
       out.bytes += reply::line(reply::c252_cannot_vrfy);
-      return;
+      return junk_command(out);
     case Verb::help:
       out.bytes += reply::line(reply::c214_help);
       return;
@@ -172,6 +172,14 @@ void Session::error(std::string_view reply_line, net::Output& out) {
   count_error(reply_line);
   out.bytes += reply::line(reply_line);
   // Postfix's smtpd_hard_error_limit: a client that keeps failing is disconnected.
+  if (++errors_ >= settings_.max_errors) {
+    out.bytes += reply::with_host(reply::c421_too_many_errors, settings_.hostname);
+    out.after = net::After::close;
+  }
+}
+
+void Session::junk_command(net::Output& out) {
+  if (++junk_commands_ <= settings_.max_junk_commands || out.after == net::After::close) return;
   if (++errors_ >= settings_.max_errors) {
     out.bytes += reply::with_host(reply::c421_too_many_errors, settings_.hostname);
     out.after = net::After::close;

@@ -33,6 +33,9 @@ struct SessionSettings {
   std::size_t max_line_bytes = 2048;
   std::chrono::seconds idle_timeout{300};
   std::int64_t max_errors = 20;
+  // NOOP, RSET, VRFY and ETRN a session may send (since its last message) before each one
+  // counts as an error (Postfix smtpd_junk_command_limit).
+  std::int64_t max_junk_commands = 100;
   bool is_submission = false;  // port 587/465 (RFC 6409): AUTH required, relaying allowed
   std::uint64_t max_message_bytes = 50 * 1024 * 1024;
   std::size_t max_recipients = 1000;
@@ -112,6 +115,9 @@ class Session final : public net::ProtocolSession {
   void handle(const wire::Command& cmd, net::Output& out, bool more_input_waiting);
   void error(std::string_view reply_line, net::Output& out);
   void count_error(std::string_view reply_line) const;
+  // After the reply to NOOP, RSET, VRFY or ETRN: past settings_.max_junk_commands, each
+  // counts toward max_errors (with its ordinary reply; 421 and close at the limit).
+  void junk_command(net::Output& out);
   void reset_transaction();
 
   // commands/*.cpp
@@ -142,6 +148,7 @@ class Session final : public net::ProtocolSession {
   bool is_tls_ = false;
   net::TlsInfo tls_;
   std::int64_t errors_ = 0;
+  std::int64_t junk_commands_ = 0;
   std::int64_t auth_failures_ = 0;
   // Filled by work on the worker pool, read by resume() on the session's loop.
   net::WorkResult work_;

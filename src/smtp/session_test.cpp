@@ -183,6 +183,33 @@ TEST_F(Smtp, RecipientLimitAnswers452) {
             "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n");
 }
 
+TEST_F(Smtp, JunkCommandsPastTheLimitCountAsErrorsUntilMailIsDelivered) {
+  // RELIABILITY L05, Postfix smtpd_junk_command_limit: NOOP, RSET and VRFY are answered as
+  // ever, but past the limit each counts toward max_errors; a delivered message starts the
+  // count again.
+  auto s = settings();
+  s.max_junk_commands = 3;
+  s.max_errors = 3;
+  net::ClientInfo client;
+  client.session_id = "STEST";
+  client.address = "192.0.2.9";
+  session_ = std::make_unique<Session>(s, client);
+  session_->greet();
+  send("EHLO c\r\n");
+  const std::string ok = "250 2.0.0 Ok\r\n";
+  EXPECT_EQ(
+      send("NOOP\r\nRSET\r\nVRFY x\r\n"),
+      ok + ok + "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery\r\n");
+  EXPECT_EQ(send("NOOP\r\n"), ok);  // the first error
+  send("MAIL FROM:<a@b>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
+  EXPECT_EQ(send("Subject: x\r\n\r\nx\r\n.\r\n").substr(0, 26), "250 2.0.0 Ok: queued as ST");
+  EXPECT_EQ(send("NOOP\r\nNOOP\r\nNOOP\r\n"), ok + ok + ok);  // counted from 0 again
+  EXPECT_EQ(send("NOOP\r\n"), ok);                            // the second error
+  EXPECT_EQ(last_after_, net::After::read);
+  EXPECT_EQ(send("NOOP\r\n"), ok + "421 4.7.0 mx.test Error: too many errors\r\n");
+  EXPECT_EQ(last_after_, net::After::close);
+}
+
 TEST_F(Smtp, SizeLimitAtMailAndAfterTheDotKeepsTheSessionUsable) {
   start();
   send("EHLO c\r\n");

@@ -180,6 +180,7 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
     if (account_ && settings_.sending_limiter) settings_.sending_limiter->record(account_->address);
     if (!accepted->queue_id.empty() && settings_.on_queued) settings_.on_queued();
     work_.reply = reply::with(reply::c250_queued, id);
+    junk_commands_ = 0;  // as Postfix: the junk count starts again once mail is delivered
   };
 }
 
