@@ -130,6 +130,22 @@ TEST_F(Smtp, InboundDeliveryWithTraceHeadersByteForByte) {
       "\r\n" + std::string("From: a@remote.test\r\nSubject: hi\r\n\r\n.dot line\r\nbye\r\n")));
 }
 
+TEST_F(Smtp, TheDeliveredCopyCarriesOnlyOurReturnPath) {
+  // RFC 5321 §4.4: the final delivery adds Return-Path and may drop those the message came
+  // with (Postfix drops them: message_drop_headers); a forged one is never shown.
+  start();
+  send("EHLO client.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n");
+  EXPECT_EQ(send("Return-Path: <ceo@example.test>\r\nSubject: hi\r\nreturn-path:\r\n <x@y>\r\n"
+                 "\r\nReturn-Path: in the body stays\r\n.\r\n"),
+            "250 2.0.0 Ok: queued as STEST.1\r\n");
+  const auto stored = inbox_message("demo@example.test", 1);
+  EXPECT_TRUE(stored.starts_with("Return-Path: <a@remote.test>\r\nReceived: ")) << stored;
+  EXPECT_TRUE(stored.ends_with("\r\nSubject: hi\r\n\r\nReturn-Path: in the body stays\r\n"))
+      << stored;
+  EXPECT_EQ(stored.find("ceo@"), std::string::npos) << stored;
+  EXPECT_EQ(stored.find("<x@y>"), std::string::npos) << stored;
+}
+
 TEST_F(Smtp, AliasDeliversOneMessageToEveryTargetAndUnknownUsersAreRefusedAtRcpt) {
   start();
   EXPECT_EQ(send("HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<nobody@example.test>\r\n"),

@@ -64,10 +64,8 @@ std::size_t count_received(std::string_view message) {
   return n;
 }
 
-std::string remove_header_fields(std::string_view message,
-                                 std::initializer_list<std::string_view> names) {
-  std::string out;
-  out.reserve(message.size());
+void append_without_fields(std::string& out, std::string_view message,
+                           std::initializer_list<std::string_view> names) {
   const auto header_end =
       for_each_field(message, [&](std::string_view name, std::string_view field) {
         for (auto n : names) {
@@ -76,6 +74,13 @@ std::string remove_header_fields(std::string_view message,
         out.append(field);
       });
   out.append(message.substr(header_end));
+}
+
+std::string remove_header_fields(std::string_view message,
+                                 std::initializer_list<std::string_view> names) {
+  std::string out;
+  out.reserve(message.size());
+  append_without_fields(out, message, names);
   return out;
 }
 

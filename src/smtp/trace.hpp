@@ -37,5 +37,8 @@ std::size_t count_received(std::string_view message);
 // The message with every top-level header field named in `names` removed.
 std::string remove_header_fields(std::string_view message,
                                  std::initializer_list<std::string_view> names);
+// The same, appended to `out` (one copy of the message instead of two).
+void append_without_fields(std::string& out, std::string_view message,
+                           std::initializer_list<std::string_view> names);
 
 }  // namespace postino::smtp

@@ -65,8 +65,9 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
   if (count_received(message) > settings_.max_received_headers) {
     return error(reply::c554_too_many_hops, out);
   }
-  // RFC 6409 §8.1 / Postfix cleanup(8): blind copies are not shown to the recipients.
-  if (account_) message = remove_header_fields(message, {"Bcc", "Resent-Bcc"});
+  // RFC 6409 §8.1 / Postfix cleanup(8): blind copies are not shown to the recipients, and
+  // a submitted message carries no Return-Path (RFC 5321 §4.4: the final delivery adds it).
+  if (account_) message = remove_header_fields(message, {"Bcc", "Resent-Bcc", "Return-Path"});
 
   const std::string id = client_.session_id + "." + std::to_string(++messages_accepted_);
   std::vector<std::string> local_addresses;
@@ -113,7 +114,11 @@ void Session::finish_message(std::string message, bool saw_bare_lf, bool too_big
 
   auto acceptance = std::make_shared<store::Acceptance>();
   acceptance->id = id;
-  acceptance->local_message = "Return-Path: <" + sender + ">\r\n" + received + message;
+  // Final delivery: ours is the only Return-Path (RFC 5321 §4.4 lets the delivering server
+  // remove those the message came with; a relay must not, so the remote copy keeps them).
+  acceptance->local_message = "Return-Path: <" + sender + ">\r\n" + received;
+  acceptance->local_message.reserve(acceptance->local_message.size() + message.size());
+  append_without_fields(acceptance->local_message, message, {"Return-Path"});
   if (!remote.recipients.empty()) {
     acceptance->remote = std::move(remote);
     acceptance->remote_message = received + message;
