@@ -1,6 +1,7 @@
 // Tests for the IMAP extensions beyond IMAP4rev1: SPECIAL-USE, STATUS=SIZE, CONDSTORE,
 // QRESYNC, QUOTA, ESEARCH, LIST-EXTENDED/LIST-STATUS and IDLE, as bytes in and out.
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include "imap/session_fixture.hpp"
 #include "store/notifier.hpp"
@@ -248,6 +249,35 @@ TEST_F(ImapLogin, BinaryFetchesDecodedPartsAndSizes) {
   EXPECT_EQ(send("Subject: x\r\n").substr(0, 20), "* 2 EXISTS\r\nk OK [AP");
   EXPECT_EQ(send("l APPEND INBOX ~{3+}\r\n" + std::string("a\0b", 3) + "\r\n"),
             "l NO [UNKNOWN-CTE] Binary content (NUL) is not stored\r\n");
+}
+
+TEST_F(ImapLogin, NulBytesAreNeverSentInALiteral) {
+  // RFC 3501 §4.3: a literal is CHAR8 (no NUL). A message that came over SMTP with NUL
+  // bytes is sent with 0x80 in their place (as Dovecot does), inline or streamed from the
+  // file; BINARY gives the bytes as they are in a literal8.
+  const std::string small = std::string("X-Nul: a\0b\r\nSubject: n\r\n\r\nbody\0end\r\n", 36);
+  const std::string big =
+      "Subject: big\r\n\r\n" + std::string(100000, 'x') + std::string(1, '\0') + "\r\n";
+  ASSERT_TRUE(store_->deliver({demo_id()}, small));
+  ASSERT_TRUE(store_->deliver({demo_id()}, big));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  auto shown = small;
+  std::replace(shown.begin(), shown.end(), '\0', '\x80');
+  EXPECT_EQ(send("c FETCH 1 (BODY.PEEK[])\r\n"),
+            "* 1 FETCH (BODY[] {36}\r\n" + shown + ")\r\nc OK FETCH completed\r\n");
+  EXPECT_EQ(send("d FETCH 1 (BODY.PEEK[HEADER.FIELDS (X-NUL)])\r\n"),
+            "* 1 FETCH (BODY[HEADER.FIELDS (X-NUL)] {14}\r\nX-Nul: a\x80"
+            "b\r\n\r\n)\r\n"
+            "d OK FETCH completed\r\n");
+  const auto streamed = send("e FETCH 2 (BODY.PEEK[TEXT])\r\n");
+  EXPECT_EQ(streamed.find('\0'), std::string::npos);
+  EXPECT_NE(streamed.find(std::string(100, 'x') + "\x80\r\n)"), std::string::npos);
+  EXPECT_EQ(send("f FETCH 1 (BINARY.PEEK[TEXT])\r\n"), "f BAD BINARY takes part numbers only\r\n");
+  EXPECT_EQ(send("g FETCH 1 (BINARY.PEEK[1])\r\n"),
+            std::string("* 1 FETCH (BINARY[1] ~{10}\r\nbody\0end\r\n)\r\n", 41) +
+                "g OK FETCH completed\r\n");
 }
 
 TEST_F(ImapLogin, Utf8AcceptNamesAndAppend) {

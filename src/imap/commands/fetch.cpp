@@ -248,9 +248,17 @@ class FetchResponder {
       failed_ = true;  // the file ended early or could not be read
       return;
     }
+    without_nul(out.data() + at, n);
     front.offset += n;
     front.size -= n;
     if (front.size == 0) segments_.pop_front();
+  }
+
+  // RFC 3501 §4.3: a literal holds no NUL (CHAR8). A message stored with NUL bytes (SMTP
+  // took it as it came) is sent with each one as 0x80, as Dovecot does; BINARY sends the
+  // bytes as they are in a literal8.
+  static void without_nul(char* bytes, std::size_t n) {
+    std::replace(bytes, bytes + n, '\0', '\x80');
   }
 
   // The current message's file, opened once for all its items; false when it is gone
@@ -379,7 +387,9 @@ class FetchResponder {
             if (!header) return false;
             const auto fields = wire::section_text(*header, item.section);
             const auto [origin, size] = clip(fields.size());
-            add(item.name + " {" + std::to_string(size) + "}\r\n" + fields.substr(origin, size));
+            auto shown = fields.substr(origin, size);
+            without_nul(shown.data(), shown.size());
+            add(item.name + " {" + std::to_string(size) + "}\r\n" + shown);
             break;
           }
           const auto [origin, size] = clip(span.size);
@@ -387,6 +397,7 @@ class FetchResponder {
           if (size <= inline_literal_bytes) {
             auto bytes = read_range(span.offset + origin, size);
             if (!bytes) return false;
+            without_nul(bytes->data(), bytes->size());
             text += *bytes;
           } else {
             segments_.push_back({std::move(text), 0, 0});
