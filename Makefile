@@ -47,6 +47,7 @@ bench: build
 	/usr/bin/python3 bench/smtp_bench.py --binary build/postino
 	/usr/bin/python3 bench/pop3_bench.py --binary build/postino
 	/usr/bin/python3 bench/imap_bench.py --binary build/postino
+	/usr/bin/python3 bench/imap_load_bench.py --seconds 20 --repeat 3
 	/usr/bin/python3 bench/footprint.py --binary build/postino
 
 # libFuzzer targets built with clang (fuzz/), each run FUZZ_SECONDS; `make test` replays
