@@ -159,7 +159,7 @@ class AbuseLoadTest(harness.ServerTestCase):
                 slow.append(s)
             if time.monotonic() >= next_drip:
                 for s in slow:
-                    if s not in closed:
+                    if s not in closed and s.fileno() >= 0:
                         try:
                             s.send(b"X")
                         except OSError:
@@ -175,6 +175,7 @@ class AbuseLoadTest(harness.ServerTestCase):
                 if not data:
                     closed.add(key.fileobj)
                     selector.unregister(key.fileobj)
+                    key.fileobj.close()  # the descriptor goes back for the next one
         stop.set()
         for t in threads:
             t.join(timeout=30)
