@@ -141,7 +141,8 @@ class MaildirWatch:
                         head = f.read(4096)
                     at = head.find(b"X-Bench-Id: ")
                     if at >= 0:
-                        tag = int(head[at + 12:head.index(b"\r\n", at)])
+                        # Dovecot writes Maildir files with LF line ends.
+                        tag = int(head[at + 12:head.index(b"\n", at)].strip())
                         self.times[tag] = now
             time.sleep(0.001)
 

@@ -154,7 +154,7 @@ TEST_F(Pop3, StatListUidlRetrTop) {
 
 TEST_F(Pop3, LargeMessagesAreStreamedInPiecesIdenticalToTheWhole) {
   std::string big = "Subject: big\r\n\r\n";
-  for (int i = 0; i < 20000; ++i)
+  for (int i = 0; i < 60000; ++i)
     big += (i % 7 == 0 ? ".dotted line " : "line ") + std::to_string(i) + "\r\n";
   ASSERT_TRUE(store_->deliver({demo_}, big));
   start();
@@ -164,15 +164,31 @@ TEST_F(Pop3, LargeMessagesAreStreamedInPiecesIdenticalToTheWhole) {
   ASSERT_EQ(out.after, net::After::work);
   out.work();
   out = sessions_.back()->resume(inputs_.back());
-  EXPECT_EQ(out.bytes, "+OK " + std::to_string(big.size()) + " octets\r\n");
+  // The reply and the first 256 KiB in one write, the rest in 64 KiB pieces.
+  const auto ok = "+OK " + std::to_string(big.size()) + " octets\r\n";
+  ASSERT_EQ(out.bytes.substr(0, ok.size()), ok);
+  EXPECT_GT(out.bytes.size(), ok.size() + 200000);
   ASSERT_TRUE(out.stream);
-  std::string body;
+  std::string body = out.bytes.substr(ok.size());
   int pieces = 0;
   for (std::string piece; !(piece = out.stream()).empty(); ++pieces) body += piece;
   EXPECT_GT(pieces, 2);  // more than one 64 KB piece
   EXPECT_EQ(body, base::dot_stuff(big));
   ASSERT_EQ(out.after, net::After::work);  // then the pipelined NOOP is answered
   EXPECT_EQ(sessions_.back()->resume(inputs_.back()).bytes, "+OK\r\n");
+}
+
+TEST_F(Pop3, ASmallMessageGoesOutWithItsReplyInOneWrite) {
+  start();
+  send("USER demo@example.test\r\nPASS secret\r\n");
+  inputs_.back() += "RETR 2\r\n";
+  auto out = sessions_.back()->receive(inputs_.back());
+  ASSERT_EQ(out.after, net::After::work);
+  out.work();
+  out = sessions_.back()->resume(inputs_.back());
+  EXPECT_FALSE(out.stream);  // no trips to a worker for pieces
+  EXPECT_EQ(out.bytes.substr(out.bytes.find("\r\n") + 2),
+            "Subject: two\r\n\r\n..dotted\r\nsecond\r\nthird\r\n.\r\n");
 }
 
 TEST_F(Pop3, DeleOnlyMarksQuitCommitsRsetUnmarks) {

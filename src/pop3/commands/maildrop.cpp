@@ -122,27 +122,50 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
       return;
     }
     work_.reply = top_lines ? "+OK\r\n" : "+OK " + std::to_string(size) + " octets\r\n";
-    // The message goes out in pieces, dot-stuffed on the way: a 50 MB message is never
-    // held whole.
     auto source = std::shared_ptr<store::BlobReader>(std::move(*reader));
     auto stuffer = std::make_shared<base::DotStuffer>(top_lines);
+    // Most messages are small: read whole here, they go out with the reply in one write
+    // (each piece streamed costs a trip to a worker thread and back, which was most of a
+    // small RETR's time). A large one goes out in pieces, dot-stuffed on the way: a 50 MB
+    // message is never held whole.
+    constexpr std::size_t inline_bytes = 256 * 1024;
+    std::string buffer(inline_bytes, '\0');
+    std::size_t filled = 0;
+    bool at_end = false;
+    while (filled < buffer.size()) {
+      auto n = source->read(buffer.data() + filled, buffer.size() - filled);
+      if (!n) {
+        work_.reply = "-ERR [SYS/TEMP] Message unavailable, try again later\r\n";
+        return;
+      }
+      if (*n == 0) {
+        at_end = true;
+        break;
+      }
+      filled += *n;
+    }
+    work_.reply += stuffer->feed(std::string_view(buffer.data(), filled));
+    if (at_end) {
+      work_.reply += stuffer->finish();
+      return;
+    }
     auto finished = std::make_shared<bool>(false);
     work_.stream = [this, source, stuffer, finished]() -> std::string {
       if (*finished) return "";
-      std::string buffer(64 * 1024, '\0');
+      std::string piece_buffer(64 * 1024, '\0');
       for (;;) {
-        auto n = source->read(buffer.data(), buffer.size());
-        if (!n) {
+        auto got = source->read(piece_buffer.data(), piece_buffer.size());
+        if (!got) {
           // Never a silently truncated message: the connection is closed instead.
           *finished = true;
           stream_failed_ = true;
           return "";
         }
-        if (*n == 0) {
+        if (*got == 0) {
           *finished = true;
           return stuffer->finish();
         }
-        auto piece = stuffer->feed(std::string_view(buffer.data(), *n));
+        auto piece = stuffer->feed(std::string_view(piece_buffer.data(), *got));
         if (!piece.empty()) return piece;  // TOP may leave a piece empty: read on
       }
     };
