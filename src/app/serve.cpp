@@ -111,6 +111,8 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   smtp_settings.idle_timeout = cfg.smtp.idle_timeout;
   smtp_settings.max_errors = cfg.smtp.max_errors;
   smtp_settings.max_junk_commands = cfg.smtp.max_junk_commands;
+  smtp_settings.recipient_overshoot_limit =
+      static_cast<std::size_t>(cfg.smtp.recipient_overshoot_limit);
   smtp_settings.max_message_bytes = static_cast<std::uint64_t>(cfg.smtp.max_message_bytes);
   smtp_settings.max_recipients = static_cast<std::size_t>(cfg.smtp.max_recipients);
   smtp_settings.max_auth_failures = cfg.smtp.max_auth_failures;

@@ -46,6 +46,7 @@ struct SmtpSettings {
   std::chrono::seconds idle_timeout{300};
   std::int64_t max_errors = 20;
   std::int64_t max_junk_commands = 100;
+  std::int64_t recipient_overshoot_limit = 1000;
   std::int64_t max_message_bytes = 50 * 1024 * 1024;
   std::int64_t max_recipients = 1000;
   std::int64_t max_auth_failures = 3;

@@ -290,6 +290,12 @@ std::vector<Key> build_keys() {
       "`smtp.max_errors` (Postfix `smtpd_junk_command_limit`).",
       [](auto& c) -> auto& { return c.smtp.max_junk_commands; }, 1, 100000));
   k.push_back(integer_key(
+      "smtp.recipient_overshoot_limit",
+      "Recipients of one message past `smtp.max_recipients` answered `452 4.5.3` (the client "
+      "sends them in another transaction) before each further one counts as an error toward "
+      "`smtp.max_errors` (Postfix `smtpd_recipient_overshoot_limit`).",
+      [](auto& c) -> auto& { return c.smtp.recipient_overshoot_limit; }, 0, 10000000));
+  k.push_back(integer_key(
       "smtp.max_message_bytes",
       "Largest message accepted (advertised as SIZE, RFC 1870); larger ones get `552 5.3.4`.",
       [](auto& c) -> auto& { return c.smtp.max_message_bytes; }, 1024, 1LL << 40));

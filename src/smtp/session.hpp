@@ -39,6 +39,8 @@ struct SessionSettings {
   bool is_submission = false;  // port 587/465 (RFC 6409): AUTH required, relaying allowed
   std::uint64_t max_message_bytes = 50 * 1024 * 1024;
   std::size_t max_recipients = 1000;
+  // Recipients past max_recipients answered 452 before each counts toward max_errors.
+  std::size_t recipient_overshoot_limit = 1000;
   std::int64_t max_auth_failures = 3;
   std::size_t max_received_headers = 50;  // RFC 5321 §6.3 loop guard (Postfix hopcount_limit)
   BareLfPolicy bare_lf = BareLfPolicy::normalize;
@@ -69,9 +71,10 @@ class Session final : public net::ProtocolSession {
   };
   struct Transaction {
     wire::MailFrom mail;
-    std::vector<Recipient> recipients;
+    std::vector<Recipient> recipients{};
+    std::size_t overshoot = 0;  // recipients refused past max_recipients
     bool used_bdat = false;
-    std::string bdat_message;
+    std::string bdat_message{};
     bool bdat_too_big = false;
   };
 

@@ -199,6 +199,35 @@ TEST_F(Smtp, RecipientLimitAnswers452) {
             "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n");
 }
 
+TEST_F(Smtp, RecipientsPastTheLimitCountAsErrorsOnlyPastTheOvershoot) {
+  // RELIABILITY L01, Postfix smtpd_recipient_overshoot_limit: a list a little longer than
+  // max_recipients gets 452 for the rest and its message through; a flood is cut off.
+  auto s = settings();
+  s.max_errors = 3;
+  s.recipient_overshoot_limit = 4;
+  net::ClientInfo client;
+  client.session_id = "STEST";
+  client.address = "192.0.2.9";
+  session_ = std::make_unique<Session>(s, client);
+  session_->greet();
+  send("EHLO c\r\nMAIL FROM:<a@b>\r\n");
+  std::string replies;
+  for (int i = 0; i < 9; ++i)
+    replies += send("RCPT TO:<demo+" + std::to_string(i) + "@example.test>\r\n");
+  const std::string ok = "250 2.1.5 Ok\r\n", full = "452 4.5.3 Error: too many recipients\r\n";
+  EXPECT_EQ(replies, ok + ok + ok + ok + ok + full + full + full + full);  // no error yet
+  send("DATA\r\n");
+  EXPECT_EQ(send("Subject: x\r\n\r\nx\r\n.\r\n").substr(0, 26), "250 2.0.0 Ok: queued as ST");
+  send("MAIL FROM:<a@b>\r\n");
+  replies.clear();
+  for (int i = 0; i < 12; ++i)
+    replies += send("RCPT TO:<demo+" + std::to_string(i) + "@example.test>\r\n");
+  // Five accepted, four over the limit, then three errors: 421.
+  EXPECT_EQ(replies, ok + ok + ok + ok + ok + full + full + full + full + full + full + full +
+                         "421 4.7.0 mx.test Error: too many errors\r\n");
+  EXPECT_EQ(last_after_, net::After::close);
+}
+
 TEST_F(Smtp, JunkCommandsPastTheLimitCountAsErrorsUntilMailIsDelivered) {
   // RELIABILITY L05, Postfix smtpd_junk_command_limit: NOOP, RSET and VRFY are answered as
   // ever, but past the limit each counts toward max_errors; a delivered message starts the

@@ -60,8 +60,11 @@ bool Scrubber::pass() {
     const auto batch_began = Clock::now();
     auto progress = store_.scrub(after, batch_bytes);
     if (!progress) {
+      // The store is busy or failing (a lock held elsewhere, say): the same batch again
+      // in a minute, not at the next pass.
       base::log::warn("", "store.scrub_failed", {{"detail", progress.error().detail}});
-      return true;  // tried again at the next pass
+      if (!sleep_until(Clock::now() + std::chrono::minutes(1))) return false;
+      continue;
     }
     for (const auto& line : progress->quarantined) {
       base::log::error("", "store.quarantined", {{"detail", line}});

@@ -25,7 +25,7 @@ void Session::mail(const wire::Command& cmd, net::Output& out) {
     return error(reply::c452_no_space, out);
   }
   if (!account_) {
-    transaction_ = Transaction{std::move(mail), {}, false, {}, false};
+    transaction_ = Transaction{.mail = std::move(mail)};
     out.bytes += reply::line(reply::c250_sender_ok);
     return;
   }
@@ -39,7 +39,7 @@ void Session::mail(const wire::Command& cmd, net::Output& out) {
   const auto sender = mail.sender->str();
   auto parts = store::parse_address(sender);
   if (parts && parts->str() == account_->address) {
-    transaction_ = Transaction{std::move(mail), {}, false, {}, false};
+    transaction_ = Transaction{.mail = std::move(mail)};
     out.bytes += reply::line(reply::c250_sender_ok);
     return;
   }
@@ -50,7 +50,7 @@ void Session::mail(const wire::Command& cmd, net::Output& out) {
       for (const auto& a : r->local_accounts) owned = owned || a == account_->address;
     }
     if (owned) {
-      transaction_ = Transaction{mail, {}, false, {}, false};
+      transaction_ = Transaction{.mail = mail};
       work_.reply = reply::line(reply::c250_sender_ok);
     } else {
       base::log::warn(client_.session_id, "sender_rejected",

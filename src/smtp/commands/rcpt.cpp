@@ -12,9 +12,17 @@ void Session::rcpt(const wire::Command& cmd, net::Output& out) {
   auto parsed = wire::parse_rcpt_to(cmd.argument);
   if (auto* e = std::get_if<wire::EnvelopeError>(&parsed)) return error(e->reply, out);
   auto& rcpt = std::get<wire::RcptTo>(parsed);
-  // RFC 5321 §4.5.3.1.8: past the limit, 452 (the client sends the rest later).
+  // RFC 5321 §4.5.3.1.8: past the limit, 452 (the client sends the rest later). A client
+  // that pipelined its whole list is not cut off for it: only past the overshoot limit do
+  // they count as errors (Postfix smtpd_recipient_overshoot_limit), else a list a little
+  // longer than the limit would end in 421 and never get through.
   if (transaction_->recipients.size() >= settings_.max_recipients) {
-    return error(reply::c452_too_many_recipients, out);
+    if (++transaction_->overshoot > settings_.recipient_overshoot_limit) {
+      return error(reply::c452_too_many_recipients, out);
+    }
+    count_error(reply::c452_too_many_recipients);
+    out.bytes += reply::line(reply::c452_too_many_recipients);
+    return;
   }
   out.after = net::After::work;
   out.work = [this, rcpt = std::move(rcpt)]() mutable {
