@@ -86,6 +86,7 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   net::ServerOptions o;
   o.io_threads = static_cast<std::size_t>(cfg.server.io_threads);
   o.worker_threads = static_cast<std::size_t>(cfg.server.worker_threads);
+  o.login_threads = static_cast<std::size_t>(cfg.server.login_threads);
   o.max_connections = static_cast<std::size_t>(cfg.limits.max_connections);
   o.max_connections_per_ip = static_cast<std::size_t>(cfg.limits.max_connections_per_ip);
   o.max_new_connections_per_minute_per_ip =

@@ -148,9 +148,15 @@ std::vector<Key> build_keys() {
       [](auto& c) -> auto& { return c.server.io_threads; }, 0, 256));
   k.push_back(integer_key(
       "server.worker_threads",
-      "Threads for blocking work of sessions: store operations and password "
-      "hashing, kept off the network threads.",
+      "Threads for blocking work of sessions (store operations, reading messages), kept off "
+      "the network threads.",
       [](auto& c) -> auto& { return c.server.worker_threads; }, 1, 1024));
+  k.push_back(integer_key(
+      "server.login_threads",
+      "Threads that check passwords (a deliberately slow hash), apart from the worker "
+      "threads, so that a burst of logins (a morning, an attack) never makes the store work "
+      "of logged-in sessions wait behind it; at most this many hashes run at once.",
+      [](auto& c) -> auto& { return c.server.login_threads; }, 1, 1024));
   k.push_back(seconds_key(
       "server.shutdown_grace_seconds",
       "On SIGTERM/SIGINT: how long sessions busy with a command may run before the server "

@@ -128,7 +128,8 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ListenerO
     if (out.after == After::close) co_return "quit";
     if (out.after == After::work) {
       if (out.work) {
-        co_await asio::co_spawn(*ctx.workers, run_work(std::move(out.work)), asio::use_awaitable);
+        auto& pool = out.work_checks_password ? *ctx.login_workers : *ctx.workers;
+        co_await asio::co_spawn(pool, run_work(std::move(out.work)), asio::use_awaitable);
       }
       out = session.resume(input);
       continue;

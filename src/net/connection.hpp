@@ -31,6 +31,7 @@ struct Loop {
 struct ConnectionContext {
   Loop* loop;
   asio::thread_pool* workers;
+  asio::thread_pool* login_workers;  // password checks (Output::work_checks_password)
   ConnectionLimiter* limiter;
   TlsContextProvider* tls;
   std::atomic<std::size_t>* live;

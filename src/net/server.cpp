@@ -35,6 +35,7 @@ struct Server::Impl {
 
   ServerOptions options;
   asio::thread_pool workers{options.worker_threads};
+  asio::thread_pool login_workers{options.login_threads};
   TlsContextProvider tls;
   ConnectionLimiter limiter;
   std::vector<BoundListener> bound;
@@ -70,8 +71,8 @@ asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor* acceptor,
       }
       continue;
     }
-    ConnectionContext ctx{
-        &loop, &workers, &limiter, &tls, &live, options.is_trusted, options.handshake_timeout};
+    ConnectionContext ctx{&loop, &workers, &login_workers,     &limiter,
+                          &tls,  &live,    options.is_trusted, options.handshake_timeout};
     asio::co_spawn(loop.context, serve_connection(ctx, listener, std::move(socket)),
                    asio::detached);
   }
@@ -180,6 +181,7 @@ int Server::run() {
   impl.loops[0]->context.run();
   for (auto& t : threads) t.join();
   impl.workers.join();
+  impl.login_workers.join();
   base::log::info("", "stopped");
   return 0;
 }

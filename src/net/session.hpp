@@ -43,6 +43,9 @@ struct Output {
   After after = After::read;
   // Blocking work (store, password hashing) for After::work; it must not throw.
   std::function<void()> work;
+  // The work checks a password (a deliberately slow hash): it runs on the login pool, so
+  // that a burst of logins never makes other sessions' store work wait behind it.
+  bool work_checks_password = false;
   // Wait this long before writing `bytes` (failed logins are answered slowly). The wait
   // is a timer on the event loop, never a sleeping thread.
   std::chrono::milliseconds delay{0};

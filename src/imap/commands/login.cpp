@@ -118,6 +118,7 @@ void Session::scram_response(std::string_view decoded, net::Output& out) {
 void Session::check_password(std::string tag, std::string username, std::string password,
                              net::Output& out) {
   out.after = net::After::work;
+  out.work_checks_password = true;
   out.work = [this, tag = std::move(tag), username = std::move(username),
               password = std::move(password)] {
     finish_login(tag, settings_.authenticator->check_password(username, password, client_.address,

@@ -126,6 +126,7 @@ void Session::scram_response(ReadingAuth state, std::string_view decoded, net::O
 
 void Session::login(std::string username, std::string password, net::Output& out) {
   out.after = net::After::work;
+  out.work_checks_password = true;
   out.work = [this, username = std::move(username), password = std::move(password)] {
     finish_login(settings_.authenticator->check_password(username, password, client_.address,
                                                          client_.session_id));
