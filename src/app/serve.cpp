@@ -407,9 +407,6 @@ int serve(const ServeOptions& options) {
   std::unique_ptr<store::Store> mail_store = std::move(*opened);
   store::TextIndexer text_indexer(*mail_store,
                                   static_cast<std::size_t>(cfg.store.text_index_batch_bytes));
-  store::Scrubber scrubber(*mail_store,
-                           static_cast<std::uint64_t>(cfg.store.scrub_bytes_per_second),
-                           cfg.store.scrub_interval);
   if (options.dev) {
     if (auto err = ensure_demo_account(*mail_store, dev); !err.empty()) {
       std::cerr << "postino serve: " << err << "\n";
@@ -443,6 +440,11 @@ int serve(const ServeOptions& options) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;
   }
+  // Started once root is given up for good: what it moves into quarantine/ is the user's
+  // (between regain() and drop() it would have been root's).
+  store::Scrubber scrubber(*mail_store,
+                           static_cast<std::uint64_t>(cfg.store.scrub_bytes_per_second),
+                           cfg.store.scrub_interval);
   describe_services(*mail_services, cfg.effective_hostname(), server.bound());
   if (auto err = scheduler.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";
