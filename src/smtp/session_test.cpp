@@ -58,12 +58,14 @@ class Smtp : public ::testing::Test {
     s.authenticator = authenticator_.get();
     return s;
   }
-  void start(bool submission = false, bool tls = false) {
+  void start(bool submission = false, bool tls = false) { start_with(settings(submission), tls); }
+  // A session with settings of the test's own (limits lowered, say).
+  void start_with(SessionSettings s, bool tls = false) {
     net::ClientInfo c;
     c.session_id = "STEST";
     c.address = "192.0.2.9";
     c.is_tls = tls;
-    session_ = std::make_unique<Session>(settings(submission), c);
+    session_ = std::make_unique<Session>(std::move(s), c);
     if (tls) session_->tls_started({"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
     input_.clear();
     last_after_ = net::After::read;
@@ -205,11 +207,7 @@ TEST_F(Smtp, RecipientsPastTheLimitCountAsErrorsOnlyPastTheOvershoot) {
   auto s = settings();
   s.max_errors = 3;
   s.recipient_overshoot_limit = 4;
-  net::ClientInfo client;
-  client.session_id = "STEST";
-  client.address = "192.0.2.9";
-  session_ = std::make_unique<Session>(s, client);
-  session_->greet();
+  start_with(s);
   send("EHLO c\r\nMAIL FROM:<a@b>\r\n");
   std::string replies;
   for (int i = 0; i < 9; ++i)
@@ -235,11 +233,7 @@ TEST_F(Smtp, JunkCommandsPastTheLimitCountAsErrorsUntilMailIsDelivered) {
   auto s = settings();
   s.max_junk_commands = 3;
   s.max_errors = 3;
-  net::ClientInfo client;
-  client.session_id = "STEST";
-  client.address = "192.0.2.9";
-  session_ = std::make_unique<Session>(s, client);
-  session_->greet();
+  start_with(s);
   send("EHLO c\r\n");
   const std::string ok = "250 2.0.0 Ok\r\n";
   EXPECT_EQ(

@@ -153,5 +153,18 @@ TEST_P(StoreContract, TheScrubberRunsAPassAtStartAndStopsPromptly) {
   EXPECT_TRUE(fs::exists(dir_ / "quarantine" / (id + ".txt")));
 }
 
+TEST_P(StoreContract, TheScrubberPassesAgainAfterItsInterval) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: a\r\n\r\na\r\n", {}));
+  const auto id = store_->messages(demo_, box("INBOX").id)->front().blob_id;
+  Scrubber scrubber(*store_, 1 << 30, std::chrono::seconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first pass: all well
+  EXPECT_EQ(box("INBOX").messages, 1);
+  fs::remove(body_file(dir_, id));  // damaged after the first pass
+  for (int i = 0; i < 150 && box("INBOX").messages != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(box("INBOX").messages, 0);  // found by the next pass, a second later
+}
+
 }  // namespace
 }  // namespace postino::store

@@ -10,6 +10,7 @@ import os
 import shutil
 import smtplib
 import socket
+import ssl
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -55,6 +56,20 @@ class HttpTest(harness.ServerTestCase):
                               text=True, timeout=30).stdout
         self.assertTrue(head.startswith("HTTP/1.1 200 OK"), head)
         self.assertIn("Content-Length: 4", head)
+        # ALPN (ALPACA): a browser's offer gets http/1.1; a mail client's is refused.
+        for offer, selected in ((["h2", "http/1.1"], "http/1.1"), (["imap"], None)):
+            ctx = self.server.client_tls_context()
+            ctx.set_alpn_protocols(offer)
+            raw = socket.create_connection(("127.0.0.1", self.server.ports["https"]), timeout=10)
+            try:
+                if selected is None:
+                    with self.assertRaisesRegex(ssl.SSLError, "no application protocol"):
+                        ctx.wrap_socket(raw, server_hostname="localhost")
+                else:
+                    with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                        self.assertEqual(tls.selected_alpn_protocol(), selected)
+            finally:
+                raw.close()
 
     def test_metrics_pass_promtool_and_count_what_happened(self):
         address, password = self.server.demo_credentials()

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "base/ascii.hpp"
+#include "imap/commands/fetch_item.hpp"
 #include "imap/lazy_message.hpp"
 #include "imap/session.hpp"
 #include "imap/store_errors.hpp"
@@ -27,118 +28,11 @@
 namespace postino::imap {
 namespace {
 
-struct FetchItem {
-  enum class Kind {
-    flags,
-    uid,
-    modseq,
-    internal_date,
-    size,
-    envelope,
-    structure,
-    text,
-    binary,      // BINARY[section] (RFC 3516): the part's content, transfer encoding undone
-    binary_size  // BINARY.SIZE[section]
-  } kind = Kind::flags;
-  wire::Section section;  // for text
-  std::string name;       // as written in the response: "BODY[HEADER]<0>", "RFC822", …
-  bool sets_seen = false;
-  std::optional<std::pair<std::uint64_t, std::uint64_t>> partial;
-};
-
-FetchItem make_item(FetchItem::Kind kind, wire::Section::Text text, std::string name,
-                    bool sets_seen = false) {
-  FetchItem f;
-  f.kind = kind;
-  f.section.text = text;
-  f.name = std::move(name);
-  f.sets_seen = sets_seen;
-  return f;
-}
-
 // A mod-sequence value (RFC 7162 §7: 1 to 2^63-1; CHANGEDSINCE and UNCHANGEDSINCE take 0).
 bool parse_modseq(std::string_view text, std::uint64_t& out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc{} && end == text.data() + text.size() && !text.empty() &&
          out <= 0x7fffffffffffffffULL;
-}
-
-// One fetch attribute; nullopt with `error` set when it is malformed or not built yet.
-std::optional<FetchItem> parse_item(const std::string& raw, std::string& error) {
-  const auto item = base::to_upper(raw);
-  if (item == "FLAGS") return make_item(FetchItem::Kind::flags, {}, "FLAGS");
-  if (item == "UID") return make_item(FetchItem::Kind::uid, {}, "UID");
-  if (item == "MODSEQ") return make_item(FetchItem::Kind::modseq, {}, "MODSEQ");  // RFC 7162
-  if (item == "INTERNALDATE") return make_item(FetchItem::Kind::internal_date, {}, "INTERNALDATE");
-  if (item == "RFC822.SIZE") return make_item(FetchItem::Kind::size, {}, "RFC822.SIZE");
-  if (item == "ENVELOPE") return make_item(FetchItem::Kind::envelope, {}, "ENVELOPE");
-  if (item == "BODYSTRUCTURE") return make_item(FetchItem::Kind::structure, {}, "BODYSTRUCTURE");
-  if (item == "BODY") return make_item(FetchItem::Kind::structure, {}, "BODY");
-  if (item == "RFC822") return make_item(FetchItem::Kind::text, {}, "RFC822", true);
-  if (item == "RFC822.HEADER")
-    return make_item(FetchItem::Kind::text, wire::Section::Text::header, "RFC822.HEADER");
-  if (item == "RFC822.TEXT")
-    return make_item(FetchItem::Kind::text, wire::Section::Text::text, "RFC822.TEXT", true);
-  const bool peek = item.starts_with("BODY.PEEK[") || item.starts_with("BINARY.PEEK[");
-  const bool binary_size = item.starts_with("BINARY.SIZE[");
-  const bool binary =
-      binary_size || item.starts_with("BINARY[") || item.starts_with("BINARY.PEEK[");
-  if (!peek && !binary && !item.starts_with("BODY[")) {
-    error = "Unknown fetch item " + item;
-    return std::nullopt;
-  }
-  // The section as written (HEADER.FIELDS names keep their case), up to the last "]".
-  const auto open = raw.find('['), close = raw.rfind(']');
-  if (close == std::string::npos || close < open) {
-    error = "Missing ]";
-    return std::nullopt;
-  }
-  auto section = wire::parse_section(std::string_view(raw).substr(open + 1, close - open - 1));
-  if (!section) {
-    error = "Invalid section";
-    return std::nullopt;
-  }
-  if (binary && section->text != wire::Section::Text::all) {
-    error = "BINARY takes part numbers only";  // RFC 3516 §4.2: section-binary
-    return std::nullopt;
-  }
-  FetchItem f;
-  f.kind = binary_size ? FetchItem::Kind::binary_size
-           : binary    ? FetchItem::Kind::binary
-                       : FetchItem::Kind::text;
-  f.section = std::move(*section);
-  f.sets_seen = !peek && !binary_size;
-  f.name = (binary_size ? "BINARY.SIZE[" : binary ? "BINARY[" : "BODY[") + f.section.name + "]";
-  const auto rest = std::string_view(item).substr(item.rfind(']') + 1);
-  if (!rest.empty() && binary_size) {
-    error = "Invalid partial";
-    return std::nullopt;
-  }
-  if (!rest.empty()) {
-    // <origin.octets> (RFC 3501 §6.4.5)
-    std::uint64_t origin = 0, octets = 0;
-    const auto dot = rest.find('.');
-    auto parse = [](std::string_view digits, std::uint64_t& v) {
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-      return !digits.empty() && ec == std::errc{} && end == digits.data() + digits.size();
-    };
-    if (rest.front() != '<' || rest.back() != '>' || dot == std::string_view::npos ||
-        !parse(rest.substr(1, dot - 1), origin) ||
-        !parse(rest.substr(dot + 1, rest.size() - dot - 2), octets) || octets == 0) {
-      error = "Invalid partial";
-      return std::nullopt;
-    }
-    f.partial = std::make_pair(origin, octets);
-    f.name += "<" + std::to_string(origin) + ">";
-  }
-  return f;
-}
-
-// <origin.octets> of a section `size` bytes long (RFC 3501 §6.4.5): where the answer
-// starts and how long it is; the whole section without a partial.
-std::pair<std::uint64_t, std::uint64_t> clip_partial(const FetchItem& item, std::uint64_t size) {
-  const auto origin = item.partial ? std::min(item.partial->first, size) : 0;
-  return {origin, item.partial ? std::min(item.partial->second, size - origin) : size - origin};
 }
 
 std::string internal_date(store::SystemClock::time_point t) {
@@ -499,7 +393,7 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
   bool wants_uid = false, wants_flags = false, wants_modseq = false, sets_seen = false;
   for (const auto& n : names) {
     std::string error;
-    auto item = parse_item(n, error);
+    auto item = parse_fetch_item(n, error);
     if (!item) return bad(cmd.tag, error, out);
     wants_uid = wants_uid || item->kind == FetchItem::Kind::uid;
     wants_flags = wants_flags || item->kind == FetchItem::Kind::flags;
@@ -508,12 +402,13 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
     items.push_back(*item);
   }
   // RFC 3501 §6.4.8: UID FETCH always reports the UID.
-  if (by_uid && !wants_uid) items.insert(items.begin(), make_item(FetchItem::Kind::uid, {}, "UID"));
+  if (by_uid && !wants_uid)
+    items.insert(items.begin(), make_fetch_item(FetchItem::Kind::uid, {}, "UID"));
   // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE turn CONDSTORE on; then CHANGEDSINCE, and a flag
   // change made by this FETCH (\Seen), report MODSEQ.
   if (wants_modseq || changed_since) condstore_ = true;
   if (!wants_modseq && (changed_since || (condstore_ && sets_seen)))
-    items.push_back(make_item(FetchItem::Kind::modseq, {}, "MODSEQ"));
+    items.push_back(make_fetch_item(FetchItem::Kind::modseq, {}, "MODSEQ"));
   out.after = net::After::work;
   out.work = [this, tag = cmd.tag, set = *set, items, by_uid, wants_flags, changed_since,
               vanished] {
