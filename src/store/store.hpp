@@ -96,6 +96,13 @@ class Store {
   virtual Result<Accepted> accept(const Acceptance& acceptance) = 0;
   // The messages of a mailbox in UID order.
   virtual Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) = 0;
+  // What changed in a mailbox after `since` (a mod-sequence), read at one point in time:
+  // the mailbox as it is then, the messages added or changed after `since` and the UIDs
+  // expunged after it, each in UID order. Whoever knew the mailbox as of `since` knows it
+  // as of `mailbox.highest_mod_seq` once it applies these (IMAP NOOP and IDLE, a cached
+  // view); `since` 0 gives every message and no expunged UIDs.
+  virtual Result<MailboxChanges> changes_since(AccountId account, MailboxId mailbox,
+                                               ModSeq since) = 0;
   virtual Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) = 0;
   // The message's bytes as a stream, for sending large messages piece by piece.
   virtual Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,

@@ -96,6 +96,13 @@ struct MessageInfo {
   std::string blob_id;
 };
 
+// Store::changes_since: a mailbox's changes after a mod-sequence.
+struct MailboxChanges {
+  MailboxInfo mailbox;
+  std::vector<MessageInfo> changed;  // added or changed, UID order
+  std::vector<Uid> expunged;         // UID order
+};
+
 // Where a new message goes, and with what.
 struct NewMessage {
   Flags flags;

@@ -22,11 +22,11 @@ MailboxInfo read_mailbox(Statement& q) {
   return m;
 }
 
+// The counts are kept in the row by triggers (schema migration 4).
 constexpr const char* mailbox_query =
     "SELECT b.id, b.name, b.uid_validity, b.uid_next, b.highest_modseq, b.special_use, "
-    "b.subscribed, count(m.id), coalesce(sum((m.flags & 1) = 0), 0), coalesce(sum(m.size), 0), "
-    "coalesce(sum((m.flags & 8) != 0), 0) FROM mailboxes b LEFT JOIN messages m ON m.mailbox_id = "
-    "b.id WHERE b.account_id = ?1 ";
+    "b.subscribed, b.message_count, b.unseen_count, b.byte_count, b.deleted_count "
+    "FROM mailboxes b WHERE b.account_id = ?1 ";
 
 // RFC 3501 §2.3.1.1: a new UIDVALIDITY for every mailbox incarnation, strictly greater
 // than any handed out before, even when the clock went backwards (RELIABILITY F08, K04).
@@ -74,7 +74,7 @@ Result<std::vector<MailboxInfo>> SqliteStore::list_mailboxes(AccountId account) 
   return guard([&] {
     return readers_.run([&](Database& db) {
       std::vector<MailboxInfo> out;
-      auto& q = db.prepare(std::string(mailbox_query) + "GROUP BY b.id ORDER BY b.name");
+      auto& q = db.prepare(std::string(mailbox_query) + "ORDER BY b.name");
       q.bind_all(account.value);
       while (q.step()) out.push_back(read_mailbox(q));
       return out;
@@ -82,11 +82,20 @@ Result<std::vector<MailboxInfo>> SqliteStore::list_mailboxes(AccountId account) 
   });
 }
 
+MailboxInfo mailbox_row(Database& db, AccountId account, MailboxId mailbox) {
+  auto& q = db.prepare(std::string(mailbox_query) + "AND b.id = ?2");
+  q.bind_all(account.value, mailbox.value);
+  if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+  auto row = read_mailbox(q);
+  q.reset();
+  return row;
+}
+
 Result<MailboxInfo> SqliteStore::mailbox(AccountId account, std::string_view name) {
   return guard([&] {
     const auto canonical = canonical_name(name);
     return readers_.run([&](Database& db) {
-      auto& q = db.prepare(std::string(mailbox_query) + "AND b.name = ?2 GROUP BY b.id");
+      auto& q = db.prepare(std::string(mailbox_query) + "AND b.name = ?2");
       q.bind_all(account.value, canonical);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
       return read_mailbox(q);

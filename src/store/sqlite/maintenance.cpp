@@ -100,7 +100,10 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
     readers_.run([&](Database& db) {
       auto& mb = db.prepare(
           "SELECT b.id, b.name, b.uid_next, b.highest_modseq, max(m.uid), max(m.modseq), "
-          "count(m.id) "
+          "count(m.id), b.message_count = count(m.id) AND "
+          "b.unseen_count = coalesce(sum((m.flags & 1) = 0), 0) AND "
+          "b.byte_count = coalesce(sum(m.size), 0) AND "
+          "b.deleted_count = coalesce(sum((m.flags & 8) != 0), 0) "
           "FROM mailboxes b LEFT JOIN messages m ON m.mailbox_id = b.id GROUP BY b.id");
       while (mb.step()) {
         ++report.mailboxes;
@@ -112,6 +115,10 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
         if (!mb.is_null(5) && mb.int64(5) > mb.int64(3)) {
           report.problems.push_back("mailbox " + std::to_string(mb.int64(0)) + " (" + mb.text(1) +
                                     "): a MODSEQ is above HIGHESTMODSEQ");
+        }
+        if (mb.int64(7) == 0) {
+          report.problems.push_back("mailbox " + std::to_string(mb.int64(0)) + " (" + mb.text(1) +
+                                    "): its message counts are wrong");
         }
       }
       mb.reset();
@@ -190,6 +197,15 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
             "JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id), "
             "used_messages = (SELECT count(*) FROM messages m JOIN mailboxes b ON "
             "b.id = m.mailbox_id WHERE b.account_id = accounts.id)");
+        db.exec(
+            "UPDATE mailboxes SET "
+            "message_count = (SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id), "
+            "unseen_count = (SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id "
+            "AND (flags & 1) = 0), "
+            "byte_count = (SELECT coalesce(sum(size), 0) FROM messages "
+            "WHERE mailbox_id = mailboxes.id), "
+            "deleted_count = (SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id "
+            "AND (flags & 8) != 0)");
         // Messages whose body is gone or damaged cannot be served: they are removed and
         // named in the report (the quarantine is this report and the log).
         for (const auto& id : missing) {
@@ -230,7 +246,7 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
       if (gone && *gone) report.repairs.push_back("removed damaged blob file " + id);
     }
     if (!bad_refs.empty()) report.repairs.push_back("recomputed reference counts");
-    report.repairs.push_back("recomputed quota usage");
+    report.repairs.push_back("recomputed quota usage and mailbox counts");
     for (const auto& id : orphans) {
       // Orphan files are only removed when old enough not to belong to a save in flight.
       if (auto age = blobs_->age(id); !age || *age < options_.blob_grace) continue;

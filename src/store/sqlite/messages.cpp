@@ -274,33 +274,84 @@ Result<Accepted> SqliteStore::accept(const Acceptance& a) {
   });
 }
 
+namespace {
+
+// The messages of a mailbox with a MODSEQ above `since`, in UID order (all when 0).
+std::vector<MessageInfo> read_messages(Database& db, MailboxId mailbox, std::int64_t since) {
+  std::map<std::int64_t, std::vector<std::string>> keywords;
+  auto& k = db.prepare(
+      "SELECT k.message_id, k.keyword FROM message_keywords k JOIN messages m "
+      "ON m.id = k.message_id WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY k.keyword");
+  k.bind_all(mailbox.value, since);
+  while (k.step()) keywords[k.int64(0)].push_back(k.text(1));
+  k.reset();
+  std::vector<MessageInfo> out;
+  // Everything: the (mailbox_id, uid) index in its order; changes: the (mailbox_id,
+  // modseq) index (only the changed rows are read), then sorted.
+  auto& q = since == 0 ? db.prepare(
+                             "SELECT id, uid, modseq, flags, size, internal_date, blob_id "
+                             "FROM messages WHERE mailbox_id = ? ORDER BY uid")
+                       : db.prepare(
+                             "SELECT id, uid, modseq, flags, size, internal_date, blob_id "
+                             "FROM messages INDEXED BY messages_modseq "
+                             "WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+  if (since == 0) {
+    q.bind_all(mailbox.value);
+  } else {
+    q.bind_all(mailbox.value, since);
+  }
+  while (q.step()) {
+    MessageInfo m;
+    m.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
+    m.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
+    m.flags.system = static_cast<std::uint32_t>(q.int64(3));
+    if (auto it = keywords.find(q.int64(0)); it != keywords.end())
+      m.flags.keywords = std::move(it->second);
+    m.size = q.int64(4);
+    m.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
+    m.blob_id = q.text(6);
+    out.push_back(std::move(m));
+  }
+  q.reset();
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<MessageInfo>> SqliteStore::messages(AccountId account, MailboxId mailbox) {
   return guard([&] {
     return readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
-      std::map<std::int64_t, std::vector<std::string>> keywords;
-      auto& k = db.prepare(
-          "SELECT k.message_id, k.keyword FROM message_keywords k JOIN messages m "
-          "ON m.id = k.message_id WHERE m.mailbox_id = ? ORDER BY k.keyword");
-      k.bind_all(mailbox.value);
-      while (k.step()) keywords[k.int64(0)].push_back(k.text(1));
-      k.reset();
-      std::vector<MessageInfo> out;
-      auto& q = db.prepare(
-          "SELECT id, uid, modseq, flags, size, internal_date, blob_id FROM messages "
-          "WHERE mailbox_id = ? ORDER BY uid");
-      q.bind_all(mailbox.value);
-      while (q.step()) {
-        MessageInfo m;
-        m.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
-        m.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
-        m.flags.system = static_cast<std::uint32_t>(q.int64(3));
-        if (auto it = keywords.find(q.int64(0)); it != keywords.end())
-          m.flags.keywords = it->second;
-        m.size = q.int64(4);
-        m.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
-        m.blob_id = q.text(6);
-        out.push_back(std::move(m));
+      return read_messages(db, mailbox, 0);
+    });
+  });
+}
+
+Result<MailboxChanges> SqliteStore::changes_since(AccountId account, MailboxId mailbox,
+                                                  ModSeq since) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      // One read transaction: the mailbox row and its changes as of one commit.
+      db.exec("BEGIN");
+      struct End {
+        Database& db;
+        ~End() {
+          try {
+            db.exec("COMMIT");
+          } catch (...) {  // a read-only transaction has nothing to lose
+          }
+        }
+      } end{db};
+      MailboxChanges out;
+      out.mailbox = mailbox_row(db, account, mailbox);
+      const auto after = static_cast<std::int64_t>(since.value);
+      out.changed = read_messages(db, mailbox, after);
+      if (after > 0) {
+        auto& q =
+            db.prepare("SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+        q.bind_all(mailbox.value, after);
+        while (q.step()) out.expunged.emplace_back(static_cast<std::uint32_t>(q.int64(0)));
+        q.reset();
       }
       return out;
     });

@@ -173,6 +173,46 @@ END;
 ALTER TABLE queue ADD COLUMN delay_warned INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queue ADD COLUMN bounce_requested INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 4: a mailbox's counts kept in its row by triggers (STATUS, LIST-STATUS and SELECT
+    // read one row instead of adding up every message), and its messages by MODSEQ (what
+    // changed since a session or a cached view last looked is found without reading the
+    // rest: NOOP and IDLE of a big mailbox, CONDSTORE).
+    R"sql(
+ALTER TABLE mailboxes ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN unseen_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN byte_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN deleted_count INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET
+  message_count = (SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id),
+  unseen_count = (SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id AND (flags & 1) = 0),
+  byte_count = (SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = mailboxes.id),
+  deleted_count = (SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id AND (flags & 8) != 0);
+CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+CREATE TRIGGER messages_count_insert AFTER INSERT ON messages BEGIN
+  UPDATE mailboxes SET message_count = message_count + 1,
+         unseen_count = unseen_count + ((NEW.flags & 1) = 0), byte_count = byte_count + NEW.size,
+         deleted_count = deleted_count + ((NEW.flags & 8) != 0)
+   WHERE id = NEW.mailbox_id;
+END;
+CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN
+  UPDATE mailboxes SET message_count = message_count - 1,
+         unseen_count = unseen_count - ((OLD.flags & 1) = 0), byte_count = byte_count - OLD.size,
+         deleted_count = deleted_count - ((OLD.flags & 8) != 0)
+   WHERE id = OLD.mailbox_id;
+END;
+CREATE TRIGGER messages_count_update AFTER UPDATE OF mailbox_id, flags, size ON messages
+  WHEN OLD.mailbox_id != NEW.mailbox_id OR (OLD.flags & 9) != (NEW.flags & 9)
+    OR OLD.size != NEW.size BEGIN
+  UPDATE mailboxes SET message_count = message_count - 1,
+         unseen_count = unseen_count - ((OLD.flags & 1) = 0), byte_count = byte_count - OLD.size,
+         deleted_count = deleted_count - ((OLD.flags & 8) != 0)
+   WHERE id = OLD.mailbox_id;
+  UPDATE mailboxes SET message_count = message_count + 1,
+         unseen_count = unseen_count + ((NEW.flags & 1) = 0), byte_count = byte_count + NEW.size,
+         deleted_count = deleted_count + ((NEW.flags & 8) != 0)
+   WHERE id = NEW.mailbox_id;
+END;
+)sql",
 };
 
 }  // namespace

@@ -41,6 +41,9 @@ inline std::int64_t to_unix(SystemClock::time_point t) {
 // (RELIABILITY A06).
 void check_owner(Database& db, AccountId account, MailboxId mailbox);
 
+// The mailbox's row with its counts; not_found unless it belongs to `account`.
+MailboxInfo mailbox_row(Database& db, AccountId account, MailboxId mailbox);
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> writer,
@@ -82,6 +85,7 @@ class SqliteStore final : public Store {
                                             std::string_view message) override;
   Result<Accepted> accept(const Acceptance& acceptance) override;
   Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) override;
+  Result<MailboxChanges> changes_since(AccountId account, MailboxId mailbox, ModSeq since) override;
   Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) override;
   Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
                                                    Uid uid) override;

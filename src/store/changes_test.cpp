@@ -1,0 +1,179 @@
+// A mailbox's counts kept in its row, and what changed in it since a mod-sequence
+// (Store::changes_since): what IMAP sessions and the cached views of big mailboxes are
+// brought up to date with.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "store/store_contract.hpp"
+
+namespace postino::store {
+namespace {
+
+using test_support::StoreContract;
+
+std::vector<std::uint32_t> uids_of(const std::vector<MessageInfo>& list) {
+  std::vector<std::uint32_t> out;
+  for (const auto& m : list) out.push_back(m.uid.value);
+  return out;
+}
+
+// What every count must be: added up from the messages themselves.
+void expect_counts_match_messages(Store& store, AccountId account, const MailboxInfo& box) {
+  auto list = store.messages(account, box.id);
+  ASSERT_TRUE(list);
+  std::int64_t unseen = 0, bytes = 0, deleted = 0;
+  for (const auto& m : *list) {
+    unseen += !(m.flags.system & flag_seen);
+    deleted += (m.flags.system & flag_deleted) != 0;
+    bytes += m.size;
+  }
+  EXPECT_EQ(box.messages, static_cast<std::int64_t>(list->size())) << box.name;
+  EXPECT_EQ(box.unseen, unseen) << box.name;
+  EXPECT_EQ(box.bytes, bytes) << box.name;
+  EXPECT_EQ(box.deleted, deleted) << box.name;
+}
+
+TEST_P(StoreContract, MailboxCountsFollowEveryKindOfChange) {
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(store_->append(demo_, "INBOX", std::string(10 + i, 'x'), {}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "seen", {{flag_seen | flag_deleted, {}}, {}}));
+  auto inbox = box("INBOX");
+  EXPECT_EQ(inbox.messages, 6);
+  EXPECT_EQ(inbox.unseen, 5);
+  EXPECT_EQ(inbox.bytes, 10 + 11 + 12 + 13 + 14 + 4);
+  EXPECT_EQ(inbox.deleted, 1);
+  ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(1), Uid(2)}, Store::FlagChange::add,
+                                  {flag_seen | flag_deleted, {"$label"}}));
+  ASSERT_TRUE(
+      store_->store_flags(demo_, inbox.id, {Uid(6)}, Store::FlagChange::remove, {flag_seen, {}}));
+  ASSERT_TRUE(store_->copy_messages(demo_, inbox.id, {Uid(3)}, "Archive", false));
+  ASSERT_TRUE(store_->copy_messages(demo_, inbox.id, {Uid(1), Uid(4)}, "Trash", true));
+  ASSERT_TRUE(store_->expunge(demo_, inbox.id, std::nullopt, Store::ExpungeScope::deleted));
+  ASSERT_TRUE(store_->deliver({demo_}, "delivered"));
+  ASSERT_TRUE(store_->rename_mailbox(demo_, "Archive", "Old"));
+  for (const auto& name : {"INBOX", "Old", "Trash", "Sent"}) {
+    SCOPED_TRACE(name);
+    expect_counts_match_messages(*store_, demo_, box(name));
+  }
+  EXPECT_EQ(box("INBOX").messages, 3);  // 3, 5 and the delivered one
+  EXPECT_EQ(box("Trash").deleted, 1);   // UID 1 moved with its \Deleted
+  // Renaming INBOX moves its messages into the new mailbox (and INBOX is empty again).
+  ASSERT_TRUE(store_->rename_mailbox(demo_, "INBOX", "Before"));
+  expect_counts_match_messages(*store_, demo_, box("INBOX"));
+  expect_counts_match_messages(*store_, demo_, box("Before"));
+  EXPECT_EQ(box("Before").messages, 3);
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+}
+
+TEST_P(StoreContract, FsckFindsAndRepairsWrongMailboxCounts) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "one", {}));
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "UPDATE mailboxes SET unseen_count = 7 WHERE name = 'INBOX'", nullptr, nullptr,
+                 nullptr);
+    sqlite3_close(db);
+  }
+  reopen();
+  auto report = store_->fsck(false);
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_NE(report->problems[0].find("(INBOX): its message counts are wrong"), std::string::npos);
+  ASSERT_TRUE(store_->fsck(true));
+  EXPECT_EQ(box("INBOX").unseen, 1);
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+}
+
+TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "one", {{flag_seen, {}}, {}}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "two!", {{flag_deleted, {}}, {}}));
+  store_.reset();
+  {
+    // Back to schema 3: no counts, no MODSEQ index, no triggers.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
+    for (const auto* sql :
+         {"DROP TRIGGER messages_count_insert", "DROP TRIGGER messages_count_delete",
+          "DROP TRIGGER messages_count_update", "DROP INDEX messages_modseq",
+          "ALTER TABLE mailboxes DROP COLUMN message_count",
+          "ALTER TABLE mailboxes DROP COLUMN unseen_count",
+          "ALTER TABLE mailboxes DROP COLUMN byte_count",
+          "ALTER TABLE mailboxes DROP COLUMN deleted_count", "PRAGMA user_version = 3"}) {
+      ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    }
+    sqlite3_close(db);
+  }
+  reopen();
+  const auto inbox = box("INBOX");
+  EXPECT_EQ(inbox.messages, 2);
+  EXPECT_EQ(inbox.unseen, 1);
+  EXPECT_EQ(inbox.bytes, 7);
+  EXPECT_EQ(inbox.deleted, 1);
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+}
+
+TEST_P(StoreContract, ChangesSinceAModSeqBringAViewUpToDate) {
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(store_->append(demo_, "INBOX", "m" + std::to_string(i), {}));
+  const auto inbox = box("INBOX");
+  auto all = store_->changes_since(demo_, inbox.id, ModSeq(0));
+  ASSERT_TRUE(all) << all.error().detail;
+  EXPECT_EQ(uids_of(all->changed), (std::vector<std::uint32_t>{1, 2, 3, 4}));
+  EXPECT_TRUE(all->expunged.empty());
+  EXPECT_EQ(all->mailbox.highest_mod_seq, inbox.highest_mod_seq);
+  EXPECT_EQ(all->mailbox.messages, 4);
+
+  const auto known = all->mailbox.highest_mod_seq;
+  auto none = store_->changes_since(demo_, inbox.id, known);
+  EXPECT_TRUE(none->changed.empty());
+  EXPECT_TRUE(none->expunged.empty());
+  EXPECT_EQ(none->mailbox.highest_mod_seq, known);
+
+  // A flag change, an expunge, a new message, a move out: each is told once, as it is.
+  ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(3)}, Store::FlagChange::add,
+                                  {flag_flagged | flag_deleted, {"$todo"}}));
+  ASSERT_TRUE(
+      store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(3)}, Store::ExpungeScope::deleted));
+  ASSERT_TRUE(store_->store_flags(demo_, inbox.id, {Uid(2)}, Store::FlagChange::add,
+                                  {flag_seen, {"$label"}}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "new", {}));
+  ASSERT_TRUE(store_->copy_messages(demo_, inbox.id, {Uid(4)}, "Trash", true));
+  auto since = store_->changes_since(demo_, inbox.id, known);
+  ASSERT_TRUE(since);
+  EXPECT_EQ(uids_of(since->changed), (std::vector<std::uint32_t>{2, 5}));
+  EXPECT_EQ(since->changed[0].flags, (Flags{flag_seen, {"$label"}}));
+  EXPECT_GT(since->changed[0].mod_seq, known);
+  EXPECT_EQ(since->expunged, (std::vector<Uid>{Uid(3), Uid(4)}));
+  EXPECT_EQ(since->mailbox.highest_mod_seq, box("INBOX").highest_mod_seq);
+  EXPECT_EQ(since->mailbox.uid_next, Uid(6));
+
+  // Applied to what was known, the changes give what a full read gives.
+  auto view = all->changed;
+  std::erase_if(view, [&](const MessageInfo& m) {
+    return std::binary_search(since->expunged.begin(), since->expunged.end(), m.uid);
+  });
+  for (const auto& c : since->changed) {
+    auto at = std::lower_bound(view.begin(), view.end(), c.uid,
+                               [](const MessageInfo& m, Uid u) { return m.uid < u; });
+    if (at != view.end() && at->uid == c.uid) {
+      *at = c;
+    } else {
+      view.insert(at, c);
+    }
+  }
+  auto now = store_->messages(demo_, inbox.id);
+  ASSERT_EQ(uids_of(view), uids_of(*now));
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    EXPECT_EQ(view[i].flags, (*now)[i].flags);
+    EXPECT_EQ(view[i].mod_seq, (*now)[i].mod_seq);
+  }
+
+  // Scoped by owner like every read (RELIABILITY A06).
+  auto other = store_->create_account("other@example.test", "$y$x", "");
+  EXPECT_EQ(store_->changes_since(*other, inbox.id, ModSeq(0)).error().kind, ErrorKind::not_found);
+}
+
+}  // namespace
+}  // namespace postino::store
