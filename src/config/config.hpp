@@ -74,6 +74,7 @@ struct ImapSettings {
   std::int64_t max_auth_failures = 3;
   bool allow_plaintext_loopback = false;
   std::int64_t max_append_bytes = 50 * 1024 * 1024;
+  std::int64_t view_cache_messages = 1'000'000;
 };
 
 struct Pop3Settings {

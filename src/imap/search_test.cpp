@@ -1,6 +1,7 @@
 // Tests for IMAP SEARCH: flags, sizes, dates, header keys, logic, and BODY/TEXT from the
 // full-text index or by reading messages.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "imap/session_fixture.hpp"
 
@@ -173,6 +174,49 @@ TEST_F(ImapLogin, SortAndThreadFromTheEnvelopeFields) {
   EXPECT_EQ(send("o SORT (SIZE) UTF-8\r\n"),
             "o BAD Syntax: SORT (sort-criteria) charset search-keys\r\n");
   EXPECT_EQ(send("p THREAD REFERENCES UTF-8 BOGUS\r\n"), "p BAD Unknown search key BOGUS\r\n");
+}
+
+// FROM, TO, CC, BCC and SUBJECT over a big mailbox: the full-text index names the
+// candidates (every piece of the string between white space in their indexed header),
+// and only they are checked against their fields: a folded or encoded value still
+// matches, and a message not indexed yet is checked as it is.
+TEST_F(ImapLogin, HeaderKeysTakeTheirCandidatesFromTheFullTextIndex) {
+  ASSERT_TRUE(store_->deliver({demo_id()},
+                              "From: Anna <anna@example.org>\r\nSubject: travel\r\n lunch plans"
+                              "\r\n\r\nx\r\n"));
+  ASSERT_TRUE(store_->deliver({demo_id()},
+                              "From: =?utf-8?q?J=C3=B6rg?= <jorg@example.org>\r\n"
+                              "Subject: =?utf-8?q?caf=C3=A9?= budget\r\n\r\ny\r\n"));
+  ASSERT_TRUE(store_->deliver({demo_id()}, "From: bob@example.org\r\nSubject: other\r\n\r\nz\r\n"));
+  ASSERT_EQ(store_->index_text(1 << 20)->indexed, 3u);
+  ASSERT_TRUE(
+      store_->deliver({demo_id()}, "From: anna@example.org\r\nSubject: Travel lunch\r\n\r\nw\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  EXPECT_EQ(send("c SEARCH SUBJECT \"travel lunch\"\r\n"),
+            "* SEARCH 1 4\r\nc OK SEARCH completed\r\n");
+  EXPECT_EQ(send("d SEARCH FROM ANNA\r\n"), "* SEARCH 1 4\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e SEARCH NOT FROM anna\r\n"), "* SEARCH 2 3\r\ne OK SEARCH completed\r\n");
+  EXPECT_EQ(send("f SEARCH CHARSET UTF-8 FROM {5}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("J\xc3\x96RG\r\n"), "* SEARCH 2\r\nf OK SEARCH completed\r\n");
+  EXPECT_EQ(send("g SEARCH CHARSET UTF-8 SUBJECT {12}\r\n"), "+ Ready for literal data\r\n");
+  EXPECT_EQ(send("caf\xc3\xa9 budget\r\n"), "* SEARCH 2\r\ng OK SEARCH completed\r\n");
+  EXPECT_EQ(send("h SEARCH OR FROM bob SUBJECT plans\r\n"),
+            "* SEARCH 1 3\r\nh OK SEARCH completed\r\n");
+  // The candidates are the index's: with bob's indexed text taken away behind the
+  // store's back, FROM bob finds nothing; "bo" is too short to ask, and is read.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DELETE FROM blob_text WHERE rowid = "
+                           "(SELECT text_rowid FROM blobs WHERE h_from = 'bob@example.org')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(send("i SEARCH FROM bob\r\n"), "* SEARCH\r\ni OK SEARCH completed\r\n");
+  EXPECT_EQ(send("j SEARCH FROM bo\r\n"), "* SEARCH 3\r\nj OK SEARCH completed\r\n");
 }
 
 }  // namespace

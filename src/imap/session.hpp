@@ -13,6 +13,8 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/scram.hpp"
+#include "imap/mailbox_views.hpp"
+#include "imap/message_view.hpp"
 #include "imap/wire/receiver.hpp"
 #include "imap/wire/sequence_set.hpp"
 #include "net/session.hpp"
@@ -41,6 +43,9 @@ struct SessionSettings {
   // Changes to the mailbox an IDLE session watches (RFC 2177); null: IDLE sees changes
   // only when it ends.
   store::ChangeNotifier* notifier = nullptr;
+  // The message lists of recently selected mailboxes, shared by the server's sessions
+  // (imap.view_cache_messages).
+  std::shared_ptr<MailboxViews> views = std::make_shared<MailboxViews>(1'000'000);
 };
 
 class Session final : public net::ProtocolSession {
@@ -54,7 +59,7 @@ class Session final : public net::ProtocolSession {
     store::Account account;
     store::MailboxInfo mailbox;
     bool is_read_only = false;
-    std::vector<store::MessageInfo> messages;  // this session's view: index + 1 = sequence number
+    MessageView messages;  // this session's view: index + 1 = sequence number
     // SEARCHRES (RFC 5182): the UIDs a SEARCH RETURN (SAVE) kept, ascending, for "$".
     // A new selection starts with none; expunged messages simply stop matching.
     std::vector<std::uint32_t> saved;

@@ -59,8 +59,16 @@ TEST_P(StoreContract, MailboxCountsFollowEveryKindOfChange) {
   }
   EXPECT_EQ(box("INBOX").messages, 3);  // 3, 5 and the delivered one
   EXPECT_EQ(box("Trash").deleted, 1);   // UID 1 moved with its \Deleted
-  // Renaming INBOX moves its messages into the new mailbox (and INBOX is empty again).
+  // Renaming INBOX moves its messages into the new mailbox (and INBOX is empty again):
+  // for INBOX they are expunged, as a MOVE out would have them.
+  const auto known = box("INBOX").highest_mod_seq;
+  std::vector<Uid> were;
+  for (const auto& m : *store_->messages(demo_, box("INBOX").id)) were.push_back(m.uid);
   ASSERT_TRUE(store_->rename_mailbox(demo_, "INBOX", "Before"));
+  auto gone = store_->changes_since(demo_, box("INBOX").id, known);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->expunged, were);
+  EXPECT_TRUE(gone->changed.empty());
   expect_counts_match_messages(*store_, demo_, box("INBOX"));
   expect_counts_match_messages(*store_, demo_, box("Before"));
   EXPECT_EQ(box("Before").messages, 3);

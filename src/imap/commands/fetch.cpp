@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/ascii.hpp"
 #include "imap/commands/fetch_item.hpp"
@@ -453,14 +454,15 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
           work_.reply = wire::tagged(tag, no_for(changed.error()));
           return;
         }
+        std::unordered_map<std::uint32_t, const store::MessageInfo*> by_uid_changed;
+        for (const auto& c : *changed) by_uid_changed[c.uid.value] = &c;
         for (auto i : targets) {
-          for (const auto& c : *changed) {
-            if (c.uid == s.messages[i].uid) {
-              s.messages[i].flags = c.flags;
-              s.messages[i].mod_seq = c.mod_seq;
-              seen_now.insert(i);
-            }
-          }
+          auto c = by_uid_changed.find(s.messages[i].uid.value);
+          if (c == by_uid_changed.end()) continue;
+          auto& mine = s.messages.edit()[i];
+          mine.flags = c->second->flags;
+          mine.mod_seq = c->second->mod_seq;
+          seen_now.insert(i);
         }
       }
     }
@@ -564,25 +566,28 @@ void Session::store_flags(const wire::Command& cmd, std::size_t first, net::Outp
       result.changed = std::move(*r);
     }
     std::string modified;  // RFC 7162 §3.1.3: what UNCHANGEDSINCE kept from changing
+    std::unordered_map<std::uint32_t, const store::MessageInfo*> changed_by_uid;
+    for (const auto& c : result.changed) changed_by_uid[c.uid.value] = &c;
+    const std::unordered_set<std::uint32_t> kept = [&] {
+      std::unordered_set<std::uint32_t> out;
+      for (const auto uid : result.modified) out.insert(uid.value);
+      return out;
+    }();
     for (auto i : targets) {
-      auto& m = s.messages[i];
       bool is_changed = false;
-      for (const auto& c : result.changed) {
-        if (c.uid == m.uid) {
-          m.flags = c.flags;
-          m.mod_seq = c.mod_seq;
-          is_changed = true;
-        }
+      if (auto c = changed_by_uid.find(s.messages[i].uid.value); c != changed_by_uid.end()) {
+        auto& mine = s.messages.edit()[i];
+        mine.flags = c->second->flags;
+        mine.mod_seq = c->second->mod_seq;
+        is_changed = true;
       }
-      for (const auto uid : result.modified) {
-        if (uid == m.uid) {
-          modified += (modified.empty() ? "" : ",") + std::to_string(by_uid ? uid.value : i + 1);
-        }
+      const auto& m = s.messages[i];
+      if (kept.contains(m.uid.value)) {
+        modified += (modified.empty() ? "" : ",") + std::to_string(by_uid ? m.uid.value : i + 1);
+        continue;
       }
       // .SILENT leaves FLAGS out; with CONDSTORE the new MODSEQ is still told.
       if (silent && !(condstore_ && is_changed)) continue;
-      if (std::find(result.modified.begin(), result.modified.end(), m.uid) != result.modified.end())
-        continue;
       std::string items = by_uid ? "UID " + std::to_string(m.uid.value) : std::string();
       if (!silent)
         items +=

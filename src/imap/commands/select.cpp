@@ -67,18 +67,21 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
   if (was_selected && (condstore_ || rev2_))
     out.bytes += "* OK [CLOSED] Previous mailbox closed\r\n";
   out.work = [this, tag = cmd.tag, n = *name, read_only, account, resync] {
-    auto box = settings_.store->mailbox(account.id, n);
-    auto messages = box ? settings_.store->messages(account.id, box->id)
-                        : store::Result<std::vector<store::MessageInfo>>(box.error());
-    if (!messages) {
-      work_.reply = wire::tagged(tag, no_for(messages.error()));
+    auto named = settings_.store->mailbox(account.id, n);
+    auto view = named ? settings_.views->current(*settings_.store, account.id, named->id)
+                      : store::Result<MailboxViews::View>(named.error());
+    if (!view) {
+      work_.reply = wire::tagged(tag, no_for(view.error()));
       return;
     }
+    const auto* box = &view->mailbox;
+    const auto& messages = *view->messages;
     std::set<std::string> keywords;
     std::size_t first_unseen = 0;
-    for (std::size_t i = 0; i < messages->size(); ++i) {
-      const auto& m = (*messages)[i];
-      keywords.insert(m.flags.keywords.begin(), m.flags.keywords.end());
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      const auto& m = messages[i];
+      if (!m.flags.keywords.empty())
+        keywords.insert(m.flags.keywords.begin(), m.flags.keywords.end());
       if (first_unseen == 0 && !(m.flags.system & store::flag_seen)) first_unseen = i + 1;
     }
     std::string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
@@ -87,7 +90,7 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
     r += "* FLAGS (" + flags + ")\r\n";
     r += read_only ? std::string("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
                    : "* OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted\r\n";
-    r += "* " + std::to_string(messages->size()) + " EXISTS\r\n";
+    r += "* " + std::to_string(messages.size()) + " EXISTS\r\n";
     if (rev2_) {
       // RFC 9051 §6.3.2: no RECENT or UNSEEN; the mailbox's LIST, its name as stored.
       r += "* LIST () \"/\" " + name_to_wire(box->name) + "\r\n";
@@ -115,8 +118,8 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
       }
       if (!vanished.empty())
         r += "* VANISHED (EARLIER) " + wire::format_sequence_set(vanished) + "\r\n";
-      for (std::size_t i = 0; i < messages->size(); ++i) {
-        const auto& m = (*messages)[i];
+      for (std::size_t i = 0; i < messages.size(); ++i) {
+        const auto& m = messages[i];
         if (m.mod_seq.value <= resync->modseq) continue;
         r += "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(m.uid.value) +
              " FLAGS (" + wire::format_flags(m.flags) + ") MODSEQ (" +
@@ -125,7 +128,7 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
     }
     r += wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
                                (read_only ? "EXAMINE" : "SELECT") + " completed");
-    state_ = Selected{account, *box, read_only, std::move(*messages), {}};
+    state_ = Selected{account, *box, read_only, MessageView(view->messages), {}};
   };
 }
 
@@ -201,43 +204,81 @@ void Session::expunge_messages(const std::string& tag, std::optional<wire::Seque
 
 void Session::refresh_selected() {
   auto& s = std::get<Selected>(state_);
-  auto now = settings_.store->messages(s.account.id, s.mailbox.id);
-  if (!now) return;  // tell nothing now; the next poll tries again
-  std::map<std::uint32_t, const store::MessageInfo*> current;
-  for (const auto& m : *now) current[m.uid.value] = &m;
+  auto changes =
+      settings_.store->changes_since(s.account.id, s.mailbox.id, s.mailbox.highest_mod_seq);
+  if (!changes) return;  // tell nothing now; the next poll tries again
+  if (changes->mailbox.uid_validity != s.mailbox.uid_validity) {
+    // Deleted and created again under the same id: every message this session knew is
+    // gone, and the new mailbox's are new.
+    auto all = settings_.store->changes_since(s.account.id, s.mailbox.id, store::ModSeq(0));
+    if (!all) return;
+    for (const auto& m : s.messages) changes->expunged.push_back(m.uid);
+    changes->changed = std::move(all->changed);
+    changes->mailbox = all->mailbox;
+  }
+  const auto position = [&](store::Uid uid) -> std::optional<std::size_t> {
+    auto at = std::lower_bound(s.messages.begin(), s.messages.end(), uid,
+                               [](const store::MessageInfo& m, store::Uid u) { return m.uid < u; });
+    if (at == s.messages.end() || at->uid != uid) return std::nullopt;
+    return static_cast<std::size_t>(at - s.messages.begin());
+  };
   // Expunged messages, highest sequence number first so that each number is still right
   // when the client reads it (RFC 3501 §7.4.1); with QRESYNC one VANISHED for all of them
   // (RFC 7162 §3.2.10).
-  std::vector<std::uint32_t> vanished;
-  for (std::size_t i = s.messages.size(); i-- > 0;) {
-    if (!current.contains(s.messages[i].uid.value)) {
+  std::vector<std::size_t> doomed;
+  for (const auto uid : changes->expunged) {
+    if (auto i = position(uid)) doomed.push_back(*i);
+  }
+  std::sort(doomed.begin(), doomed.end());
+  if (!doomed.empty()) {
+    std::vector<std::uint32_t> vanished;
+    for (auto i = doomed.rbegin(); i != doomed.rend(); ++i) {
       if (qresync_) {
-        vanished.insert(vanished.begin(), s.messages[i].uid.value);
+        vanished.push_back(s.messages[*i].uid.value);
       } else {
-        work_.reply += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+        work_.reply += "* " + std::to_string(*i + 1) + " EXPUNGE\r\n";
       }
-      s.messages.erase(s.messages.begin() + static_cast<std::ptrdiff_t>(i));
     }
-  }
-  if (!vanished.empty())
-    work_.reply += "* VANISHED " + wire::format_sequence_set(vanished) + "\r\n";
-  for (std::size_t i = 0; i < s.messages.size(); ++i) {
-    const auto* m = current[s.messages[i].uid.value];
-    const bool flags_changed = !(m->flags == s.messages[i].flags);
-    s.messages[i].mod_seq = m->mod_seq;
-    if (flags_changed) {
-      s.messages[i].flags = m->flags;
-      work_.reply += "* " + std::to_string(i + 1) + " FETCH (FLAGS (" +
-                     wire::format_flags(m->flags) + ")" + modseq_item(m->mod_seq) + ")\r\n";
+    if (!vanished.empty()) {
+      std::reverse(vanished.begin(), vanished.end());
+      work_.reply += "* VANISHED " + wire::format_sequence_set(vanished) + "\r\n";
     }
+    auto& list = s.messages.edit();
+    std::size_t next = 0, kept = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (next < doomed.size() && doomed[next] == i) {
+        ++next;
+        continue;
+      }
+      if (kept != i) list[kept] = std::move(list[i]);
+      ++kept;
+    }
+    list.resize(kept);
   }
+  // Changed flags, then the new messages (RFC 3501 §7.3.1: EXISTS once, with the count).
   const auto before = s.messages.size();
   const std::uint32_t last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;
-  for (const auto& m : *now) {
-    if (m.uid.value > last_uid) s.messages.push_back(m);
+  for (const auto& m : changes->changed) {
+    if (m.uid.value > last_uid) {
+      s.messages.edit().push_back(m);
+      continue;
+    }
+    const auto i = position(m.uid);
+    if (!i) continue;  // expunged before this session knew of it
+    const auto& known = s.messages[*i];
+    if (known.flags == m.flags && known.mod_seq == m.mod_seq) continue;
+    const bool flags_changed = !(known.flags == m.flags);
+    auto& mine = s.messages.edit()[*i];
+    mine.mod_seq = m.mod_seq;
+    if (flags_changed) {
+      mine.flags = m.flags;
+      work_.reply += "* " + std::to_string(*i + 1) + " FETCH (FLAGS (" +
+                     wire::format_flags(m.flags) + ")" + modseq_item(m.mod_seq) + ")\r\n";
+    }
   }
   if (s.messages.size() != before)
     work_.reply += "* " + std::to_string(s.messages.size()) + " EXISTS\r\n";
+  s.mailbox = changes->mailbox;
 }
 
 void Session::uid(const wire::Command& cmd, net::Output& out) {

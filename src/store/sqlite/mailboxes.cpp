@@ -153,6 +153,7 @@ Result<void> SqliteStore::rename_mailbox(AccountId account, std::string_view fro
     if (target == "INBOX" || target.starts_with(source + "/")) {
       throw_error(ErrorKind::invalid, "cannot rename a mailbox to that name");
     }
+    std::optional<MailboxId> inbox_changed;
     writer_->run([&](Database& db) {
       auto source_id = find_mailbox_id(db, account, source);
       if (!source_id) throw_error(ErrorKind::not_found, "no such mailbox");
@@ -165,14 +166,18 @@ Result<void> SqliteStore::rename_mailbox(AccountId account, std::string_view fro
           insert_mailbox(db, account, parent, SpecialUse::none);
       }
       if (source == "INBOX") {
-        // RFC 3501 §6.3.5: the messages move to the new mailbox; INBOX stays, empty.
+        // RFC 3501 §6.3.5: the messages move to the new mailbox; INBOX stays, empty. For
+        // INBOX they are expunged (with a MODSEQ of its own, as a MOVE out does), so that
+        // sessions, cached views and QRESYNC clients learn they are gone.
         const auto target_id = insert_mailbox(db, account, target, SpecialUse::none);
-        std::vector<std::int64_t> ids;
-        auto& q = db.prepare("SELECT id FROM messages WHERE mailbox_id = ? ORDER BY uid");
+        std::vector<std::pair<std::int64_t, std::int64_t>> ids;  // row, UID
+        auto& q = db.prepare("SELECT id, uid FROM messages WHERE mailbox_id = ? ORDER BY uid");
         q.bind_all(*source_id);
-        while (q.step()) ids.push_back(q.int64(0));
+        while (q.step()) ids.emplace_back(q.int64(0), q.int64(1));
         q.reset();
-        for (auto id : ids) {
+        if (!ids.empty()) inbox_changed = MailboxId(*source_id);
+        const auto source_modseq = ids.empty() ? 0 : allocate_modseq(db, MailboxId(*source_id));
+        for (auto [id, old_uid] : ids) {
           auto& next = db.prepare(
               "UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 "
               "WHERE id = ? RETURNING uid_next - 1, highest_modseq");
@@ -182,6 +187,9 @@ Result<void> SqliteStore::rename_mailbox(AccountId account, std::string_view fro
           next.reset();
           db.prepare("UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ? WHERE id = ?")
               .bind_all(target_id.value, uid, modseq, id)
+              .run();
+          db.prepare("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")
+              .bind_all(*source_id, old_uid, source_modseq)
               .run();
         }
         return;
@@ -193,6 +201,7 @@ Result<void> SqliteStore::rename_mailbox(AccountId account, std::string_view fro
                     static_cast<std::int64_t>(source.size() + 1))
           .run();
     });
+    if (inbox_changed) changed({*inbox_changed});
   });
 }
 

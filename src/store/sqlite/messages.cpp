@@ -63,8 +63,8 @@ std::vector<std::string> read_keywords(Database& db, std::int64_t message_id) {
   return out;
 }
 
-// A new MODSEQ of a mailbox, allocated inside the transaction (DESIGN: never from a counter
-// in memory, so that several nodes can share the store).
+}  // namespace
+
 std::int64_t allocate_modseq(Database& db, MailboxId mailbox) {
   auto& q = db.prepare(
       "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? "
@@ -75,8 +75,6 @@ std::int64_t allocate_modseq(Database& db, MailboxId mailbox) {
   q.reset();
   return modseq;
 }
-
-}  // namespace
 
 void SqliteStore::insert_blob_row(Database& db, const BlobInfo& blob) {
   const auto& f = blob.fields;

@@ -41,6 +41,10 @@ inline std::int64_t to_unix(SystemClock::time_point t) {
 // (RELIABILITY A06).
 void check_owner(Database& db, AccountId account, MailboxId mailbox);
 
+// A new MODSEQ of a mailbox, allocated inside the transaction (DESIGN: never from a counter
+// in memory, so that several nodes can share the store).
+std::int64_t allocate_modseq(Database& db, MailboxId mailbox);
+
 // The mailbox's row with its counts; not_found unless it belongs to `account`.
 MailboxInfo mailbox_row(Database& db, AccountId account, MailboxId mailbox);
 

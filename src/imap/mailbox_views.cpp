@@ -1,0 +1,99 @@
+#include "imap/mailbox_views.hpp"
+
+#include <algorithm>
+
+namespace postino::imap {
+
+std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageInfo>& list,
+                                              const store::MailboxChanges& changes) {
+  std::vector<store::MessageInfo> out;
+  out.reserve(list.size() + changes.changed.size());
+  auto gone = changes.expunged.begin();
+  auto changed = changes.changed.begin();
+  const auto is_gone = [&](store::Uid uid) {
+    while (gone != changes.expunged.end() && *gone < uid) ++gone;
+    return gone != changes.expunged.end() && *gone == uid;
+  };
+  // A merge of two lists in UID order; a changed message replaces the one of its UID.
+  for (const auto& m : list) {
+    while (changed != changes.changed.end() && changed->uid < m.uid) {
+      if (!is_gone(changed->uid)) out.push_back(*changed);
+      ++changed;
+    }
+    if (changed != changes.changed.end() && changed->uid == m.uid) {
+      if (!is_gone(m.uid)) out.push_back(*changed);
+      ++changed;
+    } else if (!is_gone(m.uid)) {
+      out.push_back(m);
+    }
+  }
+  for (; changed != changes.changed.end(); ++changed) {
+    if (!is_gone(changed->uid)) out.push_back(*changed);
+  }
+  return out;
+}
+
+store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
+                                                        store::AccountId account,
+                                                        store::MailboxId mailbox) {
+  std::optional<View> cached;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = entries_.find(mailbox.value); it != entries_.end()) {
+      it->second.last_used = ++clock_;
+      cached = it->second.view;
+    }
+  }
+  auto changes = store.changes_since(account, mailbox,
+                                     cached ? cached->mailbox.highest_mod_seq : store::ModSeq(0));
+  if (!changes) return changes.error();
+  // A mailbox deleted and created again under the same id is another mailbox: read whole.
+  if (cached && changes->mailbox.uid_validity != cached->mailbox.uid_validity) {
+    cached.reset();
+    changes = store.changes_since(account, mailbox, store::ModSeq(0));
+    if (!changes) return changes.error();
+  }
+  View view{changes->mailbox, nullptr};
+  if (cached && changes->changed.empty() && changes->expunged.empty()) {
+    view.messages = cached->messages;
+  } else if (cached) {
+    // Made as a list that can change: MessageView changes it in place once it is a
+    // session's alone.
+    view.messages = std::make_shared<std::vector<store::MessageInfo>>(
+        apply_changes(*cached->messages, *changes));
+  } else {
+    view.messages = std::make_shared<std::vector<store::MessageInfo>>(std::move(changes->changed));
+  }
+  keep(view);
+  return view;
+}
+
+// An entry costs its messages and one more (so that empty mailboxes are bounded too).
+void MailboxViews::keep(const View& view) {
+  if (view.messages->size() + 1 > max_messages_) return;
+  std::lock_guard lock(mutex_);
+  auto& entry = entries_[view.mailbox.id.value];
+  // Another session may have kept a newer list meanwhile.
+  if (entry.view.messages && entry.view.mailbox.uid_validity == view.mailbox.uid_validity &&
+      entry.view.mailbox.highest_mod_seq > view.mailbox.highest_mod_seq) {
+    return;
+  }
+  if (entry.view.messages) held_ -= entry.view.messages->size() + 1;
+  entry.view = view;
+  entry.last_used = ++clock_;
+  held_ += view.messages->size() + 1;
+  while (held_ > max_messages_) {
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
+    held_ -= oldest->second.view.messages->size() + 1;
+    entries_.erase(oldest);
+  }
+}
+
+MailboxViews::Stats MailboxViews::stats() const {
+  std::lock_guard lock(mutex_);
+  return {entries_.size(), held_};
+}
+
+}  // namespace postino::imap

@@ -1,0 +1,57 @@
+// The message lists of recently selected mailboxes, kept between sessions (DESIGN: caches
+// over re-reading): SELECT of a mailbox seen before reads from the store only what changed
+// since (Store::changes_since, through the MODSEQ index) instead of every message's row,
+// and sessions of the same mailbox share one list (MessageView). Bounded by the number of
+// messages held (imap.view_cache_messages), least recently used mailbox out first.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace postino::imap {
+
+// A list brought up to date: `expunged` taken out, `changed` put in its UID's place
+// (replacing the message of the same UID, or added). Both lists in UID order.
+std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageInfo>& list,
+                                              const store::MailboxChanges& changes);
+
+class MailboxViews {
+ public:
+  explicit MailboxViews(std::size_t max_messages) : max_messages_(max_messages) {}
+  MailboxViews(const MailboxViews&) = delete;
+  MailboxViews& operator=(const MailboxViews&) = delete;
+
+  struct View {
+    store::MailboxInfo mailbox;  // as of the list
+    std::shared_ptr<const std::vector<store::MessageInfo>> messages;
+  };
+  // The mailbox and its messages as they are now (the store checks the owner).
+  store::Result<View> current(store::Store& store, store::AccountId account,
+                              store::MailboxId mailbox);
+
+  struct Stats {
+    std::size_t mailboxes = 0;
+    std::size_t messages = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    View view;
+    std::uint64_t last_used = 0;
+  };
+  void keep(const View& view);
+
+  const std::size_t max_messages_;
+  mutable std::mutex mutex_;
+  std::map<std::int64_t, Entry> entries_;  // by mailbox id
+  std::size_t held_ = 0;                   // messages in entries_, and one per entry
+  std::uint64_t clock_ = 0;
+};
+
+}  // namespace postino::imap

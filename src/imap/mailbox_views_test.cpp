@@ -1,0 +1,184 @@
+// The cache of mailbox views (SELECT of a mailbox seen before reads only its changes), the
+// copy-on-write view of a session, and a session's view brought up to date from the
+// store's changes since what it knew (NOOP, IDLE).
+#include "imap/mailbox_views.hpp"
+
+#include <gtest/gtest.h>
+
+#include "imap/message_view.hpp"
+#include "imap/session_fixture.hpp"
+
+namespace postino::imap {
+namespace {
+
+using test_support::ImapLogin;
+
+store::MessageInfo message(std::uint32_t uid, std::uint32_t flags = 0, std::uint64_t modseq = 1) {
+  store::MessageInfo m;
+  m.uid = store::Uid(uid);
+  m.flags.system = flags;
+  m.mod_seq = store::ModSeq(modseq);
+  return m;
+}
+
+std::vector<std::uint32_t> uids(const std::vector<store::MessageInfo>& list) {
+  std::vector<std::uint32_t> out;
+  for (const auto& m : list) out.push_back(m.uid.value);
+  return out;
+}
+
+TEST(ApplyChanges, TakesOutReplacesAndAddsInUidOrder) {
+  const std::vector<store::MessageInfo> list{message(1), message(3), message(5), message(7)};
+  store::MailboxChanges c;
+  c.changed = {message(3, store::flag_seen, 9), message(6, 0, 9), message(8, 0, 9),
+               message(9, 0, 9)};
+  c.expunged = {store::Uid(1), store::Uid(7), store::Uid(9)};  // 9 came and went
+  const auto out = apply_changes(list, c);
+  EXPECT_EQ(uids(out), (std::vector<std::uint32_t>{3, 5, 6, 8}));
+  EXPECT_EQ(out[0].flags.system, store::flag_seen);
+  EXPECT_EQ(out[0].mod_seq, store::ModSeq(9));
+  EXPECT_EQ(uids(apply_changes({}, c)), (std::vector<std::uint32_t>{3, 6, 8}));
+  EXPECT_EQ(uids(apply_changes(list, {})), (std::vector<std::uint32_t>{1, 3, 5, 7}));
+}
+
+TEST(MessageViewTest, CopiesOnlyWhenChangedWhileShared) {
+  auto shared = std::make_shared<std::vector<store::MessageInfo>>(
+      std::vector<store::MessageInfo>{message(1), message(2)});
+  MessageView a(shared), b(shared);
+  EXPECT_EQ(&a.all(), &b.all());
+  a.edit()[0].flags.system = store::flag_seen;
+  EXPECT_NE(&a.all(), &b.all());
+  EXPECT_EQ((*shared)[0].flags.system, 0u);  // what others hold is never changed
+  EXPECT_EQ(a[0].flags.system, store::flag_seen);
+  auto* own = &a.edit();
+  a.edit().push_back(message(3));
+  EXPECT_EQ(&a.edit(), own);  // this session's alone now: changed in place
+  EXPECT_EQ(a.size(), 3u);
+  EXPECT_EQ(b.size(), 2u);
+}
+
+class MailboxViewsTest : public ImapLogin {
+ protected:
+  void deliver(int n) {
+    for (int i = 0; i < n; ++i)
+      ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: x\r\n\r\ny\r\n"));
+  }
+  store::MailboxId inbox() { return store_->mailbox(demo_id(), "INBOX")->id; }
+  void expect_as_the_store_has_it(const MailboxViews::View& v) {
+    auto now = store_->messages(demo_id(), v.mailbox.id);
+    ASSERT_TRUE(now);
+    ASSERT_EQ(uids(*v.messages), uids(*now));
+    for (std::size_t i = 0; i < now->size(); ++i) {
+      EXPECT_EQ((*v.messages)[i].flags, (*now)[i].flags);
+      EXPECT_EQ((*v.messages)[i].mod_seq, (*now)[i].mod_seq);
+    }
+    EXPECT_EQ(v.mailbox.highest_mod_seq,
+              store_->mailbox(demo_id(), v.mailbox.name)->highest_mod_seq);
+  }
+};
+
+TEST_F(MailboxViewsTest, AMailboxSeenBeforeIsSharedUntilItChanges) {
+  deliver(4);
+  MailboxViews views(1000);
+  auto first = views.current(*store_, demo_id(), inbox());
+  ASSERT_TRUE(first) << first.error().detail;
+  expect_as_the_store_has_it(*first);
+  auto again = views.current(*store_, demo_id(), inbox());
+  EXPECT_EQ(again->messages, first->messages);  // nothing changed: the same list
+  EXPECT_EQ(views.stats().messages, 4u + 1);
+
+  ASSERT_TRUE(store_->store_flags(demo_id(), inbox(), {store::Uid(2)},
+                                  store::Store::FlagChange::add, {store::flag_seen, {"$label"}}));
+  ASSERT_TRUE(store_->expunge(demo_id(), inbox(), std::vector<store::Uid>{store::Uid(3)},
+                              store::Store::ExpungeScope::listed));
+  deliver(2);
+  auto changed = views.current(*store_, demo_id(), inbox());
+  ASSERT_TRUE(changed);
+  EXPECT_NE(changed->messages, first->messages);
+  expect_as_the_store_has_it(*changed);
+  EXPECT_EQ(uids(*first->messages), (std::vector<std::uint32_t>{1, 2, 3, 4}));  // untouched
+  EXPECT_EQ(changed->mailbox.messages, 5);
+
+  // Another account's mailbox id is refused as the store refuses it.
+  auto other = store_->create_account("other@example.test", "$y$x", "");
+  EXPECT_EQ(views.current(*store_, *other, inbox()).error().kind, store::ErrorKind::not_found);
+}
+
+TEST_F(MailboxViewsTest, TheLeastRecentlySelectedGoesFirstAndTheBoundHolds) {
+  deliver(5);
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), "Empty", store::SpecialUse::none));
+  const auto empty = store_->mailbox(demo_id(), "Empty")->id;
+  MailboxViews views(8);
+  ASSERT_TRUE(views.current(*store_, demo_id(), inbox()));
+  ASSERT_TRUE(views.current(*store_, demo_id(), empty));
+  EXPECT_EQ(views.stats().mailboxes, 2u);
+  EXPECT_EQ(views.stats().messages, 6u + 1);
+  deliver(2);  // INBOX grows past the bound: kept, the empty one goes
+  ASSERT_TRUE(views.current(*store_, demo_id(), inbox()));
+  EXPECT_EQ(views.stats().mailboxes, 1u);
+  EXPECT_EQ(views.stats().messages, 8u);
+  deliver(1);  // too big to keep at all; still served
+  auto big = views.current(*store_, demo_id(), inbox());
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->messages->size(), 8u);
+  EXPECT_LE(views.stats().messages, 8u);
+  MailboxViews none(0);
+  auto uncached = none.current(*store_, demo_id(), inbox());
+  ASSERT_TRUE(uncached);
+  EXPECT_EQ(uncached->messages->size(), 8u);
+  EXPECT_EQ(none.stats().mailboxes, 0u);
+}
+
+TEST_F(MailboxViewsTest, AMailboxCreatedAgainUnderTheSameIdIsReadWhole) {
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), "Box", store::SpecialUse::none));
+  ASSERT_TRUE(store_->append(demo_id(), "Box", "one", {}));
+  ASSERT_TRUE(store_->append(demo_id(), "Box", "two", {}));
+  const auto id = store_->mailbox(demo_id(), "Box")->id;
+  MailboxViews views(1000);
+  auto before = views.current(*store_, demo_id(), id);
+  ASSERT_TRUE(before);
+  ASSERT_TRUE(store_->delete_mailbox(demo_id(), "Box"));
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), "Box", store::SpecialUse::none));
+  ASSERT_EQ(store_->mailbox(demo_id(), "Box")->id, id) << "SQLite gives the last row id again";
+  ASSERT_TRUE(store_->append(demo_id(), "Box", "new", {}));
+  auto after = views.current(*store_, demo_id(), id);
+  ASSERT_TRUE(after);
+  EXPECT_NE(after->mailbox.uid_validity, before->mailbox.uid_validity);
+  expect_as_the_store_has_it(*after);
+  EXPECT_EQ(after->messages->size(), 1u);
+}
+
+// A session polling a mailbox learns each change made elsewhere once, as it is, from the
+// store's changes since what it knew: flags, expunges (highest number first), new mail,
+// and the messages an INBOX rename takes away.
+TEST_F(ImapLogin, NoopTellsEachChangeMadeElsewhereOnce) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: x\r\n\r\ny\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  const auto inbox = store_->mailbox(demo_id(), "INBOX")->id;
+  EXPECT_EQ(send("c NOOP\r\n"), "c OK NOOP completed\r\n");
+  ASSERT_TRUE(store_->store_flags(demo_id(), inbox, {store::Uid(4)}, store::Store::FlagChange::add,
+                                  {store::flag_flagged, {}}));
+  ASSERT_TRUE(store_->expunge(demo_id(), inbox,
+                              std::vector<store::Uid>{store::Uid(2), store::Uid(3)},
+                              store::Store::ExpungeScope::listed));
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: new\r\n\r\ny\r\n"));
+  EXPECT_EQ(send("d NOOP\r\n"),
+            "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n* 2 FETCH (FLAGS (\\Flagged))\r\n* 4 EXISTS\r\n"
+            "d OK NOOP completed\r\n");
+  EXPECT_EQ(send("e NOOP\r\n"), "e OK NOOP completed\r\n");
+  EXPECT_EQ(send("f FETCH 1:* (UID FLAGS)\r\n"),
+            "* 1 FETCH (UID 1 FLAGS ())\r\n* 2 FETCH (UID 4 FLAGS (\\Flagged))\r\n"
+            "* 3 FETCH (UID 5 FLAGS ())\r\n* 4 FETCH (UID 6 FLAGS ())\r\nf OK FETCH completed\r\n");
+  // This session's own STORE is told by the STORE, not again by the next NOOP.
+  EXPECT_EQ(send("g STORE 1 +FLAGS (\\Seen)\r\n"),
+            "* 1 FETCH (FLAGS (\\Seen))\r\ng OK STORE completed\r\n");
+  EXPECT_EQ(send("h NOOP\r\n"), "h OK NOOP completed\r\n");
+  ASSERT_TRUE(store_->rename_mailbox(demo_id(), "INBOX", "Old"));
+  EXPECT_EQ(send("i NOOP\r\n"),
+            "* 4 EXPUNGE\r\n* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n* 1 EXPUNGE\r\ni OK NOOP completed\r\n");
+}
+
+}  // namespace
+}  // namespace postino::imap
