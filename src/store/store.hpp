@@ -118,15 +118,19 @@ class Store {
   // columns kept at delivery (IMAP SEARCH FROM … SUBJECT and SENT* read no message).
   virtual Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox) = 0;
-  // The full-text index (IMAP SEARCH BODY, TEXT, and a pre-filter for HEADER): messages of
-  // the mailbox whose text contains `needle`, compared with Unicode case folding.
-  // `header` is the top-level header with RFC 2047 words decoded, `body` the text parts
-  // (mime/search_text.hpp). A needle of fewer than min_indexed_needle_chars characters
-  // cannot be looked up: the answer is `invalid`.
+  // The full-text index (IMAP SEARCH BODY, TEXT, and the candidates of FROM … SUBJECT):
+  // messages of the mailbox whose text contains every string of `all_of` (at least one),
+  // compared with Unicode case folding. `header` is the top-level header with RFC 2047
+  // words decoded, `body` the text parts (mime/search_text.hpp). A string of fewer than
+  // min_indexed_needle_chars characters cannot be looked up: the answer is `invalid`.
   enum class TextField { header, body, any };
   static constexpr std::size_t min_indexed_needle_chars = 3;
-  virtual Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
-                                         std::string_view needle) = 0;
+  virtual Result<TextSearch> search_text_all(AccountId account, MailboxId mailbox, TextField field,
+                                             const std::vector<std::string_view>& all_of) = 0;
+  Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
+                                 std::string_view needle) {
+    return search_text_all(account, mailbox, field, {needle});
+  }
   // Fills the full-text index in the background, off the path of saves: a message is
   // durable without it and searched by reading it until it is indexed. Indexes messages
   // that wait for it, about `max_text_bytes` of text in one transaction (at least one

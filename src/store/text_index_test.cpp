@@ -61,6 +61,23 @@ TEST_P(StoreContract, FullTextSearchFindsSubstringsWithUnicodeCaseFolding) {
   EXPECT_EQ(uids(F::any, "nowhere"), V{});
   EXPECT_EQ(uids(F::any, "AND nothing OR"), V{});  // words, not FTS5 operators
   EXPECT_EQ(store_->search_text(demo_, inbox.id, F::any, "é").error().kind, ErrorKind::invalid);
+  // Several strings: the messages holding every one of them, in the field asked about.
+  auto all_of = [&](F field, const std::vector<std::string_view>& needles) {
+    auto r = store_->search_text_all(demo_, inbox.id, field, needles);
+    std::vector<std::uint32_t> out;
+    if (r) {
+      for (auto u : r->matching) out.push_back(u.value);
+    }
+    return out;
+  };
+  EXPECT_EQ(all_of(F::any, {"subject", "here"}), V{2});
+  EXPECT_EQ(all_of(F::any, {"subject", "chaud"}), V{1});
+  EXPECT_EQ(all_of(F::header, {"subject", "chaud"}), V{});
+  EXPECT_EQ(all_of(F::body, {"\"dernier\"", "L'été"}), V{1});
+  EXPECT_EQ(all_of(F::any, {"here", "chaud"}), V{});
+  EXPECT_EQ(store_->search_text_all(demo_, inbox.id, F::any, {"here", "é"}).error().kind,
+            ErrorKind::invalid);
+  EXPECT_EQ(store_->search_text_all(demo_, inbox.id, F::any, {}).error().kind, ErrorKind::invalid);
 }
 
 TEST(SqliteStoreText, MessagesOverTheTextLimitAreLeftForReadingAndRowsGoWithTheirBlob) {

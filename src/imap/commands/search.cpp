@@ -283,13 +283,13 @@ bool body_matches(const store::MessageDetails& details, std::string_view bytes,
   return false;
 }
 
-// The full-text index's answer for one string: the messages whose text holds it, and
-// those it has not indexed; nullptr when it cannot say (too short, a store error).
+// The full-text index's answer: the messages whose text holds every string of `all_of`,
+// and those it has not indexed; nullptr when it cannot say (too short, a store error).
 std::shared_ptr<Criterion::IndexAnswer> ask_index(store::Store& store, store::AccountId account,
                                                   store::MailboxId mailbox,
                                                   store::Store::TextField field,
-                                                  std::string_view needle) {
-  auto r = store.search_text(account, mailbox, field, needle);
+                                                  const std::vector<std::string_view>& all_of) {
+  auto r = store.search_text_all(account, mailbox, field, all_of);
   if (!r) return nullptr;
   auto answer = std::make_shared<Criterion::IndexAnswer>();
   for (const auto uid : r->matching) answer->matching.insert(uid.value);
@@ -307,7 +307,7 @@ std::shared_ptr<Criterion::IndexAnswer> header_candidates(store::Store& store,
                                                           store::AccountId account,
                                                           store::MailboxId mailbox,
                                                           const std::string& needle) {
-  std::shared_ptr<Criterion::IndexAnswer> answer;
+  std::vector<std::string_view> pieces;
   std::size_t at = 0;
   while (at < needle.size()) {
     const auto end = std::min(needle.find_first_of(" \t", at), needle.size());
@@ -315,18 +315,10 @@ std::shared_ptr<Criterion::IndexAnswer> header_candidates(store::Store& store,
     at = end + 1;
     std::size_t chars = 0;
     for (const unsigned char ch : piece) chars += (ch & 0xC0) != 0x80;
-    if (chars < store::Store::min_indexed_needle_chars) continue;
-    auto more = ask_index(store, account, mailbox, store::Store::TextField::header, piece);
-    if (!more) continue;
-    if (!answer) {
-      answer = std::move(more);
-      continue;
-    }
-    std::erase_if(answer->matching,
-                  [&](std::uint32_t uid) { return !more->matching.contains(uid); });
-    answer->unindexed.insert(more->unindexed.begin(), more->unindexed.end());
+    if (chars >= store::Store::min_indexed_needle_chars) pieces.push_back(piece);
   }
-  return answer;
+  if (pieces.empty()) return nullptr;
+  return ask_index(store, account, mailbox, store::Store::TextField::header, pieces);
 }
 
 // Asks the full-text index for every BODY and TEXT key of the search, and for the
@@ -343,7 +335,7 @@ void consult_index(Criterion& c, store::Store& store, store::AccountId account,
   if (c.kind != K::body && c.kind != K::text) return;
   c.index = ask_index(
       store, account, mailbox,
-      c.kind == K::body ? store::Store::TextField::body : store::Store::TextField::any, c.text);
+      c.kind == K::body ? store::Store::TextField::body : store::Store::TextField::any, {c.text});
 }
 
 // True when a key reads envelope fields of more messages than is worth asking for one

@@ -98,8 +98,8 @@ class SqliteStore final : public Store {
                                                        Uid first, Uid last) override;
   Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox) override;
-  Result<TextSearch> search_text(AccountId account, MailboxId mailbox, TextField field,
-                                 std::string_view needle) override;
+  Result<TextSearch> search_text_all(AccountId account, MailboxId mailbox, TextField field,
+                                     const std::vector<std::string_view>& all_of) override;
   Result<IndexProgress> index_text(std::size_t max_text_bytes) override;
   Result<std::vector<MessageInfo>> store_flags(AccountId account, MailboxId mailbox,
                                                const std::vector<Uid>& uids, FlagChange change,

@@ -5,20 +5,28 @@
 
 namespace postino::store::sqlite {
 
-Result<TextSearch> SqliteStore::search_text(AccountId account, MailboxId mailbox, TextField field,
-                                            std::string_view needle) {
+Result<TextSearch> SqliteStore::search_text_all(AccountId account, MailboxId mailbox,
+                                                TextField field,
+                                                const std::vector<std::string_view>& all_of) {
   return guard([&] {
-    std::size_t chars = 0;
-    for (const unsigned char c : needle) chars += (c & 0xC0) != 0x80;
-    if (chars < min_indexed_needle_chars)
-      throw_error(ErrorKind::invalid, "search string too short");
-    // An FTS5 string: the needle as one phrase, which the trigram tokenizer turns into a
-    // substring match; a column filter for HEADER and BODY.
-    std::string query = field == TextField::header ? "header : \""
-                        : field == TextField::body ? "body : \""
-                                                   : "\"";
-    for (const char c : needle) query += c == '"' ? std::string("\"\"") : std::string(1, c);
-    query += '"';
+    if (all_of.empty()) throw_error(ErrorKind::invalid, "no search string");
+    // An FTS5 string: each needle as one phrase, which the trigram tokenizer turns into a
+    // substring match, all of them ANDed (the index intersects them itself); a column
+    // filter for HEADER and BODY.
+    std::string query = field == TextField::header ? "header : ("
+                        : field == TextField::body ? "body : ("
+                                                   : "(";
+    for (const auto needle : all_of) {
+      std::size_t chars = 0;
+      for (const unsigned char c : needle) chars += (c & 0xC0) != 0x80;
+      if (chars < min_indexed_needle_chars)
+        throw_error(ErrorKind::invalid, "search string too short");
+      if (query.back() != '(') query += " AND ";
+      query += '"';
+      for (const char c : needle) query += c == '"' ? std::string("\"\"") : std::string(1, c);
+      query += '"';
+    }
+    query += ')';
     return readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
       TextSearch out;
