@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "store/store_contract.hpp"
 
@@ -99,7 +100,7 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "two!", {{flag_deleted, {}}, {}}));
   store_.reset();
   {
-    // Back to schema 3: no counts, no MODSEQ index, no triggers.
+    // Back to schema 3: no counts, no MODSEQ index, no triggers, no rows of fields.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
     for (const auto* sql :
@@ -108,7 +109,8 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
           "ALTER TABLE mailboxes DROP COLUMN message_count",
           "ALTER TABLE mailboxes DROP COLUMN unseen_count",
           "ALTER TABLE mailboxes DROP COLUMN byte_count",
-          "ALTER TABLE mailboxes DROP COLUMN deleted_count", "PRAGMA user_version = 3"}) {
+          "ALTER TABLE mailboxes DROP COLUMN deleted_count", "DROP TRIGGER message_fields_insert",
+          "DROP TABLE message_fields", "PRAGMA user_version = 3"}) {
       ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }
     sqlite3_close(db);
@@ -120,6 +122,66 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
   EXPECT_EQ(inbox.bytes, 7);
   EXPECT_EQ(inbox.deleted, 1);
   EXPECT_TRUE(store_->fsck(false)->problems.empty());
+  // The fields of the messages already there are copied beside them.
+  auto details = store_->messages_details(demo_, inbox.id, Uid(1), Uid(2));
+  ASSERT_TRUE(details) << details.error().detail;
+  EXPECT_EQ(details->size(), 2u);
+}
+
+TEST_P(StoreContract, EachMessageHasItsFieldsBesideItWhereverItGoes) {
+  const std::string message =
+      "From: Ann <ann@example.org>\r\nSubject: hello\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b--\r\n";
+  ASSERT_TRUE(store_->append(demo_, "INBOX", message, {}));
+  ASSERT_TRUE(store_->deliver({demo_}, message));  // the same body: one row, two messages
+  const auto inbox = box("INBOX");
+  ASSERT_TRUE(store_->copy_messages(demo_, inbox.id, {Uid(1)}, "Archive", false));
+  ASSERT_TRUE(store_->copy_messages(demo_, inbox.id, {Uid(2)}, "Trash", true));
+  ASSERT_TRUE(store_->rename_mailbox(demo_, "INBOX", "Old"));
+  for (const auto& name : {"Archive", "Trash", "Old"}) {
+    SCOPED_TRACE(name);
+    auto d = store_->messages_details(demo_, box(name).id, Uid(1), Uid(10));
+    ASSERT_TRUE(d);
+    ASSERT_EQ(d->size(), 1u);
+    EXPECT_EQ((*d)[0].fields.subject, "hello");
+    EXPECT_EQ((*d)[0].fields.from, "Ann <ann@example.org>");
+    EXPECT_EQ((*d)[0].structure.parts.size(), 2u);
+    auto e = store_->envelope_fields(demo_, box(name).id);
+    ASSERT_EQ(e->size(), 1u);
+    EXPECT_EQ((*e)[0].second.subject, "hello");
+  }
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+  ASSERT_TRUE(
+      store_->expunge(demo_, box("Old").id, std::vector<Uid>{Uid(1)}, Store::ExpungeScope::listed));
+  ASSERT_TRUE(store_->delete_mailbox(demo_, "Trash"));
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    int rows = -1;
+    sqlite3_exec(
+        db, "SELECT count(*) FROM message_fields",
+        [](void* n, int, char** v, char**) {
+          *static_cast<int*>(n) = std::atoi(v[0]);
+          return 0;
+        },
+        &rows, &error);
+    EXPECT_EQ(rows, 1);  // only Archive's copy is left
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM message_fields", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  reopen();
+  auto report = store_->fsck(false);
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_EQ(report->problems[0], "1 messages have no row of fields (FETCH, SEARCH)");
+  auto repaired = store_->fsck(true);
+  ASSERT_TRUE(repaired);
+  EXPECT_NE(std::find(repaired->repairs.begin(), repaired->repairs.end(),
+                      "restored the fields of 1 messages from their bodies' rows"),
+            repaired->repairs.end());
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+  EXPECT_EQ(store_->message_details(demo_, box("Archive").id, Uid(1))->fields.subject, "hello");
 }
 
 TEST_P(StoreContract, ChangesSinceAModSeqBringAViewUpToDate) {

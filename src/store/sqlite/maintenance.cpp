@@ -137,6 +137,15 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
         }
       }
       m.reset();
+      auto& fields = db.prepare(
+          "SELECT count(*) FROM messages m "
+          "WHERE NOT EXISTS (SELECT 1 FROM message_fields f WHERE f.message_id = m.id)");
+      fields.step();
+      if (const auto n = fields.int64(0); n > 0) {
+        report.problems.push_back(std::to_string(n) +
+                                  " messages have no row of fields (FETCH, SEARCH)");
+      }
+      fields.reset();
       auto& usage = db.prepare(
           "SELECT a.id, a.address, a.used_bytes, a.used_messages, coalesce(sum(m.size), 0), "
           "count(m.id) FROM accounts a LEFT JOIN mailboxes b ON b.account_id = a.id "
@@ -206,6 +215,16 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
             "WHERE mailbox_id = mailboxes.id), "
             "deleted_count = (SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id "
             "AND (flags & 8) != 0)");
+        db.exec(
+            "INSERT INTO message_fields SELECT m.id, b.h_date, b.h_subject, b.h_from, "
+            "b.h_sender, b.h_reply_to, b.h_to, b.h_cc, b.h_bcc, b.h_in_reply_to, "
+            "b.h_message_id, b.h_references, b.structure FROM messages m "
+            "JOIN blobs b ON b.id = m.blob_id "
+            "WHERE NOT EXISTS (SELECT 1 FROM message_fields f WHERE f.message_id = m.id)");
+        if (db.changes() > 0) {
+          report.repairs.push_back("restored the fields of " + std::to_string(db.changes()) +
+                                   " messages from their bodies' rows");
+        }
         // Messages whose body is gone or damaged cannot be served: they are removed and
         // named in the report (the quarantine is this report and the log).
         for (const auto& id : missing) {

@@ -46,7 +46,8 @@ void write_keywords(Database& db, std::int64_t message_id,
   }
 }
 
-// The blobs table's h_date … h_references columns, selected in that order from `first` on.
+// The h_date … h_references columns (of message_fields), selected in that order from
+// `first` on.
 template <class Statement>
 void read_envelope_fields(Statement& q, int first, mime::EnvelopeFields& f) {
   std::string* columns[] = {&f.date, &f.subject, &f.from,        &f.sender,     &f.reply_to,  &f.to,
@@ -397,10 +398,10 @@ Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailb
 namespace {
 
 constexpr const char* details_columns =
-    "SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.internal_date, m.blob_id, b.structure, "
-    "b.h_date, b.h_subject, b.h_from, b.h_sender, b.h_reply_to, b.h_to, b.h_cc, b.h_bcc, "
-    "b.h_in_reply_to, b.h_message_id, b.h_references FROM messages m JOIN blobs b "
-    "ON b.id = m.blob_id ";
+    "SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.internal_date, m.blob_id, f.structure, "
+    "f.h_date, f.h_subject, f.h_from, f.h_sender, f.h_reply_to, f.h_to, f.h_cc, f.h_bcc, "
+    "f.h_in_reply_to, f.h_message_id, f.h_references FROM messages m JOIN message_fields f "
+    "ON f.message_id = m.id ";
 
 // One row of details_columns; the keywords are read after.
 template <class Statement>
@@ -478,9 +479,9 @@ Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> SqliteStore::envelope_
       check_owner(db, account, mailbox);
       std::vector<std::pair<Uid, mime::EnvelopeFields>> out;
       auto& q = db.prepare(
-          "SELECT m.uid, b.h_date, b.h_subject, b.h_from, b.h_sender, b.h_reply_to, b.h_to, "
-          "b.h_cc, b.h_bcc, b.h_in_reply_to, b.h_message_id, b.h_references FROM messages m "
-          "JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? ORDER BY m.uid");
+          "SELECT m.uid, f.h_date, f.h_subject, f.h_from, f.h_sender, f.h_reply_to, f.h_to, "
+          "f.h_cc, f.h_bcc, f.h_in_reply_to, f.h_message_id, f.h_references FROM messages m "
+          "JOIN message_fields f ON f.message_id = m.id WHERE m.mailbox_id = ? ORDER BY m.uid");
       q.bind_all(mailbox.value);
       while (q.step()) {
         auto& [uid, f] = out.emplace_back();
