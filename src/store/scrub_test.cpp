@@ -55,8 +55,8 @@ TEST_P(StoreContract, ScrubQuarantinesDamagedBodiesAndServesTheRest) {
   const auto inbox = box("INBOX");
   // The zeroed body is also in Kept (one body, two messages) and queued for elsewhere.
   ASSERT_TRUE(store_->copy_messages(demo_, inbox.id, {Uid(2)}, "Kept", false));
-  const auto list = *store_->messages(demo_, inbox.id);
-  const auto zeroed = list[1].blob_id, lost = list[2].blob_id;
+  const auto zeroed = test_support::blob_id_of("Subject: zero\r\n\r\nzero me\r\n");
+  const auto lost = test_support::blob_id_of("Subject: lose\r\n\r\nlose me\r\n");
   Acceptance queued;
   queued.remote = NewQueueEntry{"s@example.test", {{"far@away.test", "", 0}}, "", 2};
   queued.remote_message = "Subject: zero\r\n\r\nzero me\r\n";
@@ -115,7 +115,7 @@ TEST_P(StoreContract, ScrubQuarantinesDamagedBodiesAndServesTheRest) {
 
 TEST_P(StoreContract, ScrubLeavesABodyMendedByANewSaveOfTheSameContent) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: twice\r\n\r\nsame\r\n", {}));
-  const auto id = store_->messages(demo_, box("INBOX").id)->front().blob_id;
+  const auto id = test_support::blob_id_of("Subject: twice\r\n\r\nsame\r\n");
   fs::remove(body_file(dir_, id));
   // Saved again: the body is written anew under the same name.
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: twice\r\n\r\nsame\r\n", {}));
@@ -127,7 +127,7 @@ TEST_P(StoreContract, ScrubLeavesABodyMendedByANewSaveOfTheSameContent) {
 TEST_P(StoreContract, TheScrubberRunsAPassAtStartAndStopsPromptly) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: a\r\n\r\na\r\n", {}));
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: b\r\n\r\nb\r\n", {}));
-  const auto id = store_->messages(demo_, box("INBOX").id)->back().blob_id;
+  const auto id = test_support::blob_id_of("Subject: b\r\n\r\nb\r\n");
   fs::remove(body_file(dir_, id));
   {
     Scrubber off(*store_, 0, std::chrono::seconds(60));  // 0: no scrub at all
@@ -155,7 +155,7 @@ TEST_P(StoreContract, TheScrubberRunsAPassAtStartAndStopsPromptly) {
 
 TEST_P(StoreContract, TheScrubberPassesAgainAfterItsInterval) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: a\r\n\r\na\r\n", {}));
-  const auto id = store_->messages(demo_, box("INBOX").id)->front().blob_id;
+  const auto id = test_support::blob_id_of("Subject: a\r\n\r\na\r\n");
   Scrubber scrubber(*store_, 1 << 30, std::chrono::seconds(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first pass: all well
   EXPECT_EQ(box("INBOX").messages, 1);

@@ -93,7 +93,6 @@ struct MessageInfo {
   Flags flags;
   std::int64_t size = 0;  // RFC822.SIZE
   SystemClock::time_point internal_date;
-  std::string blob_id;
 };
 
 // Store::changes_since: a mailbox's changes after a mod-sequence.

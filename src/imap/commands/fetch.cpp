@@ -256,7 +256,9 @@ class FetchResponder {
         case FetchItem::Kind::envelope: {
           const auto* details = message.details();
           if (!details) return false;
-          add("ENVELOPE " + wire::format_envelope(details->fields));
+          text += first ? "ENVELOPE " : " ENVELOPE ";
+          first = false;
+          wire::append_envelope(text, details->fields);
           break;
         }
         case FetchItem::Kind::structure: {

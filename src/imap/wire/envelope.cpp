@@ -9,52 +9,130 @@ namespace {
 // An address field as a parenthesised list of (name adl mailbox host), NIL when empty.
 // A missing mailbox or host is named as Dovecot names it, never NIL: NIL host marks
 // group syntax.
-std::string address_list(std::string_view value) {
+void append_address_list(std::string& out, std::string_view value) {
   const auto list = mime::parse_address_list(value);
-  if (list.empty()) return "NIL";
-  std::string out = "(";
+  if (list.empty()) {
+    out += "NIL";
+    return;
+  }
+  out += '(';
   for (const auto& a : list) {
     switch (a.kind) {
       case mime::Address::Kind::group_start:
-        out += "(NIL NIL " + nstring(a.mailbox) + " NIL)";
+        out += "(NIL NIL ";
+        append_nstring(out, a.mailbox);
+        out += " NIL)";
         break;
       case mime::Address::Kind::group_end:
         out += "(NIL NIL NIL NIL)";
         break;
       case mime::Address::Kind::mailbox:
-        out += "(" + nstring(a.name) + " " + nstring(a.route) + " " +
-               (a.mailbox.empty() ? std::string("\"MISSING_MAILBOX\"") : nstring(a.mailbox)) + " " +
-               (a.host.empty() ? std::string("\"MISSING_DOMAIN\"") : nstring(a.host)) + ")";
+        out += '(';
+        append_nstring(out, a.name);
+        out += ' ';
+        append_nstring(out, a.route);
+        out += ' ';
+        if (a.mailbox.empty()) {
+          out += "\"MISSING_MAILBOX\"";
+        } else {
+          append_nstring(out, a.mailbox);
+        }
+        out += ' ';
+        if (a.host.empty()) {
+          out += "\"MISSING_DOMAIN\"";
+        } else {
+          append_nstring(out, a.host);
+        }
+        out += ')';
         break;
     }
   }
-  return out + ")";
+  out += ')';
 }
 
 }  // namespace
 
-std::string nstring(std::string_view value) {
-  if (value.empty()) return "NIL";
+void append_nstring(std::string& out, std::string_view value) {
+  if (value.empty()) {
+    out += "NIL";
+    return;
+  }
   bool quotable = value.size() <= 1024;
-  for (unsigned char c : value) {
-    if (c >= 0x80 || c == '\r' || c == '\n' || c == '\0') quotable = false;
+  std::size_t escapes = 0;
+  for (const unsigned char c : value) {
+    if (c >= 0x80 || c == '\r' || c == '\n' || c == '\0') {
+      quotable = false;
+      break;
+    }
+    escapes += c == '"' || c == '\\';
   }
-  if (!quotable) return "{" + std::to_string(value.size()) + "}\r\n" + std::string(value);
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+  if (!quotable) {
+    out += '{';
+    out += std::to_string(value.size());
+    out += "}\r\n";
+    out += value;
+    return;
   }
-  return out + "\"";
+  out += '"';
+  if (escapes == 0) {
+    out += value;  // most values: one copy
+  } else {
+    for (const char c : value) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+std::string nstring(std::string_view value) {
+  std::string out;
+  append_nstring(out, value);
+  return out;
+}
+
+void append_envelope(std::string& out, const mime::EnvelopeFields& f) {
+  out += '(';
+  append_nstring(out, f.date);
+  out += ' ';
+  append_nstring(out, f.subject);
+  out += ' ';
+  // Sender and Reply-To fall back to From: formatted once.
+  const auto from_at = out.size();
+  append_address_list(out, f.from);
+  const auto from_end = out.size();
+  // Room first, so that appending from itself never reallocates while it copies.
+  const auto copy_from = [&] {
+    out.reserve(out.size() + (from_end - from_at));
+    out.append(out, from_at, from_end - from_at);
+  };
+  out += ' ';
+  if (f.sender.empty()) {
+    copy_from();
+  } else {
+    append_address_list(out, f.sender);
+  }
+  out += ' ';
+  if (f.reply_to.empty()) {
+    copy_from();
+  } else {
+    append_address_list(out, f.reply_to);
+  }
+  for (const auto* field : {&f.to, &f.cc, &f.bcc}) {
+    out += ' ';
+    append_address_list(out, *field);
+  }
+  out += ' ';
+  append_nstring(out, f.in_reply_to);
+  out += ' ';
+  append_nstring(out, f.message_id);
+  out += ')';
 }
 
 std::string format_envelope(const mime::EnvelopeFields& f) {
-  const auto from = address_list(f.from);
-  const auto sender = f.sender.empty() ? from : address_list(f.sender);
-  const auto reply_to = f.reply_to.empty() ? from : address_list(f.reply_to);
-  return "(" + nstring(f.date) + " " + nstring(f.subject) + " " + from + " " + sender + " " +
-         reply_to + " " + address_list(f.to) + " " + address_list(f.cc) + " " +
-         address_list(f.bcc) + " " + nstring(f.in_reply_to) + " " + nstring(f.message_id) + ")";
+  std::string out;
+  append_envelope(out, f);
+  return out;
 }
 
 }  // namespace postino::imap::wire

@@ -11,9 +11,11 @@ namespace postino::imap::wire {
 // NIL for an empty value, a quoted string when the text allows one, a literal otherwise
 // (8-bit, CR, LF or NUL bytes, or long text).
 std::string nstring(std::string_view value);
+void append_nstring(std::string& out, std::string_view value);
 
 // "(date subject (from) (sender) (reply-to) (to) (cc) (bcc) in-reply-to message-id)".
 // Sender and Reply-To fall back to From when absent, as RFC 3501 requires.
 std::string format_envelope(const mime::EnvelopeFields& fields);
+void append_envelope(std::string& out, const mime::EnvelopeFields& fields);
 
 }  // namespace postino::imap::wire

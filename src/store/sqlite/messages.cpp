@@ -288,10 +288,10 @@ std::vector<MessageInfo> read_messages(Database& db, MailboxId mailbox, std::int
   // Everything: the (mailbox_id, uid) index in its order; changes: the (mailbox_id,
   // modseq) index (only the changed rows are read), then sorted.
   auto& q = since == 0 ? db.prepare(
-                             "SELECT id, uid, modseq, flags, size, internal_date, blob_id "
+                             "SELECT id, uid, modseq, flags, size, internal_date "
                              "FROM messages WHERE mailbox_id = ? ORDER BY uid")
                        : db.prepare(
-                             "SELECT id, uid, modseq, flags, size, internal_date, blob_id "
+                             "SELECT id, uid, modseq, flags, size, internal_date "
                              "FROM messages INDEXED BY messages_modseq "
                              "WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
   if (since == 0) {
@@ -308,7 +308,6 @@ std::vector<MessageInfo> read_messages(Database& db, MailboxId mailbox, std::int
       m.flags.keywords = std::move(it->second);
     m.size = q.int64(4);
     m.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
-    m.blob_id = q.text(6);
     out.push_back(std::move(m));
   }
   q.reset();
@@ -398,7 +397,7 @@ Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailb
 namespace {
 
 constexpr const char* details_columns =
-    "SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.internal_date, m.blob_id, f.structure, "
+    "SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.internal_date, f.structure, "
     "f.h_date, f.h_subject, f.h_from, f.h_sender, f.h_reply_to, f.h_to, f.h_cc, f.h_bcc, "
     "f.h_in_reply_to, f.h_message_id, f.h_references FROM messages m JOIN message_fields f "
     "ON f.message_id = m.id ";
@@ -413,11 +412,10 @@ std::pair<std::int64_t, MessageDetails> read_details(Statement& q) {
   d.info.flags.system = static_cast<std::uint32_t>(q.int64(3));
   d.info.size = q.int64(4);
   d.info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
-  d.info.blob_id = q.text(6);
-  auto structure = mime::decode(q.blob(7));
+  auto structure = mime::decode(q.blob(6));
   if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
   d.structure = std::move(*structure);
-  read_envelope_fields(q, 8, d.fields);
+  read_envelope_fields(q, 7, d.fields);
   return {id, std::move(d)};
 }
 
@@ -518,7 +516,7 @@ Store::ConditionalFlags SqliteStore::update_flags(AccountId account, MailboxId m
     std::int64_t modseq = 0;  // one new MODSEQ for everything this call changes
     for (const auto uid : uids) {
       auto& q = db.prepare(
-          "SELECT id, flags, size, internal_date, blob_id, modseq FROM messages "
+          "SELECT id, flags, size, internal_date, modseq FROM messages "
           "WHERE mailbox_id = ? AND uid = ?");
       q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
       if (!q.step()) continue;  // expunged meanwhile: nothing to change
@@ -528,8 +526,7 @@ Store::ConditionalFlags SqliteStore::update_flags(AccountId account, MailboxId m
       info.uid = uid;
       info.size = q.int64(2);
       info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(3)));
-      info.blob_id = q.text(4);
-      const auto old_modseq = static_cast<std::uint64_t>(q.int64(5));
+      const auto old_modseq = static_cast<std::uint64_t>(q.int64(4));
       q.reset();
       if (unchanged_since && old_modseq > *unchanged_since) {
         out.modified.push_back(uid);
