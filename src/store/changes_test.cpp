@@ -123,7 +123,7 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
   EXPECT_EQ(inbox.deleted, 1);
   EXPECT_TRUE(store_->fsck(false)->problems.empty());
   // The fields of the messages already there are copied beside them.
-  auto details = store_->messages_details(demo_, inbox.id, Uid(1), Uid(2));
+  auto details = store_->messages_details(demo_, inbox.id, Uid(1), Uid(2), Store::DetailParts::all);
   ASSERT_TRUE(details) << details.error().detail;
   EXPECT_EQ(details->size(), 2u);
 }
@@ -140,7 +140,8 @@ TEST_P(StoreContract, EachMessageHasItsFieldsBesideItWhereverItGoes) {
   ASSERT_TRUE(store_->rename_mailbox(demo_, "INBOX", "Old"));
   for (const auto& name : {"Archive", "Trash", "Old"}) {
     SCOPED_TRACE(name);
-    auto d = store_->messages_details(demo_, box(name).id, Uid(1), Uid(10));
+    auto d =
+        store_->messages_details(demo_, box(name).id, Uid(1), Uid(10), Store::DetailParts::all);
     ASSERT_TRUE(d);
     ASSERT_EQ(d->size(), 1u);
     EXPECT_EQ((*d)[0].fields.subject, "hello");

@@ -111,9 +111,12 @@ class Store {
   // when it arrived (no blob is read).
   virtual Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) = 0;
   // The same for every message with a UID from `first` to `last`, in UID order (FETCH of
-  // many messages asks once per range instead of once per message).
+  // many messages asks once per range instead of once per message); `fields_only` leaves
+  // the structure empty (FETCH ENVELOPE needs only the fields).
+  enum class DetailParts { all, fields_only };
   virtual Result<std::vector<MessageDetails>> messages_details(AccountId account, MailboxId mailbox,
-                                                               Uid first, Uid last) = 0;
+                                                               Uid first, Uid last,
+                                                               DetailParts parts) = 0;
   // The envelope header fields of every message of a mailbox, in UID order, from the
   // columns kept at delivery (IMAP SEARCH FROM … SUBJECT and SENT* read no message).
   virtual Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(

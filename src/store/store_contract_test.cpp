@@ -493,7 +493,7 @@ TEST_P(StoreContract, DetailsOfAUidRangeMatchThoseOfEachMessage) {
   const auto inbox = box("INBOX");
   ASSERT_TRUE(
       store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(4)}, Store::ExpungeScope::listed));
-  auto range = store_->messages_details(demo_, inbox.id, Uid(2), Uid(5));
+  auto range = store_->messages_details(demo_, inbox.id, Uid(2), Uid(5), Store::DetailParts::all);
   ASSERT_TRUE(range);
   ASSERT_EQ(range->size(), 3u);  // 2, 3 and 5
   for (const auto& d : *range) {
@@ -506,8 +506,22 @@ TEST_P(StoreContract, DetailsOfAUidRangeMatchThoseOfEachMessage) {
   }
   EXPECT_EQ((*range)[1].info.flags, (Flags{flag_seen, {"$Work", "$a"}}));
   EXPECT_EQ((*range)[2].info.uid, Uid(5));
+  // Only the fields (FETCH ENVELOPE): the same, without the structure.
+  auto fields =
+      store_->messages_details(demo_, inbox.id, Uid(2), Uid(5), Store::DetailParts::fields_only);
+  ASSERT_TRUE(fields);
+  ASSERT_EQ(fields->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE((*fields)[i].structure.parts.empty());
+    EXPECT_FALSE((*range)[i].structure.parts.empty());
+    EXPECT_EQ((*fields)[i].fields.subject, (*range)[i].fields.subject);
+    EXPECT_EQ((*fields)[i].fields.from, "x@y.test");
+    EXPECT_EQ((*fields)[i].info.flags, (*range)[i].info.flags);
+  }
   auto other = store_->create_account("other@example.test", "$y$hash", "");
-  EXPECT_EQ(store_->messages_details(*other, inbox.id, Uid(1), Uid(9)).error().kind,
+  EXPECT_EQ(store_->messages_details(*other, inbox.id, Uid(1), Uid(9), Store::DetailParts::all)
+                .error()
+                .kind,
             ErrorKind::not_found);
 }
 

@@ -82,11 +82,12 @@ class FetchResponder {
         completed_(std::move(completed)),
         expunged_(std::move(expunged)) {
     for (const auto& item : items_) {
-      needs_details_ =
-          needs_details_ ||
-          (item.kind != FetchItem::Kind::uid && item.kind != FetchItem::Kind::flags &&
-           item.kind != FetchItem::Kind::modseq && item.kind != FetchItem::Kind::internal_date &&
-           item.kind != FetchItem::Kind::size);
+      const bool from_view =
+          item.kind == FetchItem::Kind::uid || item.kind == FetchItem::Kind::flags ||
+          item.kind == FetchItem::Kind::modseq || item.kind == FetchItem::Kind::internal_date ||
+          item.kind == FetchItem::Kind::size;
+      needs_details_ = needs_details_ || !from_view;
+      needs_structure_ = needs_structure_ || (!from_view && item.kind != FetchItem::Kind::envelope);
     }
   }
 
@@ -212,8 +213,9 @@ class FetchResponder {
            view_[targets_[to + 1]].uid.value - first <= 4 * (to + 1 - from) + 64) {
       ++to;
     }
-    auto details =
-        store_.messages_details(account_, mailbox_, store::Uid(first), view_[targets_[to]].uid);
+    auto details = store_.messages_details(
+        account_, mailbox_, store::Uid(first), view_[targets_[to]].uid,
+        needs_structure_ ? store::Store::DetailParts::all : store::Store::DetailParts::fields_only);
     if (!details) return;
     for (auto& d : *details) prefetched_.emplace(d.info.uid.value, std::move(d));
   }
@@ -343,7 +345,8 @@ class FetchResponder {
   std::size_t next_target_ = 0;
   std::deque<Segment> segments_;  // of the message being sent
   std::unique_ptr<store::BlobReader> reader_;
-  bool needs_details_ = false;  // an item reads the structure or the envelope fields
+  bool needs_details_ = false;    // an item reads the structure or the envelope fields
+  bool needs_structure_ = false;  // an item reads the structure (more than ENVELOPE)
   std::unordered_map<std::uint32_t, store::MessageDetails> prefetched_;  // by UID
   bool done_ = false;
   bool failed_ = false;

@@ -404,7 +404,7 @@ constexpr const char* details_columns =
 
 // One row of details_columns; the keywords are read after.
 template <class Statement>
-std::pair<std::int64_t, MessageDetails> read_details(Statement& q) {
+std::pair<std::int64_t, MessageDetails> read_details(Statement& q, bool with_structure = true) {
   MessageDetails d;
   const auto id = q.int64(0);
   d.info.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
@@ -412,9 +412,11 @@ std::pair<std::int64_t, MessageDetails> read_details(Statement& q) {
   d.info.flags.system = static_cast<std::uint32_t>(q.int64(3));
   d.info.size = q.int64(4);
   d.info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
-  auto structure = mime::decode(q.blob(6));
-  if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
-  d.structure = std::move(*structure);
+  if (with_structure) {
+    auto structure = mime::decode(q.blob(6));
+    if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
+    d.structure = std::move(*structure);
+  }
   read_envelope_fields(q, 7, d.fields);
   return {id, std::move(d)};
 }
@@ -438,7 +440,7 @@ Result<MessageDetails> SqliteStore::message_details(AccountId account, MailboxId
 
 Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId account,
                                                                   MailboxId mailbox, Uid first,
-                                                                  Uid last) {
+                                                                  Uid last, DetailParts parts) {
   return guard([&] {
     return readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
@@ -449,7 +451,7 @@ Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId acco
       q.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
                  static_cast<std::int64_t>(last.value));
       while (q.step()) {
-        auto details = read_details(q).second;
+        auto details = read_details(q, parts == DetailParts::all).second;
         index_of[details.info.uid.value] = out.size();
         out.push_back(std::move(details));
       }

@@ -95,7 +95,8 @@ class SqliteStore final : public Store {
                                                    Uid uid) override;
   Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) override;
   Result<std::vector<MessageDetails>> messages_details(AccountId account, MailboxId mailbox,
-                                                       Uid first, Uid last) override;
+                                                       Uid first, Uid last,
+                                                       DetailParts parts) override;
   Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox) override;
   Result<TextSearch> search_text_all(AccountId account, MailboxId mailbox, TextField field,
