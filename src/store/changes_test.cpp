@@ -106,7 +106,7 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
     for (const auto* sql :
          {"DROP TRIGGER messages_count_insert", "DROP TRIGGER messages_count_delete",
           "DROP TRIGGER messages_count_update", "DROP INDEX messages_modseq",
-          "ALTER TABLE mailboxes DROP COLUMN message_count",
+          "DROP INDEX messages_list", "ALTER TABLE mailboxes DROP COLUMN message_count",
           "ALTER TABLE mailboxes DROP COLUMN unseen_count",
           "ALTER TABLE mailboxes DROP COLUMN byte_count",
           "ALTER TABLE mailboxes DROP COLUMN deleted_count", "DROP TRIGGER message_fields_insert",

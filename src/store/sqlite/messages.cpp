@@ -276,7 +276,8 @@ Result<Accepted> SqliteStore::accept(const Acceptance& a) {
 namespace {
 
 // The messages of a mailbox with a MODSEQ above `since`, in UID order (all when 0).
-std::vector<MessageInfo> read_messages(Database& db, MailboxId mailbox, std::int64_t since) {
+std::vector<MessageInfo> read_messages(Database& db, MailboxId mailbox, std::int64_t since,
+                                       std::size_t expected = 0) {
   std::map<std::int64_t, std::vector<std::string>> keywords;
   auto& k = db.prepare(
       "SELECT k.message_id, k.keyword FROM message_keywords k JOIN messages m "
@@ -285,11 +286,14 @@ std::vector<MessageInfo> read_messages(Database& db, MailboxId mailbox, std::int
   while (k.step()) keywords[k.int64(0)].push_back(k.text(1));
   k.reset();
   std::vector<MessageInfo> out;
-  // Everything: the (mailbox_id, uid) index in its order; changes: the (mailbox_id,
-  // modseq) index (only the changed rows are read), then sorted.
+  out.reserve(expected);
+  // Everything: the index that holds every column asked for, in UID order (the table is
+  // not read); changes: the (mailbox_id, modseq) index (only the changed rows are read),
+  // then sorted.
   auto& q = since == 0 ? db.prepare(
                              "SELECT id, uid, modseq, flags, size, internal_date "
-                             "FROM messages WHERE mailbox_id = ? ORDER BY uid")
+                             "FROM messages INDEXED BY messages_list "
+                             "WHERE mailbox_id = ? ORDER BY uid")
                        : db.prepare(
                              "SELECT id, uid, modseq, flags, size, internal_date "
                              "FROM messages INDEXED BY messages_modseq "
@@ -304,8 +308,10 @@ std::vector<MessageInfo> read_messages(Database& db, MailboxId mailbox, std::int
     m.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
     m.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
     m.flags.system = static_cast<std::uint32_t>(q.int64(3));
-    if (auto it = keywords.find(q.int64(0)); it != keywords.end())
-      m.flags.keywords = std::move(it->second);
+    if (!keywords.empty()) {
+      if (auto it = keywords.find(q.int64(0)); it != keywords.end())
+        m.flags.keywords = std::move(it->second);
+    }
     m.size = q.int64(4);
     m.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
     out.push_back(std::move(m));
@@ -343,7 +349,8 @@ Result<MailboxChanges> SqliteStore::changes_since(AccountId account, MailboxId m
       MailboxChanges out;
       out.mailbox = mailbox_row(db, account, mailbox);
       const auto after = static_cast<std::int64_t>(since.value);
-      out.changed = read_messages(db, mailbox, after);
+      out.changed = read_messages(db, mailbox, after,
+                                  after == 0 ? static_cast<std::size_t>(out.mailbox.messages) : 0);
       if (after > 0) {
         auto& q =
             db.prepare("SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
