@@ -151,6 +151,7 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   pop3_settings.max_bad_commands = cfg.pop3.max_bad_commands;
   pop3_settings.allow_plaintext_loopback = cfg.pop3.allow_plaintext_loopback;
   pop3_settings.max_auth_failures = cfg.pop3.max_auth_failures;
+  pop3_settings.read_ahead_bytes = static_cast<std::size_t>(cfg.pop3.read_ahead_bytes);
   pop3_settings.store = services.store;
   pop3_settings.authenticator = services.authenticator;
   auto pop3 = std::make_shared<pop3::SessionFactory>(pop3_settings);

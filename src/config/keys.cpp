@@ -397,6 +397,12 @@ std::vector<Key> build_keys() {
   k.push_back(integer_key(
       "pop3.max_auth_failures", "Failed logins in one session before the server closes it.",
       [](auto& c) -> auto& { return c.pop3.max_auth_failures; }, 1, 1000));
+  k.push_back(integer_key(
+      "pop3.read_ahead_bytes",
+      "Bytes of the messages after the one a RETR or TOP asks for that are read with it and "
+      "kept for the commands that follow (clients download a maildrop in order: those are "
+      "then answered without waiting for the disk); 0 reads only what is asked for.",
+      [](auto& c) -> auto& { return c.pop3.read_ahead_bytes; }, 0, 64 * 1024 * 1024));
   // [store]
   k.push_back(seconds_key(
       "store.busy_timeout_seconds",

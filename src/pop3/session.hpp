@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -33,6 +34,10 @@ struct SessionSettings {
   store::Store* store = nullptr;
   auth::Authenticator* authenticator = nullptr;
   MaildropLocks* locks = nullptr;
+  // Bytes of the messages after the one a RETR or TOP reads, read in the same trip to the
+  // worker pool and kept for the commands that follow (clients fetch a maildrop in
+  // order); 0 reads only the message asked for.
+  std::size_t read_ahead_bytes = 256 * 1024;
 };
 
 class Session final : public net::ProtocolSession {
@@ -94,6 +99,8 @@ class Session final : public net::ProtocolSession {
   // The message numbered by `arg` (1-based, not deleted), or nullptr after an -ERR.
   MaildropMessage* message(std::string_view arg, net::Output& out);
   void retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_lines, net::Output& out);
+  // On the worker pool: the small messages after position `after` into read_ahead_.
+  void read_ahead(std::size_t after);
   void quit(net::Output& out);
 
   SessionSettings settings_;
@@ -108,6 +115,8 @@ class Session final : public net::ProtocolSession {
   // Filled by work on the worker pool, read by resume() on the session's loop.
   net::WorkResult work_;
   bool stream_failed_ = false;  // a message could not be read to its end
+  // Messages read before they were asked for (read_ahead), by UID; each is used once.
+  std::unordered_map<std::uint32_t, std::string> read_ahead_;
 };
 
 }  // namespace postino::pop3

@@ -49,6 +49,7 @@ class Pop3 : public ::testing::Test {
     s.authenticator = authenticator_.get();
     s.locks = &locks_;
     s.allow_plaintext_loopback = loopback_ok;
+    s.read_ahead_bytes = read_ahead_bytes_;
     net::ClientInfo c;
     c.session_id = "P";
     c.address = address;
@@ -76,6 +77,7 @@ class Pop3 : public ::testing::Test {
     after_ = out.after;
     return written;
   }
+  std::size_t read_ahead_bytes_ = 256 * 1024;
   std::size_t inbox_count() {
     return static_cast<std::size_t>(store_->mailbox(demo_, "INBOX")->messages);
   }
@@ -189,6 +191,56 @@ TEST_F(Pop3, ASmallMessageGoesOutWithItsReplyInOneWrite) {
   EXPECT_FALSE(out.stream);  // no trips to a worker for pieces
   EXPECT_EQ(out.bytes.substr(out.bytes.find("\r\n") + 2),
             "Subject: two\r\n\r\n..dotted\r\nsecond\r\nthird\r\n.\r\n");
+}
+
+// A RETR reads the small messages after it in the same trip to the worker pool; the
+// commands that then ask for them in order are answered at once, from memory.
+TEST_F(Pop3, TheMessagesAfterTheOneAskedForAreReadInTheSameTrip) {
+  ASSERT_TRUE(store_->deliver({demo_}, "Subject: three\r\n\r\n.x\r\nmore\r\n"));
+  ASSERT_TRUE(
+      store_->deliver({demo_}, "Subject: four\r\n\r\n" + std::string(300000, 'y') + "\r\n"));
+  start();
+  send("USER demo@example.test\r\nPASS secret\r\n");
+  auto ask = [&](const std::string& command) {
+    inputs_.back() += command;
+    return sessions_.back()->receive(inputs_.back());
+  };
+  auto out = ask("RETR 1\r\n");
+  ASSERT_EQ(out.after, net::After::work);
+  out.work();
+  out = sessions_.back()->resume(inputs_.back());
+  EXPECT_EQ(out.bytes, "+OK 23 octets\r\nSubject: one\r\n\r\nfirst\r\n.\r\n");
+  // Every body gone behind the store's back: 2 and 3 were read with 1, 4 (past the
+  // budget of 256 KiB) was not.
+  for (auto& e : fs::recursive_directory_iterator(dir_ / "blobs")) {
+    if (e.is_regular_file()) fs::remove(e.path());
+  }
+  out = ask("RETR 2\r\n");
+  EXPECT_NE(out.after, net::After::work);
+  EXPECT_EQ(out.bytes, "+OK 40 octets\r\nSubject: two\r\n\r\n..dotted\r\nsecond\r\nthird\r\n.\r\n");
+  out = ask("TOP 3 1\r\n");
+  EXPECT_NE(out.after, net::After::work);
+  EXPECT_EQ(out.bytes, "+OK\r\nSubject: three\r\n\r\n..x\r\n.\r\n");
+  // Each is used once: asked again, it is read again (and is gone now).
+  EXPECT_EQ(send("RETR 3\r\n"), "-ERR [SYS/TEMP] Message unavailable, try again later\r\n");
+  EXPECT_EQ(send("RETR 4\r\n"), "-ERR [SYS/TEMP] Message unavailable, try again later\r\n");
+}
+
+TEST_F(Pop3, OutOfOrderOrWithoutReadAheadEachMessageIsRead) {
+  ASSERT_TRUE(store_->deliver({demo_}, "Subject: three\r\n\r\nx\r\n"));
+  start();
+  send("USER demo@example.test\r\nPASS secret\r\n");
+  send("RETR 2\r\n");  // reads 3 ahead
+  inputs_.back() += "RETR 1\r\n";
+  EXPECT_EQ(sessions_.back()->receive(inputs_.back()).after, net::After::work);
+  read_ahead_bytes_ = 0;
+  sessions_.clear();
+  inputs_.clear();
+  start();
+  send("USER demo@example.test\r\nPASS secret\r\n");
+  send("RETR 1\r\n");
+  inputs_.back() += "RETR 2\r\n";
+  EXPECT_EQ(sessions_.back()->receive(inputs_.back()).after, net::After::work);
 }
 
 TEST_F(Pop3, DeleOnlyMarksQuitCommitsRsetUnmarks) {

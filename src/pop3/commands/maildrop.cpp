@@ -110,8 +110,20 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
                        net::Output& out) {
   const auto uid = m.uid;
   const auto size = m.size;
+  const auto position =
+      static_cast<std::size_t>(&m - std::get<Transaction>(state_).messages.data());
+  if (auto ahead = read_ahead_.find(uid.value); ahead != read_ahead_.end()) {
+    // Read with an earlier command: answered here, without a trip to the worker pool.
+    base::DotStuffer stuffer(top_lines);
+    out.bytes += top_lines ? "+OK\r\n" : "+OK " + std::to_string(size) + " octets\r\n";
+    out.bytes += stuffer.feed(ahead->second);
+    out.bytes += stuffer.finish();
+    read_ahead_.erase(ahead);
+    return;
+  }
+  read_ahead_.clear();  // out of order: what was read ahead is not what comes next
   out.after = net::After::work;
-  out.work = [this, uid, size, top_lines] {
+  out.work = [this, uid, size, top_lines, position] {
     const auto& t = std::get<Transaction>(state_);
     auto reader = settings_.store->open_message(t.account.id, t.inbox, uid);
     if (!reader) {
@@ -147,6 +159,7 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
     work_.reply += stuffer->feed(std::string_view(buffer.data(), filled));
     if (at_end) {
       work_.reply += stuffer->finish();
+      read_ahead(position);
       return;
     }
     auto finished = std::make_shared<bool>(false);
@@ -170,6 +183,30 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
       }
     };
   };
+}
+
+void Session::read_ahead(std::size_t after) {
+  const auto& t = std::get<Transaction>(state_);
+  std::size_t budget = settings_.read_ahead_bytes;
+  for (auto i = after + 1; i < t.messages.size() && budget > 0; ++i) {
+    const auto& next = t.messages[i];
+    if (next.is_deleted) continue;
+    const auto size = static_cast<std::size_t>(next.size);
+    if (size > budget) return;
+    auto reader = settings_.store->open_message(t.account.id, t.inbox, next.uid);
+    if (!reader) return;  // its own RETR will say what is wrong
+    std::string bytes(size, '\0');
+    std::size_t filled = 0;
+    while (filled < size) {
+      auto n = (*reader)->read(bytes.data() + filled, size - filled);
+      if (!n || *n == 0) return;  // shorter than listed: left to its own RETR
+      filled += *n;
+    }
+    char extra;
+    if (auto more = (*reader)->read(&extra, 1); !more || *more != 0) return;  // longer
+    budget -= size;
+    read_ahead_.emplace(next.uid.value, std::move(bytes));
+  }
 }
 
 void Session::quit(net::Output& out) {
