@@ -226,7 +226,7 @@ def main():
                       f"Postfix+Dovecot {row['Postfix+Dovecot']['median']:8.0f}/s "
                       f"({row['Postfix+Dovecot']['min']:.0f}-{row['Postfix+Dovecot']['max']:.0f})"
                       f"  ratio {row['ratio']:.1f}x", flush=True)
-        for s in (1, 10):
+        for s in ((1, 10) if args.latency_messages > 0 else ()):
             row = {"sessions": s, "messages": args.latency_messages, "size": 5000}
             for system in systems:
                 run += 1
