@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "store/blob_store.hpp"
+#include "store/shared_sync.hpp"
 #include "store/sync_metrics.hpp"
 
 namespace postino::store {
@@ -152,12 +153,13 @@ class FileBlobStore final : public BlobStore {
     return std::unique_ptr<BlobWriter>(new FileBlobWriter(*this, fd, tmp));
   }
 
-  // Moves a finished, fsynced temporary file into new/ and makes the name durable.
+  // Moves a finished, fsynced temporary file into new/ and makes the name durable (one
+  // fsync of new/ for the saves that arrive together).
   Result<void> stage(const fs::path& tmp, const std::string& id) {
     const auto target = staged_path(id);
     if (::rename(tmp.c_str(), target.c_str()) != 0)
       return io_error("rename to " + target.string(), errno);
-    return fsync_dir(new_);
+    return new_sync_.sync();
   }
 
   Result<void> promote(const std::string& id) override {
@@ -375,6 +377,7 @@ class FileBlobStore final : public BlobStore {
   fs::path dir_;
   fs::path tmp_ = dir_ / "tmp";
   fs::path new_ = dir_ / "new";
+  SharedSync new_sync_{[this] { return fsync_dir(new_); }};
   // Set once the directories exist; savers on several threads look at it (two may both
   // create them: that is harmless).
   std::atomic<bool> dirs_ready_{false};
