@@ -84,6 +84,9 @@ class Client:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=1200)
         self.buffer = b""
         self.n = 0
+        # One receive buffer for every read (a new 1 MB bytes object per recv() cost the
+        # client more than some of the commands it times).
+        self.chunk = bytearray(1 << 20)
         self.read_until(b"\r\n")
         self.buffer = b"\r\n" + self.buffer  # every response is then found after a CRLF
 
@@ -92,10 +95,10 @@ class Client:
         searched = 0
         while (at := data.find(marker, max(0, searched - len(marker) + 1))) < 0:
             searched = len(data)
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
+            n = self.sock.recv_into(self.chunk)
+            if not n:
                 raise ConnectionError("closed")
-            data += chunk
+            data += memoryview(self.chunk)[:n]
         self.buffer = bytes(data[at + len(marker):])
         return bytes(data[:at])
 

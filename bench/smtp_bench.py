@@ -246,8 +246,9 @@ def main():
         with open(os.path.join(args.out, "smtp.json"), "w") as f:
             json.dump(results, f, indent=2)
         plot(results, sizes, sessions, os.path.join(args.out, "smtp_throughput.png"))
-    with open(os.path.join(args.out, "smtp_latency.json"), "w") as f:
-        json.dump(latencies, f, indent=2)
+    if latencies:
+        with open(os.path.join(args.out, "smtp_latency.json"), "w") as f:
+            json.dump(latencies, f, indent=2)
 
 
 def plot(results, sizes, sessions, path):

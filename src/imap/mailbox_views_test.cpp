@@ -180,5 +180,25 @@ TEST_F(ImapLogin, NoopTellsEachChangeMadeElsewhereOnce) {
             "* 4 EXPUNGE\r\n* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n* 1 EXPUNGE\r\ni OK NOOP completed\r\n");
 }
 
+// The selected mailbox deleted and created again by another session, under the same id:
+// the messages this session knew are gone, the new mailbox's are new.
+TEST_F(ImapLogin, AMailboxCreatedAgainWhileSelectedIsTold) {
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), "Box", store::SpecialUse::none));
+  ASSERT_TRUE(store_->append(demo_id(), "Box", "one", {}));
+  ASSERT_TRUE(store_->append(demo_id(), "Box", "two", {}));
+  const auto id = store_->mailbox(demo_id(), "Box")->id;
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT Box\r\n");
+  ASSERT_TRUE(store_->delete_mailbox(demo_id(), "Box"));
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), "Box", store::SpecialUse::none));
+  ASSERT_EQ(store_->mailbox(demo_id(), "Box")->id, id) << "SQLite gives the last row id again";
+  ASSERT_TRUE(store_->append(demo_id(), "Box", "new", {}));
+  EXPECT_EQ(send("c NOOP\r\n"),
+            "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXISTS\r\nc OK NOOP completed\r\n");
+  EXPECT_EQ(send("d FETCH 1 (UID RFC822.SIZE)\r\n"),
+            "* 1 FETCH (UID 1 RFC822.SIZE 3)\r\nd OK FETCH completed\r\n");
+}
+
 }  // namespace
 }  // namespace postino::imap

@@ -212,6 +212,7 @@ void Session::refresh_selected() {
     // gone, and the new mailbox's are new.
     auto all = settings_.store->changes_since(s.account.id, s.mailbox.id, store::ModSeq(0));
     if (!all) return;
+    changes->expunged.clear();
     for (const auto& m : s.messages) changes->expunged.push_back(m.uid);
     changes->changed = std::move(all->changed);
     changes->mailbox = all->mailbox;
@@ -230,6 +231,7 @@ void Session::refresh_selected() {
     if (auto i = position(uid)) doomed.push_back(*i);
   }
   std::sort(doomed.begin(), doomed.end());
+  doomed.erase(std::unique(doomed.begin(), doomed.end()), doomed.end());
   if (!doomed.empty()) {
     std::vector<std::uint32_t> vanished;
     for (auto i = doomed.rbegin(); i != doomed.rend(); ++i) {
