@@ -366,9 +366,10 @@ std::vector<Key> build_keys() {
       [](auto& c) -> auto& { return c.imap.max_append_bytes; }, 1024, 1LL << 40));
   k.push_back(integer_key(
       "imap.view_cache_messages",
-      "Messages of recently selected mailboxes kept in memory between sessions (about 200 "
-      "bytes each), so that SELECT of a big mailbox reads only what changed since it was "
-      "last selected; the least recently selected mailbox goes first. 0 keeps none.",
+      "Messages of recently selected mailboxes kept in memory between sessions (about 64 "
+      "bytes each, more with keywords), so that SELECT of a big mailbox reads only what "
+      "changed since it was last selected; the least recently selected mailbox goes first. "
+      "0 keeps none.",
       [](auto& c) -> auto& { return c.imap.view_cache_messages; }, 0, 1LL << 32));
   k.push_back(bool_key(
       "imap.allow_plaintext_loopback",

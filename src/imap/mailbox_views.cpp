@@ -70,8 +70,15 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
 
 // An entry costs its messages and one more (so that empty mailboxes are bounded too).
 void MailboxViews::keep(const View& view) {
-  if (view.messages->size() + 1 > max_messages_) return;
   std::lock_guard lock(mutex_);
+  if (view.messages->size() + 1 > max_messages_) {
+    // Too big to keep: nor is an older list of it kept.
+    if (auto old = entries_.find(view.mailbox.id.value); old != entries_.end()) {
+      held_ -= old->second.view.messages->size() + 1;
+      entries_.erase(old);
+    }
+    return;
+  }
   auto& entry = entries_[view.mailbox.id.value];
   // Another session may have kept a newer list meanwhile.
   if (entry.view.messages && entry.view.mailbox.uid_validity == view.mailbox.uid_validity &&
