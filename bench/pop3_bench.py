@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """POP3, Postino against Dovecot (the POP3 server of Postfix + Dovecot) on the same machine
 in the same run: one maildrop of --messages messages (LIST, then RETR of every message
-in one session) and --clients clients at once, each on its own maildrop of 50 messages
-(RETR of all 50, timed once every client has logged in). Both are filled over SMTP
-beforehand (Postino directly; the reference through Postfix and Dovecot's LMTP into
-Maildir) with Postfix's smtp-source. The client (RawPop3) reads each reply raw up to its
-terminating dot, over plain TCP on loopback for both (Postino with
+in one session, one at a time and then pipelined) and --clients clients at once, each on
+its own maildrop of 50 messages (RETR of all 50, timed once every client has logged in).
+Both are filled over SMTP beforehand (Postino directly; the reference through Postfix and
+Dovecot's LMTP into Maildir) with Postfix's smtp-source. The client (RawPop3) reads each
+reply raw up to its terminating dot, over plain TCP on loopback for both (Postino with
 pop3.allow_plaintext_loopback, Dovecot with disable_plaintext_auth = no), so the client's
-own cost is small and the same on both sides. The systems alternate, --repeat times; medians and
-ranges are printed and written to bench/results/pop3.json.
+own cost is small and the same on both sides. The systems alternate, --repeat times;
+medians and ranges are printed and written to bench/results/pop3.json.
 
     /usr/bin/python3 bench/pop3_bench.py [--binary build/postino] [--messages 1000]
         [--size 5000] [--clients 20] [--repeat 3]
@@ -129,6 +129,16 @@ class RawPop3:
     def retr(self, i):
         return self.command(f"RETR {i}", True)
 
+    def retr_pipelined(self, first, last, window=50):
+        """RETR first..last sent `window` at a time before their replies are read, as a
+        client does when the server advertises PIPELINING (RFC 2449 §6.6; both do)."""
+        for start in range(first, last + 1, window):
+            numbers = range(start, min(start + window, last + 1))
+            self.sock.sendall(b"".join(b"RETR %d\r\n" % i for i in numbers))
+            for _ in numbers:
+                self.status()
+                self.read_until(b"\r\n.\r\n", b"\r\n")
+
     def quit(self):
         self.command("QUIT")
         self.sock.close()
@@ -153,7 +163,12 @@ def big_maildrop(system, user):
         p.retr(i)
     retrieved = time.monotonic() - began
     p.quit()
-    return listed, retrieved, len(listing)
+    p = session(system, user)
+    began = time.monotonic()
+    p.retr_pipelined(1, len(listing))
+    pipelined = time.monotonic() - began
+    p.quit()
+    return listed, retrieved, pipelined, len(listing)
 
 
 def many_clients(system, users):
@@ -200,7 +215,8 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     args = parser.parse_args()
     systems = [PostinoPop3(os.path.abspath(args.binary)), ReferencePop3()]
-    measured = {s.name: {"list_ms": [], "retr_per_s": [], "clients_per_s": []} for s in systems}
+    measured = {s.name: {"list_ms": [], "retr_per_s": [], "retr_pipelined_per_s": [],
+                         "clients_per_s": []} for s in systems}
     users = [f"pop{i}" for i in range(args.clients)]
     try:
         for system in systems:
@@ -209,12 +225,13 @@ def main():
                 fill(system, u, PER_CLIENT, args.size)
         for rep in range(args.repeat):
             for system in (systems if rep % 2 == 0 else systems[::-1]):
-                listed, retrieved, n = big_maildrop(system, "big")
+                listed, retrieved, pipelined, n = big_maildrop(system, "big")
                 if n != args.messages:
                     raise RuntimeError(f"{system.name}: LIST showed {n} messages")
                 m = measured[system.name]
                 m["list_ms"].append(listed * 1000)
                 m["retr_per_s"].append(n / retrieved)
+                m["retr_pipelined_per_s"].append(n / pipelined)
                 m["clients_per_s"].append(many_clients(system, users))
     finally:
         for system in systems:
@@ -226,6 +243,8 @@ def main():
     rows = [("list_ms", f"LIST of {args.messages} messages (ms)", False),
             ("retr_per_s", f"RETR of {args.messages} messages of {args.size} B (messages/s)",
              True),
+            ("retr_pipelined_per_s",
+             f"RETR of {args.messages} messages, pipelined 50 at a time (messages/s)", True),
             ("clients_per_s", f"{args.clients} clients x {PER_CLIENT} RETR (messages/s)", True)]
     for key, label, higher_is_better in rows:
         a, b = ours[key], theirs[key]
