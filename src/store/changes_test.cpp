@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include "store/store_contract.hpp"
 
@@ -244,6 +245,28 @@ TEST_P(StoreContract, ChangesSinceAModSeqBringAViewUpToDate) {
   // Scoped by owner like every read (RELIABILITY A06).
   auto other = store_->create_account("other@example.test", "$y$x", "");
   EXPECT_EQ(store_->changes_since(*other, inbox.id, ModSeq(0)).error().kind, ErrorKind::not_found);
+}
+
+TEST_P(StoreContract, SeveralMessagesReadAtOnceInTheOrderAsked) {
+  for (const auto* m : {"one", "two", "three", "four"})
+    ASSERT_TRUE(store_->append(demo_, "INBOX", m, {}));
+  const auto inbox = box("INBOX");
+  ASSERT_TRUE(
+      store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(2)}, Store::ExpungeScope::listed));
+  auto read = store_->read_messages(demo_, inbox.id, {Uid(3), Uid(2), Uid(1), Uid(9)});
+  ASSERT_TRUE(read) << read.error().detail;
+  ASSERT_EQ(read->size(), 2u);  // 2 and 9 are not there
+  EXPECT_EQ((*read)[0], std::make_pair(Uid(3), std::string("three")));
+  EXPECT_EQ((*read)[1], std::make_pair(Uid(1), std::string("one")));
+  // The list ends at a body that cannot be read.
+  const auto id = test_support::blob_id_of("one");
+  std::filesystem::remove(dir_ / "blobs" / id.substr(0, 2) / id);
+  read = store_->read_messages(demo_, inbox.id, {Uid(3), Uid(1), Uid(4)});
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].first, Uid(3));
+  auto other = store_->create_account("other@example.test", "$y$x", "");
+  EXPECT_EQ(store_->read_messages(*other, inbox.id, {Uid(1)}).error().kind, ErrorKind::not_found);
 }
 
 }  // namespace

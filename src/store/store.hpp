@@ -104,6 +104,11 @@ class Store {
   virtual Result<MailboxChanges> changes_since(AccountId account, MailboxId mailbox,
                                                ModSeq since) = 0;
   virtual Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) = 0;
+  // Several messages' bytes at once, in the order of `uids` (POP3's read-ahead): one owner
+  // check and one connection for all. A UID that is not there is skipped; the list ends
+  // at the first body that cannot be read (its own read says why).
+  virtual Result<std::vector<std::pair<Uid, std::string>>> read_messages(
+      AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) = 0;
   // The message's bytes as a stream, for sending large messages piece by piece.
   virtual Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
                                                            Uid uid) = 0;

@@ -1,6 +1,7 @@
 // The TRANSACTION and UPDATE states (RFC 1939 §5, §6): STAT, LIST, UIDL, RETR, TOP, DELE,
 // RSET, QUIT. Message numbers count from 1 in the snapshot taken at login.
 #include <charconv>
+#include <unordered_map>
 
 #include "base/dot_stuffer.hpp"
 #include "pop3/session.hpp"
@@ -188,24 +189,24 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
 void Session::read_ahead(std::size_t after) {
   const auto& t = std::get<Transaction>(state_);
   std::size_t budget = settings_.read_ahead_bytes;
-  for (auto i = after + 1; i < t.messages.size() && budget > 0; ++i) {
+  std::vector<store::Uid> wanted;
+  std::unordered_map<std::uint32_t, std::size_t> listed;  // UID → size at login
+  for (auto i = after + 1; i < t.messages.size(); ++i) {
     const auto& next = t.messages[i];
     if (next.is_deleted) continue;
     const auto size = static_cast<std::size_t>(next.size);
-    if (size > budget) return;
-    auto reader = settings_.store->open_message(t.account.id, t.inbox, next.uid);
-    if (!reader) return;  // its own RETR will say what is wrong
-    std::string bytes(size, '\0');
-    std::size_t filled = 0;
-    while (filled < size) {
-      auto n = (*reader)->read(bytes.data() + filled, size - filled);
-      if (!n || *n == 0) return;  // shorter than listed: left to its own RETR
-      filled += *n;
-    }
-    char extra;
-    if (auto more = (*reader)->read(&extra, 1); !more || *more != 0) return;  // longer
+    if (size > budget) break;
     budget -= size;
-    read_ahead_.emplace(next.uid.value, std::move(bytes));
+    wanted.push_back(next.uid);
+    listed.emplace(next.uid.value, size);
+  }
+  if (wanted.empty()) return;
+  auto read = settings_.store->read_messages(t.account.id, t.inbox, wanted);
+  if (!read) return;  // each RETR will say what is wrong
+  for (auto& [uid, bytes] : *read) {
+    // A body of another size than listed is left to its own RETR.
+    if (bytes.size() != listed[uid.value]) break;
+    read_ahead_.emplace(uid.value, std::move(bytes));
   }
 }
 

@@ -276,8 +276,8 @@ Result<Accepted> SqliteStore::accept(const Acceptance& a) {
 namespace {
 
 // The messages of a mailbox with a MODSEQ above `since`, in UID order (all when 0).
-std::vector<MessageInfo> read_messages(Database& db, MailboxId mailbox, std::int64_t since,
-                                       std::size_t expected = 0) {
+std::vector<MessageInfo> read_message_list(Database& db, MailboxId mailbox, std::int64_t since,
+                                           std::size_t expected = 0) {
   std::map<std::int64_t, std::vector<std::string>> keywords;
   auto& k = db.prepare(
       "SELECT k.message_id, k.keyword FROM message_keywords k JOIN messages m "
@@ -326,7 +326,7 @@ Result<std::vector<MessageInfo>> SqliteStore::messages(AccountId account, Mailbo
   return guard([&] {
     return readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
-      return read_messages(db, mailbox, 0);
+      return read_message_list(db, mailbox, 0);
     });
   });
 }
@@ -349,8 +349,8 @@ Result<MailboxChanges> SqliteStore::changes_since(AccountId account, MailboxId m
       MailboxChanges out;
       out.mailbox = mailbox_row(db, account, mailbox);
       const auto after = static_cast<std::int64_t>(since.value);
-      out.changed = read_messages(db, mailbox, after,
-                                  after == 0 ? static_cast<std::size_t>(out.mailbox.messages) : 0);
+      out.changed = read_message_list(
+          db, mailbox, after, after == 0 ? static_cast<std::size_t>(out.mailbox.messages) : 0);
       if (after > 0) {
         auto& q =
             db.prepare("SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
@@ -390,6 +390,30 @@ std::string SqliteStore::blob_of(AccountId account, MailboxId mailbox, Uid uid) 
     q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
     if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
     return q.text(0);
+  });
+}
+
+Result<std::vector<std::pair<Uid, std::string>>> SqliteStore::read_messages(
+    AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) {
+  return guard([&] {
+    const auto ids = readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::vector<std::pair<Uid, std::string>> out;
+      auto& q = db.prepare("SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?");
+      for (const auto uid : uids) {
+        q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+        if (q.step()) out.emplace_back(uid, q.text(0));
+        q.reset();
+      }
+      return out;
+    });
+    std::vector<std::pair<Uid, std::string>> out;
+    for (const auto& [uid, id] : ids) {
+      auto bytes = blobs_->read(id);
+      if (!bytes) break;
+      out.emplace_back(uid, std::move(*bytes));
+    }
+    return out;
   });
 }
 

@@ -91,6 +91,8 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageInfo>> messages(AccountId account, MailboxId mailbox) override;
   Result<MailboxChanges> changes_since(AccountId account, MailboxId mailbox, ModSeq since) override;
   Result<std::string> read_message(AccountId account, MailboxId mailbox, Uid uid) override;
+  Result<std::vector<std::pair<Uid, std::string>>> read_messages(
+      AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) override;
   Result<std::unique_ptr<BlobReader>> open_message(AccountId account, MailboxId mailbox,
                                                    Uid uid) override;
   Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) override;
