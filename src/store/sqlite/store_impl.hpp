@@ -45,6 +45,9 @@ void check_owner(Database& db, AccountId account, MailboxId mailbox);
 // in memory, so that several nodes can share the store).
 std::int64_t allocate_modseq(Database& db, MailboxId mailbox);
 
+// A message's keywords, sorted.
+std::vector<std::string> read_keywords(Database& db, std::int64_t message_id);
+
 // The mailbox's row with its counts; not_found unless it belongs to `account`.
 MailboxInfo mailbox_row(Database& db, AccountId account, MailboxId mailbox);
 

@@ -1,0 +1,284 @@
+// Reading the SQLite store's messages: a mailbox's list and what changed in it since a
+// MODSEQ, bodies, the details kept from delivery (structure, envelope fields).
+#include <map>
+
+#include "mime/codec.hpp"
+#include "store/sqlite/store_impl.hpp"
+
+namespace postino::store::sqlite {
+namespace {
+
+// The h_date … h_references columns (of message_fields), selected in that order from
+// `first` on.
+template <class Statement>
+void read_envelope_fields(Statement& q, int first, mime::EnvelopeFields& f) {
+  std::string* columns[] = {&f.date, &f.subject, &f.from,        &f.sender,     &f.reply_to,  &f.to,
+                            &f.cc,   &f.bcc,     &f.in_reply_to, &f.message_id, &f.references};
+  for (int i = 0; i < 11; ++i) *columns[i] = q.text(first + i);
+}
+
+// The UIDs expunged from a mailbox after a MODSEQ, in UID order.
+std::vector<Uid> read_expunged(Database& db, MailboxId mailbox, std::int64_t after) {
+  auto& q = db.prepare("SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+  q.bind_all(mailbox.value, after);
+  std::vector<Uid> out;
+  while (q.step()) out.emplace_back(static_cast<std::uint32_t>(q.int64(0)));
+  q.reset();
+  return out;
+}
+
+// The messages of a mailbox with a MODSEQ above `since`, in UID order (all when 0).
+std::vector<MessageInfo> read_message_list(Database& db, MailboxId mailbox, std::int64_t since,
+                                           std::size_t expected = 0) {
+  std::map<std::int64_t, std::vector<std::string>> keywords;
+  auto& k = db.prepare(
+      "SELECT k.message_id, k.keyword FROM message_keywords k JOIN messages m "
+      "ON m.id = k.message_id WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY k.keyword");
+  k.bind_all(mailbox.value, since);
+  while (k.step()) keywords[k.int64(0)].push_back(k.text(1));
+  k.reset();
+  std::vector<MessageInfo> out;
+  out.reserve(expected);
+  // Everything: the index that holds every column asked for, in UID order (the table is
+  // not read); changes: the (mailbox_id, modseq) index (only the changed rows are read),
+  // then sorted.
+  auto& q = since == 0 ? db.prepare(
+                             "SELECT id, uid, modseq, flags, size, internal_date "
+                             "FROM messages INDEXED BY messages_list "
+                             "WHERE mailbox_id = ? ORDER BY uid")
+                       : db.prepare(
+                             "SELECT id, uid, modseq, flags, size, internal_date "
+                             "FROM messages INDEXED BY messages_modseq "
+                             "WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+  if (since == 0) {
+    q.bind_all(mailbox.value);
+  } else {
+    q.bind_all(mailbox.value, since);
+  }
+  while (q.step()) {
+    MessageInfo m;
+    m.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
+    m.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
+    m.flags.system = static_cast<std::uint32_t>(q.int64(3));
+    if (!keywords.empty()) {
+      if (auto it = keywords.find(q.int64(0)); it != keywords.end())
+        m.flags.keywords = std::move(it->second);
+    }
+    m.size = q.int64(4);
+    m.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
+    out.push_back(std::move(m));
+  }
+  q.reset();
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<MessageInfo>> SqliteStore::messages(AccountId account, MailboxId mailbox) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      return read_message_list(db, mailbox, 0);
+    });
+  });
+}
+
+Result<MailboxChanges> SqliteStore::changes_since(AccountId account, MailboxId mailbox,
+                                                  ModSeq since) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      // One read transaction: the mailbox row and its changes as of one commit.
+      db.exec("BEGIN");
+      struct End {
+        Database& db;
+        ~End() {
+          try {
+            db.exec("COMMIT");
+          } catch (...) {  // a read-only transaction has nothing to lose
+          }
+        }
+      } end{db};
+      MailboxChanges out;
+      out.mailbox = mailbox_row(db, account, mailbox);
+      const auto after = static_cast<std::int64_t>(since.value);
+      out.changed = read_message_list(
+          db, mailbox, after, after == 0 ? static_cast<std::size_t>(out.mailbox.messages) : 0);
+      if (after > 0) out.expunged = read_expunged(db, mailbox, after);
+      return out;
+    });
+  });
+}
+
+namespace {
+
+// The message's row is there, so a body file that is not is damage to the store (fsck
+// names it), not a message expunged meanwhile.
+Error damaged_if_missing(Error e) {
+  if (e.kind == ErrorKind::not_found) e.kind = ErrorKind::corrupt;
+  return e;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BlobReader>> SqliteStore::open_message(AccountId account, MailboxId mailbox,
+                                                              Uid uid) {
+  return guard([&] {
+    auto reader = blobs_->open(blob_of(account, mailbox, uid));
+    if (!reader) throw StoreException(damaged_if_missing(reader.error()));
+    return std::move(*reader);
+  });
+}
+
+std::string SqliteStore::blob_of(AccountId account, MailboxId mailbox, Uid uid) {
+  return readers_.run([&](Database& db) {
+    check_owner(db, account, mailbox);
+    auto& q = db.prepare("SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?");
+    q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+    if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
+    return q.text(0);
+  });
+}
+
+Result<std::vector<std::pair<Uid, std::string>>> SqliteStore::read_messages(
+    AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) {
+  return guard([&] {
+    const auto ids = readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::vector<std::pair<Uid, std::string>> out;
+      auto& q = db.prepare("SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?");
+      for (const auto uid : uids) {
+        q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+        if (q.step()) out.emplace_back(uid, q.text(0));
+        q.reset();
+      }
+      return out;
+    });
+    std::vector<std::pair<Uid, std::string>> out;
+    for (const auto& [uid, id] : ids) {
+      auto bytes = blobs_->read(id);
+      if (!bytes) break;
+      out.emplace_back(uid, std::move(*bytes));
+    }
+    return out;
+  });
+}
+
+Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailbox, Uid uid) {
+  return guard([&] {
+    auto bytes = blobs_->read(blob_of(account, mailbox, uid));
+    if (!bytes) throw StoreException(damaged_if_missing(bytes.error()));
+    return std::move(*bytes);
+  });
+}
+
+namespace {
+
+constexpr const char* details_columns =
+    "SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.internal_date, f.structure, "
+    "f.h_date, f.h_subject, f.h_from, f.h_sender, f.h_reply_to, f.h_to, f.h_cc, f.h_bcc, "
+    "f.h_in_reply_to, f.h_message_id, f.h_references FROM messages m JOIN message_fields f "
+    "ON f.message_id = m.id ";
+
+// One row of details_columns; the keywords are read after.
+template <class Statement>
+std::pair<std::int64_t, MessageDetails> read_details(Statement& q, bool with_structure = true) {
+  MessageDetails d;
+  const auto id = q.int64(0);
+  d.info.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
+  d.info.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
+  d.info.flags.system = static_cast<std::uint32_t>(q.int64(3));
+  d.info.size = q.int64(4);
+  d.info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
+  if (with_structure) {
+    auto structure = mime::decode(q.blob(6));
+    if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
+    d.structure = std::move(*structure);
+  }
+  read_envelope_fields(q, 7, d.fields);
+  return {id, std::move(d)};
+}
+
+}  // namespace
+
+Result<MessageDetails> SqliteStore::message_details(AccountId account, MailboxId mailbox, Uid uid) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      auto& q = db.prepare(std::string(details_columns) + "WHERE m.mailbox_id = ? AND m.uid = ?");
+      q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
+      if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
+      auto [id, d] = read_details(q);
+      q.reset();
+      d.info.flags.keywords = read_keywords(db, id);
+      return d;
+    });
+  });
+}
+
+Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId account,
+                                                                  MailboxId mailbox, Uid first,
+                                                                  Uid last, DetailParts parts) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::vector<MessageDetails> out;
+      std::map<std::uint32_t, std::size_t> index_of;  // UID → position in out
+      auto& q = db.prepare(std::string(details_columns) +
+                           "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
+      q.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
+                 static_cast<std::int64_t>(last.value));
+      while (q.step()) {
+        auto details = read_details(q, parts == DetailParts::all).second;
+        index_of[details.info.uid.value] = out.size();
+        out.push_back(std::move(details));
+      }
+      q.reset();
+      // The keywords of the whole range in one query too.
+      auto& k = db.prepare(
+          "SELECT m.uid, k.keyword FROM messages m JOIN message_keywords k ON k.message_id = m.id "
+          "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid, k.keyword");
+      k.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
+                 static_cast<std::int64_t>(last.value));
+      while (k.step()) {
+        const auto at = index_of.find(static_cast<std::uint32_t>(k.int64(0)));
+        if (at != index_of.end()) out[at->second].info.flags.keywords.push_back(k.text(1));
+      }
+      k.reset();
+      return out;
+    });
+  });
+}
+
+Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> SqliteStore::envelope_fields(
+    AccountId account, MailboxId mailbox) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      std::vector<std::pair<Uid, mime::EnvelopeFields>> out;
+      auto& q = db.prepare(
+          "SELECT m.uid, f.h_date, f.h_subject, f.h_from, f.h_sender, f.h_reply_to, f.h_to, "
+          "f.h_cc, f.h_bcc, f.h_in_reply_to, f.h_message_id, f.h_references FROM messages m "
+          "JOIN message_fields f ON f.message_id = m.id WHERE m.mailbox_id = ? ORDER BY m.uid");
+      q.bind_all(mailbox.value);
+      while (q.step()) {
+        auto& [uid, f] = out.emplace_back();
+        uid = Uid(static_cast<std::uint32_t>(q.int64(0)));
+        read_envelope_fields(q, 1, f);
+      }
+      q.reset();
+      return out;
+    });
+  });
+}
+
+Result<std::vector<Uid>> SqliteStore::expunged_since(AccountId account, MailboxId mailbox,
+                                                     ModSeq since) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      return read_expunged(db, mailbox, static_cast<std::int64_t>(since.value));
+    });
+  });
+}
+
+}  // namespace postino::store::sqlite
