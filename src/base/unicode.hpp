@@ -15,4 +15,12 @@ std::string utf8_lower(std::string_view text);
 // folded the same way. Text that is all ASCII is compared without allocating.
 bool utf8_icontains(std::string_view haystack, std::string_view lower_needle);
 
+// The characters of UTF-8 text: the bytes that do not continue a sequence (invalid bytes
+// count one each).
+inline std::size_t utf8_length(std::string_view text) {
+  std::size_t n = 0;
+  for (const unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 }  // namespace postino::base

@@ -219,5 +219,21 @@ TEST_F(ImapLogin, HeaderKeysTakeTheirCandidatesFromTheFullTextIndex) {
   EXPECT_EQ(send("j SEARCH FROM bo\r\n"), "* SEARCH 3\r\nj OK SEARCH completed\r\n");
 }
 
+// Few candidates in a bigger mailbox (sender17@: one in 30) have their fields read one by
+// one; many (sender1: 11 in 30) have the mailbox's read at once; the answers are exact.
+TEST_F(ImapLogin, HeaderKeysWithFewCandidatesReadOnlyTheirFields) {
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(store_->deliver({demo_id()}, "From: sender" + std::to_string(i) +
+                                                 "@example.org\r\nSubject: s\r\n\r\nx\r\n"));
+  }
+  ASSERT_EQ(store_->index_text(1 << 20)->indexed, 30u);
+  start(true);
+  send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
+  EXPECT_EQ(send("c SEARCH FROM sender17@\r\n"), "* SEARCH 18\r\nc OK SEARCH completed\r\n");
+  EXPECT_EQ(send("d SEARCH FROM \"sender2 \"\r\n"), "* SEARCH\r\nd OK SEARCH completed\r\n");
+  EXPECT_EQ(send("e SEARCH NOT FROM sender1\r\n"),
+            "* SEARCH 1 3 4 5 6 7 8 9 10 21 22 23 24 25 26 27 28 29 30\r\ne OK SEARCH completed\r\n");
+}
+
 }  // namespace
 }  // namespace postino::imap

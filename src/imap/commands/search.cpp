@@ -313,9 +313,7 @@ std::shared_ptr<Criterion::IndexAnswer> header_candidates(store::Store& store,
     const auto end = std::min(needle.find_first_of(" \t", at), needle.size());
     const auto piece = std::string_view(needle).substr(at, end - at);
     at = end + 1;
-    std::size_t chars = 0;
-    for (const unsigned char ch : piece) chars += (ch & 0xC0) != 0x80;
-    if (chars >= store::Store::min_indexed_needle_chars) pieces.push_back(piece);
+    if (base::utf8_length(piece) >= store::Store::min_indexed_needle_chars) pieces.push_back(piece);
   }
   if (pieces.empty()) return nullptr;
   return ask_index(store, account, mailbox, store::Store::TextField::header, pieces);

@@ -1,5 +1,6 @@
 // The full-text index of IMAP SEARCH BODY and TEXT (see schema.cpp migration 2 and
 // docs/ARCHITECTURE.md): looking a string up, and filling the index in the background.
+#include "base/unicode.hpp"
 #include "mime/codec.hpp"
 #include "store/sqlite/store_impl.hpp"
 
@@ -17,9 +18,7 @@ Result<TextSearch> SqliteStore::search_text_all(AccountId account, MailboxId mai
                         : field == TextField::body ? "body : ("
                                                    : "(";
     for (const auto needle : all_of) {
-      std::size_t chars = 0;
-      for (const unsigned char c : needle) chars += (c & 0xC0) != 0x80;
-      if (chars < min_indexed_needle_chars)
+      if (base::utf8_length(needle) < min_indexed_needle_chars)
         throw_error(ErrorKind::invalid, "search string too short");
       if (query.back() != '(') query += " AND ";
       query += '"';
