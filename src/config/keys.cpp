@@ -432,6 +432,12 @@ std::vector<Key> build_keys() {
       "BODY and TEXT; a message with more is searched by reading it. 0: no index at all.",
       [](auto& c) -> auto& { return c.store.max_indexed_text_bytes; }, 0, std::int64_t{1} << 30));
   k.push_back(integer_key(
+      "store.inline_body_bytes",
+      "Messages of at most this many bytes are kept in the database, written by the commit "
+      "that saves them, instead of in a file of their own (whose creation and fsyncs cost "
+      "more than the message). 0: every message is a file under blobs/.",
+      [](auto& c) -> auto& { return c.store.inline_body_bytes; }, 0, std::int64_t{16} << 20));
+  k.push_back(integer_key(
       "store.text_index_batch_bytes",
       "Text the background indexer puts in the full-text index per transaction (new mail is "
       "indexed after it is saved, never while the sender waits; saves queue behind each "

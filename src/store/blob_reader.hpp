@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "store/error.hpp"
 
@@ -17,5 +19,8 @@ class BlobReader {
   // at the end.
   virtual Result<std::size_t> read_at(std::uint64_t offset, char* buffer, std::size_t n) = 0;
 };
+
+// A body already in memory, read the same way (file_blob_store.cpp).
+std::unique_ptr<BlobReader> make_memory_blob_reader(std::string bytes);
 
 }  // namespace postino::store

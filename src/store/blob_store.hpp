@@ -78,4 +78,8 @@ std::unique_ptr<BlobStore> make_file_blob_store(const std::filesystem::path& dir
 
 bool is_blob_id(std::string_view id);
 
+// The id a blob of these bytes has (lower-case hex SHA-256), for bodies kept elsewhere
+// than in a BlobStore (the SQLite store keeps small ones in its database).
+std::string blob_id_for(std::string_view bytes);
+
 }  // namespace postino::store

@@ -97,6 +97,7 @@ TEST_P(StoreContract, FsckFindsAndRepairsWrongMailboxCounts) {
 }
 
 TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "a store of schema 3 keeps its bodies in files";
   ASSERT_TRUE(store_->append(demo_, "INBOX", "one", {{flag_seen, {}}, {}}));
   ASSERT_TRUE(store_->append(demo_, "INBOX", "two!", {{flag_deleted, {}}, {}}));
   store_.reset();
@@ -111,7 +112,8 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
           "ALTER TABLE mailboxes DROP COLUMN unseen_count",
           "ALTER TABLE mailboxes DROP COLUMN byte_count",
           "ALTER TABLE mailboxes DROP COLUMN deleted_count", "DROP TRIGGER message_fields_insert",
-          "DROP TABLE message_fields", "PRAGMA user_version = 3"}) {
+          "DROP TABLE message_fields", "DROP TRIGGER blob_bytes_collected", "DROP TABLE blob_bytes",
+          "PRAGMA user_version = 3"}) {
       ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }
     sqlite3_close(db);
@@ -260,7 +262,7 @@ TEST_P(StoreContract, SeveralMessagesReadAtOnceInTheOrderAsked) {
   EXPECT_EQ((*read)[1], std::make_pair(Uid(1), std::string("one")));
   // The list ends at a body that cannot be read.
   const auto id = test_support::blob_id_of("one");
-  std::filesystem::remove(dir_ / "blobs" / id.substr(0, 2) / id);
+  remove_body(id);
   read = store_->read_messages(demo_, inbox.id, {Uid(3), Uid(1), Uid(4)});
   ASSERT_TRUE(read);
   ASSERT_EQ(read->size(), 1u);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -428,6 +429,41 @@ bool is_blob_id(std::string_view id) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+std::string blob_id_for(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  return to_hex(digest, len);
+}
+
+namespace {
+
+class MemoryBlobReader final : public BlobReader {
+ public:
+  explicit MemoryBlobReader(std::string bytes) : bytes_(std::move(bytes)) {}
+  Result<std::size_t> read(char* buffer, std::size_t n) override {
+    const auto got = read_at(position_, buffer, n);
+    position_ += *got;
+    return got;
+  }
+  Result<std::size_t> read_at(std::uint64_t offset, char* buffer, std::size_t n) override {
+    if (offset >= bytes_.size()) return std::size_t{0};
+    const auto got = std::min<std::uint64_t>(n, bytes_.size() - offset);
+    std::memcpy(buffer, bytes_.data() + offset, got);
+    return static_cast<std::size_t>(got);
+  }
+
+ private:
+  std::string bytes_;
+  std::uint64_t position_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<BlobReader> make_memory_blob_reader(std::string bytes) {
+  return std::make_unique<MemoryBlobReader>(std::move(bytes));
 }
 
 Result<std::string> BlobStore::put(std::string_view bytes) {

@@ -106,7 +106,7 @@ TEST_P(StoreContract, QueueEntriesAreClaimedOnceAndAttemptsRecordedPerRecipient)
   EXPECT_EQ(store_->finish_attempt(id, "node-a", attempt).error().kind, ErrorKind::not_found);
   EXPECT_TRUE(store_->list_queue()->empty());
   reopen(std::chrono::seconds(0));
-  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(stored_bodies(), 0u);
 }
 
 TEST_P(StoreContract, QueueAdministration) {

@@ -15,13 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 using test_support::StoreContract;
 
-fs::path body_file(const fs::path& dir, const std::string& id) {
-  for (const auto& p : {dir / "blobs" / id.substr(0, 2) / id, dir / "blobs" / "new" / id}) {
-    if (fs::exists(p)) return p;
-  }
-  return {};
-}
-
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
@@ -70,10 +63,9 @@ TEST_P(StoreContract, ScrubQuarantinesDamagedBodiesAndServesTheRest) {
   EXPECT_EQ(clean.checked, 3u);
   EXPECT_TRUE(clean.quarantined.empty());
 
-  const auto size = fs::file_size(body_file(dir_, zeroed));
-  fs::permissions(body_file(dir_, zeroed), fs::perms::owner_read | fs::perms::owner_write);
-  std::ofstream(body_file(dir_, zeroed), std::ios::binary) << std::string(size, '\0');
-  fs::remove(body_file(dir_, lost));
+  const auto size = std::string("Subject: zero\r\n\r\nzero me\r\n").size();
+  replace_body(zeroed, std::string(size, '\0'));
+  remove_body(lost);
   auto found = scrub_all(*store_, 1);
   ASSERT_TRUE(found.done);
   EXPECT_EQ(found.checked, 3u);
@@ -116,7 +108,7 @@ TEST_P(StoreContract, ScrubQuarantinesDamagedBodiesAndServesTheRest) {
 TEST_P(StoreContract, ScrubLeavesABodyMendedByANewSaveOfTheSameContent) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: twice\r\n\r\nsame\r\n", {}));
   const auto id = test_support::blob_id_of("Subject: twice\r\n\r\nsame\r\n");
-  fs::remove(body_file(dir_, id));
+  remove_body(id);
   // Saved again: the body is written anew under the same name.
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: twice\r\n\r\nsame\r\n", {}));
   auto pass = scrub_all(*store_, 1 << 20);
@@ -128,7 +120,7 @@ TEST_P(StoreContract, TheScrubberRunsAPassAtStartAndStopsPromptly) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: a\r\n\r\na\r\n", {}));
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: b\r\n\r\nb\r\n", {}));
   const auto id = test_support::blob_id_of("Subject: b\r\n\r\nb\r\n");
-  fs::remove(body_file(dir_, id));
+  remove_body(id);
   {
     Scrubber off(*store_, 0, std::chrono::seconds(60));  // 0: no scrub at all
   }
@@ -159,7 +151,7 @@ TEST_P(StoreContract, TheScrubberPassesAgainAfterItsInterval) {
   Scrubber scrubber(*store_, 1 << 30, std::chrono::seconds(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first pass: all well
   EXPECT_EQ(box("INBOX").messages, 1);
-  fs::remove(body_file(dir_, id));  // damaged after the first pass
+  remove_body(id);  // damaged after the first pass
   for (int i = 0; i < 150 && box("INBOX").messages != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

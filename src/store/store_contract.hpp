@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <set>
 
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -33,16 +36,48 @@ inline std::string blob_id_of(std::string_view content) {
 struct Backend {
   std::string name;
   std::function<std::unique_ptr<Store>(const fs::path& dir, std::chrono::seconds blob_grace)> open;
+  friend void PrintTo(const Backend& b, std::ostream* out) { *out << b.name; }
 };
 
-inline std::unique_ptr<Store> open_sqlite(const fs::path& dir, std::chrono::seconds grace) {
+inline std::unique_ptr<Store> open_sqlite_with(const fs::path& dir, std::chrono::seconds grace,
+                                               std::size_t inline_body_bytes) {
   SqliteOptions o;
   o.data_dir = dir;
   o.blob_grace = grace;
   o.text_index_quiet = std::chrono::milliseconds(0);
+  o.inline_body_bytes = inline_body_bytes;
   auto s = open_sqlite_store(o);
   if (!s) throw std::runtime_error(s.error().detail);
   return std::move(*s);
+}
+
+// Every body a file under blobs/.
+inline std::unique_ptr<Store> open_sqlite(const fs::path& dir, std::chrono::seconds grace) {
+  return open_sqlite_with(dir, grace, 0);
+}
+
+// Bodies of up to 64 KiB in the database (the server's default), larger ones files.
+inline std::unique_ptr<Store> open_sqlite_inline(const fs::path& dir, std::chrono::seconds grace) {
+  return open_sqlite_with(dir, grace, 64 * 1024);
+}
+
+// Runs one statement on the store's database behind its back: ?1 bound as text, ?2 as a
+// blob (the tests' way to lose or damage a body kept there).
+inline void sql_behind_the_back(const fs::path& dir, const std::string& statement,
+                                const std::string& text, const std::string& blob = {}) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "store.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, statement.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_bind_text(stmt, 1, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  if (sqlite3_bind_parameter_count(stmt) > 1) {
+    sqlite3_bind_blob(stmt, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  }
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 class StoreContract : public ::testing::TestWithParam<Backend> {
@@ -70,12 +105,42 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(m) << name;
     return m ? *m : MailboxInfo{};
   }
-  std::size_t blob_files() {
-    std::size_t n = 0;
-    for (auto& e : fs::recursive_directory_iterator(dir_ / "blobs")) {
-      if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
+  // The bodies the store keeps, in files under blobs/ or in its database.
+  std::size_t stored_bodies() {
+    std::set<std::string> ids;
+    std::error_code ec;
+    for (auto& e : fs::recursive_directory_iterator(dir_ / "blobs", ec)) {
+      if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") {
+        ids.insert(e.path().filename().string());
+      }
     }
-    return n;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_ / "store.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT blob_id FROM blob_bytes", -1, &stmt, nullptr);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      ids.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return ids.size();
+  }
+  // Behind the store's back: a body lost (its file and its row of bytes), or its bytes
+  // replaced by others (a file zeroed in place, say).
+  void remove_body(const std::string& id) {
+    for (const auto& p : {dir_ / "blobs" / id.substr(0, 2) / id, dir_ / "blobs" / "new" / id}) {
+      fs::remove(p);
+    }
+    sql_behind_the_back(dir_, "DELETE FROM blob_bytes WHERE blob_id = ?1", id);
+  }
+  void replace_body(const std::string& id, const std::string& bytes) {
+    for (const auto& p : {dir_ / "blobs" / id.substr(0, 2) / id, dir_ / "blobs" / "new" / id}) {
+      if (!fs::exists(p)) continue;
+      fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
+      std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+    }
+    sql_behind_the_back(dir_, "UPDATE blob_bytes SET bytes = ?2 WHERE blob_id = ?1", id, bytes);
   }
 
   fs::path dir_;

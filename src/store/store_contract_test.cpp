@@ -19,6 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using test_support::Backend;
 using test_support::open_sqlite;
+using test_support::open_sqlite_inline;
 using test_support::StoreContract;
 
 TEST_P(StoreContract, DomainsAreUniqueAndGuardedWhileInUse) {
@@ -169,9 +170,9 @@ TEST_P(StoreContract, DeliveryStoresOneBlobForAllRecipients) {
   auto saved = store_->deliver({demo_, *bob}, "From: a@b\r\n\r\nshared\r\n");
   ASSERT_TRUE(saved) << saved.error().detail;
   EXPECT_EQ(saved->size(), 2u);
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(stored_bodies(), 1u);
   ASSERT_TRUE(store_->append(demo_, "Sent", "From: a@b\r\n\r\nshared\r\n", {}));
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(stored_bodies(), 1u);
   EXPECT_EQ(box("INBOX", *bob).messages, 1);
 }
 
@@ -283,7 +284,7 @@ TEST_P(StoreContract, CopyAndMoveKeepFlagsAndShareTheBody) {
   EXPECT_EQ(*copied, (std::vector<std::pair<Uid, Uid>>{{Uid(1), Uid(1)}, {Uid(2), Uid(2)}}));
   const auto archive = box("Archive");
   EXPECT_EQ((*store_->messages(demo_, archive.id))[0].flags, (Flags{flag_flagged, {"work"}}));
-  EXPECT_EQ(blob_files(), 2u);  // the copies share the bodies
+  EXPECT_EQ(stored_bodies(), 2u);  // the copies share the bodies
   EXPECT_EQ(store_->quota_usage(demo_)->messages, 4);
   auto moved = store_->copy_messages(demo_, inbox.id, {Uid(2)}, "Trash", true);
   ASSERT_TRUE(moved);
@@ -301,11 +302,11 @@ TEST_P(StoreContract, UnreferencedBlobsAreCollectedAfterTheGracePeriod) {
   const auto inbox = box("INBOX");
   ASSERT_TRUE(
       store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(1)}, Store::ExpungeScope::listed));
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(stored_bodies(), 1u);
   reopen(std::chrono::seconds(3600));
-  EXPECT_EQ(blob_files(), 1u);  // still within the grace period
+  EXPECT_EQ(stored_bodies(), 1u);  // still within the grace period
   reopen(std::chrono::seconds(0));
-  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(stored_bodies(), 0u);
   // The same content saved again after collection is stored afresh.
   ASSERT_TRUE(store_->append(demo_, "INBOX", "short-lived", {}));
   EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(2)), "short-lived");
@@ -409,7 +410,7 @@ TEST_P(StoreContract, FsckFindsAndRepairsDamage) {
   // Delete the second message's blob behind the store's back.
   const auto inbox = box("INBOX");
   const auto id = test_support::blob_id_of("lose me");
-  fs::remove(dir_ / "blobs" / id.substr(0, 2) / id);
+  remove_body(id);
   std::ofstream(dir_ / "blobs" / "tmp" / "blob.stale") << "x";
   // The message is still there, its body is not: damage, not an expunge (IMAP answers
   // NO [SERVERBUG] rather than EXPUNGEISSUED).
@@ -561,7 +562,9 @@ TEST(SqliteStoreNotifier, EveryCommittedChangeToAMailboxIsAnnounced) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(Backend{"sqlite", open_sqlite}),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
+                         ::testing::Values(Backend{"sqlite", open_sqlite},
+                                           Backend{"sqlite_inline", open_sqlite_inline}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -299,12 +299,15 @@ def stored(server, address, mailbox="INBOX"):
     import sqlite3
     db = sqlite3.connect(os.path.join(server.data, "store.db"))
     rows = db.execute(
-        "SELECT m.blob_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
-        "JOIN accounts a ON a.id = b.account_id WHERE a.address = ? AND b.name = ? "
-        "ORDER BY m.uid", (address, mailbox)).fetchall()
+        "SELECT m.blob_id, x.bytes FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+        "JOIN accounts a ON a.id = b.account_id LEFT JOIN blob_bytes x ON x.blob_id = m.blob_id "
+        "WHERE a.address = ? AND b.name = ? ORDER BY m.uid", (address, mailbox)).fetchall()
     db.close()
     out = []
-    for (blob,) in rows:
+    for (blob, inline) in rows:
+        if inline is not None:  # a small body, kept in the database
+            out.append(bytes(inline))
+            continue
         paths = glob.glob(os.path.join(server.data, "blobs", blob[:2], blob)) + \
             glob.glob(os.path.join(server.data, "blobs", "new", blob))
         with open(paths[0], "rb") as f:

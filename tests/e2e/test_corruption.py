@@ -1,6 +1,7 @@
-"""Corruption at rest (RELIABILITY C05): with the server stopped, one message's body file
-is deleted, another's zeroed, and a stray temporary file and an orphan body file are left
-in the blob directory.
+"""Corruption at rest (RELIABILITY C05): with the server stopped, one message's body is
+deleted, another's zeroed, and a stray temporary file and an orphan body file are left in
+the blob directory. Twice: with the bodies in the database (small ones are, by default:
+store.inline_body_bytes) and with every body a file of its own.
 
 - With the scrub (the default), the server starts, serves the intact messages at once, and
   its first scrub pass finds the two damaged bodies: the zeroed file is moved to
@@ -31,10 +32,33 @@ def blob_path(data, blob_id):
                  os.path.join(data, "blobs", blob_id[:2], blob_id)):
         if os.path.exists(path):
             return path
-    raise AssertionError(f"no file for blob {blob_id}")
+    return None
+
+
+def lose(data, blob_id):
+    """Deletes a body wherever it is kept: its row of bytes, or its file."""
+    with sqlite3.connect(os.path.join(data, "store.db")) as db:
+        gone = db.execute("DELETE FROM blob_bytes WHERE blob_id = ?", (blob_id,)).rowcount
+    if not gone:
+        os.remove(blob_path(data, blob_id))
+
+
+def zero(data, blob_id):
+    """Zeroes a body in place, keeping its size."""
+    with sqlite3.connect(os.path.join(data, "store.db")) as db:
+        zeroed = db.execute("UPDATE blob_bytes SET bytes = zeroblob(length(bytes)) "
+                            "WHERE blob_id = ?", (blob_id,)).rowcount
+    if not zeroed:
+        path = blob_path(data, blob_id)
+        size = os.path.getsize(path)
+        os.chmod(path, 0o600)
+        with open(path, "wb") as f:
+            f.write(b"\0" * size)
 
 
 class CorruptionTest(unittest.TestCase):
+    config = ""  # the default: these small bodies are kept in the database
+    in_files = False
     def fsck(self, data, *args):
         return subprocess.run([harness.BINARY, "--data", data, "fsck", *args],
                               capture_output=True, text=True, timeout=120)
@@ -51,7 +75,8 @@ class CorruptionTest(unittest.TestCase):
         root = tempfile.mkdtemp(prefix="postino-corrupt-")
         self.addCleanup(shutil.rmtree, root, True)
         data = os.path.join(root, "data")
-        server = harness.DevServer(data=data, listen=["smtp", "imaps"]).start()
+        server = harness.DevServer(data=data, listen=["smtp", "imaps"],
+                                   config=self.config).start()
         user = server.demo_credentials()[0]
         with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
             for i in range(1, 5):
@@ -65,12 +90,10 @@ class CorruptionTest(unittest.TestCase):
                 "WHERE b.name = 'INBOX' ORDER BY m.uid"))
         self.assertEqual(len(blobs), 4)
         uids = sorted(blobs)
-        os.remove(blob_path(data, blobs[uids[1]]))                  # m2: gone
-        zeroed = blob_path(data, blobs[uids[2]])                    # m3: zeroed
-        size = os.path.getsize(zeroed)
-        os.chmod(zeroed, 0o600)
-        with open(zeroed, "wb") as f:
-            f.write(b"\0" * size)
+        in_files = [blob_path(data, b) is not None for b in blobs.values()]
+        self.assertEqual(in_files, [self.in_files] * 4)
+        lose(data, blobs[uids[1]])                                  # m2: gone
+        zero(data, blobs[uids[2]])                                  # m3: zeroed
         os.makedirs(os.path.join(data, "blobs", "tmp"), exist_ok=True)
         stray = os.path.join(data, "blobs", "tmp", "blob.1.2")       # a save cut short
         with open(stray, "wb") as f:
@@ -181,6 +204,11 @@ class CorruptionTest(unittest.TestCase):
         again = self.fsck(data)
         self.assertNotIn("is missing", again.stdout)
         self.assertNotIn("does not match", again.stdout)
+
+
+class CorruptionOfFilesTest(CorruptionTest):
+    config = "[store]\ninline_body_bytes = 0\n"
+    in_files = True
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ class DropRootTest(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def server(self):
-        return harness.DevServer(config=f'[server]\nuser = "{USER}"\n', data=self.data,
+        # Every body a file: the restart below zeroes one on disk as root.
+        return harness.DevServer(config=f'[server]\nuser = "{USER}"\n[store]\n'
+                                        'inline_body_bytes = 0\n', data=self.data,
                                  listen=["smtp", "imap", "imaps"])
 
     def test_runs_as_the_user_and_keeps_working_after_a_restart(self):

@@ -93,7 +93,9 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
   return guard([&] {
     FsckReport report;
     struct BlobRow {
-      std::int64_t size, refs, counted = 0;
+      std::int64_t size, refs;
+      bool in_database;
+      std::int64_t counted = 0;
     };
     std::map<std::string, BlobRow> rows;
     std::vector<std::pair<std::int64_t, std::string>> messages_without_blob;
@@ -122,8 +124,10 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
         }
       }
       mb.reset();
-      auto& b = db.prepare("SELECT id, size, refs FROM blobs");
-      while (b.step()) rows[b.text(0)] = {b.int64(1), b.int64(2)};
+      auto& b = db.prepare(
+          "SELECT b.id, b.size, b.refs, x.blob_id IS NOT NULL FROM blobs b "
+          "LEFT JOIN blob_bytes x ON x.blob_id = b.id");
+      while (b.step()) rows[b.text(0)] = {b.int64(1), b.int64(2), b.int64(3) != 0};
       b.reset();
       auto& m = db.prepare(
           "SELECT blob_id, count(*) FROM (SELECT blob_id FROM messages UNION ALL "
@@ -165,6 +169,14 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
         report.problems.push_back("blob " + id + ": reference count " + std::to_string(row.refs) +
                                   ", referenced " + std::to_string(row.counted) + " times");
         bad_refs.push_back(id);
+      }
+      if (row.in_database) {
+        // Kept in the database (a file of the same content, if any, is a spare copy).
+        if (auto bytes = inline_body(id); bytes && blob_id_for(*bytes) != id) {
+          report.problems.push_back("blob " + id + " does not match its hash");
+          if (row.counted > 0) missing.push_back(id);
+        }
+        continue;
       }
       if (!files.contains(id)) {
         if (row.counted > 0) {

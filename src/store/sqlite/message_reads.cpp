@@ -123,39 +123,72 @@ Error damaged_if_missing(Error e) {
 Result<std::unique_ptr<BlobReader>> SqliteStore::open_message(AccountId account, MailboxId mailbox,
                                                               Uid uid) {
   return guard([&] {
-    auto reader = blobs_->open(blob_of(account, mailbox, uid));
+    auto body = body_of(account, mailbox, uid);
+    if (body.bytes) return make_memory_blob_reader(std::move(*body.bytes));
+    auto reader = blobs_->open(body.id);
     if (!reader) throw StoreException(damaged_if_missing(reader.error()));
     return std::move(*reader);
   });
 }
 
-std::string SqliteStore::blob_of(AccountId account, MailboxId mailbox, Uid uid) {
+namespace {
+
+constexpr const char* body_query =
+    "SELECT m.blob_id, x.bytes FROM messages m LEFT JOIN blob_bytes x ON x.blob_id = m.blob_id "
+    "WHERE m.mailbox_id = ? AND m.uid = ?";
+
+}  // namespace
+
+SqliteStore::BodyRef SqliteStore::body_of(AccountId account, MailboxId mailbox, Uid uid) {
   return readers_.run([&](Database& db) {
     check_owner(db, account, mailbox);
-    auto& q = db.prepare("SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?");
+    auto& q = db.prepare(body_query);
     q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
     if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
-    return q.text(0);
+    BodyRef body{q.text(0), std::nullopt};
+    if (!q.is_null(1)) body.bytes = q.blob(1);
+    return body;
   });
+}
+
+std::optional<std::string> SqliteStore::inline_body(const std::string& id) {
+  return readers_.run([&](Database& db) -> std::optional<std::string> {
+    auto& q = db.prepare("SELECT bytes FROM blob_bytes WHERE blob_id = ?");
+    q.bind_all(id);
+    if (!q.step()) return std::nullopt;
+    return q.blob(0);
+  });
+}
+
+Result<std::string> SqliteStore::read_body(const std::string& id) {
+  if (auto bytes = inline_body(id)) return std::move(*bytes);
+  return blobs_->read(id);
 }
 
 Result<std::vector<std::pair<Uid, std::string>>> SqliteStore::read_messages(
     AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) {
   return guard([&] {
-    const auto ids = readers_.run([&](Database& db) {
+    auto bodies = readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
-      std::vector<std::pair<Uid, std::string>> out;
-      auto& q = db.prepare("SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?");
+      std::vector<std::pair<Uid, BodyRef>> out;
+      auto& q = db.prepare(body_query);
       for (const auto uid : uids) {
         q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
-        if (q.step()) out.emplace_back(uid, q.text(0));
+        if (q.step()) {
+          out.emplace_back(uid, BodyRef{q.text(0), std::nullopt});
+          if (!q.is_null(1)) out.back().second.bytes = q.blob(1);
+        }
         q.reset();
       }
       return out;
     });
     std::vector<std::pair<Uid, std::string>> out;
-    for (const auto& [uid, id] : ids) {
-      auto bytes = blobs_->read(id);
+    for (auto& [uid, body] : bodies) {
+      if (body.bytes) {
+        out.emplace_back(uid, std::move(*body.bytes));
+        continue;
+      }
+      auto bytes = blobs_->read(body.id);
       if (!bytes) break;
       out.emplace_back(uid, std::move(*bytes));
     }
@@ -165,7 +198,9 @@ Result<std::vector<std::pair<Uid, std::string>>> SqliteStore::read_messages(
 
 Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailbox, Uid uid) {
   return guard([&] {
-    auto bytes = blobs_->read(blob_of(account, mailbox, uid));
+    auto body = body_of(account, mailbox, uid);
+    if (body.bytes) return std::move(*body.bytes);
+    auto bytes = blobs_->read(body.id);
     if (!bytes) throw StoreException(damaged_if_missing(bytes.error()));
     return std::move(*bytes);
   });

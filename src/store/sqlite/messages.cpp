@@ -78,6 +78,14 @@ void SqliteStore::insert_blob_row(Database& db, const BlobInfo& blob) {
       .bind_all(blob.id, blob.size, f.date, f.subject, f.from, f.sender, f.reply_to, f.to, f.cc,
                 f.bcc, f.in_reply_to, f.message_id, f.references)
       .run();
+  // Replaced rather than kept: a save of the same content mends bytes found damaged (the
+  // scrub removes those), as a file is mended by being written again.
+  if (blob.inline_bytes) {
+    db.prepare("INSERT OR REPLACE INTO blob_bytes (blob_id, bytes) VALUES (?, ?)")
+        .bind_all(blob.id)
+        .bind_blob(2, *blob.inline_bytes)
+        .run();
+  }
 }
 
 SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
@@ -137,17 +145,25 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
   } pins{this, {}};
   std::vector<BlobInfo> infos;
   for (const auto message : messages) {
-    // RELIABILITY §3 (1): the bytes are durable before the metadata that names them.
-    auto writer = blobs_->begin();
-    if (!writer) throw StoreException(writer.error());
-    if (auto r = (*writer)->append(message); !r) throw StoreException(r.error());
-    auto id = (*writer)->commit();
-    if (!id) throw StoreException(id.error());
-    pins.ids.push_back(*id);
     // Parsed once here, outside the write transaction, and kept with the blob.
     const auto structure = mime::parse_structure(message, options_.mime_limits);
-    infos.push_back({*id, static_cast<std::int64_t>(message.size()), mime::encode(structure),
-                     mime::extract_envelope_fields(message, structure)});
+    BlobInfo info{"", static_cast<std::int64_t>(message.size()), mime::encode(structure),
+                  mime::extract_envelope_fields(message, structure), std::nullopt};
+    if (message.size() <= options_.inline_body_bytes) {
+      // Durable with the commit that names it.
+      info.id = blob_id_for(message);
+      info.inline_bytes = message;
+    } else {
+      // RELIABILITY §3 (1): the bytes are durable before the metadata that names them.
+      auto writer = blobs_->begin();
+      if (!writer) throw StoreException(writer.error());
+      if (auto r = (*writer)->append(message); !r) throw StoreException(r.error());
+      auto id = (*writer)->commit();
+      if (!id) throw StoreException(id.error());
+      pins.ids.push_back(*id);
+      info.id = std::move(*id);
+    }
+    infos.push_back(std::move(info));
   }
   last_save_ = std::chrono::steady_clock::now().time_since_epoch().count();
   auto result = writer_->run([&](Database& db) { return job(db, infos); });

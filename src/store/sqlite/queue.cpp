@@ -155,15 +155,19 @@ Result<std::size_t> SqliteStore::release_claims(std::string_view node) {
 
 Result<std::unique_ptr<BlobReader>> SqliteStore::open_queued(std::string_view queue_id) {
   return guard([&] {
-    const auto blob = readers_.run([&](Database& db) {
-      auto& q = db.prepare("SELECT blob_id FROM queue WHERE queue_id = ?");
+    auto body = readers_.run([&](Database& db) {
+      auto& q = db.prepare(
+          "SELECT q.blob_id, x.bytes FROM queue q LEFT JOIN blob_bytes x ON x.blob_id = q.blob_id "
+          "WHERE q.queue_id = ?");
       q.bind_all(queue_id);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such queue entry");
-      auto id = q.text(0);
+      BodyRef out{q.text(0), std::nullopt};
+      if (!q.is_null(1)) out.bytes = q.blob(1);
       q.reset();
-      return id;
+      return out;
     });
-    auto reader = blobs_->open(blob);
+    if (body.bytes) return make_memory_blob_reader(std::move(*body.bytes));
+    auto reader = blobs_->open(body.id);
     if (!reader) throw StoreException(reader.error());
     return std::move(*reader);
   });

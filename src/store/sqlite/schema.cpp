@@ -243,6 +243,19 @@ CREATE TRIGGER message_fields_insert AFTER INSERT ON messages BEGIN
     FROM blobs b WHERE b.id = NEW.blob_id;
 END;
 )sql",
+    // 6: small bodies in the database (DESIGN: "small ones may live in the database"):
+    // a file costs its creation, its fsync and its directory's, where a row rides on the
+    // commit that saves the message anyway. A body is here, in its file, or both (saved
+    // under another inline_body_bytes); the row goes with its blob's row.
+    R"sql(
+CREATE TABLE blob_bytes (
+  blob_id TEXT PRIMARY KEY,
+  bytes BLOB NOT NULL
+);
+CREATE TRIGGER blob_bytes_collected AFTER DELETE ON blobs BEGIN
+  DELETE FROM blob_bytes WHERE blob_id = OLD.id;
+END;
+)sql",
 };
 
 }  // namespace

@@ -56,6 +56,11 @@ Result<Store::ScrubProgress> SqliteStore::scrub(std::string_view after, std::uin
       progress.last = id;
       ++progress.checked;
       progress.bytes += static_cast<std::uint64_t>(size);
+      if (auto bytes = inline_body(id)) {
+        if (blob_id_for(*bytes) != id)
+          quarantine_blob(id, "does not match its hash", progress.quarantined);
+        continue;
+      }
       auto ok = blobs_->verify(id);
       if (ok && *ok) continue;
       if (!ok && ok.error().kind != ErrorKind::not_found) {
@@ -73,9 +78,10 @@ void SqliteStore::quarantine_blob(const std::string& id, const std::string& dama
   std::vector<Holder> holders;
   std::vector<std::string> queued;
   const auto dir = options_.data_dir / "quarantine";
-  // Who refers to it is asked under the blob store's pin lock, as the file is moved: an
-  // expunge and garbage collection in between would otherwise be taken for damage.
-  auto moved = blobs_->quarantine(id, dir, [&] {
+  // Who refers to it is asked under the blob store's pin lock as the file is moved (in the
+  // writer as the row is removed, for a body kept in the database): an expunge and garbage
+  // collection in between would otherwise be taken for damage.
+  const auto refer_to_it = [&] {
     return readers_.run([&](Database& db) {
       holders.clear();
       queued.clear();
@@ -90,14 +96,16 @@ void SqliteStore::quarantine_blob(const std::string& id, const std::string& dama
       }
       m.reset();
       // Entries held already (by an earlier pass, say) are left as they are.
-      auto& q = db.prepare(
-          "SELECT queue_id FROM queue WHERE blob_id = ? AND held = 0 ORDER BY queue_id");
+      auto& q =
+          db.prepare("SELECT queue_id FROM queue WHERE blob_id = ? AND held = 0 ORDER BY queue_id");
       q.bind_all(id);
       while (q.step()) queued.push_back(q.text(0));
       q.reset();
       return !holders.empty() || !queued.empty();
     });
-  });
+  };
+  auto moved = inline_body(id) ? quarantine_inline(id, dir, refer_to_it)
+                               : blobs_->quarantine(id, dir, refer_to_it);
   if (!moved) throw StoreException(moved.error());
   if (!*moved) return;  // mended, pinned by a save or no longer referred to meanwhile
 
@@ -132,6 +140,28 @@ void SqliteStore::quarantine_blob(const std::string& id, const std::string& dama
   }
   for (const auto& line : lines) described.push_back("blob " + id + " " + damage + ": " + line);
   if (lines.empty()) described.push_back("blob " + id + " " + damage);
+}
+
+Result<bool> SqliteStore::quarantine_inline(const std::string& id,
+                                            const std::filesystem::path& into,
+                                            const std::function<bool()>& confirm) {
+  // In the writer, so that no save slips in between the check and the removal: a save of
+  // the same content writes its bytes again (messages.cpp) and so mends them.
+  return writer_->run([&](Database& db) -> Result<bool> {
+    auto& q = db.prepare("SELECT bytes FROM blob_bytes WHERE blob_id = ?");
+    q.bind_all(id);
+    if (!q.step()) return false;
+    const auto bytes = q.blob(0);
+    q.reset();
+    if (blob_id_for(bytes) == id || !confirm()) return false;
+    std::error_code ec;
+    std::filesystem::create_directories(into, ec);
+    if (auto err = base::write_file_durably(into / id, bytes, 0600); !err.empty()) {
+      return make_error(ErrorKind::temporary, "quarantine blob " + id + ": " + err);
+    }
+    db.prepare("DELETE FROM blob_bytes WHERE blob_id = ?").bind_all(id).run();
+    return true;
+  });
 }
 
 }  // namespace postino::store::sqlite

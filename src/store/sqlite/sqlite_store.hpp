@@ -25,6 +25,11 @@ struct SqliteOptions {
   // Text of one message (decoded text parts) put in the full-text index at most; a message
   // with more is searched by reading it. 0: no index (every search reads).
   std::size_t max_indexed_text_bytes = 4 * 1024 * 1024;
+  // Bodies of at most this many bytes are kept in the database, in the commit that saves
+  // their message, instead of a file of their own (0: every body is a file). The server's
+  // default comes from store.inline_body_bytes; here it is 0 so that tests which damage
+  // body files on disk find them there.
+  std::size_t inline_body_bytes = 0;
   // The indexer waits until no message has been saved for this long.
   std::chrono::milliseconds text_index_quiet{200};
   // Told of every committed change to a mailbox (IMAP IDLE); may be null.

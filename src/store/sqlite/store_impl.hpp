@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "mime/search_text.hpp"
 #include "store/blob_store.hpp"
@@ -160,6 +162,8 @@ class SqliteStore final : public Store {
     std::int64_t size = 0;
     std::string structure;  // mime::encode()
     mime::EnvelopeFields fields;
+    // The bytes when they go into the database (blob_bytes) rather than a file.
+    std::optional<std::string_view> inline_bytes;
   };
   // Inside a write job: the blob's row (once per content).
   static void insert_blob_row(Database& db, const BlobInfo& blob);
@@ -175,8 +179,21 @@ class SqliteStore final : public Store {
   // queue entries naming it; adds a line per holder to `described`.
   void quarantine_blob(const std::string& id, const std::string& damage,
                        std::vector<std::string>& described);
-  // The blob id of a message, the mailbox checked to belong to the account.
-  std::string blob_of(AccountId account, MailboxId mailbox, Uid uid);
+  // The same for a body kept in the database: its bytes copied into `into` and removed
+  // when they still do not match and `confirm()` agrees. True when quarantined.
+  Result<bool> quarantine_inline(const std::string& id, const std::filesystem::path& into,
+                                 const std::function<bool()>& confirm);
+  // A message's body: its blob id, and its bytes when they are in the database.
+  struct BodyRef {
+    std::string id;
+    std::optional<std::string> bytes;
+  };
+  // The body of a message, the mailbox checked to belong to the account.
+  BodyRef body_of(AccountId account, MailboxId mailbox, Uid uid);
+  // A body's bytes wherever they are kept (the database first, then its file).
+  Result<std::string> read_body(const std::string& id);
+  // The bytes of a body kept in the database; none when it is a file only.
+  std::optional<std::string> inline_body(const std::string& id);
 
   SqliteOptions options_;
   std::unique_ptr<Writer> writer_;
