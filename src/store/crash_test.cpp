@@ -24,6 +24,9 @@ namespace fs = std::filesystem;
 std::unique_ptr<Store> open_at(const fs::path& dir) {
   SqliteOptions o;
   o.data_dir = dir;
+  // About half the bodies below (0 to 20,000 bytes) are kept in the database, the others
+  // in files: a kill may cut either kind of save.
+  o.inline_body_bytes = 10000;
   auto s = open_sqlite_store(o);
   if (!s) throw std::runtime_error(s.error().detail);
   return std::move(*s);
