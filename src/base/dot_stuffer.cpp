@@ -1,6 +1,8 @@
 // Dot-stuffing; see dot_stuffer.hpp.
 #include "base/dot_stuffer.hpp"
 
+#include <cstring>
+
 namespace postino::base {
 
 void DotStuffer::end_line(std::string& out) {
@@ -15,12 +17,20 @@ void DotStuffer::end_line(std::string& out) {
 
 std::string DotStuffer::feed(std::string_view chunk) {
   std::string out;
-  out.reserve(chunk.size() + chunk.size() / 64 + 8);
+  feed(chunk, out);
+  return out;
+}
+
+void DotStuffer::feed(std::string_view chunk, std::string& out) {
+  out.reserve(out.size() + chunk.size() + chunk.size() / 64 + 8);
+  const char* p = chunk.data();
+  const char* const end = p + chunk.size();
   // With TOP 0 the header's blank line already ends the output.
-  for (std::size_t i = 0; i < chunk.size() && !done_; ++i) {
-    const char c = chunk[i];
+  while (p < end && !done_) {
+    const char c = *p;
     if (c == '\n') {
       end_line(out);
+      ++p;
       continue;
     }
     if (pending_cr_) {  // a CR not followed by LF is text
@@ -29,15 +39,24 @@ std::string DotStuffer::feed(std::string_view chunk) {
     }
     if (c == '\r') {
       pending_cr_ = true;
-      if (at_line_start_) at_line_start_ = false;
+      at_line_start_ = false;
+      ++p;
       continue;
     }
+    // Text up to the next CR or LF goes out as it is, in one piece (memchr finds them
+    // many bytes at a time: this is most of what a POP3 RETR costs the server).
+    const auto* lf =
+        static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (lf == nullptr) lf = end;
+    const auto* cr =
+        static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(lf - p)));
+    const char* run_end = cr != nullptr ? cr : lf;
     if (at_line_start_ && c == '.') out.push_back('.');
     at_line_start_ = false;
     line_empty_ = false;
-    out.push_back(c);
+    out.append(p, static_cast<std::size_t>(run_end - p));
+    p = run_end;
   }
-  return out;
 }
 
 std::string DotStuffer::finish() {

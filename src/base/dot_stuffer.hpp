@@ -24,6 +24,8 @@ class DotStuffer {
       : top_lines_(top_lines), bare_cr_(bare_cr) {}
   // The stuffed form of the next chunk of the message.
   std::string feed(std::string_view chunk);
+  // The same, appended to `out`.
+  void feed(std::string_view chunk, std::string& out);
   // The end: a line break for an unfinished last line, then ".\r\n".
   std::string finish();
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace postino::base {
 namespace {
 
@@ -53,6 +55,65 @@ TEST(DotStuffer, ForSmtpNoBareCrOrLfLeavesAndEveryDotLineIsStuffed) {
     }
   }
   EXPECT_EQ(out.find("\r\n.\r\n"), out.size() - 5);
+}
+
+// The stuffer as first written, a byte at a time: the model the one that copies runs of
+// text in one piece must agree with.
+std::string stuffed_byte_by_byte(std::string_view message, std::optional<std::uint64_t> top,
+                                 DotStuffer::BareCr bare_cr) {
+  std::string out;
+  bool at_line_start = true, line_empty = true, pending_cr = false, in_body = false, done = false;
+  std::uint64_t body_lines = 0;
+  const auto end_line = [&] {
+    out += "\r\n";
+    pending_cr = false;
+    if (in_body) ++body_lines;
+    if (!in_body && line_empty) in_body = true;
+    at_line_start = line_empty = true;
+    if (top && in_body && body_lines >= *top) done = true;
+  };
+  for (std::size_t i = 0; i < message.size() && !done; ++i) {
+    const char c = message[i];
+    if (c == '\n') {
+      end_line();
+      continue;
+    }
+    if (pending_cr) {
+      out.push_back(bare_cr == DotStuffer::BareCr::keep ? '\r' : ' ');
+      pending_cr = false;
+    }
+    if (c == '\r') {
+      pending_cr = true;
+      at_line_start = false;
+      continue;
+    }
+    if (at_line_start && c == '.') out.push_back('.');
+    at_line_start = line_empty = false;
+    out.push_back(c);
+  }
+  if (!done && (!at_line_start || pending_cr)) end_line();
+  return out + ".\r\n";
+}
+
+TEST(DotStuffer, AgreesWithTheByteByByteModelOnRandomMessagesAndSplits) {
+  std::mt19937 rng(2026);
+  const std::string alphabet = "..\r\r\n\nab c";
+  for (int round = 0; round < 3000; ++round) {
+    std::string message(std::uniform_int_distribution<std::size_t>(0, 80)(rng), ' ');
+    for (auto& c : message) c = alphabet[rng() % alphabet.size()];
+    const std::optional<std::uint64_t> top =
+        round % 3 == 0 ? std::nullopt : std::optional<std::uint64_t>(rng() % 4);
+    const auto bare_cr = round % 2 == 0 ? DotStuffer::BareCr::keep : DotStuffer::BareCr::space;
+    DotStuffer s(top, bare_cr);
+    std::string got;
+    for (std::size_t pos = 0; pos < message.size();) {
+      const auto n = std::uniform_int_distribution<std::size_t>(1, 20)(rng);
+      s.feed(std::string_view(message).substr(pos, n), got);
+      pos += n;
+    }
+    got += s.finish();
+    ASSERT_EQ(got, stuffed_byte_by_byte(message, top, bare_cr)) << "round " << round;
+  }
 }
 
 }  // namespace

@@ -117,7 +117,7 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
     // Read with an earlier command: answered here, without a trip to the worker pool.
     base::DotStuffer stuffer(top_lines);
     out.bytes += top_lines ? "+OK\r\n" : "+OK " + std::to_string(size) + " octets\r\n";
-    out.bytes += stuffer.feed(ahead->second);
+    stuffer.feed(ahead->second, out.bytes);
     out.bytes += stuffer.finish();
     read_ahead_.erase(ahead);
     return;
@@ -157,7 +157,7 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
       }
       filled += *n;
     }
-    work_.reply += stuffer->feed(std::string_view(buffer.data(), filled));
+    stuffer->feed(std::string_view(buffer.data(), filled), work_.reply);
     if (at_end) {
       work_.reply += stuffer->finish();
       read_ahead(position);
