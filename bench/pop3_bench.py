@@ -4,14 +4,17 @@ in the same run: one maildrop of --messages messages (LIST, then RETR of every m
 in one session, one at a time and then pipelined) and --clients clients at once, each on
 its own maildrop of 50 messages (RETR of all 50, timed once every client has logged in).
 Both are filled over SMTP beforehand (Postino directly; the reference through Postfix and
-Dovecot's LMTP into Maildir) with Postfix's smtp-source. The client (RawPop3) reads each
-reply raw up to its terminating dot, over plain TCP on loopback for both (Postino with
-pop3.allow_plaintext_loopback, Dovecot with disable_plaintext_auth = no), so the client's
-own cost is small and the same on both sides. The systems alternate, --repeat times;
-medians and ranges are printed and written to bench/results/pop3.json.
+Dovecot's LMTP into Maildir) with Postfix's smtp-source. The RETRs are made by
+build/bench/pop3_load (bench/pop3_load.cpp, a thread per connection reading each reply
+into one buffer): a client in Python cost more per RETR than either server, so its
+figures were the client's. LIST is timed here (RawPop3). Plain TCP on loopback for both
+(Postino with pop3.allow_plaintext_loopback, Dovecot with disable_plaintext_auth = no).
+The systems alternate, --repeat times; medians and ranges are printed and written to
+bench/results/pop3.json, with the client's own CPU time.
 
-    /usr/bin/python3 bench/pop3_bench.py [--binary build/postino] [--messages 1000]
-        [--size 5000] [--clients 20] [--repeat 3]
+    /usr/bin/python3 bench/pop3_bench.py [--binary build/postino]
+        [--load build/bench/pop3_load] [--messages 1000] [--size 5000] [--clients 20]
+        [--repeat 3]
 
 Needs scripts/install-deps and scripts/install-bench-deps (`make bench` runs both).
 """
@@ -23,7 +26,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,6 +35,7 @@ from reference import DOMAIN, Reference  # noqa: E402
 from smtp_bench import PostinoSystem  # noqa: E402
 
 PER_CLIENT = 50
+LOAD = os.path.join(HERE, "..", "build", "bench", "pop3_load")
 
 
 class PostinoPop3(PostinoSystem):
@@ -81,10 +84,9 @@ def fill(system, user, count, size):
 
 
 class RawPop3:
-    """A POP3 client that reads each reply raw (its status line, then a multi-line reply up
-    to the terminating dot, the lines left unparsed), so that the figures are the server's
-    time more than the client's: Python's poplib reads a message line by line, which on
-    5 KB messages costs as much as a server's whole RETR. The same client for both."""
+    """A POP3 client for LIST: each reply read raw (its status line, then a multi-line
+    reply up to the terminating dot, the lines left unparsed; Python's poplib reads line
+    by line, which cost more than the server's answer). The same client for both."""
 
     def __init__(self, port):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
@@ -126,19 +128,6 @@ class RawPop3:
         body = self.command("LIST", True)
         return None, body.split(b"\r\n") if body else [], len(body)
 
-    def retr(self, i):
-        return self.command(f"RETR {i}", True)
-
-    def retr_pipelined(self, first, last, window=50):
-        """RETR first..last sent `window` at a time before their replies are read, as a
-        client does when the server advertises PIPELINING (RFC 2449 §6.6; both do)."""
-        for start in range(first, last + 1, window):
-            numbers = range(start, min(start + window, last + 1))
-            self.sock.sendall(b"".join(b"RETR %d\r\n" % i for i in numbers))
-            for _ in numbers:
-                self.status()
-                self.read_until(b"\r\n.\r\n", b"\r\n")
-
     def quit(self):
         self.command("QUIT")
         self.sock.close()
@@ -152,53 +141,40 @@ def session(system, user):
     return p
 
 
-def big_maildrop(system, user):
-    """(LIST seconds, RETR-all seconds) in one session."""
+def load(system, users, messages, window):
+    """Runs pop3_load: (seconds, messages retrieved, the client's CPU seconds)."""
+    logins = [system.login(u) for u in users]
+    passwords = {password for _, password in logins}
+    assert len(passwords) == 1
+    out = subprocess.run([LOAD, "--port", str(system.pop3_port), "--password", passwords.pop(),
+                          "--messages", str(messages), "--window", str(window),
+                          *[name for name, _ in logins]],
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"pop3_load against {system.name} failed:\n{out.stderr}")
+    result = json.loads(out.stdout)
+    return result["seconds"], result["messages"], result["client_cpu_seconds"]
+
+
+def big_maildrop(system, user, messages):
+    """LIST seconds, then RETR of every message one at a time and pipelined 50 at a time
+    (each: seconds, messages, client CPU)."""
     p = session(system, user)
     began = time.monotonic()
     listing = p.list()[1]
     listed = time.monotonic() - began
-    began = time.monotonic()
-    for i in range(1, len(listing) + 1):
-        p.retr(i)
-    retrieved = time.monotonic() - began
     p.quit()
-    p = session(system, user)
-    began = time.monotonic()
-    p.retr_pipelined(1, len(listing))
-    pipelined = time.monotonic() - began
-    p.quit()
-    return listed, retrieved, pipelined, len(listing)
+    if len(listing) != messages:
+        raise RuntimeError(f"{system.name}: LIST showed {len(listing)} messages")
+    return listed, load(system, [user], messages, 1), load(system, [user], messages, 50)
 
 
 def many_clients(system, users):
-    """Messages per second with every user's client retrieving its 50 at once. The clients
-    log in first and the clock starts once all have: the two systems check passwords
-    differently here (Postino its yescrypt hashes, the reference Dovecot a static
-    password), and the login is not what this measures."""
-    errors = []
-    sessions = [session(system, u) for u in users]
-    start = threading.Barrier(len(sessions) + 1)
-
-    def client(c):
-        start.wait()
-        try:
-            for i in range(1, PER_CLIENT + 1):
-                c.retr(i)
-            c.quit()
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(repr(e))
-
-    threads = [threading.Thread(target=client, args=(c,)) for c in sessions]
-    for t in threads:
-        t.start()
-    start.wait()
-    began = time.monotonic()
-    for t in threads:
-        t.join()
-    if errors:
-        raise RuntimeError(f"{system.name}: {errors[:3]}")
-    return len(users) * PER_CLIENT / (time.monotonic() - began)
+    """Every user's client retrieving its 50 at once, one at a time each (the clock starts
+    once all have logged in: the two systems check passwords differently here, Postino its
+    yescrypt hashes, the reference Dovecot a static password, and the login is not what
+    this measures)."""
+    return load(system, users, PER_CLIENT, 1)
 
 
 def summary(values):
@@ -208,15 +184,18 @@ def summary(values):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(HERE, "..", "build", "postino"))
+    parser.add_argument("--load", default=os.path.join(HERE, "..", "build", "bench", "pop3_load"))
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--size", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     args = parser.parse_args()
+    global LOAD
+    LOAD = os.path.abspath(args.load)
     systems = [PostinoPop3(os.path.abspath(args.binary)), ReferencePop3()]
     measured = {s.name: {"list_ms": [], "retr_per_s": [], "retr_pipelined_per_s": [],
-                         "clients_per_s": []} for s in systems}
+                         "clients_per_s": [], "client_cpu_us_per_retr": []} for s in systems}
     users = [f"pop{i}" for i in range(args.clients)]
     try:
         for system in systems:
@@ -225,14 +204,17 @@ def main():
                 fill(system, u, PER_CLIENT, args.size)
         for rep in range(args.repeat):
             for system in (systems if rep % 2 == 0 else systems[::-1]):
-                listed, retrieved, pipelined, n = big_maildrop(system, "big")
-                if n != args.messages:
-                    raise RuntimeError(f"{system.name}: LIST showed {n} messages")
+                listed, one, pipelined = big_maildrop(system, "big", args.messages)
+                many = many_clients(system, users)
                 m = measured[system.name]
                 m["list_ms"].append(listed * 1000)
-                m["retr_per_s"].append(n / retrieved)
-                m["retr_pipelined_per_s"].append(n / pipelined)
-                m["clients_per_s"].append(many_clients(system, users))
+                for key, (seconds, n, _) in (("retr_per_s", one),
+                                             ("retr_pipelined_per_s", pipelined),
+                                             ("clients_per_s", many)):
+                    m[key].append(n / seconds)
+                m["client_cpu_us_per_retr"].append(
+                    sum(r[2] for r in (one, pipelined, many)) * 1e6 /
+                    sum(r[1] for r in (one, pipelined, many)))
     finally:
         for system in systems:
             system.stop()
@@ -246,6 +228,9 @@ def main():
             ("retr_pipelined_per_s",
              f"RETR of {args.messages} messages, pipelined 50 at a time (messages/s)", True),
             ("clients_per_s", f"{args.clients} clients x {PER_CLIENT} RETR (messages/s)", True)]
+    print("client CPU per RETR (microseconds): " + ", ".join(
+        f"{name} {results[name]['client_cpu_us_per_retr']['median']:.0f}"
+        for name in ("Postino", "Postfix+Dovecot")), flush=True)
     for key, label, higher_is_better in rows:
         a, b = ours[key], theirs[key]
         ratio = a["median"] / b["median"] if higher_is_better else b["median"] / a["median"]
