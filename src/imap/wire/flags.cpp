@@ -18,11 +18,21 @@ constexpr std::pair<const char*, std::uint32_t> system_flags[] = {
 
 std::string format_flags(const store::Flags& flags) {
   std::string out;
-  for (const auto& [name, bit] : system_flags) {
-    if (flags.system & bit) out += (out.empty() ? "" : " ") + std::string(name);
-  }
-  for (const auto& k : flags.keywords) out += (out.empty() ? "" : " ") + k;
+  append_flags(out, flags);
   return out;
+}
+
+void append_flags(std::string& out, const store::Flags& flags) {
+  bool first = true;
+  const auto add = [&](std::string_view flag) {
+    if (!first) out += ' ';
+    first = false;
+    out += flag;
+  };
+  for (const auto& [name, bit] : system_flags) {
+    if (flags.system & bit) add(name);
+  }
+  for (const auto& k : flags.keywords) add(k);
 }
 
 bool add_flag(std::string_view token, store::Flags& flags) {

@@ -10,6 +10,8 @@ namespace postino::imap::wire {
 
 // "\Seen \Flagged $Label1" (no parentheses).
 std::string format_flags(const store::Flags& flags);
+// The same, appended to `out`.
+void append_flags(std::string& out, const store::Flags& flags);
 
 // Adds one flag token to `flags`; false for \Recent, unknown system flags and keywords
 // that are not atoms.
