@@ -96,6 +96,43 @@ TEST_P(StoreContract, FsckFindsAndRepairsWrongMailboxCounts) {
   EXPECT_TRUE(store_->fsck(false)->problems.empty());
 }
 
+TEST_P(StoreContract, KeywordsAreListedAlikeWhetherFewOrManyAreStored) {
+  // Big: five messages, one keyword row in the whole store at first (fewer rows than
+  // messages: every row is read); Small: one message with three (the store then holds
+  // four rows for a mailbox of one: its messages are looked up instead).
+  ASSERT_TRUE(store_->create_mailbox(demo_, "Big"));
+  ASSERT_TRUE(store_->create_mailbox(demo_, "Small"));
+  for (int i = 0; i < 5; ++i) {
+    NewMessage m;
+    if (i == 3) m.flags.keywords = {"$Label1"};
+    ASSERT_TRUE(store_->append(demo_, "Big", "m" + std::to_string(i), m));
+  }
+  NewMessage many;
+  many.flags.keywords = {"zeta", "alpha", "$Junk"};
+  ASSERT_TRUE(store_->append(demo_, "Small", "many", many));
+  auto keywords_of = [&](const std::string& name) {
+    std::vector<std::vector<std::string>> out;
+    const auto listed = store_->messages(demo_, box(name).id);
+    const auto changes = store_->changes_since(demo_, box(name).id, ModSeq(0));
+    EXPECT_TRUE(listed && changes);
+    if (!listed || !changes) return out;
+    EXPECT_EQ(listed->size(), changes->changed.size());
+    for (std::size_t i = 0; i < listed->size(); ++i) {
+      out.push_back((*listed)[i].flags.keywords);
+      EXPECT_EQ((*listed)[i].flags.keywords, changes->changed[i].flags.keywords) << name << i;
+    }
+    return out;
+  };
+  using Keywords = std::vector<std::vector<std::string>>;
+  EXPECT_EQ(keywords_of("Big"), (Keywords{{}, {}, {}, {"$Label1"}, {}}));
+  EXPECT_EQ(keywords_of("Small"), (Keywords{{"$Junk", "alpha", "zeta"}}));
+  // Moved, its keywords go with it and show in its new mailbox only.
+  ASSERT_TRUE(store_->copy_messages(demo_, box("Small").id, {Uid(1)}, "Big", true));
+  EXPECT_EQ(keywords_of("Big"),
+            (Keywords{{}, {}, {}, {"$Label1"}, {}, {"$Junk", "alpha", "zeta"}}));
+  EXPECT_EQ(keywords_of("Small"), Keywords{});
+}
+
 TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "a store of schema 3 keeps its bodies in files";
   ASSERT_TRUE(store_->append(demo_, "INBOX", "one", {{flag_seen, {}}, {}}));
