@@ -61,12 +61,17 @@ class Connection {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      throw std::runtime_error("connect: " + std::string(std::strerror(errno)));
+    try {
+      if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        throw std::runtime_error("connect: " + std::string(std::strerror(errno)));
+      }
+      int one = 1;
+      ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      status();  // the greeting
+    } catch (...) {
+      ::close(fd_);  // the destructor does not run for an object never constructed
+      throw;
     }
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    status();  // the greeting
   }
   ~Connection() { ::close(fd_); }
   Connection(const Connection&) = delete;
