@@ -116,6 +116,21 @@ TEST_P(StoreContract, ScrubLeavesABodyMendedByANewSaveOfTheSameContent) {
   EXPECT_EQ(box("INBOX").messages, 2);
 }
 
+TEST_P(StoreContract, ScrubLeavesABodyWhoseDamagedBytesANewSaveWroteAgain) {
+  const std::string message = "Subject: twice\r\n\r\ndamaged, then saved again\r\n";
+  ASSERT_TRUE(store_->append(demo_, "INBOX", message, {}));
+  replace_body(test_support::blob_id_of(message), std::string(message.size(), '\0'));
+  // Saved again: the bytes are written anew (a row replaced, a file renamed over).
+  ASSERT_TRUE(store_->append(demo_, "INBOX", message, {}));
+  auto pass = scrub_all(*store_, 1 << 20);
+  EXPECT_TRUE(pass.quarantined.empty());
+  const auto inbox = box("INBOX");
+  EXPECT_EQ(inbox.messages, 2);
+  auto first = store_->read_message(demo_, inbox.id, Uid(1));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, message);
+}
+
 TEST_P(StoreContract, TheScrubberRunsAPassAtStartAndStopsPromptly) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: a\r\n\r\na\r\n", {}));
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: b\r\n\r\nb\r\n", {}));

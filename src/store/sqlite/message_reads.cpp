@@ -148,11 +148,17 @@ Error damaged_if_missing(Error e) {
 Result<std::unique_ptr<BlobReader>> SqliteStore::open_message(AccountId account, MailboxId mailbox,
                                                               Uid uid) {
   return guard([&] {
-    auto body = body_of(account, mailbox, uid);
-    if (body.bytes) return make_memory_blob_reader(std::move(*body.bytes));
-    auto reader = blobs_->open(body.id);
+    auto reader = open_body(body_of(account, mailbox, uid));
     if (!reader) throw StoreException(damaged_if_missing(reader.error()));
     return std::move(*reader);
+  });
+}
+
+Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailbox, Uid uid) {
+  return guard([&] {
+    auto bytes = read_body(body_of(account, mailbox, uid));
+    if (!bytes) throw StoreException(damaged_if_missing(bytes.error()));
+    return std::move(*bytes);
   });
 }
 
@@ -164,15 +170,19 @@ constexpr const char* body_query =
 
 }  // namespace
 
+SqliteStore::BodyRef SqliteStore::body_at(const Statement& q) {
+  BodyRef body{q.text(0), std::nullopt};
+  if (!q.is_null(1)) body.bytes = q.blob(1);
+  return body;
+}
+
 SqliteStore::BodyRef SqliteStore::body_of(AccountId account, MailboxId mailbox, Uid uid) {
   return readers_.run([&](Database& db) {
     check_owner(db, account, mailbox);
     auto& q = db.prepare(body_query);
     q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
     if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
-    BodyRef body{q.text(0), std::nullopt};
-    if (!q.is_null(1)) body.bytes = q.blob(1);
-    return body;
+    return body_at(q);
   });
 }
 
@@ -185,9 +195,14 @@ std::optional<std::string> SqliteStore::inline_body(const std::string& id) {
   });
 }
 
-Result<std::string> SqliteStore::read_body(const std::string& id) {
-  if (auto bytes = inline_body(id)) return std::move(*bytes);
-  return blobs_->read(id);
+Result<std::string> SqliteStore::read_body(BodyRef body) {
+  if (body.bytes) return std::move(*body.bytes);
+  return blobs_->read(body.id);
+}
+
+Result<std::unique_ptr<BlobReader>> SqliteStore::open_body(BodyRef body) {
+  if (body.bytes) return make_memory_blob_reader(std::move(*body.bytes));
+  return blobs_->open(body.id);
 }
 
 Result<std::vector<std::pair<Uid, std::string>>> SqliteStore::read_messages(
@@ -199,35 +214,18 @@ Result<std::vector<std::pair<Uid, std::string>>> SqliteStore::read_messages(
       auto& q = db.prepare(body_query);
       for (const auto uid : uids) {
         q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
-        if (q.step()) {
-          out.emplace_back(uid, BodyRef{q.text(0), std::nullopt});
-          if (!q.is_null(1)) out.back().second.bytes = q.blob(1);
-        }
+        if (q.step()) out.emplace_back(uid, body_at(q));
         q.reset();
       }
       return out;
     });
     std::vector<std::pair<Uid, std::string>> out;
     for (auto& [uid, body] : bodies) {
-      if (body.bytes) {
-        out.emplace_back(uid, std::move(*body.bytes));
-        continue;
-      }
-      auto bytes = blobs_->read(body.id);
+      auto bytes = read_body(std::move(body));
       if (!bytes) break;
       out.emplace_back(uid, std::move(*bytes));
     }
     return out;
-  });
-}
-
-Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailbox, Uid uid) {
-  return guard([&] {
-    auto body = body_of(account, mailbox, uid);
-    if (body.bytes) return std::move(*body.bytes);
-    auto bytes = blobs_->read(body.id);
-    if (!bytes) throw StoreException(damaged_if_missing(bytes.error()));
-    return std::move(*bytes);
   });
 }
 

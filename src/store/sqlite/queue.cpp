@@ -161,13 +161,11 @@ Result<std::unique_ptr<BlobReader>> SqliteStore::open_queued(std::string_view qu
           "WHERE q.queue_id = ?");
       q.bind_all(queue_id);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such queue entry");
-      BodyRef out{q.text(0), std::nullopt};
-      if (!q.is_null(1)) out.bytes = q.blob(1);
+      auto out = body_at(q);
       q.reset();
       return out;
     });
-    if (body.bytes) return make_memory_blob_reader(std::move(*body.bytes));
-    auto reader = blobs_->open(body.id);
+    auto reader = open_body(std::move(body));
     if (!reader) throw StoreException(reader.error());
     return std::move(*reader);
   });

@@ -58,7 +58,7 @@ Result<Store::ScrubProgress> SqliteStore::scrub(std::string_view after, std::uin
       progress.bytes += static_cast<std::uint64_t>(size);
       if (auto bytes = inline_body(id)) {
         if (blob_id_for(*bytes) != id)
-          quarantine_blob(id, "does not match its hash", progress.quarantined);
+          quarantine_blob(id, true, "does not match its hash", progress.quarantined);
         continue;
       }
       auto ok = blobs_->verify(id);
@@ -67,14 +67,15 @@ Result<Store::ScrubProgress> SqliteStore::scrub(std::string_view after, std::uin
         progress.unreadable.push_back("blob " + id + ": " + ok.error().detail);
         continue;
       }
-      quarantine_blob(id, ok ? "does not match its hash" : "is missing", progress.quarantined);
+      quarantine_blob(id, false, ok ? "does not match its hash" : "is missing",
+                      progress.quarantined);
     }
     return progress;
   });
 }
 
-void SqliteStore::quarantine_blob(const std::string& id, const std::string& damage,
-                                  std::vector<std::string>& described) {
+void SqliteStore::quarantine_blob(const std::string& id, bool in_database,
+                                  const std::string& damage, std::vector<std::string>& described) {
   std::vector<Holder> holders;
   std::vector<std::string> queued;
   const auto dir = options_.data_dir / "quarantine";
@@ -104,8 +105,8 @@ void SqliteStore::quarantine_blob(const std::string& id, const std::string& dama
       return !holders.empty() || !queued.empty();
     });
   };
-  auto moved = inline_body(id) ? quarantine_inline(id, dir, refer_to_it)
-                               : blobs_->quarantine(id, dir, refer_to_it);
+  auto moved = in_database ? quarantine_inline(id, dir, refer_to_it)
+                           : blobs_->quarantine(id, dir, refer_to_it);
   if (!moved) throw StoreException(moved.error());
   if (!*moved) return;  // mended, pinned by a save or no longer referred to meanwhile
 

@@ -177,7 +177,7 @@ class SqliteStore final : public Store {
   std::size_t collect_garbage(std::chrono::seconds grace);
   // Scrub: moves a damaged body into quarantine/, expunges the messages and holds the
   // queue entries naming it; adds a line per holder to `described`.
-  void quarantine_blob(const std::string& id, const std::string& damage,
+  void quarantine_blob(const std::string& id, bool in_database, const std::string& damage,
                        std::vector<std::string>& described);
   // The same for a body kept in the database: its bytes copied into `into` and removed
   // when they still do not match and `confirm()` agrees. True when quarantined.
@@ -188,10 +188,14 @@ class SqliteStore final : public Store {
     std::string id;
     std::optional<std::string> bytes;
   };
+  // A body from the two columns of a row that selects `blob_id` and then the bytes of
+  // blob_bytes (LEFT JOIN: NULL when the body is a file).
+  static BodyRef body_at(const Statement& q);
   // The body of a message, the mailbox checked to belong to the account.
   BodyRef body_of(AccountId account, MailboxId mailbox, Uid uid);
-  // A body's bytes wherever they are kept (the database first, then its file).
-  Result<std::string> read_body(const std::string& id);
+  // Its bytes, or a reader of them, wherever they are kept (the database, else its file).
+  Result<std::string> read_body(BodyRef body);
+  Result<std::unique_ptr<BlobReader>> open_body(BodyRef body);
   // The bytes of a body kept in the database; none when it is a file only.
   std::optional<std::string> inline_body(const std::string& id);
 
