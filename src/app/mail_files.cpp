@@ -2,6 +2,7 @@
 #include "app/mail_files.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 
 #include "base/ascii.hpp"
@@ -81,6 +82,33 @@ std::string to_lf(std::string_view text) {
     out += text[i];
   }
   return out;
+}
+
+namespace {
+
+// The number at the start of `text` (0 when there is none).
+std::uint64_t leading_number(std::string_view text) {
+  std::uint64_t n = 0;
+  std::from_chars(text.data(), text.data() + text.size(), n);
+  return n;
+}
+
+// (seconds, microseconds) of a Maildir file name "SECONDS.M<usec>P…"; 0 for what is absent.
+std::pair<std::uint64_t, std::uint64_t> delivery_time(std::string_view name) {
+  std::uint64_t usec = 0;
+  if (const auto dot = name.find('.');
+      dot != std::string_view::npos && dot + 1 < name.size() && name[dot + 1] == 'M') {
+    usec = leading_number(name.substr(dot + 2));
+  }
+  return {leading_number(name), usec};
+}
+
+}  // namespace
+
+bool maildir_delivered_before(std::string_view a, std::string_view b) {
+  const auto ta = delivery_time(a), tb = delivery_time(b);
+  if (ta != tb) return ta < tb;
+  return a < b;
 }
 
 store::Flags maildir_flags(std::string_view file_name,

@@ -27,6 +27,10 @@ std::string to_lf(std::string_view text);
 
 // Flags from a Maildir file name; `keywords` maps 'a'… to Dovecot keyword names.
 store::Flags maildir_flags(std::string_view file_name, const std::map<char, std::string>& keywords);
+// Whether Maildir file `a` was delivered before `b`: by the seconds that begin the name,
+// then the microseconds of its "M<usec>" part (written without leading zeros, by Python and
+// others, so "M99999" sorts after "M100000" as text), then the names themselves.
+bool maildir_delivered_before(std::string_view a, std::string_view b);
 // ":2,FLAGS" for a file name (letters sorted, as Maildir wants); keywords get letters from
 // `keywords` (extended with new ones, at most 26).
 std::string maildir_info(const store::Flags& flags, std::map<std::string, char>& keywords);

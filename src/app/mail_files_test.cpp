@@ -21,6 +21,19 @@ TEST(Maildir, FlagsFromFileNames) {
   EXPECT_EQ(maildir_flags("1700000000.M1P2.host", keywords).system, 0u);
 }
 
+TEST(Maildir, FilesAreOrderedByDeliveryTimeNotAsText) {
+  // Python writes the microseconds without leading zeros: as text, M100234 sorts first.
+  EXPECT_TRUE(
+      maildir_delivered_before("1733100000.M99871P7Q3.host:2,DT", "1733100000.M100234P7Q4.host"));
+  EXPECT_FALSE(
+      maildir_delivered_before("1733100000.M100234P7Q4.host", "1733100000.M99871P7Q3.host:2,DT"));
+  EXPECT_TRUE(maildir_delivered_before("999999999.M5P1.host", "1000000000.M1P1.host"));
+  // Names of another shape: by their leading number, then as text.
+  EXPECT_TRUE(maildir_delivered_before("17.a", "17.b"));
+  EXPECT_FALSE(maildir_delivered_before("17.a", "17.a"));
+  EXPECT_TRUE(maildir_delivered_before("abc", "abd"));
+}
+
 TEST(Maildir, InfoRoundTripsThroughKeywordLetters) {
   std::map<std::string, char> letters;
   store::Flags f{store::flag_seen | store::flag_draft, {"$Forwarded", "Work", "zeta"}};

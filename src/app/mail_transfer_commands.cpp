@@ -133,8 +133,9 @@ std::vector<Item> maildir_items(const Transfer& t) {
       ec.clear();
     }
     // File names begin with the delivery time: their order is the mailbox's.
-    std::sort(folder.begin(), folder.end(),
-              [](const Item& a, const Item& b) { return a.file.filename() < b.file.filename(); });
+    std::sort(folder.begin(), folder.end(), [](const Item& a, const Item& b) {
+      return maildir_delivered_before(a.file.filename().string(), b.file.filename().string());
+    });
     items.insert(items.end(), std::make_move_iterator(folder.begin()),
                  std::make_move_iterator(folder.end()));
   }
