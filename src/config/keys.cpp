@@ -22,6 +22,25 @@ Key integer_key(std::string name, std::string doc, Get get, std::int64_t min, st
              [get](const Config& c) { return std::to_string(get(c)); }};
 }
 
+// An integer that must be a power of two between min and max.
+template <class Get>
+Key power_of_two_key(std::string name, std::string doc, Get get, std::int64_t min,
+                     std::int64_t max) {
+  Key key = integer_key(std::move(name), std::move(doc), get, min, max);
+  key.type = "power of two";
+  key.set = [get, min, max](Config& c, const toml::node& n) -> std::string {
+    auto v = n.value_exact<std::int64_t>();
+    if (!v) return "expected an integer";
+    if (*v < min || *v > max || (*v & (*v - 1)) != 0) {
+      return "must be a power of two between " + std::to_string(min) + " and " +
+             std::to_string(max);
+    }
+    get(c) = *v;
+    return "";
+  };
+  return key;
+}
+
 template <class Get>
 Key seconds_key(std::string name, std::string doc, Get get, std::int64_t min, std::int64_t max) {
   return Key{std::move(name), "seconds", std::move(doc),
@@ -437,6 +456,14 @@ std::vector<Key> build_keys() {
       "that saves them, instead of in a file of their own (whose creation and fsyncs cost "
       "more than the message). 0: every message is a file under blobs/.",
       [](auto& c) -> auto& { return c.store.inline_body_bytes; }, 0, std::int64_t{16} << 20));
+  k.push_back(power_of_two_key(
+      "store.page_size",
+      "Bytes of each page of store.db, fixed when the store is created (an existing store "
+      "keeps its own). Larger pages mean fewer reads from disk where a big mailbox's rows lie "
+      "scattered (a first SELECT or FETCH ENVELOPE of 100,000 messages after the page cache "
+      "was emptied: 97 -> 59 ms, 940 -> 630 ms from 4,096 to 16,384), and more bytes written "
+      "per commit.",
+      [](auto& c) -> auto& { return c.store.page_size; }, 1024, 65536));
   k.push_back(integer_key(
       "store.text_index_batch_bytes",
       "Text the background indexer puts in the full-text index per transaction (new mail is "

@@ -82,6 +82,16 @@ TEST(ConfigLoad, ChoicesAreEnforced) {
   EXPECT_EQ(errors[0].message, "tls.min_version: must be one of \"1.2\" \"1.3\"");
 }
 
+TEST(ConfigLoad, PageSizeMustBeAPowerOfTwo) {
+  Config c;
+  auto errors = apply_toml(c, "[store]\npage_size = 12288\n", "x.toml");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message, "store.page_size: must be a power of two between 1024 and 65536");
+  EXPECT_TRUE(apply_toml(c, "[store]\npage_size = 131072\n", "x.toml").size() == 1u);
+  ASSERT_TRUE(apply_toml(c, "[store]\npage_size = 4096\n", "x.toml").empty());
+  EXPECT_EQ(c.store.page_size, 4096);
+}
+
 TEST(ConfigRender, ExampleLoadsBackToTheDefaults) {
   Config c;
   c.server.hostname = "changed";

@@ -86,7 +86,8 @@ void Statement::reset() {
 }
 
 std::unique_ptr<Database> Database::open(const std::filesystem::path& path, bool create,
-                                         std::chrono::milliseconds busy_timeout) {
+                                         std::chrono::milliseconds busy_timeout,
+                                         std::size_t page_size) {
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
@@ -98,6 +99,8 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& path, bool
   std::unique_ptr<Database> db(new Database(raw));
   sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
   sqlite3_extended_result_codes(raw, 1);
+  // Before WAL mode, which writes the header of a new database and fixes its page size.
+  if (page_size > 0) db->exec("PRAGMA page_size=" + std::to_string(page_size));
   // RELIABILITY §3: WAL with synchronous=FULL; NORMAL may lose commits on power loss.
   db->exec("PRAGMA journal_mode=WAL");
   db->exec("PRAGMA synchronous=FULL");

@@ -67,8 +67,11 @@ class Database {
  public:
   // Opens (creating if asked) the database with WAL, synchronous=FULL, foreign keys on and
   // a busy timeout, so that a lock held by another process gives a temporary error.
+  // page_size (bytes, 0: SQLite's) applies to a database created here; one that exists
+  // keeps its own.
   static std::unique_ptr<Database> open(const std::filesystem::path& path, bool create,
-                                        std::chrono::milliseconds busy_timeout);
+                                        std::chrono::milliseconds busy_timeout,
+                                        std::size_t page_size = 0);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -304,7 +304,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
     if (ec)
       throw_error(ErrorKind::temporary,
                   "create " + options.data_dir.string() + ": " + ec.message());
-    auto db = Database::open(options.data_dir / "store.db", true, options.busy_timeout);
+    auto db = Database::open(options.data_dir / "store.db", true, options.busy_timeout,
+                             options.page_size);
     migrate(*db);
     auto writer = std::make_unique<Writer>(std::move(db), options.max_batch);
     auto blobs = make_file_blob_store(options.data_dir / "blobs");

@@ -30,6 +30,9 @@ struct SqliteOptions {
   // default comes from store.inline_body_bytes; here it is 0 so that tests which damage
   // body files on disk find them there.
   std::size_t inline_body_bytes = 0;
+  // The database's page size when this creates it (a power of two, 512 to 65536); an
+  // existing store keeps the one it was made with. See store.page_size.
+  std::size_t page_size = 16384;
   // The indexer waits until no message has been saved for this long.
   std::chrono::milliseconds text_index_quiet{200};
   // Told of every committed change to a mailbox (IMAP IDLE); may be null.
