@@ -33,6 +33,19 @@ std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageIn
   return out;
 }
 
+MailboxViews::Summary MailboxViews::summarize(const std::vector<store::MessageInfo>& messages) {
+  Summary s;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto& m = messages[i];
+    for (const auto& k : m.flags.keywords) {
+      const auto at = std::lower_bound(s.keywords.begin(), s.keywords.end(), k);
+      if (at == s.keywords.end() || *at != k) s.keywords.insert(at, k);
+    }
+    if (s.first_unseen == 0 && !(m.flags.system & store::flag_seen)) s.first_unseen = i + 1;
+  }
+  return s;
+}
+
 store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
                                                         store::AccountId account,
                                                         store::MailboxId mailbox) {
@@ -53,9 +66,10 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
     changes = store.changes_since(account, mailbox, store::ModSeq(0));
     if (!changes) return changes.error();
   }
-  View view{changes->mailbox, nullptr};
+  View view{changes->mailbox, nullptr, nullptr};
   if (cached && changes->changed.empty() && changes->expunged.empty()) {
     view.messages = cached->messages;
+    view.summary = cached->summary;
   } else if (cached) {
     // Made as a list that can change: MessageView changes it in place once it is a
     // session's alone.
@@ -64,6 +78,7 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
   } else {
     view.messages = std::make_shared<std::vector<store::MessageInfo>>(std::move(changes->changed));
   }
+  if (!view.summary) view.summary = std::make_shared<const Summary>(summarize(*view.messages));
   keep(view);
   return view;
 }

@@ -104,6 +104,35 @@ TEST_F(MailboxViewsTest, AMailboxSeenBeforeIsSharedUntilItChanges) {
   EXPECT_EQ(views.current(*store_, *other, inbox()).error().kind, store::ErrorKind::not_found);
 }
 
+// SELECT's keywords and first unseen message come with each list, and a new list gets
+// them anew.
+TEST_F(MailboxViewsTest, TheSummaryFollowsTheList) {
+  deliver(3);
+  MailboxViews views(1000);
+  auto first = views.current(*store_, demo_id(), inbox());
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->summary->first_unseen, 1u);
+  EXPECT_TRUE(first->summary->keywords.empty());
+  const auto add = [&](std::uint32_t uid, std::uint32_t flags, std::vector<std::string> keywords) {
+    ASSERT_TRUE(store_->store_flags(demo_id(), inbox(), {store::Uid(uid)},
+                                    store::Store::FlagChange::add, {flags, std::move(keywords)}));
+  };
+  add(1, store::flag_seen, {"$b"});
+  add(2, 0, {"$a", "$b"});
+  auto second = views.current(*store_, demo_id(), inbox());
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->summary->first_unseen, 2u);
+  EXPECT_EQ(second->summary->keywords, (std::vector<std::string>{"$a", "$b"}));
+  EXPECT_EQ(first->summary->first_unseen, 1u);  // what others hold is never changed
+  add(2, store::flag_seen, {});
+  add(3, store::flag_seen, {});
+  auto third = views.current(*store_, demo_id(), inbox());
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->summary->first_unseen, 0u);
+  auto again = views.current(*store_, demo_id(), inbox());
+  EXPECT_EQ(again->summary, third->summary);  // nothing changed: worked out once
+}
+
 TEST_F(MailboxViewsTest, TheLeastRecentlySelectedGoesFirstAndTheBoundHolds) {
   deliver(5);
   ASSERT_TRUE(store_->create_mailbox(demo_id(), "Empty", store::SpecialUse::none));

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
-#include <set>
 
 #include "base/ascii.hpp"
 #include "imap/session.hpp"
@@ -76,16 +75,9 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
     }
     const auto* box = &view->mailbox;
     const auto& messages = *view->messages;
-    std::set<std::string> keywords;
-    std::size_t first_unseen = 0;
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-      const auto& m = messages[i];
-      if (!m.flags.keywords.empty())
-        keywords.insert(m.flags.keywords.begin(), m.flags.keywords.end());
-      if (first_unseen == 0 && !(m.flags.system & store::flag_seen)) first_unseen = i + 1;
-    }
+    const auto first_unseen = view->summary->first_unseen;
     std::string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
-    for (const auto& k : keywords) flags += " " + k;
+    for (const auto& k : view->summary->keywords) flags += " " + k;
     auto& r = work_.reply;
     r += "* FLAGS (" + flags + ")\r\n";
     r += read_only ? std::string("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
