@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "base/ascii.hpp"
+#include "imap/commands/details_reader.hpp"
 #include "imap/commands/fetch_item.hpp"
 #include "imap/lazy_message.hpp"
 #include "imap/session.hpp"
@@ -205,35 +206,22 @@ class FetchResponder {
     return std::nullopt;
   }
 
-  // The details of the targets from `from` on, as many as one query of a dense UID range
-  // gives (up to 256), so that FETCH 1:* ENVELOPE does not ask once per message. On an
-  // error nothing is kept: each message then asks for itself.
-  void prefetch(std::size_t from) {
-    prefetched_.clear();
-    std::size_t to = from;
-    const auto first = view_[targets_[from]].uid.value;
-    while (to + 1 < targets_.size() && to + 1 - from < 256 &&
-           view_[targets_[to + 1]].uid.value - first <= 4 * (to + 1 - from) + 64) {
-      ++to;
-    }
-    auto details = store_.messages_details(
-        account_, mailbox_, store::Uid(first), view_[targets_[to]].uid,
-        needs_structure_ ? store::Store::DetailParts::all : store::Store::DetailParts::fields_only);
-    if (!details) return;
-    for (auto& d : *details) prefetched_.emplace(d.info.uid.value, std::move(d));
-  }
-
   // The FETCH response of view_[i], appended to `out` when it is all text, else laid out
   // as segments; false when the message is gone.
   bool respond(std::size_t i, std::string& out) {
     const auto& m = view_[i];
     LazyMessage message(store_, account_, mailbox_, m.uid);
     if (needs_details_) {
-      if (!prefetched_.contains(m.uid.value)) prefetch(next_target_ - 1);
-      if (auto found = prefetched_.find(m.uid.value); found != prefetched_.end()) {
-        message.provide(std::move(found->second));
-        prefetched_.erase(found);
+      if (!details_) {
+        std::vector<store::Uid> uids;
+        uids.reserve(targets_.size());
+        for (const auto t : targets_) uids.push_back(view_[t].uid);
+        details_ = std::make_unique<DetailsReader>(store_, account_, mailbox_, std::move(uids),
+                                                   needs_structure_
+                                                       ? store::Store::DetailParts::all
+                                                       : store::Store::DetailParts::fields_only);
       }
+      if (auto d = details_->take(next_target_ - 1)) message.provide(std::move(*d));
     }
     reader_.reset();
     // Built in a buffer kept from message to message (most responses are a few hundred
@@ -374,9 +362,9 @@ class FetchResponder {
   std::size_t next_target_ = 0;
   std::deque<Segment> segments_;  // of the message being sent
   std::unique_ptr<store::BlobReader> reader_;
-  bool needs_details_ = false;    // an item reads the structure or the envelope fields
-  bool needs_structure_ = false;  // an item reads the structure (more than ENVELOPE)
-  std::unordered_map<std::uint32_t, store::MessageDetails> prefetched_;  // by UID
+  bool needs_details_ = false;              // an item reads the structure or the envelope fields
+  bool needs_structure_ = false;            // an item reads the structure (more than ENVELOPE)
+  std::unique_ptr<DetailsReader> details_;  // made on first need
   bool done_ = false;
   bool failed_ = false;
   bool unknown_cte_ = false;

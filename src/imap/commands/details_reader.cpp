@@ -1,0 +1,96 @@
+#include "imap/commands/details_reader.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+
+namespace postino::imap {
+
+DetailsReader::DetailsReader(store::Store& store, store::AccountId account,
+                             store::MailboxId mailbox, std::vector<store::Uid> uids,
+                             store::Store::DetailParts parts, std::size_t batch,
+                             bool read_ahead_from_start)
+    : store_(store),
+      account_(account),
+      mailbox_(mailbox),
+      uids_(std::move(uids)),
+      parts_(parts),
+      batch_(std::max<std::size_t>(batch, 1)),
+      reading_ahead_(read_ahead_from_start) {}
+
+DetailsReader::~DetailsReader() {
+  for (auto& b : ahead_) {
+    if (b.details.valid()) b.details.wait();
+  }
+}
+
+namespace {
+
+// What the calling thread has read from block devices so far (512-byte units).
+long blocks_read() {
+  rusage usage{};
+  return getrusage(RUSAGE_THREAD, &usage) == 0 ? usage.ru_inblock : 0;
+}
+
+}  // namespace
+
+DetailsReader::Batch DetailsReader::plan(std::size_t from) const {
+  Batch b{from, from, {}};
+  const auto first = uids_[from].value;
+  while (b.to + 1 < uids_.size() && b.to + 1 - from < batch_ &&
+         uids_[b.to + 1].value - first <= 4 * (b.to + 1 - from) + 64) {
+    ++b.to;
+  }
+  return b;
+}
+
+DetailsReader::Details DetailsReader::read(std::size_t from, std::size_t to) const {
+  return store_.messages_details(account_, mailbox_, uids_[from], uids_[to], parts_);
+}
+
+void DetailsReader::read_ahead() {
+  while (ahead_.size() < batches_ahead && planned_ < uids_.size()) {
+    auto b = plan(planned_);
+    // By value: the read needs nothing of this object but the store, which outlives it.
+    b.details =
+        std::async(std::launch::async, [&store = store_, account = account_, mailbox = mailbox_,
+                                        first = uids_[b.from], last = uids_[b.to], parts = parts_] {
+          return store.messages_details(account, mailbox, first, last, parts);
+        });
+    planned_ = b.to + 1;
+    ahead_.push_back(std::move(b));
+  }
+}
+
+std::optional<store::MessageDetails> DetailsReader::take(std::size_t i) {
+  if (i >= uids_.size()) return std::nullopt;
+  if (!started_ || i > current_to_) {
+    current_.clear();
+    cursor_ = 0;
+    if (ahead_.empty()) {
+      // Read here and now until a batch is slow (a FETCH of a few messages, or of many
+      // whose rows are in memory, starts no thread).
+      auto b = plan(i);
+      const auto before = blocks_read();
+      auto details = read(b.from, b.to);
+      if (blocks_read() - before > slow_blocks) reading_ahead_ = true;
+      if (details) current_ = std::move(*details);
+      current_to_ = b.to;
+      planned_ = std::max(planned_, b.to + 1);
+    } else {
+      auto b = std::move(ahead_.front());
+      ahead_.pop_front();
+      auto details = b.details.get();
+      if (details) current_ = std::move(*details);
+      current_to_ = b.to;
+    }
+    started_ = true;
+    if (reading_ahead_) read_ahead();
+    if (i > current_to_) return take(i);  // skipped past a batch (not done by FETCH)
+  }
+  while (cursor_ < current_.size() && current_[cursor_].info.uid < uids_[i]) ++cursor_;
+  if (cursor_ == current_.size() || current_[cursor_].info.uid != uids_[i]) return std::nullopt;
+  return std::move(current_[cursor_++]);
+}
+
+}  // namespace postino::imap
