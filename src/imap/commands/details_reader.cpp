@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <system_error>
 
 namespace postino::imap {
 
@@ -51,12 +52,18 @@ DetailsReader::Details DetailsReader::read(std::size_t from, std::size_t to) con
 void DetailsReader::read_ahead() {
   while (ahead_.size() < batches_ahead && planned_ < uids_.size()) {
     auto b = plan(planned_);
-    // By value: the read needs nothing of this object but the store, which outlives it.
-    b.details =
-        std::async(std::launch::async, [&store = store_, account = account_, mailbox = mailbox_,
-                                        first = uids_[b.from], last = uids_[b.to], parts = parts_] {
-          return store.messages_details(account, mailbox, first, last, parts);
-        });
+    try {
+      // By value: the read needs nothing of this object but the store, which outlives it.
+      b.details = std::async(std::launch::async,
+                             [&store = store_, account = account_, mailbox = mailbox_,
+                              first = uids_[b.from], last = uids_[b.to], parts = parts_] {
+                               return store.messages_details(account, mailbox, first, last, parts);
+                             });
+    } catch (const std::system_error&) {
+      // No thread to be had (a process limit): the rest is read here, batch by batch.
+      reading_ahead_ = false;
+      return;
+    }
     planned_ = b.to + 1;
     ahead_.push_back(std::move(b));
   }
