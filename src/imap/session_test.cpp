@@ -468,7 +468,7 @@ TEST_F(ImapLogin, IdAndEnable) {
 
 TEST_F(ImapLogin, LargeBodiesAreStreamedFromTheMessageFileExactly) {
   std::string body;
-  for (int i = 0; body.size() < 300 * 1024; ++i) body += "line " + std::to_string(i) + "\r\n";
+  for (int i = 0; body.size() < 1100 * 1024; ++i) body += "line " + std::to_string(i) + "\r\n";
   const std::string header = "Subject: big\r\n\r\n";
   ASSERT_TRUE(store_->deliver({demo_id()}, header + body));
   ASSERT_TRUE(store_->deliver({demo_id()}, header + body + "second\r\n"));
@@ -478,7 +478,7 @@ TEST_F(ImapLogin, LargeBodiesAreStreamedFromTheMessageFileExactly) {
   EXPECT_EQ(send("c FETCH 1 (UID BODY.PEEK[] FLAGS)\r\n"),
             "* 1 FETCH (UID 1 BODY[] {" + std::to_string(whole.size()) + "}\r\n" + whole +
                 " FLAGS ())\r\nc OK FETCH completed\r\n");
-  EXPECT_GE(pieces_, 4);  // 300 KB went out in pieces
+  EXPECT_GE(pieces_, 4);  // 1.1 MB went out in pieces (of 256 KB)
   // A partial past the inline size, TEXT of both messages, and \Seen set on the way.
   EXPECT_EQ(send("d FETCH 1 BODY[]<1000.200000>\r\n"),
             "* 1 FETCH (BODY[]<1000> {200000}\r\n" + whole.substr(1000, 200000) +
@@ -499,14 +499,16 @@ TEST_F(ImapLogin, LargeBodiesAreStreamedFromTheMessageFileExactly) {
 }
 
 TEST_F(ImapLogin, AMessageFileShorterThanItsLiteralClosesTheConnection) {
-  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: big\r\n\r\n" + std::string(200000, 'x')));
+  // Longer than a piece (256 KB), so that the literal's start has gone out when the read
+  // comes up short.
+  ASSERT_TRUE(store_->deliver({demo_id()}, "Subject: big\r\n\r\n" + std::string(600000, 'x')));
   for (auto& e : std::filesystem::recursive_directory_iterator(dir_ / "blobs")) {
-    if (e.is_regular_file()) std::filesystem::resize_file(e.path(), 150000);
+    if (e.is_regular_file()) std::filesystem::resize_file(e.path(), 450000);
   }
   start(true);
   send("a LOGIN demo@example.test secret\r\nb SELECT INBOX\r\n");
   const auto out = send("c FETCH 1 BODY.PEEK[]\r\n");
-  EXPECT_TRUE(out.starts_with("* 1 FETCH (BODY[] {200016}\r\n")) << out.substr(0, 40);
+  EXPECT_TRUE(out.starts_with("* 1 FETCH (BODY[] {600016}\r\n")) << out.substr(0, 40);
   EXPECT_EQ(out.find("c OK"), std::string::npos);  // never a literal cut short and carried on
   EXPECT_EQ(after_, net::After::close);
 }

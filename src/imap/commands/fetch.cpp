@@ -65,7 +65,11 @@ std::vector<std::size_t> resolve(const std::vector<store::MessageInfo>& view,
 // literal larger than inline_literal_bytes is read from the message file as it goes out.
 class FetchResponder {
  public:
-  static constexpr std::size_t piece_bytes = 64 * 1024;
+  // Each piece is a trip to the worker pool and back (two thread wake-ups, dear on a
+  // virtual machine): 64 KB pieces made FETCH 1:* (ENVELOPE) of 100,000 messages (30 MB)
+  // 460 trips. With 256 KB, one client, 100,000 messages: UID FETCH 1:* (FLAGS) 15-20 ->
+  // 9-12 ms; ENVELOPE's CPU 240-330 -> 220-290 ms (noisy runs).
+  static constexpr std::size_t piece_bytes = 256 * 1024;
   static constexpr std::size_t inline_literal_bytes = 64 * 1024;
 
   FetchResponder(store::Store& store, store::AccountId account, store::MailboxId mailbox,
@@ -99,7 +103,7 @@ class FetchResponder {
   std::string next() {
     std::string out;
     // Room for the message that crosses piece_bytes: growing past it would double the
-    // string to 128 KB, which malloc serves by mmap, fresh zeroed pages for every piece.
+    // string, fresh pages for every piece.
     out.reserve(piece_bytes + piece_bytes / 4);
     while (!done_ && !failed_ && out.size() < piece_bytes) {
       if (!segments_.empty()) {
@@ -140,11 +144,13 @@ class FetchResponder {
       segments_.pop_front();
       return;
     }
-    const auto n = std::min<std::uint64_t>(front.size, piece_bytes);
+    // Up to the piece's size (next() calls while the piece is smaller).
+    const auto n = std::min<std::uint64_t>(front.size, piece_bytes - out.size());
     const auto at = out.size();
     out.resize(at + n);
     auto got = reader_->read_at(front.offset, out.data() + at, n);
     if (!got || *got != n) {
+      out.resize(at);  // what was read of the range is not sent: the connection closes
       failed_ = true;  // the file ended early or could not be read
       return;
     }
