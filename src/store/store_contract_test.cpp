@@ -488,6 +488,7 @@ TEST_P(StoreContract, DetailsOfAUidRangeMatchThoseOfEachMessage) {
   for (int i = 0; i < 5; ++i) {
     NewMessage m;
     if (i == 2) m.flags = {flag_seen, {"$Work", "$a"}};
+    if (i == 1 || i == 4) m.flags = {0, {"$k" + std::to_string(i)}};  // the range's ends
     ASSERT_TRUE(store_->append(
         demo_, "INBOX", "Subject: m" + std::to_string(i) + "\r\nFrom: x@y.test\r\n\r\nb\r\n", m));
   }
@@ -505,7 +506,9 @@ TEST_P(StoreContract, DetailsOfAUidRangeMatchThoseOfEachMessage) {
     EXPECT_EQ(d.structure, one->structure);
     EXPECT_EQ(d.fields.subject, one->fields.subject);
   }
+  EXPECT_EQ((*range)[0].info.flags, (Flags{0, {"$k1"}}));
   EXPECT_EQ((*range)[1].info.flags, (Flags{flag_seen, {"$Work", "$a"}}));
+  EXPECT_EQ((*range)[2].info.flags, (Flags{0, {"$k4"}}));
   EXPECT_EQ((*range)[2].info.uid, Uid(5));
   // Only the fields (FETCH ENVELOPE): the same, without the structure.
   auto fields =

@@ -280,26 +280,25 @@ Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId acco
     return readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
       std::vector<MessageDetails> out;
-      std::map<std::uint32_t, std::size_t> index_of;  // UID → position in out
       auto& q = db.prepare(std::string(details_columns) +
                            "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
       q.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
                  static_cast<std::int64_t>(last.value));
-      while (q.step()) {
-        auto details = read_details(q, parts == DetailParts::all).second;
-        index_of[details.info.uid.value] = out.size();
-        out.push_back(std::move(details));
-      }
+      while (q.step()) out.push_back(read_details(q, parts == DetailParts::all).second);
       q.reset();
-      // The keywords of the whole range in one query too.
+      // The keywords of the whole range in one query too, in UID order as `out` is: each
+      // row's message is found by walking on from the previous one's.
       auto& k = db.prepare(
           "SELECT m.uid, k.keyword FROM messages m JOIN message_keywords k ON k.message_id = m.id "
           "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid, k.keyword");
       k.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
                  static_cast<std::int64_t>(last.value));
+      std::size_t at = 0;
       while (k.step()) {
-        const auto at = index_of.find(static_cast<std::uint32_t>(k.int64(0)));
-        if (at != index_of.end()) out[at->second].info.flags.keywords.push_back(k.text(1));
+        const Uid uid(static_cast<std::uint32_t>(k.int64(0)));
+        while (at < out.size() && out[at].info.uid < uid) ++at;
+        if (at < out.size() && out[at].info.uid == uid)
+          out[at].info.flags.keywords.push_back(k.text(1));
       }
       k.reset();
       return out;
