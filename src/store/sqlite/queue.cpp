@@ -194,14 +194,16 @@ Result<void> SqliteStore::finish_attempt(std::string_view queue_id, std::string_
         db.prepare("DELETE FROM queue WHERE id = ?").bind_all(row).run();
         return;
       }
-      // A claim taken over by another node after our lease ran out stays theirs.
+      // A claim taken over by another node after our lease ran out stays theirs. A bounce
+      // asked for while this attempt was under way (an attempt that acts on one leaves no
+      // entry) stays asked for, and due when it was asked: the attempt does not undo it.
       db.prepare(
-            "UPDATE queue SET attempts = attempts + 1, next_attempt = ?, "
-            "delay_warned = max(delay_warned, ?), bounce_requested = 0, "
-            "claimed_by = CASE WHEN claimed_by = ? THEN NULL ELSE claimed_by END, "
-            "lease_until = CASE WHEN claimed_by = ? THEN NULL ELSE lease_until END WHERE id = ?")
-          .bind_all(to_unix(attempt.next_attempt), std::int64_t{attempt.delay_warned}, node, node,
-                    row)
+            "UPDATE queue SET attempts = attempts + 1, "
+            "next_attempt = CASE WHEN bounce_requested = 1 THEN min(next_attempt, ?1) ELSE ?1 END, "
+            "delay_warned = max(delay_warned, ?2), "
+            "claimed_by = CASE WHEN claimed_by = ?3 THEN NULL ELSE claimed_by END, "
+            "lease_until = CASE WHEN claimed_by = ?3 THEN NULL ELSE lease_until END WHERE id = ?4")
+          .bind_all(to_unix(attempt.next_attempt), std::int64_t{attempt.delay_warned}, node, row)
           .run();
     });
   });
