@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "auth/password.hpp"
@@ -77,6 +78,7 @@ class ImapLogin : public ::testing::Test {
         for (auto piece = out.stream(); !piece.empty(); piece = out.stream()) {
           written += piece;
           ++pieces_;
+          largest_piece_ = std::max(largest_piece_, piece.size());
         }
       } else {
         out.work();
@@ -95,7 +97,8 @@ class ImapLogin : public ::testing::Test {
   std::unique_ptr<Session> session_;
   std::string input_;
   net::After after_ = net::After::read;
-  int pieces_ = 0;  // streamed pieces so far
+  int pieces_ = 0;                 // streamed pieces so far
+  std::size_t largest_piece_ = 0;  // bytes of the largest of them
 };
 
 }  // namespace postino::imap::test_support

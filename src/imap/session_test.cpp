@@ -488,6 +488,8 @@ TEST_F(ImapLogin, LargeBodiesAreStreamedFromTheMessageFileExactly) {
             "* 1 FETCH (BODY[TEXT] {" + std::to_string(body.size()) + "}\r\n" + body +
                 ")\r\n* 2 FETCH (BODY[TEXT] {" + std::to_string(second.size()) + "}\r\n" + second +
                 ")\r\ne OK FETCH completed\r\n");
+  // The second literal starts in a piece the first one ended: it fills it, never past.
+  EXPECT_LE(largest_piece_, 256u * 1024);
   // A command pipelined behind a streamed FETCH is answered after it, in order.
   const auto both = send("p1 FETCH 2 BODY.PEEK[]\r\np2 NOOP\r\n");
   EXPECT_TRUE(both.ends_with(")\r\np1 OK FETCH completed\r\np2 OK NOOP completed\r\n"))
@@ -510,6 +512,7 @@ TEST_F(ImapLogin, AMessageFileShorterThanItsLiteralClosesTheConnection) {
   const auto out = send("c FETCH 1 BODY.PEEK[]\r\n");
   EXPECT_TRUE(out.starts_with("* 1 FETCH (BODY[] {600016}\r\n")) << out.substr(0, 40);
   EXPECT_EQ(out.find("c OK"), std::string::npos);  // never a literal cut short and carried on
+  EXPECT_EQ(out.find('\0'), std::string::npos);    // nor the failed piece's unread bytes
   EXPECT_EQ(after_, net::After::close);
 }
 

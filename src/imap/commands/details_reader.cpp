@@ -45,20 +45,19 @@ DetailsReader::Batch DetailsReader::plan(std::size_t from) const {
   return b;
 }
 
-DetailsReader::Details DetailsReader::read(std::size_t from, std::size_t to) const {
-  return store_.messages_details(account_, mailbox_, uids_[from], uids_[to], parts_);
+std::function<DetailsReader::Details()> DetailsReader::read(std::size_t from,
+                                                            std::size_t to) const {
+  // By value: the read needs nothing of this object but the store, which outlives it.
+  return [&store = store_, account = account_, mailbox = mailbox_, first = uids_[from],
+          last = uids_[to],
+          parts = parts_] { return store.messages_details(account, mailbox, first, last, parts); };
 }
 
 void DetailsReader::read_ahead() {
   while (ahead_.size() < batches_ahead && planned_ < uids_.size()) {
     auto b = plan(planned_);
     try {
-      // By value: the read needs nothing of this object but the store, which outlives it.
-      b.details = std::async(std::launch::async,
-                             [&store = store_, account = account_, mailbox = mailbox_,
-                              first = uids_[b.from], last = uids_[b.to], parts = parts_] {
-                               return store.messages_details(account, mailbox, first, last, parts);
-                             });
+      b.details = std::async(std::launch::async, read(b.from, b.to));
     } catch (const std::system_error&) {
       // No thread to be had (a process limit): the rest is read here, batch by batch.
       reading_ahead_ = false;
@@ -79,7 +78,7 @@ std::optional<store::MessageDetails> DetailsReader::take(std::size_t i) {
       // whose rows are in memory, starts no thread).
       auto b = plan(i);
       const auto before = blocks_read();
-      auto details = read(b.from, b.to);
+      auto details = read(b.from, b.to)();
       if (blocks_read() - before > slow_blocks) reading_ahead_ = true;
       if (details) current_ = std::move(*details);
       current_to_ = b.to;

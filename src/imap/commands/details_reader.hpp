@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <future>
 #include <optional>
 #include <vector>
@@ -53,7 +54,8 @@ class DetailsReader {
   // The batch from `from` on: up to batch_ messages, while the UIDs stay dense enough
   // that the range does not read many messages the FETCH does not ask for.
   Batch plan(std::size_t from) const;
-  Details read(std::size_t from, std::size_t to) const;
+  // The read of uids_[from] to uids_[to], to run here or on another thread.
+  std::function<Details()> read(std::size_t from, std::size_t to) const;
   // Starts reads until batches_ahead are in flight or every index is planned.
   void read_ahead();
 

@@ -150,8 +150,7 @@ class FetchResponder {
     out.resize(at + n);
     auto got = reader_->read_at(front.offset, out.data() + at, n);
     if (!got || *got != n) {
-      out.resize(at);  // what was read of the range is not sent: the connection closes
-      failed_ = true;  // the file ended early or could not be read
+      failed_ = true;  // the file ended early or could not be read; the piece is not sent
       return;
     }
     without_nul(out.data() + at, n);
