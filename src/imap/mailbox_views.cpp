@@ -33,17 +33,31 @@ std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageIn
   return out;
 }
 
-MailboxViews::Summary MailboxViews::summarize(const std::vector<store::MessageInfo>& messages) {
-  Summary s;
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    const auto& m = messages[i];
-    for (const auto& k : m.flags.keywords) {
-      const auto at = std::lower_bound(s.keywords.begin(), s.keywords.end(), k);
-      if (at == s.keywords.end() || *at != k) s.keywords.insert(at, k);
-    }
-    if (s.first_unseen == 0 && !(m.flags.system & store::flag_seen)) s.first_unseen = i + 1;
+std::optional<std::vector<store::MessageInfo>> list_as_of(
+    const store::MailboxInfo& told, const store::MailboxInfo& now_box,
+    const std::vector<store::MessageInfo>& now, const std::vector<store::Uid>& expunged) {
+  if (now_box.uid_validity != told.uid_validity || now_box.highest_mod_seq < told.highest_mod_seq) {
+    return std::nullopt;
   }
-  return s;
+  std::vector<store::MessageInfo> out;
+  out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(told.messages, 0)));
+  auto gone = expunged.begin();
+  const auto put_back_before = [&](store::Uid uid) {
+    for (; gone != expunged.end() && *gone < uid; ++gone) {
+      store::MessageInfo m;
+      m.uid = *gone;
+      m.mod_seq = told.highest_mod_seq;
+      out.push_back(std::move(m));
+    }
+  };
+  for (const auto& m : now) {
+    if (!(m.uid < told.uid_next)) break;
+    put_back_before(m.uid);
+    out.push_back(m);
+  }
+  put_back_before(told.uid_next);
+  if (out.size() != static_cast<std::size_t>(told.messages)) return std::nullopt;
+  return out;
 }
 
 store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
@@ -66,10 +80,9 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
     changes = store.changes_since(account, mailbox, store::ModSeq(0));
     if (!changes) return changes.error();
   }
-  View view{changes->mailbox, nullptr, nullptr};
+  View view{changes->mailbox, nullptr};
   if (cached && changes->changed.empty() && changes->expunged.empty()) {
     view.messages = cached->messages;
-    view.summary = cached->summary;
   } else if (cached) {
     // Made as a list that can change: MessageView changes it in place once it is a
     // session's alone.
@@ -78,7 +91,6 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
   } else {
     view.messages = std::make_shared<std::vector<store::MessageInfo>>(std::move(changes->changed));
   }
-  if (!view.summary) view.summary = std::make_shared<const Summary>(summarize(*view.messages));
   keep(view);
   return view;
 }

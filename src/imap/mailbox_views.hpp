@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,24 +22,24 @@ namespace postino::imap {
 std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageInfo>& list,
                                               const store::MailboxChanges& changes);
 
+// The list SELECT told a client of (`told`: the mailbox as of its answer) made from a list
+// read since (`now`, of the mailbox as of `now_box`) and the UIDs expunged in between:
+// messages added since are left out (the next poll announces them), messages expunged
+// since are put back in their places by UID alone (the next poll reports them expunged).
+// nullopt when the two are not the same mailbox or do not add up to the count told.
+std::optional<std::vector<store::MessageInfo>> list_as_of(
+    const store::MailboxInfo& told, const store::MailboxInfo& now_box,
+    const std::vector<store::MessageInfo>& now, const std::vector<store::Uid>& expunged);
+
 class MailboxViews {
  public:
   explicit MailboxViews(std::size_t max_messages) : max_messages_(max_messages) {}
   MailboxViews(const MailboxViews&) = delete;
   MailboxViews& operator=(const MailboxViews&) = delete;
 
-  // What SELECT says of a list, worked out once per list rather than by every SELECT (a
-  // walk over 100,000 messages costs about a millisecond, most of a warm SELECT).
-  struct Summary {
-    std::vector<std::string> keywords;  // every keyword set on a message, sorted
-    std::size_t first_unseen = 0;       // sequence number; 0 when every message is \Seen
-  };
-  static Summary summarize(const std::vector<store::MessageInfo>& messages);
-
   struct View {
     store::MailboxInfo mailbox;  // as of the list
     std::shared_ptr<const std::vector<store::MessageInfo>> messages;
-    std::shared_ptr<const Summary> summary;  // of messages
   };
   // The mailbox and its messages as they are now (the store checks the owner).
   store::Result<View> current(store::Store& store, store::AccountId account,

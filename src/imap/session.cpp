@@ -108,7 +108,7 @@ net::Output Session::receive(std::string& input) {
 
 net::Output Session::resume(std::string& input) {
   if (std::exchange(stream_failed_, false)) {
-    // A literal was announced and cannot be completed: the stream cannot be saved.
+    // A streamed response cannot be completed (a literal announced, a list not read).
     net::Output out;
     out.after = net::After::close;
     return out;

@@ -137,6 +137,9 @@ class Session final : public net::ProtocolSession {
   void setquota(const wire::Command& cmd, net::Output& out);
   // commands/select.cpp
   void select(const wire::Command& cmd, net::Output& out);
+  // On the worker pool: the list of the mailbox SELECT answered for, as it answered.
+  std::optional<MessageView> list_as_told(const store::Account& account,
+                                          const store::MailboxInfo& told);
   void close(const wire::Command& cmd, net::Output& out);
   void check(const wire::Command& cmd, net::Output& out);
   void expunge(const wire::Command& cmd, net::Output& out);
@@ -249,7 +252,7 @@ class Session final : public net::ProtocolSession {
   };
   std::optional<SaslExchange> sasl_;
   net::WorkResult work_;
-  bool stream_failed_ = false;  // a FETCH literal could not be read to its end
+  bool stream_failed_ = false;  // a streamed response could not be completed: close
   // IDLE (RFC 2177): the command's tag while it runs, and the notifier subscription that
   // wakes the connection when the selected mailbox changes.
   std::optional<std::string> idle_tag_;

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <utility>
 
 #include "auth/password.hpp"
 #include "imap/session.hpp"
@@ -75,6 +77,7 @@ class ImapLogin : public ::testing::Test {
     while (out.after == net::After::work) {
       if (out.stream) {
         // As net/ does: the pieces of a large response until "", then resume().
+        if (before_stream_) std::exchange(before_stream_, nullptr)();
         for (auto piece = out.stream(); !piece.empty(); piece = out.stream()) {
           written += piece;
           ++pieces_;
@@ -97,6 +100,9 @@ class ImapLogin : public ::testing::Test {
   std::unique_ptr<Session> session_;
   std::string input_;
   net::After after_ = net::After::read;
+  // Run once, after the next response's first bytes and before its stream: what other
+  // sessions do meanwhile.
+  std::function<void()> before_stream_;
   int pieces_ = 0;                 // streamed pieces so far
   std::size_t largest_piece_ = 0;  // bytes of the largest of them
 };

@@ -136,7 +136,7 @@ TEST_P(StoreContract, KeywordsAreListedAlikeWhetherFewOrManyAreStored) {
 TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "a store of schema 3 keeps its bodies in files";
   ASSERT_TRUE(store_->append(demo_, "INBOX", "one", {{flag_seen, {}}, {}}));
-  ASSERT_TRUE(store_->append(demo_, "INBOX", "two!", {{flag_deleted, {}}, {}}));
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "two!", {{flag_deleted, {"$Old"}}, {}}));
   store_.reset();
   {
     // Back to schema 3: no counts, no MODSEQ index, no triggers, no rows of fields.
@@ -150,7 +150,8 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
           "ALTER TABLE mailboxes DROP COLUMN byte_count",
           "ALTER TABLE mailboxes DROP COLUMN deleted_count", "DROP TRIGGER message_fields_insert",
           "DROP TABLE message_fields", "DROP TRIGGER blob_bytes_collected", "DROP TABLE blob_bytes",
-          "PRAGMA user_version = 3"}) {
+          "DROP TRIGGER message_keywords_defined", "DROP TRIGGER messages_keywords_moved",
+          "DROP TABLE mailbox_keywords", "DROP INDEX messages_unseen", "PRAGMA user_version = 3"}) {
       ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }
     sqlite3_close(db);
@@ -162,6 +163,13 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
   EXPECT_EQ(inbox.bytes, 7);
   EXPECT_EQ(inbox.deleted, 1);
   EXPECT_TRUE(store_->fsck(false)->problems.empty());
+  // The keywords already set are defined in their mailbox, and the list still reads them.
+  auto summary = store_->mailbox_summary(demo_, "INBOX");
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->keywords, std::vector<std::string>{"$Old"});
+  EXPECT_EQ(summary->first_unseen, 2u);
+  EXPECT_EQ(store_->messages(demo_, inbox.id)->at(1).flags.keywords,
+            std::vector<std::string>{"$Old"});
   // The fields of the messages already there are copied beside them.
   auto details = store_->messages_details(demo_, inbox.id, Uid(1), Uid(2), Store::DetailParts::all);
   ASSERT_TRUE(details) << details.error().detail;

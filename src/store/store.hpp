@@ -71,6 +71,10 @@ class Store {
   // -- mailboxes -----------------------------------------------------------------------
   virtual Result<std::vector<MailboxInfo>> list_mailboxes(AccountId account) = 0;
   virtual Result<MailboxInfo> mailbox(AccountId account, std::string_view name) = 0;
+  // The mailbox with its counts, the keywords defined in it (set on one of its messages
+  // since it was created, as Dovecot keeps them) and the sequence number of its first
+  // message without \Seen, read at one point in time and without reading the list.
+  virtual Result<MailboxSummary> mailbox_summary(AccountId account, std::string_view name) = 0;
   virtual Result<MailboxInfo> create_mailbox(AccountId account, std::string_view name,
                                              SpecialUse use = SpecialUse::none) = 0;
   // Deletes a mailbox and its messages; INBOX cannot be deleted (invalid).

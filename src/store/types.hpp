@@ -70,6 +70,13 @@ struct MailboxInfo {
   std::int64_t deleted = 0;  // messages flagged \Deleted (IMAP STATUS DELETED)
 };
 
+// What SELECT says of a mailbox without reading its message list (RFC 3501 §6.3.1).
+struct MailboxSummary {
+  MailboxInfo mailbox;
+  std::vector<std::string> keywords;  // defined in the mailbox, sorted
+  std::uint32_t first_unseen = 0;     // sequence number; 0 when every message is \Seen
+};
+
 // System flags (RFC 3501 §2.3.2) as bits; keywords are separate strings.
 enum SystemFlag : std::uint32_t {
   flag_seen = 1u << 0,

@@ -66,62 +66,103 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
   if (was_selected && (condstore_ || rev2_))
     out.bytes += "* OK [CLOSED] Previous mailbox closed\r\n";
   out.work = [this, tag = cmd.tag, n = *name, read_only, account, resync] {
-    auto named = settings_.store->mailbox(account.id, n);
-    auto view = named ? settings_.views->current(*settings_.store, account.id, named->id)
-                      : store::Result<MailboxViews::View>(named.error());
-    if (!view) {
-      work_.reply = wire::tagged(tag, no_for(view.error()));
+    // The answer comes from the mailbox's counts, its keywords and its first unseen
+    // message, as Dovecot's comes from its index header: a big mailbox's list (100,000
+    // messages, most of a cold SELECT) is read once the answer is on its way.
+    auto summary = settings_.store->mailbox_summary(account.id, n);
+    if (!summary) {
+      work_.reply = wire::tagged(tag, no_for(summary.error()));
       return;
     }
-    const auto* box = &view->mailbox;
-    const auto& messages = *view->messages;
-    const auto first_unseen = view->summary->first_unseen;
+    const auto& box = summary->mailbox;
     std::string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
-    for (const auto& k : view->summary->keywords) flags += " " + k;
-    auto& r = work_.reply;
-    r += "* FLAGS (" + flags + ")\r\n";
+    for (const auto& k : summary->keywords) flags += " " + k;
+    std::string r = "* FLAGS (" + flags + ")\r\n";
     r += read_only ? std::string("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
                    : "* OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted\r\n";
-    r += "* " + std::to_string(messages.size()) + " EXISTS\r\n";
+    r += "* " + std::to_string(box.messages) + " EXISTS\r\n";
     if (rev2_) {
       // RFC 9051 §6.3.2: no RECENT or UNSEEN; the mailbox's LIST, its name as stored.
-      r += "* LIST () \"/\" " + name_to_wire(box->name) + "\r\n";
+      r += "* LIST () \"/\" " + name_to_wire(box.name) + "\r\n";
     } else {
       r += "* 0 RECENT\r\n";
-      if (first_unseen) r += "* OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen\r\n";
+      if (summary->first_unseen)
+        r += "* OK [UNSEEN " + std::to_string(summary->first_unseen) + "] First unseen\r\n";
     }
-    r += "* OK [UIDVALIDITY " + std::to_string(box->uid_validity.value) + "] UIDs valid\r\n";
-    r += "* OK [UIDNEXT " + std::to_string(box->uid_next.value) + "] Predicted next UID\r\n";
+    r += "* OK [UIDVALIDITY " + std::to_string(box.uid_validity.value) + "] UIDs valid\r\n";
+    r += "* OK [UIDNEXT " + std::to_string(box.uid_next.value) + "] Predicted next UID\r\n";
     if (condstore_) {
-      r += "* OK [HIGHESTMODSEQ " + std::to_string(box->highest_mod_seq.value) + "] Highest\r\n";
+      r += "* OK [HIGHESTMODSEQ " + std::to_string(box.highest_mod_seq.value) + "] Highest\r\n";
     }
-    // QRESYNC: what the client missed since its modseq, if its UIDs are still valid.
-    if (resync && resync->uid_validity == box->uid_validity.value) {
-      auto gone =
-          settings_.store->expunged_since(account.id, box->id, store::ModSeq(resync->modseq));
-      if (!gone) {
-        work_.reply = wire::tagged(tag, no_for(gone.error()));
-        return;
-      }
-      std::vector<std::uint32_t> vanished;
-      for (const auto uid : *gone) {
-        if (!resync->known || resync->known->contains(uid.value, 0xffffffffu))
-          vanished.push_back(uid.value);
-      }
-      if (!vanished.empty())
-        r += "* VANISHED (EARLIER) " + wire::format_sequence_set(vanished) + "\r\n";
-      for (std::size_t i = 0; i < messages.size(); ++i) {
-        const auto& m = messages[i];
-        if (m.mod_seq.value <= resync->modseq) continue;
-        r += "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(m.uid.value) +
-             " FLAGS (" + wire::format_flags(m.flags) + ") MODSEQ (" +
-             std::to_string(m.mod_seq.value) + "))\r\n";
-      }
+    const auto completed =
+        wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
+                              (read_only ? "EXAMINE" : "SELECT") + " completed");
+    if (!resync || resync->uid_validity != box.uid_validity.value) {
+      work_.reply = std::move(r) + completed;
+      // A stream that writes nothing: the list is read after the answer is sent, and the
+      // next command waits for it.
+      work_.stream = [this, account, told = box, read_only, failed = false]() mutable {
+        if (failed) {
+          stream_failed_ = true;
+          return std::string();
+        }
+        auto list = list_as_told(account, told);
+        if (!list) {
+          failed = true;
+          return std::string(
+              "* BYE [UNAVAILABLE] The mailbox could not be read; select it again\r\n");
+        }
+        state_ = Selected{account, told, read_only, std::move(*list), {}};
+        return std::string();
+      };
+      return;
     }
-    r += wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
-                               (read_only ? "EXAMINE" : "SELECT") + " completed");
-    state_ = Selected{account, *box, read_only, MessageView(view->messages), {}};
+    // QRESYNC (RFC 7162 §3.2.5): what the client missed since its modseq, which needs the list.
+    auto list = list_as_told(account, box);
+    if (!list) {
+      work_.reply = wire::tagged(tag, "NO [UNAVAILABLE] The mailbox could not be read");
+      return;
+    }
+    auto gone = settings_.store->expunged_since(account.id, box.id, store::ModSeq(resync->modseq));
+    if (!gone) {
+      work_.reply = wire::tagged(tag, no_for(gone.error()));
+      return;
+    }
+    std::vector<std::uint32_t> vanished;
+    for (const auto uid : *gone) {
+      if (!resync->known || resync->known->contains(uid.value, 0xffffffffu))
+        vanished.push_back(uid.value);
+    }
+    if (!vanished.empty())
+      r += "* VANISHED (EARLIER) " + wire::format_sequence_set(vanished) + "\r\n";
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const auto& m = (*list)[i];
+      if (m.mod_seq.value <= resync->modseq) continue;
+      r += "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(m.uid.value) +
+           " FLAGS (" + wire::format_flags(m.flags) + ") MODSEQ (" +
+           std::to_string(m.mod_seq.value) + "))\r\n";
+    }
+    work_.reply = std::move(r) + completed;
+    state_ = Selected{account, box, read_only, std::move(*list), {}};
   };
+}
+
+// The selected mailbox's list as SELECT told it (`told`), from the view cache or the store,
+// read since: what changed in between is left for the next poll to announce.
+std::optional<MessageView> Session::list_as_told(const store::Account& account,
+                                                 const store::MailboxInfo& told) {
+  auto view = settings_.views->current(*settings_.store, account.id, told.id);
+  if (!view) return std::nullopt;
+  if (view->mailbox.uid_validity == told.uid_validity &&
+      view->mailbox.highest_mod_seq == told.highest_mod_seq &&
+      view->messages->size() == static_cast<std::size_t>(told.messages)) {
+    return MessageView(view->messages);
+  }
+  auto gone = settings_.store->expunged_since(account.id, told.id, told.highest_mod_seq);
+  if (!gone) return std::nullopt;
+  auto list = list_as_of(told, view->mailbox, *view->messages, *gone);
+  if (!list) return std::nullopt;
+  return MessageView(std::make_shared<std::vector<store::MessageInfo>>(std::move(*list)));
 }
 
 void Session::close(const wire::Command& cmd, net::Output& out) {

@@ -50,6 +50,33 @@ std::optional<std::int64_t> find_mailbox_id(Database& db, AccountId account,
   return q.int64(0);
 }
 
+// The sequence number of a mailbox's first message without \Seen, 0 when none: its UID
+// from the index of unseen messages (migration 7), then the messages before it counted
+// from the start, or those from it on counted from the end when its UID is that near the
+// end (there are no more of them than UIDs left). New mail is what is unseen, a few
+// entries from the end, so SELECT of a big mailbox reads a few pages instead of its list.
+std::uint32_t first_unseen(Database& db, const MailboxInfo& box) {
+  if (box.unseen == 0) return 0;
+  if (box.unseen == box.messages) return 1;
+  const auto one = [&](const char* sql, auto... values) {
+    auto& q = db.prepare(sql);
+    q.bind_all(box.id.value, values...);
+    const auto value = q.step() ? q.int64(0) : 0;
+    q.reset();
+    return value;
+  };
+  const auto unseen =
+      one("SELECT min(uid) FROM messages INDEXED BY messages_unseen "
+          "WHERE mailbox_id = ? AND (flags & 1) = 0");
+  if (static_cast<std::int64_t>(box.uid_next.value) - unseen <= box.messages / 2) {
+    const auto from_it =
+        one("SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid >= ?", unseen);
+    return static_cast<std::uint32_t>(box.messages - from_it + 1);
+  }
+  return static_cast<std::uint32_t>(
+      one("SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid < ?", unseen) + 1);
+}
+
 }  // namespace
 
 std::string SqliteStore::canonical_name(std::string_view mailbox) const {
@@ -99,6 +126,28 @@ Result<MailboxInfo> SqliteStore::mailbox(AccountId account, std::string_view nam
       q.bind_all(account.value, canonical);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
       return read_mailbox(q);
+    });
+  });
+}
+
+Result<MailboxSummary> SqliteStore::mailbox_summary(AccountId account, std::string_view name) {
+  return guard([&] {
+    const auto canonical = canonical_name(name);
+    return readers_.run([&](Database& db) {
+      // One read transaction: the counts, keywords and first unseen as of one commit.
+      const ReadTransaction snapshot(db);
+      MailboxSummary out;
+      auto& q = db.prepare(std::string(mailbox_query) + "AND b.name = ?2");
+      q.bind_all(account.value, canonical);
+      if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+      out.mailbox = read_mailbox(q);
+      q.reset();
+      auto& k = db.prepare("SELECT keyword FROM mailbox_keywords WHERE mailbox_id = ? ORDER BY 1");
+      k.bind_all(out.mailbox.id.value);
+      while (k.step()) out.keywords.push_back(k.text(0));
+      k.reset();
+      out.first_unseen = first_unseen(db, out.mailbox);
+      return out;
     });
   });
 }

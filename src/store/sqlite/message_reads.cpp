@@ -36,8 +36,13 @@ std::vector<MessageInfo> read_message_list(Database& db, MailboxId mailbox, std:
   // of a first SELECT cold, even with no keyword anywhere). When the store holds fewer rows
   // than the mailbox has messages, reading every row and keeping this mailbox's is
   // cheaper; counting them stops at the mailbox's size.
+  // A mailbox where no keyword was ever set (mailbox_keywords, migration 7) needs neither.
+  auto& defined = db.prepare("SELECT 1 FROM mailbox_keywords WHERE mailbox_id = ? LIMIT 1");
+  defined.bind_all(mailbox.value);
+  const bool has_keywords = defined.step();
+  defined.reset();
   bool scan_keywords = false;
-  if (since == 0) {
+  if (has_keywords && since == 0) {
     auto size = static_cast<std::int64_t>(expected);
     if (size == 0) {
       auto& c = db.prepare("SELECT message_count FROM mailboxes WHERE id = ?");
@@ -59,9 +64,11 @@ std::vector<MessageInfo> read_message_list(Database& db, MailboxId mailbox, std:
                       "SELECT k.message_id, k.keyword FROM message_keywords k JOIN messages m "
                       "ON m.id = k.message_id WHERE m.mailbox_id = ? AND m.modseq > ? "
                       "ORDER BY k.keyword");
-  k.bind_all(mailbox.value, since);
-  while (k.step()) keywords[k.int64(0)].push_back(k.text(1));
-  k.reset();
+  if (has_keywords) {
+    k.bind_all(mailbox.value, since);
+    while (k.step()) keywords[k.int64(0)].push_back(k.text(1));
+    k.reset();
+  }
   std::vector<MessageInfo> out;
   out.reserve(expected);
   // Everything: the index that holds every column asked for, in UID order (the table is
@@ -113,16 +120,7 @@ Result<MailboxChanges> SqliteStore::changes_since(AccountId account, MailboxId m
   return guard([&] {
     return readers_.run([&](Database& db) {
       // One read transaction: the mailbox row and its changes as of one commit.
-      db.exec("BEGIN");
-      struct End {
-        Database& db;
-        ~End() {
-          try {
-            db.exec("COMMIT");
-          } catch (...) {  // a read-only transaction has nothing to lose
-          }
-        }
-      } end{db};
+      const ReadTransaction snapshot(db);
       MailboxChanges out;
       out.mailbox = mailbox_row(db, account, mailbox);
       const auto after = static_cast<std::int64_t>(since.value);

@@ -256,6 +256,29 @@ CREATE TRIGGER blob_bytes_collected AFTER DELETE ON blobs BEGIN
   DELETE FROM blob_bytes WHERE blob_id = OLD.id;
 END;
 )sql",
+    // 7: what SELECT says of a mailbox without reading its message list (RFC 3501 §6.3.1):
+    // the keywords defined in it (FLAGS), kept as Dovecot keeps them, once set on one of its
+    // messages and for as long as the mailbox lives; its unseen messages by UID (the first
+    // unseen, UNSEEN, is the first entry instead of a walk over every message). Both are
+    // also what a list read skips when a mailbox has no keyword.
+    R"sql(
+CREATE TABLE mailbox_keywords (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  keyword TEXT NOT NULL,
+  PRIMARY KEY (mailbox_id, keyword)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO mailbox_keywords
+  SELECT m.mailbox_id, k.keyword FROM message_keywords k JOIN messages m ON m.id = k.message_id;
+CREATE TRIGGER message_keywords_defined AFTER INSERT ON message_keywords BEGIN
+  INSERT OR IGNORE INTO mailbox_keywords
+    SELECT mailbox_id, NEW.keyword FROM messages WHERE id = NEW.message_id;
+END;
+CREATE TRIGGER messages_keywords_moved AFTER UPDATE OF mailbox_id ON messages BEGIN
+  INSERT OR IGNORE INTO mailbox_keywords
+    SELECT NEW.mailbox_id, keyword FROM message_keywords WHERE message_id = NEW.id;
+END;
+CREATE INDEX messages_unseen ON messages(mailbox_id, uid) WHERE (flags & 1) = 0;
+)sql",
 };
 
 }  // namespace

@@ -39,6 +39,24 @@ inline std::int64_t to_unix(SystemClock::time_point t) {
   throw StoreException(make_error(kind, std::move(detail)));
 }
 
+// A read transaction on a reader connection for as long as it lives: several queries
+// answered as of one commit.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Database& db) : db_(db) { db_.exec("BEGIN"); }
+  ~ReadTransaction() {
+    try {
+      db_.exec("COMMIT");
+    } catch (...) {  // a read-only transaction has nothing to lose
+    }
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Database& db_;
+};
+
 // Throws not_found unless the mailbox belongs to `account`: every query is scoped by owner
 // (RELIABILITY A06).
 void check_owner(Database& db, AccountId account, MailboxId mailbox);
@@ -81,6 +99,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<MailboxInfo>> list_mailboxes(AccountId account) override;
   Result<MailboxInfo> mailbox(AccountId account, std::string_view name) override;
+  Result<MailboxSummary> mailbox_summary(AccountId account, std::string_view name) override;
   Result<MailboxInfo> create_mailbox(AccountId account, std::string_view name,
                                      SpecialUse use) override;
   Result<void> delete_mailbox(AccountId account, std::string_view name) override;

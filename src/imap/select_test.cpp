@@ -1,0 +1,87 @@
+// SELECT answers from the mailbox's counts (Store::mailbox_summary) and reads the message
+// list once its answer is on the way: what other sessions change in between is told at
+// the next poll, as of the answer.
+#include <gtest/gtest.h>
+
+#include "imap/session_fixture.hpp"
+
+namespace postino::imap {
+namespace {
+
+using test_support::ImapLogin;
+
+TEST_F(ImapLogin, SelectAnswersFirstAndTheListIsAsItAnswered) {
+  const auto demo = demo_id();
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(store_->append(demo, "INBOX", "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n",
+                               {{i <= 2 ? store::flag_seen : 0u, {}}, {}}));
+  }
+  const auto inbox = store_->mailbox(demo, "INBOX")->id;
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  bool meanwhile = false;
+  before_stream_ = [&] {
+    // Another session expunges message 3, flags message 4, and a message arrives.
+    meanwhile = true;
+    ASSERT_TRUE(store_->expunge(demo, inbox, std::vector<store::Uid>{store::Uid(3)},
+                                store::Store::ExpungeScope::listed));
+    ASSERT_TRUE(store_->store_flags(demo, inbox, {store::Uid(4)}, store::Store::FlagChange::add,
+                                    {store::flag_flagged, {}}));
+    ASSERT_TRUE(store_->deliver({demo}, "Subject: 6\r\n\r\nx\r\n"));
+  };
+  const auto selected = send("b SELECT INBOX\r\n");
+  EXPECT_TRUE(meanwhile);  // the list was read after the answer
+  EXPECT_NE(selected.find("* 5 EXISTS\r\n"), std::string::npos) << selected;
+  EXPECT_NE(selected.find("* OK [UNSEEN 3] First unseen\r\n"), std::string::npos) << selected;
+  EXPECT_NE(selected.find("* OK [UIDNEXT 6] "), std::string::npos) << selected;
+  // The session's list is the one it told of: message 3 is still number 3 until the poll
+  // says it is gone, and the new one comes after.
+  EXPECT_EQ(send("c FETCH 5 (UID)\r\n"), "* 5 FETCH (UID 5)\r\nc OK FETCH completed\r\n");
+  EXPECT_EQ(send("d NOOP\r\n"), "* 3 EXPUNGE\r\n* 5 EXISTS\r\nd OK NOOP completed\r\n");
+  EXPECT_EQ(send("e FETCH 1:* (UID FLAGS)\r\n"),
+            "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n* 2 FETCH (UID 2 FLAGS (\\Seen))\r\n"
+            "* 3 FETCH (UID 4 FLAGS (\\Flagged))\r\n* 4 FETCH (UID 5 FLAGS ())\r\n"
+            "* 5 FETCH (UID 6 FLAGS ())\r\ne OK FETCH completed\r\n");
+}
+
+// Keywords set on a message are in FLAGS and PERMANENTFLAGS, and stay once taken off (as
+// Dovecot keeps them): a client's list of tags does not lose one while no message has it.
+TEST_F(ImapLogin, SelectListsTheKeywordsDefinedInTheMailbox) {
+  const auto demo = demo_id();
+  ASSERT_TRUE(store_->append(demo, "INBOX", "Subject: 1\r\n\r\nx\r\n", {{0, {"$Work"}}, {}}));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  send("c STORE 1 FLAGS (\\Seen $Later)\r\n");
+  const auto again = send("d SELECT INBOX\r\n");
+  EXPECT_NE(again.find("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Later $Work)\r\n"),
+            std::string::npos)
+      << again;
+  EXPECT_NE(again.find("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
+                       "$Later $Work \\*)] Flags permitted\r\n"),
+            std::string::npos)
+      << again;
+  EXPECT_EQ(again.find("UNSEEN"), std::string::npos) << again;
+  EXPECT_EQ(send("e FETCH 1 (FLAGS)\r\n"),
+            "* 1 FETCH (FLAGS (\\Seen $Later))\r\ne OK FETCH completed\r\n");
+}
+
+// A mailbox deleted between the answer and the reading of its list cannot be shown as
+// answered: the session says so and ends (the client selects it again, and is told NO).
+TEST_F(ImapLogin, SelectOfAMailboxDeletedBeforeItsListIsReadSaysBye) {
+  const auto demo = demo_id();
+  ASSERT_TRUE(store_->create_mailbox(demo, "Work", store::SpecialUse::none));
+  ASSERT_TRUE(store_->append(demo, "Work", "Subject: 1\r\n\r\nx\r\n", {}));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  before_stream_ = [&] { ASSERT_TRUE(store_->delete_mailbox(demo, "Work")); };
+  const auto selected = send("b SELECT Work\r\n");
+  EXPECT_NE(selected.find("* 1 EXISTS\r\n"), std::string::npos) << selected;
+  EXPECT_NE(selected.find("b OK [READ-WRITE] SELECT completed\r\n* BYE [UNAVAILABLE] "),
+            std::string::npos)
+      << selected;
+  EXPECT_EQ(after_, net::After::close);
+}
+
+}  // namespace
+}  // namespace postino::imap
