@@ -142,8 +142,10 @@ net::ServerOptions server_options(const config::Config& cfg, const Services& ser
   imap_settings.store = services.store;
   imap_settings.authenticator = services.authenticator;
   imap_settings.notifier = services.notifier;
-  imap_settings.views =
-      std::make_shared<imap::MailboxViews>(static_cast<std::size_t>(cfg.imap.view_cache_messages));
+  imap_settings.views = std::make_shared<imap::MailboxViews>(
+      static_cast<std::size_t>(cfg.imap.view_cache_messages),
+      imap::SavedListFiles{fs::path(cfg.server.data_dir) / "lists",
+                           static_cast<std::size_t>(cfg.imap.list_file_messages)});
   auto imap = std::make_shared<imap::SessionFactory>(imap_settings);
   pop3::SessionSettings pop3_settings;
   pop3_settings.max_line_bytes = static_cast<std::size_t>(cfg.pop3.max_line_bytes);

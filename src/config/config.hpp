@@ -75,6 +75,7 @@ struct ImapSettings {
   bool allow_plaintext_loopback = false;
   std::int64_t max_append_bytes = 50 * 1024 * 1024;
   std::int64_t view_cache_messages = 1'000'000;
+  std::int64_t list_file_messages = 10'000;
 };
 
 struct Pop3Settings {

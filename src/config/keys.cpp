@@ -390,6 +390,14 @@ std::vector<Key> build_keys() {
       "changed since it was last selected; the least recently selected mailbox goes first. "
       "0 keeps none.",
       [](auto& c) -> auto& { return c.imap.view_cache_messages; }, 0, 1LL << 32));
+  k.push_back(integer_key(
+      "imap.list_file_messages",
+      "Message lists of mailboxes with at least this many messages are also saved in files "
+      "under <server.data_dir>/lists (about 13 bytes a message), so that the first SELECT "
+      "after a restart reads one file and what changed since instead of the list's pages "
+      "scattered over store.db. A cache: rebuilt from the store when missing or damaged. "
+      "0 saves none.",
+      [](auto& c) -> auto& { return c.imap.list_file_messages; }, 0, 1LL << 32));
   k.push_back(bool_key(
       "imap.allow_plaintext_loopback",
       "Allow LOGIN and AUTHENTICATE without TLS for clients on loopback addresses; everyone "

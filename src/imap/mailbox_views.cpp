@@ -1,6 +1,10 @@
 #include "imap/mailbox_views.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <random>
+
+#include "imap/saved_list.hpp"
 
 namespace postino::imap {
 
@@ -71,28 +75,89 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
       cached = it->second.view;
     }
   }
+  const bool from_file = !cached && (cached = load(mailbox)).has_value();
   auto changes = store.changes_since(account, mailbox,
                                      cached ? cached->mailbox.highest_mod_seq : store::ModSeq(0));
   if (!changes) return changes.error();
-  // A mailbox deleted and created again under the same id is another mailbox: read whole.
-  if (cached && changes->mailbox.uid_validity != cached->mailbox.uid_validity) {
+  // A mailbox deleted and created again under the same id is another mailbox, and a list
+  // newer than the store (a saved list of a store put back from a backup) is not its list:
+  // read whole.
+  if (cached && (changes->mailbox.uid_validity != cached->mailbox.uid_validity ||
+                 changes->mailbox.highest_mod_seq < cached->mailbox.highest_mod_seq)) {
     cached.reset();
     changes = store.changes_since(account, mailbox, store::ModSeq(0));
     if (!changes) return changes.error();
   }
-  View view{changes->mailbox, nullptr};
-  if (cached && changes->changed.empty() && changes->expunged.empty()) {
+  View view = from(cached, *changes);
+  // Nor is a list that does not add up to the mailbox's count.
+  if (cached && view.messages->size() != static_cast<std::size_t>(changes->mailbox.messages)) {
+    cached.reset();
+    changes = store.changes_since(account, mailbox, store::ModSeq(0));
+    if (!changes) return changes.error();
+    view = from(cached, *changes);
+  }
+  // Saved when read whole, and again when the saved one was far behind.
+  const auto changed = changes->changed.size() + changes->expunged.size();
+  if (files_.min_messages > 0 && view.messages->size() >= files_.min_messages &&
+      (!cached || (from_file && changed > std::max<std::size_t>(1000, view.messages->size() / 8))))
+    save(view);
+  keep(view);
+  return view;
+}
+
+MailboxViews::View MailboxViews::from(const std::optional<View>& cached,
+                                      store::MailboxChanges& changes) {
+  View view{changes.mailbox, nullptr};
+  if (cached && changes.changed.empty() && changes.expunged.empty()) {
     view.messages = cached->messages;
   } else if (cached) {
     // Made as a list that can change: MessageView changes it in place once it is a
     // session's alone.
     view.messages = std::make_shared<std::vector<store::MessageInfo>>(
-        apply_changes(*cached->messages, *changes));
+        apply_changes(*cached->messages, changes));
   } else {
-    view.messages = std::make_shared<std::vector<store::MessageInfo>>(std::move(changes->changed));
+    view.messages = std::make_shared<std::vector<store::MessageInfo>>(std::move(changes.changed));
   }
-  keep(view);
   return view;
+}
+
+std::filesystem::path MailboxViews::file_of(store::MailboxId mailbox) const {
+  return files_.dir / (std::to_string(mailbox.value) + ".list");
+}
+
+std::optional<MailboxViews::View> MailboxViews::load(store::MailboxId mailbox) const {
+  if (files_.dir.empty() || files_.min_messages == 0) return std::nullopt;
+  std::ifstream in(file_of(mailbox), std::ios::binary | std::ios::ate);
+  if (!in) return std::nullopt;
+  std::string bytes(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) return std::nullopt;
+  auto saved = decode_saved_list(bytes);
+  if (!saved || saved->mailbox != mailbox) return std::nullopt;
+  View view;
+  view.mailbox.id = mailbox;
+  view.mailbox.uid_validity = saved->uid_validity;
+  view.mailbox.highest_mod_seq = saved->highest_mod_seq;
+  view.messages = std::make_shared<std::vector<store::MessageInfo>>(std::move(saved->messages));
+  return view;
+}
+
+void MailboxViews::save(const View& view) const {
+  std::error_code ec;
+  std::filesystem::create_directories(files_.dir, ec);
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  const auto tmp = files_.dir / ("." + std::to_string(random()) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << encode_saved_list(view.mailbox.id, view.mailbox.uid_validity,
+                             view.mailbox.highest_mod_seq, *view.messages);
+    if (!out.flush()) {
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, file_of(view.mailbox.id), ec);
+  if (ec) std::filesystem::remove(tmp, ec);
 }
 
 // An entry costs its messages and one more (so that empty mailboxes are bounded too).

@@ -3,9 +3,12 @@
 // since (Store::changes_since, through the MODSEQ index) instead of every message's row,
 // and sessions of the same mailbox share one list (MessageView). Bounded by the number of
 // messages held (imap.view_cache_messages), least recently used mailbox out first.
+// Big lists are also saved in files (imap/saved_list.hpp), read back when the mailbox is
+// not in memory (after a restart, or once it was pushed out).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,9 +34,18 @@ std::optional<std::vector<store::MessageInfo>> list_as_of(
     const store::MailboxInfo& told, const store::MailboxInfo& now_box,
     const std::vector<store::MessageInfo>& now, const std::vector<store::Uid>& expunged);
 
+// Where MailboxViews saves lists of at least `min_messages` messages
+// (imap.list_file_messages); an empty dir or 0 saves none.
+struct SavedListFiles {
+  std::filesystem::path dir;
+  std::size_t min_messages = 0;
+};
+
 class MailboxViews {
  public:
-  explicit MailboxViews(std::size_t max_messages) : max_messages_(max_messages) {}
+  using Files = SavedListFiles;
+  explicit MailboxViews(std::size_t max_messages, Files files = {})
+      : max_messages_(max_messages), files_(std::move(files)) {}
   MailboxViews(const MailboxViews&) = delete;
   MailboxViews& operator=(const MailboxViews&) = delete;
 
@@ -57,8 +69,16 @@ class MailboxViews {
     std::uint64_t last_used = 0;
   };
   void keep(const View& view);
+  // The view of `changes` applied to `cached` (the whole list when none).
+  static View from(const std::optional<View>& cached, store::MailboxChanges& changes);
+  // The mailbox's saved list, if there is one whole and of this mailbox.
+  std::optional<View> load(store::MailboxId mailbox) const;
+  // Saves the list (a new file renamed over the old; failures only cost the next read).
+  void save(const View& view) const;
+  std::filesystem::path file_of(store::MailboxId mailbox) const;
 
   const std::size_t max_messages_;
+  const Files files_;
   mutable std::mutex mutex_;
   std::map<std::int64_t, Entry> entries_;  // by mailbox id
   std::size_t held_ = 0;                   // messages in entries_, and one per entry

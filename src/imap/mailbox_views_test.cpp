@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "imap/message_view.hpp"
+#include "imap/saved_list.hpp"
 #include "imap/session_fixture.hpp"
 
 namespace postino::imap {
@@ -229,6 +233,104 @@ TEST_F(ImapLogin, AMailboxCreatedAgainWhileSelectedIsTold) {
             "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXISTS\r\nc OK NOOP completed\r\n");
   EXPECT_EQ(send("d FETCH 1 (UID RFC822.SIZE)\r\n"),
             "* 1 FETCH (UID 1 RFC822.SIZE 3)\r\nd OK FETCH completed\r\n");
+}
+
+}  // namespace
+}  // namespace postino::imap
+
+namespace postino::imap {
+namespace {
+
+// Big lists are saved in files and read back by a cache that does not hold them (a
+// restarted server), brought up to date from the store's changes since.
+class SavedListsTest : public MailboxViewsTest {
+ protected:
+  MailboxViews::Files files() { return {dir_ / "lists", 5}; }
+  store::MailboxId box() { return store_->mailbox(demo_id(), name_)->id; }
+  std::filesystem::path file() { return dir_ / "lists" / (std::to_string(box().value) + ".list"); }
+  void put(int n) {
+    for (int i = 0; i < n; ++i)
+      ASSERT_TRUE(store_->append(demo_id(), name_, "Subject: x\r\n\r\ny\r\n", {}));
+  }
+  // The saved list with message 1 carrying a keyword the store never had (seen in a view,
+  // it came from the file), or made newer, or with a message left out.
+  void mark_the_file(std::uint64_t modseq_added = 0, bool drop_one = false) {
+    std::ifstream in(file(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto saved = decode_saved_list(bytes);
+    ASSERT_TRUE(saved);
+    saved->messages[0].flags.keywords = {"$FromTheFile"};
+    if (drop_one) saved->messages.erase(saved->messages.begin() + 2);
+    std::ofstream(file(), std::ios::binary | std::ios::trunc) << encode_saved_list(
+        saved->mailbox, saved->uid_validity,
+        store::ModSeq(saved->highest_mod_seq.value + modseq_added), saved->messages);
+  }
+  // A cache that does not hold the mailbox: from the file, or from the store.
+  bool fresh_from_the_file() {
+    MailboxViews views(1000, files());
+    auto v = views.current(*store_, demo_id(), box());
+    EXPECT_TRUE(v);
+    if (!v) return false;
+    EXPECT_EQ(v->messages->size(), static_cast<std::size_t>(v->mailbox.messages));
+    return !v->messages->empty() &&
+           (*v->messages)[0].flags.keywords == std::vector<std::string>{"$FromTheFile"};
+  }
+  std::string name_ = "INBOX";
+};
+
+TEST_F(SavedListsTest, ABigListIsSavedAndReadBackWithWhatChangedSince) {
+  put(6);
+  ASSERT_TRUE(store_->append(demo_id(), "Archive", "Subject: x\r\n\r\ny\r\n", {}));
+  {
+    MailboxViews first(1000, files());
+    ASSERT_TRUE(first.current(*store_, demo_id(), box()));
+    ASSERT_TRUE(first.current(*store_, demo_id(), store_->mailbox(demo_id(), "Archive")->id));
+  }
+  EXPECT_TRUE(std::filesystem::exists(file()));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_ / "lists"),
+                          std::filesystem::directory_iterator()),
+            1);  // the Archive's one message is below the size to save
+  mark_the_file();
+  ASSERT_TRUE(store_->expunge(demo_id(), box(), std::vector<store::Uid>{store::Uid(2)},
+                              store::Store::ExpungeScope::listed));
+  ASSERT_TRUE(store_->store_flags(demo_id(), box(), {store::Uid(3)}, store::Store::FlagChange::add,
+                                  {store::flag_seen, {}}));
+  put(1);
+  MailboxViews restarted(1000, files());
+  auto v = restarted.current(*store_, demo_id(), box());
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v->messages)[0].flags.keywords, std::vector<std::string>{"$FromTheFile"});
+  EXPECT_EQ(uids(*v->messages), (std::vector<std::uint32_t>{1, 3, 4, 5, 6, 7}));
+  EXPECT_EQ((*v->messages)[1].flags.system, store::flag_seen);
+  // Without files: the store's list.
+  MailboxViews none(1000);
+  EXPECT_TRUE((*none.current(*store_, demo_id(), box())->messages)[0].flags.keywords.empty());
+}
+
+TEST_F(SavedListsTest, AFileThatIsNotTheMailboxsListIsReadWholeAndSavedAgain) {
+  name_ = "Work";
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), name_, store::SpecialUse::none));
+  put(6);
+  EXPECT_FALSE(fresh_from_the_file());  // read whole, saved
+  mark_the_file();
+  EXPECT_TRUE(fresh_from_the_file());
+  mark_the_file(1);  // newer than the store: a store put back from a backup
+  EXPECT_FALSE(fresh_from_the_file());
+  mark_the_file();
+  EXPECT_TRUE(fresh_from_the_file());  // saved again as the store has it
+  mark_the_file(0, true);              // a message fewer than the mailbox has
+  EXPECT_FALSE(fresh_from_the_file());
+  mark_the_file();
+  std::ofstream(file(), std::ios::binary | std::ios::app) << "x";  // damaged
+  EXPECT_FALSE(fresh_from_the_file());
+  // A mailbox deleted and created again under the same id is another list.
+  mark_the_file();
+  const auto id = box();
+  ASSERT_TRUE(store_->delete_mailbox(demo_id(), name_));
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), name_, store::SpecialUse::none));
+  ASSERT_EQ(box(), id);
+  put(6);
+  EXPECT_FALSE(fresh_from_the_file());
 }
 
 }  // namespace
