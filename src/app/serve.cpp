@@ -449,7 +449,7 @@ int serve(const ServeOptions& options) {
   // (between regain() and drop() it would have been root's).
   store::Scrubber scrubber(*mail_store,
                            static_cast<std::uint64_t>(cfg.store.scrub_bytes_per_second),
-                           cfg.store.scrub_interval);
+                           cfg.store.scrub_interval, cfg.store.scrub_start_delay);
   describe_services(*mail_services, cfg.effective_hostname(), server.bound());
   if (auto err = scheduler.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";

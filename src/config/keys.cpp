@@ -487,14 +487,20 @@ std::vector<Key> build_keys() {
       [](auto& c) -> auto& { return c.store.text_index_quiet_ms; }, 0, 600000));
   k.push_back(integer_key(
       "store.scrub_bytes_per_second",
-      "How fast the background scrub reads stored bodies against their hashes (a pass at "
-      "start-up, then one every store.scrub_interval_seconds); a body found missing or "
+      "How fast the background scrub reads stored bodies against their hashes (a pass "
+      "store.scrub_start_delay_seconds after start-up, then one every "
+      "store.scrub_interval_seconds); a body found missing or "
       "damaged is quarantined: moved to quarantine/ with a note, its messages expunged, its "
       "queue entries held, an error logged. 0: no scrub.",
       [](auto& c) -> auto& { return c.store.scrub_bytes_per_second; }, 0, std::int64_t{1} << 40));
   k.push_back(seconds_key(
       "store.scrub_interval_seconds", "From the start of one scrub pass to the start of the next.",
       [](auto& c) -> auto& { return c.store.scrub_interval; }, 60, 365 * 86400));
+  k.push_back(seconds_key(
+      "store.scrub_start_delay_seconds",
+      "How long after start-up the first scrub pass begins: the clients that reconnect after "
+      "a restart, reading their mailboxes from a cold disk, do not share it with the scrub.",
+      [](auto& c) -> auto& { return c.store.scrub_start_delay; }, 0, 7 * 86400));
   // [mime]
   k.push_back(integer_key(
       "mime.max_depth",

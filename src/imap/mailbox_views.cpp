@@ -78,7 +78,14 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
   const bool from_file = !cached && (cached = load(mailbox)).has_value();
   auto changes = store.changes_since(account, mailbox,
                                      cached ? cached->mailbox.highest_mod_seq : store::ModSeq(0));
-  if (!changes) return changes.error();
+  if (!changes) {
+    // The saved list of a mailbox deleted since goes with it.
+    if (from_file && changes.error().kind == store::ErrorKind::not_found) {
+      std::error_code ec;
+      std::filesystem::remove(file_of(mailbox), ec);
+    }
+    return changes.error();
+  }
   // A mailbox deleted and created again under the same id is another mailbox, and a list
   // newer than the store (a saved list of a store put back from a backup) is not its list:
   // read whole.

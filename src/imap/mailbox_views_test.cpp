@@ -331,6 +331,13 @@ TEST_F(SavedListsTest, AFileThatIsNotTheMailboxsListIsReadWholeAndSavedAgain) {
   ASSERT_EQ(box(), id);
   put(6);
   EXPECT_FALSE(fresh_from_the_file());
+  // A mailbox deleted: its file goes once the mailbox is looked for.
+  const auto path = file();
+  ASSERT_TRUE(std::filesystem::exists(path));
+  ASSERT_TRUE(store_->delete_mailbox(demo_id(), name_));
+  MailboxViews views(1000, files());
+  EXPECT_EQ(views.current(*store_, demo_id(), id).error().kind, store::ErrorKind::not_found);
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 }  // namespace

@@ -137,21 +137,22 @@ TEST_P(StoreContract, TheScrubberRunsAPassAtStartAndStopsPromptly) {
   const auto id = test_support::blob_id_of("Subject: b\r\n\r\nb\r\n");
   remove_body(id);
   {
-    Scrubber off(*store_, 0, std::chrono::seconds(60));  // 0: no scrub at all
+    Scrubber off(*store_, 0, std::chrono::seconds(60),
+                 std::chrono::seconds(0));  // 0: no scrub at all
   }
   EXPECT_EQ(box("INBOX").messages, 2);
   const auto began = std::chrono::steady_clock::now();
   {
     // Slow enough (a few bytes a second) that the pass is cut short by the stop after
     // its first body unless the first body is the damaged one.
-    Scrubber slow(*store_, 4, std::chrono::seconds(3600));
+    Scrubber slow(*store_, 4, std::chrono::seconds(3600), std::chrono::seconds(0));
     for (int i = 0; i < 50 && box("INBOX").messages != 1; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(3));
   {
-    Scrubber fast(*store_, 1 << 30, std::chrono::seconds(3600));
+    Scrubber fast(*store_, 1 << 30, std::chrono::seconds(3600), std::chrono::seconds(0));
     for (int i = 0; i < 200 && box("INBOX").messages != 1; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -160,10 +161,28 @@ TEST_P(StoreContract, TheScrubberRunsAPassAtStartAndStopsPromptly) {
   EXPECT_TRUE(fs::exists(dir_ / "quarantine" / (id + ".txt")));
 }
 
+// The first pass waits its delay after start-up, and a stop during it is prompt.
+TEST_P(StoreContract, TheScrubberWaitsItsStartDelay) {
+  ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: a\r\n\r\na\r\n", {}));
+  remove_body(test_support::blob_id_of("Subject: a\r\n\r\na\r\n"));
+  const auto began = std::chrono::steady_clock::now();
+  {
+    Scrubber late(*store_, 1 << 30, std::chrono::seconds(3600), std::chrono::seconds(3600));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(box("INBOX").messages, 1);  // not scrubbed yet
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(3));
+  Scrubber soon(*store_, 1 << 30, std::chrono::seconds(3600), std::chrono::seconds(1));
+  for (int i = 0; i < 150 && box("INBOX").messages != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(box("INBOX").messages, 0);  // found once the delay is over
+}
+
 TEST_P(StoreContract, TheScrubberPassesAgainAfterItsInterval) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: a\r\n\r\na\r\n", {}));
   const auto id = test_support::blob_id_of("Subject: a\r\n\r\na\r\n");
-  Scrubber scrubber(*store_, 1 << 30, std::chrono::seconds(1));
+  Scrubber scrubber(*store_, 1 << 30, std::chrono::seconds(1), std::chrono::seconds(0));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first pass: all well
   EXPECT_EQ(box("INBOX").messages, 1);
   remove_body(id);  // damaged after the first pass

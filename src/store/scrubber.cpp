@@ -14,8 +14,12 @@ constexpr std::uint64_t batches_per_second = 4;
 
 }  // namespace
 
-Scrubber::Scrubber(Store& store, std::uint64_t bytes_per_second, std::chrono::seconds interval)
-    : store_(store), bytes_per_second_(bytes_per_second), interval_(interval) {
+Scrubber::Scrubber(Store& store, std::uint64_t bytes_per_second, std::chrono::seconds interval,
+                   std::chrono::seconds start_delay)
+    : store_(store),
+      bytes_per_second_(bytes_per_second),
+      interval_(interval),
+      start_delay_(start_delay) {
   if (bytes_per_second_ > 0) thread_ = std::thread([this] { loop(); });
 }
 
@@ -35,6 +39,8 @@ bool Scrubber::sleep_until(Clock::time_point when) {
 }
 
 void Scrubber::loop() {
+  // Not while a restarted server's clients come back and read from a cold disk.
+  if (!sleep_until(Clock::now() + start_delay_)) return;
   for (;;) {
     const auto began = Clock::now();
     if (!pass() || !sleep_until(began + interval_)) return;

@@ -17,8 +17,9 @@ namespace postino::store {
 class Scrubber {
  public:
   // `bytes_per_second`: how fast bodies are read (0: no scrub, no thread); `interval`:
-  // from the start of a pass to the start of the next.
-  Scrubber(Store& store, std::uint64_t bytes_per_second, std::chrono::seconds interval);
+  // from the start of a pass to the start of the next; `start_delay`: before the first.
+  Scrubber(Store& store, std::uint64_t bytes_per_second, std::chrono::seconds interval,
+           std::chrono::seconds start_delay);
   ~Scrubber();  // stops after the batch in hand
   Scrubber(const Scrubber&) = delete;
   Scrubber& operator=(const Scrubber&) = delete;
@@ -33,6 +34,7 @@ class Scrubber {
   Store& store_;
   std::uint64_t bytes_per_second_;
   std::chrono::seconds interval_;
+  std::chrono::seconds start_delay_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

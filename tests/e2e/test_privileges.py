@@ -45,7 +45,8 @@ class DropRootTest(unittest.TestCase):
     def server(self):
         # Every body a file: the restart below zeroes one on disk as root.
         return harness.DevServer(config=f'[server]\nuser = "{USER}"\n[store]\n'
-                                        'inline_body_bytes = 0\n', data=self.data,
+                                        'inline_body_bytes = 0\nscrub_start_delay_seconds = 0\n',
+                                 data=self.data,
                                  listen=["smtp", "imap", "imaps"])
 
     def test_runs_as_the_user_and_keeps_working_after_a_restart(self):
