@@ -64,6 +64,16 @@ std::optional<std::vector<store::MessageInfo>> list_as_of(
   return out;
 }
 
+MailboxViews::MailboxViews(std::size_t max_messages, Files files)
+    : max_messages_(max_messages), files_(std::move(files)) {
+  if (files_.dir.empty()) return;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(files_.dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->path().extension() == ".tmp") std::filesystem::remove(it->path(), ec);
+  }
+}
+
 store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
                                                         store::AccountId account,
                                                         store::MailboxId mailbox) {

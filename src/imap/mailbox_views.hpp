@@ -44,8 +44,8 @@ struct SavedListFiles {
 class MailboxViews {
  public:
   using Files = SavedListFiles;
-  explicit MailboxViews(std::size_t max_messages, Files files = {})
-      : max_messages_(max_messages), files_(std::move(files)) {}
+  // Removes what a save cut short by a crash left in the directory.
+  explicit MailboxViews(std::size_t max_messages, Files files = {});
   MailboxViews(const MailboxViews&) = delete;
   MailboxViews& operator=(const MailboxViews&) = delete;
 

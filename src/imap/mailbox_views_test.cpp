@@ -302,6 +302,11 @@ TEST_F(SavedListsTest, ABigListIsSavedAndReadBackWithWhatChangedSince) {
   EXPECT_EQ((*v->messages)[0].flags.keywords, std::vector<std::string>{"$FromTheFile"});
   EXPECT_EQ(uids(*v->messages), (std::vector<std::uint32_t>{1, 3, 4, 5, 6, 7}));
   EXPECT_EQ((*v->messages)[1].flags.system, store::flag_seen);
+  // What a save cut short left goes at the next start.
+  std::ofstream(dir_ / "lists" / ".123.tmp") << "half a list";
+  MailboxViews again(1000, files());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "lists" / ".123.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(file()));
   // Without files: the store's list.
   MailboxViews none(1000);
   EXPECT_TRUE((*none.current(*store_, demo_id(), box())->messages)[0].flags.keywords.empty());
