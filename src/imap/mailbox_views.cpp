@@ -4,6 +4,7 @@
 #include <fstream>
 #include <random>
 
+#include "base/memory.hpp"
 #include "imap/saved_list.hpp"
 
 namespace postino::imap {
@@ -12,6 +13,7 @@ std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageIn
                                               const store::MailboxChanges& changes) {
   std::vector<store::MessageInfo> out;
   out.reserve(list.size() + changes.changed.size());
+  base::advise_huge_pages(out.data(), out.capacity() * sizeof(store::MessageInfo));
   auto gone = changes.expunged.begin();
   auto changed = changes.changed.begin();
   const auto is_gone = [&](store::Uid uid) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/memory.hpp"
 #include "store/types.hpp"
 
 namespace postino::imap {
@@ -30,7 +31,13 @@ class MessageView {
 
   // The list to change, this session's own: copied first if anyone else holds it.
   List& edit() {
-    if (list_.use_count() > 1) list_ = std::make_shared<List>(*list_);
+    if (list_.use_count() > 1) {
+      auto own = std::make_shared<List>();
+      own->reserve(list_->size());
+      base::advise_huge_pages(own->data(), own->capacity() * sizeof(store::MessageInfo));
+      own->insert(own->end(), list_->begin(), list_->end());
+      list_ = std::move(own);
+    }
     return *list_;
   }
 

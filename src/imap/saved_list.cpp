@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "base/memory.hpp"
+
 namespace postino::imap {
 namespace {
 
@@ -118,6 +120,7 @@ std::optional<SavedList> decode_saved_list(std::string_view bytes) {
   const auto count = r.next(r.in.size() / 6);
   if (!r.ok) return std::nullopt;
   out.messages.reserve(count);
+  base::advise_huge_pages(out.messages.data(), count * sizeof(store::MessageInfo));
   std::uint64_t uid = 0;
   for (std::uint64_t i = 0; i < count && r.ok; ++i) {
     store::MessageInfo m;

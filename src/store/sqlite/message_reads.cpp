@@ -2,6 +2,7 @@
 // MODSEQ, bodies, the details kept from delivery (structure, envelope fields).
 #include <map>
 
+#include "base/memory.hpp"
 #include "mime/codec.hpp"
 #include "store/sqlite/store_impl.hpp"
 
@@ -71,6 +72,7 @@ std::vector<MessageInfo> read_message_list(Database& db, MailboxId mailbox, std:
   }
   std::vector<MessageInfo> out;
   out.reserve(expected);
+  base::advise_huge_pages(out.data(), expected * sizeof(MessageInfo));
   // Everything: the index that holds every column asked for, in UID order (the table is
   // not read); changes: the (mailbox_id, modseq) index (only the changed rows are read),
   // then sorted.

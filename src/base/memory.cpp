@@ -1,0 +1,18 @@
+#include "base/memory.hpp"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+
+namespace postino::base {
+
+void advise_huge_pages(const void* data, std::size_t bytes) {
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + huge - 1) & ~(huge - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(huge - 1);
+  if (end <= begin) return;
+  // A hint: refused (THP off, an old kernel), the buffer is simply made of small pages.
+  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+}  // namespace postino::base

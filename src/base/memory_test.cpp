@@ -1,0 +1,59 @@
+// advise_huge_pages marks the whole 2 MiB blocks of a buffer for huge pages, and nothing
+// of a buffer too small to hold one.
+#include "base/memory.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace postino::base {
+namespace {
+
+// The VmFlags of the mapping that holds `address` (/proc/self/smaps), "" if none found.
+std::string flags_at(const void* address) {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t from = 0, to = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> from >> dash >> to && dash == '-') {
+      inside = from <= at && at < to;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST(AdviseHugePages, MarksTheWholeBlocksInside) {
+  constexpr std::size_t mib = 1 << 20;
+  void* area =
+      ::mmap(nullptr, 16 * mib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(area, MAP_FAILED);
+  auto* bytes = static_cast<char*>(area);
+  const auto aligned = reinterpret_cast<char*>(
+      (reinterpret_cast<std::uintptr_t>(bytes) + 2 * mib - 1) & ~std::uintptr_t(2 * mib - 1));
+  if (flags_at(bytes).empty()) {
+    ::munmap(area, 16 * mib);
+    GTEST_SKIP() << "no VmFlags in /proc/self/smaps";
+  }
+  // Too small to hold a whole block: nothing marked.
+  advise_huge_pages(aligned + 4096, mib);
+  EXPECT_EQ(flags_at(aligned + 8192).find(" hg"), std::string::npos);
+  // A buffer from within one block to past the next: only the whole block inside.
+  advise_huge_pages(aligned + mib, 4 * mib);
+  EXPECT_NE(flags_at(aligned + 2 * mib).find(" hg"), std::string::npos) << flags_at(aligned);
+  EXPECT_EQ(flags_at(aligned + mib).find(" hg"), std::string::npos);
+  EXPECT_EQ(flags_at(aligned + 4 * mib).find(" hg"), std::string::npos);
+  ::munmap(area, 16 * mib);
+}
+
+}  // namespace
+}  // namespace postino::base
