@@ -100,7 +100,7 @@ struct StoreSettings {
   std::int64_t text_index_quiet_ms = 200;
   std::int64_t scrub_bytes_per_second = 8 * 1024 * 1024;
   std::chrono::seconds scrub_interval{7 * 86400};
-  std::chrono::seconds scrub_start_delay{600};
+  std::chrono::seconds scrub_start_delay{60};
 };
 
 struct MimeSettings {

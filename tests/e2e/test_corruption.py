@@ -109,7 +109,7 @@ class CorruptionTest(unittest.TestCase):
         uids = sorted(blobs)
         user = None
         # The first pass starts a second after start-up (store.scrub_start_delay_seconds;
-        # ten minutes by default, off the restart's cold reads).
+        # a minute by default, off the restart's cold reads).
         server = harness.DevServer(data=data, listen=["imaps"],
                                    config="[store]\nscrub_start_delay_seconds = 1\n").start()
         try:
