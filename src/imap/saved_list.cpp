@@ -2,7 +2,8 @@
 
 #include <zlib.h>
 
-#include <cstring>
+#include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "base/memory.hpp"
