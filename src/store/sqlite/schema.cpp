@@ -259,8 +259,8 @@ END;
     // 7: what SELECT says of a mailbox without reading its message list (RFC 3501 §6.3.1):
     // the keywords defined in it (FLAGS), kept as Dovecot keeps them, once set on one of its
     // messages and for as long as the mailbox lives; its unseen messages by UID (the first
-    // unseen, UNSEEN, is the first entry instead of a walk over every message). Both are
-    // also what a list read skips when a mailbox has no keyword.
+    // unseen, UNSEEN, is the first entry instead of a walk over every message). A list
+    // read also skips the keyword queries of a mailbox that never had one.
     R"sql(
 CREATE TABLE mailbox_keywords (
   mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
