@@ -4,7 +4,6 @@
 #include <fstream>
 #include <random>
 
-#include "base/memory.hpp"
 #include "imap/saved_list.hpp"
 
 namespace postino::imap {
@@ -12,8 +11,7 @@ namespace postino::imap {
 std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageInfo>& list,
                                               const store::MailboxChanges& changes) {
   std::vector<store::MessageInfo> out;
-  out.reserve(list.size() + changes.changed.size());
-  base::advise_huge_pages(out.data(), out.capacity() * sizeof(store::MessageInfo));
+  store::reserve_messages(out, list.size() + changes.changed.size());
   auto gone = changes.expunged.begin();
   auto changed = changes.changed.begin();
   const auto is_gone = [&](store::Uid uid) {
@@ -98,27 +96,31 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
     }
     return changes.error();
   }
-  // A mailbox deleted and created again under the same id is another mailbox, and a list
-  // newer than the store (a saved list of a store put back from a backup) is not its list:
-  // read whole.
-  if (cached && (changes->mailbox.uid_validity != cached->mailbox.uid_validity ||
-                 changes->mailbox.highest_mod_seq < cached->mailbox.highest_mod_seq)) {
+  // A list that is not the mailbox's is dropped and the mailbox read whole.
+  const auto read_whole = [&] {
     cached.reset();
     changes = store.changes_since(account, mailbox, store::ModSeq(0));
-    if (!changes) return changes.error();
+    return changes.has_value();
+  };
+  // A mailbox deleted and created again under the same id is another mailbox, and a list
+  // newer than the store (a saved list of a store put back from a backup) is not its list.
+  if (cached &&
+      (changes->mailbox.uid_validity != cached->mailbox.uid_validity ||
+       changes->mailbox.highest_mod_seq < cached->mailbox.highest_mod_seq) &&
+      !read_whole()) {
+    return changes.error();
   }
   View view = from(cached, *changes);
   // Nor is a list that does not add up to the mailbox's count.
   if (cached && view.messages->size() != static_cast<std::size_t>(changes->mailbox.messages)) {
-    cached.reset();
-    changes = store.changes_since(account, mailbox, store::ModSeq(0));
-    if (!changes) return changes.error();
+    if (!read_whole()) return changes.error();
     view = from(cached, *changes);
   }
-  // Saved when read whole, and again when the saved one was far behind.
+  // Saved when read whole, and again when the saved one was behind by more than an eighth
+  // of the list.
   const auto changed = changes->changed.size() + changes->expunged.size();
   if (files_.min_messages > 0 && view.messages->size() >= files_.min_messages &&
-      (!cached || (from_file && changed > std::max<std::size_t>(1000, view.messages->size() / 8))))
+      (!cached || (from_file && changed > view.messages->size() / 8)))
     save(view);
   keep(view);
   return view;

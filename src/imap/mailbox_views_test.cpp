@@ -312,6 +312,28 @@ TEST_F(SavedListsTest, ABigListIsSavedAndReadBackWithWhatChangedSince) {
   EXPECT_TRUE((*none.current(*store_, demo_id(), box())->messages)[0].flags.keywords.empty());
 }
 
+// A saved list behind the mailbox by more than an eighth of it is saved again once read;
+// one less far behind is left as it is (brought up to date in memory each time).
+TEST_F(SavedListsTest, AFileFarBehindIsSavedAgain) {
+  name_ = "Work";
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), name_, store::SpecialUse::none));
+  put(16);
+  EXPECT_FALSE(fresh_from_the_file());  // read whole, saved
+  const auto saved_modseq = [&] {
+    std::ifstream in(file(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto saved = decode_saved_list(bytes);
+    return saved ? saved->highest_mod_seq : store::ModSeq(0);
+  };
+  const auto first = saved_modseq();
+  put(2);  // 2 changes, 18 messages: not more than an eighth
+  EXPECT_FALSE(fresh_from_the_file());
+  EXPECT_EQ(saved_modseq(), first);
+  put(1);  // 3 changes, 19 messages
+  EXPECT_FALSE(fresh_from_the_file());
+  EXPECT_EQ(saved_modseq(), store_->mailbox(demo_id(), name_)->highest_mod_seq);
+}
+
 TEST_F(SavedListsTest, AFileThatIsNotTheMailboxsListIsReadWholeAndSavedAgain) {
   name_ = "Work";
   ASSERT_TRUE(store_->create_mailbox(demo_id(), name_, store::SpecialUse::none));

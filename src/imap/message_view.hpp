@@ -7,7 +7,6 @@
 #include <memory>
 #include <vector>
 
-#include "base/memory.hpp"
 #include "store/types.hpp"
 
 namespace postino::imap {
@@ -33,8 +32,7 @@ class MessageView {
   List& edit() {
     if (list_.use_count() > 1) {
       auto own = std::make_shared<List>();
-      own->reserve(list_->size());
-      base::advise_huge_pages(own->data(), own->capacity() * sizeof(store::MessageInfo));
+      store::reserve_messages(*own, list_->size());
       own->insert(own->end(), list_->begin(), list_->end());
       list_ = std::move(own);
     }

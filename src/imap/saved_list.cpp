@@ -6,8 +6,6 @@
 #include <chrono>
 #include <limits>
 
-#include "base/memory.hpp"
-
 namespace postino::imap {
 namespace {
 
@@ -120,8 +118,7 @@ std::optional<SavedList> decode_saved_list(std::string_view bytes) {
   // Each message takes at least six bytes: a count beyond that is damage, not a size.
   const auto count = r.next(r.in.size() / 6);
   if (!r.ok) return std::nullopt;
-  out.messages.reserve(count);
-  base::advise_huge_pages(out.messages.data(), count * sizeof(store::MessageInfo));
+  store::reserve_messages(out.messages, count);
   std::uint64_t uid = 0;
   for (std::uint64_t i = 0; i < count && r.ok; ++i) {
     store::MessageInfo m;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/memory.hpp"
 #include "mime/envelope_fields.hpp"
 #include "mime/part.hpp"
 
@@ -101,6 +102,13 @@ struct MessageInfo {
   std::int64_t size = 0;  // RFC822.SIZE
   SystemClock::time_point internal_date;
 };
+
+// Room for `n` messages in `list`, before it is filled: a big list (64 bytes a message) in
+// huge pages (base::advise_huge_pages), 3 page faults for 100,000 messages instead of 1,600.
+inline void reserve_messages(std::vector<MessageInfo>& list, std::size_t n) {
+  list.reserve(n);
+  base::advise_huge_pages(list.data(), list.capacity() * sizeof(MessageInfo));
+}
 
 // Store::changes_since: a mailbox's changes after a mod-sequence.
 struct MailboxChanges {

@@ -153,9 +153,9 @@ std::optional<MessageView> Session::list_as_told(const store::Account& account,
                                                  const store::MailboxInfo& told) {
   auto view = settings_.views->current(*settings_.store, account.id, told.id);
   if (!view) return std::nullopt;
+  // Unchanged since: the list as read (MailboxViews checks it adds up to the count).
   if (view->mailbox.uid_validity == told.uid_validity &&
-      view->mailbox.highest_mod_seq == told.highest_mod_seq &&
-      view->messages->size() == static_cast<std::size_t>(told.messages)) {
+      view->mailbox.highest_mod_seq == told.highest_mod_seq) {
     return MessageView(view->messages);
   }
   auto gone = settings_.store->expunged_since(account.id, told.id, told.highest_mod_seq);

@@ -118,15 +118,24 @@ MailboxInfo mailbox_row(Database& db, AccountId account, MailboxId mailbox) {
   return row;
 }
 
+namespace {
+
+// The account's mailbox of that (canonical) name with its counts; not_found if none.
+MailboxInfo mailbox_named(Database& db, AccountId account, const std::string& name) {
+  auto& q = db.prepare(std::string(mailbox_query) + "AND b.name = ?2");
+  q.bind_all(account.value, name);
+  if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+  auto row = read_mailbox(q);
+  q.reset();
+  return row;
+}
+
+}  // namespace
+
 Result<MailboxInfo> SqliteStore::mailbox(AccountId account, std::string_view name) {
   return guard([&] {
     const auto canonical = canonical_name(name);
-    return readers_.run([&](Database& db) {
-      auto& q = db.prepare(std::string(mailbox_query) + "AND b.name = ?2");
-      q.bind_all(account.value, canonical);
-      if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
-      return read_mailbox(q);
-    });
+    return readers_.run([&](Database& db) { return mailbox_named(db, account, canonical); });
   });
 }
 
@@ -137,11 +146,7 @@ Result<MailboxSummary> SqliteStore::mailbox_summary(AccountId account, std::stri
       // One read transaction: the counts, keywords and first unseen as of one commit.
       const ReadTransaction snapshot(db);
       MailboxSummary out;
-      auto& q = db.prepare(std::string(mailbox_query) + "AND b.name = ?2");
-      q.bind_all(account.value, canonical);
-      if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
-      out.mailbox = read_mailbox(q);
-      q.reset();
+      out.mailbox = mailbox_named(db, account, canonical);
       auto& k = db.prepare("SELECT keyword FROM mailbox_keywords WHERE mailbox_id = ? ORDER BY 1");
       k.bind_all(out.mailbox.id.value);
       while (k.step()) out.keywords.push_back(k.text(0));

@@ -2,7 +2,6 @@
 // MODSEQ, bodies, the details kept from delivery (structure, envelope fields).
 #include <map>
 
-#include "base/memory.hpp"
 #include "mime/codec.hpp"
 #include "store/sqlite/store_impl.hpp"
 
@@ -71,8 +70,7 @@ std::vector<MessageInfo> read_message_list(Database& db, MailboxId mailbox, std:
     k.reset();
   }
   std::vector<MessageInfo> out;
-  out.reserve(expected);
-  base::advise_huge_pages(out.data(), expected * sizeof(MessageInfo));
+  reserve_messages(out, expected);
   // Everything: the index that holds every column asked for, in UID order (the table is
   // not read); changes: the (mailbox_id, modseq) index (only the changed rows are read),
   // then sorted.
