@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "imap/session_fixture.hpp"
+#include "store/page_cache_test_support.hpp"
 
 namespace postino::imap {
 namespace {
@@ -81,6 +82,43 @@ TEST_F(ImapLogin, SelectOfAMailboxDeletedBeforeItsListIsReadSaysBye) {
             std::string::npos)
       << selected;
   EXPECT_EQ(after_, net::After::close);
+}
+
+// A trip to a worker thread and back costs more than reading a mailbox's summary from
+// memory: SELECT is answered on the session's loop unless the read would wait for the disk
+// (store/no_wait.hpp), and then on a worker, with the same answer.
+TEST_F(ImapLogin, SelectIsAnsweredWithoutAWorkerUnlessTheStoreWouldWait) {
+  const auto demo = demo_id();
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(store_->deliver({demo}, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  input_ += "b SELECT INBOX\r\n";
+  auto out = session_->receive(input_);
+  EXPECT_FALSE(out.work);
+  EXPECT_NE(out.bytes.find("* 2 EXISTS\r\n"), std::string::npos) << out.bytes;
+  EXPECT_NE(out.bytes.find("b OK [READ-WRITE] SELECT completed\r\n"), std::string::npos);
+  ASSERT_TRUE(out.stream);  // the list, read after the answer
+  EXPECT_EQ(out.stream(), "");
+  EXPECT_EQ(session_->resume(input_).after, net::After::read);
+
+  // A commit makes the store's readers read their pages again, and those are not in
+  // memory any more: the answer comes from a worker.
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: 3\r\n\r\nx\r\n"));
+  if (!store::test_support::evict_from_page_cache(dir_ / "store.db") ||
+      !store::test_support::evict_from_page_cache(dir_ / "store.db-wal")) {
+    GTEST_SKIP() << "this file system keeps the pages of its files";
+  }
+  input_ += "c SELECT INBOX\r\n";
+  out = session_->receive(input_);
+  ASSERT_EQ(out.after, net::After::work);
+  ASSERT_TRUE(out.work);
+  EXPECT_EQ(out.bytes.find("c OK"), std::string::npos);
+  out.work();
+  out = session_->resume(input_);
+  EXPECT_NE(out.bytes.find("* 3 EXISTS\r\n"), std::string::npos) << out.bytes;
+  EXPECT_NE(out.bytes.find("c OK [READ-WRITE] SELECT completed\r\n"), std::string::npos);
 }
 
 }  // namespace

@@ -137,6 +137,9 @@ class Session final : public net::ProtocolSession {
   void setquota(const wire::Command& cmd, net::Output& out);
   // commands/select.cpp
   void select(const wire::Command& cmd, net::Output& out);
+  struct SelectRequest;
+  // SELECT's or EXAMINE's answer from the mailbox's summary, into work_.
+  void answer_select(store::Result<store::MailboxSummary> summary, const SelectRequest& request);
   // On the worker pool: the list of the mailbox SELECT answered for, as it answered.
   std::optional<MessageView> list_as_told(const store::Account& account,
                                           const store::MailboxInfo& told);
@@ -155,6 +158,13 @@ class Session final : public net::ProtocolSession {
     std::optional<wire::SequenceSet> known;
   };
   static std::optional<Resync> parse_resync(const std::vector<wire::Token>& values);
+  struct SelectRequest {
+    std::string tag;
+    std::string name;
+    bool read_only = false;
+    store::Account account;
+    std::optional<Resync> resync;
+  };
   // On the worker pool: brings the selected view up to date and writes what changed
   // (EXPUNGE, EXISTS, FETCH FLAGS) into work_.
   void refresh_selected();

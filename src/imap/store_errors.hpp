@@ -25,6 +25,7 @@ inline std::string no_for(const store::Error& e) {
     case store::ErrorKind::too_big:
       return "NO [TOOBIG] Too big";
     case store::ErrorKind::temporary:
+    case store::ErrorKind::would_block:  // a call made again on a worker never gives it
       return "NO [UNAVAILABLE] Temporary failure, try again later";
     case store::ErrorKind::corrupt:  // `postino fsck` tells more
       return "NO [SERVERBUG] The message store is damaged";

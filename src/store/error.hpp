@@ -20,6 +20,7 @@ enum class ErrorKind {
   too_big,         // over a size limit
   invalid,         // a name or value that is not allowed
   corrupt,         // stored data failed its checks
+  would_block,     // inside a NoWaitScope: not made, it would have waited (no_wait.hpp)
 };
 
 const char* to_string(ErrorKind kind);

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "store/blob_store.hpp"
+#include "store/no_wait.hpp"
 #include "store/shared_sync.hpp"
 #include "store/sync_metrics.hpp"
 
@@ -214,6 +215,8 @@ class FileBlobStore final : public BlobStore {
   }
 
   Result<std::string> read(const std::string& id) override {
+    // Files are not read without waiting: only the database's reads are (no_wait.hpp).
+    if (no_wait()) return make_error(ErrorKind::would_block, "blob files are read on a worker");
     auto opened = open_fd(id);
     if (!opened) return opened.error();
     const int fd = *opened;
@@ -235,6 +238,7 @@ class FileBlobStore final : public BlobStore {
   }
 
   Result<std::unique_ptr<BlobReader>> open(const std::string& id) override {
+    if (no_wait()) return make_error(ErrorKind::would_block, "blob files are read on a worker");
     auto fd = open_fd(id);
     if (!fd) return fd.error();
     return std::unique_ptr<BlobReader>(new FileBlobReader(*fd));

@@ -62,6 +62,8 @@ const char* to_string(ErrorKind kind) {
       return "invalid";
     case ErrorKind::corrupt:
       return "corrupt";
+    case ErrorKind::would_block:
+      return "would_block";
   }
   return "?";
 }

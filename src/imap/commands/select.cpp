@@ -10,6 +10,7 @@
 #include "imap/store_errors.hpp"
 #include "imap/wire/flags.hpp"
 #include "imap/wire/response.hpp"
+#include "store/no_wait.hpp"
 
 namespace postino::imap {
 
@@ -61,90 +62,112 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
                                ? std::get<Selected>(state_).account
                                : std::get<Authenticated>(state_).account;
   state_ = Authenticated{account};
-  out.after = net::After::work;
   // RFC 9051 §7.1: IMAP4rev2 always says so too.
   if (was_selected && (condstore_ || rev2_))
     out.bytes += "* OK [CLOSED] Previous mailbox closed\r\n";
-  out.work = [this, tag = cmd.tag, n = *name, read_only, account, resync] {
-    // The answer comes from the mailbox's counts, its keywords and its first unseen
-    // message, as Dovecot's comes from its index header: a big mailbox's list (100,000
-    // messages, most of a cold SELECT) is read once the answer is on its way.
-    auto summary = settings_.store->mailbox_summary(account.id, n);
-    if (!summary) {
-      work_.reply = wire::tagged(tag, no_for(summary.error()));
+  SelectRequest request{cmd.tag, *name, read_only, account, std::move(resync)};
+  if (!request.resync) {
+    // Answered here, on the session's loop, when what the answer reads is in memory: a
+    // trip to a worker thread and back costs more than the read (store/no_wait.hpp).
+    std::optional<store::Result<store::MailboxSummary>> summary;
+    {
+      const store::NoWaitScope no_wait;
+      summary = settings_.store->mailbox_summary(account.id, request.name);
+    }
+    if (*summary || summary->error().kind != store::ErrorKind::would_block) {
+      answer_select(std::move(*summary), request);
+      auto answered = work_.take();
+      out.bytes += answered.bytes;
+      out.stream = std::move(answered.stream);
+      out.after = answered.after;
       return;
     }
-    const auto& box = summary->mailbox;
-    std::string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
-    for (const auto& k : summary->keywords) flags += " " + k;
-    std::string r = "* FLAGS (" + flags + ")\r\n";
-    r += read_only ? std::string("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
-                   : "* OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted\r\n";
-    r += "* " + std::to_string(box.messages) + " EXISTS\r\n";
-    if (rev2_) {
-      // RFC 9051 §6.3.2: no RECENT or UNSEEN; the mailbox's LIST, its name as stored.
-      r += "* LIST () \"/\" " + name_to_wire(box.name) + "\r\n";
-    } else {
-      r += "* 0 RECENT\r\n";
-      if (summary->first_unseen)
-        r += "* OK [UNSEEN " + std::to_string(summary->first_unseen) + "] First unseen\r\n";
-    }
-    r += "* OK [UIDVALIDITY " + std::to_string(box.uid_validity.value) + "] UIDs valid\r\n";
-    r += "* OK [UIDNEXT " + std::to_string(box.uid_next.value) + "] Predicted next UID\r\n";
-    if (condstore_) {
-      r += "* OK [HIGHESTMODSEQ " + std::to_string(box.highest_mod_seq.value) + "] Highest\r\n";
-    }
-    const auto completed =
-        wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
-                              (read_only ? "EXAMINE" : "SELECT") + " completed");
-    if (!resync || resync->uid_validity != box.uid_validity.value) {
-      work_.reply = std::move(r) + completed;
-      // A stream that writes nothing: the list is read after the answer is sent, and the
-      // next command waits for it.
-      work_.stream = [this, account, told = box, read_only, failed = false]() mutable {
-        if (failed) {
-          stream_failed_ = true;
-          return std::string();
-        }
-        auto list = list_as_told(account, told);
-        if (!list) {
-          failed = true;
-          return std::string(
-              "* BYE [UNAVAILABLE] The mailbox could not be read; select it again\r\n");
-        }
-        state_ = Selected{account, told, read_only, std::move(*list), {}};
-        return std::string();
-      };
-      return;
-    }
-    // QRESYNC (RFC 7162 §3.2.5): what the client missed since its modseq, which needs the list.
-    auto list = list_as_told(account, box);
-    if (!list) {
-      work_.reply = wire::tagged(tag, "NO [UNAVAILABLE] The mailbox could not be read");
-      return;
-    }
-    auto gone = settings_.store->expunged_since(account.id, box.id, store::ModSeq(resync->modseq));
-    if (!gone) {
-      work_.reply = wire::tagged(tag, no_for(gone.error()));
-      return;
-    }
-    std::vector<std::uint32_t> vanished;
-    for (const auto uid : *gone) {
-      if (!resync->known || resync->known->contains(uid.value, 0xffffffffu))
-        vanished.push_back(uid.value);
-    }
-    if (!vanished.empty())
-      r += "* VANISHED (EARLIER) " + wire::format_sequence_set(vanished) + "\r\n";
-    for (std::size_t i = 0; i < list->size(); ++i) {
-      const auto& m = (*list)[i];
-      if (m.mod_seq.value <= resync->modseq) continue;
-      r += "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(m.uid.value) +
-           " FLAGS (" + wire::format_flags(m.flags) + ") MODSEQ (" +
-           std::to_string(m.mod_seq.value) + "))\r\n";
-    }
-    work_.reply = std::move(r) + completed;
-    state_ = Selected{account, box, read_only, std::move(*list), {}};
+  }
+  out.after = net::After::work;
+  out.work = [this, request = std::move(request)] {
+    answer_select(settings_.store->mailbox_summary(request.account.id, request.name), request);
   };
+}
+
+// The answer comes from the mailbox's counts, its keywords and its first unseen message,
+// as Dovecot's comes from its index header: a big mailbox's list (100,000 messages, most
+// of a cold SELECT) is read once the answer is on its way.
+void Session::answer_select(store::Result<store::MailboxSummary> summary,
+                            const SelectRequest& request) {
+  const auto& [tag, n, read_only, account, resync] = request;
+  if (!summary) {
+    work_.reply = wire::tagged(tag, no_for(summary.error()));
+    return;
+  }
+  const auto& box = summary->mailbox;
+  std::string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+  for (const auto& k : summary->keywords) flags += " " + k;
+  std::string r = "* FLAGS (" + flags + ")\r\n";
+  r += read_only ? std::string("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
+                 : "* OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted\r\n";
+  r += "* " + std::to_string(box.messages) + " EXISTS\r\n";
+  if (rev2_) {
+    // RFC 9051 §6.3.2: no RECENT or UNSEEN; the mailbox's LIST, its name as stored.
+    r += "* LIST () \"/\" " + name_to_wire(box.name) + "\r\n";
+  } else {
+    r += "* 0 RECENT\r\n";
+    if (summary->first_unseen)
+      r += "* OK [UNSEEN " + std::to_string(summary->first_unseen) + "] First unseen\r\n";
+  }
+  r += "* OK [UIDVALIDITY " + std::to_string(box.uid_validity.value) + "] UIDs valid\r\n";
+  r += "* OK [UIDNEXT " + std::to_string(box.uid_next.value) + "] Predicted next UID\r\n";
+  if (condstore_) {
+    r += "* OK [HIGHESTMODSEQ " + std::to_string(box.highest_mod_seq.value) + "] Highest\r\n";
+  }
+  const auto completed =
+      wire::tagged(tag, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") +
+                            (read_only ? "EXAMINE" : "SELECT") + " completed");
+  if (!resync || resync->uid_validity != box.uid_validity.value) {
+    work_.reply = std::move(r) + completed;
+    // A stream that writes nothing: the list is read after the answer is sent, and the
+    // next command waits for it.
+    work_.stream = [this, account, told = box, read_only, failed = false]() mutable {
+      if (failed) {
+        stream_failed_ = true;
+        return std::string();
+      }
+      auto list = list_as_told(account, told);
+      if (!list) {
+        failed = true;
+        return std::string(
+            "* BYE [UNAVAILABLE] The mailbox could not be read; select it again\r\n");
+      }
+      state_ = Selected{account, told, read_only, std::move(*list), {}};
+      return std::string();
+    };
+    return;
+  }
+  // QRESYNC (RFC 7162 §3.2.5): what the client missed since its modseq, which needs the list.
+  auto list = list_as_told(account, box);
+  if (!list) {
+    work_.reply = wire::tagged(tag, "NO [UNAVAILABLE] The mailbox could not be read");
+    return;
+  }
+  auto gone = settings_.store->expunged_since(account.id, box.id, store::ModSeq(resync->modseq));
+  if (!gone) {
+    work_.reply = wire::tagged(tag, no_for(gone.error()));
+    return;
+  }
+  std::vector<std::uint32_t> vanished;
+  for (const auto uid : *gone) {
+    if (!resync->known || resync->known->contains(uid.value, 0xffffffffu))
+      vanished.push_back(uid.value);
+  }
+  if (!vanished.empty())
+    r += "* VANISHED (EARLIER) " + wire::format_sequence_set(vanished) + "\r\n";
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& m = (*list)[i];
+    if (m.mod_seq.value <= resync->modseq) continue;
+    r += "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(m.uid.value) + " FLAGS (" +
+         wire::format_flags(m.flags) + ") MODSEQ (" + std::to_string(m.mod_seq.value) + "))\r\n";
+  }
+  work_.reply = std::move(r) + completed;
+  state_ = Selected{account, box, read_only, std::move(*list), {}};
 }
 
 // The selected mailbox's list as SELECT told it (`told`), from the view cache or the store,

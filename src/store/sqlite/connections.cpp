@@ -1,6 +1,8 @@
 // Group-committing writer and reader pool; see connections.hpp.
 #include "store/sqlite/connections.hpp"
 
+#include "store/no_wait.hpp"
+#include "store/sqlite/no_wait_vfs.hpp"
 #include "store/sync_metrics.hpp"
 
 namespace postino::store::sqlite {
@@ -18,6 +20,8 @@ Writer::~Writer() {
 }
 
 void Writer::submit(std::function<void(Database&)> fn, bool alone) {
+  // A write waits for its commit's fsync: never inside a NoWaitScope.
+  if (no_wait()) throw StoreException(make_error(ErrorKind::would_block, "writes wait"));
   Job job;
   job.fn = std::move(fn);
   job.is_alone = alone;
@@ -123,7 +127,22 @@ std::unique_ptr<Database> ReaderPool::take() {
       return db;
     }
   }
-  return Database::open(path_, false, busy_timeout_);
+  if (no_wait()) {
+    note_would_block();
+    throw StoreException(make_error(ErrorKind::would_block, "no idle reader connection"));
+  }
+  return Database::open(path_, false, busy_timeout_, 0, no_wait_vfs());
+}
+
+ReaderPool::NoWaitBusy::NoWaitBusy(Database& db, std::chrono::milliseconds timeout)
+    : timeout_(timeout) {
+  if (!no_wait()) return;
+  sqlite3_busy_timeout(db.handle(), 0);
+  db_ = &db;
+}
+
+ReaderPool::NoWaitBusy::~NoWaitBusy() {
+  if (db_) sqlite3_busy_timeout(db_->handle(), static_cast<int>(timeout_.count()));
 }
 
 void ReaderPool::give_back(std::unique_ptr<Database> db) {

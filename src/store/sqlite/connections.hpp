@@ -71,6 +71,8 @@ class ReaderPool {
       : path_(std::move(path)), busy_timeout_(busy_timeout) {}
 
   // Runs `job(Database&)` on an idle reader connection (opening one if none is idle).
+  // Inside a NoWaitScope (store/no_wait.hpp) a job that would wait (for the disk, a
+  // lock, or a connection to be opened) fails with ErrorKind::would_block instead.
   template <class F>
   auto run(F&& job) -> std::invoke_result_t<F, Database&> {
     auto db = take();
@@ -79,12 +81,25 @@ class ReaderPool {
       std::unique_ptr<Database>* db;
       ~Return() { pool->give_back(std::move(*db)); }
     } give_back_on_exit{this, &db};
+    const NoWaitBusy busy(*db, busy_timeout_);
     return job(*db);
   }
 
  private:
   std::unique_ptr<Database> take();
   void give_back(std::unique_ptr<Database> db);
+  // Inside a NoWaitScope, the connection's busy timeout is 0 while it lives.
+  class NoWaitBusy {
+   public:
+    NoWaitBusy(Database& db, std::chrono::milliseconds timeout);
+    ~NoWaitBusy();
+    NoWaitBusy(const NoWaitBusy&) = delete;
+    NoWaitBusy& operator=(const NoWaitBusy&) = delete;
+
+   private:
+    Database* db_ = nullptr;  // set while the timeout is 0
+    std::chrono::milliseconds timeout_;
+  };
 
   std::filesystem::path path_;
   std::chrono::milliseconds busy_timeout_;

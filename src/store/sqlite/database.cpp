@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include "store/no_wait.hpp"
+
 namespace postino::store::sqlite {
 
 void fail(sqlite3* db, int rc, std::string_view what) {
@@ -22,6 +24,12 @@ void fail(sqlite3* db, int rc, std::string_view what) {
       break;
     default:
       break;  // BUSY, LOCKED, IOERR, … are temporary: the client tries again later
+  }
+  // Inside a NoWaitScope, a read not made (no_wait_vfs.cpp) or a lock not waited for:
+  // the caller makes the call again on a worker thread.
+  if (would_have_blocked() ||
+      (no_wait() && ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED))) {
+    kind = ErrorKind::would_block;
   }
   std::string detail(what);
   detail += ": ";
@@ -87,10 +95,10 @@ void Statement::reset() {
 
 std::unique_ptr<Database> Database::open(const std::filesystem::path& path, bool create,
                                          std::chrono::milliseconds busy_timeout,
-                                         std::size_t page_size) {
+                                         std::size_t page_size, const char* vfs) {
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close(raw);

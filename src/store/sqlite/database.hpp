@@ -68,10 +68,10 @@ class Database {
   // Opens (creating if asked) the database with WAL, synchronous=FULL, foreign keys on and
   // a busy timeout, so that a lock held by another process gives a temporary error.
   // page_size (bytes, 0: SQLite's) applies to a database created here; one that exists
-  // keeps its own.
+  // keeps its own. `vfs` names the VFS (nullptr: SQLite's default).
   static std::unique_ptr<Database> open(const std::filesystem::path& path, bool create,
                                         std::chrono::milliseconds busy_timeout,
-                                        std::size_t page_size = 0);
+                                        std::size_t page_size = 0, const char* vfs = nullptr);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -1,0 +1,178 @@
+// The reader connections' VFS; see no_wait_vfs.hpp.
+#include "store/sqlite/no_wait_vfs.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <mutex>
+
+#include "store/no_wait.hpp"
+
+namespace postino::store::sqlite {
+namespace {
+
+sqlite3_vfs* unix_vfs = nullptr;  // SQLite's default, which does the work
+sqlite3_vfs shim;
+
+// A file of the shim: its own header, then the unix VFS's file (szOsFile bytes).
+struct File {
+  sqlite3_file base;
+  sqlite3_file* real;
+  int fd;  // the real file's descriptor for no-wait reads, or -1 (they then fail)
+};
+
+sqlite3_file* real(sqlite3_file* f) {
+  return reinterpret_cast<File*>(f)->real;
+}
+
+// SQLite has no interface that gives a file's descriptor. The unix VFS's file begins
+// with three pointers and the descriptor, as it has since 2008; the descriptor found there
+// is used only if it is the file just opened (same device and inode as its path), so a
+// different layout makes no-wait reads fail (and the caller use a worker), never read the
+// wrong file.
+struct UnixFileStart {
+  const void* methods;
+  void* vfs;
+  void* inode;
+  int fd;
+};
+
+int descriptor_of(sqlite3_file* opened, const char* path) {
+  if (!path) return -1;
+  const int fd = reinterpret_cast<UnixFileStart*>(opened)->fd;
+  struct stat by_fd {};
+  struct stat by_path {};
+  if (fd < 0 || ::fstat(fd, &by_fd) != 0 || ::stat(path, &by_path) != 0) return -1;
+  return by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino ? fd : -1;
+}
+
+int x_close(sqlite3_file* f) {
+  return real(f)->pMethods->xClose(real(f));
+}
+
+int x_read(sqlite3_file* f, void* buffer, int amount, sqlite3_int64 offset) {
+  if (!no_wait()) return real(f)->pMethods->xRead(real(f), buffer, amount, offset);
+  const int fd = reinterpret_cast<File*>(f)->fd;
+  if (fd >= 0) {
+    iovec v{buffer, static_cast<std::size_t>(amount)};
+    const auto n = ::preadv2(fd, &v, 1, offset, RWF_NOWAIT);
+    if (n == amount) return SQLITE_OK;
+  }
+  // Not all in the page cache (or at the end of the file, which the worker's read will
+  // handle as SQLite does): not read here.
+  note_would_block();
+  return SQLITE_IOERR_READ;
+}
+
+int x_write(sqlite3_file* f, const void* buffer, int amount, sqlite3_int64 offset) {
+  return real(f)->pMethods->xWrite(real(f), buffer, amount, offset);
+}
+int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  return real(f)->pMethods->xTruncate(real(f), size);
+}
+int x_sync(sqlite3_file* f, int flags) {
+  return real(f)->pMethods->xSync(real(f), flags);
+}
+int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
+  return real(f)->pMethods->xFileSize(real(f), size);
+}
+int x_lock(sqlite3_file* f, int level) {
+  return real(f)->pMethods->xLock(real(f), level);
+}
+int x_unlock(sqlite3_file* f, int level) {
+  return real(f)->pMethods->xUnlock(real(f), level);
+}
+int x_check_reserved_lock(sqlite3_file* f, int* out) {
+  return real(f)->pMethods->xCheckReservedLock(real(f), out);
+}
+int x_file_control(sqlite3_file* f, int op, void* arg) {
+  return real(f)->pMethods->xFileControl(real(f), op, arg);
+}
+int x_sector_size(sqlite3_file* f) {
+  return real(f)->pMethods->xSectorSize(real(f));
+}
+int x_device_characteristics(sqlite3_file* f) {
+  return real(f)->pMethods->xDeviceCharacteristics(real(f));
+}
+int x_shm_map(sqlite3_file* f, int page, int page_size, int extend, void volatile** out) {
+  return real(f)->pMethods->xShmMap(real(f), page, page_size, extend, out);
+}
+int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
+  return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
+}
+void x_shm_barrier(sqlite3_file* f) {
+  real(f)->pMethods->xShmBarrier(real(f));
+}
+int x_shm_unmap(sqlite3_file* f, int delete_flag) {
+  return real(f)->pMethods->xShmUnmap(real(f), delete_flag);
+}
+int x_fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
+  // Memory-mapped reads (PRAGMA mmap_size, off in the store) could fault on the disk.
+  if (no_wait()) {
+    *out = nullptr;  // SQLite then reads with xRead
+    return SQLITE_OK;
+  }
+  return real(f)->pMethods->xFetch(real(f), offset, amount, out);
+}
+int x_unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
+  return real(f)->pMethods->xUnfetch(real(f), offset, p);
+}
+
+// Version 3 methods; the unix VFS's files all have version 3 (checked at open).
+const sqlite3_io_methods methods = {
+    3,
+    x_close,
+    x_read,
+    x_write,
+    x_truncate,
+    x_sync,
+    x_file_size,
+    x_lock,
+    x_unlock,
+    x_check_reserved_lock,
+    x_file_control,
+    x_sector_size,
+    x_device_characteristics,
+    x_shm_map,
+    x_shm_lock,
+    x_shm_barrier,
+    x_shm_unmap,
+    x_fetch,
+    x_unfetch,
+};
+
+int x_open(sqlite3_vfs*, sqlite3_filename path, sqlite3_file* f, int flags, int* out_flags) {
+  auto* file = reinterpret_cast<File*>(f);
+  file->base.pMethods = nullptr;  // SQLite calls xClose only on files that opened
+  file->real = reinterpret_cast<sqlite3_file*>(file + 1);
+  file->fd = -1;
+  const int rc = unix_vfs->xOpen(unix_vfs, path, file->real, flags, out_flags);
+  if (rc != SQLITE_OK) return rc;
+  if (!file->real->pMethods || file->real->pMethods->iVersion < 3) {
+    if (file->real->pMethods) file->real->pMethods->xClose(file->real);
+    return SQLITE_CANTOPEN;
+  }
+  if (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) file->fd = descriptor_of(file->real, path);
+  file->base.pMethods = &methods;
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+const char* no_wait_vfs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    unix_vfs = sqlite3_vfs_find(nullptr);
+    shim = *unix_vfs;
+    shim.zName = "postino-no-wait";
+    shim.szOsFile = static_cast<int>(sizeof(File)) + unix_vfs->szOsFile;
+    shim.xOpen = x_open;
+    shim.pNext = nullptr;
+    sqlite3_vfs_register(&shim, 0);
+  });
+  return shim.zName;
+}
+
+}  // namespace postino::store::sqlite
