@@ -122,8 +122,15 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
   if (files_.min_messages > 0 && view.messages->size() >= files_.min_messages &&
       (!cached || (from_file && changed > view.messages->size() / 8)))
     save(view);
-  keep(view);
+  keep(view, account);
   return view;
+}
+
+bool MailboxViews::holds(store::AccountId account, std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(entries_.begin(), entries_.end(), [&](const auto& e) {
+    return e.second.account == account && e.second.view.mailbox.name == name;
+  });
 }
 
 MailboxViews::View MailboxViews::from(const std::optional<View>& cached,
@@ -182,7 +189,7 @@ void MailboxViews::save(const View& view) const {
 }
 
 // An entry costs its messages and one more (so that empty mailboxes are bounded too).
-void MailboxViews::keep(const View& view) {
+void MailboxViews::keep(const View& view, store::AccountId account) {
   std::lock_guard lock(mutex_);
   if (view.messages->size() + 1 > max_messages_) {
     // Too big to keep: nor is an older list of it kept.
@@ -200,6 +207,7 @@ void MailboxViews::keep(const View& view) {
   }
   if (entry.view.messages) held_ -= entry.view.messages->size() + 1;
   entry.view = view;
+  entry.account = account;
   entry.last_used = ++clock_;
   held_ += view.messages->size() + 1;
   while (held_ > max_messages_) {

@@ -57,6 +57,10 @@ class MailboxViews {
   store::Result<View> current(store::Store& store, store::AccountId account,
                               store::MailboxId mailbox);
 
+  // Whether the list of the account's mailbox `name` is kept, that is, the mailbox was
+  // selected lately (what the store keeps of it is then likely in memory too).
+  bool holds(store::AccountId account, std::string_view name) const;
+
   struct Stats {
     std::size_t mailboxes = 0;
     std::size_t messages = 0;
@@ -66,9 +70,10 @@ class MailboxViews {
  private:
   struct Entry {
     View view;
+    store::AccountId account;
     std::uint64_t last_used = 0;
   };
-  void keep(const View& view);
+  void keep(const View& view, store::AccountId account);
   // The view of `changes` applied to `cached` (the whole list when none).
   static View from(const std::optional<View>& cached, store::MailboxChanges& changes);
   // The mailbox's saved list, if there is one whole and of this mailbox.

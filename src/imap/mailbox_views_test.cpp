@@ -143,19 +143,27 @@ TEST_F(MailboxViewsTest, TheLeastRecentlySelectedGoesFirstAndTheBoundHolds) {
   ASSERT_TRUE(store_->create_mailbox(demo_id(), "Empty", store::SpecialUse::none));
   const auto empty = store_->mailbox(demo_id(), "Empty")->id;
   MailboxViews views(8);
+  EXPECT_FALSE(views.holds(demo_id(), "INBOX"));
   ASSERT_TRUE(views.current(*store_, demo_id(), inbox()));
   ASSERT_TRUE(views.current(*store_, demo_id(), empty));
   EXPECT_EQ(views.stats().mailboxes, 2u);
   EXPECT_EQ(views.stats().messages, 6u + 1);
+  EXPECT_TRUE(views.holds(demo_id(), "INBOX"));
+  EXPECT_TRUE(views.holds(demo_id(), "Empty"));
+  auto other = store_->create_account("other@example.test", "$y$x", "");
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(views.holds(*other, "INBOX"));  // another account's INBOX
   deliver(2);  // INBOX grows past the bound: kept, the empty one goes
   ASSERT_TRUE(views.current(*store_, demo_id(), inbox()));
   EXPECT_EQ(views.stats().mailboxes, 1u);
   EXPECT_EQ(views.stats().messages, 8u);
+  EXPECT_FALSE(views.holds(demo_id(), "Empty"));
   deliver(1);  // too big to keep at all (and its older list goes); still served
   auto big = views.current(*store_, demo_id(), inbox());
   ASSERT_TRUE(big);
   EXPECT_EQ(big->messages->size(), 8u);
   EXPECT_EQ(views.stats().mailboxes, 0u);
+  EXPECT_FALSE(views.holds(demo_id(), "INBOX"));
   EXPECT_EQ(views.stats().messages, 0u);
   MailboxViews none(0);
   auto uncached = none.current(*store_, demo_id(), inbox());

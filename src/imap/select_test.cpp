@@ -85,8 +85,9 @@ TEST_F(ImapLogin, SelectOfAMailboxDeletedBeforeItsListIsReadSaysBye) {
 }
 
 // A trip to a worker thread and back costs more than reading a mailbox's summary from
-// memory: SELECT is answered on the session's loop unless the read would wait for the disk
-// (store/no_wait.hpp), and then on a worker, with the same answer.
+// memory: SELECT of a mailbox selected lately is answered on the session's loop unless the
+// read would wait for the disk (store/no_wait.hpp), and then on a worker, with the same
+// answer.
 TEST_F(ImapLogin, SelectIsAnsweredWithoutAWorkerUnlessTheStoreWouldWait) {
   const auto demo = demo_id();
   for (int i = 0; i < 2; ++i) {
@@ -94,8 +95,19 @@ TEST_F(ImapLogin, SelectIsAnsweredWithoutAWorkerUnlessTheStoreWouldWait) {
   }
   start(true);
   send("a LOGIN demo@example.test secret\r\n");
-  input_ += "b SELECT INBOX\r\n";
+  // A mailbox not selected lately: its pages are likely on the disk, a worker reads them.
+  input_ += "a SELECT INBOX\r\n";
   auto out = session_->receive(input_);
+  ASSERT_TRUE(out.work);
+  out.work();
+  out = session_->resume(input_);
+  EXPECT_NE(out.bytes.find("a OK [READ-WRITE] SELECT completed\r\n"), std::string::npos);
+  ASSERT_TRUE(out.stream);
+  EXPECT_EQ(out.stream(), "");
+  EXPECT_EQ(session_->resume(input_).after, net::After::read);
+
+  input_ += "b SELECT INBOX\r\n";
+  out = session_->receive(input_);
   EXPECT_FALSE(out.work);
   EXPECT_NE(out.bytes.find("* 2 EXISTS\r\n"), std::string::npos) << out.bytes;
   EXPECT_NE(out.bytes.find("b OK [READ-WRITE] SELECT completed\r\n"), std::string::npos);

@@ -2,10 +2,12 @@
 #include "store/sqlite/no_wait_vfs.hpp"
 
 #include <sqlite3.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
+#include <unistd.h>
 
-#include <cerrno>
+#include <array>
+#include <cstddef>
 #include <mutex>
 
 #include "store/no_wait.hpp"
@@ -20,8 +22,13 @@ sqlite3_vfs shim;
 struct File {
   sqlite3_file base;
   sqlite3_file* real;
-  int fd;  // the real file's descriptor for no-wait reads, or -1 (they then fail)
+  // The file mapped without access (PROT_NONE), only for mincore() to tell which of its
+  // pages are in the page cache; null when it could not be (no-wait reads then fail).
+  char* map;
 };
+
+// Address space reserved for each mapping: reads beyond it are left to a worker.
+constexpr std::size_t map_bytes = std::size_t{256} << 30;
 
 sqlite3_file* real(sqlite3_file* f) {
   return reinterpret_cast<File*>(f)->real;
@@ -30,8 +37,8 @@ sqlite3_file* real(sqlite3_file* f) {
 // SQLite has no interface that gives a file's descriptor. The unix VFS's file begins
 // with three pointers and the descriptor, as it has since 2008; the descriptor found there
 // is used only if it is the file just opened (same device and inode as its path), so a
-// different layout makes no-wait reads fail (and the caller use a worker), never read the
-// wrong file.
+// different layout makes no-wait reads fail (and the caller use a worker), never look at
+// the wrong file.
 struct UnixFileStart {
   const void* methods;
   void* vfs;
@@ -49,21 +56,38 @@ int descriptor_of(sqlite3_file* opened, const char* path) {
 }
 
 int x_close(sqlite3_file* f) {
+  if (auto* map = reinterpret_cast<File*>(f)->map) ::munmap(map, map_bytes);
   return real(f)->pMethods->xClose(real(f));
 }
 
-int x_read(sqlite3_file* f, void* buffer, int amount, sqlite3_int64 offset) {
-  if (!no_wait()) return real(f)->pMethods->xRead(real(f), buffer, amount, offset);
-  const int fd = reinterpret_cast<File*>(f)->fd;
-  if (fd >= 0) {
-    iovec v{buffer, static_cast<std::size_t>(amount)};
-    const auto n = ::preadv2(fd, &v, 1, offset, RWF_NOWAIT);
-    if (n == amount) return SQLITE_OK;
+// Whether every page of [offset, offset + amount) is in the page cache. mincore() starts
+// no I/O, where preadv2(RWF_NOWAIT) of a missing page starts the read (and the kernel's
+// readahead around it) before it fails: the worker's read that follows then waits behind
+// it (a cold SELECT took 5 ms instead of 2).
+bool in_page_cache(const File& file, sqlite3_int64 offset, int amount) {
+  static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  if (!file.map || offset < 0 || amount <= 0) return false;
+  const auto first = static_cast<std::size_t>(offset) / page * page;
+  const auto end = static_cast<std::size_t>(offset) + static_cast<std::size_t>(amount);
+  if (end > map_bytes) return false;
+  std::array<unsigned char, 32> resident{};
+  const auto pages = (end - first + page - 1) / page;
+  if (pages > resident.size()) return false;
+  if (::mincore(file.map + first, end - first, resident.data()) != 0) return false;
+  for (std::size_t i = 0; i < pages; ++i) {
+    if (!(resident[i] & 1)) return false;
   }
-  // Not all in the page cache (or at the end of the file, which the worker's read will
-  // handle as SQLite does): not read here.
-  note_would_block();
-  return SQLITE_IOERR_READ;
+  return true;
+}
+
+int x_read(sqlite3_file* f, void* buffer, int amount, sqlite3_int64 offset) {
+  // Inside a NoWaitScope, only what the page cache holds is read (a page evicted between
+  // the check and the read is read from the disk: rare, and one page).
+  if (no_wait() && !in_page_cache(*reinterpret_cast<File*>(f), offset, amount)) {
+    note_would_block();
+    return SQLITE_IOERR_READ;
+  }
+  return real(f)->pMethods->xRead(real(f), buffer, amount, offset);
 }
 
 int x_write(sqlite3_file* f, const void* buffer, int amount, sqlite3_int64 offset) {
@@ -147,14 +171,21 @@ int x_open(sqlite3_vfs*, sqlite3_filename path, sqlite3_file* f, int flags, int*
   auto* file = reinterpret_cast<File*>(f);
   file->base.pMethods = nullptr;  // SQLite calls xClose only on files that opened
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
-  file->fd = -1;
+  file->map = nullptr;
   const int rc = unix_vfs->xOpen(unix_vfs, path, file->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;
   if (!file->real->pMethods || file->real->pMethods->iVersion < 3) {
     if (file->real->pMethods) file->real->pMethods->xClose(file->real);
     return SQLITE_CANTOPEN;
   }
-  if (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) file->fd = descriptor_of(file->real, path);
+  if (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) {
+    // Mapped through SQLite's own descriptor: a descriptor of our own would, once closed,
+    // drop the process's POSIX locks on the file, SQLite's included.
+    if (const int fd = descriptor_of(file->real, path); fd >= 0) {
+      void* map = ::mmap(nullptr, map_bytes, PROT_NONE, MAP_SHARED, fd, 0);
+      if (map != MAP_FAILED) file->map = static_cast<char*>(map);
+    }
+  }
   file->base.pMethods = &methods;
   return SQLITE_OK;
 }

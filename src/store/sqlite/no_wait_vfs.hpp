@@ -1,10 +1,10 @@
 // The VFS of the store's reader connections: SQLite's own unix VFS, but for reads made on
-// a thread inside a NoWaitScope (store/no_wait.hpp). Those are made with preadv2's
-// RWF_NOWAIT, which copies from the page cache and never starts a disk read; one that
-// is not wholly there fails with SQLITE_IOERR_READ and marks the scope, and the store
-// call gives ErrorKind::would_block. SQLite has no hook for this short of a VFS; the shim
-// forwards everything else to the unix VFS unchanged, so locking, WAL and shared memory
-// are SQLite's own.
+// a thread inside a NoWaitScope (store/no_wait.hpp). Those are made only when every page
+// they cover is in the page cache (mincore() on a mapping of the file without access,
+// which starts no I/O); any other fails with SQLITE_IOERR_READ and marks the scope, and
+// the store call gives ErrorKind::would_block. SQLite has no hook for this short of a
+// VFS; the shim forwards everything else to the unix VFS unchanged, so locking, WAL and
+// shared memory are SQLite's own.
 #pragma once
 
 namespace postino::store::sqlite {
