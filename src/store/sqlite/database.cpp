@@ -117,7 +117,7 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& path, bool
 }
 
 Database::~Database() {
-  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.first);
+  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
   sqlite3_close(db_);
 }
 
@@ -133,7 +133,11 @@ void Database::exec(std::string_view sql) {
 }
 
 void Database::reset_statements() {
-  for (auto& [sql, entry] : cache_) sqlite3_reset(entry.first);
+  for (auto* entry : used_) {
+    sqlite3_reset(entry->stmt);
+    entry->is_used = false;
+  }
+  used_.clear();
 }
 
 Statement& Database::prepare(std::string_view sql) {
@@ -143,14 +147,16 @@ Statement& Database::prepare(std::string_view sql) {
     const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) fail(db_, rc, "prepare " + std::string(sql.substr(0, 60)));
-    it =
-        cache_
-            .emplace(std::string(sql), std::make_pair(stmt, std::make_unique<Statement>(db_, stmt)))
-            .first;
+    it = cache_.emplace(std::string(sql), Cached{stmt, std::make_unique<Statement>(db_, stmt)})
+             .first;
   }
-  auto& stmt = *it->second.second;
-  stmt.reset();
-  return stmt;
+  auto& entry = it->second;
+  if (!entry.is_used) {
+    entry.is_used = true;
+    used_.push_back(&entry);
+  }
+  entry.statement->reset();
+  return *entry.statement;
 }
 
 }  // namespace postino::store::sqlite

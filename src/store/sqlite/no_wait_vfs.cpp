@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <mutex>
@@ -22,13 +23,12 @@ sqlite3_vfs shim;
 struct File {
   sqlite3_file base;
   sqlite3_file* real;
+  int fd;  // the real file's descriptor, or -1 (no-wait reads then fail)
   // The file mapped without access (PROT_NONE), only for mincore() to tell which of its
-  // pages are in the page cache; null when it could not be (no-wait reads then fail).
+  // pages are in the page cache; mapped at the first no-wait read, again when it grew.
   char* map;
+  std::size_t mapped;
 };
-
-// Address space reserved for each mapping: reads beyond it are left to a worker.
-constexpr std::size_t map_bytes = std::size_t{256} << 30;
 
 sqlite3_file* real(sqlite3_file* f) {
   return reinterpret_cast<File*>(f)->real;
@@ -38,7 +38,8 @@ sqlite3_file* real(sqlite3_file* f) {
 // with three pointers and the descriptor, as it has since 2008; the descriptor found there
 // is used only if it is the file just opened (same device and inode as its path), so a
 // different layout makes no-wait reads fail (and the caller use a worker), never look at
-// the wrong file.
+// the wrong file. A descriptor of our own would not do: closing it drops every POSIX lock
+// the process holds on the file, SQLite's included.
 struct UnixFileStart {
   const void* methods;
   void* vfs;
@@ -56,20 +57,36 @@ int descriptor_of(sqlite3_file* opened, const char* path) {
 }
 
 int x_close(sqlite3_file* f) {
-  if (auto* map = reinterpret_cast<File*>(f)->map) ::munmap(map, map_bytes);
+  auto* file = reinterpret_cast<File*>(f);
+  if (file->map) ::munmap(file->map, file->mapped);
   return real(f)->pMethods->xClose(real(f));
 }
 
+// Maps at least the first `end` bytes of the file (twice what was mapped before, 64 MiB at
+// first; mapping past the end of a file is allowed, and nothing is ever accessed through
+// it); false when it cannot.
+bool map_through(File& file, std::size_t end) {
+  if (file.map && end <= file.mapped) return true;
+  if (file.fd < 0) return false;
+  auto size = std::max(file.mapped * 2, std::size_t{64} << 20);
+  while (size < end) size *= 2;
+  void* map = ::mmap(nullptr, size, PROT_NONE, MAP_SHARED, file.fd, 0);
+  if (map == MAP_FAILED) return false;
+  if (file.map) ::munmap(file.map, file.mapped);
+  file.map = static_cast<char*>(map);
+  file.mapped = size;
+  return true;
+}
+
 // Whether every page of [offset, offset + amount) is in the page cache. mincore() starts
-// no I/O, where preadv2(RWF_NOWAIT) of a missing page starts the read (and the kernel's
-// readahead around it) before it fails: the worker's read that follows then waits behind
-// it (a cold SELECT took 5 ms instead of 2).
-bool in_page_cache(const File& file, sqlite3_int64 offset, int amount) {
+// no I/O, where preadv2(RWF_NOWAIT) of a missing page starts reading it (and the kernel's
+// readahead around it) before it fails.
+bool in_page_cache(File& file, sqlite3_int64 offset, int amount) {
   static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  if (!file.map || offset < 0 || amount <= 0) return false;
+  if (offset < 0 || amount <= 0) return false;
   const auto first = static_cast<std::size_t>(offset) / page * page;
   const auto end = static_cast<std::size_t>(offset) + static_cast<std::size_t>(amount);
-  if (end > map_bytes) return false;
+  if (!map_through(file, end)) return false;
   std::array<unsigned char, 32> resident{};
   const auto pages = (end - first + page - 1) / page;
   if (pages > resident.size()) return false;
@@ -171,21 +188,16 @@ int x_open(sqlite3_vfs*, sqlite3_filename path, sqlite3_file* f, int flags, int*
   auto* file = reinterpret_cast<File*>(f);
   file->base.pMethods = nullptr;  // SQLite calls xClose only on files that opened
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
+  file->fd = -1;
   file->map = nullptr;
+  file->mapped = 0;
   const int rc = unix_vfs->xOpen(unix_vfs, path, file->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;
   if (!file->real->pMethods || file->real->pMethods->iVersion < 3) {
     if (file->real->pMethods) file->real->pMethods->xClose(file->real);
     return SQLITE_CANTOPEN;
   }
-  if (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) {
-    // Mapped through SQLite's own descriptor: a descriptor of our own would, once closed,
-    // drop the process's POSIX locks on the file, SQLite's included.
-    if (const int fd = descriptor_of(file->real, path); fd >= 0) {
-      void* map = ::mmap(nullptr, map_bytes, PROT_NONE, MAP_SHARED, fd, 0);
-      if (map != MAP_FAILED) file->map = static_cast<char*>(map);
-    }
-  }
+  if (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) file->fd = descriptor_of(file->real, path);
   file->base.pMethods = &methods;
   return SQLITE_OK;
 }

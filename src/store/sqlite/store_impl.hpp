@@ -43,10 +43,10 @@ inline std::int64_t to_unix(SystemClock::time_point t) {
 // answered as of one commit.
 class ReadTransaction {
  public:
-  explicit ReadTransaction(Database& db) : db_(db) { db_.exec("BEGIN"); }
+  explicit ReadTransaction(Database& db) : db_(db) { db_.prepare("BEGIN").run(); }
   ~ReadTransaction() {
     try {
-      db_.exec("COMMIT");
+      db_.prepare("COMMIT").run();
     } catch (...) {  // a read-only transaction has nothing to lose
       try {
         // A read that failed (no_wait_vfs.cpp) may leave it open: the pooled connection
