@@ -97,7 +97,10 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
 // of a cold SELECT) is read once the answer is on its way.
 void Session::answer_select(store::Result<store::MailboxSummary> summary,
                             const SelectRequest& request) {
-  const auto& [tag, n, read_only, account, resync] = request;
+  const auto& tag = request.tag;
+  const auto& account = request.account;
+  const auto& resync = request.resync;
+  const bool read_only = request.read_only;
   if (!summary) {
     work_.reply = wire::tagged(tag, no_for(summary.error()));
     return;
