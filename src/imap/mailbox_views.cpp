@@ -128,9 +128,7 @@ store::Result<MailboxViews::View> MailboxViews::current(store::Store& store,
 
 bool MailboxViews::holds(store::AccountId account, std::string_view name) const {
   std::lock_guard lock(mutex_);
-  return std::any_of(entries_.begin(), entries_.end(), [&](const auto& e) {
-    return e.second.account == account && e.second.view.mailbox.name == name;
-  });
+  return by_name_.find(std::make_pair(account.value, std::string(name))) != by_name_.end();
 }
 
 MailboxViews::View MailboxViews::from(const std::optional<View>& cached,
@@ -193,10 +191,7 @@ void MailboxViews::keep(const View& view, store::AccountId account) {
   std::lock_guard lock(mutex_);
   if (view.messages->size() + 1 > max_messages_) {
     // Too big to keep: nor is an older list of it kept.
-    if (auto old = entries_.find(view.mailbox.id.value); old != entries_.end()) {
-      held_ -= old->second.view.messages->size() + 1;
-      entries_.erase(old);
-    }
+    if (auto old = entries_.find(view.mailbox.id.value); old != entries_.end()) drop(old);
     return;
   }
   auto& entry = entries_[view.mailbox.id.value];
@@ -205,18 +200,26 @@ void MailboxViews::keep(const View& view, store::AccountId account) {
       entry.view.mailbox.highest_mod_seq > view.mailbox.highest_mod_seq) {
     return;
   }
-  if (entry.view.messages) held_ -= entry.view.messages->size() + 1;
+  if (entry.view.messages) {
+    held_ -= entry.view.messages->size() + 1;
+    by_name_.erase(std::make_pair(entry.account.value, entry.view.mailbox.name));  // renamed?
+  }
   entry.view = view;
   entry.account = account;
   entry.last_used = ++clock_;
   held_ += view.messages->size() + 1;
+  by_name_[std::make_pair(account.value, view.mailbox.name)] = view.mailbox.id.value;
   while (held_ > max_messages_) {
-    auto oldest = std::min_element(
-        entries_.begin(), entries_.end(),
-        [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
-    held_ -= oldest->second.view.messages->size() + 1;
-    entries_.erase(oldest);
+    drop(std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_used < b.second.last_used;
+    }));
   }
+}
+
+void MailboxViews::drop(std::map<std::int64_t, Entry>::iterator entry) {
+  held_ -= entry->second.view.messages->size() + 1;
+  by_name_.erase(std::make_pair(entry->second.account.value, entry->second.view.mailbox.name));
+  entries_.erase(entry);
 }
 
 MailboxViews::Stats MailboxViews::stats() const {

@@ -74,6 +74,8 @@ class MailboxViews {
     std::uint64_t last_used = 0;
   };
   void keep(const View& view, store::AccountId account);
+  // Takes an entry out of entries_, by_name_ and held_ (under mutex_).
+  void drop(std::map<std::int64_t, Entry>::iterator entry);
   // The view of `changes` applied to `cached` (the whole list when none).
   static View from(const std::optional<View>& cached, store::MailboxChanges& changes);
   // The mailbox's saved list, if there is one whole and of this mailbox.
@@ -86,7 +88,9 @@ class MailboxViews {
   const Files files_;
   mutable std::mutex mutex_;
   std::map<std::int64_t, Entry> entries_;  // by mailbox id
-  std::size_t held_ = 0;                   // messages in entries_, and one per entry
+  // The entries by account and mailbox name (holds() on every SELECT).
+  std::map<std::pair<std::int64_t, std::string>, std::int64_t, std::less<>> by_name_;
+  std::size_t held_ = 0;  // messages in entries_, and one per entry
   std::uint64_t clock_ = 0;
 };
 

@@ -172,6 +172,18 @@ TEST_F(MailboxViewsTest, TheLeastRecentlySelectedGoesFirstAndTheBoundHolds) {
   EXPECT_EQ(none.stats().mailboxes, 0u);
 }
 
+TEST_F(MailboxViewsTest, WhatItHoldsFollowsARename) {
+  ASSERT_TRUE(store_->create_mailbox(demo_id(), "Work", store::SpecialUse::none));
+  const auto work = store_->mailbox(demo_id(), "Work")->id;
+  MailboxViews views(1000);
+  ASSERT_TRUE(views.current(*store_, demo_id(), work));
+  EXPECT_TRUE(views.holds(demo_id(), "Work"));
+  ASSERT_TRUE(store_->rename_mailbox(demo_id(), "Work", "Play"));
+  ASSERT_TRUE(views.current(*store_, demo_id(), work));
+  EXPECT_FALSE(views.holds(demo_id(), "Work"));
+  EXPECT_TRUE(views.holds(demo_id(), "Play"));
+}
+
 TEST_F(MailboxViewsTest, AMailboxCreatedAgainUnderTheSameIdIsReadWhole) {
   ASSERT_TRUE(store_->create_mailbox(demo_id(), "Box", store::SpecialUse::none));
   ASSERT_TRUE(store_->append(demo_id(), "Box", "one", {}));

@@ -6,6 +6,7 @@
 
 #include "store/no_wait.hpp"
 #include "store/page_cache_test_support.hpp"
+#include "store/sqlite/connections.hpp"
 #include "store/store_contract.hpp"
 
 namespace postino::store {
@@ -90,10 +91,32 @@ TEST_F(NoWaitTest, NothingIsWrittenOrReadFromAFileWithoutWaiting) {
     ASSERT_FALSE(body);
     EXPECT_EQ(body.error().kind, ErrorKind::would_block) << body.error().detail;
   }
+  {
+    const NoWaitScope scope;
+    auto reader = store_->open_message(demo_, inbox, uid);
+    ASSERT_FALSE(reader);
+    EXPECT_EQ(reader.error().kind, ErrorKind::would_block) << reader.error().detail;
+  }
   EXPECT_EQ(store_->mailbox(demo_, "INBOX")->messages, 201);
   auto body = store_->read_message(demo_, inbox, uid);
   ASSERT_TRUE(body) << body.error().detail;
   EXPECT_EQ(*body, big);
+}
+
+// A reader connection is opened (files, schema) only outside the scope.
+TEST_F(NoWaitTest, NoReaderConnectionIsOpened) {
+  sqlite::ReaderPool pool(dir_ / "store.db", std::chrono::milliseconds(5000));
+  const auto one = [](sqlite::Database&) { return 1; };
+  try {
+    const NoWaitScope scope;
+    pool.run(one);
+    ADD_FAILURE() << "a connection was opened";
+  } catch (const StoreException& e) {
+    EXPECT_EQ(e.error.kind, ErrorKind::would_block);
+  }
+  EXPECT_EQ(pool.run(one), 1);  // opened here, and kept
+  const NoWaitScope scope;
+  EXPECT_EQ(pool.run(one), 1);
 }
 
 TEST(NoWaitScope, NestsAndEnds) {

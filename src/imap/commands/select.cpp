@@ -72,13 +72,12 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
   // attempt that fails costs more than it saves (the first after a start runs the error
   // path's code for the first time, whose pages may be on the disk too: 3 ms measured).
   if (!request.resync && settings_.views->holds(account.id, request.name)) {
-    std::optional<store::Result<store::MailboxSummary>> summary;
-    {
+    auto summary = [&] {
       const store::NoWaitScope no_wait;
-      summary = settings_.store->mailbox_summary(account.id, request.name);
-    }
-    if (*summary || summary->error().kind != store::ErrorKind::would_block) {
-      answer_select(std::move(*summary), request);
+      return settings_.store->mailbox_summary(account.id, request.name);
+    }();
+    if (summary || summary.error().kind != store::ErrorKind::would_block) {
+      answer_select(std::move(summary), request);
       auto answered = work_.take();
       out.bytes += answered.bytes;
       out.stream = std::move(answered.stream);

@@ -127,10 +127,7 @@ std::unique_ptr<Database> ReaderPool::take() {
       return db;
     }
   }
-  if (no_wait()) {
-    note_would_block();
-    throw StoreException(make_error(ErrorKind::would_block, "no idle reader connection"));
-  }
+  if (no_wait()) throw StoreException(make_error(ErrorKind::would_block, "no reader is idle"));
   return Database::open(path_, false, busy_timeout_, 0, no_wait_vfs());
 }
 

@@ -48,12 +48,6 @@ class ReadTransaction {
     try {
       db_.prepare("COMMIT").run();
     } catch (...) {  // a read-only transaction has nothing to lose
-      try {
-        // A read that failed (no_wait_vfs.cpp) may leave it open: the pooled connection
-        // must not carry it into its next job.
-        if (!sqlite3_get_autocommit(db_.handle())) db_.exec("ROLLBACK");
-      } catch (...) {
-      }
     }
   }
   ReadTransaction(const ReadTransaction&) = delete;
