@@ -113,6 +113,12 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& path, bool
   db->exec("PRAGMA journal_mode=WAL");
   db->exec("PRAGMA synchronous=FULL");
   db->exec("PRAGMA foreign_keys=ON");
+  // Temporary data in memory. Each job of a group commit runs in a SAVEPOINT, whose
+  // statement journal SQLite spills to a new file in /var/tmp beyond 64 KiB (four 16 KiB
+  // pages): a file created, written and deleted for nearly every message saved, and the
+  // largest kernel cost of a save after its own fsyncs (BENCHMARKS.md, SMTP). What it
+  // holds is bounded by one job's pages or one query's temporary b-tree.
+  db->exec("PRAGMA temp_store=MEMORY");
   return db;
 }
 
