@@ -462,7 +462,9 @@ std::vector<Key> build_keys() {
       "store.inline_body_bytes",
       "Messages of at most this many bytes are kept in the database, written by the commit "
       "that saves them, instead of in a file of their own (whose creation and fsyncs cost "
-      "more than the message). 0: every message is a file under blobs/.",
+      "more than the message); larger ones are files under blobs/, read in pieces. Space "
+      "freed in the database is reused by new mail but not given back to the file system. "
+      "0: every message is a file.",
       [](auto& c) -> auto& { return c.store.inline_body_bytes; }, 0, std::int64_t{16} << 20));
   k.push_back(power_of_two_key(
       "store.page_size",

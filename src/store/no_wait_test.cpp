@@ -75,8 +75,8 @@ TEST_F(NoWaitTest, WhatIsInMemoryIsReadAndWhatWouldWaitForTheDiskIsNot) {
 }
 
 TEST_F(NoWaitTest, NothingIsWrittenOrReadFromAFileWithoutWaiting) {
-  const auto big = "Subject: big\r\n\r\n" + std::string(100 * 1024, 'x') + "\r\n";
-  auto delivered = store_->deliver({demo_}, big);  // a file of its own (over 64 KiB)
+  const auto big = "Subject: big\r\n\r\n" + std::string(300 * 1024, 'x') + "\r\n";
+  auto delivered = store_->deliver({demo_}, big);  // a file of its own (over 256 KiB)
   ASSERT_TRUE(delivered);
   const auto inbox = store_->mailbox(demo_, "INBOX")->id;
   const auto uid = store_->messages(demo_, inbox)->back().uid;

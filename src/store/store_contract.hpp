@@ -56,9 +56,9 @@ inline std::unique_ptr<Store> open_sqlite(const fs::path& dir, std::chrono::seco
   return open_sqlite_with(dir, grace, 0);
 }
 
-// Bodies of up to 64 KiB in the database (the server's default), larger ones files.
+// Bodies of up to 256 KiB in the database (the server's default), larger ones files.
 inline std::unique_ptr<Store> open_sqlite_inline(const fs::path& dir, std::chrono::seconds grace) {
-  return open_sqlite_with(dir, grace, 64 * 1024);
+  return open_sqlite_with(dir, grace, 256 * 1024);
 }
 
 // Runs one statement on the store's database behind its back: ?1 bound as text, ?2 as a
