@@ -57,6 +57,8 @@ std::optional<std::vector<store::MessageInfo>> list_as_of(
   for (const auto& m : now) {
     if (!(m.uid < told.uid_next)) break;
     put_back_before(m.uid);
+    // Expunged after `now` was read (`expunged` is read later): `now` has it already.
+    if (gone != expunged.end() && *gone == m.uid) ++gone;
     out.push_back(m);
   }
   put_back_before(told.uid_next);

@@ -29,6 +29,7 @@ std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageIn
 // read since (`now`, of the mailbox as of `now_box`) and the UIDs expunged in between:
 // messages added since are left out (the next poll announces them), messages expunged
 // since are put back in their places by UID alone (the next poll reports them expunged).
+// `expunged` may be read after `now`, and name messages `now` still has.
 // nullopt when the two are not the same mailbox or do not add up to the count told.
 std::optional<std::vector<store::MessageInfo>> list_as_of(
     const store::MailboxInfo& told, const store::MailboxInfo& now_box,
