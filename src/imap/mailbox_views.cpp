@@ -66,6 +66,19 @@ std::optional<std::vector<store::MessageInfo>> list_as_of(
   return out;
 }
 
+std::vector<std::uint32_t> vanished_earlier(const std::vector<store::Uid>& expunged,
+                                            const MessageView& list,
+                                            const std::optional<wire::SequenceSet>& known) {
+  std::vector<std::uint32_t> out;
+  std::size_t at = 0;  // both in UID order
+  for (const auto uid : expunged) {
+    while (at < list.size() && list[at].uid < uid) ++at;
+    if (at < list.size() && list[at].uid == uid) continue;
+    if (!known || known->contains(uid.value, 0xffffffffu)) out.push_back(uid.value);
+  }
+  return out;
+}
+
 MailboxViews::MailboxViews(std::size_t max_messages, Files files)
     : max_messages_(max_messages), files_(std::move(files)) {
   if (files_.dir.empty()) return;

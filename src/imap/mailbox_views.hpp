@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "imap/message_view.hpp"
+#include "imap/wire/sequence_set.hpp"
 #include "store/store.hpp"
 
 namespace postino::imap {
@@ -34,6 +36,14 @@ std::vector<store::MessageInfo> apply_changes(const std::vector<store::MessageIn
 std::optional<std::vector<store::MessageInfo>> list_as_of(
     const store::MailboxInfo& told, const store::MailboxInfo& now_box,
     const std::vector<store::MessageInfo>& now, const std::vector<store::Uid>& expunged);
+
+// QRESYNC's VANISHED (EARLIER) (RFC 7162 §3.2.5.1): the UIDs expunged since the client's
+// MODSEQ (`expunged`, in UID order, read after `list`) that it knew of (`known`; all when
+// none), without those `list` still holds: expunged after it was read, they are reported
+// by the next poll, which takes them out of the list.
+std::vector<std::uint32_t> vanished_earlier(const std::vector<store::Uid>& expunged,
+                                            const MessageView& list,
+                                            const std::optional<wire::SequenceSet>& known);
 
 // Where MailboxViews saves lists of at least `min_messages` messages
 // (imap.list_file_messages); an empty dir or 0 saves none.

@@ -80,6 +80,18 @@ TEST(ListAsOf, AMessageExpungedAfterTheListWasReadIsCountedOnce) {
   EXPECT_EQ(uids(*list), (std::vector<std::uint32_t>{2, 3, 5, 8}));
 }
 
+// QRESYNC: of what was expunged since the client's MODSEQ, what it knew of and the list
+// no longer holds (5 was expunged after the list was read: the next poll reports it).
+TEST(VanishedEarlier, LeavesOutWhatTheListStillHoldsAndWhatTheClientDidNotKnow) {
+  const MessageView list(std::make_shared<const std::vector<store::MessageInfo>>(
+      std::vector<store::MessageInfo>{message(2), message(5), message(8)}));
+  const std::vector<store::Uid> gone{store::Uid(1), store::Uid(3), store::Uid(5), store::Uid(9)};
+  EXPECT_EQ(vanished_earlier(gone, list, std::nullopt), (std::vector<std::uint32_t>{1, 3, 9}));
+  EXPECT_EQ(vanished_earlier(gone, list, wire::SequenceSet::parse("2:4")),
+            (std::vector<std::uint32_t>{3}));
+  EXPECT_EQ(vanished_earlier({}, list, std::nullopt), (std::vector<std::uint32_t>{}));
+}
+
 TEST(ApplyChanges, TakesOutReplacesAndAddsInUidOrder) {
   const std::vector<store::MessageInfo> list{message(1), message(3), message(5), message(7)};
   store::MailboxChanges c;

@@ -158,26 +158,7 @@ void Session::answer_select(store::Result<store::MailboxSummary> summary,
     work_.reply = wire::tagged(tag, no_for(gone.error()));
     return;
   }
-  // Read after the list: a message expunged in between is still in the list (and
-  // reported by the next poll), so it has not vanished yet.
-  const auto in_list = [&](store::Uid uid) {
-    std::size_t lo = 0;
-    std::size_t hi = list->size();
-    while (lo < hi) {
-      const auto mid = lo + (hi - lo) / 2;
-      if ((*list)[mid].uid < uid) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo < list->size() && (*list)[lo].uid == uid;
-  };
-  std::vector<std::uint32_t> vanished;
-  for (const auto uid : *gone) {
-    if ((!resync->known || resync->known->contains(uid.value, 0xffffffffu)) && !in_list(uid))
-      vanished.push_back(uid.value);
-  }
+  const auto vanished = vanished_earlier(*gone, *list, resync->known);
   if (!vanished.empty())
     r += "* VANISHED (EARLIER) " + wire::format_sequence_set(vanished) + "\r\n";
   for (std::size_t i = 0; i < list->size(); ++i) {
