@@ -114,6 +114,14 @@ TEST_F(ImapLogin, SelectIsAnsweredWithoutAWorkerUnlessTheStoreWouldWait) {
   ASSERT_TRUE(out.stream);  // the list, read after the answer
   EXPECT_EQ(out.stream(), "");
   EXPECT_EQ(session_->resume(input_).after, net::After::read);
+  // INBOX in any case is the same mailbox (RFC 3501 §5.1).
+  input_ += "b2 SELECT inbox\r\n";
+  out = session_->receive(input_);
+  EXPECT_FALSE(out.work);
+  EXPECT_NE(out.bytes.find("b2 OK [READ-WRITE] SELECT completed\r\n"), std::string::npos);
+  ASSERT_TRUE(out.stream);
+  EXPECT_EQ(out.stream(), "");
+  EXPECT_EQ(session_->resume(input_).after, net::After::read);
 
   // A commit makes the store's readers read their pages again, and those are not in
   // memory any more: the answer comes from a worker.

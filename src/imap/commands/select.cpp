@@ -10,6 +10,7 @@
 #include "imap/store_errors.hpp"
 #include "imap/wire/flags.hpp"
 #include "imap/wire/response.hpp"
+#include "store/names.hpp"
 #include "store/no_wait.hpp"
 
 namespace postino::imap {
@@ -71,7 +72,9 @@ void Session::select(const wire::Command& cmd, net::Output& out) {
   // for a mailbox selected lately: otherwise its pages are likely on the disk, and an
   // attempt that fails costs more than it saves (the first after a start runs the error
   // path's code for the first time, whose pages may be on the disk too: 3 ms measured).
-  if (!request.resync && settings_.views->holds(account.id, request.name)) {
+  // The cache knows mailboxes by their stored names: "inbox" is held as "INBOX".
+  const auto stored_name = store::canonical_mailbox_name(request.name, {});
+  if (!request.resync && stored_name && settings_.views->holds(account.id, *stored_name)) {
     auto summary = [&] {
       const store::NoWaitScope no_wait;
       return settings_.store->mailbox_summary(account.id, request.name);
