@@ -31,14 +31,20 @@ std::vector<std::uint32_t> uids(const std::vector<store::MessageInfo>& list) {
   return out;
 }
 
-// SELECT told of UIDs 2 3 5 8 (uid_next 9); read since: 3 and 8 expunged, 5 flagged,
-// 9 and 10 arrived, 10 expunged again.
-TEST(ListAsOf, PutsBackWhatWentAndLeavesOutWhatCame) {
+// The mailbox as SELECT told of it: UIDs 2 3 5 8, uid_next 9, modseq 20.
+store::MailboxInfo told_of_2_3_5_8() {
   store::MailboxInfo told;
   told.uid_validity = store::UidValidity(7);
   told.uid_next = store::Uid(9);
   told.highest_mod_seq = store::ModSeq(20);
   told.messages = 4;
+  return told;
+}
+
+// SELECT told of UIDs 2 3 5 8 (uid_next 9); read since: 3 and 8 expunged, 5 flagged,
+// 9 and 10 arrived, 10 expunged again.
+TEST(ListAsOf, PutsBackWhatWentAndLeavesOutWhatCame) {
+  const auto told = told_of_2_3_5_8();
   auto now_box = told;
   now_box.highest_mod_seq = store::ModSeq(25);
   const std::vector<store::MessageInfo> now{message(2), message(5, store::flag_flagged, 22),
@@ -64,11 +70,7 @@ TEST(ListAsOf, PutsBackWhatWentAndLeavesOutWhatCame) {
 // The expunged UIDs are read after the list: a message expunged in between is in both
 // (seen under load: SELECT answered `* BYE [UNAVAILABLE]` when the count did not add up).
 TEST(ListAsOf, AMessageExpungedAfterTheListWasReadIsCountedOnce) {
-  store::MailboxInfo told;
-  told.uid_validity = store::UidValidity(7);
-  told.uid_next = store::Uid(9);
-  told.highest_mod_seq = store::ModSeq(20);
-  told.messages = 4;
+  const auto told = told_of_2_3_5_8();
   auto now_box = told;
   now_box.highest_mod_seq = store::ModSeq(21);
   now_box.messages = 3;
