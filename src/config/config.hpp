@@ -18,7 +18,7 @@ struct ServerSettings {
   std::string data_dir = "/var/lib/postino";
   std::string user;             // started as root: become this user once the ports are bound
   std::int64_t io_threads = 0;  // 0: one per core
-  std::int64_t worker_threads = 4;
+  std::int64_t worker_threads = 16;
   std::int64_t login_threads = 2;
   std::chrono::seconds shutdown_grace{3};
 };

@@ -168,7 +168,8 @@ std::vector<Key> build_keys() {
   k.push_back(integer_key(
       "server.worker_threads",
       "Threads for blocking work of sessions (store operations, reading messages), kept off "
-      "the network threads.",
+      "the network threads. Most of their time is waiting (a write waits for the group "
+      "commit's fsync), not computing, so there are more of them than cores.",
       [](auto& c) -> auto& { return c.server.worker_threads; }, 1, 1024));
   k.push_back(integer_key(
       "server.login_threads",

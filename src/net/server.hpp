@@ -32,7 +32,7 @@ struct BoundListener {
 struct ServerOptions {
   std::vector<ListenerOptions> listeners;
   std::size_t io_threads = 1;
-  std::size_t worker_threads = 4;  // blocking work of sessions (store, streaming)
+  std::size_t worker_threads = 16;  // blocking work of sessions (store, streaming)
   std::size_t login_threads = 2;   // password checks, apart from the store work
   std::size_t max_connections = 2000;
   std::size_t max_connections_per_ip = 50;
