@@ -119,6 +119,23 @@ TEST_F(NoWaitTest, NoReaderConnectionIsOpened) {
   EXPECT_EQ(pool.run(one), 1);
 }
 
+// A job that leaves a read transaction open (a read refused in a NoWaitScope, a COMMIT
+// that failed) must not leave its pooled connection reading that snapshot ever after.
+TEST_F(NoWaitTest, APooledReaderNeverKeepsAnOldSnapshot) {
+  sqlite::ReaderPool pool(dir_ / "store.db", std::chrono::milliseconds(5000));
+  const auto count = [](sqlite::Database& db) {
+    auto& q = db.prepare("SELECT count(*) FROM messages");
+    q.step();
+    return q.int64(0);
+  };
+  const auto before = pool.run([&](sqlite::Database& db) {
+    db.exec("BEGIN");  // and no COMMIT
+    return count(db);
+  });
+  ASSERT_TRUE(store_->deliver({demo_}, "Subject: later\r\n\r\nx\r\n"));
+  EXPECT_EQ(pool.run(count), before + 1);
+}
+
 TEST(NoWaitScope, NestsAndEnds) {
   EXPECT_FALSE(no_wait());
   {

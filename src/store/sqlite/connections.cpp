@@ -144,6 +144,15 @@ ReaderPool::NoWaitBusy::~NoWaitBusy() {
 
 void ReaderPool::give_back(std::unique_ptr<Database> db) {
   db->reset_statements();
+  // A job that left a transaction open (a COMMIT that failed, a read refused in a
+  // NoWaitScope) would have the connection read that snapshot in every later job.
+  if (!sqlite3_get_autocommit(db->handle())) {
+    try {
+      db->exec("ROLLBACK");
+    } catch (const StoreException&) {
+      return;  // closed rather than kept
+    }
+  }
   std::lock_guard lock(mutex_);
   idle_.push_back(std::move(db));
 }

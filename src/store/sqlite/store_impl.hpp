@@ -47,8 +47,8 @@ class ReadTransaction {
   ~ReadTransaction() {
     try {
       db_.prepare("COMMIT").run();
-    } catch (...) {  // a read-only transaction has nothing to lose
-    }
+    } catch (...) {  // a read-only transaction has nothing to lose; the reader pool
+    }                // ends one left open before the connection serves again
   }
   ReadTransaction(const ReadTransaction&) = delete;
   ReadTransaction& operator=(const ReadTransaction&) = delete;
