@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "mime/imap_envelope.hpp"
 #include "store/store_contract.hpp"
 
 namespace postino::store {
@@ -142,16 +143,27 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
     // Back to schema 3: no counts, no MODSEQ index, no triggers, no rows of fields.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
-    for (const auto* sql :
-         {"DROP TRIGGER messages_count_insert", "DROP TRIGGER messages_count_delete",
-          "DROP TRIGGER messages_count_update", "DROP INDEX messages_modseq",
-          "DROP INDEX messages_list", "ALTER TABLE mailboxes DROP COLUMN message_count",
-          "ALTER TABLE mailboxes DROP COLUMN unseen_count",
-          "ALTER TABLE mailboxes DROP COLUMN byte_count",
-          "ALTER TABLE mailboxes DROP COLUMN deleted_count", "DROP TRIGGER message_fields_insert",
-          "DROP TABLE message_fields", "DROP TRIGGER blob_bytes_collected", "DROP TABLE blob_bytes",
-          "DROP TRIGGER message_keywords_defined", "DROP TRIGGER messages_keywords_moved",
-          "DROP TABLE mailbox_keywords", "DROP INDEX messages_unseen", "PRAGMA user_version = 3"}) {
+    for (const auto* sql : {"DROP TRIGGER messages_count_insert",
+                            "DROP TRIGGER messages_count_delete",
+                            "DROP TRIGGER messages_count_update",
+                            "DROP INDEX messages_modseq",
+                            "DROP INDEX messages_list",
+                            "ALTER TABLE mailboxes DROP COLUMN message_count",
+                            "ALTER TABLE mailboxes DROP COLUMN unseen_count",
+                            "ALTER TABLE mailboxes DROP COLUMN byte_count",
+                            "ALTER TABLE mailboxes DROP COLUMN deleted_count",
+                            "DROP TRIGGER message_fields_insert",
+                            "DROP TABLE message_fields",
+                            "DROP TRIGGER blob_bytes_collected",
+                            "DROP TABLE blob_bytes",
+                            "DROP TRIGGER message_keywords_defined",
+                            "DROP TRIGGER messages_keywords_moved",
+                            "DROP TABLE mailbox_keywords",
+                            "DROP INDEX messages_unseen",
+                            "DROP TRIGGER message_envelopes_insert",
+                            "DROP TABLE message_envelopes",
+                            "ALTER TABLE blobs DROP COLUMN envelope",
+                            "PRAGMA user_version = 3"}) {
       ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }
     sqlite3_close(db);
@@ -174,6 +186,13 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
   auto details = store_->messages_details(demo_, inbox.id, Uid(1), Uid(2), Store::DetailParts::all);
   ASSERT_TRUE(details) << details.error().detail;
   EXPECT_EQ(details->size(), 2u);
+  // And their ENVELOPEs, formatted once as a save formats them.
+  auto envelopes =
+      store_->messages_details(demo_, inbox.id, Uid(1), Uid(2), Store::DetailParts::envelope);
+  ASSERT_TRUE(envelopes);
+  ASSERT_EQ(envelopes->size(), 2u);
+  for (const auto& e : *envelopes)
+    EXPECT_EQ(e.envelope, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)") << e.info.uid.value;
 }
 
 TEST_P(StoreContract, EachMessageHasItsFieldsBesideItWhereverItGoes) {
@@ -231,6 +250,89 @@ TEST_P(StoreContract, EachMessageHasItsFieldsBesideItWhereverItGoes) {
             repaired->repairs.end());
   EXPECT_TRUE(store_->fsck(false)->problems.empty());
   EXPECT_EQ(store_->message_details(demo_, box("Archive").id, Uid(1))->fields.subject, "hello");
+}
+
+// Counts rows of the store's database (the store closed): what a query's first column says.
+std::int64_t count_rows(const std::filesystem::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_open(file.c_str(), &db) == SQLITE_OK) {
+    sqlite3_exec(
+        db, sql,
+        [](void* out, int, char** v, char**) {
+          *static_cast<std::int64_t*>(out) = std::atoll(v[0]);
+          return 0;
+        },
+        &n, nullptr);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+TEST_P(StoreContract, EachMessageKeepsItsEnvelopeFormattedAtDelivery) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "the envelope's row is the SQLite store's";
+  const std::string message =
+      "From: \"Ann \\\"A\\\" Lee\" <ann@example.org>\r\nReply-To: list@example.org\r\n"
+      "To: a@x.test, Group: b@x.test;\r\nSubject: caf\xc3\xa9\r\n"
+      "Message-ID: <1@x>\r\n\r\nbody\r\n";
+  ASSERT_TRUE(store_->append(demo_, "INBOX", message, {}));
+  ASSERT_TRUE(store_->deliver({demo_}, message));  // the same body: one row, two messages
+  ASSERT_TRUE(store_->copy_messages(demo_, box("INBOX").id, {Uid(2)}, "Archive", false));
+  const auto check = [&](const char* name, std::size_t count, bool kept) {
+    SCOPED_TRACE(name);
+    const auto id = box(name).id;
+    auto all = store_->messages_details(demo_, id, Uid(1), Uid(9), Store::DetailParts::all);
+    auto envelopes =
+        store_->messages_details(demo_, id, Uid(1), Uid(9), Store::DetailParts::envelope);
+    ASSERT_TRUE(all && envelopes);
+    ASSERT_EQ(all->size(), count);
+    ASSERT_EQ(envelopes->size(), count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto& whole = (*all)[i];
+      const auto& e = (*envelopes)[i];
+      EXPECT_EQ(whole.fields.subject, "caf\xc3\xa9");
+      EXPECT_EQ(whole.envelope, kept ? mime::format_imap_envelope(whole.fields) : "");
+      EXPECT_EQ(store_->message_details(demo_, id, whole.info.uid)->envelope, whole.envelope);
+      // What FETCH ENVELOPE is served from: the kept text, or the fields to format.
+      EXPECT_EQ(e.envelope, whole.envelope);
+      EXPECT_EQ(e.fields, kept ? mime::EnvelopeFields{} : whole.fields);
+    }
+  };
+  check("INBOX", 2, true);
+  check("Archive", 1, true);
+  EXPECT_EQ((*store_->messages_details(demo_, box("INBOX").id, Uid(1), Uid(1),
+                                       Store::DetailParts::envelope))[0]
+                .envelope,
+            "(NIL {5}\r\ncaf\xc3\xa9 ((\"Ann \\\"A\\\" Lee\" NIL \"ann\" \"example.org\")) "
+            "((\"Ann \\\"A\\\" Lee\" NIL \"ann\" \"example.org\")) "
+            "((NIL NIL \"list\" \"example.org\")) ((NIL NIL \"a\" \"x.test\")"
+            "(NIL NIL \"Group\" NIL)(NIL NIL \"b\" \"x.test\")(NIL NIL NIL NIL)) NIL NIL NIL "
+            "\"<1@x>\")");
+  // The rows go with their messages.
+  ASSERT_TRUE(store_->expunge(demo_, box("INBOX").id, std::vector<Uid>{Uid(1)},
+                              Store::ExpungeScope::listed));
+  store_.reset();
+  const auto file = dir_ / "store.db";
+  EXPECT_EQ(count_rows(file, "SELECT count(*) FROM message_envelopes"), 2);
+  // A store written before the envelopes were kept: its messages are served from their
+  // fields; a new message of a body saved then gets its envelope.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+    for (const auto* sql : {"DELETE FROM message_envelopes", "UPDATE blobs SET envelope = NULL"})
+      ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    sqlite3_close(db);
+  }
+  reopen();
+  check("Archive", 1, false);
+  ASSERT_TRUE(store_->deliver({demo_}, message));
+  auto now = store_->messages_details(demo_, box("INBOX").id, Uid(1), Uid(9),
+                                      Store::DetailParts::envelope);
+  ASSERT_TRUE(now);
+  ASSERT_EQ(now->size(), 2u);
+  EXPECT_TRUE((*now)[0].envelope.empty());
+  EXPECT_EQ((*now)[1].info.uid, Uid(3));
+  EXPECT_EQ((*now)[1].envelope, mime::format_imap_envelope((*now)[0].fields));
 }
 
 TEST_P(StoreContract, ChangesSinceAModSeqBringAViewUpToDate) {

@@ -120,9 +120,11 @@ class Store {
   // when it arrived (no blob is read).
   virtual Result<MessageDetails> message_details(AccountId account, MailboxId mailbox, Uid uid) = 0;
   // The same for every message with a UID from `first` to `last`, in UID order (FETCH of
-  // many messages asks once per range instead of once per message); `fields_only` leaves
-  // the structure empty (FETCH ENVELOPE needs only the fields).
-  enum class DetailParts { all, fields_only };
+  // many messages asks once per range instead of once per message); `envelope` reads only
+  // the ENVELOPE kept at delivery (FETCH ENVELOPE), leaving the structure, the fields and
+  // the keywords empty, but for a message saved before ENVELOPEs were kept, whose fields
+  // are read instead.
+  enum class DetailParts { all, envelope };
   virtual Result<std::vector<MessageDetails>> messages_details(AccountId account, MailboxId mailbox,
                                                                Uid first, Uid last,
                                                                DetailParts parts) = 0;

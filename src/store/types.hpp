@@ -128,6 +128,9 @@ struct MessageDetails {
   MessageInfo info;
   mime::Structure structure;
   mime::EnvelopeFields fields;
+  // The IMAP ENVELOPE as formatted at delivery (mime/imap_envelope.hpp); empty for a
+  // message saved before the store kept it, whose ENVELOPE is formatted from `fields`.
+  std::string envelope;
 };
 
 // Full-text search of one mailbox: the messages whose indexed text holds the string, and

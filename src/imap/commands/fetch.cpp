@@ -221,10 +221,10 @@ class FetchResponder {
         std::vector<store::Uid> uids;
         uids.reserve(targets_.size());
         for (const auto t : targets_) uids.push_back(view_[t].uid);
-        details_ = std::make_unique<DetailsReader>(store_, account_, mailbox_, std::move(uids),
-                                                   needs_structure_
-                                                       ? store::Store::DetailParts::all
-                                                       : store::Store::DetailParts::fields_only);
+        details_ =
+            std::make_unique<DetailsReader>(store_, account_, mailbox_, std::move(uids),
+                                            needs_structure_ ? store::Store::DetailParts::all
+                                                             : store::Store::DetailParts::envelope);
       }
       if (auto d = details_->take(next_target_ - 1)) message.provide(std::move(*d));
     }
@@ -277,7 +277,11 @@ class FetchResponder {
           if (!details) return false;
           separate();
           text += "ENVELOPE ";
-          wire::append_envelope(text, details->fields);
+          if (details->envelope.empty()) {
+            wire::append_envelope(text, details->fields);  // saved before the store kept it
+          } else {
+            text += details->envelope;
+          }
           break;
         }
         case FetchItem::Kind::structure: {

@@ -1,5 +1,6 @@
 // Reading the SQLite store's messages: a mailbox's list and what changed in it since a
 // MODSEQ, bodies, the details kept from delivery (structure, envelope fields).
+#include <algorithm>
 #include <map>
 
 #include "mime/codec.hpp"
@@ -232,26 +233,49 @@ namespace {
 constexpr const char* details_columns =
     "SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.internal_date, f.structure, "
     "f.h_date, f.h_subject, f.h_from, f.h_sender, f.h_reply_to, f.h_to, f.h_cc, f.h_bcc, "
-    "f.h_in_reply_to, f.h_message_id, f.h_references FROM messages m JOIN message_fields f "
-    "ON f.message_id = m.id ";
+    "f.h_in_reply_to, f.h_message_id, f.h_references, e.envelope FROM messages m "
+    "JOIN message_fields f ON f.message_id = m.id "
+    "LEFT JOIN message_envelopes e ON e.message_id = m.id ";
+
+// DetailParts::envelope: what the mailbox's list index holds (messages_list: no row of
+// messages is read) and the kept ENVELOPE.
+constexpr const char* envelope_columns =
+    "SELECT m.id, m.uid, m.modseq, m.flags, m.size, m.internal_date, e.envelope "
+    "FROM messages m LEFT JOIN message_envelopes e ON e.message_id = m.id ";
+
+template <class Statement>
+MessageInfo read_info(Statement& q) {
+  MessageInfo info;
+  info.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
+  info.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
+  info.flags.system = static_cast<std::uint32_t>(q.int64(3));
+  info.size = q.int64(4);
+  info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
+  return info;
+}
 
 // One row of details_columns; the keywords are read after.
 template <class Statement>
-std::pair<std::int64_t, MessageDetails> read_details(Statement& q, bool with_structure = true) {
+std::pair<std::int64_t, MessageDetails> read_details(Statement& q) {
   MessageDetails d;
   const auto id = q.int64(0);
-  d.info.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
-  d.info.mod_seq = ModSeq(static_cast<std::uint64_t>(q.int64(2)));
-  d.info.flags.system = static_cast<std::uint32_t>(q.int64(3));
-  d.info.size = q.int64(4);
-  d.info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(5)));
-  if (with_structure) {
-    auto structure = mime::decode(q.blob(6));
-    if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
-    d.structure = std::move(*structure);
-  }
+  d.info = read_info(q);
+  auto structure = mime::decode(q.blob(6));
+  if (!structure) throw_error(ErrorKind::corrupt, "stored MIME structure is damaged");
+  d.structure = std::move(*structure);
   read_envelope_fields(q, 7, d.fields);
+  if (!q.is_null(18)) d.envelope = q.text(18);
   return {id, std::move(d)};
+}
+
+// One row of envelope_columns (the fields of a message without a kept ENVELOPE are read
+// after, for the whole range at once).
+template <class Statement>
+MessageDetails read_envelope(Statement& q) {
+  MessageDetails d;
+  d.info = read_info(q);
+  if (!q.is_null(6)) d.envelope = q.text(6);
+  return d;
 }
 
 }  // namespace
@@ -278,12 +302,42 @@ Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId acco
     return readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
       std::vector<MessageDetails> out;
-      auto& q = db.prepare(std::string(details_columns) +
+      // Room for a batch's rows (FETCH asks for dense ranges): no copies of growing.
+      out.reserve(std::min<std::size_t>(last.value - first.value + 1, 1024));
+      const bool all = parts == DetailParts::all;
+      auto& q = db.prepare(std::string(all ? details_columns : envelope_columns) +
                            "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
       q.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
                  static_cast<std::int64_t>(last.value));
-      while (q.step()) out.push_back(read_details(q, parts == DetailParts::all).second);
+      bool unkept = false;  // a message saved before ENVELOPEs were kept
+      while (q.step()) {
+        out.push_back(all ? read_details(q).second : read_envelope(q));
+        unkept = unkept || out.back().envelope.empty();
+      }
       q.reset();
+      if (!all) {
+        if (unkept) {
+          // Their fields in one more query, in UID order as `out` is (one query per
+          // message made FETCH 1:* (ENVELOPE) of such a mailbox 1.7 times as slow).
+          auto& f = db.prepare(
+              "SELECT m.uid, f.h_date, f.h_subject, f.h_from, f.h_sender, f.h_reply_to, "
+              "f.h_to, f.h_cc, f.h_bcc, f.h_in_reply_to, f.h_message_id, f.h_references "
+              "FROM messages m JOIN message_fields f ON f.message_id = m.id "
+              "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND NOT EXISTS "
+              "(SELECT 1 FROM message_envelopes e WHERE e.message_id = m.id) ORDER BY m.uid");
+          f.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
+                     static_cast<std::int64_t>(last.value));
+          std::size_t at = 0;
+          while (f.step()) {
+            const Uid uid(static_cast<std::uint32_t>(f.int64(0)));
+            while (at < out.size() && out[at].info.uid < uid) ++at;
+            if (at < out.size() && out[at].info.uid == uid)
+              read_envelope_fields(f, 1, out[at].fields);
+          }
+          f.reset();
+        }
+        return out;
+      }
       // The keywords of the whole range in one query too, in UID order as `out` is: each
       // row's message is found by walking on from the previous one's.
       auto& k = db.prepare(

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "mime/codec.hpp"
+#include "mime/imap_envelope.hpp"
 #include "store/sqlite/store_impl.hpp"
 
 namespace postino::store::sqlite {
@@ -70,13 +71,16 @@ std::int64_t allocate_modseq(Database& db, MailboxId mailbox) {
 
 void SqliteStore::insert_blob_row(Database& db, const BlobInfo& blob) {
   const auto& f = blob.fields;
+  // A row saved before ENVELOPEs were kept gets this one (its new messages are served
+  // without parsing; those before keep theirs from message_fields).
   db.prepare(
-        "INSERT OR IGNORE INTO blobs (id, size, refs, structure, h_date, h_subject, h_from, "
-        "h_sender, h_reply_to, h_to, h_cc, h_bcc, h_in_reply_to, h_message_id, h_references) "
-        "VALUES (?1, ?2, 0, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+        "INSERT INTO blobs (id, size, refs, structure, h_date, h_subject, h_from, "
+        "h_sender, h_reply_to, h_to, h_cc, h_bcc, h_in_reply_to, h_message_id, h_references, "
+        "envelope) VALUES (?1, ?2, 0, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+        "ON CONFLICT (id) DO UPDATE SET envelope = excluded.envelope WHERE envelope IS NULL")
       .bind_blob(15, blob.structure)
       .bind_all(blob.id, blob.size, f.date, f.subject, f.from, f.sender, f.reply_to, f.to, f.cc,
-                f.bcc, f.in_reply_to, f.message_id, f.references)
+                f.bcc, f.in_reply_to, f.message_id, f.references, blob.envelope)
       .run();
   // Replaced rather than kept: a save of the same content mends bytes found damaged (the
   // scrub removes those), as a file is mended by being written again.
@@ -147,8 +151,13 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
   for (const auto message : messages) {
     // Parsed once here, outside the write transaction, and kept with the blob.
     const auto structure = mime::parse_structure(message, options_.mime_limits);
-    BlobInfo info{"", static_cast<std::int64_t>(message.size()), mime::encode(structure),
-                  mime::extract_envelope_fields(message, structure), std::nullopt};
+    BlobInfo info{"",
+                  static_cast<std::int64_t>(message.size()),
+                  mime::encode(structure),
+                  mime::extract_envelope_fields(message, structure),
+                  "",
+                  std::nullopt};
+    info.envelope = mime::format_imap_envelope(info.fields);
     if (message.size() <= options_.inline_body_bytes) {
       // Durable with the commit that names it.
       info.id = blob_id_for(message);

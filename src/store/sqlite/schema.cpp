@@ -2,10 +2,29 @@
 // go into a new one.
 #include "store/sqlite/schema.hpp"
 
+#include <sqlite3.h>
+
 #include <string>
+
+#include "mime/imap_envelope.hpp"
 
 namespace postino::store::sqlite {
 namespace {
+
+// imap_envelope(h_date, …, h_references): the ENVELOPE of a body saved before they were
+// kept (migration 8), formatted as a save formats it.
+void imap_envelope_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  mime::EnvelopeFields f;
+  std::string* columns[] = {&f.date, &f.subject, &f.from,        &f.sender,     &f.reply_to,  &f.to,
+                            &f.cc,   &f.bcc,     &f.in_reply_to, &f.message_id, &f.references};
+  for (int i = 0; i < argc && i < 11; ++i) {
+    const auto* text = sqlite3_value_text(argv[i]);
+    if (text) columns[i]->assign(reinterpret_cast<const char*>(text), sqlite3_value_bytes(argv[i]));
+  }
+  const auto envelope = mime::format_imap_envelope(f);
+  sqlite3_result_text(context, envelope.data(), static_cast<int>(envelope.size()),
+                      SQLITE_TRANSIENT);
+}
 
 constexpr const char* migrations[] = {
     // 1: accounts, mailboxes, messages, blobs.
@@ -279,6 +298,28 @@ CREATE TRIGGER messages_keywords_moved AFTER UPDATE OF mailbox_id ON messages BE
 END;
 CREATE INDEX messages_unseen ON messages(mailbox_id, uid) WHERE (flags & 1) = 0;
 )sql",
+    // 8: each message's IMAP ENVELOPE as formatted at delivery (DESIGN: IMAP caches), in a
+    // table of its own so that FETCH 1:* (ENVELOPE) reads these rows and the list's index,
+    // nothing else (100,000 messages, warm: 360-530 -> 200-230 ms, most of it was parsing
+    // the address fields again). Formatted once per body and kept with its row, copied for
+    // each message by a trigger as message_fields is; goes with the message. The bodies
+    // saved before are formatted here, once (imap_envelope(), registered by migrate():
+    // 100,000 messages in under 6 s).
+    R"sql(
+ALTER TABLE blobs ADD COLUMN envelope TEXT;
+CREATE TABLE message_envelopes (
+  message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  envelope TEXT NOT NULL
+);
+CREATE TRIGGER message_envelopes_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO message_envelopes
+    SELECT NEW.id, b.envelope FROM blobs b WHERE b.id = NEW.blob_id AND b.envelope IS NOT NULL;
+END;
+UPDATE blobs SET envelope = imap_envelope(h_date, h_subject, h_from, h_sender, h_reply_to,
+    h_to, h_cc, h_bcc, h_in_reply_to, h_message_id, h_references);
+INSERT INTO message_envelopes
+  SELECT m.id, b.envelope FROM messages m JOIN blobs b ON b.id = m.blob_id;
+)sql",
 };
 
 }  // namespace
@@ -297,6 +338,12 @@ void migrate(Database& db) {
           make_error(ErrorKind::corrupt, "the store's schema version " + std::to_string(current) +
                                              " is newer than this postino knows (" +
                                              std::to_string(known) + "); refusing to start"));
+    }
+    if (current < known && sqlite3_create_function_v2(
+                               db.handle(), "imap_envelope", 11,
+                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
+                               imap_envelope_function, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      fail(db.handle(), sqlite3_errcode(db.handle()), "register imap_envelope");
     }
     for (int v = current; v < known; ++v) db.exec(migrations[v]);
     db.exec("PRAGMA user_version = " + std::to_string(known));

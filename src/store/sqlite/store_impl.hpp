@@ -181,6 +181,7 @@ class SqliteStore final : public Store {
     std::int64_t size = 0;
     std::string structure;  // mime::encode()
     mime::EnvelopeFields fields;
+    std::string envelope;  // mime::format_imap_envelope(fields)
     // The bytes when they go into the database (blob_bytes) rather than a file.
     std::optional<std::string_view> inline_bytes;
   };

@@ -1,16 +1,16 @@
-// ENVELOPE formatting; see envelope.hpp.
-#include "imap/wire/envelope.hpp"
+// ENVELOPE formatting; see imap_envelope.hpp.
+#include "mime/imap_envelope.hpp"
 
 #include "mime/address.hpp"
 
-namespace postino::imap::wire {
+namespace postino::mime {
 namespace {
 
 // An address field as a parenthesised list of (name adl mailbox host), NIL when empty.
 // A missing mailbox or host is named as Dovecot names it, never NIL: NIL host marks
 // group syntax.
 void append_address_list(std::string& out, std::string_view value) {
-  const auto list = mime::parse_address_list(value);
+  const auto list = parse_address_list(value);
   if (list.empty()) {
     out += "NIL";
     return;
@@ -18,30 +18,30 @@ void append_address_list(std::string& out, std::string_view value) {
   out += '(';
   for (const auto& a : list) {
     switch (a.kind) {
-      case mime::Address::Kind::group_start:
+      case Address::Kind::group_start:
         out += "(NIL NIL ";
-        append_nstring(out, a.mailbox);
+        append_imap_nstring(out, a.mailbox);
         out += " NIL)";
         break;
-      case mime::Address::Kind::group_end:
+      case Address::Kind::group_end:
         out += "(NIL NIL NIL NIL)";
         break;
-      case mime::Address::Kind::mailbox:
+      case Address::Kind::mailbox:
         out += '(';
-        append_nstring(out, a.name);
+        append_imap_nstring(out, a.name);
         out += ' ';
-        append_nstring(out, a.route);
+        append_imap_nstring(out, a.route);
         out += ' ';
         if (a.mailbox.empty()) {
           out += "\"MISSING_MAILBOX\"";
         } else {
-          append_nstring(out, a.mailbox);
+          append_imap_nstring(out, a.mailbox);
         }
         out += ' ';
         if (a.host.empty()) {
           out += "\"MISSING_DOMAIN\"";
         } else {
-          append_nstring(out, a.host);
+          append_imap_nstring(out, a.host);
         }
         out += ')';
         break;
@@ -52,7 +52,7 @@ void append_address_list(std::string& out, std::string_view value) {
 
 }  // namespace
 
-void append_nstring(std::string& out, std::string_view value) {
+void append_imap_nstring(std::string& out, std::string_view value) {
   if (value.empty()) {
     out += "NIL";
     return;
@@ -85,17 +85,17 @@ void append_nstring(std::string& out, std::string_view value) {
   out += '"';
 }
 
-std::string nstring(std::string_view value) {
+std::string imap_nstring(std::string_view value) {
   std::string out;
-  append_nstring(out, value);
+  append_imap_nstring(out, value);
   return out;
 }
 
-void append_envelope(std::string& out, const mime::EnvelopeFields& f) {
+void append_imap_envelope(std::string& out, const EnvelopeFields& f) {
   out += '(';
-  append_nstring(out, f.date);
+  append_imap_nstring(out, f.date);
   out += ' ';
-  append_nstring(out, f.subject);
+  append_imap_nstring(out, f.subject);
   out += ' ';
   // Sender and Reply-To fall back to From: formatted once.
   const auto from_at = out.size();
@@ -123,16 +123,16 @@ void append_envelope(std::string& out, const mime::EnvelopeFields& f) {
     append_address_list(out, *field);
   }
   out += ' ';
-  append_nstring(out, f.in_reply_to);
+  append_imap_nstring(out, f.in_reply_to);
   out += ' ';
-  append_nstring(out, f.message_id);
+  append_imap_nstring(out, f.message_id);
   out += ')';
 }
 
-std::string format_envelope(const mime::EnvelopeFields& f) {
+std::string format_imap_envelope(const EnvelopeFields& f) {
   std::string out;
-  append_envelope(out, f);
+  append_imap_envelope(out, f);
   return out;
 }
 
-}  // namespace postino::imap::wire
+}  // namespace postino::mime
