@@ -36,6 +36,12 @@
 // by the grammar's framing: a line ending in a literal {n} is continued after n bytes
 // counted, not after the next CRLF.
 //
+// With --rate R the clients together send R commands a second (each one every clients/R
+// seconds) instead of each sending its next command as soon as the last is answered, and
+// a command is timed from when it was due: the latency of a server at a given load rather
+// than at the most it can take (a closed loop of clients that never pause makes the
+// faster server run more commands at once, and its commands wait behind each other).
+//
 // Output, on stdout, one JSON object: operations per second (every command that got its
 // OK, over the wall time until the last session ended), p50/p99 per command and over all,
 // sessions, errors, and the generator's own CPU time (getrusage), so that one can see it
@@ -86,6 +92,7 @@ struct Options {
   std::uint32_t mailbox_size = 200;
   double timeout_seconds = 30;
   std::size_t message_bytes = 3000;
+  double rate = 0;  // operations a second, all clients together; 0: each as fast as it can
 };
 
 enum class Op {
@@ -345,7 +352,7 @@ class Client {
   // Sends `text` as one command and reads up to its tagged reply, which must be OK.
   awaitable<Reply> command(Connection& c, Op op, const std::string& text, bool is_logout = false) {
     const std::string tag = next_tag();
-    began_ = Clock::now();
+    co_await pace();
     busy_ = true;
     co_await c.write(tag + " " + text + "\r\n");
     Reply r = co_await read_until_tagged(c, tag, is_logout);
@@ -359,7 +366,7 @@ class Client {
     const std::string message = next_message();
     const std::string head = std::string("APPEND ") + std::string(mailbox) + " " +
                              std::string(flags) + "{" + std::to_string(message.size()) + "}";
-    began_ = Clock::now();
+    co_await pace();
     busy_ = true;
     co_await c.write(tag + " " + head + "\r\n");
     Reply r;
@@ -379,6 +386,29 @@ class Client {
     rest.untagged.insert(rest.untagged.begin(), r.untagged.begin(), r.untagged.end());
     finish(op, head, rest);
     co_return rest;
+  }
+
+  // Sets began_ for the next command. With --rate, each client sends a command every
+  // clients/rate seconds (the clients out of step with each other): it waits for the time
+  // the command is due, and the command is timed from then, not from when it could be
+  // sent, so a server that falls behind the rate is charged for the wait it caused (no
+  // "coordinated omission").
+  awaitable<void> pace() {
+    const auto& o = shared_.options;
+    if (o.rate <= 0) {
+      began_ = Clock::now();
+      co_return;
+    }
+    const auto interval = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(o.clients / o.rate));
+    const auto now = Clock::now();
+    if (due_ == Clock::time_point{}) due_ = now + interval * id_ / o.clients;
+    if (due_ > now) {
+      asio::steady_timer wait(co_await asio::this_coro::executor, due_);
+      co_await wait.async_wait(use_awaitable);
+    }
+    began_ = due_;
+    due_ += interval;
   }
 
   awaitable<Reply> read_until_tagged(Connection& c, const std::string& tag, bool is_logout) {
@@ -443,13 +473,15 @@ class Client {
   tcp::socket* socket_ = nullptr;
   bool busy_ = false;
   Clock::time_point began_;
+  Clock::time_point due_{};  // with --rate: when the next command is due
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "imap_load: " << why << "\n"
             << "usage: imap_load [--host H] [--port P] [--clients N] [--seconds S]\n"
                "         (--users u1,u2,... | --user-prefix P --user-count N [--user-domain D])\n"
-               "         --password PW [--mailbox-size N] [--timeout S] [--message-bytes N]\n";
+               "         --password PW [--mailbox-size N] [--timeout S] [--message-bytes N]\n"
+               "         [--rate OPS_PER_SECOND]\n";
   std::exit(2);
 }
 
@@ -487,6 +519,8 @@ Options parse(int argc, char** argv) {
         o.timeout_seconds = std::stod(value);
       } else if (key == "--message-bytes") {
         o.message_bytes = std::stoul(value);
+      } else if (key == "--rate") {
+        o.rate = std::stod(value);
       } else {
         usage("unknown option " + key);
       }
@@ -500,8 +534,9 @@ Options parse(int argc, char** argv) {
                         (o.user_domain.empty() ? "" : "@" + o.user_domain));
     }
   }
-  if (o.clients < 1 || o.seconds <= 0 || o.users.empty() || o.mailbox_size < 1) {
-    usage("--clients, --seconds, the users and --mailbox-size must be positive");
+  if (o.clients < 1 || o.seconds <= 0 || o.users.empty() || o.mailbox_size < 1 || o.rate < 0) {
+    usage(
+        "--clients, --seconds, the users and --mailbox-size must be positive, --rate not negative");
   }
   return o;
 }
@@ -639,10 +674,11 @@ int main(int argc, char** argv) {
   char line[400];
   std::snprintf(line, sizeof line,
                 "{\n  \"host\": %s,\n  \"port\": %s,\n  \"clients\": %d,\n  \"users\": %zu,\n"
-                "  \"seconds\": %.3f,\n  \"elapsed_seconds\": %.3f,\n  \"sessions\": %llu,\n"
+                "  \"seconds\": %.3f,\n  \"rate\": %.1f,\n  \"elapsed_seconds\": %.3f,\n"
+                "  \"sessions\": %llu,\n"
                 "  \"operations\": %llu,\n  \"ops_per_second\": %.1f,\n  \"errors\": %llu,\n",
                 json_string(o.host).c_str(), json_string(o.port).c_str(), o.clients, o.users.size(),
-                o.seconds, elapsed, static_cast<unsigned long long>(st.sessions),
+                o.seconds, o.rate, elapsed, static_cast<unsigned long long>(st.sessions),
                 static_cast<unsigned long long>(operations),
                 static_cast<double>(operations) / elapsed,
                 static_cast<unsigned long long>(st.errors));

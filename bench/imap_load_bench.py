@@ -20,7 +20,12 @@ run's full output, to bench/results/imap_load.json.
 
     /usr/bin/python3 bench/imap_load_bench.py [--binary build/postino]
         [--load build/bench/imap_load] [--clients 10,100] [--seconds 20] [--repeat 3]
-        [--users 10] [--messages 200] [--hash yescrypt|sha512-crypt]
+        [--users 10] [--messages 200] [--hash yescrypt|sha512-crypt] [--no-paced]
+
+Then (unless --no-paced) Postino runs again with the same clients paced at twice Dovecot's
+median operations a second (imap_load --rate), each command timed from when it was due:
+the issue's "2x the operations at equal or better p99" measured at exactly 2x, its p99
+against Dovecot's flat out.
 
 Needs scripts/install-deps and scripts/install-bench-deps, and `make build` (which builds
 build/bench/imap_load too).
@@ -227,7 +232,7 @@ def machine_busy():
     return sum(values) - idle, sum(values)
 
 
-def run_once(system, load, clients, seconds, names, messages):
+def run_once(system, load, clients, seconds, names, messages, rate=0):
     reset(system, names, messages)
     roots = system.pids()[:1]
     before = cpu_ticks(process_tree(roots[0]))
@@ -235,7 +240,7 @@ def run_once(system, load, clients, seconds, names, messages):
     out = subprocess.run([load, "--host", "127.0.0.1", "--port", str(system.port),
                           "--clients", str(clients), "--seconds", str(seconds),
                           "--users", ",".join(names), "--password", PASSWORD,
-                          "--mailbox-size", str(messages)],
+                          "--mailbox-size", str(messages), "--rate", f"{rate:.1f}"],
                          capture_output=True, text=True, timeout=seconds + 300)
     # The master's own ticks plus its children's, living and reaped.
     after = cpu_ticks(process_tree(roots[0]))
@@ -267,6 +272,8 @@ def main():
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--hash", choices=("yescrypt", "sha512-crypt"), default="yescrypt")
     parser.add_argument("--only", choices=("Postino", "Dovecot"), help="one system (profiling)")
+    parser.add_argument("--paced", action=argparse.BooleanOptionalAction, default=True,
+                        help="also run Postino at twice Dovecot's operations a second")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",") if c]
@@ -326,6 +333,29 @@ def main():
                                     row["Dovecot"]["ops_per_second"]["median"])
                 row["ratio_p99"] = (row["Postino"]["p99_ms"]["median"] /
                                     row["Dovecot"]["p99_ms"]["median"])
+            if len(systems) == 2 and args.paced:
+                # The target as the issue words it: twice the operations at equal or better
+                # p99. Run flat out, the clients never pause and Postino, many times faster,
+                # has that many more commands in flight, queued behind each other. Here the
+                # same clients send exactly twice what Dovecot managed, timed from when each
+                # command was due.
+                rate = 2 * row["Dovecot"]["ops_per_second"]["median"]
+                paced = [run_once(systems[0], load, clients, args.seconds, names,
+                                  args.messages, rate) for _ in range(args.repeat)]
+                for r in paced:
+                    print(f"  {clients:>3} clients  Postino at {rate:.0f} ops/s (2x Dovecot): "
+                          f"{r['ops_per_second']:8.0f} ops/s  p99 {r['all']['p99_ms']:7.2f} ms",
+                          flush=True)
+                row["Postino_at_twice_Dovecot"] = {
+                    "rate": rate,
+                    "ops_per_second": spread([r["ops_per_second"] for r in paced]),
+                    "p99_ms": spread([r["all"]["p99_ms"] for r in paced]),
+                    "p50_ms": spread([r["all"]["p50_ms"] for r in paced]),
+                    "runs": paced,
+                }
+                row["ratio_p99_at_twice"] = (
+                    row["Postino_at_twice_Dovecot"]["p99_ms"]["median"] /
+                    row["Dovecot"]["p99_ms"]["median"])
             rows.append(row)
     finally:
         for system in systems:
@@ -348,6 +378,14 @@ def main():
         if "ratio_ops" in row:
             print(f"| {row['clients']} | ratio | {row['ratio_ops']:.2f}× | "
                   f"{row['ratio_p99']:.2f}× | | | | |")
+        if "Postino_at_twice_Dovecot" in row:
+            s = row["Postino_at_twice_Dovecot"]
+            print(f"| {row['clients']} | Postino at 2× Dovecot's rate ({s['rate']:.0f}/s) | "
+                  f"{s['ops_per_second']['median']:.0f} | {s['p99_ms']['median']:.1f} "
+                  f"({s['p99_ms']['min']:.1f}–{s['p99_ms']['max']:.1f}) | "
+                  f"{s['p50_ms']['median']:.2f} | | | |")
+            print(f"| {row['clients']} | p99 at 2× against Dovecot's | | "
+                  f"{row['ratio_p99_at_twice']:.2f}× | | | | |")
     if args.only is None:
         # One file for both hash schemes: a run replaces only its own scheme's entry.
         os.makedirs(args.out, exist_ok=True)
