@@ -237,6 +237,8 @@ TEST_P(StoreContract, EachMessageHasItsFieldsBesideItWhereverItGoes) {
         &rows, &error);
     EXPECT_EQ(rows, 1);  // only Archive's copy is left
     ASSERT_EQ(sqlite3_exec(db, "DELETE FROM message_fields", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM message_envelopes", nullptr, nullptr, nullptr),
+              SQLITE_OK);
     sqlite3_close(db);
   }
   reopen();
@@ -248,8 +250,13 @@ TEST_P(StoreContract, EachMessageHasItsFieldsBesideItWhereverItGoes) {
   EXPECT_NE(std::find(repaired->repairs.begin(), repaired->repairs.end(),
                       "restored the fields of 1 messages from their bodies' rows"),
             repaired->repairs.end());
+  EXPECT_NE(std::find(repaired->repairs.begin(), repaired->repairs.end(),
+                      "restored the ENVELOPE of 1 messages from their bodies' rows"),
+            repaired->repairs.end());
   EXPECT_TRUE(store_->fsck(false)->problems.empty());
-  EXPECT_EQ(store_->message_details(demo_, box("Archive").id, Uid(1))->fields.subject, "hello");
+  const auto archived = store_->message_details(demo_, box("Archive").id, Uid(1));
+  EXPECT_EQ(archived->fields.subject, "hello");
+  EXPECT_EQ(archived->envelope, mime::format_imap_envelope(archived->fields));
 }
 
 // Counts rows of the store's database (the store closed): what a query's first column says.
