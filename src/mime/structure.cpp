@@ -74,7 +74,14 @@ struct Parser {
     part.header_size = header_end - begin;
     part.body_offset = header_end;
     part.body_size = end - header_end;
-    for (std::size_t i = header_end; i < end; ++i) part.body_lines += msg[i] == '\n';
+    // Counted a line at a time (memchr), not a byte at a time: a 100 KB body is parsed as
+    // it is saved, and the byte loop was 4 % of a server receiving such mail.
+    for (auto i = header_end; i < end;) {
+      const void* lf = std::memchr(msg.data() + i, '\n', end - i);
+      if (!lf) break;
+      ++part.body_lines;
+      i = static_cast<std::size_t>(static_cast<const char*>(lf) - msg.data()) + 1;
+    }
     if (in_digest) {
       part.type = "message";  // RFC 2046 §5.1.5: the default inside multipart/digest
       part.subtype = "rfc822";

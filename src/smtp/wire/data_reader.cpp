@@ -1,6 +1,9 @@
 // The DATA reader; see data_reader.hpp.
 #include "smtp/wire/data_reader.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace postino::smtp::wire {
 
 void DataReader::emit(std::string_view bytes) {
@@ -17,6 +20,19 @@ void DataReader::emit(std::string_view bytes) {
 
 std::size_t DataReader::feed(std::string_view input) {
   std::size_t i = 0;
+  // The next CR and LF at or after a position, each found by memchr (a byte loop here was
+  // a tenth of a server receiving 100 KB messages) and kept until passed, so that every
+  // byte is searched at most once for each: input of CR-only or LF-only lines stays linear.
+  const char* const end = input.data() + input.size();
+  const char* next_cr = nullptr;  // nullptr: not searched yet; end: none left
+  const char* next_lf = nullptr;
+  const auto next_of = [end](const char*& cached, const char* from, char c) {
+    if (cached == nullptr || (cached < from && cached != end)) {
+      const void* at = std::memchr(from, c, static_cast<std::size_t>(end - from));
+      cached = at ? static_cast<const char*>(at) : end;
+    }
+    return cached;
+  };
   while (i < input.size() && !done_) {
     if (at_line_start_) {
       at_line_start_ = false;
@@ -30,8 +46,9 @@ std::size_t DataReader::feed(std::string_view input) {
       line_is_lone_dot_ = false;
     }
     // Copy the run of ordinary bytes up to the next CR or LF in one go.
-    std::size_t j = i;
-    while (j < input.size() && input[j] != '\n' && input[j] != '\r') ++j;
+    const char* from = input.data() + i;
+    const auto j = static_cast<std::size_t>(
+        std::min(next_of(next_cr, from, '\r'), next_of(next_lf, from, '\n')) - input.data());
     if (j > i) {
       if (pending_cr_) {
         emit("\r");  // a bare CR inside a line is text
