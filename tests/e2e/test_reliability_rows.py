@@ -391,6 +391,8 @@ class ReliabilityRowsTest(harness.ServerTestCase):
             data = c.sock.recv(65536)
         except socket.timeout:
             data = None
+        finally:
+            c.sock.settimeout(harness.TIMEOUT)  # not `wait` for every later read
         self.assertIsNone(data, f"unexpected bytes: {c.buffer + (data or b'')!r}")
         self.assertEqual(c.buffer, b"")
 

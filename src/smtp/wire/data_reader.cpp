@@ -45,10 +45,18 @@ std::size_t DataReader::feed(std::string_view input) {
       }
       line_is_lone_dot_ = false;
     }
-    // Copy the run of ordinary bytes up to the next CR or LF in one go.
-    const char* from = input.data() + i;
-    const auto j = static_cast<std::size_t>(
-        std::min(next_of(next_cr, from, '\r'), next_of(next_lf, from, '\n')) - input.data());
+    // Copy the run of ordinary bytes up to the next CR or LF in one go: a short run (and
+    // hostile input of lines of a byte or two) by a plain loop, a longer one by memchr.
+    std::size_t j = i;
+    for (const auto quick = std::min(input.size(), i + 16);
+         j < quick && input[j] != '\n' && input[j] != '\r';) {
+      ++j;
+    }
+    if (j == i + 16 && j < input.size()) {
+      const char* from = input.data() + j;
+      j = static_cast<std::size_t>(
+          std::min(next_of(next_cr, from, '\r'), next_of(next_lf, from, '\n')) - input.data());
+    }
     if (j > i) {
       if (pending_cr_) {
         emit("\r");  // a bare CR inside a line is text

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <exception>
+#include <new>
 #include <string>
 
 #include "mime/imap_envelope.hpp"
@@ -13,17 +15,26 @@ namespace {
 
 // imap_envelope(h_date, …, h_references): the ENVELOPE of a body saved before they were
 // kept (migration 8), formatted as a save formats it.
+// Called by SQLite: nothing may be thrown through it.
 void imap_envelope_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
-  mime::EnvelopeFields f;
-  std::string* columns[] = {&f.date, &f.subject, &f.from,        &f.sender,     &f.reply_to,  &f.to,
-                            &f.cc,   &f.bcc,     &f.in_reply_to, &f.message_id, &f.references};
-  for (int i = 0; i < argc && i < 11; ++i) {
-    const auto* text = sqlite3_value_text(argv[i]);
-    if (text) columns[i]->assign(reinterpret_cast<const char*>(text), sqlite3_value_bytes(argv[i]));
+  try {
+    mime::EnvelopeFields f;
+    std::string* columns[] = {&f.date,        &f.subject,    &f.from,      &f.sender,
+                              &f.reply_to,    &f.to,         &f.cc,        &f.bcc,
+                              &f.in_reply_to, &f.message_id, &f.references};
+    for (int i = 0; i < argc && i < 11; ++i) {
+      const auto* text = sqlite3_value_text(argv[i]);
+      if (text)
+        columns[i]->assign(reinterpret_cast<const char*>(text), sqlite3_value_bytes(argv[i]));
+    }
+    const auto envelope = mime::format_imap_envelope(f);
+    sqlite3_result_text(context, envelope.data(), static_cast<int>(envelope.size()),
+                        SQLITE_TRANSIENT);
+  } catch (const std::bad_alloc&) {
+    sqlite3_result_error_nomem(context);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(context, e.what(), -1);
   }
-  const auto envelope = mime::format_imap_envelope(f);
-  sqlite3_result_text(context, envelope.data(), static_cast<int>(envelope.size()),
-                      SQLITE_TRANSIENT);
 }
 
 constexpr const char* migrations[] = {
