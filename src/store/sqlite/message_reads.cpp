@@ -268,6 +268,20 @@ std::pair<std::int64_t, MessageDetails> read_details(Statement& q) {
   return {id, std::move(d)};
 }
 
+// Steps `q` (bound, its first column a UID, its rows in UID order) and gives each row with
+// the entry of `out` (in UID order too) of its UID, found by walking on from the previous
+// row's; rows of UIDs not in `out` are skipped.
+template <class Statement, class Fn>
+void in_step(Statement& q, std::vector<MessageDetails>& out, Fn fn) {
+  std::size_t at = 0;
+  while (q.step()) {
+    const Uid uid(static_cast<std::uint32_t>(q.int64(0)));
+    while (at < out.size() && out[at].info.uid < uid) ++at;
+    if (at < out.size() && out[at].info.uid == uid) fn(q, out[at]);
+  }
+  q.reset();
+}
+
 // One row of envelope_columns (the fields of a message without a kept ENVELOPE are read
 // after, for the whole range at once).
 template <class Statement>
@@ -327,32 +341,19 @@ Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId acco
               "(SELECT 1 FROM message_envelopes e WHERE e.message_id = m.id) ORDER BY m.uid");
           f.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
                      static_cast<std::int64_t>(last.value));
-          std::size_t at = 0;
-          while (f.step()) {
-            const Uid uid(static_cast<std::uint32_t>(f.int64(0)));
-            while (at < out.size() && out[at].info.uid < uid) ++at;
-            if (at < out.size() && out[at].info.uid == uid)
-              read_envelope_fields(f, 1, out[at].fields);
-          }
-          f.reset();
+          in_step(f, out,
+                  [](auto& row, MessageDetails& d) { read_envelope_fields(row, 1, d.fields); });
         }
         return out;
       }
-      // The keywords of the whole range in one query too, in UID order as `out` is: each
-      // row's message is found by walking on from the previous one's.
+      // The keywords of the whole range in one query too.
       auto& k = db.prepare(
           "SELECT m.uid, k.keyword FROM messages m JOIN message_keywords k ON k.message_id = m.id "
           "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid, k.keyword");
       k.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
                  static_cast<std::int64_t>(last.value));
-      std::size_t at = 0;
-      while (k.step()) {
-        const Uid uid(static_cast<std::uint32_t>(k.int64(0)));
-        while (at < out.size() && out[at].info.uid < uid) ++at;
-        if (at < out.size() && out[at].info.uid == uid)
-          out[at].info.flags.keywords.push_back(k.text(1));
-      }
-      k.reset();
+      in_step(k, out,
+              [](auto& row, MessageDetails& d) { d.info.flags.keywords.push_back(row.text(1)); });
       return out;
     });
   });
