@@ -75,7 +75,8 @@ struct Parser {
     part.body_offset = header_end;
     part.body_size = end - header_end;
     // Counted a line at a time (memchr), not a byte at a time: a 100 KB body is parsed as
-    // it is saved, and the byte loop was 4 % of a server receiving such mail.
+    // it is saved, and the byte loop was most of the parser's 7 % of a server receiving
+    // such mail.
     for (auto i = header_end; i < end;) {
       const void* lf = std::memchr(msg.data() + i, '\n', end - i);
       if (!lf) break;
