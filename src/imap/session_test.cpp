@@ -2,6 +2,7 @@
 #include "imap/session.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "base/base64.hpp"
 #include "imap/session_fixture.hpp"
@@ -541,6 +542,37 @@ TEST_F(ImapLogin, NothingBeforeTlsAndTwentyBadCommandsAfterLogin) {
   send("a LOGIN demo@example.test secret\r\n");
   EXPECT_EQ(send("b X\r\nc X\r\n"), "b BAD Unknown command\r\nc BAD Unknown command\r\n");
   EXPECT_EQ(send("d X\r\n"), "d BAD Unknown command\r\n* BYE Too many invalid commands.\r\n");
+}
+
+// FETCH ENVELOPE copies what the store kept at delivery; a message without it (its row
+// gone) is answered from the header fields, with the same bytes, one message or many.
+TEST_F(ImapLogin, EnvelopeIsTheSameFromTheKeptTextOrFromTheFields) {
+  const auto demo = demo_id();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->deliver(
+        {demo},
+        "From: \"Ann \\\"A\\\" Lee\" <ann@example.org>\r\nTo: Group: b@x.test;\r\n"
+        "Subject: caf\xc3\xa9 " +
+            std::to_string(i) + "\r\nMessage-ID: <" + std::to_string(i) + "@x>\r\n\r\nbody\r\n"));
+  }
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  const auto one = send("c FETCH 2 ENVELOPE\r\n");
+  const auto all = send("d FETCH 1:* (UID ENVELOPE)\r\n");
+  EXPECT_NE(one.find("(NIL {7}\r\ncaf\xc3\xa9 1 ((\"Ann \\\"A\\\" Lee\" NIL \"ann\" "
+                     "\"example.org\"))"),
+            std::string::npos)
+      << one;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM message_envelopes", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(send("c FETCH 2 ENVELOPE\r\n"), one);
+  EXPECT_EQ(send("d FETCH 1:* (UID ENVELOPE)\r\n"), all);
 }
 
 }  // namespace

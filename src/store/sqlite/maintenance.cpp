@@ -227,26 +227,29 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
             "WHERE mailbox_id = mailboxes.id), "
             "deleted_count = (SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id "
             "AND (flags & 8) != 0)");
-        db.exec(
+        // What is kept beside each message, copied from its body's row where missing.
+        const auto restore = [&](const std::string& sql, std::string_view what) {
+          db.exec(sql);
+          if (db.changes() > 0) {
+            report.repairs.push_back("restored the " + std::string(what) + " of " +
+                                     std::to_string(db.changes()) +
+                                     " messages from their bodies' rows");
+          }
+        };
+        restore(
             "INSERT INTO message_fields SELECT m.id, b.h_date, b.h_subject, b.h_from, "
             "b.h_sender, b.h_reply_to, b.h_to, b.h_cc, b.h_bcc, b.h_in_reply_to, "
             "b.h_message_id, b.h_references, b.structure FROM messages m "
             "JOIN blobs b ON b.id = m.blob_id "
-            "WHERE NOT EXISTS (SELECT 1 FROM message_fields f WHERE f.message_id = m.id)");
-        if (db.changes() > 0) {
-          report.repairs.push_back("restored the fields of " + std::to_string(db.changes()) +
-                                   " messages from their bodies' rows");
-        }
+            "WHERE NOT EXISTS (SELECT 1 FROM message_fields f WHERE f.message_id = m.id)",
+            "fields");
         // Not a problem when missing (FETCH formats the ENVELOPE from the fields), but
-        // slower: put back where the body's row has it.
-        db.exec(
+        // slower.
+        restore(
             "INSERT INTO message_envelopes SELECT m.id, b.envelope FROM messages m "
             "JOIN blobs b ON b.id = m.blob_id WHERE b.envelope IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM message_envelopes e WHERE e.message_id = m.id)");
-        if (db.changes() > 0) {
-          report.repairs.push_back("restored the ENVELOPE of " + std::to_string(db.changes()) +
-                                   " messages from their bodies' rows");
-        }
+            "(SELECT 1 FROM message_envelopes e WHERE e.message_id = m.id)",
+            "ENVELOPE");
         // Messages whose body is gone or damaged cannot be served: they are removed and
         // named in the report (the quarantine is this report and the log).
         for (const auto& id : missing) {
