@@ -477,9 +477,9 @@ std::vector<Key> build_keys() {
       [](auto& c) -> auto& { return c.store.page_size; }, 1024, 65536));
   k.push_back(integer_key(
       "store.text_index_batch_bytes",
-      "Text the background indexer puts in the full-text index per transaction (new mail is "
-      "indexed after it is saved, never while the sender waits; saves queue behind each "
-      "transaction, so a smaller batch keeps them quicker).",
+      "Most text the background indexer puts in the full-text index per transaction (new "
+      "mail is indexed after it is saved, never while the sender waits; a transaction ends "
+      "early, after the message it is writing, when a save is waiting for the writer).",
       [](auto& c) -> auto& { return c.store.text_index_batch_bytes; }, 1024,
       std::int64_t{1} << 30));
   k.push_back(integer_key(

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <thread>
 
+#include "store/sqlite/connections.hpp"
 #include "store/store_contract.hpp"
 #include "store/text_indexer.hpp"
 
@@ -143,6 +145,93 @@ TEST(SqliteStoreText, NoIndexAtAllWhenTheLimitIsZero) {
   auto r = s->search_text(demo, s->mailbox(demo, "INBOX")->id, Store::TextField::any, "text");
   EXPECT_TRUE(r->matching.empty());
   EXPECT_EQ(r->unindexed, std::vector<Uid>{Uid(1)});  // searched by reading it
+  s.reset();
+  fs::remove_all(dir);
+}
+
+TEST(SqliteWriter, AJobSeesWhetherOthersWaitForItsCommit) {
+  const auto dir = fs::temp_directory_path() / ("postino-writer-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    sqlite::Writer writer(sqlite::Database::open(dir / "w.db", true, std::chrono::seconds(5)), 64);
+    std::atomic<bool> second_may_go{false};
+    std::thread second([&] {
+      while (!second_may_go) std::this_thread::yield();
+      writer.run([](sqlite::Database& db) { db.exec("CREATE TABLE t (x)"); });
+    });
+    bool saw_none_first = false;
+    bool saw_the_other = false;
+    writer.run([&](sqlite::Database&) {
+      saw_none_first = !writer.others_waiting();
+      second_may_go = true;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!writer.others_waiting() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      saw_the_other = writer.others_waiting();
+    });
+    second.join();
+    EXPECT_TRUE(saw_none_first);
+    EXPECT_TRUE(saw_the_other);
+    bool alone_again = false;
+    writer.run([&](sqlite::Database&) { alone_again = !writer.others_waiting(); });
+    EXPECT_TRUE(alone_again);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(SqliteStoreText, TheIndexerStopsItsTransactionEarlyWhenSavesWaitForIt) {
+  const auto dir = fs::temp_directory_path() / ("postino-ftsyield-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SqliteOptions o;
+  o.data_dir = dir;
+  o.text_index_quiet = std::chrono::milliseconds(0);
+  auto s = std::move(*open_sqlite_store(o));
+  ASSERT_TRUE(s->create_domain("example.test"));
+  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+  const auto inbox = s->mailbox(demo, "INBOX")->id;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(s->append(demo, "INBOX", "Subject: s\r\n\r\nbacklog" + std::to_string(i), {}));
+  }
+  // Saves one after another while the indexer works: each index transaction finds one
+  // waiting (beside it in the batch or queued) after its first message and commits.
+  // Four savers, so that one is nearly always queued (each spends part of its time on the
+  // body's file, outside the writer).
+  std::atomic<bool> stop{false};
+  std::atomic<int> saved{0};
+  std::vector<std::thread> savers;
+  for (int t = 0; t < 4; ++t) {
+    savers.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        ASSERT_TRUE(s->append(demo, "Archive",
+                              "Subject: n\r\n\r\nnew" + std::to_string(t) + "." + std::to_string(i),
+                              {}));
+        ++saved;
+      }
+    });
+  }
+  while (saved < 8) std::this_thread::yield();
+  bool stopped_early = false;
+  for (int i = 0; i < 50 && !stopped_early; ++i) {
+    auto r = s->index_text(1 << 20);
+    ASSERT_TRUE(r);
+    stopped_early = r->busy && r->indexed >= 1 && r->more_waiting;
+  }
+  stop = true;
+  for (auto& t : savers) t.join();
+  EXPECT_TRUE(stopped_early) << "a whole batch was written while saves waited";
+  // Once nothing waits, the rest goes in whole batches.
+  for (int i = 0; i < 1000; ++i) {
+    auto r = s->index_text(1 << 20);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->busy);
+    if (!r->more_waiting) break;
+  }
+  auto r = s->search_text(demo, inbox, Store::TextField::body, "backlog");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->matching.size(), 200u);
+  EXPECT_TRUE(r->unindexed.empty());
   s.reset();
   fs::remove_all(dir);
 }

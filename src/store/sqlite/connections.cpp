@@ -29,6 +29,7 @@ void Writer::submit(std::function<void(Database&)> fn, bool alone) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(&job);
+    unfinished_.fetch_add(1, std::memory_order_relaxed);
   }
   wake_.notify_one();
   done.wait();
@@ -57,6 +58,7 @@ void Writer::loop() {
       }
     }
     run_batch(batch);
+    unfinished_.fetch_sub(batch.size(), std::memory_order_relaxed);
     for (Job* job : batch) job->done.set_value();
   }
 }

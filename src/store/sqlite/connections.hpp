@@ -4,6 +4,7 @@
 // beside it (WAL).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -45,6 +46,11 @@ class Writer {
   // Runs `job` on the writer connection outside any batch (migrations, maintenance).
   void run_alone(const std::function<void(Database&)>& job);
 
+  // From inside a job: whether any other job waits for this batch's commit (one in the
+  // same batch, or queued for the next). A long job that can stop early (the text
+  // indexer) asks it between steps, so that it never holds saves up for long.
+  bool others_waiting() const { return unfinished_.load(std::memory_order_relaxed) > 1; }
+
  private:
   struct Job {
     std::function<void(Database&)> fn;
@@ -61,6 +67,7 @@ class Writer {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job*> queue_;
+  std::atomic<std::size_t> unfinished_{0};  // jobs submitted and not yet answered
   bool stopping_ = false;
   std::thread thread_;
 };
