@@ -41,9 +41,15 @@
 // a command is timed from when it was due: the latency of a server at a given load rather
 // than at the most it can take (a closed loop of clients that never pause makes the
 // faster server run more commands at once, and its commands wait behind each other).
+// Paced clients start spread over one whole session (11 commands), not over one command's
+// interval: every session has the same length, so clients that started together would
+// stay in step and all log in within the same interval, a burst of logins no real
+// population of clients sends. The first session's length is a warm-up: what is due
+// before it ends is not counted, and --seconds are counted from there.
 //
-// Output, on stdout, one JSON object: operations per second (every command that got its
-// OK, over the wall time until the last session ended), p50/p99 per command and over all,
+// Output, on stdout, one JSON object: operations per second (the commands answered OK
+// within the --seconds after the warm-up, over --seconds: the sessions still under way
+// then are finished, timed, but not counted in the rate), p50/p99 per command and over all,
 // sessions, errors, and the generator's own CPU time (getrusage), so that one can see it
 // is not the bottleneck.
 //
@@ -109,6 +115,8 @@ enum class Op {
   logout,
 };
 constexpr std::size_t op_count = 11;
+// A session after the first runs each of them once.
+constexpr int commands_per_session = 11;
 constexpr std::array<std::string_view, op_count> op_names = {
     "LOGIN",       "SELECT",       "FETCH_HEADERS", "FETCH_BODY", "STORE_SEEN", "SEARCH_UNSEEN",
     "APPEND_SENT", "APPEND_INBOX", "STORE_DELETED", "EXPUNGE",    "LOGOUT"};
@@ -122,6 +130,7 @@ struct Stats {
   std::array<std::vector<std::uint32_t>, op_count> latency_us;
   std::vector<std::uint32_t> greeting_us;
   std::uint64_t sessions = 0;
+  std::uint64_t answered_in_window = 0;  // OKs received between measure_from and deadline
   std::uint64_t errors = 0;
   std::uint64_t body_bytes = 0;       // literal bytes of the FETCH BODY.PEEK[] replies
   std::uint64_t headers_fetched = 0;  // messages in the header fetches
@@ -247,6 +256,7 @@ struct Shared {
   Options options;
   tcp::endpoint endpoint;
   Clock::time_point deadline;
+  Clock::time_point measure_from;  // with --rate: after the warm-up, when all have started
   Stats stats;
   int running = 0;
   std::string message_template;
@@ -266,7 +276,7 @@ class Client {
       bool failed = false;
       try {
         co_await session(executor);
-        ++shared_.stats.sessions;
+        if (began_ >= shared_.measure_from) ++shared_.stats.sessions;
       } catch (const std::exception& e) {
         // The session's frame, and its socket with it, is gone already.
         shared_.stats.error(user_ + ": " + e.what());
@@ -306,7 +316,7 @@ class Client {
     std::string greeting = co_await c.read_response(ignored_bytes);
     busy_ = false;
     if (!greeting.starts_with("* OK")) throw ImapError("greeting: " + greeting);
-    shared_.stats.greeting_us.push_back(micros_since(began_));
+    if (began_ >= shared_.measure_from) shared_.stats.greeting_us.push_back(micros_since(began_));
 
     const auto& o = shared_.options;
     co_await command(c, Op::login, "LOGIN " + quoted(user_) + " " + quoted(o.password));
@@ -322,14 +332,16 @@ class Client {
                              ":* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE "
                              "MESSAGE-ID)])");
     for (const auto& line : r.untagged) {
-      if (line.find(" FETCH ") != std::string::npos) ++shared_.stats.headers_fetched;
+      if (line.find(" FETCH ") != std::string::npos && began_ >= shared_.measure_from) {
+        ++shared_.stats.headers_fetched;
+      }
     }
     last_seen_ = uid_next - 1;
 
     const auto uid = std::uniform_int_distribution<std::uint32_t>(1, o.mailbox_size)(rng_);
     r = co_await command(c, Op::fetch_body, "UID FETCH " + std::to_string(uid) + " BODY.PEEK[]");
     if (r.literal_bytes == 0) throw ImapError("UID FETCH " + std::to_string(uid) + ": no body");
-    shared_.stats.body_bytes += r.literal_bytes;
+    if (began_ >= shared_.measure_from) shared_.stats.body_bytes += r.literal_bytes;
     co_await command(c, Op::store_seen, "UID STORE " + std::to_string(uid) + " +FLAGS (\\Seen)");
     co_await command(c, Op::search_unseen, "UID SEARCH UNSEEN");
 
@@ -402,7 +414,9 @@ class Client {
     const auto interval = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(o.clients / o.rate));
     const auto now = Clock::now();
-    if (due_ == Clock::time_point{}) due_ = now + interval * id_ / o.clients;
+    if (due_ == Clock::time_point{}) {
+      due_ = now + interval * commands_per_session * id_ / o.clients;
+    }
     if (due_ > now) {
       asio::steady_timer wait(co_await asio::this_coro::executor, due_);
       co_await wait.async_wait(use_awaitable);
@@ -433,12 +447,17 @@ class Client {
     // with it (and learns of the expunge at its next command): counted, not an error.
     const bool is_uid_command = op == Op::fetch_headers || op == Op::fetch_body ||
                                 op == Op::store_seen || op == Op::store_deleted;
+    const bool counted = began_ >= shared_.measure_from;
     if (is_uid_command && status.starts_with("NO [EXPUNGEISSUED]")) {
-      ++shared_.stats.expunge_issued;
+      if (counted) ++shared_.stats.expunge_issued;
     } else if (!status.starts_with("OK")) {
       throw ImapError(std::string(text.substr(0, 60)) + " -> " + r.tagged);
     }
-    shared_.stats.latency_us[static_cast<std::size_t>(op)].push_back(micros_since(began_));
+    if (counted) {
+      shared_.stats.latency_us[static_cast<std::size_t>(op)].push_back(micros_since(began_));
+    }
+    const auto now = Clock::now();
+    if (now >= shared_.measure_from && now < shared_.deadline) ++shared_.stats.answered_in_window;
   }
 
   static std::uint32_t micros_since(Clock::time_point t) {
@@ -637,7 +656,14 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < o.clients; ++i) clients.push_back(std::make_unique<Client>(shared, i));
   const double cpu_before = cpu_seconds();
-  const auto began = Clock::now();
+  const auto started = Clock::now();
+  // With --rate, the warm-up: the clients' first commands are due over one session's length.
+  const auto warm_up =
+      o.rate > 0 ? std::chrono::duration_cast<Clock::duration>(
+                       std::chrono::duration<double>(o.clients / o.rate * commands_per_session))
+                 : Clock::duration::zero();
+  const auto began = started + warm_up;
+  shared.measure_from = began;
   shared.deadline =
       began + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   shared.running = o.clients;
@@ -661,6 +687,7 @@ int main(int argc, char** argv) {
       asio::detached);
   io.run();
   const double elapsed = std::chrono::duration<double>(Clock::now() - began).count();
+  const double wall = std::chrono::duration<double>(Clock::now() - started).count();
   const double cpu = cpu_seconds() - cpu_before;
 
   const Stats& st = shared.stats;
@@ -680,14 +707,14 @@ int main(int argc, char** argv) {
                 json_string(o.host).c_str(), json_string(o.port).c_str(), o.clients, o.users.size(),
                 o.seconds, o.rate, elapsed, static_cast<unsigned long long>(st.sessions),
                 static_cast<unsigned long long>(operations),
-                static_cast<double>(operations) / elapsed,
+                static_cast<double>(st.answered_in_window) / o.seconds,
                 static_cast<unsigned long long>(st.errors));
   out << line;
   std::snprintf(line, sizeof line,
                 "  \"client_cpu_seconds\": %.3f,\n  \"client_cpu_share_of_one_core\": %.3f,\n"
                 "  \"headers_fetched\": %llu,\n  \"body_bytes\": %llu,\n"
                 "  \"expunge_issued\": %llu,\n",
-                cpu, cpu / elapsed, static_cast<unsigned long long>(st.headers_fetched),
+                cpu, cpu / wall, static_cast<unsigned long long>(st.headers_fetched),
                 static_cast<unsigned long long>(st.body_bytes),
                 static_cast<unsigned long long>(st.expunge_issued));
   out << line;
