@@ -25,7 +25,9 @@ run's full output, to bench/results/imap_load.json.
 Then (unless --no-paced) Postino runs again with the same clients paced at twice Dovecot's
 median operations a second (imap_load --rate), each command timed from when it was due:
 the issue's "2x the operations at equal or better p99" measured at exactly 2x, its p99
-against Dovecot's flat out.
+against Dovecot's flat out. Paced clients start spread over one session's length (the
+first session is a warm-up, not counted), so that their logins do not all fall in the
+same interval.
 
 Needs scripts/install-deps and scripts/install-bench-deps, and `make build` (which builds
 build/bench/imap_load too).
