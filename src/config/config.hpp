@@ -95,7 +95,7 @@ struct StoreSettings {
   std::int64_t max_mailbox_depth = 16;
   std::int64_t max_indexed_text_bytes = 4 * 1024 * 1024;
   std::int64_t inline_body_bytes = 256 * 1024;
-  std::int64_t page_size = 16384;
+  std::int64_t page_size = 4096;
   std::int64_t text_index_batch_bytes = 1024 * 1024;
   std::int64_t text_index_quiet_ms = 200;
   std::int64_t scrub_bytes_per_second = 8 * 1024 * 1024;

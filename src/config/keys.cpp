@@ -470,10 +470,11 @@ std::vector<Key> build_keys() {
   k.push_back(power_of_two_key(
       "store.page_size",
       "Bytes of each page of store.db, fixed when the store is created (an existing store "
-      "keeps its own). Larger pages mean fewer reads from disk where a big mailbox's rows lie "
-      "scattered (a first SELECT or FETCH ENVELOPE of 100,000 messages after the page cache "
-      "was emptied: 97 -> 59 ms, 940 -> 630 ms from 4,096 to 16,384), and more bytes written "
-      "per commit.",
+      "keeps its own). Every commit writes each page it changed whole, and a delivery "
+      "changes a few pages at places set by its content's hash: smaller pages write less "
+      "(5 KB messages over 10 or 50 SMTP sessions: 18-23 % more a second, half the bytes "
+      "written, with 4,096 against 16,384); larger ones read a big mailbox from a cold page "
+      "cache in fewer reads (100,000 messages, FETCH 1:* ENVELOPE: 280 against 190 ms).",
       [](auto& c) -> auto& { return c.store.page_size; }, 1024, 65536));
   k.push_back(integer_key(
       "store.text_index_batch_bytes",

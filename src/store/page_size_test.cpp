@@ -37,16 +37,16 @@ long page_size_of(const fs::path& dir) {
 
 TEST_P(StoreContract, PageSizeIsChosenWhenTheStoreIsCreatedAndKeptAfter) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
-  EXPECT_EQ(page_size_of(dir_), 16384);  // SqliteOptions' default, as store.page_size's
+  EXPECT_EQ(page_size_of(dir_), 4096);  // SqliteOptions' default, as store.page_size's
   store_.reset();
-  store_ = open_with_page_size(dir_, 4096);
+  store_ = open_with_page_size(dir_, 16384);
   ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: x\r\n\r\nbody\r\n", {}));
   EXPECT_EQ(box("INBOX").messages, 1);
-  EXPECT_EQ(page_size_of(dir_), 16384);
+  EXPECT_EQ(page_size_of(dir_), 4096);
 
   const auto other = dir_ / "other";
-  open_with_page_size(other, 4096).reset();
-  EXPECT_EQ(page_size_of(other), 4096);
+  open_with_page_size(other, 16384).reset();
+  EXPECT_EQ(page_size_of(other), 16384);
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ struct SqliteOptions {
   std::size_t inline_body_bytes = 0;
   // The database's page size when this creates it (a power of two, 512 to 65536); an
   // existing store keeps the one it was made with. See store.page_size.
-  std::size_t page_size = 16384;
+  std::size_t page_size = 4096;
   // The indexer waits until no message has been saved for this long.
   std::chrono::milliseconds text_index_quiet{200};
   // Told of every committed change to a mailbox (IMAP IDLE); may be null.
