@@ -173,6 +173,8 @@ asio::awaitable<std::string> drive(const ConnectionContext& ctx, const ListenerO
     }
     if (status != Status::ok) co_return "client_closed";
     out = session.receive(input);
+    // Nothing to answer yet: the client may be waiting for our ACK to send the rest.
+    if (out.bytes.empty() && out.after == After::read && !out.stream) transport.acknowledge_now();
   }
 }
 

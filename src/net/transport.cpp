@@ -3,7 +3,10 @@
 
 #include "net/tls_context.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <utility>
@@ -34,6 +37,13 @@ Transport::Transport(tcp::socket socket)
   // Each response is written whole, sometimes in two writes (a command's reply after its
   // work): with Nagle's algorithm the second waited for the client's delayed ACK (40 ms).
   plain_.set_option(tcp::no_delay(true), ignored);
+}
+
+void Transport::acknowledge_now() {
+  // Not sticky: the kernel goes back to delayed ACKs by itself, so it is set per read.
+  // Setting it with an ACK pending sends that ACK (tcp_sock_set_quickack).
+  const int one = 1;
+  ::setsockopt(plain_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
 void Transport::stop() {
