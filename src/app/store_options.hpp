@@ -15,6 +15,7 @@ inline store::SqliteOptions store_options(const config::Config& cfg) {
   o.max_indexed_text_bytes = static_cast<std::size_t>(cfg.store.max_indexed_text_bytes);
   o.inline_body_bytes = static_cast<std::size_t>(cfg.store.inline_body_bytes);
   o.page_size = static_cast<std::size_t>(cfg.store.page_size);
+  o.wal_checkpoint_bytes = static_cast<std::size_t>(cfg.store.wal_checkpoint_bytes);
   o.text_index_quiet = std::chrono::milliseconds(cfg.store.text_index_quiet_ms);
   o.mailbox_names = {static_cast<std::size_t>(cfg.store.max_mailbox_name_bytes),
                      static_cast<std::size_t>(cfg.store.max_mailbox_depth)};

@@ -477,6 +477,16 @@ std::vector<Key> build_keys() {
       "cache in fewer reads (100,000 messages, FETCH 1:* ENVELOPE: 280 against 190 ms).",
       [](auto& c) -> auto& { return c.store.page_size; }, 1024, 65536));
   k.push_back(integer_key(
+      "store.wal_checkpoint_bytes",
+      "How much the write-ahead log of store.db grows before its pages are copied into the "
+      "database (SQLite's automatic checkpoint, rounded to whole pages). A page written by "
+      "many commits in between is copied once: 16 MiB against SQLite's 1,000 pages (4 MiB "
+      "with 4 KiB pages) delivered 5 KB messages over 10 sessions 6-12 % faster and wrote "
+      "10 % fewer bytes. The log's file keeps its largest size; a restart after a crash "
+      "replays it.",
+      [](auto& c) -> auto& { return c.store.wal_checkpoint_bytes; }, 64 * 1024,
+      std::int64_t{1} << 30));
+  k.push_back(integer_key(
       "store.text_index_batch_bytes",
       "Most text the background indexer puts in the full-text index per transaction (new "
       "mail is indexed after it is saved, never while the sender waits; a transaction ends "

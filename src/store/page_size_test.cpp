@@ -1,7 +1,9 @@
 // The database's page size (store.page_size): chosen when a store is created, kept by a
-// store that exists.
+// store that exists; and the WAL's size between checkpoints (store.wal_checkpoint_bytes).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -47,6 +49,36 @@ TEST_P(StoreContract, PageSizeIsChosenWhenTheStoreIsCreatedAndKeptAfter) {
   const auto other = dir_ / "other";
   open_with_page_size(other, 16384).reset();
   EXPECT_EQ(page_size_of(other), 16384);
+}
+
+// store.wal_checkpoint_bytes: the writer checkpoints once the WAL holds that many bytes
+// of pages, after which the next commit writes the log from its start again.
+TEST(SqliteWalCheckpoint, TheLogGrowsToTheConfiguredSizeBeforeItIsCopied) {
+  const auto base = fs::temp_directory_path() / ("postino-walsize-" + std::to_string(::getpid()));
+  fs::remove_all(base);
+  auto wal_bytes_after_saves = [&](std::size_t checkpoint_bytes) {
+    const auto dir = base / std::to_string(checkpoint_bytes);
+    SqliteOptions o;
+    o.data_dir = dir;
+    o.inline_body_bytes = 1 << 20;  // the bodies go through the log too
+    o.wal_checkpoint_bytes = checkpoint_bytes;
+    auto s = std::move(*open_sqlite_store(o));
+    EXPECT_TRUE(s->create_domain("example.test"));
+    const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+    for (int i = 0; i < 300; ++i) {
+      EXPECT_TRUE(s->append(demo, "INBOX",
+                            "Subject: " + std::to_string(i) + "\r\n\r\n" + std::string(5000, 'x'),
+                            {}));
+    }
+    const auto size = fs::file_size(dir / "store.db-wal");
+    s.reset();
+    return size;
+  };
+  // 300 saves of 5 KB write some 2 MB of pages: 64 KiB keeps the log near that size,
+  // 16 MiB lets it hold them all.
+  EXPECT_LT(wal_bytes_after_saves(64 * 1024), 512u * 1024);
+  EXPECT_GT(wal_bytes_after_saves(16 * 1024 * 1024), 1536u * 1024);
+  fs::remove_all(base);
 }
 
 }  // namespace

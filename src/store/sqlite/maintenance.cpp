@@ -1,6 +1,7 @@
 // Opening, start-up recovery, garbage collection and fsck of the SQLite store.
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -320,6 +321,13 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
     auto db = Database::open(options.data_dir / "store.db", true, options.busy_timeout,
                              options.page_size);
     migrate(*db);
+    // The checkpoint runs on the connection that commits, so only the writer's matters.
+    auto& size = db->prepare("PRAGMA page_size");
+    const std::int64_t page_bytes = size.step() ? std::max<std::int64_t>(1, size.int64(0)) : 4096;
+    size.reset();
+    db->exec("PRAGMA wal_autocheckpoint=" +
+             std::to_string(std::max<std::int64_t>(
+                 1, static_cast<std::int64_t>(options.wal_checkpoint_bytes) / page_bytes)));
     auto writer = std::make_unique<Writer>(std::move(db), options.max_batch);
     auto blobs = make_file_blob_store(options.data_dir / "blobs");
     if (options.wrap_blob_store) blobs = options.wrap_blob_store(std::move(blobs));

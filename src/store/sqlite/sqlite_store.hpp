@@ -33,6 +33,8 @@ struct SqliteOptions {
   // The database's page size when this creates it (a power of two, 512 to 65536); an
   // existing store keeps the one it was made with. See store.page_size.
   std::size_t page_size = 4096;
+  // The WAL's size at which the writer checkpoints it (store.wal_checkpoint_bytes).
+  std::size_t wal_checkpoint_bytes = 16 * 1024 * 1024;
   // The indexer waits until no message has been saved for this long.
   std::chrono::milliseconds text_index_quiet{200};
   // Told of every committed change to a mailbox (IMAP IDLE); may be null.
