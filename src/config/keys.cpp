@@ -481,7 +481,7 @@ std::vector<Key> build_keys() {
       "How much the write-ahead log of store.db grows before its pages are copied into the "
       "database (SQLite's automatic checkpoint, rounded to whole pages). A page written by "
       "many commits in between is copied once: 16 MiB against SQLite's 1,000 pages (4 MiB "
-      "with 4 KiB pages) delivered 5 KB messages over 10 sessions 6-12 % faster and wrote "
+      "with 4 KiB pages) delivered 5 KB messages over 10 sessions 3-12 % faster and wrote "
       "10 % fewer bytes. The log's file keeps its largest size; a restart after a crash "
       "replays it.",
       [](auto& c) -> auto& { return c.store.wal_checkpoint_bytes; }, 64 * 1024,
