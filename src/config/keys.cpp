@@ -1,149 +1,14 @@
-// The configuration key table; see keys.hpp. Add a key here and it is loaded, validated,
-// documented in docs/CONFIG.md and printed by `postino config example`.
+// The configuration key table (the kinds of key are in key_kinds.hpp); see keys.hpp. Add a
+// key here and it is loaded, validated, documented in docs/CONFIG.md and printed by
+// `postino config example`.
 #include "config/keys.hpp"
 
-#include <algorithm>
+#include "config/key_kinds.hpp"
 
 namespace postino::config {
 namespace {
 
-template <class Get>
-Key integer_key(std::string name, std::string doc, Get get, std::int64_t min, std::int64_t max) {
-  return Key{std::move(name), "integer", std::move(doc),
-             [get, min, max](Config& c, const toml::node& n) -> std::string {
-               auto v = n.value_exact<std::int64_t>();
-               if (!v) return "expected an integer";
-               if (*v < min || *v > max) {
-                 return "must be between " + std::to_string(min) + " and " + std::to_string(max);
-               }
-               get(c) = *v;
-               return "";
-             },
-             [get](const Config& c) { return std::to_string(get(c)); }};
-}
-
-// An integer that must be a power of two between min and max.
-template <class Get>
-Key power_of_two_key(std::string name, std::string doc, Get get, std::int64_t min,
-                     std::int64_t max) {
-  Key key = integer_key(std::move(name), std::move(doc), get, min, max);
-  key.type = "power of two";
-  key.set = [get, min, max](Config& c, const toml::node& n) -> std::string {
-    auto v = n.value_exact<std::int64_t>();
-    if (!v) return "expected an integer";
-    if (*v < min || *v > max || (*v & (*v - 1)) != 0) {
-      return "must be a power of two between " + std::to_string(min) + " and " +
-             std::to_string(max);
-    }
-    get(c) = *v;
-    return "";
-  };
-  return key;
-}
-
-template <class Get>
-Key seconds_key(std::string name, std::string doc, Get get, std::int64_t min, std::int64_t max) {
-  return Key{std::move(name), "seconds", std::move(doc),
-             [get, min, max](Config& c, const toml::node& n) -> std::string {
-               auto v = n.value_exact<std::int64_t>();
-               if (!v) return "expected a whole number of seconds";
-               if (*v < min || *v > max) {
-                 return "must be between " + std::to_string(min) + " and " + std::to_string(max);
-               }
-               get(c) = std::chrono::seconds(*v);
-               return "";
-             },
-             [get](const Config& c) { return std::to_string(get(c).count()); }};
-}
-
-template <class Get>
-Key bool_key(std::string name, std::string doc, Get get) {
-  return Key{std::move(name), "boolean", std::move(doc),
-             [get](Config& c, const toml::node& n) -> std::string {
-               auto v = n.value_exact<bool>();
-               if (!v) return "expected true or false";
-               get(c) = *v;
-               return "";
-             },
-             [get](const Config& c) { return std::string(get(c) ? "true" : "false"); }};
-}
-
-template <class Get>
-Key string_key(std::string name, std::string doc, Get get, std::vector<std::string> choices = {}) {
-  std::string type = "string";
-  if (!choices.empty()) {
-    type = "one of";
-    for (const auto& ch : choices) type += " `" + ch + "`";
-  }
-  return Key{
-      std::move(name), std::move(type), std::move(doc),
-      [get, choices](Config& c, const toml::node& n) -> std::string {
-        auto v = n.value_exact<std::string>();
-        if (!v) return "expected a string";
-        if (!choices.empty() && std::find(choices.begin(), choices.end(), *v) == choices.end()) {
-          std::string msg = "must be one of";
-          for (const auto& ch : choices) msg += " \"" + ch + "\"";
-          return msg;
-        }
-        get(c) = *v;
-        return "";
-      },
-      [get](const Config& c) { return toml_quote(get(c)); }};
-}
-
-std::string show_list(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ", ";
-    out += toml_quote(items[i]);
-  }
-  return out + "]";
-}
-
-// Reads a string or an array of strings, checking each element with `check`.
-std::string read_string_list(const toml::node& n, std::vector<std::string>& out,
-                             const std::function<std::string(const std::string&)>& check) {
-  std::vector<std::string> items;
-  if (auto s = n.value_exact<std::string>()) {
-    items.push_back(*s);
-  } else if (const auto* arr = n.as_array()) {
-    for (const auto& el : *arr) {
-      auto s = el.value_exact<std::string>();
-      if (!s) return "expected a list of strings";
-      items.push_back(*s);
-    }
-  } else {
-    return "expected a string or a list of strings";
-  }
-  for (const auto& item : items) {
-    if (auto err = check(item); !err.empty()) return err;
-  }
-  out = std::move(items);
-  return "";
-}
-
-Key listener_key(Protocol p, std::string doc) {
-  return Key{"listen." + std::string(to_string(p)), "list of \"ADDR:PORT\"", std::move(doc),
-             [p](Config& c, const toml::node& n) -> std::string {
-               std::vector<std::string> items;
-               auto err = read_string_list(n, items, [](const std::string& s) -> std::string {
-                 if (parse_endpoint(s)) return "";
-                 return "\"" + s + "\" is not ADDR:PORT (IPv6 as [ADDR]:PORT)";
-               });
-               if (!err.empty()) return err;
-               auto& eps = c.listen[p];
-               eps.clear();
-               for (const auto& s : items) eps.push_back(*parse_endpoint(s));
-               return "";
-             },
-             [p](const Config& c) {
-               std::vector<std::string> items;
-               if (auto it = c.listen.find(p); it != c.listen.end()) {
-                 for (const auto& e : it->second) items.push_back(e.str());
-               }
-               return show_list(items);
-             }};
-}
+using namespace key_kinds;
 
 std::vector<Key> build_keys() {
   std::vector<Key> k;
@@ -679,25 +544,6 @@ const Key* find_key(std::string_view name) {
     if (k.name == name) return &k;
   }
   return nullptr;
-}
-
-std::string toml_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
-    } else if (c < 0x20 || c == 0x7f) {
-      static constexpr char hex[] = "0123456789ABCDEF";
-      out += "\\u00";
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace postino::config
