@@ -18,6 +18,33 @@ using test_support::Backend;
 using test_support::open_sqlite;
 using test_support::StoreContract;
 
+// A new SQLite store in its own directory with the demo account, removed when it goes.
+struct DemoStore {
+  fs::path dir;
+  std::unique_ptr<Store> store;
+  AccountId demo;
+  MailboxId inbox;
+  ~DemoStore() {
+    store.reset();
+    fs::remove_all(dir);
+  }
+};
+
+std::unique_ptr<DemoStore> open_demo_store(const std::string& name,
+                                           std::chrono::milliseconds index_quiet) {
+  auto d = std::make_unique<DemoStore>();
+  d->dir = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d->dir);
+  SqliteOptions o;
+  o.data_dir = d->dir;
+  o.text_index_quiet = index_quiet;
+  d->store = std::move(*open_sqlite_store(o));
+  EXPECT_TRUE(d->store->create_domain("example.test"));
+  d->demo = *d->store->create_account("demo@example.test", "$y$hash", "");
+  d->inbox = d->store->mailbox(d->demo, "INBOX")->id;
+  return d;
+}
+
 TEST_P(StoreContract, FullTextSearchFindsSubstringsWithUnicodeCaseFolding) {
   ASSERT_TRUE(store_->append(demo_, "INBOX",
                              "Subject: =?utf-8?q?R=C3=A9sum=C3=A9?=\r\n"
@@ -182,15 +209,10 @@ TEST(SqliteWriter, AJobSeesWhetherOthersWaitForItsCommit) {
 }
 
 TEST(SqliteStoreText, TheIndexerStopsItsTransactionEarlyWhenSavesWaitForIt) {
-  const auto dir = fs::temp_directory_path() / ("postino-ftsyield-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  SqliteOptions o;
-  o.data_dir = dir;
-  o.text_index_quiet = std::chrono::milliseconds(0);
-  auto s = std::move(*open_sqlite_store(o));
-  ASSERT_TRUE(s->create_domain("example.test"));
-  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
-  const auto inbox = s->mailbox(demo, "INBOX")->id;
+  const auto d = open_demo_store("postino-ftsyield", std::chrono::milliseconds(0));
+  auto& s = d->store;
+  const auto demo = d->demo;
+  const auto inbox = d->inbox;
   for (int i = 0; i < 200; ++i) {
     ASSERT_TRUE(s->append(demo, "INBOX", "Subject: s\r\n\r\nbacklog" + std::to_string(i), {}));
   }
@@ -232,20 +254,13 @@ TEST(SqliteStoreText, TheIndexerStopsItsTransactionEarlyWhenSavesWaitForIt) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->matching.size(), 200u);
   EXPECT_TRUE(r->unindexed.empty());
-  s.reset();
-  fs::remove_all(dir);
 }
 
 TEST(TextIndexer, IndexesNewMailInTheBackgroundAndStopsPromptly) {
-  const auto dir = fs::temp_directory_path() / ("postino-indexer-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  SqliteOptions o;
-  o.data_dir = dir;
-  o.text_index_quiet = std::chrono::milliseconds(20);
-  auto s = std::move(*open_sqlite_store(o));
-  ASSERT_TRUE(s->create_domain("example.test"));
-  const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
-  const auto inbox = s->mailbox(demo, "INBOX")->id;
+  const auto d = open_demo_store("postino-indexer", std::chrono::milliseconds(20));
+  auto& s = d->store;
+  const auto demo = d->demo;
+  const auto inbox = d->inbox;
   {
     // A batch of 1 byte: one message per transaction, the backlog worked off at once.
     TextIndexer indexer(*s, 1, std::chrono::milliseconds(10));
@@ -263,8 +278,6 @@ TEST(TextIndexer, IndexesNewMailInTheBackgroundAndStopsPromptly) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }  // the destructor returns once the thread has stopped
-  s.reset();
-  fs::remove_all(dir);
 }
 
 }  // namespace
