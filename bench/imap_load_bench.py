@@ -38,7 +38,6 @@ import imaplib
 import json
 import os
 import platform
-import random
 import re
 import shutil
 import statistics
@@ -47,12 +46,12 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import harness  # noqa: E402
 from dovecot import Dovecot, process_tree  # noqa: E402
+from passwords import dovecot_passdb, password_hash, write_passwd_file  # noqa: E402
 
 DOMAIN = "bench.test"
 PASSWORD = "load-test-pw"  # not dovecot.py's static "secret": the passwd-file must answer
@@ -63,21 +62,6 @@ SIZES = (1500, 3000, 6000, 12000, 2500, 4000, 2000, 8000)  # about 4.9 KB on ave
 
 def users(count):
     return [f"bench{i}@{DOMAIN}" for i in range(1, count + 1)]
-
-
-def password_hash(scheme):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import crypt
-    if scheme == "sha512-crypt":
-        return crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_SHA512))
-    alphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    salt = "".join(random.choice(alphabet) for _ in range(16))
-    # libxcrypt's default yescrypt cost, the one crypt_gensalt("$y$", 0) gives Postino.
-    h = crypt.crypt(PASSWORD, f"$y$j9T${salt}$")
-    if not h or not h.startswith("$y$"):
-        raise RuntimeError("this libcrypt makes no yescrypt hashes")
-    return h
 
 
 def message(user, i):
@@ -141,11 +125,7 @@ class DovecotSystem:
     def __init__(self, passwd_file):
         # A second passdb after dovecot.py's static one ("secret"): ours is tried when
         # that one fails, which costs a string comparison.
-        self.dovecot = Dovecot(extra=f"""
-passdb {{
-  driver = passwd-file
-  args = scheme=CRYPT username_format=%u {passwd_file}
-}}
+        self.dovecot = Dovecot(extra=dovecot_passdb(passwd_file) + """
 default_process_limit = 1000
 default_client_limit = 4000
 mail_max_userip_connections = 1000
@@ -285,10 +265,8 @@ def main():
     work = tempfile.mkdtemp(prefix="postino-imap-load-")
     os.chmod(work, 0o755)  # Dovecot's auth process reads the passwd-file
     passwd_file = os.path.join(work, "passwd")
-    h = password_hash(args.hash)  # one salt for every user: the cost is what matters
-    with open(passwd_file, "w") as f:
-        for name in names:
-            f.write(f"{name}:{{CRYPT}}{h}::::::\n")
+    # One salt for every user: the cost is what matters.
+    write_passwd_file(passwd_file, names, password_hash(PASSWORD, args.hash))
     os.chmod(passwd_file, 0o644)
 
     systems = []
