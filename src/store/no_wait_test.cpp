@@ -7,6 +7,7 @@
 #include "store/no_wait.hpp"
 #include "store/page_cache_test_support.hpp"
 #include "store/sqlite/connections.hpp"
+#include "store/sqlite/store_impl.hpp"
 #include "store/store_contract.hpp"
 
 namespace postino::store {
@@ -117,6 +118,30 @@ TEST_F(NoWaitTest, NoReaderConnectionIsOpened) {
   EXPECT_EQ(pool.run(one), 1);  // opened here, and kept
   const NoWaitScope scope;
   EXPECT_EQ(pool.run(one), 1);
+}
+
+// A reader connection compiles what a summary runs as it opens, so that SELECT on the event
+// loop compiles nothing whichever idle reader it finds: here the one that served the reads
+// before it.
+TEST_F(NoWaitTest, AReaderComesWithTheSummarysStatementsCompiled) {
+  const auto inbox = store_->mailbox(demo_, "INBOX");
+  ASSERT_TRUE(inbox);
+  auto list = store_->messages(demo_, inbox->id);
+  ASSERT_TRUE(list);
+  // Seen up to the middle: the first unseen message is counted (both of its queries run).
+  std::vector<Uid> seen;
+  for (std::size_t i = 0; i < 120; ++i) seen.push_back((*list)[i].uid);
+  ASSERT_TRUE(store_->store_flags(demo_, inbox->id, seen, Store::FlagChange::add, {flag_seen, {}}));
+  const auto compiled = sqlite::Database::compiled_on_this_thread();
+  auto summary = summary_without_waiting();
+  ASSERT_TRUE(summary) << summary.error().detail;
+  EXPECT_EQ(summary->first_unseen, 121u);
+  EXPECT_EQ(sqlite::Database::compiled_on_this_thread(), compiled);
+  // The count counts: a statement no connection has seen is compiled.
+  sqlite::ReaderPool pool(dir_ / "store.db", std::chrono::milliseconds(5000),
+                          sqlite::prepare_summary_statements);
+  pool.run([](sqlite::Database& db) { db.prepare("SELECT 7"); });
+  EXPECT_EQ(sqlite::Database::compiled_on_this_thread(), compiled + 8);
 }
 
 // A job that leaves a read transaction open (a read refused in a NoWaitScope, a COMMIT

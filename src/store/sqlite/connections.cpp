@@ -130,7 +130,12 @@ std::unique_ptr<Database> ReaderPool::take() {
     }
   }
   if (no_wait()) throw StoreException(make_error(ErrorKind::would_block, "no reader is idle"));
-  return Database::open(path_, false, busy_timeout_, 0, no_wait_vfs());
+  auto db = Database::open(path_, false, busy_timeout_, 0, no_wait_vfs());
+  if (on_open_) {
+    on_open_(*db);
+    db->reset_statements();
+  }
+  return db;
 }
 
 ReaderPool::NoWaitBusy::NoWaitBusy(Database& db, std::chrono::milliseconds timeout)

@@ -74,8 +74,11 @@ class Writer {
 
 class ReaderPool {
  public:
-  ReaderPool(std::filesystem::path path, std::chrono::milliseconds busy_timeout)
-      : path_(std::move(path)), busy_timeout_(busy_timeout) {}
+  // `on_open` runs on each connection as it is opened (before its first job), to compile
+  // the statements of latency-sensitive reads ahead of them.
+  ReaderPool(std::filesystem::path path, std::chrono::milliseconds busy_timeout,
+             std::function<void(Database&)> on_open = {})
+      : path_(std::move(path)), busy_timeout_(busy_timeout), on_open_(std::move(on_open)) {}
 
   // Runs `job(Database&)` on an idle reader connection (opening one if none is idle).
   // Inside a NoWaitScope (store/no_wait.hpp) a job that would wait (for the disk, a
@@ -110,6 +113,7 @@ class ReaderPool {
 
   std::filesystem::path path_;
   std::chrono::milliseconds busy_timeout_;
+  std::function<void(Database&)> on_open_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Database>> idle_;
 };

@@ -146,9 +146,18 @@ void Database::reset_statements() {
   used_.clear();
 }
 
+namespace {
+thread_local std::size_t compiled_here = 0;
+}  // namespace
+
+std::size_t Database::compiled_on_this_thread() {
+  return compiled_here;
+}
+
 Statement& Database::prepare(std::string_view sql) {
   auto it = cache_.find(std::string(sql));
   if (it == cache_.end()) {
+    ++compiled_here;
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);

@@ -84,6 +84,9 @@ class Database {
   // half-stepped query still holds open (a pooled reader would otherwise keep reading an
   // old snapshot).
   void reset_statements();
+  // How many statements prepare() has compiled (a text its connection had not cached) on
+  // the calling thread, on any connection.
+  static std::size_t compiled_on_this_thread();
   std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
   sqlite3* handle() const { return db_; }

@@ -28,6 +28,18 @@ constexpr const char* mailbox_query =
     "b.subscribed, b.message_count, b.unseen_count, b.byte_count, b.deleted_count "
     "FROM mailboxes b WHERE b.account_id = ?1 ";
 
+// What mailbox_summary reads (SELECT, answered on the event loop when it can).
+const std::string mailbox_named_query = std::string(mailbox_query) + "AND b.name = ?2";
+constexpr const char* mailbox_keywords_query =
+    "SELECT keyword FROM mailbox_keywords WHERE mailbox_id = ? ORDER BY 1";
+constexpr const char* first_unseen_uid_query =
+    "SELECT min(uid) FROM messages INDEXED BY messages_unseen "
+    "WHERE mailbox_id = ? AND (flags & 1) = 0";
+constexpr const char* count_from_uid_query =
+    "SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid >= ?";
+constexpr const char* count_before_uid_query =
+    "SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid < ?";
+
 // RFC 3501 §2.3.1.1: a new UIDVALIDITY for every mailbox incarnation, strictly greater
 // than any handed out before, even when the clock went backwards (RELIABILITY F08, K04).
 std::uint32_t next_uid_validity(Database& db) {
@@ -65,16 +77,12 @@ std::uint32_t first_unseen(Database& db, const MailboxInfo& box) {
     q.reset();
     return value;
   };
-  const auto unseen =
-      one("SELECT min(uid) FROM messages INDEXED BY messages_unseen "
-          "WHERE mailbox_id = ? AND (flags & 1) = 0");
+  const auto unseen = one(first_unseen_uid_query);
   if (static_cast<std::int64_t>(box.uid_next.value) - unseen <= box.messages / 2) {
-    const auto from_it =
-        one("SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid >= ?", unseen);
+    const auto from_it = one(count_from_uid_query, unseen);
     return static_cast<std::uint32_t>(box.messages - from_it + 1);
   }
-  return static_cast<std::uint32_t>(
-      one("SELECT count(*) FROM messages WHERE mailbox_id = ? AND uid < ?", unseen) + 1);
+  return static_cast<std::uint32_t>(one(count_before_uid_query, unseen) + 1);
 }
 
 }  // namespace
@@ -122,7 +130,7 @@ namespace {
 
 // The account's mailbox of that (canonical) name with its counts; not_found if none.
 MailboxInfo mailbox_named(Database& db, AccountId account, const std::string& name) {
-  auto& q = db.prepare(std::string(mailbox_query) + "AND b.name = ?2");
+  auto& q = db.prepare(mailbox_named_query);
   q.bind_all(account.value, name);
   if (!q.step()) throw_error(ErrorKind::not_found, "no such mailbox");
   auto row = read_mailbox(q);
@@ -139,6 +147,13 @@ Result<MailboxInfo> SqliteStore::mailbox(AccountId account, std::string_view nam
   });
 }
 
+void prepare_summary_statements(Database& db) {
+  db.prepare(mailbox_named_query);
+  for (const char* sql : {"BEGIN", "COMMIT", mailbox_keywords_query, first_unseen_uid_query,
+                          count_from_uid_query, count_before_uid_query})
+    db.prepare(sql);
+}
+
 Result<MailboxSummary> SqliteStore::mailbox_summary(AccountId account, std::string_view name) {
   return guard([&] {
     const auto canonical = canonical_name(name);
@@ -147,7 +162,7 @@ Result<MailboxSummary> SqliteStore::mailbox_summary(AccountId account, std::stri
       const ReadTransaction snapshot(db);
       MailboxSummary out;
       out.mailbox = mailbox_named(db, account, canonical);
-      auto& k = db.prepare("SELECT keyword FROM mailbox_keywords WHERE mailbox_id = ? ORDER BY 1");
+      auto& k = db.prepare(mailbox_keywords_query);
       k.bind_all(out.mailbox.id.value);
       while (k.step()) out.keywords.push_back(k.text(0));
       k.reset();

@@ -21,7 +21,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> w
                          std::unique_ptr<BlobStore> blobs)
     : options_(options),
       writer_(std::move(writer)),
-      readers_(options.data_dir / "store.db", options.busy_timeout),
+      readers_(options.data_dir / "store.db", options.busy_timeout, prepare_summary_statements),
       blobs_(std::move(blobs)) {}
 
 std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace) {

@@ -57,6 +57,13 @@ class ReadTransaction {
   Database& db_;
 };
 
+// Compiles what SqliteStore::mailbox_summary runs, for a reader connection as it opens.
+// SELECT reads the summary on the event loop when it can, on whichever reader is idle; a
+// statement compiled there instead took 0.1 ms of a 0.26 ms SELECT after a restart (the
+// loop found a reader that had served other commands, and a LOGIN's yescrypt had just
+// evicted the CPU's caches).
+void prepare_summary_statements(Database& db);
+
 // Throws not_found unless the mailbox belongs to `account`: every query is scoped by owner
 // (RELIABILITY A06).
 void check_owner(Database& db, AccountId account, MailboxId mailbox);
