@@ -28,7 +28,6 @@ import os
 import pwd
 import shutil
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import harness  # noqa: E402
 from dovecot import Dovecot  # noqa: E402
 from passwords import dovecot_passdb, password_hash, write_passwd_file  # noqa: E402
+from settle import wait_for_text_index  # noqa: E402
 
 RARE = 777  # the one message with the rare word
 WORDS = ("report meeting budget invoice travel lunch project review schedule draft "
@@ -173,13 +173,8 @@ class PostinoBox:
                        check=True, capture_output=True, timeout=3600)
 
     def wait_for_index(self):
-        db = sqlite3.connect(f"file:{self.data}/store.db?mode=ro", uri=True)
-        began = time.monotonic()
-        while db.execute("SELECT count(*) FROM blobs WHERE text_rowid IS NULL").fetchone()[0]:
-            time.sleep(0.2)
-        db.close()
-        print(f"Postino: full-text index caught up in {time.monotonic() - began:.1f} s",
-              flush=True)
+        waited = wait_for_text_index(self.data, timeout=3600)
+        print(f"Postino: full-text index caught up in {waited:.1f} s", flush=True)
 
     @property
     def port(self):

@@ -52,6 +52,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import harness  # noqa: E402
 from dovecot import Dovecot, process_tree  # noqa: E402
 from passwords import dovecot_passdb, password_hash, write_passwd_file  # noqa: E402
+from settle import wait_for_text_index  # noqa: E402
 
 DOMAIN = "bench.test"
 PASSWORD = "load-test-pw"  # not dovecot.py's static "secret": the passwd-file must answer
@@ -115,6 +116,10 @@ class PostinoSystem:
     def pids(self):
         return [self.server.proc.pid]
 
+    def settle(self):
+        """The text of the messages appended indexed (bench/settle.py)."""
+        wait_for_text_index(self.server.data)
+
     def stop(self):
         self.server.close()
 
@@ -135,6 +140,9 @@ mail_max_userip_connections = 1000
     def pids(self):
         return self.dovecot.pids()
 
+    def settle(self):
+        pass  # nothing left for later (bench/settle.py)
+
     def stop(self):
         self.dovecot.stop()
 
@@ -152,6 +160,7 @@ def fill(system, names, messages):
         if uid_next != messages + 1:  # imap_load draws its bodies from UIDs 1..messages
             raise RuntimeError(f"{system.name} {user}: UIDNEXT {uid_next} after the fill")
     run_all(one, names)
+    system.settle()
 
 
 def reset(system, names, messages):
@@ -236,6 +245,7 @@ def run_once(system, load, clients, seconds, names, messages, rate=0):
     result["server_cpu_ms_per_op"] = result["server_cpu_seconds"] * 1000 / result["operations"]
     busy = busy_after[0] - busy_before[0]
     result["machine_busy_share"] = busy / max(1, busy_after[1] - busy_before[1])
+    system.settle()
     return result
 
 

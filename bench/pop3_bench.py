@@ -67,6 +67,9 @@ class ReferencePop3:
     def login(self, user):
         return user, "secret"  # LMTP stores by the local part (auth_username_format %Ln)
 
+    def settle(self):
+        pass  # nothing left for later (bench/settle.py)
+
     def stop(self):
         self.ref.stop()
 
@@ -81,6 +84,7 @@ def fill(system, user, count, size):
         if time.monotonic() > deadline:
             raise RuntimeError(f"{system.name}: {system.delivered(user)} of {count} delivered")
         time.sleep(0.05)
+    system.settle()
 
 
 class RawPop3:

@@ -35,6 +35,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import harness  # noqa: E402
 from reference import DOMAIN, Reference  # noqa: E402
+from settle import wait_for_text_index  # noqa: E402
 
 
 class PostinoSystem:
@@ -68,6 +69,10 @@ class PostinoSystem:
     def pids(self):
         return [self.server.proc.pid]
 
+    def settle(self):
+        """The text of the messages just delivered indexed (bench/settle.py)."""
+        wait_for_text_index(self.server.data)
+
     def arrivals(self, user):
         """When each tagged message reached the mailbox: Postino's 250 comes after the
         commit, so the sender's reply time is the time (None: nothing to watch)."""
@@ -96,6 +101,9 @@ class ReferenceSystem:
     def arrivals(self, user):
         return MaildirWatch(self.ref.maildir(user))
 
+    def settle(self):
+        pass  # nothing left for later (bench/settle.py)
+
     def stop(self):
         self.ref.stop()
 
@@ -112,7 +120,9 @@ def run_once(system, user, sessions, size, messages):
         if time.monotonic() > deadline:
             raise RuntimeError(f"{system.name}: {system.delivered(user)} of {messages} delivered")
         time.sleep(0.02)
-    return messages / (time.monotonic() - began), accepted
+    rate = messages / (time.monotonic() - began)
+    system.settle()
+    return rate, accepted
 
 
 class MaildirWatch:
@@ -174,6 +184,7 @@ def latency_once(system, user, sessions, messages):
     for t in threads:
         t.join()
     if watch is None:
+        system.settle()
         return sorted(replied[t] - started[t] for t in started)
     deadline = time.monotonic() + 120
     while len(watch.times) < messages and time.monotonic() < deadline:
