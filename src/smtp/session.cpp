@@ -38,13 +38,17 @@ void Session::count_error(std::string_view reply_line) const {
       .add();
 }
 
-net::Output Session::resume(std::string& input) {
+net::Output Session::take_work() {
   if (work_error_) count_error(work_.reply);
   if (std::exchange(work_error_, false) && ++errors_ >= settings_.max_errors) {
     work_.reply += reply::with_host(reply::c421_too_many_errors, settings_.hostname);
     work_.closes = true;
   }
-  auto out = work_.take();
+  return work_.take();
+}
+
+net::Output Session::resume(std::string& input) {
+  auto out = take_work();
   if (out.after == net::After::close) return out;
   return process(input, std::move(out));
 }

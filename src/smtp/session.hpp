@@ -117,6 +117,8 @@ class Session final : public net::ProtocolSession {
   net::Output process(std::string& input, net::Output out);
   void handle(const wire::Command& cmd, net::Output& out, bool more_input_waiting);
   void error(std::string_view reply_line, net::Output& out);
+  // What work left in work_, its error counted (smtp.max_errors: 421 and close).
+  net::Output take_work();
   void count_error(std::string_view reply_line) const;
   // After the reply to NOOP, RSET, VRFY or ETRN: past settings_.max_junk_commands, each
   // counts toward max_errors (with its ordinary reply; 421 and close at the limit).

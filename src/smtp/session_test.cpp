@@ -14,6 +14,7 @@
 
 #include "auth/password.hpp"
 #include "base/base64.hpp"
+#include "store/page_cache_test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::smtp {
@@ -160,6 +161,44 @@ TEST_F(Smtp, AliasDeliversOneMessageToEveryTargetAndUnknownUsersAreRefusedAtRcpt
   EXPECT_EQ(send("Subject: team\r\n\r\nx\r\n.\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");
   EXPECT_EQ(inbox_count("demo@example.test"), 1u);
   EXPECT_EQ(inbox_count("bob@example.test"), 1u);  // once, although named twice
+}
+
+// RCPT is answered on the session's loop when the store answers from memory (no trip to a
+// worker and back), and on a worker when what it reads is not in memory.
+TEST_F(Smtp, RecipientsAreCheckedOnTheLoopWhenTheStoreAnswersFromMemory) {
+  start();
+  EXPECT_EQ(send("HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<demo@example.test>\r\n"),
+            "250 mx.test\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+  input_ += "RCPT TO:<team@example.test>\r\n";
+  auto out = session_->receive(input_);
+  EXPECT_EQ(out.after, net::After::read);
+  EXPECT_FALSE(out.work);
+  EXPECT_EQ(out.bytes, "250 2.1.5 Ok\r\n");
+  input_ += "RCPT TO:<nobody@example.test>\r\n";
+  out = session_->receive(input_);
+  EXPECT_EQ(out.after, net::After::read);
+  EXPECT_EQ(out.bytes,
+            "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in "
+            "local recipient table\r\n");
+
+  // A commit makes the store's readers read their pages again, and those are not in
+  // memory any more: the answer comes from a worker, and nothing was added before.
+  ASSERT_TRUE(store_->create_account("carol@example.test", auth::hash_password("pw"), ""));
+  if (!store::test_support::evict_from_page_cache(dir_ / "store.db") ||
+      !store::test_support::evict_from_page_cache(dir_ / "store.db-wal")) {
+    GTEST_SKIP() << "this file system keeps the pages of its files";
+  }
+  input_ += "RCPT TO:<carol@example.test>\r\n";
+  out = session_->receive(input_);
+  ASSERT_EQ(out.after, net::After::work);
+  EXPECT_EQ(out.bytes, "");
+  out.work();
+  EXPECT_EQ(session_->resume(input_).bytes, "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(send("DATA\r\n"), "354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(send("Subject: three\r\n\r\nx\r\n.\r\n"), "250 2.0.0 Ok: queued as STEST.1\r\n");
+  EXPECT_EQ(inbox_count("demo@example.test"), 1u);
+  EXPECT_EQ(inbox_count("bob@example.test"), 1u);
+  EXPECT_EQ(inbox_count("carol@example.test"), 1u);
 }
 
 TEST_F(Smtp, Port25NeverRelays) {
