@@ -1,5 +1,6 @@
 // The TRANSACTION and UPDATE states (RFC 1939 §5, §6): STAT, LIST, UIDL, RETR, TOP, DELE,
 // RSET, QUIT. Message numbers count from 1 in the snapshot taken at login.
+#include <algorithm>
 #include <charconv>
 #include <unordered_map>
 
@@ -142,7 +143,9 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
     // small RETR's time). A large one goes out in pieces, dot-stuffed on the way: a 50 MB
     // message is never held whole.
     constexpr std::size_t inline_bytes = 256 * 1024;
-    std::string buffer(inline_bytes, '\0');
+    // As big as the message listed (and a byte, to see its end), not inline_bytes: a
+    // fresh 256 KiB for each RETR was zeroed, and faulted in page by page, each time.
+    std::string buffer(std::min(inline_bytes, static_cast<std::size_t>(size) + 1), '\0');
     std::size_t filled = 0;
     bool at_end = false;
     while (filled < buffer.size()) {
