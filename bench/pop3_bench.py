@@ -8,7 +8,8 @@ Dovecot's LMTP into Maildir) with Postfix's smtp-source. The RETRs are made by
 build/bench/pop3_load (bench/pop3_load.cpp, a thread per connection reading each reply
 into one buffer): a client in Python cost more per RETR than either server, so its
 figures were the client's. LIST is timed here (RawPop3). Plain TCP on loopback for both
-(Postino with pop3.allow_plaintext_loopback, Dovecot with disable_plaintext_auth = no).
+(Postino with pop3.allow_plaintext_loopback, Dovecot with disable_plaintext_auth = no),
+and both check the same yescrypt password hash (bench/passwords.py).
 The systems alternate, --repeat times; medians and ranges are printed and written to
 bench/results/pop3.json, with the client's own CPU time.
 
@@ -24,17 +25,21 @@ import json
 import os
 import socket
 import statistics
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 from reference import DOMAIN, Reference  # noqa: E402
+from passwords import dovecot_passdb, password_hash, write_passwd_file  # noqa: E402
 from smtp_bench import PostinoSystem  # noqa: E402
 
 PER_CLIENT = 50
+PASSWORD = "pop3-bench-pw"  # not the reference's static "secret": its passwd-file answers
 LOAD = os.path.join(HERE, "..", "build", "bench", "pop3_load")
 
 
@@ -42,19 +47,26 @@ class PostinoPop3(PostinoSystem):
     listen = ["smtp", "pop3"]
     config = "[pop3]\nallow_plaintext_loopback = true\n[smtp]\nmax_messages_per_hour = 0\n"
 
-    def __init__(self, binary):
+    def __init__(self, binary, hashed):
         super().__init__(binary)
         self.pop3_port = self.server.ports["pop3"]
+        self.hashed = hashed
+
+    def add_user(self, user):
+        # The password hash both systems check (bench/passwords.py).
+        passwd = os.path.join(self.server.data, f"{user}.passwd")
+        write_passwd_file(passwd, [f"{user}@{DOMAIN}"], self.hashed)
+        self.cli("user", "import-passwd", passwd)
 
     def login(self, user):
-        return f"{user}@{DOMAIN}", "pw"
+        return f"{user}@{DOMAIN}", PASSWORD
 
 
 class ReferencePop3:
     name = "Postfix+Dovecot"
 
-    def __init__(self):
-        self.ref = Reference().start()
+    def __init__(self, passwd_file):
+        self.ref = Reference(extra=dovecot_passdb(passwd_file)).start()
         self.port = self.ref.smtp_port
         self.pop3_port = self.ref.pop3_port
 
@@ -65,7 +77,7 @@ class ReferencePop3:
         return self.ref.delivered(user)
 
     def login(self, user):
-        return user, "secret"  # LMTP stores by the local part (auth_username_format %Ln)
+        return user, PASSWORD  # LMTP stores by the local part (auth_username_format %Ln)
 
     def settle(self):
         pass  # nothing left for later (bench/settle.py)
@@ -175,9 +187,8 @@ def big_maildrop(system, user, messages):
 
 def many_clients(system, users):
     """Every user's client retrieving its 50 at once, one at a time each (the clock starts
-    once all have logged in: the two systems check passwords differently here, Postino its
-    yescrypt hashes, the reference Dovecot a static password, and the login is not what
-    this measures)."""
+    once all have logged in: the login, the same yescrypt hash checked by both, is not
+    what this measures)."""
     return load(system, users, PER_CLIENT, 1)
 
 
@@ -197,10 +208,18 @@ def main():
     args = parser.parse_args()
     global LOAD
     LOAD = os.path.abspath(args.load)
-    systems = [PostinoPop3(os.path.abspath(args.binary)), ReferencePop3()]
+    users = [f"pop{i}" for i in range(args.clients)]
+    # Both check the same yescrypt hash (bench/passwords.py): Dovecot's auth process reads
+    # a passwd-file of the reference's users (their local parts, as LMTP stores them).
+    work = tempfile.mkdtemp(prefix="postino-pop3-bench-")
+    os.chmod(work, 0o755)
+    hashed = password_hash(PASSWORD, "yescrypt")
+    passwd_file = os.path.join(work, "passwd")
+    write_passwd_file(passwd_file, ["big"] + users, hashed)
+    os.chmod(passwd_file, 0o644)
+    systems = [PostinoPop3(os.path.abspath(args.binary), hashed), ReferencePop3(passwd_file)]
     measured = {s.name: {"list_ms": [], "retr_per_s": [], "retr_pipelined_per_s": [],
                          "clients_per_s": [], "client_cpu_us_per_retr": []} for s in systems}
-    users = [f"pop{i}" for i in range(args.clients)]
     try:
         for system in systems:
             fill(system, "big", args.messages, args.size)
@@ -222,6 +241,7 @@ def main():
     finally:
         for system in systems:
             system.stop()
+        shutil.rmtree(work, ignore_errors=True)
     results = {"messages": args.messages, "size": args.size, "clients": args.clients}
     for name, m in measured.items():
         results[name] = {k: summary(v) for k, v in m.items()}

@@ -49,7 +49,8 @@ class Reference:
     """Postfix (SMTP on `smtp_port`) → LMTP → Dovecot (IMAP on `imap_port`, POP3 on
     `pop3_port`), users `NAME@bench.test` with Dovecot's static password."""
 
-    def __init__(self):
+    def __init__(self, extra=""):
+        """`extra`: more Dovecot configuration (a passdb of the benchmark's own, say)."""
         self.lmtp_port = free_port()
         self.pop3_port = free_port()
         self.smtp_port = free_port()
@@ -73,7 +74,7 @@ service pop3-login {{
 protocol lmtp {{
   auth_username_format = %Ln
 }}
-""")
+{extra}""")
         self.dir = tempfile.mkdtemp(prefix="postino-postfix-")
         os.chmod(self.dir, 0o755)
 
