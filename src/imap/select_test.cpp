@@ -126,8 +126,7 @@ TEST_F(ImapLogin, SelectIsAnsweredWithoutAWorkerUnlessTheStoreWouldWait) {
   // A commit makes the store's readers read their pages again, and those are not in
   // memory any more: the answer comes from a worker.
   ASSERT_TRUE(store_->deliver({demo}, "Subject: 3\r\n\r\nx\r\n"));
-  if (!store::test_support::evict_from_page_cache(dir_ / "store.db") ||
-      !store::test_support::evict_from_page_cache(dir_ / "store.db-wal")) {
+  if (!store::test_support::evict_store_from_page_cache(dir_)) {
     GTEST_SKIP() << "this file system keeps the pages of its files";
   }
   input_ += "c SELECT INBOX\r\n";

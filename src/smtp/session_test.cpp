@@ -184,8 +184,7 @@ TEST_F(Smtp, RecipientsAreCheckedOnTheLoopWhenTheStoreAnswersFromMemory) {
   // A commit makes the store's readers read their pages again, and those are not in
   // memory any more: the answer comes from a worker, and nothing was added before.
   ASSERT_TRUE(store_->create_account("carol@example.test", auth::hash_password("pw"), ""));
-  if (!store::test_support::evict_from_page_cache(dir_ / "store.db") ||
-      !store::test_support::evict_from_page_cache(dir_ / "store.db-wal")) {
+  if (!store::test_support::evict_store_from_page_cache(dir_)) {
     GTEST_SKIP() << "this file system keeps the pages of its files";
   }
   input_ += "RCPT TO:<carol@example.test>\r\n";

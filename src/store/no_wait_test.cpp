@@ -56,8 +56,7 @@ TEST_F(NoWaitTest, WhatIsInMemoryIsReadAndWhatWouldWaitForTheDiskIsNot) {
   ASSERT_TRUE(list);
   ASSERT_TRUE(store_->store_flags(demo_, inbox, {list->front().uid}, Store::FlagChange::add,
                                   {flag_seen, {}}));
-  if (!test_support::evict_from_page_cache(dir_ / "store.db") ||
-      !test_support::evict_from_page_cache(dir_ / "store.db-wal")) {
+  if (!test_support::evict_store_from_page_cache(dir_)) {
     GTEST_SKIP() << "this file system keeps the pages of its files";
   }
   auto cold = summary_without_waiting();

@@ -24,4 +24,9 @@ inline bool evict_from_page_cache(const std::filesystem::path& path) {
   return gone;
 }
 
+// The same for a store's database and its WAL, in the data directory `dir`.
+inline bool evict_store_from_page_cache(const std::filesystem::path& dir) {
+  return evict_from_page_cache(dir / "store.db") && evict_from_page_cache(dir / "store.db-wal");
+}
+
 }  // namespace postino::store::test_support
