@@ -23,9 +23,9 @@ Needs scripts/install-deps and scripts/install-bench-deps (`make bench` runs bot
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
-import shutil
 import subprocess
 import sys
 import tempfile
