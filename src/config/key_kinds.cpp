@@ -26,6 +26,19 @@ std::string toml_quote(std::string_view s) {
 
 namespace key_kinds {
 
+std::string read_bounded(const toml::node& n, std::int64_t min, std::int64_t max, bool power_of_two,
+                         const char* expected, std::int64_t& out) {
+  auto v = n.value_exact<std::int64_t>();
+  if (!v) return expected;
+  const bool in_range = *v >= min && *v <= max;
+  if (power_of_two && (!in_range || (*v & (*v - 1)) != 0)) {
+    return "must be a power of two between " + std::to_string(min) + " and " + std::to_string(max);
+  }
+  if (!in_range) return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+  out = *v;
+  return "";
+}
+
 std::string show_list(const std::vector<std::string>& items) {
   std::string out = "[";
   for (std::size_t i = 0; i < items.size(); ++i) {

@@ -13,17 +13,20 @@
 
 namespace postino::config::key_kinds {
 
+// Reads the integer `n` holds into `out` when it lies between min and max (and, with
+// `power_of_two`, is one); else returns the error message (`expected` when it is no
+// integer at all).
+std::string read_bounded(const toml::node& n, std::int64_t min, std::int64_t max, bool power_of_two,
+                         const char* expected, std::int64_t& out);
+
 template <class Get>
 Key integer_key(std::string name, std::string doc, Get get, std::int64_t min, std::int64_t max) {
   return Key{std::move(name), "integer", std::move(doc),
              [get, min, max](Config& c, const toml::node& n) -> std::string {
-               auto v = n.value_exact<std::int64_t>();
-               if (!v) return "expected an integer";
-               if (*v < min || *v > max) {
-                 return "must be between " + std::to_string(min) + " and " + std::to_string(max);
-               }
-               get(c) = *v;
-               return "";
+               std::int64_t v = 0;
+               auto error = read_bounded(n, min, max, false, "expected an integer", v);
+               if (error.empty()) get(c) = v;
+               return error;
              },
              [get](const Config& c) { return std::to_string(get(c)); }};
 }
@@ -35,14 +38,10 @@ Key power_of_two_key(std::string name, std::string doc, Get get, std::int64_t mi
   Key key = integer_key(std::move(name), std::move(doc), get, min, max);
   key.type = "power of two";
   key.set = [get, min, max](Config& c, const toml::node& n) -> std::string {
-    auto v = n.value_exact<std::int64_t>();
-    if (!v) return "expected an integer";
-    if (*v < min || *v > max || (*v & (*v - 1)) != 0) {
-      return "must be a power of two between " + std::to_string(min) + " and " +
-             std::to_string(max);
-    }
-    get(c) = *v;
-    return "";
+    std::int64_t v = 0;
+    auto error = read_bounded(n, min, max, true, "expected an integer", v);
+    if (error.empty()) get(c) = v;
+    return error;
   };
   return key;
 }
@@ -51,13 +50,11 @@ template <class Get>
 Key seconds_key(std::string name, std::string doc, Get get, std::int64_t min, std::int64_t max) {
   return Key{std::move(name), "seconds", std::move(doc),
              [get, min, max](Config& c, const toml::node& n) -> std::string {
-               auto v = n.value_exact<std::int64_t>();
-               if (!v) return "expected a whole number of seconds";
-               if (*v < min || *v > max) {
-                 return "must be between " + std::to_string(min) + " and " + std::to_string(max);
-               }
-               get(c) = std::chrono::seconds(*v);
-               return "";
+               std::int64_t v = 0;
+               auto error =
+                   read_bounded(n, min, max, false, "expected a whole number of seconds", v);
+               if (error.empty()) get(c) = std::chrono::seconds(v);
+               return error;
              },
              [get](const Config& c) { return std::to_string(get(c).count()); }};
 }

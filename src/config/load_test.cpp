@@ -92,6 +92,21 @@ TEST(ConfigLoad, PageSizeMustBeAPowerOfTwo) {
   EXPECT_EQ(c.store.page_size, 4096);
 }
 
+// The numeric kinds share one reading (key_kinds::read_bounded): each says what it wanted.
+TEST(ConfigLoad, NumbersOutOfRangeOrOfTheWrongTypeAreNamed) {
+  Config c;
+  auto errors = apply_toml(c,
+                           "[server]\nshutdown_grace_seconds = \"soon\"\n"
+                           "[store]\nwal_checkpoint_bytes = 1024\npage_size = 512.0\n",
+                           "x.toml");
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].message, "server.shutdown_grace_seconds: expected a whole number of seconds");
+  EXPECT_EQ(errors[1].message, "store.wal_checkpoint_bytes: must be between 65536 and 1073741824");
+  EXPECT_EQ(errors[2].message, "store.page_size: expected an integer");
+  ASSERT_TRUE(apply_toml(c, "[server]\nshutdown_grace_seconds = 7\n", "x.toml").empty());
+  EXPECT_EQ(c.server.shutdown_grace, std::chrono::seconds(7));
+}
+
 TEST(ConfigRender, ExampleLoadsBackToTheDefaults) {
   Config c;
   c.server.hostname = "changed";

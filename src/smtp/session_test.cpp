@@ -200,6 +200,27 @@ TEST_F(Smtp, RecipientsAreCheckedOnTheLoopWhenTheStoreAnswersFromMemory) {
   EXPECT_EQ(inbox_count("carol@example.test"), 1u);
 }
 
+// A recipient refused on the loop counts toward max_errors as one refused on a worker:
+// the third unknown user ends the session.
+TEST_F(Smtp, UnknownRecipientsAnsweredOnTheLoopCountAsErrors) {
+  auto s = settings();
+  s.max_errors = 3;
+  start_with(s);
+  send("HELO c\r\nMAIL FROM:<>\r\n");
+  const std::string unknown =
+      "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in local "
+      "recipient table\r\n";
+  input_ += "RCPT TO:<nobody@example.test>\r\nRCPT TO:<nobody@example.test>\r\n";
+  auto out = session_->receive(input_);
+  EXPECT_FALSE(out.work);
+  EXPECT_EQ(out.bytes, unknown + unknown);
+  EXPECT_EQ(out.after, net::After::read);
+  input_ += "RCPT TO:<nobody@example.test>\r\nRCPT TO:<demo@example.test>\r\n";
+  out = session_->receive(input_);
+  EXPECT_EQ(out.bytes, unknown + "421 4.7.0 mx.test Error: too many errors\r\n");
+  EXPECT_EQ(out.after, net::After::close);
+}
+
 TEST_F(Smtp, Port25NeverRelays) {
   start();
   send("EHLO c\r\nMAIL FROM:<a@b.test>\r\n");
