@@ -1,14 +1,16 @@
 // Structured logging on spdlog; see log.hpp.
 #include "base/log.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
+#include <memory>
 #include <mutex>
+
+#include "base/log_batcher.hpp"
 
 namespace postino::base::log {
 namespace {
@@ -27,6 +29,28 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return spdlog::level::info;
 }
 
+// Formats on the thread that logs and hands the line to a LogBatcher writing to
+// stderr (log_batcher.hpp). base_sink's mutex keeps the formatter's cached time safe.
+class BatchedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  BatchedStderrSink()
+      : batcher_([](std::string_view text) { LogBatcher::write_fd(STDERR_FILENO, text); },
+                 LogBatcher::Options{}) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    batcher_.append(std::string_view(line.data(), line.size()));
+    // An error is written without the gathering delay, with everything before it.
+    if (msg.level >= spdlog::level::err) batcher_.hurry();
+  }
+  void flush_() override { batcher_.flush(); }
+
+ private:
+  LogBatcher batcher_;
+};
+
 bool is_plain_char(unsigned char c) {
   return c > 0x20 && c < 0x7f && c != '"' && c != '=' && c != '\\';
 }
@@ -35,15 +59,10 @@ bool is_plain_char(unsigned char c) {
 
 void init(Level level, Format format) {
   if (format == Format::automatic) format = isatty(STDERR_FILENO) ? Format::text : Format::logfmt;
-  // Lines are written by a thread of their own: an event loop never waits for stderr (a
-  // slow journald or pipe reader would otherwise stall every session on that loop). The
-  // queue keeps their order; when it is full, the logging thread is waited for rather
-  // than a line dropped. spdlog's registry drains the queue at exit.
-  static std::once_flag pool;
-  std::call_once(pool, [] { spdlog::init_thread_pool(8192, 1); });
-  auto logger = std::make_shared<spdlog::async_logger>(
-      "postino", std::make_shared<spdlog::sinks::stderr_sink_mt>(), spdlog::thread_pool(),
-      spdlog::async_overflow_policy::block);
+  // Lines are written in batches by a thread of their own (log_batcher.hpp), in the order
+  // they were logged. spdlog's registry drops the logger at exit, and the sink writes
+  // what is left as it goes.
+  auto logger = std::make_shared<spdlog::logger>("postino", std::make_shared<BatchedStderrSink>());
   // The level is written by event() with the names the config uses (warn, not warning).
   if (format == Format::logfmt) {
     logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
@@ -51,7 +70,6 @@ void init(Level level, Format format) {
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %v");
   }
   logger->set_level(to_spdlog(level));
-  logger->flush_on(spdlog::level::debug);
   spdlog::set_default_logger(std::move(logger));
 }
 
