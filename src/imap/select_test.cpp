@@ -140,5 +140,29 @@ TEST_F(ImapLogin, SelectIsAnsweredWithoutAWorkerUnlessTheStoreWouldWait) {
   EXPECT_NE(out.bytes.find("c OK [READ-WRITE] SELECT completed\r\n"), std::string::npos);
 }
 
+// LOGIN reads INBOX's summary before it answers (commands/login.cpp): the SELECT most
+// clients send next finds its pages in memory and is answered on the session's loop, even
+// when they had left memory since the mailbox was last selected.
+TEST_F(ImapLogin, LoginBringsInboxBackIntoMemoryForTheSelectAfterIt) {
+  const auto demo = demo_id();
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: 1\r\n\r\nx\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");  // selected lately: the server keeps its list
+  send("c LOGOUT\r\n");
+  // A commit makes the store's readers read their pages again, and those leave memory.
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: 2\r\n\r\nx\r\n"));
+  if (!store::test_support::evict_store_from_page_cache(dir_)) {
+    GTEST_SKIP() << "this file system keeps the pages of its files";
+  }
+  start(true);
+  send("d LOGIN demo@example.test secret\r\n");
+  input_ += "e SELECT INBOX\r\n";
+  auto out = session_->receive(input_);
+  EXPECT_FALSE(out.work);
+  EXPECT_NE(out.bytes.find("* 2 EXISTS\r\n"), std::string::npos) << out.bytes;
+  EXPECT_NE(out.bytes.find("e OK [READ-WRITE] SELECT completed\r\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace postino::imap

@@ -110,6 +110,7 @@ class Session final : public net::ProtocolSession {
                       net::Output& out);
   // On the worker pool: the outcome of a login, as the tagged reply in work_.
   void finish_login(const std::string& tag, auth::LoginResult result);
+  void warm_inbox(store::AccountId account);
   bool may_use_plaintext() const;
   // commands/mailboxes.cpp
   store::AccountId account_id() const;

@@ -63,6 +63,7 @@ class ImapLogin : public ::testing::Test {
     s.authenticator = authenticator_.get();
     s.max_bad_commands = max_bad_commands;
     s.allow_plaintext_loopback = allow_plaintext_loopback;
+    s.views = views_;  // one for all sessions, as a server has
     net::ClientInfo c;
     c.address = loopback ? "127.0.0.1" : "192.0.2.5";
     c.is_loopback = loopback;
@@ -94,6 +95,7 @@ class ImapLogin : public ::testing::Test {
   }
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
+  std::shared_ptr<MailboxViews> views_ = std::make_shared<MailboxViews>(1'000'000);
   auth::FailureThrottle throttle_{
       {std::chrono::milliseconds(1), std::chrono::milliseconds(2), std::chrono::seconds(600), 100}};
   std::unique_ptr<auth::Authenticator> authenticator_;
