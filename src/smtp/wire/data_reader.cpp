@@ -34,6 +34,27 @@ std::size_t DataReader::feed(std::string_view input) {
     return cached;
   };
   while (i < input.size() && !done_) {
+    // Whole lines that end in CRLF, none starting with a dot, are the text as it came: a
+    // run of them is found by one memchr a line and kept in one piece (line by line, the
+    // reading was most of a loop's time on 100 KB messages). A bare LF, a dot at the
+    // start of a line or a line not complete yet ends the run, and is read below.
+    if (at_line_start_ && input[i] != '.') {
+      const char* const from = input.data() + i;
+      const char* run_end = from;
+      while (run_end != end) {
+        const auto* lf = static_cast<const char*>(
+            std::memchr(run_end, '\n', static_cast<std::size_t>(end - run_end)));
+        if (lf == nullptr || lf == run_end || lf[-1] != '\r') break;
+        run_end = lf + 1;
+        if (run_end != end && *run_end == '.') break;
+      }
+      if (run_end != from) {
+        emit(std::string_view(from, static_cast<std::size_t>(run_end - from)));
+        i += static_cast<std::size_t>(run_end - from);
+        previous_line_crlf_ = true;
+        continue;  // at the start of a line still
+      }
+    }
     if (at_line_start_) {
       at_line_start_ = false;
       // RFC 5321 §4.5.2: a leading dot is removed (it was added by the sender, or it is

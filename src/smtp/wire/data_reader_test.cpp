@@ -133,6 +133,28 @@ TEST(DataReader, LongInputOfBareLfOrBareCrLinesIsReadInOnePass) {
   EXPECT_TRUE(b.message == cr_expected + "end\r\n");
 }
 
+// Whole CRLF lines are kept in runs (one memchr a line, one append a run); what ends a run
+// (a dot-stuffed line, a bare LF, a line not complete in this piece, the end-of-data line)
+// is read byte by byte as before: the same message as reading one byte at a time, which
+// never makes a run, at every split point.
+TEST(DataReader, RunsOfWholeLinesMatchTheByteAtATimeReading) {
+  const std::string line = "an ordinary line of text\r\n";
+  std::string input;
+  for (int i = 0; i < 4; ++i) input += line;
+  input += "..stuffed\r\n" + line + line + "bare lf\n" + line + "\r\n" + line + "x\r\r\n" + line +
+           "\n.\n" + line + ".\r\nNEXT";
+  const auto one_byte = read(input, 1);
+  EXPECT_TRUE(one_byte.done);
+  EXPECT_TRUE(one_byte.bare_lf);
+  EXPECT_NE(one_byte.message.find("\r\n.stuffed\r\n"), std::string::npos);
+  for (std::size_t chunk = 2; chunk <= input.size(); ++chunk) {
+    auto r = read(input, chunk);
+    EXPECT_EQ(r.message, one_byte.message) << chunk;
+    EXPECT_EQ(r.rest, "NEXT") << chunk;
+    EXPECT_EQ(r.bare_lf, one_byte.bare_lf) << chunk;
+  }
+}
+
 TEST(DataReader, TooBigIsReadToTheEndButNotKept) {
   auto r = read(std::string(5000, 'a') + "\r\n.\r\nQUIT\r\n", 100, 1000);
   EXPECT_TRUE(r.done);
