@@ -5,9 +5,10 @@ default; realistic headers, about 1 KB each, one message with a rare word) is wr
 once; Dovecot serves a copy of it, Postino imports it (`postino import maildir`, then its
 full-text index catches up). One client over plain TCP on loopback times, on each server:
 LOGIN (Postino reads INBOX's summary before it answers a LOGIN, so on a cold server the
-reads of a SELECT that follows may happen there: both are shown), SELECT, UID FETCH 1:* (FLAGS) (and the two together: a server may answer SELECT before it
-reads the list), FETCH 1:* (ENVELOPE), SEARCH FROM, SEARCH BODY of a rare word and of a
-common one, SEARCH SUBJECT. Each server is first walked through once (Dovecot
+reads of a SELECT that follows may happen there: both are shown), SELECT, UID FETCH 1:*
+(FLAGS) (and the two together: a server may answer SELECT before it reads the list),
+FETCH 1:* (ENVELOPE), SEARCH FROM, SEARCH BODY of a rare word and of a common one,
+SEARCH SUBJECT. Each server is first walked through once (Dovecot
 builds its index of a new Maildir then); after that, --repeat times and alternating:
 "cold" is a restarted server with the kernel's page cache dropped, "warm" the same
 commands once more. Medians are printed with the ratio (Dovecot's time / Postino's) and
@@ -273,6 +274,11 @@ def walk(box, messages):
     return out
 
 
+def ms(value):
+    """Milliseconds as the table prints them: two decimals under 10."""
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(HERE, "..", "build", "postino"))
@@ -325,8 +331,6 @@ def main():
             theirs = statistics.median(times["Dovecot"][phase][label]) * 1000
             results["rows"].append({"command": label, "phase": phase, "Postino_ms": ours,
                                     "Dovecot_ms": theirs, "ratio": theirs / ours})
-            def ms(v):
-                return f"{v:.2f}" if v < 10 else f"{v:.1f}"
             print(f"| {label} | {phase} | {ms(ours)} | {ms(theirs)} | {theirs / ours:.1f}x |",
                   flush=True)
     os.makedirs(args.out, exist_ok=True)

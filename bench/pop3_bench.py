@@ -197,8 +197,8 @@ def rounds(system, user, messages, window, count=5):
 
 
 def many_clients(system, users, per_client):
-    """Every user's client retrieving its messages at once, one at a time each (the clock starts
-    once all have logged in: the login, the same yescrypt hash checked by both, is not
+    """Every user's client retrieving its messages at once, one at a time each (the clock
+    starts once all have logged in: the login, the same yescrypt hash checked by both, is not
     what this measures)."""
     return load(system, users, per_client, 1)
 
@@ -264,7 +264,8 @@ def main():
              True),
             ("retr_pipelined_per_s",
              f"RETR of {args.messages} messages, pipelined 50 at a time (messages/s)", True),
-            ("clients_per_s", f"{args.clients} clients x {args.per_client} RETR (messages/s)", True)]
+            ("clients_per_s",
+             f"{args.clients} clients x {args.per_client} RETR (messages/s)", True)]
     print("client CPU per RETR (microseconds): " + ", ".join(
         f"{name} {results[name]['client_cpu_us_per_retr']['median']:.0f}"
         for name in ("Postino", "Postfix+Dovecot")), flush=True)
