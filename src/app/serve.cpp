@@ -362,7 +362,9 @@ int serve(const ServeOptions& options) {
   base::log::Format format = base::log::Format::automatic;
   base::log::parse_level(cfg.log.level, level);
   base::log::parse_format(cfg.log.format, format);
-  base::log::init(level, format);
+  base::log::init(level, format,
+                  {static_cast<std::size_t>(cfg.log.buffer_bytes),
+                   std::chrono::milliseconds(cfg.log.gather_ms)});
   std::signal(SIGPIPE, SIG_IGN);
 
   std::string privilege_error;

@@ -33,9 +33,9 @@ spdlog::level::level_enum to_spdlog(Level level) {
 // stderr (log_batcher.hpp). base_sink's mutex keeps the formatter's cached time safe.
 class BatchedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  BatchedStderrSink()
+  explicit BatchedStderrSink(LogBatcher::Options options)
       : batcher_([](std::string_view text) { LogBatcher::write_fd(STDERR_FILENO, text); },
-                 LogBatcher::Options{}) {}
+                 options) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
@@ -57,12 +57,14 @@ bool is_plain_char(unsigned char c) {
 
 }  // namespace
 
-void init(Level level, Format format) {
+void init(Level level, Format format, Buffering buffering) {
   if (format == Format::automatic) format = isatty(STDERR_FILENO) ? Format::text : Format::logfmt;
   // Lines are written in batches by a thread of their own (log_batcher.hpp), in the order
   // they were logged. spdlog's registry drops the logger at exit, and the sink writes
   // what is left as it goes.
-  auto logger = std::make_shared<spdlog::logger>("postino", std::make_shared<BatchedStderrSink>());
+  auto logger = std::make_shared<spdlog::logger>(
+      "postino", std::make_shared<BatchedStderrSink>(LogBatcher::Options{
+                     .gather = buffering.gather, .max_bytes = buffering.buffer_bytes}));
   // The level is written by event() with the names the config uses (warn, not warning).
   if (format == Format::logfmt) {
     logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);

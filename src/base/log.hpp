@@ -3,6 +3,8 @@
 // terminal, a readable text form when it is.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -19,8 +21,15 @@ struct Field {
   std::string value;
 };
 
+// How lines wait to be written (log_batcher.hpp): at most `buffer_bytes` of them, gathered
+// for `gather` once the first wakes the logging thread.
+struct Buffering {
+  std::size_t buffer_bytes = 1 << 20;
+  std::chrono::milliseconds gather{5};
+};
+
 // Installs the process-wide logger on stderr. Safe to call again (reconfigures).
-void init(Level level, Format format);
+void init(Level level, Format format, Buffering buffering = {});
 
 // Parses "debug" | "info" | "warn" | "error"; false when unknown.
 bool parse_level(std::string_view text, Level& out);

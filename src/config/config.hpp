@@ -26,6 +26,8 @@ struct ServerSettings {
 struct LogSettings {
   std::string level = "info";
   std::string format = "auto";
+  std::int64_t buffer_bytes = std::int64_t{1} << 20;
+  std::int64_t gather_ms = 5;
 };
 
 struct TlsSettings {

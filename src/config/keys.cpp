@@ -55,6 +55,16 @@ std::vector<Key> build_keys() {
       "log.format",
       "Log line format on stderr: `auto` is `text` on a terminal and `logfmt` otherwise.",
       [](auto& c) -> auto& { return c.log.format; }, {"auto", "text", "logfmt"}));
+  k.push_back(integer_key(
+      "log.buffer_bytes",
+      "Log lines waiting to be written, at most; past it a session that logs waits for the "
+      "logging thread (a line is never dropped).",
+      [](auto& c) -> auto& { return c.log.buffer_bytes; }, 4096, std::int64_t{1} << 30));
+  k.push_back(integer_key(
+      "log.gather_ms",
+      "How long the logging thread gathers lines before it writes them in one write, once "
+      "it is woken by the first; an error is written at once. 0: each as soon as it can.",
+      [](auto& c) -> auto& { return c.log.gather_ms; }, 0, 1000));
   // [tls]
   k.push_back(string_key(
       "tls.cert_file",

@@ -25,6 +25,9 @@ smtp = ["127.0.0.1:25", "[::1]:25"]
 imaps = "127.0.0.1:993"
 [smtp]
 max_line_bytes = 1000
+[log]
+buffer_bytes = 65536
+gather_ms = 0
 )",
                            "t.toml");
   ASSERT_TRUE(errors.empty()) << errors.front().str();
@@ -37,6 +40,8 @@ max_line_bytes = 1000
   EXPECT_EQ(c.listen[Protocol::imaps][0].port, 993);
   EXPECT_EQ(c.listen[Protocol::pop3][0].port, 110);  // untouched keys keep their defaults
   EXPECT_EQ(c.smtp.max_line_bytes, 1000);
+  EXPECT_EQ(c.log.buffer_bytes, 65536);
+  EXPECT_EQ(c.log.gather_ms, 0);
 }
 
 TEST(ConfigLoad, ReportsEveryErrorWithLineAndColumnAndAppliesNothing) {
