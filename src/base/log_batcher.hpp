@@ -55,7 +55,7 @@ class LogBatcher {
   std::condition_variable written_;  // producers: room again, or a flush done
   std::string pending_;
   std::string spare_;           // the last batch's buffer, reused
-  std::uint64_t appended_ = 0;  // batches handed in and written, for flush()
+  std::uint64_t appended_ = 0;  // appends handed in, and those written: for flush()
   std::uint64_t written_count_ = 0;
   bool hurry_ = false;
   bool stopping_ = false;

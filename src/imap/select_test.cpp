@@ -164,5 +164,23 @@ TEST_F(ImapLogin, LoginBringsInboxBackIntoMemoryForTheSelectAfterIt) {
   EXPECT_NE(out.bytes.find("e OK [READ-WRITE] SELECT completed\r\n"), std::string::npos);
 }
 
+// LOGIN's read of INBOX is thrown away: the SELECT after it shows the mailbox as it is when
+// the SELECT comes, with what was delivered in between (here on the loop, the mailbox
+// having been selected lately).
+TEST_F(ImapLogin, SelectAfterLoginShowsWhatArrivedSinceTheLogin) {
+  const auto demo = demo_id();
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: 1\r\n\r\nx\r\n"));
+  start(true);
+  send("a LOGIN demo@example.test secret\r\n");
+  send("b SELECT INBOX\r\n");
+  send("c LOGOUT\r\n");
+  start(true);
+  send("d LOGIN demo@example.test secret\r\n");
+  ASSERT_TRUE(store_->deliver({demo}, "Subject: 2\r\n\r\nx\r\n"));
+  const auto selected = send("e SELECT INBOX\r\n");
+  EXPECT_NE(selected.find("* 2 EXISTS\r\n"), std::string::npos) << selected;
+  EXPECT_NE(selected.find("* OK [UIDNEXT 3] "), std::string::npos) << selected;
+}
+
 }  // namespace
 }  // namespace postino::imap
