@@ -14,6 +14,9 @@ inline store::SqliteOptions store_options(const config::Config& cfg) {
   o.blob_grace = cfg.store.blob_grace;
   o.max_indexed_text_bytes = static_cast<std::size_t>(cfg.store.max_indexed_text_bytes);
   o.inline_body_bytes = static_cast<std::size_t>(cfg.store.inline_body_bytes);
+  o.log_body_bytes = static_cast<std::size_t>(cfg.store.log_body_bytes);
+  o.log_segment_bytes = static_cast<std::uint64_t>(cfg.store.log_segment_bytes);
+  o.log_compact_percent = static_cast<unsigned>(cfg.store.log_compact_percent);
   o.page_size = static_cast<std::size_t>(cfg.store.page_size);
   o.wal_checkpoint_bytes = static_cast<std::size_t>(cfg.store.wal_checkpoint_bytes);
   o.text_index_quiet = std::chrono::milliseconds(cfg.store.text_index_quiet_ms);

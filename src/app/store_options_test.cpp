@@ -17,6 +17,9 @@ TEST(StoreOptions, EveryStoreKeyReachesTheStore) {
   c.store.max_mailbox_depth = 7;
   c.store.max_indexed_text_bytes = 3333;
   c.store.inline_body_bytes = 4444;
+  c.store.log_body_bytes = 5555;
+  c.store.log_segment_bytes = 6666;
+  c.store.log_compact_percent = 77;
   c.store.page_size = 8192;
   c.store.wal_checkpoint_bytes = 131072;
   c.store.text_index_quiet_ms = 55;
@@ -32,6 +35,9 @@ TEST(StoreOptions, EveryStoreKeyReachesTheStore) {
   EXPECT_EQ(o.mailbox_names.max_depth, 7u);
   EXPECT_EQ(o.max_indexed_text_bytes, 3333u);
   EXPECT_EQ(o.inline_body_bytes, 4444u);
+  EXPECT_EQ(o.log_body_bytes, 5555u);
+  EXPECT_EQ(o.log_segment_bytes, 6666u);
+  EXPECT_EQ(o.log_compact_percent, 77u);
   EXPECT_EQ(o.page_size, 8192u);
   EXPECT_EQ(o.wal_checkpoint_bytes, 131072u);
   EXPECT_EQ(o.text_index_quiet, std::chrono::milliseconds(55));

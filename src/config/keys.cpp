@@ -337,11 +337,33 @@ std::vector<Key> build_keys() {
   k.push_back(integer_key(
       "store.inline_body_bytes",
       "Messages of at most this many bytes are kept in the database, written by the commit "
-      "that saves them, instead of in a file of their own (whose creation and fsyncs cost "
-      "more than the message); larger ones are files under blobs/, read in pieces. Space "
-      "freed in the database is reused by new mail but not given back to the file system. "
-      "0: every message is a file.",
+      "that saves them (one fsync for the message and its rows); larger ones go to the body "
+      "log (store.log_body_bytes) or are files under blobs/, read in pieces. The database "
+      "writes a body twice (its log, then the checkpoint): 10 SMTP sessions delivered 5 KB "
+      "messages 15-25 % faster from the database, 50 KB ones 17 % faster from the body log, "
+      "and 20 KB ones as fast either way. Space freed in the database is reused by new mail "
+      "but not given back to the file system. 0: no message in the database.",
       [](auto& c) -> auto& { return c.store.inline_body_bytes; }, 0, std::int64_t{16} << 20));
+  k.push_back(integer_key(
+      "store.log_body_bytes",
+      "Messages larger than store.inline_body_bytes and of at most this many bytes are "
+      "appended to the body log (segments/ under the data directory): written to the disk "
+      "once, where the database writes a body twice (its log, then the checkpoint) and a file "
+      "of its own costs its creation and a directory fsync. Larger ones are files under "
+      "blobs/. 0: no body log.",
+      [](auto& c) -> auto& { return c.store.log_body_bytes; }, 0, std::int64_t{1} << 30));
+  k.push_back(integer_key(
+      "store.log_segment_bytes",
+      "A body-log segment takes no more messages once it holds this many bytes; the next one "
+      "begins. A segment is removed at start-up once none of its messages is left.",
+      [](auto& c) -> auto& { return c.store.log_segment_bytes; }, std::int64_t{1} << 20,
+      std::int64_t{1} << 34));
+  k.push_back(integer_key(
+      "store.log_compact_percent",
+      "At start-up, a body-log segment no longer written whose messages still in use take "
+      "less than this share of it (percent) is compacted: they are copied to the end of the "
+      "log and the segment removed, giving the space of deleted mail back. 0: never.",
+      [](auto& c) -> auto& { return c.store.log_compact_percent; }, 0, 100));
   k.push_back(power_of_two_key(
       "store.page_size",
       "Bytes of each page of store.db, fixed when the store is created (an existing store "

@@ -28,6 +28,10 @@ max_line_bytes = 1000
 [log]
 buffer_bytes = 65536
 gather_ms = 0
+[store]
+log_body_bytes = 0
+log_segment_bytes = 2097152
+log_compact_percent = 30
 )",
                            "t.toml");
   ASSERT_TRUE(errors.empty()) << errors.front().str();
@@ -42,6 +46,9 @@ gather_ms = 0
   EXPECT_EQ(c.smtp.max_line_bytes, 1000);
   EXPECT_EQ(c.log.buffer_bytes, 65536);
   EXPECT_EQ(c.log.gather_ms, 0);
+  EXPECT_EQ(c.store.log_body_bytes, 0);
+  EXPECT_EQ(c.store.log_segment_bytes, 2097152);
+  EXPECT_EQ(c.store.log_compact_percent, 30);
 }
 
 TEST(ConfigLoad, ReportsEveryErrorWithLineAndColumnAndAppliesNothing) {

@@ -163,6 +163,9 @@ TEST_P(StoreContract, AStoreOfTheOldSchemaGetsItsCountsWhenOpened) {
                             "DROP TRIGGER message_envelopes_insert",
                             "DROP TABLE message_envelopes",
                             "ALTER TABLE blobs DROP COLUMN envelope",
+                            "DROP TRIGGER blob_places_collected",
+                            "DROP TABLE blob_places",
+                            "DROP TABLE body_segments",
                             "PRAGMA user_version = 3"}) {
       ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }

@@ -24,9 +24,12 @@ namespace fs = std::filesystem;
 std::unique_ptr<Store> open_at(const fs::path& dir) {
   SqliteOptions o;
   o.data_dir = dir;
-  // About half the bodies below (0 to 20,000 bytes) are kept in the database, the others
-  // in files: a kill may cut either kind of save.
-  o.inline_body_bytes = 10000;
+  // The bodies below (0 to 20,000 bytes) are kept in the database (a quarter), the body
+  // log (a third, in segments of 256 KiB: several a round) and files: a kill may cut any
+  // kind of save.
+  o.inline_body_bytes = 5000;
+  o.log_body_bytes = 12000;
+  o.log_segment_bytes = 256 * 1024;
   auto s = open_sqlite_store(o);
   if (!s) throw std::runtime_error(s.error().detail);
   return std::move(*s);

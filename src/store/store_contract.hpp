@@ -8,11 +8,14 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <set>
 
+#include "store/body_log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace postino::store::test_support {
@@ -40,12 +43,16 @@ struct Backend {
 };
 
 inline std::unique_ptr<Store> open_sqlite_with(const fs::path& dir, std::chrono::seconds grace,
-                                               std::size_t inline_body_bytes) {
+                                               std::size_t inline_body_bytes,
+                                               std::size_t log_body_bytes = 0,
+                                               std::uint64_t log_segment_bytes = 64 << 20) {
   SqliteOptions o;
   o.data_dir = dir;
   o.blob_grace = grace;
   o.text_index_quiet = std::chrono::milliseconds(0);
   o.inline_body_bytes = inline_body_bytes;
+  o.log_body_bytes = log_body_bytes;
+  o.log_segment_bytes = log_segment_bytes;
   auto s = open_sqlite_store(o);
   if (!s) throw std::runtime_error(s.error().detail);
   return std::move(*s);
@@ -59,6 +66,12 @@ inline std::unique_ptr<Store> open_sqlite(const fs::path& dir, std::chrono::seco
 // Bodies of up to 256 KiB in the database (the server's default), larger ones files.
 inline std::unique_ptr<Store> open_sqlite_inline(const fs::path& dir, std::chrono::seconds grace) {
   return open_sqlite_with(dir, grace, 256 * 1024);
+}
+
+// Every body in the body log (the server keeps the smallest in the database; here the
+// tests' small bodies go to the log too).
+inline std::unique_ptr<Store> open_sqlite_log(const fs::path& dir, std::chrono::seconds grace) {
+  return open_sqlite_with(dir, grace, 0, 16 << 20);
 }
 
 // Runs one statement on the store's database behind its back: ?1 bound as text, ?2 as a
@@ -105,7 +118,7 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(m) << name;
     return m ? *m : MailboxInfo{};
   }
-  // The bodies the store keeps, in files under blobs/ or in its database.
+  // The bodies the store keeps, in files under blobs/, in its database or its body log.
   std::size_t stored_bodies() {
     std::set<std::string> ids;
     std::error_code ec;
@@ -118,7 +131,8 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     EXPECT_EQ(sqlite3_open_v2((dir_ / "store.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
               SQLITE_OK);
     sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "SELECT blob_id FROM blob_bytes", -1, &stmt, nullptr);
+    sqlite3_prepare_v2(db, "SELECT blob_id FROM blob_bytes UNION SELECT blob_id FROM blob_places",
+                       -1, &stmt, nullptr);
     while (sqlite3_step(stmt) == SQLITE_ROW) {
       ids.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
     }
@@ -126,13 +140,14 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     sqlite3_close(db);
     return ids.size();
   }
-  // Behind the store's back: a body lost (its file and its row of bytes), or its bytes
-  // replaced by others (a file zeroed in place, say).
+  // Behind the store's back: a body lost (its file, its row of bytes, its place in the
+  // body log), or its bytes replaced by others (a file zeroed in place, say).
   void remove_body(const std::string& id) {
     for (const auto& p : {dir_ / "blobs" / id.substr(0, 2) / id, dir_ / "blobs" / "new" / id}) {
       fs::remove(p);
     }
     sql_behind_the_back(dir_, "DELETE FROM blob_bytes WHERE blob_id = ?1", id);
+    sql_behind_the_back(dir_, "DELETE FROM blob_places WHERE blob_id = ?1", id);
   }
   void replace_body(const std::string& id, const std::string& bytes) {
     for (const auto& p : {dir_ / "blobs" / id.substr(0, 2) / id, dir_ / "blobs" / "new" / id}) {
@@ -141,6 +156,37 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
       std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
     }
     sql_behind_the_back(dir_, "UPDATE blob_bytes SET bytes = ?2 WHERE blob_id = ?1", id, bytes);
+    // In the log: overwritten where it is (as much of `bytes` as its place holds).
+    if (auto place = body_place(id)) {
+      std::fstream f(dir_ / "segments" / segment_file(place->segment),
+                     std::ios::binary | std::ios::in | std::ios::out);
+      f.seekp(place->offset);
+      f.write(bytes.data(),
+              std::min<std::streamsize>(static_cast<std::streamsize>(bytes.size()), place->size));
+    }
+  }
+  // Where the body log keeps a body, read behind the store's back; none when it does not.
+  std::optional<BodyPlace> body_place(const std::string& id) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_ / "store.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::optional<BodyPlace> out;
+    if (sqlite3_prepare_v2(db, "SELECT segment, offset, size FROM blob_places WHERE blob_id = ?",
+                           -1, &stmt, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(stmt, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(stmt) == SQLITE_ROW) {
+        out = BodyPlace{sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
+                        sqlite3_column_int64(stmt, 2)};
+      }
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+  static std::string segment_file(std::int64_t segment) {
+    auto name = std::to_string(segment);
+    return std::string(10 - std::min<std::size_t>(10, name.size()), '0') + name + ".seg";
   }
 
   fs::path dir_;

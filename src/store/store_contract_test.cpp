@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 using test_support::Backend;
 using test_support::open_sqlite;
 using test_support::open_sqlite_inline;
+using test_support::open_sqlite_log;
 using test_support::StoreContract;
 
 TEST_P(StoreContract, DomainsAreUniqueAndGuardedWhileInUse) {
@@ -574,7 +575,8 @@ TEST(SqliteStoreNotifier, EveryCommittedChangeToAMailboxIsAnnounced) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
                          ::testing::Values(Backend{"sqlite", open_sqlite},
-                                           Backend{"sqlite_inline", open_sqlite_inline}),
+                                           Backend{"sqlite_inline", open_sqlite_inline},
+                                           Backend{"sqlite_log", open_sqlite_log}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

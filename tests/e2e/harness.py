@@ -299,14 +299,21 @@ def stored(server, address, mailbox="INBOX"):
     import sqlite3
     db = sqlite3.connect(os.path.join(server.data, "store.db"))
     rows = db.execute(
-        "SELECT m.blob_id, x.bytes FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+        "SELECT m.blob_id, x.bytes, p.segment, p.offset, p.size FROM messages m "
+        "JOIN mailboxes b ON b.id = m.mailbox_id "
         "JOIN accounts a ON a.id = b.account_id LEFT JOIN blob_bytes x ON x.blob_id = m.blob_id "
+        "LEFT JOIN blob_places p ON p.blob_id = m.blob_id "
         "WHERE a.address = ? AND b.name = ? ORDER BY m.uid", (address, mailbox)).fetchall()
     db.close()
     out = []
-    for (blob, inline) in rows:
+    for (blob, inline, segment, offset, size) in rows:
         if inline is not None:  # a small body, kept in the database
             out.append(bytes(inline))
+            continue
+        if segment is not None:  # in the body log
+            with open(os.path.join(server.data, "segments", f"{segment:010d}.seg"), "rb") as f:
+                f.seek(offset)
+                out.append(f.read(size))
             continue
         paths = glob.glob(os.path.join(server.data, "blobs", blob[:2], blob)) + \
             glob.glob(os.path.join(server.data, "blobs", "new", blob))

@@ -1,7 +1,8 @@
 """Corruption at rest (RELIABILITY C05): with the server stopped, one message's body is
 deleted, another's zeroed, and a stray temporary file and an orphan body file are left in
-the blob directory. Twice: with the bodies in the database (small ones are, by default:
-store.inline_body_bytes) and with every body a file of its own.
+the blob directory. Three times: with the bodies in the database (small ones are, by
+default: store.inline_body_bytes), in the body log (store.log_body_bytes) and with every
+body a file of its own.
 
 - With the scrub (the default), the server starts, serves the intact messages at once, and
   its first scrub pass finds the two damaged bodies: the zeroed file is moved to
@@ -35,10 +36,22 @@ def blob_path(data, blob_id):
     return None
 
 
+def body_place(data, blob_id):
+    """(segment file, offset, size) of a body kept in the body log, or None."""
+    with sqlite3.connect(os.path.join(data, "store.db")) as db:
+        row = db.execute("SELECT segment, offset, size FROM blob_places WHERE blob_id = ?",
+                         (blob_id,)).fetchone()
+    if row is None:
+        return None
+    return os.path.join(data, "segments", f"{row[0]:010d}.seg"), row[1], row[2]
+
+
 def lose(data, blob_id):
-    """Deletes a body wherever it is kept: its row of bytes, or its file."""
+    """Deletes a body wherever it is kept: its row of bytes, its place in the body log (the
+    segment's other bodies stay), or its file."""
     with sqlite3.connect(os.path.join(data, "store.db")) as db:
         gone = db.execute("DELETE FROM blob_bytes WHERE blob_id = ?", (blob_id,)).rowcount
+        gone += db.execute("DELETE FROM blob_places WHERE blob_id = ?", (blob_id,)).rowcount
     if not gone:
         os.remove(blob_path(data, blob_id))
 
@@ -48,12 +61,20 @@ def zero(data, blob_id):
     with sqlite3.connect(os.path.join(data, "store.db")) as db:
         zeroed = db.execute("UPDATE blob_bytes SET bytes = zeroblob(length(bytes)) "
                             "WHERE blob_id = ?", (blob_id,)).rowcount
-    if not zeroed:
-        path = blob_path(data, blob_id)
-        size = os.path.getsize(path)
-        os.chmod(path, 0o600)
-        with open(path, "wb") as f:
+    if zeroed:
+        return
+    place = body_place(data, blob_id)
+    if place:
+        path, offset, size = place
+        with open(path, "r+b") as f:
+            f.seek(offset)
             f.write(b"\0" * size)
+        return
+    path = blob_path(data, blob_id)
+    size = os.path.getsize(path)
+    os.chmod(path, 0o600)
+    with open(path, "wb") as f:
+        f.write(b"\0" * size)
 
 
 class CorruptionTest(unittest.TestCase):
@@ -210,8 +231,19 @@ class CorruptionTest(unittest.TestCase):
 
 
 class CorruptionOfFilesTest(CorruptionTest):
-    config = "[store]\ninline_body_bytes = 0\n"
+    config = "[store]\ninline_body_bytes = 0\nlog_body_bytes = 0\n"
     in_files = True
+
+
+class CorruptionOfTheBodyLogTest(CorruptionTest):
+    config = "[store]\ninline_body_bytes = 0\n"  # every body in the body log
+
+    def damaged_store(self):
+        data, blobs, stray = super().damaged_store()
+        # The four bodies share a segment; the damage is to two of them alone.
+        self.assertEqual(len({body_place(data, b)[0] for b in blobs.values()
+                              if body_place(data, b)}), 1)
+        return data, blobs, stray
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ SqliteStore::SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> w
     : options_(options),
       writer_(std::move(writer)),
       readers_(options.data_dir / "store.db", options.busy_timeout, prepare_summary_statements),
-      blobs_(std::move(blobs)) {}
+      blobs_(std::move(blobs)),
+      log_(std::make_unique<BodyLog>(options.data_dir / "segments", options.log_segment_bytes)) {}
 
 std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace) {
   const auto cutoff = static_cast<std::int64_t>(std::time(nullptr)) - grace.count();
@@ -45,6 +46,120 @@ std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace) {
     if (gone && *gone) ++removed;
   }
   return removed;
+}
+
+bool SqliteStore::remove_segment(std::int64_t segment) {
+  const bool unreferenced = writer_->run([&](Database& db) {
+    auto& q = db.prepare("SELECT 1 FROM blob_places WHERE segment = ? LIMIT 1");
+    q.bind_all(segment);
+    const bool referenced = q.step();
+    q.reset();
+    if (!referenced) db.prepare("DELETE FROM body_segments WHERE id = ?").bind_all(segment).run();
+    return !referenced;
+  });
+  if (!unreferenced) return false;
+  auto removed = log_->remove(segment);
+  return removed && *removed;
+}
+
+std::pair<std::size_t, bool> SqliteStore::compact_segment(std::int64_t segment) {
+  struct Body {
+    std::string id;
+    BodyPlace from, to;
+  };
+  auto bodies = readers_.run([&](Database& db) {
+    std::vector<Body> out;
+    auto& q = db.prepare("SELECT blob_id, offset, size FROM blob_places WHERE segment = ?");
+    q.bind_all(segment);
+    while (q.step()) out.push_back({q.text(0), {segment, q.int64(1), q.int64(2)}, {}});
+    q.reset();
+    return out;
+  });
+  std::size_t moved = 0;
+  bool left = false;
+  constexpr std::size_t batch = 256;
+  for (std::size_t first = 0; first < bodies.size(); first += batch) {
+    std::vector<Body> copied;
+    std::vector<BodyPlace> places;
+    for (std::size_t i = first; i < std::min(bodies.size(), first + batch); ++i) {
+      auto& body = bodies[i];
+      // Only a body that still matches its hash is carried over; the scrub and fsck deal
+      // with the others where they are.
+      auto bytes = log_->read(body.from);
+      if (!bytes || blob_id_for(*bytes) != body.id) {
+        left = true;
+        continue;
+      }
+      auto place = log_->append(*bytes);
+      if (!place) throw StoreException(place.error());
+      body.to = *place;
+      places.push_back(*place);
+      copied.push_back(body);
+    }
+    if (copied.empty()) continue;
+    if (auto r = log_->sync(places); !r) throw StoreException(r.error());
+    moved += writer_->run([&](Database& db) {
+      std::size_t n = 0;
+      for (const auto& body : copied) {
+        db.prepare(
+              "UPDATE blob_places SET segment = ?, offset = ? WHERE blob_id = ? AND segment = ? "
+              "AND offset = ?")
+            .bind_all(body.to.segment, body.to.offset, body.id, body.from.segment, body.from.offset)
+            .run();
+        n += static_cast<std::size_t>(db.changes());
+      }
+      return n;
+    });
+  }
+  return {moved, left};
+}
+
+std::vector<std::string> SqliteStore::tidy_segments(std::chrono::seconds grace) {
+  std::vector<std::string> actions;
+  auto segments = log_->segments();
+  if (!segments) {
+    actions.push_back("body segments not listed: " + segments.error().detail);
+    return actions;
+  }
+  const auto live = readers_.run([&](Database& db) {
+    std::map<std::int64_t, std::int64_t> out;
+    auto& q = db.prepare("SELECT id, live_bytes FROM body_segments");
+    while (q.step()) out[q.int64(0)] = q.int64(1);
+    q.reset();
+    return out;
+  });
+  std::size_t removed = 0, compacted = 0, moved = 0;
+  for (const auto& segment : *segments) {
+    // One still filled, or written lately (a save in flight may name it yet), is left.
+    if (segment.in_use || segment.age < grace) continue;
+    const auto it = live.find(segment.id);
+    const std::int64_t referenced = it == live.end() ? 0 : it->second;
+    if (referenced <= 0) {
+      if (remove_segment(segment.id)) ++removed;
+      continue;
+    }
+    const auto percent = options_.log_compact_percent;
+    if (percent == 0 || static_cast<std::uint64_t>(referenced) * 100 >=
+                            segment.bytes * static_cast<std::uint64_t>(percent)) {
+      continue;
+    }
+    try {
+      const auto [n, left] = compact_segment(segment.id);
+      moved += n;
+      if (!left && remove_segment(segment.id)) ++compacted;
+    } catch (const StoreException& e) {
+      actions.push_back("body segment " + std::to_string(segment.id) +
+                        " not compacted: " + e.error.detail);
+    }
+  }
+  if (removed > 0) {
+    actions.push_back("removed " + std::to_string(removed) + " body segments nothing refers to");
+  }
+  if (compacted > 0 || moved > 0) {
+    actions.push_back("compacted " + std::to_string(compacted) + " body segments (" +
+                      std::to_string(moved) + " messages moved)");
+  }
+  return actions;
 }
 
 std::vector<std::string> SqliteStore::recover(std::chrono::seconds grace) {
@@ -87,6 +202,7 @@ std::vector<std::string> SqliteStore::recover(std::chrono::seconds grace) {
   if (auto n = collect_garbage(grace); n > 0) {
     actions.push_back("collected " + std::to_string(n) + " unreferenced blobs");
   }
+  for (auto& line : tidy_segments(grace)) actions.push_back(std::move(line));
   return actions;
 }
 
@@ -96,9 +212,12 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
     struct BlobRow {
       std::int64_t size, refs;
       bool in_database;
+      std::optional<BodyPlace> place;  // in the body log
       std::int64_t counted = 0;
     };
     std::map<std::string, BlobRow> rows;
+    std::set<std::int64_t> referenced_segments;
+    bool segment_counts_wrong = false;
     std::vector<std::pair<std::int64_t, std::string>> messages_without_blob;
     readers_.run([&](Database& db) {
       auto& mb = db.prepare(
@@ -126,10 +245,30 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
       }
       mb.reset();
       auto& b = db.prepare(
-          "SELECT b.id, b.size, b.refs, x.blob_id IS NOT NULL FROM blobs b "
-          "LEFT JOIN blob_bytes x ON x.blob_id = b.id");
-      while (b.step()) rows[b.text(0)] = {b.int64(1), b.int64(2), b.int64(3) != 0};
+          "SELECT b.id, b.size, b.refs, x.blob_id IS NOT NULL, p.segment, p.offset, p.size "
+          "FROM blobs b LEFT JOIN blob_bytes x ON x.blob_id = b.id "
+          "LEFT JOIN blob_places p ON p.blob_id = b.id");
+      while (b.step()) {
+        auto& row = rows[b.text(0)];
+        row = {b.int64(1), b.int64(2), b.int64(3) != 0, std::nullopt};
+        if (!b.is_null(4)) row.place = BodyPlace{b.int64(4), b.int64(5), b.int64(6)};
+      }
       b.reset();
+      // Each segment's count of referenced bytes, which decides when it is compacted.
+      auto& seg = db.prepare(
+          "SELECT s.id, s.live_bytes, (SELECT coalesce(sum(size), 0) FROM blob_places p "
+          "WHERE p.segment = s.id) FROM body_segments s UNION ALL "
+          "SELECT p.segment, NULL, sum(p.size) FROM blob_places p WHERE NOT EXISTS "
+          "(SELECT 1 FROM body_segments s WHERE s.id = p.segment) GROUP BY p.segment");
+      while (seg.step()) {
+        referenced_segments.insert(seg.int64(0));
+        if (seg.is_null(1) || seg.int64(1) != seg.int64(2)) {
+          report.problems.push_back("body segment " + std::to_string(seg.int64(0)) +
+                                    ": its count of referenced bytes is wrong");
+          segment_counts_wrong = true;
+        }
+      }
+      seg.reset();
       auto& m = db.prepare(
           "SELECT blob_id, count(*) FROM (SELECT blob_id FROM messages UNION ALL "
           "SELECT blob_id FROM queue) GROUP BY blob_id");
@@ -171,6 +310,20 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
                                   ", referenced " + std::to_string(row.counted) + " times");
         bad_refs.push_back(id);
       }
+      if (!row.in_database && row.place) {
+        // In the body log (a file of the same content, if any, is a spare copy).
+        auto bytes = log_->read(*row.place);
+        if (!bytes && bytes.error().kind != ErrorKind::not_found) {
+          report.problems.push_back("blob " + id + " cannot be read: " + bytes.error().detail);
+        } else if (!bytes) {
+          report.problems.push_back("blob " + id + " is missing (" + bytes.error().detail + ")");
+          if (row.counted > 0) missing.push_back(id);
+        } else if (blob_id_for(*bytes) != id) {
+          report.problems.push_back("blob " + id + " does not match its hash");
+          if (row.counted > 0) missing.push_back(id);
+        }
+        continue;
+      }
       if (row.in_database) {
         // Kept in the database (a file of the same content, if any, is a spare copy).
         if (auto bytes = inline_body(id); bytes && blob_id_for(*bytes) != id) {
@@ -202,6 +355,23 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
       orphans.push_back(id);
     }
     for (const auto& id : orphans) report.problems.push_back("blob file " + id + " has no row");
+    // Segments no referenced body is in (left by a crash, or emptied since start-up):
+    // removed once old enough not to belong to a save in flight.
+    std::vector<std::int64_t> idle_segments;
+    if (auto segments = log_->segments()) {
+      for (const auto& segment : *segments) {
+        // One written lately may belong to a save in flight.
+        if (segment.in_use || referenced_segments.contains(segment.id) ||
+            segment.age < options_.blob_grace) {
+          continue;
+        }
+        report.problems.push_back("body segment " + std::to_string(segment.id) +
+                                  " holds no message");
+        idle_segments.push_back(segment.id);
+      }
+    } else {
+      report.problems.push_back("body segments not listed: " + segments.error().detail);
+    }
     if (!repair) return report;
 
     writer_->run_alone([&](Database& db) {
@@ -211,6 +381,12 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
         db.exec(
             "UPDATE blobs SET refs = (SELECT count(*) FROM messages WHERE blob_id = blobs.id) + "
             "(SELECT count(*) FROM queue WHERE blob_id = blobs.id)");
+        db.exec(
+            "UPDATE body_segments SET live_bytes = (SELECT coalesce(sum(size), 0) FROM "
+            "blob_places WHERE segment = body_segments.id)");
+        db.exec(
+            "INSERT INTO body_segments (id, live_bytes) SELECT segment, sum(size) FROM "
+            "blob_places WHERE segment NOT IN (SELECT id FROM body_segments) GROUP BY segment");
         db.exec(
             "UPDATE blobs SET unreferenced_since = CASE WHEN refs = 0 "
             "THEN coalesce(unreferenced_since, unixepoch()) ELSE NULL END");
@@ -292,6 +468,13 @@ Result<FsckReport> SqliteStore::fsck(bool repair) {
     }
     if (!bad_refs.empty()) report.repairs.push_back("recomputed reference counts");
     report.repairs.push_back("recomputed quota usage and mailbox counts");
+    if (segment_counts_wrong) report.repairs.push_back("recomputed body segment counts");
+    for (const auto segment : idle_segments) {
+      if (remove_segment(segment)) {
+        report.repairs.push_back("removed body segment " + std::to_string(segment) +
+                                 " (no message in it)");
+      }
+    }
     for (const auto& id : orphans) {
       // Orphan files are only removed when old enough not to belong to a save in flight.
       if (auto age = blobs_->age(id); !age || *age < options_.blob_grace) continue;

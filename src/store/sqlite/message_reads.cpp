@@ -161,27 +161,48 @@ Result<std::string> SqliteStore::read_message(AccountId account, MailboxId mailb
   });
 }
 
-namespace {
+std::string SqliteStore::body_columns() {
+  return "x.bytes, p.segment, p.offset, p.size";
+}
 
-constexpr const char* body_query =
-    "SELECT m.blob_id, x.bytes FROM messages m LEFT JOIN blob_bytes x ON x.blob_id = m.blob_id "
-    "WHERE m.mailbox_id = ? AND m.uid = ?";
+std::string SqliteStore::body_joins(const std::string& id) {
+  return "LEFT JOIN blob_bytes x ON x.blob_id = " + id +
+         " LEFT JOIN blob_places p ON p.blob_id = " + id + " ";
+}
 
-}  // namespace
+const std::string& SqliteStore::message_body_query() {
+  static const std::string query = "SELECT m.blob_id, " + body_columns() + " FROM messages m " +
+                                   body_joins("m.blob_id") + "WHERE m.mailbox_id = ? AND m.uid = ?";
+  return query;
+}
 
 SqliteStore::BodyRef SqliteStore::body_at(const Statement& q) {
-  BodyRef body{q.text(0), std::nullopt};
+  BodyRef body{q.text(0), std::nullopt, std::nullopt};
   if (!q.is_null(1)) body.bytes = q.blob(1);
+  if (!q.is_null(2)) body.place = BodyPlace{q.int64(2), q.int64(3), q.int64(4)};
   return body;
 }
 
 SqliteStore::BodyRef SqliteStore::body_of(AccountId account, MailboxId mailbox, Uid uid) {
   return readers_.run([&](Database& db) {
     check_owner(db, account, mailbox);
-    auto& q = db.prepare(body_query);
+    auto& q = db.prepare(message_body_query());
     q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
     if (!q.step()) throw_error(ErrorKind::not_found, "no such message");
     return body_at(q);
+  });
+}
+
+SqliteStore::BodyRef SqliteStore::body_by_id(const std::string& id) {
+  static const std::string query =
+      "SELECT b.id, " + body_columns() + " FROM blobs b " + body_joins("b.id") + "WHERE b.id = ?";
+  return readers_.run([&](Database& db) {
+    auto& q = db.prepare(query);
+    q.bind_all(id);
+    if (!q.step()) return BodyRef{id, std::nullopt, std::nullopt};
+    auto body = body_at(q);
+    q.reset();
+    return body;
   });
 }
 
@@ -194,13 +215,29 @@ std::optional<std::string> SqliteStore::inline_body(const std::string& id) {
   });
 }
 
+// A body in the log whose segment is gone may have been moved by a compaction since its
+// place was read: it is looked up once more.
 Result<std::string> SqliteStore::read_body(BodyRef body) {
   if (body.bytes) return std::move(*body.bytes);
+  if (body.place) {
+    auto bytes = log_->read(*body.place);
+    if (bytes || bytes.error().kind != ErrorKind::not_found) return bytes;
+    auto again = body_by_id(body.id);
+    if (!again.place || again.place->segment == body.place->segment) return bytes;
+    return read_body(std::move(again));
+  }
   return blobs_->read(body.id);
 }
 
 Result<std::unique_ptr<BlobReader>> SqliteStore::open_body(BodyRef body) {
   if (body.bytes) return make_memory_blob_reader(std::move(*body.bytes));
+  if (body.place) {
+    auto reader = log_->open(*body.place);
+    if (reader || reader.error().kind != ErrorKind::not_found) return reader;
+    auto again = body_by_id(body.id);
+    if (!again.place || again.place->segment == body.place->segment) return reader;
+    return open_body(std::move(again));
+  }
   return blobs_->open(body.id);
 }
 
@@ -210,7 +247,7 @@ Result<std::vector<std::pair<Uid, std::string>>> SqliteStore::read_messages(
     auto bodies = readers_.run([&](Database& db) {
       check_owner(db, account, mailbox);
       std::vector<std::pair<Uid, BodyRef>> out;
-      auto& q = db.prepare(body_query);
+      auto& q = db.prepare(message_body_query());
       for (const auto uid : uids) {
         q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
         if (q.step()) out.emplace_back(uid, body_at(q));

@@ -90,6 +90,17 @@ void SqliteStore::insert_blob_row(Database& db, const BlobInfo& blob) {
         .bind_blob(2, *blob.inline_bytes)
         .run();
   }
+  // The bytes just appended take the place of those recorded before (dead space now), as
+  // a file is renamed over: a save of the same content mends bytes damaged since.
+  if (blob.place) {
+    const auto& p = *blob.place;
+    db.prepare(
+          "INSERT INTO blob_places (blob_id, segment, offset, size) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (blob_id) DO UPDATE SET segment = excluded.segment, "
+          "offset = excluded.offset")
+        .bind_all(blob.id, p.segment, p.offset, p.size)
+        .run();
+  }
 }
 
 SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const BlobInfo& blob,
@@ -148,6 +159,7 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
     }
   } pins{this, {}};
   std::vector<BlobInfo> infos;
+  std::vector<BodyPlace> places;
   for (const auto message : messages) {
     // Parsed once here, outside the write transaction, and kept with the blob.
     const auto structure = mime::parse_structure(message, options_.mime_limits);
@@ -156,12 +168,20 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
                   mime::encode(structure),
                   mime::extract_envelope_fields(message, structure),
                   "",
+                  std::nullopt,
                   std::nullopt};
     info.envelope = mime::format_imap_envelope(info.fields);
     if (message.size() <= options_.inline_body_bytes) {
       // Durable with the commit that names it.
       info.id = blob_id_for(message);
       info.inline_bytes = message;
+    } else if (message.size() <= options_.log_body_bytes) {
+      // Appended to the body log now, made durable below with whatever else is waiting.
+      info.id = blob_id_for(message);
+      auto place = log_->append(message);
+      if (!place) throw StoreException(place.error());
+      info.place = *place;
+      places.push_back(*place);
     } else {
       // RELIABILITY §3 (1): the bytes are durable before the metadata that names them.
       auto writer = blobs_->begin();
@@ -173,6 +193,10 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
       info.id = std::move(*id);
     }
     infos.push_back(std::move(info));
+  }
+  // RELIABILITY §3 (1) for the log: its bytes are durable before the commit that names them.
+  if (!places.empty()) {
+    if (auto r = log_->sync(places); !r) throw StoreException(r.error());
   }
   last_save_ = std::chrono::steady_clock::now().time_since_epoch().count();
   auto result = writer_->run([&](Database& db) { return job(db, infos); });

@@ -331,6 +331,43 @@ UPDATE blobs SET envelope = imap_envelope(h_date, h_subject, h_from, h_sender, h
 INSERT INTO message_envelopes
   SELECT m.id, b.envelope FROM messages m JOIN blobs b ON b.id = m.blob_id;
 )sql",
+    // 9: bodies in the body log (store/body_log.hpp): where each is, written once to a
+    // segment rather than twice through the WAL; and how many bytes of each segment are
+    // still referenced, so that an emptied segment is removed and a mostly dead one
+    // compacted. A body is in the database, the log or its file (reads look in that
+    // order); its place goes with its blob's row. (The triggers test for a segment's row
+    // rather than INSERT OR IGNORE: a statement's own conflict policy, an upsert's, would
+    // override the trigger's.)
+    R"sql(
+CREATE TABLE blob_places (
+  blob_id TEXT PRIMARY KEY,
+  segment INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  size INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX blob_places_segment ON blob_places(segment);
+CREATE TABLE body_segments (
+  id INTEGER PRIMARY KEY,
+  live_bytes INTEGER NOT NULL
+);
+CREATE TRIGGER blob_places_added AFTER INSERT ON blob_places BEGIN
+  INSERT INTO body_segments (id, live_bytes) SELECT NEW.segment, 0
+    WHERE NOT EXISTS (SELECT 1 FROM body_segments WHERE id = NEW.segment);
+  UPDATE body_segments SET live_bytes = live_bytes + NEW.size WHERE id = NEW.segment;
+END;
+CREATE TRIGGER blob_places_removed AFTER DELETE ON blob_places BEGIN
+  UPDATE body_segments SET live_bytes = live_bytes - OLD.size WHERE id = OLD.segment;
+END;
+CREATE TRIGGER blob_places_moved AFTER UPDATE OF segment ON blob_places BEGIN
+  UPDATE body_segments SET live_bytes = live_bytes - OLD.size WHERE id = OLD.segment;
+  INSERT INTO body_segments (id, live_bytes) SELECT NEW.segment, 0
+    WHERE NOT EXISTS (SELECT 1 FROM body_segments WHERE id = NEW.segment);
+  UPDATE body_segments SET live_bytes = live_bytes + NEW.size WHERE id = NEW.segment;
+END;
+CREATE TRIGGER blob_places_collected AFTER DELETE ON blobs BEGIN
+  DELETE FROM blob_places WHERE blob_id = OLD.id;
+END;
+)sql",
 };
 
 }  // namespace

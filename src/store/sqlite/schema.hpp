@@ -5,7 +5,7 @@
 
 namespace postino::store::sqlite {
 
-inline constexpr int schema_version = 8;
+inline constexpr int schema_version = 9;
 
 // Applies every migration newer than the database's PRAGMA user_version. Throws
 // StoreException (corrupt) when the database is newer than this binary.

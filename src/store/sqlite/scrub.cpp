@@ -56,9 +56,21 @@ Result<Store::ScrubProgress> SqliteStore::scrub(std::string_view after, std::uin
       progress.last = id;
       ++progress.checked;
       progress.bytes += static_cast<std::uint64_t>(size);
-      if (auto bytes = inline_body(id)) {
-        if (blob_id_for(*bytes) != id)
-          quarantine_blob(id, true, "does not match its hash", progress.quarantined);
+      auto body = body_by_id(id);
+      if (body.bytes) {
+        if (blob_id_for(*body.bytes) != id)
+          quarantine_blob(id, Kept::database, "does not match its hash", progress.quarantined);
+        continue;
+      }
+      if (body.place) {
+        auto bytes = log_->read(*body.place);
+        if (bytes && blob_id_for(*bytes) == id) continue;
+        if (!bytes && bytes.error().kind != ErrorKind::not_found) {
+          progress.unreadable.push_back("blob " + id + ": " + bytes.error().detail);
+          continue;
+        }
+        quarantine_blob(id, Kept::log, bytes ? "does not match its hash" : "is missing",
+                        progress.quarantined);
         continue;
       }
       auto ok = blobs_->verify(id);
@@ -67,15 +79,15 @@ Result<Store::ScrubProgress> SqliteStore::scrub(std::string_view after, std::uin
         progress.unreadable.push_back("blob " + id + ": " + ok.error().detail);
         continue;
       }
-      quarantine_blob(id, false, ok ? "does not match its hash" : "is missing",
+      quarantine_blob(id, Kept::file, ok ? "does not match its hash" : "is missing",
                       progress.quarantined);
     }
     return progress;
   });
 }
 
-void SqliteStore::quarantine_blob(const std::string& id, bool in_database,
-                                  const std::string& damage, std::vector<std::string>& described) {
+void SqliteStore::quarantine_blob(const std::string& id, Kept kept, const std::string& damage,
+                                  std::vector<std::string>& described) {
   std::vector<Holder> holders;
   std::vector<std::string> queued;
   const auto dir = options_.data_dir / "quarantine";
@@ -105,8 +117,9 @@ void SqliteStore::quarantine_blob(const std::string& id, bool in_database,
       return !holders.empty() || !queued.empty();
     });
   };
-  auto moved = in_database ? quarantine_inline(id, dir, refer_to_it)
-                           : blobs_->quarantine(id, dir, refer_to_it);
+  auto moved = kept == Kept::database ? quarantine_inline(id, dir, refer_to_it)
+               : kept == Kept::log    ? quarantine_logged(id, dir, refer_to_it)
+                                      : blobs_->quarantine(id, dir, refer_to_it);
   if (!moved) throw StoreException(moved.error());
   if (!*moved) return;  // mended, pinned by a save or no longer referred to meanwhile
 
@@ -161,6 +174,32 @@ Result<bool> SqliteStore::quarantine_inline(const std::string& id,
       return make_error(ErrorKind::temporary, "quarantine blob " + id + ": " + err);
     }
     db.prepare("DELETE FROM blob_bytes WHERE blob_id = ?").bind_all(id).run();
+    return true;
+  });
+}
+
+Result<bool> SqliteStore::quarantine_logged(const std::string& id,
+                                            const std::filesystem::path& into,
+                                            const std::function<bool()>& confirm) {
+  // In the writer, as for a body in the database: a save of the same content records a
+  // new place only once this one is removed, and so mends it.
+  return writer_->run([&](Database& db) -> Result<bool> {
+    auto& q = db.prepare("SELECT segment, offset, size FROM blob_places WHERE blob_id = ?");
+    q.bind_all(id);
+    if (!q.step()) return false;
+    const BodyPlace place{q.int64(0), q.int64(1), q.int64(2)};
+    q.reset();
+    auto bytes = log_->read(place);
+    if (!bytes && bytes.error().kind != ErrorKind::not_found) return bytes.error();
+    if ((bytes && blob_id_for(*bytes) == id) || !confirm()) return false;
+    if (bytes) {
+      std::error_code ec;
+      std::filesystem::create_directories(into, ec);
+      if (auto err = base::write_file_durably(into / id, *bytes, 0600); !err.empty()) {
+        return make_error(ErrorKind::temporary, "quarantine blob " + id + ": " + err);
+      }
+    }
+    db.prepare("DELETE FROM blob_places WHERE blob_id = ?").bind_all(id).run();
     return true;
   });
 }

@@ -30,6 +30,17 @@ struct SqliteOptions {
   // default comes from store.inline_body_bytes; here it is 0 so that tests which damage
   // body files on disk find them there.
   std::size_t inline_body_bytes = 0;
+  // Bodies larger than inline_body_bytes and at most this many bytes are appended to the
+  // body log (store/body_log.hpp: segments/ under data_dir) instead of a file of their own
+  // (0: none). See store.log_body_bytes.
+  std::size_t log_body_bytes = 0;
+  // A body-log segment takes no more bodies once it holds this many bytes
+  // (store.log_segment_bytes).
+  std::uint64_t log_segment_bytes = 64 * 1024 * 1024;
+  // A segment no longer appended to whose referenced bytes fall below this share of its
+  // size (percent) is compacted at start-up: its bodies copied to the end of the log and
+  // the segment removed (store.log_compact_percent; 0: never).
+  unsigned log_compact_percent = 50;
   // The database's page size when this creates it (a power of two, 512 to 65536); an
   // existing store keeps the one it was made with. See store.page_size.
   std::size_t page_size = 4096;

@@ -9,6 +9,7 @@
 
 #include "mime/search_text.hpp"
 #include "store/blob_store.hpp"
+#include "store/body_log.hpp"
 #include "store/sqlite/connections.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -191,6 +192,8 @@ class SqliteStore final : public Store {
     std::string envelope;  // mime::format_imap_envelope(fields)
     // The bytes when they go into the database (blob_bytes) rather than a file.
     std::optional<std::string_view> inline_bytes;
+    // Where they were appended when they went to the body log.
+    std::optional<BodyPlace> place;
   };
   // Inside a write job: the blob's row (once per content).
   static void insert_blob_row(Database& db, const BlobInfo& blob);
@@ -202,22 +205,45 @@ class SqliteStore final : public Store {
   template <class F>
   auto with_blobs(const std::vector<std::string_view>& messages, F&& job);
   std::size_t collect_garbage(std::chrono::seconds grace);
+  // Body-log segments no longer appended to and untouched for `grace`: removed when no
+  // body in them is referenced, compacted (their bodies copied to the end of the log)
+  // when less than log_compact_percent of them is. Returns a line per action.
+  std::vector<std::string> tidy_segments(std::chrono::seconds grace);
+  // Copies the verified bodies of a segment to the end of the log and points their rows
+  // there; returns how many moved, and whether some were left (damaged or unreadable).
+  std::pair<std::size_t, bool> compact_segment(std::int64_t segment);
+  // Removes a segment that no referenced body is in: its row and its file.
+  bool remove_segment(std::int64_t segment);
   // Scrub: moves a damaged body into quarantine/, expunges the messages and holds the
   // queue entries naming it; adds a line per holder to `described`.
-  void quarantine_blob(const std::string& id, bool in_database, const std::string& damage,
+  enum class Kept { database, log, file };
+  void quarantine_blob(const std::string& id, Kept kept, const std::string& damage,
                        std::vector<std::string>& described);
   // The same for a body kept in the database: its bytes copied into `into` and removed
   // when they still do not match and `confirm()` agrees. True when quarantined.
   Result<bool> quarantine_inline(const std::string& id, const std::filesystem::path& into,
                                  const std::function<bool()>& confirm);
+  // The same for a body in the log: its bytes (when readable) copied into `into` and its
+  // place removed.
+  Result<bool> quarantine_logged(const std::string& id, const std::filesystem::path& into,
+                                 const std::function<bool()>& confirm);
   // A message's body: its blob id, and its bytes when they are in the database.
   struct BodyRef {
     std::string id;
     std::optional<std::string> bytes;
+    std::optional<BodyPlace> place;  // in the body log
   };
-  // A body from the two columns of a row that selects `blob_id` and then the bytes of
-  // blob_bytes (LEFT JOIN: NULL when the body is a file).
+  // A body from the five columns of a row that selects `blob_id`, the bytes of blob_bytes
+  // and the segment, offset and size of blob_places (LEFT JOINs: NULL where it is not).
   static BodyRef body_at(const Statement& q);
+  // The columns body_at() reads, after the blob id, for a query whose blob id is `id`
+  // (an SQL expression), and the joins that give them.
+  static std::string body_columns();
+  static std::string body_joins(const std::string& id);
+  // A message's body by mailbox and UID (two parameters), as body_at() reads it.
+  static const std::string& message_body_query();
+  // A body by its blob id, wherever it is kept.
+  BodyRef body_by_id(const std::string& id);
   // The body of a message, the mailbox checked to belong to the account.
   BodyRef body_of(AccountId account, MailboxId mailbox, Uid uid);
   // Its bytes, or a reader of them, wherever they are kept (the database, else its file).
@@ -230,6 +256,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Writer> writer_;
   ReaderPool readers_;
   std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<BodyLog> log_;
   // When a message was last saved: the background indexer keeps off the writer while
   // mail is arriving (steady_clock ticks).
   std::atomic<std::int64_t> last_save_{0};

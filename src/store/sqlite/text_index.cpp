@@ -86,7 +86,7 @@ Result<Store::IndexProgress> SqliteStore::index_text(std::size_t max_text_bytes)
       if (!pending.empty() && text_bytes >= max_text_bytes) break;
       pending.push_back({id, std::nullopt});
       auto structure = mime::decode(encoded);
-      auto bytes = read_body({id, inline_body(id)});
+      auto bytes = read_body(body_by_id(id));
       if (!structure || !bytes) continue;  // marked 0, left to reading; fsck tells more
       auto text = mime::search_text(*bytes, *structure, options_.max_indexed_text_bytes);
       if (!text.is_complete) continue;

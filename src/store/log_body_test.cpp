@@ -1,0 +1,169 @@
+// Bodies in the body log (store.log_body_bytes, schema 9): where they go, how they are
+// read, and how their segments are removed and compacted at start-up. The contract tests
+// run against a log-backed store too (sqlite_log: damage, fsck, the scrub, the queue).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "store/store_contract.hpp"
+
+namespace postino::store {
+namespace {
+
+namespace fs = std::filesystem;
+using test_support::StoreContract;
+
+std::size_t files_in(const fs::path& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
+  }
+  return n;
+}
+
+std::string message(char fill, std::size_t bytes) {
+  return "Subject: " + std::string(1, fill) + "\r\n\r\n" + std::string(bytes, fill) + "\r\n";
+}
+
+std::uint64_t segment_bytes(const fs::path& dir) {
+  std::uint64_t n = 0;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(dir / "segments", ec)) n += e.file_size();
+  return n;
+}
+
+TEST_P(StoreContract, BodiesBetweenTheLimitsGoToTheLogWrittenOnce) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  store_.reset();
+  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(3600), 100, 10000);
+  const auto small = message('s', 50), middle = message('m', 5000), large = message('l', 20000);
+  ASSERT_TRUE(store_->append(demo_, "INBOX", small, {}));
+  ASSERT_TRUE(store_->deliver({demo_}, middle));
+  ASSERT_TRUE(store_->deliver({demo_}, large));
+  EXPECT_EQ(files_in(dir_ / "blobs"), 1u);        // the large one
+  EXPECT_EQ(segment_bytes(dir_), middle.size());  // the middle one, once
+  ASSERT_TRUE(body_place(test_support::blob_id_of(middle)));
+  EXPECT_FALSE(body_place(test_support::blob_id_of(small)));
+  const auto inbox = box("INBOX");
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(2)), middle);
+  auto reader = store_->open_message(demo_, inbox.id, Uid(2));
+  ASSERT_TRUE(reader) << reader.error().detail;
+  char piece[4];
+  EXPECT_EQ(*(*reader)->read_at(9, piece, sizeof piece), 4u);
+  EXPECT_EQ(std::string(piece, 4), "m\r\n\r");
+  auto all = store_->read_messages(demo_, inbox.id, {Uid(1), Uid(2), Uid(3)});
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].second, middle);
+
+  // The same content again (another recipient, another day): one copy is kept.
+  auto again = store_->append(demo_, "Archive", middle, {});
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_EQ(stored_bodies(), 3u);
+
+  // Queued for elsewhere: sent from the log.
+  Acceptance queued;
+  queued.remote = NewQueueEntry{"s@example.test", {{"far@away.test", "", 0}}, "", 2};
+  queued.remote_message = message('q', 3000);
+  auto accepted = store_->accept(queued);
+  ASSERT_TRUE(accepted) << accepted.error().detail;
+  auto sent = store_->open_queued(accepted->queue_id);
+  ASSERT_TRUE(sent) << sent.error().detail;
+  std::string got(queued.remote_message.size() + 10, '\0');
+  EXPECT_EQ(*(*sent)->read_at(0, got.data(), got.size()), queued.remote_message.size());
+  EXPECT_EQ(got.substr(0, queued.remote_message.size()), queued.remote_message);
+
+  // A restart: read from the segment the last process wrote; fsck finds nothing wrong.
+  store_.reset();
+  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(3600), 100, 10000);
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(2)), middle);
+  auto report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+}
+
+TEST_P(StoreContract, ASegmentGoesOnceNothingInItIsLeftAndAMostlyEmptyOneIsCompacted) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  const auto open = [&](std::chrono::seconds grace) {
+    store_.reset();
+    store_ = test_support::open_sqlite_with(dir_, grace, 0, 1 << 20);
+  };
+  open(std::chrono::seconds(3600));
+  // Segment 1: four messages, of which one will stay.
+  for (char c : {'a', 'b', 'c', 'd'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
+  open(std::chrono::seconds(3600));
+  // Segment 2: two messages, both to be deleted.
+  for (char c : {'e', 'f'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
+  const auto inbox = box("INBOX");
+  const std::vector<Uid> gone{Uid(1), Uid(2), Uid(4), Uid(5), Uid(6)};
+  ASSERT_TRUE(store_->expunge(demo_, inbox.id, gone, Store::ExpungeScope::listed));
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(1)));
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(2)));
+
+  // Within the grace period nothing is touched.
+  open(std::chrono::seconds(3600));
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(1)));
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(2)));
+
+  // After it: segment 2 held nothing still referenced and is removed; segment 1's one
+  // message in four is copied to the end of the log and the segment removed.
+  open(std::chrono::seconds(0));
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(1)));
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(2)));
+  const auto kept = message('c', 2000);
+  EXPECT_EQ(segment_bytes(dir_), kept.size());
+  auto place = body_place(test_support::blob_id_of(kept));
+  ASSERT_TRUE(place);
+  EXPECT_GT(place->segment, 2);
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(3)), kept);
+  auto report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+
+  // Two thirds still referenced is not "mostly empty": left as it is.
+  for (char c : {'g', 'h'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
+  ASSERT_TRUE(
+      store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(7)}, Store::ExpungeScope::listed));
+  const auto segment = body_place(test_support::blob_id_of(message('h', 2000)))->segment;
+  open(std::chrono::seconds(0));
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(segment)));
+  EXPECT_EQ(body_place(test_support::blob_id_of(message('h', 2000)))->segment, segment);
+}
+
+TEST_P(StoreContract, FsckFindsASegmentNothingRefersToAndASegmentCountGoneWrong) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  store_.reset();
+  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(0), 0, 1 << 20);
+  ASSERT_TRUE(store_->deliver({demo_}, message('a', 3000)));
+  store_.reset();
+  // A segment a crashed save left (its commit never happened), and a count off.
+  std::ofstream(dir_ / "segments" / segment_file(9), std::ios::binary) << "torn";
+  test_support::sql_behind_the_back(dir_, "UPDATE body_segments SET live_bytes = 7 WHERE ?1", "1");
+  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(3600), 0, 1 << 20);
+  auto report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->problems,
+            (std::vector<std::string>{"body segment 1: its count of referenced bytes is wrong"}))
+      << "segment 9 is younger than the grace period";
+  ASSERT_TRUE(store_->fsck(true));
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(9)));
+
+  // Past the grace period, start-up removes it; fsck does too.
+  store_.reset();
+  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(0), 0, 1 << 20);
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(9)));
+  std::ofstream(dir_ / "segments" / segment_file(10), std::ios::binary) << "torn";
+  report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->problems, (std::vector<std::string>{"body segment 10 holds no message"}));
+  ASSERT_TRUE(store_->fsck(true));
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(10)));
+  EXPECT_TRUE(store_->fsck(false)->problems.empty());
+  EXPECT_EQ(*store_->read_message(demo_, box("INBOX").id, Uid(1)), message('a', 3000));
+}
+
+}  // namespace
+}  // namespace postino::store
