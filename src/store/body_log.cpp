@@ -155,6 +155,7 @@ Result<void> BodyLog::start_segment() {
     if (rc != 0) return io_error("fsync " + dir_.string(), err);
     current_ = file;
     open_[next] = std::move(file);
+    trim_open(next);
     end_ = 0;
     return {};
   }
@@ -229,6 +230,19 @@ Result<void> BodyLog::sync(const std::vector<BodyPlace>& places) {
   return failed();
 }
 
+void BodyLog::trim_open(std::int64_t keep) {
+  // Segments are kept open for the next read, a bounded number of them: a store of a
+  // terabyte has 16,000 (a reader holding one keeps it open as long as it needs it).
+  if (open_.size() <= max_open_segments) return;
+  for (auto i = open_.begin(); i != open_.end() && open_.size() > max_open_segments / 2;) {
+    if (i->second == current_ || i->first == keep) {
+      ++i;
+    } else {
+      i = open_.erase(i);
+    }
+  }
+}
+
 Result<std::shared_ptr<BodyLog::File>> BodyLog::file_for(std::int64_t id) {
   {
     std::lock_guard lock(mutex_);
@@ -250,7 +264,9 @@ Result<std::shared_ptr<BodyLog::File>> BodyLog::file_for(std::int64_t id) {
   auto file = std::make_shared<File>(id, fd);
   std::lock_guard lock(mutex_);
   auto [it, added] = open_.emplace(id, file);
-  return it->second;
+  auto found = it->second;
+  trim_open(id);
+  return found;
 }
 
 Result<std::string> BodyLog::read(const BodyPlace& place) {

@@ -81,6 +81,7 @@ class BodyLog {
   Result<std::shared_ptr<File>> file_for(std::int64_t id);
   Result<void> start_segment();  // with mutex_ held
   Result<void> sync_current();
+  void trim_open(std::int64_t keep);  // with mutex_ held
 
   std::filesystem::path dir_;
   std::uint64_t segment_bytes_;
@@ -88,6 +89,7 @@ class BodyLog {
   std::shared_ptr<File> current_;  // null until the first append, or after a failed sync
   std::uint64_t end_ = 0;          // of the current segment
   std::set<std::int64_t> failed_;  // segments whose fdatasync failed
+  static constexpr std::size_t max_open_segments = 128;
   std::unordered_map<std::int64_t, std::shared_ptr<File>> open_;  // for reading
   SharedSync sync_;
 };

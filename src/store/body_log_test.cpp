@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace postino::store {
 namespace {
@@ -137,6 +138,23 @@ TEST_F(BodyLogTest, ALogOpenedAgainBeginsASegmentOfItsOwn) {
   auto segments = log.segments();
   ASSERT_TRUE(segments);
   EXPECT_FALSE((*segments)[0].in_use);  // its process let go of it
+}
+
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST_F(BodyLogTest, ABoundedNumberOfSegmentsIsKeptOpen) {
+  BodyLog log(dir_, 1);  // every body begins a segment
+  const auto before = open_descriptors();
+  std::vector<BodyPlace> places;
+  for (int i = 0; i < 300; ++i) places.push_back(*log.append("body " + std::to_string(i)));
+  EXPECT_EQ(places.back().segment, 300);
+  EXPECT_LE(open_descriptors(), before + 130);
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(*log.read(places[i]), "body " + std::to_string(i));
+  EXPECT_LE(open_descriptors(), before + 130);
 }
 
 }  // namespace
