@@ -26,6 +26,17 @@ Error io_error(const std::string& what, int err) {
   return make_error(kind, what + ": " + std::strerror(err));
 }
 
+// An fsync error is never retried and never reported as success (RELIABILITY F02).
+Result<void> fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return io_error("open " + dir.string(), errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return io_error("fsync " + dir.string(), err);
+  return {};
+}
+
 // "0000000042.seg" for segment 42; 0 for any other name.
 std::int64_t segment_id(const std::string& name) {
   constexpr std::string_view suffix = ".seg";
@@ -129,7 +140,10 @@ Result<void> BodyLog::start_segment() {
     current_.reset();
   }
   std::error_code ec;
-  fs::create_directories(dir_, ec);
+  if (fs::create_directories(dir_, ec)) {
+    // segments/ itself is durable in the data directory before any place in it is named.
+    if (auto r = fsync_dir(dir_.parent_path()); !r) return r;
+  }
   if (ec) return make_error(ErrorKind::temporary, "create " + dir_.string() + ": " + ec.message());
   std::int64_t next = 1;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
@@ -147,12 +161,7 @@ Result<void> BodyLog::start_segment() {
       if (errno != EINTR) return io_error("lock " + path.string(), errno);
     }
     // The new name is durable before any commit names a place in it.
-    const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0) return io_error("open " + dir_.string(), errno);
-    const int rc = ::fsync(dir_fd);
-    const int err = errno;
-    ::close(dir_fd);
-    if (rc != 0) return io_error("fsync " + dir_.string(), err);
+    if (auto r = fsync_dir(dir_); !r) return r;
     current_ = file;
     open_[next] = std::move(file);
     trim_open(next);

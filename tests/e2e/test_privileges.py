@@ -43,7 +43,8 @@ class DropRootTest(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def server(self):
-        # Every body a file: the restart below zeroes one on disk as root.
+        # Every body in the body log (segments/, which must be the user's too): the restart
+        # below zeroes one on disk as root.
         return harness.DevServer(config=f'[server]\nuser = "{USER}"\n[store]\n'
                                         'inline_body_bytes = 0\nscrub_start_delay_seconds = 0\n',
                                  data=self.data,
@@ -57,10 +58,12 @@ class DropRootTest(unittest.TestCase):
                     # restarted (unprivileged) server quarantines it, and what it writes in
                     # quarantine/ must be the user's too (checked at the end).
                     with sqlite3.connect(os.path.join(self.data, "store.db")) as db:
-                        (blob,) = db.execute("SELECT blob_id FROM messages").fetchone()
-                    path = os.path.join(self.data, "blobs", blob[:2], blob)
-                    size = os.path.getsize(path)
+                        (blob, segment, offset, size) = db.execute(
+                            "SELECT m.blob_id, p.segment, p.offset, p.size FROM messages m "
+                            "JOIN blob_places p ON p.blob_id = m.blob_id").fetchone()
+                    path = os.path.join(self.data, "segments", f"{segment:010d}.seg")
                     with open(path, "r+b") as f:
+                        f.seek(offset)
                         f.write(b"\0" * size)
                 server = self.server().start()
                 try:

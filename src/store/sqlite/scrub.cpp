@@ -181,8 +181,9 @@ Result<bool> SqliteStore::quarantine_inline(const std::string& id,
 Result<bool> SqliteStore::quarantine_logged(const std::string& id,
                                             const std::filesystem::path& into,
                                             const std::function<bool()>& confirm) {
-  // In the writer, as for a body in the database: a save of the same content records a
-  // new place only once this one is removed, and so mends it.
+  // In the writer, as for a body in the database, so that no save slips in between the
+  // check and the removal: a save of the same content moves the place to the bytes it
+  // wrote, which mends it (the check then finds them sound).
   return writer_->run([&](Database& db) -> Result<bool> {
     auto& q = db.prepare("SELECT segment, offset, size FROM blob_places WHERE blob_id = ?");
     q.bind_all(id);
