@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "store/file_io.hpp"
 #include "store/no_wait.hpp"
 #include "store/sync_metrics.hpp"
 
@@ -20,22 +21,6 @@ namespace postino::store {
 namespace {
 
 namespace fs = std::filesystem;
-
-Error io_error(const std::string& what, int err) {
-  const auto kind = (err == ENOSPC || err == EDQUOT) ? ErrorKind::no_space : ErrorKind::temporary;
-  return make_error(kind, what + ": " + std::strerror(err));
-}
-
-// An fsync error is never retried and never reported as success (RELIABILITY F02).
-Result<void> fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return io_error("open " + dir.string(), errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return io_error("fsync " + dir.string(), err);
-  return {};
-}
 
 // "0000000042.seg" for segment 42; 0 for any other name.
 std::int64_t segment_id(const std::string& name) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "store/blob_store.hpp"
+#include "store/file_io.hpp"
 #include "store/no_wait.hpp"
 #include "store/shared_sync.hpp"
 #include "store/sync_metrics.hpp"
@@ -22,37 +23,6 @@ namespace postino::store {
 namespace {
 
 namespace fs = std::filesystem;
-
-Error io_error(const std::string& what, int err) {
-  // ENOSPC and EDQUOT are a full disk: SMTP answers 452 4.3.1, IMAP NO [OVERQUOTA].
-  const auto kind = (err == ENOSPC || err == EDQUOT) ? ErrorKind::no_space : ErrorKind::temporary;
-  return make_error(kind, what + ": " + std::strerror(err));
-}
-
-// fsync with its duration recorded (metrics: postino_store_sync_duration_seconds).
-enum class Sync { file, directory };
-
-int timed_fsync(int fd, Sync kind) {
-  static auto& file = sync_duration("file");
-  static auto& directory = sync_duration("directory");
-  const auto began = std::chrono::steady_clock::now();
-  const int rc = ::fsync(fd);
-  const int err = errno;  // the caller reads it
-  (kind == Sync::file ? file : directory).observe(std::chrono::steady_clock::now() - began);
-  errno = err;
-  return rc;
-}
-
-Result<void> fsync_dir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return io_error("open " + dir.string(), errno);
-  const int rc = timed_fsync(fd, Sync::directory);
-  const int err = errno;
-  ::close(fd);
-  // An fsync error is never retried and never reported as success (RELIABILITY F02).
-  if (rc != 0) return io_error("fsync " + dir.string(), err);
-  return {};
-}
 
 std::string to_hex(const unsigned char* bytes, unsigned len) {
   static constexpr char hex[] = "0123456789abcdef";

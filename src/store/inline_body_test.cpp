@@ -13,15 +13,6 @@ namespace {
 namespace fs = std::filesystem;
 using test_support::StoreContract;
 
-std::size_t files_under(const fs::path& dir) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (auto& e : fs::recursive_directory_iterator(dir, ec)) {
-    if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
-  }
-  return n;
-}
-
 std::string read_all(BlobReader& reader) {
   std::string out;
   char buf[7];  // small pieces: the reader's position must carry over
@@ -57,7 +48,7 @@ TEST_P(StoreContract, SmallBodiesLiveInTheDatabaseAndLargeOnesInFiles) {
   const std::string large = "Subject: large\r\n\r\n" + std::string(5000, 'l') + "\r\n";
   ASSERT_TRUE(store_->append(demo_, "INBOX", small, {}));
   ASSERT_TRUE(store_->deliver({demo_}, large));
-  EXPECT_EQ(files_under(dir_ / "blobs"), 1u);  // the large one only
+  EXPECT_EQ(test_support::files_under(dir_ / "blobs"), 1u);  // the large one only
   EXPECT_EQ(stored_bodies(), 2u);
   const auto inbox = box("INBOX");
   EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(1)), small);
@@ -92,7 +83,7 @@ TEST_P(StoreContract, SmallBodiesLiveInTheDatabaseAndLargeOnesInFiles) {
   store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(3600), 0);
   EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(1)), small);
   ASSERT_TRUE(store_->append(demo_, "Archive", small, {}));
-  EXPECT_EQ(files_under(dir_ / "blobs"), 2u);
+  EXPECT_EQ(test_support::files_under(dir_ / "blobs"), 2u);
   EXPECT_EQ(stored_bodies(), 3u);  // small, large, queued (not yet collected)
   auto report = store_->fsck(false);
   ASSERT_TRUE(report);
@@ -104,7 +95,7 @@ TEST_P(StoreContract, SmallBodiesLiveInTheDatabaseAndLargeOnesInFiles) {
   ASSERT_TRUE(store_->expunge(demo_, box("Archive").id, all, Store::ExpungeScope::listed));
   reopen(std::chrono::seconds(0));
   EXPECT_EQ(stored_bodies(), 0u);
-  EXPECT_EQ(files_under(dir_ / "blobs"), 0u);
+  EXPECT_EQ(test_support::files_under(dir_ / "blobs"), 0u);
 }
 
 }  // namespace

@@ -14,15 +14,6 @@ namespace {
 namespace fs = std::filesystem;
 using test_support::StoreContract;
 
-std::size_t files_in(const fs::path& dir) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (auto& e : fs::recursive_directory_iterator(dir, ec)) {
-    if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
-  }
-  return n;
-}
-
 std::string message(char fill, std::size_t bytes) {
   return "Subject: " + std::string(1, fill) + "\r\n\r\n" + std::string(bytes, fill) + "\r\n";
 }
@@ -42,8 +33,8 @@ TEST_P(StoreContract, BodiesBetweenTheLimitsGoToTheLogWrittenOnce) {
   ASSERT_TRUE(store_->append(demo_, "INBOX", small, {}));
   ASSERT_TRUE(store_->deliver({demo_}, middle));
   ASSERT_TRUE(store_->deliver({demo_}, large));
-  EXPECT_EQ(files_in(dir_ / "blobs"), 1u);        // the large one
-  EXPECT_EQ(segment_bytes(dir_), middle.size());  // the middle one, once
+  EXPECT_EQ(test_support::files_under(dir_ / "blobs"), 1u);  // the large one
+  EXPECT_EQ(segment_bytes(dir_), middle.size());             // the middle one, once
   ASSERT_TRUE(body_place(test_support::blob_id_of(middle)));
   EXPECT_FALSE(body_place(test_support::blob_id_of(small)));
   const auto inbox = box("INBOX");

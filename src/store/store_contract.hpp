@@ -74,6 +74,16 @@ inline std::unique_ptr<Store> open_sqlite_log(const fs::path& dir, std::chrono::
   return open_sqlite_with(dir, grace, 0, 16 << 20);
 }
 
+// Files under `dir` and its subdirectories, leaving out temporary ones (in a tmp/).
+inline std::size_t files_under(const fs::path& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") ++n;
+  }
+  return n;
+}
+
 // Runs one statement on the store's database behind its back: ?1 bound as text, ?2 as a
 // blob (the tests' way to lose or damage a body kept there).
 inline void sql_behind_the_back(const fs::path& dir, const std::string& statement,
