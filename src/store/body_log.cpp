@@ -107,9 +107,10 @@ class SegmentReader final : public BlobReader {
 
 }  // namespace
 
-BodyLog::BodyLog(fs::path dir, std::uint64_t segment_bytes)
+BodyLog::BodyLog(fs::path dir, std::uint64_t segment_bytes, std::function<int(int)> datasync)
     : dir_(std::move(dir)),
       segment_bytes_(std::max<std::uint64_t>(1, segment_bytes)),
+      datasync_(std::move(datasync)),
       sync_([this] { return sync_current(); }) {}
 
 BodyLog::~BodyLog() = default;
@@ -119,7 +120,7 @@ Result<void> BodyLog::start_segment() {
     // No place in it is reported durable by sync() unless this succeeds.
     static auto& rotation = sync_duration("file");
     const auto began = std::chrono::steady_clock::now();
-    if (::fdatasync(current_->fd) != 0) failed_.insert(current_->id);
+    if (datasync_(current_->fd) != 0) failed_.insert(current_->id);
     rotation.observe(std::chrono::steady_clock::now() - began);
     ::flock(current_->fd, LOCK_UN);  // finished: another process may compact or remove it
     current_.reset();
@@ -190,7 +191,7 @@ Result<void> BodyLog::sync_current() {
   if (!file) return {};
   static auto& duration = sync_duration("file");
   const auto began = std::chrono::steady_clock::now();
-  const int rc = ::fdatasync(file->fd);
+  const int rc = datasync_(file->fd);
   const int err = errno;
   duration.observe(std::chrono::steady_clock::now() - began);
   if (rc == 0) return {};

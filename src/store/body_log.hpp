@@ -18,9 +18,12 @@
 // database's to say; this class only keeps the files.
 #pragma once
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -45,7 +48,9 @@ class BodyLog {
  public:
   // Segments under `dir` (created on first append); a segment takes no more appends once
   // it holds `segment_bytes`.
-  BodyLog(std::filesystem::path dir, std::uint64_t segment_bytes);
+  // `datasync` is fdatasync(2), replaced by tests that make it fail (RELIABILITY F02).
+  BodyLog(std::filesystem::path dir, std::uint64_t segment_bytes,
+          std::function<int(int)> datasync = ::fdatasync);
   ~BodyLog();
   BodyLog(const BodyLog&) = delete;
   BodyLog& operator=(const BodyLog&) = delete;
@@ -85,6 +90,7 @@ class BodyLog {
 
   std::filesystem::path dir_;
   std::uint64_t segment_bytes_;
+  std::function<int(int)> datasync_;
   std::mutex mutex_;
   std::shared_ptr<File> current_;  // null until the first append, or after a failed sync
   std::uint64_t end_ = 0;          // of the current segment

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -138,6 +140,48 @@ TEST_F(BodyLogTest, ALogOpenedAgainBeginsASegmentOfItsOwn) {
   auto segments = log.segments();
   ASSERT_TRUE(segments);
   EXPECT_FALSE((*segments)[0].in_use);  // its process let go of it
+}
+
+TEST_F(BodyLogTest, AFailedSyncFailsItsPlacesForGoodAndTheNextBodiesGoElsewhere) {
+  bool fail = false;
+  BodyLog log(dir_, 1 << 20, [&](int fd) {
+    if (!fail) return ::fdatasync(fd);
+    errno = EIO;
+    return -1;
+  });
+  auto before = log.append("durable before");
+  ASSERT_TRUE(log.sync({*before}));
+  fail = true;
+  auto lost = log.append("caught by the failure");
+  auto r = log.sync({*lost});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().detail.find("Input/output error"), std::string::npos) << r.error().detail;
+  fail = false;
+  // Never reported durable after all (RELIABILITY F02: not retried), and the segment
+  // takes no more bodies.
+  EXPECT_FALSE(log.sync({*lost}));
+  auto after = log.append("after");
+  ASSERT_TRUE(after);
+  EXPECT_NE(after->segment, lost->segment);
+  EXPECT_TRUE(log.sync({*after}));
+  EXPECT_FALSE(log.sync({*lost, *after}));
+  EXPECT_EQ(*log.read(*before), "durable before");
+}
+
+TEST_F(BodyLogTest, AFailedSyncAsASegmentFillsFailsTheBodiesInIt) {
+  bool fail = false;
+  BodyLog log(dir_, 10, [&](int fd) {
+    if (!fail) return ::fdatasync(fd);
+    errno = EIO;
+    return -1;
+  });
+  auto first = log.append("ten bytes!");  // fills the segment, not yet synced
+  fail = true;
+  auto next = log.append("next");  // begins the next segment: the full one is synced, and fails
+  ASSERT_TRUE(first && next);
+  fail = false;
+  EXPECT_FALSE(log.sync({*first}));
+  EXPECT_TRUE(log.sync({*next}));
 }
 
 std::size_t open_descriptors() {

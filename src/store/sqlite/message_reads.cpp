@@ -215,30 +215,30 @@ std::optional<std::string> SqliteStore::inline_body(const std::string& id) {
   });
 }
 
-// A body in the log whose segment is gone may have been moved by a compaction since its
-// place was read: it is looked up once more.
+std::optional<SqliteStore::BodyRef> SqliteStore::moved_since(const BodyRef& body,
+                                                             const Error& error) {
+  if (!body.place || error.kind != ErrorKind::not_found) return std::nullopt;
+  auto again = body_by_id(body.id);
+  if (!again.place || again.place->segment == body.place->segment) return std::nullopt;
+  return again;
+}
+
 Result<std::string> SqliteStore::read_body(BodyRef body) {
   if (body.bytes) return std::move(*body.bytes);
-  if (body.place) {
-    auto bytes = log_->read(*body.place);
-    if (bytes || bytes.error().kind != ErrorKind::not_found) return bytes;
-    auto again = body_by_id(body.id);
-    if (!again.place || again.place->segment == body.place->segment) return bytes;
-    return read_body(std::move(again));
-  }
-  return blobs_->read(body.id);
+  if (!body.place) return blobs_->read(body.id);
+  auto bytes = log_->read(*body.place);
+  if (bytes) return bytes;
+  if (auto again = moved_since(body, bytes.error())) return read_body(std::move(*again));
+  return bytes;
 }
 
 Result<std::unique_ptr<BlobReader>> SqliteStore::open_body(BodyRef body) {
   if (body.bytes) return make_memory_blob_reader(std::move(*body.bytes));
-  if (body.place) {
-    auto reader = log_->open(*body.place);
-    if (reader || reader.error().kind != ErrorKind::not_found) return reader;
-    auto again = body_by_id(body.id);
-    if (!again.place || again.place->segment == body.place->segment) return reader;
-    return open_body(std::move(again));
-  }
-  return blobs_->open(body.id);
+  if (!body.place) return blobs_->open(body.id);
+  auto reader = log_->open(*body.place);
+  if (reader) return reader;
+  if (auto again = moved_since(body, reader.error())) return open_body(std::move(*again));
+  return reader;
 }
 
 Result<std::vector<std::pair<Uid, std::string>>> SqliteStore::read_messages(

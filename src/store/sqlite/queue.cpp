@@ -156,8 +156,9 @@ Result<std::size_t> SqliteStore::release_claims(std::string_view node) {
 Result<std::unique_ptr<BlobReader>> SqliteStore::open_queued(std::string_view queue_id) {
   return guard([&] {
     auto body = readers_.run([&](Database& db) {
-      auto& q = db.prepare("SELECT q.blob_id, " + body_columns() + " FROM queue q " +
-                           body_joins("q.blob_id") + "WHERE q.queue_id = ?");
+      static const std::string query = "SELECT q.blob_id, " + body_columns() + " FROM queue q " +
+                                       body_joins("q.blob_id") + "WHERE q.queue_id = ?";
+      auto& q = db.prepare(query);
       q.bind_all(queue_id);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such queue entry");
       auto out = body_at(q);

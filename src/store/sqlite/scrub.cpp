@@ -22,6 +22,17 @@ struct Holder {
   Uid uid;
 };
 
+// A damaged body's bytes kept in quarantine/ for whoever wants to look at them.
+Result<void> keep_in_quarantine(const std::filesystem::path& into, const std::string& id,
+                                std::string_view bytes) {
+  std::error_code ec;
+  std::filesystem::create_directories(into, ec);
+  if (auto err = base::write_file_durably(into / id, bytes, 0600); !err.empty()) {
+    return make_error(ErrorKind::temporary, "quarantine blob " + id + ": " + err);
+  }
+  return {};
+}
+
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -168,11 +179,7 @@ Result<bool> SqliteStore::quarantine_inline(const std::string& id,
     const auto bytes = q.blob(0);
     q.reset();
     if (blob_id_for(bytes) == id || !confirm()) return false;
-    std::error_code ec;
-    std::filesystem::create_directories(into, ec);
-    if (auto err = base::write_file_durably(into / id, bytes, 0600); !err.empty()) {
-      return make_error(ErrorKind::temporary, "quarantine blob " + id + ": " + err);
-    }
+    if (auto kept = keep_in_quarantine(into, id, bytes); !kept) return kept.error();
     db.prepare("DELETE FROM blob_bytes WHERE blob_id = ?").bind_all(id).run();
     return true;
   });
@@ -194,11 +201,7 @@ Result<bool> SqliteStore::quarantine_logged(const std::string& id,
     if (!bytes && bytes.error().kind != ErrorKind::not_found) return bytes.error();
     if ((bytes && blob_id_for(*bytes) == id) || !confirm()) return false;
     if (bytes) {
-      std::error_code ec;
-      std::filesystem::create_directories(into, ec);
-      if (auto err = base::write_file_durably(into / id, *bytes, 0600); !err.empty()) {
-        return make_error(ErrorKind::temporary, "quarantine blob " + id + ": " + err);
-      }
+      if (auto kept = keep_in_quarantine(into, id, *bytes); !kept) return kept.error();
     }
     db.prepare("DELETE FROM blob_places WHERE blob_id = ?").bind_all(id).run();
     return true;

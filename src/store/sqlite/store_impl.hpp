@@ -244,6 +244,9 @@ class SqliteStore final : public Store {
   static const std::string& message_body_query();
   // A body by its blob id, wherever it is kept.
   BodyRef body_by_id(const std::string& id);
+  // A body in the log whose segment was not found (`error`) may have been moved by a
+  // compaction since its place was read: its place now, when that is elsewhere.
+  std::optional<BodyRef> moved_since(const BodyRef& body, const Error& error);
   // The body of a message, the mailbox checked to belong to the account.
   BodyRef body_of(AccountId account, MailboxId mailbox, Uid uid);
   // Its bytes, or a reader of them, wherever they are kept (the database, else its file).
