@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <exception>
 #include <new>
 #include <string>
@@ -368,11 +369,90 @@ CREATE TRIGGER blob_places_collected AFTER DELETE ON blobs BEGIN
   DELETE FROM blob_places WHERE blob_id = OLD.id;
 END;
 )sql",
+    // 10: fewer pages written a save. blobs becomes a rowid table: a new blob's row (a
+    // kilobyte of parsed header fields) is appended after the last one instead of landing
+    // in a random leaf by its hash (WITHOUT ROWID: a split every few saves), and the hash
+    // stays unique through an index of small entries. The blobs waiting for the text index
+    // are indexed in the order they came (rowid) rather than by hash, a segment's bodies by
+    // their offset. Measured on 100 KB deliveries: 29.6 -> ~23 pages a commit of 3 saves.
+    // The table is rebuilt (SQLite's "generalized ALTER TABLE": new table, copy, drop,
+    // rename) with foreign keys off (migrate() turns them off and checks them after) and
+    // the legacy rename, which leaves the triggers of other tables naming "blobs" alone.
+    R"sql(
+PRAGMA legacy_alter_table = ON;
+CREATE TABLE blobs_by_rowid (
+  id TEXT NOT NULL UNIQUE,       -- lower-case hex SHA-256 of the content
+  size INTEGER NOT NULL,
+  refs INTEGER NOT NULL,         -- messages pointing at it (kept by triggers)
+  unreferenced_since INTEGER,    -- unix time refs dropped to 0; collected after a grace
+  structure BLOB NOT NULL,       -- as in migration 1
+  h_date TEXT NOT NULL, h_subject TEXT NOT NULL, h_from TEXT NOT NULL, h_sender TEXT NOT NULL,
+  h_reply_to TEXT NOT NULL, h_to TEXT NOT NULL, h_cc TEXT NOT NULL, h_bcc TEXT NOT NULL,
+  h_in_reply_to TEXT NOT NULL, h_message_id TEXT NOT NULL, h_references TEXT NOT NULL,
+  text_rowid INTEGER,            -- migration 2
+  envelope TEXT                  -- migration 8
+);
+INSERT INTO blobs_by_rowid (id, size, refs, unreferenced_since, structure, h_date, h_subject,
+    h_from, h_sender, h_reply_to, h_to, h_cc, h_bcc, h_in_reply_to, h_message_id,
+    h_references, text_rowid, envelope)
+  SELECT id, size, refs, unreferenced_since, structure, h_date, h_subject, h_from, h_sender,
+    h_reply_to, h_to, h_cc, h_bcc, h_in_reply_to, h_message_id, h_references, text_rowid,
+    envelope
+  FROM blobs;
+DROP TABLE blobs;
+ALTER TABLE blobs_by_rowid RENAME TO blobs;
+PRAGMA legacy_alter_table = OFF;
+CREATE INDEX blobs_text ON blobs(text_rowid) WHERE text_rowid > 0;
+CREATE INDEX blobs_unindexed ON blobs(text_rowid) WHERE ifnull(text_rowid, 0) = 0;
+CREATE TRIGGER blobs_after_delete AFTER DELETE ON blobs WHEN OLD.text_rowid > 0 BEGIN
+  DELETE FROM blob_text WHERE rowid = OLD.text_rowid;
+END;
+CREATE TRIGGER blob_bytes_collected AFTER DELETE ON blobs BEGIN
+  DELETE FROM blob_bytes WHERE blob_id = OLD.id;
+END;
+CREATE TRIGGER blob_places_collected AFTER DELETE ON blobs BEGIN
+  DELETE FROM blob_places WHERE blob_id = OLD.id;
+END;
+DROP INDEX blob_places_segment;
+CREATE INDEX blob_places_segment ON blob_places(segment, offset);
+)sql",
 };
 
 }  // namespace
 
-void migrate(Database& db) {
+namespace {
+
+// After a migration that rebuilt a table: every row still names a parent that exists (the
+// rows were copied with their keys, so a violation means the copy went wrong).
+void check_foreign_keys(Database& db) {
+  auto& check = db.prepare("PRAGMA foreign_key_check");
+  if (check.step()) {
+    const auto detail = check.text(0) + " row " + std::to_string(check.int64(1)) + " names a " +
+                        check.text(2) + " row that does not exist";
+    check.reset();
+    throw StoreException(make_error(ErrorKind::corrupt, "migrating the store broke a reference (" +
+                                                            detail + "); left as it was"));
+  }
+  check.reset();
+}
+
+}  // namespace
+
+void migrate(Database& db, int target) {
+  // Foreign keys are off while migrations run (a rebuilt table is dropped while other tables
+  // still name it, migration 10) and checked before the commit. PRAGMA foreign_keys does
+  // nothing inside a transaction: it is set around it, and back on however this ends.
+  db.exec("PRAGMA foreign_keys=OFF");
+  struct KeysBackOn {
+    Database& db;
+    ~KeysBackOn() {
+      try {
+        db.exec("PRAGMA legacy_alter_table=OFF");
+        db.exec("PRAGMA foreign_keys=ON");
+      } catch (...) {
+      }
+    }
+  } keys_back_on{db};
   db.exec("BEGIN IMMEDIATE");
   try {
     auto& version_query = db.prepare("PRAGMA user_version");
@@ -387,14 +467,18 @@ void migrate(Database& db) {
                                              " is newer than this postino knows (" +
                                              std::to_string(known) + "); refusing to start"));
     }
-    if (current < known && sqlite3_create_function_v2(
-                               db.handle(), "imap_envelope", 11,
-                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
-                               imap_envelope_function, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    target = std::min(target, known);
+    if (current < target && sqlite3_create_function_v2(
+                                db.handle(), "imap_envelope", 11,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
+                                imap_envelope_function, nullptr, nullptr, nullptr) != SQLITE_OK) {
       fail(db.handle(), sqlite3_errcode(db.handle()), "register imap_envelope");
     }
-    for (int v = current; v < known; ++v) db.exec(migrations[v]);
-    db.exec("PRAGMA user_version = " + std::to_string(known));
+    for (int v = current; v < target; ++v) db.exec(migrations[v]);
+    if (current < target) {
+      check_foreign_keys(db);
+      db.exec("PRAGMA user_version = " + std::to_string(target));
+    }
     db.exec("COMMIT");
   } catch (...) {
     db.exec("ROLLBACK");
