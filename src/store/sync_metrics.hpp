@@ -18,4 +18,18 @@ inline base::metrics::Histogram& sync_duration(const std::string& kind) {
   return family.with({kind});
 }
 
+// Where a save's time goes (`postino_store_save_stage_seconds` at /metrics): "prepare"
+// (parsing, hashing, writing the body to the log, a file or the row), "body_sync" (waiting
+// for the fdatasync that makes the log's bodies durable, shared with the saves beside it)
+// and "commit" (waiting for the writer's group commit, its turn and its WAL fsync). A slow
+// disk shows in the last two.
+inline base::metrics::Histogram& save_duration(const std::string& stage) {
+  static auto& family = base::metrics::histogram(
+      "postino_store_save_stage_seconds",
+      "The stages of a save (a delivery, an APPEND, an accepted SMTP message): preparing the "
+      "body, waiting for the body log's fdatasync, waiting for the group commit.",
+      {"stage"});
+  return family.with({stage});
+}
+
 }  // namespace postino::store

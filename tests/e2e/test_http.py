@@ -75,6 +75,9 @@ class HttpTest(harness.ServerTestCase):
         address, password = self.server.demo_credentials()
         with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=10) as s:
             s.sendmail("a@remote.test", [address], "Subject: m\r\n\r\nbody\r\n")
+            # Over store.inline_body_bytes: its body goes to the log, synced before the commit.
+            s.sendmail("a@remote.test", [address],
+                       "Subject: big\r\n\r\n" + ("x" * 76 + "\r\n") * 300)
             with self.assertRaises(smtplib.SMTPRecipientsRefused):
                 s.sendmail("a@remote.test", ["nobody@example.test"], "Subject: x\r\n\r\n.\r\n")
         with imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"],
@@ -110,6 +113,9 @@ class HttpTest(harness.ServerTestCase):
             samples['postino_imap_command_duration_seconds_count{command="SELECT"}'], 1)
         self.assertGreaterEqual(
             samples['postino_store_sync_duration_seconds_count{kind="commit"}'], 1)
+        for stage in ("prepare", "body_sync", "commit"):
+            self.assertGreaterEqual(
+                samples[f'postino_store_save_stage_seconds_count{{stage="{stage}"}}'], 1, stage)
         self.assertEqual(samples['postino_store_up'], 1)
         self.assertIn('postino_queue_messages{state="deferred"}', samples)
         self.assertGreater(samples["postino_data_dir_free_bytes"], 0)

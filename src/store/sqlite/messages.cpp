@@ -2,11 +2,13 @@
 // delivery to many INBOXes with one blob, flags with MODSEQ, copy and move, expunge. What
 // is read of them is in message_reads.cpp.
 #include <algorithm>
+#include <chrono>
 #include <random>
 
 #include "mime/codec.hpp"
 #include "mime/imap_envelope.hpp"
 #include "store/sqlite/store_impl.hpp"
+#include "store/sync_metrics.hpp"
 
 namespace postino::store::sqlite {
 
@@ -160,6 +162,7 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
   } pins{this, {}};
   std::vector<BlobInfo> infos;
   std::vector<BodyPlace> places;
+  const auto began = std::chrono::steady_clock::now();
   for (const auto message : messages) {
     // Parsed once here, outside the write transaction, and kept with the blob.
     const auto structure = mime::parse_structure(message, options_.mime_limits);
@@ -195,11 +198,19 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
     infos.push_back(std::move(info));
   }
   // RELIABILITY §3 (1) for the log: its bytes are durable before the commit that names them.
+  static auto& prepare = save_duration("prepare");
+  static auto& body_sync = save_duration("body_sync");
+  static auto& commit = save_duration("commit");
+  const auto prepared = std::chrono::steady_clock::now();
+  prepare.observe(prepared - began);
   if (!places.empty()) {
     if (auto r = log_->sync(places); !r) throw StoreException(r.error());
   }
-  last_save_ = std::chrono::steady_clock::now().time_since_epoch().count();
+  const auto synced = std::chrono::steady_clock::now();
+  if (!places.empty()) body_sync.observe(synced - prepared);
+  last_save_ = synced.time_since_epoch().count();
   auto result = writer_->run([&](Database& db) { return job(db, infos); });
+  commit.observe(std::chrono::steady_clock::now() - synced);
   pins.committed = true;
   return result;
 }
