@@ -197,12 +197,12 @@ auto SqliteStore::with_blobs(const std::vector<std::string_view>& messages, F&& 
     }
     infos.push_back(std::move(info));
   }
-  // RELIABILITY §3 (1) for the log: its bytes are durable before the commit that names them.
   static auto& prepare = save_duration("prepare");
   static auto& body_sync = save_duration("body_sync");
   static auto& commit = save_duration("commit");
   const auto prepared = std::chrono::steady_clock::now();
   prepare.observe(prepared - began);
+  // RELIABILITY §3 (1) for the log: its bytes are durable before the commit that names them.
   if (!places.empty()) {
     if (auto r = log_->sync(places); !r) throw StoreException(r.error());
   }

@@ -7,9 +7,9 @@ namespace postino::store::sqlite {
 
 inline constexpr int schema_version = 10;
 
-// Applies every migration newer than the database's PRAGMA user_version, up to `target`
-// (tests migrate to an older version to build a store as it was). Throws StoreException
-// (corrupt) when the database is newer than this binary.
-void migrate(Database& db, int target = schema_version);
+// Applies every migration newer than the database's PRAGMA user_version, with foreign keys
+// off and checked before the commit. Throws StoreException (corrupt) when the database is
+// newer than this binary or a reference came out broken (nothing is changed then).
+void migrate(Database& db);
 
 }  // namespace postino::store::sqlite
