@@ -123,6 +123,39 @@ TEST_P(StoreContract, ASegmentGoesOnceNothingInItIsLeftAndAMostlyEmptyOneIsCompa
   EXPECT_EQ(body_place(test_support::blob_id_of(message('h', 2000)))->segment, segment);
 }
 
+// store.log_compact_percent = 0: no segment is ever compacted, however little of it is
+// still referenced; one nothing refers to is still removed.
+TEST_P(StoreContract, WithCompactionOffAMostlyEmptySegmentStaysAndAnEmptyOneStillGoes) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  const auto open = [&](std::chrono::seconds grace) {
+    store_.reset();
+    SqliteOptions o;
+    o.data_dir = dir_;
+    o.blob_grace = grace;
+    o.text_index_quiet = std::chrono::milliseconds(0);
+    o.log_body_bytes = 1 << 20;
+    o.log_compact_percent = 0;
+    auto opened = open_sqlite_store(o);
+    ASSERT_TRUE(opened) << opened.error().detail;
+    store_ = std::move(*opened);
+  };
+  open(std::chrono::seconds(3600));
+  for (char c : {'a', 'b', 'c', 'd'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
+  open(std::chrono::seconds(3600));
+  for (char c : {'e', 'f'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
+  const auto inbox = box("INBOX");
+  const std::vector<Uid> gone{Uid(1), Uid(2), Uid(4), Uid(5), Uid(6)};
+  ASSERT_TRUE(store_->expunge(demo_, inbox.id, gone, Store::ExpungeScope::listed));
+
+  open(std::chrono::seconds(0));
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(1)));   // a quarter referenced
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(2)));  // nothing referenced
+  const auto kept = message('c', 2000);
+  ASSERT_TRUE(body_place(test_support::blob_id_of(kept)));
+  EXPECT_EQ(body_place(test_support::blob_id_of(kept))->segment, 1);
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(3)), kept);
+}
+
 TEST_P(StoreContract, FsckFindsASegmentNothingRefersToAndASegmentCountGoneWrong) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   store_.reset();
