@@ -183,29 +183,6 @@ TEST_P(StoreContract, MigrationTenRebuildsTheBlobsOfAStoreWithMailAndKeepsAllOfI
   EXPECT_EQ(raw.number("SELECT count(*) FROM messages"), 0);
 }
 
-// The copy goes through the WAL, which SQLite reuses but never shrinks: emptied after it.
-TEST_P(StoreContract, AMigrationThatCopiedATableLeavesNoBigWalBehind) {
-  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
-  store_.reset();
-  back_to_schema_9(dir_);
-  {
-    Raw raw(dir_);  // 5,000 bodies' rows, about a kilobyte each (kept: refs 1)
-    raw.exec(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
-        "INSERT INTO blobs (id, size, refs, structure, h_date, h_subject, h_from, h_sender, "
-        "h_reply_to, h_to, h_cc, h_bcc, h_in_reply_to, h_message_id, h_references, text_rowid) "
-        "SELECT lower(hex(randomblob(32))), 5000, 1, randomblob(300), '', 'subject ' || i, "
-        "'', '', '', '', '', '', '', '', '', 0 FROM n");
-    raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  }
-  ASSERT_LT(fs::file_size(dir_ / "store.db"), 10u << 20);
-  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(3600), 100);
-  Raw raw(dir_);
-  EXPECT_EQ(raw.number("PRAGMA user_version"), sqlite::schema_version);
-  EXPECT_EQ(raw.number("SELECT count(*) FROM blobs"), 5000);
-  EXPECT_LT(fs::file_size(dir_ / "store.db-wal"), 1u << 20);
-}
-
 // A reference the copy would break (here one that was broken before) stops the migration:
 // the store is left at the version it had, for fsck to look at with the binary before.
 TEST_P(StoreContract, AMigrationThatWouldLeaveABrokenReferenceIsRolledBack) {

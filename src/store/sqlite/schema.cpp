@@ -448,7 +448,6 @@ void migrate(Database& db) {
       }
     }
   } keys_back_on{db};
-  bool migrated = false;
   db.exec("BEGIN IMMEDIATE");
   try {
     auto& version_query = db.prepare("PRAGMA user_version");
@@ -475,19 +474,9 @@ void migrate(Database& db) {
       db.exec("PRAGMA user_version = " + std::to_string(known));
     }
     db.exec("COMMIT");
-    migrated = current < known;
   } catch (...) {
     db.exec("ROLLBACK");
     throw;
-  }
-  // A migration that copied a table wrote all of it to the WAL, which SQLite reuses but
-  // never shrinks: copied into the database now and the file emptied (when a reader holds
-  // it, later; the automatic checkpoints still copy it).
-  if (migrated) {
-    try {
-      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    } catch (const StoreException&) {
-    }
   }
 }
 
