@@ -133,6 +133,9 @@ TEST_P(StoreContract, MigrationTenRebuildsTheBlobsOfAStoreWithMailAndKeepsAllOfI
     EXPECT_NE(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'blobs_unindexed'")
                   .find("blobs(text_rowid)"),
               std::string::npos);
+    EXPECT_NE(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'blobs_text'")
+                  .find("blobs(text_rowid, id)"),
+              std::string::npos);
     EXPECT_NE(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'blob_places_segment'")
                   .find("segment, offset"),
               std::string::npos);

@@ -374,6 +374,9 @@ END;
     // stays unique through an index of small entries. The blobs waiting for the text index
     // are indexed in the order they came (rowid) rather than by hash, a segment's bodies by
     // their offset. Measured on 100 KB deliveries: 29.6 -> 24.8 pages a commit of 3 saves.
+    // The index from a text-index row to its blob carries the hash (the table's key before):
+    // SEARCH BODY of a word in every message goes from its hits to their messages without
+    // reading a blob's row (without it, 100,000 hits read 100,000 rows: 3x slower cold).
     // The table is rebuilt (SQLite's "generalized ALTER TABLE": new table, copy, drop,
     // rename) with foreign keys off (migrate() turns them off and checks them after) and
     // the legacy rename, which leaves the triggers of other tables naming "blobs" alone.
@@ -401,7 +404,7 @@ INSERT INTO blobs_by_rowid (id, size, refs, unreferenced_since, structure, h_dat
 DROP TABLE blobs;
 ALTER TABLE blobs_by_rowid RENAME TO blobs;
 PRAGMA legacy_alter_table = OFF;
-CREATE INDEX blobs_text ON blobs(text_rowid) WHERE text_rowid > 0;
+CREATE INDEX blobs_text ON blobs(text_rowid, id) WHERE text_rowid > 0;
 CREATE INDEX blobs_unindexed ON blobs(text_rowid) WHERE ifnull(text_rowid, 0) = 0;
 CREATE TRIGGER blobs_after_delete AFTER DELETE ON blobs WHEN OLD.text_rowid > 0 BEGIN
   DELETE FROM blob_text WHERE rowid = OLD.text_rowid;
