@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "store/store_contract.hpp"
@@ -75,21 +77,29 @@ TEST_P(StoreContract, BodiesBetweenTheLimitsGoToTheLogWrittenOnce) {
   EXPECT_TRUE(report->problems.empty()) << report->problems.front();
 }
 
+// Segment 1 with four messages (a to d), of which only c is kept; segment 2 with two
+// (e, f), both expunged. `open` reopens the store with a grace period (each segment is
+// begun by a process, here a store, of its own).
+void fill_two_segments(std::unique_ptr<Store>& store, AccountId demo,
+                       const std::function<void(std::chrono::seconds)>& open) {
+  open(std::chrono::seconds(3600));
+  for (char c : {'a', 'b', 'c', 'd'}) ASSERT_TRUE(store->deliver({demo}, message(c, 2000)));
+  open(std::chrono::seconds(3600));
+  for (char c : {'e', 'f'}) ASSERT_TRUE(store->deliver({demo}, message(c, 2000)));
+  auto inbox = store->mailbox(demo, "INBOX");
+  ASSERT_TRUE(inbox);
+  const std::vector<Uid> gone{Uid(1), Uid(2), Uid(4), Uid(5), Uid(6)};
+  ASSERT_TRUE(store->expunge(demo, inbox->id, gone, Store::ExpungeScope::listed));
+}
+
 TEST_P(StoreContract, ASegmentGoesOnceNothingInItIsLeftAndAMostlyEmptyOneIsCompacted) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   const auto open = [&](std::chrono::seconds grace) {
     store_.reset();
     store_ = test_support::open_sqlite_with(dir_, grace, 0, 1 << 20);
   };
-  open(std::chrono::seconds(3600));
-  // Segment 1: four messages, of which one will stay.
-  for (char c : {'a', 'b', 'c', 'd'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
-  open(std::chrono::seconds(3600));
-  // Segment 2: two messages, both to be deleted.
-  for (char c : {'e', 'f'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
+  ASSERT_NO_FATAL_FAILURE(fill_two_segments(store_, demo_, open));
   const auto inbox = box("INBOX");
-  const std::vector<Uid> gone{Uid(1), Uid(2), Uid(4), Uid(5), Uid(6)};
-  ASSERT_TRUE(store_->expunge(demo_, inbox.id, gone, Store::ExpungeScope::listed));
   EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(1)));
   EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(2)));
 
@@ -129,23 +139,10 @@ TEST_P(StoreContract, WithCompactionOffAMostlyEmptySegmentStaysAndAnEmptyOneStil
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   const auto open = [&](std::chrono::seconds grace) {
     store_.reset();
-    SqliteOptions o;
-    o.data_dir = dir_;
-    o.blob_grace = grace;
-    o.text_index_quiet = std::chrono::milliseconds(0);
-    o.log_body_bytes = 1 << 20;
-    o.log_compact_percent = 0;
-    auto opened = open_sqlite_store(o);
-    ASSERT_TRUE(opened) << opened.error().detail;
-    store_ = std::move(*opened);
+    store_ = test_support::open_sqlite_with(dir_, grace, 0, 1 << 20, 64 << 20, 0);
   };
-  open(std::chrono::seconds(3600));
-  for (char c : {'a', 'b', 'c', 'd'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
-  open(std::chrono::seconds(3600));
-  for (char c : {'e', 'f'}) ASSERT_TRUE(store_->deliver({demo_}, message(c, 2000)));
+  ASSERT_NO_FATAL_FAILURE(fill_two_segments(store_, demo_, open));
   const auto inbox = box("INBOX");
-  const std::vector<Uid> gone{Uid(1), Uid(2), Uid(4), Uid(5), Uid(6)};
-  ASSERT_TRUE(store_->expunge(demo_, inbox.id, gone, Store::ExpungeScope::listed));
 
   open(std::chrono::seconds(0));
   EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(1)));   // a quarter referenced

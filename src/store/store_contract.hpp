@@ -45,7 +45,8 @@ struct Backend {
 inline std::unique_ptr<Store> open_sqlite_with(const fs::path& dir, std::chrono::seconds grace,
                                                std::size_t inline_body_bytes,
                                                std::size_t log_body_bytes = 0,
-                                               std::uint64_t log_segment_bytes = 64 << 20) {
+                                               std::uint64_t log_segment_bytes = 64 << 20,
+                                               unsigned log_compact_percent = 50) {
   SqliteOptions o;
   o.data_dir = dir;
   o.blob_grace = grace;
@@ -53,6 +54,7 @@ inline std::unique_ptr<Store> open_sqlite_with(const fs::path& dir, std::chrono:
   o.inline_body_bytes = inline_body_bytes;
   o.log_body_bytes = log_body_bytes;
   o.log_segment_bytes = log_segment_bytes;
+  o.log_compact_percent = log_compact_percent;
   auto s = open_sqlite_store(o);
   if (!s) throw std::runtime_error(s.error().detail);
   return std::move(*s);
