@@ -26,6 +26,7 @@
 #include "smtp/session_factory.hpp"
 #include "store/scrubber.hpp"
 #include "store/text_indexer.hpp"
+#include "store/tidier.hpp"
 
 namespace postino::app {
 namespace {
@@ -447,11 +448,12 @@ int serve(const ServeOptions& options) {
     std::cerr << "postino serve: " << err << "\n";
     return 1;
   }
-  // Started once root is given up for good: what it moves into quarantine/ is the user's
-  // (between regain() and drop() it would have been root's).
+  // Started once root is given up for good: what they write (quarantine/, the segments
+  // a compaction appends to) is the user's (between regain() and drop() it would be root's).
   store::Scrubber scrubber(*mail_store,
                            static_cast<std::uint64_t>(cfg.store.scrub_bytes_per_second),
                            cfg.store.scrub_interval, cfg.store.scrub_start_delay);
+  store::Tidier tidier(*mail_store, cfg.store.tidy_interval);
   describe_services(*mail_services, cfg.effective_hostname(), server.bound());
   if (auto err = scheduler.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";

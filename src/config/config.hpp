@@ -93,6 +93,7 @@ struct StoreSettings {
   std::chrono::seconds busy_timeout{5};
   std::int64_t max_batch = 256;
   std::chrono::seconds blob_grace{3600};
+  std::chrono::seconds tidy_interval{3600};
   std::int64_t max_mailbox_name_bytes = 255;
   std::int64_t max_mailbox_depth = 16;
   std::int64_t max_indexed_text_bytes = 4 * 1024 * 1024;

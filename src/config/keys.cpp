@@ -320,9 +320,18 @@ std::vector<Key> build_keys() {
       [](auto& c) -> auto& { return c.store.max_batch; }, 1, 100000));
   k.push_back(seconds_key(
       "store.blob_grace_seconds",
-      "Unreferenced message bodies, and bodies whose save never committed, are removed at "
-      "start-up once they are this old.",
+      "Message bodies nothing refers to are removed once they have been unreferenced this "
+      "long (at start-up and every store.tidy_interval_seconds), and bodies whose save never "
+      "committed (a crash) once they are this old (at start-up).",
       [](auto& c) -> auto& { return c.store.blob_grace; }, 0, 30 * 86400));
+  k.push_back(seconds_key(
+      "store.tidy_interval_seconds",
+      "How often the running server tidies its store as its start-up does: bodies unreferenced "
+      "for store.blob_grace_seconds removed, body-log segments nothing refers to any more "
+      "removed and mostly dead ones compacted (store.log_compact_percent), so that the "
+      "space of deleted mail comes back without a restart. From the end of one tidying to "
+      "the start of the next. 0: only at start-up.",
+      [](auto& c) -> auto& { return c.store.tidy_interval; }, 0, 7 * 86400));
   k.push_back(integer_key(
       "store.max_mailbox_name_bytes", "Longest mailbox name (UTF-8 bytes, all levels).",
       [](auto& c) -> auto& { return c.store.max_mailbox_name_bytes; }, 16, 4096));
@@ -355,14 +364,16 @@ std::vector<Key> build_keys() {
   k.push_back(integer_key(
       "store.log_segment_bytes",
       "A body-log segment takes no more messages once it holds this many bytes; the next one "
-      "begins. A segment is removed at start-up once none of its messages is left.",
+      "begins. A segment is removed once none of its messages is left (at start-up and "
+      "every store.tidy_interval_seconds).",
       [](auto& c) -> auto& { return c.store.log_segment_bytes; }, std::int64_t{1} << 20,
       std::int64_t{1} << 34));
   k.push_back(integer_key(
       "store.log_compact_percent",
-      "At start-up, a body-log segment no longer written whose messages still in use take "
-      "less than this share of it (percent) is compacted: they are copied to the end of the "
-      "log and the segment removed, giving the space of deleted mail back. 0: never.",
+      "A body-log segment no longer written whose messages still in use take less than this "
+      "share of it (percent) is compacted, at start-up and every store.tidy_interval_seconds: "
+      "they are copied to the end of the log and the segment removed, giving the space of "
+      "deleted mail back. 0: never.",
       [](auto& c) -> auto& { return c.store.log_compact_percent; }, 0, 100));
   k.push_back(power_of_two_key(
       "store.page_size",

@@ -1,14 +1,19 @@
 // Bodies in the body log (store.log_body_bytes, schema 9): where they go, how they are
-// read, and how their segments are removed and compacted at start-up. The contract tests
+// read, and how their segments are removed and compacted at start-up and while the store
+// stays open. The contract tests
 // run against a log-backed store too (sqlite_log: damage, fsck, the scrub, the queue).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "store/store_contract.hpp"
+#include "store/tidier.hpp"
 
 namespace postino::store {
 namespace {
@@ -151,6 +156,192 @@ TEST_P(StoreContract, WithCompactionOffAMostlyEmptySegmentStaysAndAnEmptyOneStil
   ASSERT_TRUE(body_place(test_support::blob_id_of(kept)));
   EXPECT_EQ(body_place(test_support::blob_id_of(kept))->segment, 1);
   EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(3)), kept);
+}
+
+// A store that stays open (a server never restarted), segments of 8,000 bytes: a to d
+// fill segment 1, e to h segment 2, i begins segment 3, the one still appended to.
+void fill_three_segments(Store& store, AccountId demo) {
+  for (char c : {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'}) {
+    ASSERT_TRUE(store.deliver({demo}, message(c, 2000)));
+  }
+}
+
+TEST_P(StoreContract, TidyingGivesTheSpaceOfDeletedMailBackWhileTheStoreStaysOpen) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  store_.reset();
+  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(0), 0, 1 << 20, 8000);
+  ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store_, demo_));
+  const auto inbox = box("INBOX");
+  ASSERT_EQ(body_place(test_support::blob_id_of(message('e', 2000)))->segment, 2);
+  ASSERT_EQ(body_place(test_support::blob_id_of(message('i', 2000)))->segment, 3);
+  // Segment 1 keeps c (a quarter of it), segment 2 nothing.
+  const std::vector<Uid> gone{Uid(1), Uid(2), Uid(4), Uid(5), Uid(6), Uid(7), Uid(8)};
+  ASSERT_TRUE(store_->expunge(demo_, inbox.id, gone, Store::ExpungeScope::listed));
+  EXPECT_EQ(stored_bodies(), 9u);
+
+  // Told to stop before the first segment: the unreferenced bodies go, the segments stay.
+  auto lines = store_->tidy([] { return false; });
+  ASSERT_TRUE(lines) << lines.error().detail;
+  EXPECT_EQ(*lines, (std::vector<std::string>{"collected 7 unreferenced blobs"}));
+  EXPECT_EQ(stored_bodies(), 2u);
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(1)));
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(2)));
+
+  lines = store_->tidy([] { return true; });
+  ASSERT_TRUE(lines) << lines.error().detail;
+  EXPECT_EQ(*lines, (std::vector<std::string>{"removed 1 body segments nothing refers to",
+                                              "compacted 1 body segments (1 messages moved)"}));
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(1)));
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(2)));
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(3)));  // still appended to
+  const auto kept = message('c', 2000);
+  EXPECT_EQ(body_place(test_support::blob_id_of(kept))->segment, 3);
+  EXPECT_EQ(segment_bytes(dir_), 2 * kept.size());
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(3)), kept);
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(9)), message('i', 2000));
+  auto report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+
+  // Nothing left to do: nothing done.
+  lines = store_->tidy([] { return true; });
+  ASSERT_TRUE(lines);
+  EXPECT_TRUE(lines->empty()) << lines->front();
+}
+
+TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  store_.reset();
+  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(0), 0, 1 << 20, 8000);
+  ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store_, demo_));
+  const std::vector<Uid> gone{Uid(5), Uid(6), Uid(7), Uid(8)};  // segment 2's
+  ASSERT_TRUE(store_->expunge(demo_, box("INBOX").id, gone, Store::ExpungeScope::listed));
+  {
+    const Tidier off(*store_, std::chrono::seconds(0));  // no thread
+    auto later = std::make_unique<Tidier>(*store_, std::chrono::seconds(3600));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(2)))
+        << "the first tidying comes an interval after the start";
+    EXPECT_EQ(stored_bodies(), 9u);
+    const auto began = std::chrono::steady_clock::now();
+    later.reset();
+    EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(1))
+        << "a stop does not wait for the interval";
+  }
+  {
+    const Tidier soon(*store_, std::chrono::seconds(1));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (fs::exists(dir_ / "segments" / segment_file(2)) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(2)));
+    EXPECT_EQ(stored_bodies(), 5u);
+  }
+}
+
+// Sessions keep reading while a tidying moves the bodies they read and removes their
+// segments (a read whose place is gone by the time it opens the segment looks it up again).
+TEST_P(StoreContract, ReadsGoOnWhileTidyingMovesTheirBodies) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  store_.reset();
+  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(0), 0, 1 << 20, 8000);
+  const auto inbox = box("INBOX");
+  std::uint32_t next_uid = 1;
+  std::vector<std::pair<Uid, std::string>> all_kept;
+  for (int round = 0; round < 10; ++round) {
+    // About two segments' worth, a quarter kept (compactions append to the segment in use,
+    // so where segments begin moves from round to round).
+    std::vector<std::pair<Uid, std::string>> kept;
+    std::vector<Uid> gone;
+    for (int i = 0; i < 8; ++i) {
+      const auto body = message(static_cast<char>('a' + round), 1990 + round * 8 + i);
+      ASSERT_TRUE(store_->deliver({demo_}, body));
+      const Uid uid(next_uid++);
+      if (i % 4 == 2) {
+        kept.emplace_back(uid, body);
+      } else {
+        gone.push_back(uid);
+      }
+    }
+    ASSERT_TRUE(store_->expunge(demo_, inbox.id, gone, Store::ExpungeScope::listed));
+    std::atomic<bool> done{false};
+    std::atomic<int> reads{0}, wrong{0};
+    std::thread reader([&] {
+      while (!done) {
+        for (const auto& [uid, body] : kept) {
+          auto got = store_->read_message(demo_, inbox.id, uid);
+          if (!got || *got != body) ++wrong;
+          auto opened = store_->open_message(demo_, inbox.id, uid);
+          std::string piece(body.size(), '\0');
+          if (!opened || *(*opened)->read_at(0, piece.data(), piece.size()) != body.size() ||
+              piece != body) {
+            ++wrong;
+          }
+          ++reads;
+        }
+      }
+    });
+    auto lines = store_->tidy([] { return true; });
+    done = true;
+    reader.join();
+    ASSERT_TRUE(lines) << lines.error().detail;
+    EXPECT_EQ(wrong, 0) << "of " << reads << " reads, round " << round;
+    ASSERT_FALSE(lines->empty());
+    EXPECT_EQ(lines->back().rfind("compacted ", 0), 0u) << lines->back();  // bodies moved
+    all_kept.insert(all_kept.end(), kept.begin(), kept.end());
+  }
+  for (const auto& [uid, body] : all_kept) {
+    EXPECT_EQ(*store_->read_message(demo_, inbox.id, uid), body) << uid.value;
+  }
+  auto report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+}
+
+// A read whose body a compaction moves between the look-up of its place and the read of
+// its bytes (its segment gone by then) looks the place up again and reads it there.
+TEST_P(StoreContract, AReadWhoseBodyWasMovedMeanwhileFindsItWhereItWent) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  bool armed = false;
+  auto options = test_support::sqlite_options(dir_, std::chrono::seconds(0), 0, 1 << 20, 8000);
+  options.before_log_read = [&] {
+    if (!armed) return;
+    armed = false;
+    auto lines = store_->tidy([] { return true; });
+    ASSERT_TRUE(lines) << lines.error().detail;
+    ASSERT_FALSE(lines->empty());
+  };
+  store_.reset();
+  store_ = test_support::open_sqlite_with(options);
+  ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store_, demo_));
+  const auto inbox = box("INBOX");
+  const std::vector<Uid> gone{Uid(1), Uid(2), Uid(4), Uid(5), Uid(6), Uid(8)};
+  ASSERT_TRUE(store_->expunge(demo_, inbox.id, gone, Store::ExpungeScope::listed));
+
+  // Read whole: c's place (segment 1) is looked up, then c and g are moved to segment 3.
+  const auto c = message('c', 2000), g = message('g', 2000);
+  armed = true;
+  auto got = store_->read_message(demo_, inbox.id, Uid(3));
+  ASSERT_TRUE(got) << got.error().detail;
+  EXPECT_EQ(*got, c);
+  EXPECT_FALSE(armed);
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(1)));
+  ASSERT_EQ(body_place(test_support::blob_id_of(g))->segment, 3);
+
+  // Read in pieces: segment 3 (i, c, g) closed by j, then only g kept in it.
+  ASSERT_TRUE(store_->deliver({demo_}, message('j', 2000)));
+  ASSERT_TRUE(store_->deliver({demo_}, message('k', 2000)));
+  ASSERT_TRUE(store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(3), Uid(9), Uid(10)},
+                              Store::ExpungeScope::listed));
+  armed = true;
+  auto opened = store_->open_message(demo_, inbox.id, Uid(7));
+  ASSERT_TRUE(opened) << opened.error().detail;
+  EXPECT_FALSE(armed);
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(3)));
+  std::string piece(g.size(), '\0');
+  EXPECT_EQ(*(*opened)->read_at(0, piece.data(), piece.size()), g.size());
+  EXPECT_EQ(piece, g);
 }
 
 TEST_P(StoreContract, FsckFindsASegmentNothingRefersToAndASegmentCountGoneWrong) {

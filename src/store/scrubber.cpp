@@ -24,26 +24,16 @@ Scrubber::Scrubber(Store& store, std::uint64_t bytes_per_second, std::chrono::se
 }
 
 Scrubber::~Scrubber() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  stop_.stop();
   if (thread_.joinable()) thread_.join();
-}
-
-bool Scrubber::sleep_until(Clock::time_point when) {
-  std::unique_lock lock(mutex_);
-  wake_.wait_until(lock, when, [this] { return stopping_; });
-  return !stopping_;
 }
 
 void Scrubber::loop() {
   // Not while a restarted server's clients come back and read from a cold disk.
-  if (!sleep_until(Clock::now() + start_delay_)) return;
+  if (!stop_.sleep_until(Clock::now() + start_delay_)) return;
   for (;;) {
     const auto began = Clock::now();
-    if (!pass() || !sleep_until(began + interval_)) return;
+    if (!pass() || !stop_.sleep_until(began + interval_)) return;
   }
 }
 
@@ -69,7 +59,7 @@ bool Scrubber::pass() {
       // The store is busy or failing (a lock held elsewhere, say): the same batch again
       // in a minute, not at the next pass.
       base::log::warn("", "store.scrub_failed", {{"detail", progress.error().detail}});
-      if (!sleep_until(Clock::now() + std::chrono::minutes(1))) return false;
+      if (!stop_.sleep_until(Clock::now() + std::chrono::minutes(1))) return false;
       continue;
     }
     for (const auto& line : progress->quarantined) {
@@ -87,7 +77,7 @@ bool Scrubber::pass() {
     if (progress->done) break;
     // Paced: this batch's bytes at the configured rate.
     const auto spend = std::chrono::microseconds(progress->bytes * 1000000 / bytes_per_second_);
-    if (!sleep_until(batch_began + spend)) return false;
+    if (!stop_.sleep_until(batch_began + spend)) return false;
   }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();

@@ -5,11 +5,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 
+#include "store/stop_signal.hpp"
 #include "store/store.hpp"
 
 namespace postino::store {
@@ -28,16 +27,12 @@ class Scrubber {
   void loop();
   // One pass over every body; false when stopping.
   bool pass();
-  // Waits until `when` or a stop; false when stopping.
-  bool sleep_until(std::chrono::steady_clock::time_point when);
 
   Store& store_;
   std::uint64_t bytes_per_second_;
   std::chrono::seconds interval_;
   std::chrono::seconds start_delay_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  StopSignal stop_;
   std::thread thread_;
 };
 

@@ -4,6 +4,7 @@
 // I/O thread. Nothing above this interface knows which engine is underneath.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -245,6 +246,12 @@ class Store {
     std::vector<std::string> quarantined, unreadable;
   };
   virtual Result<ScrubProgress> scrub(std::string_view after, std::uint64_t max_bytes) = 0;
+  // Tidying while the store is open (store/tidier.hpp drives it), as its opening does:
+  // bodies no message or queue entry has referred to for the grace period removed, and
+  // body-log segments nothing refers to any more removed, mostly dead ones compacted: the
+  // space of deleted mail given back without a restart. `go_on` is asked before each
+  // segment (false: the rest waits for the next time). A line per action, for the log.
+  virtual Result<std::vector<std::string>> tidy(const std::function<bool()>& go_on) = 0;
 };
 
 }  // namespace postino::store

@@ -42,11 +42,10 @@ struct Backend {
   friend void PrintTo(const Backend& b, std::ostream* out) { *out << b.name; }
 };
 
-inline std::unique_ptr<Store> open_sqlite_with(const fs::path& dir, std::chrono::seconds grace,
-                                               std::size_t inline_body_bytes,
-                                               std::size_t log_body_bytes = 0,
-                                               std::uint64_t log_segment_bytes = 64 << 20,
-                                               unsigned log_compact_percent = 50) {
+inline SqliteOptions sqlite_options(const fs::path& dir, std::chrono::seconds grace,
+                                    std::size_t inline_body_bytes, std::size_t log_body_bytes = 0,
+                                    std::uint64_t log_segment_bytes = 64 << 20,
+                                    unsigned log_compact_percent = 50) {
   SqliteOptions o;
   o.data_dir = dir;
   o.blob_grace = grace;
@@ -55,9 +54,22 @@ inline std::unique_ptr<Store> open_sqlite_with(const fs::path& dir, std::chrono:
   o.log_body_bytes = log_body_bytes;
   o.log_segment_bytes = log_segment_bytes;
   o.log_compact_percent = log_compact_percent;
-  auto s = open_sqlite_store(o);
+  return o;
+}
+
+inline std::unique_ptr<Store> open_sqlite_with(const SqliteOptions& options) {
+  auto s = open_sqlite_store(options);
   if (!s) throw std::runtime_error(s.error().detail);
   return std::move(*s);
+}
+
+inline std::unique_ptr<Store> open_sqlite_with(const fs::path& dir, std::chrono::seconds grace,
+                                               std::size_t inline_body_bytes,
+                                               std::size_t log_body_bytes = 0,
+                                               std::uint64_t log_segment_bytes = 64 << 20,
+                                               unsigned log_compact_percent = 50) {
+  return open_sqlite_with(sqlite_options(dir, grace, inline_body_bytes, log_body_bytes,
+                                         log_segment_bytes, log_compact_percent));
 }
 
 // Every body a file under blobs/.

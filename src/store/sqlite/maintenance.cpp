@@ -114,7 +114,8 @@ std::pair<std::size_t, bool> SqliteStore::compact_segment(std::int64_t segment) 
   return {moved, left};
 }
 
-std::vector<std::string> SqliteStore::tidy_segments(std::chrono::seconds grace) {
+std::vector<std::string> SqliteStore::tidy_segments(std::chrono::seconds grace,
+                                                    const std::function<bool()>& go_on) {
   std::vector<std::string> actions;
   auto segments = log_->segments();
   if (!segments) {
@@ -130,6 +131,7 @@ std::vector<std::string> SqliteStore::tidy_segments(std::chrono::seconds grace) 
   });
   std::size_t removed = 0, compacted = 0, moved = 0;
   for (const auto& segment : *segments) {
+    if (go_on && !go_on()) break;
     // One still filled, or written lately (a save in flight may name it yet), is left.
     if (segment.in_use || segment.age < grace) continue;
     const auto it = live.find(segment.id);
@@ -199,11 +201,23 @@ std::vector<std::string> SqliteStore::recover(std::chrono::seconds grace) {
     actions.push_back("removed " + std::to_string(dropped) +
                       " blobs whose save never committed (a crash)");
   }
+  for (auto& line : collect_and_tidy(grace, {})) actions.push_back(std::move(line));
+  return actions;
+}
+
+std::vector<std::string> SqliteStore::collect_and_tidy(std::chrono::seconds grace,
+                                                       const std::function<bool()>& go_on) {
+  std::vector<std::string> actions;
+  // First: a collected body's place no longer counts towards its segment's bytes.
   if (auto n = collect_garbage(grace); n > 0) {
     actions.push_back("collected " + std::to_string(n) + " unreferenced blobs");
   }
-  for (auto& line : tidy_segments(grace)) actions.push_back(std::move(line));
+  for (auto& line : tidy_segments(grace, go_on)) actions.push_back(std::move(line));
   return actions;
+}
+
+Result<std::vector<std::string>> SqliteStore::tidy(const std::function<bool()>& go_on) {
+  return guard([&] { return collect_and_tidy(options_.blob_grace, go_on); });
 }
 
 Result<FsckReport> SqliteStore::fsck(bool repair) {

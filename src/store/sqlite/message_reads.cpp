@@ -226,6 +226,7 @@ std::optional<SqliteStore::BodyRef> SqliteStore::moved_since(const BodyRef& body
 Result<std::string> SqliteStore::read_body(BodyRef body) {
   if (body.bytes) return std::move(*body.bytes);
   if (!body.place) return blobs_->read(body.id);
+  if (options_.before_log_read) options_.before_log_read();
   auto bytes = log_->read(*body.place);
   if (bytes) return bytes;
   if (auto again = moved_since(body, bytes.error())) return read_body(std::move(*again));
@@ -235,6 +236,7 @@ Result<std::string> SqliteStore::read_body(BodyRef body) {
 Result<std::unique_ptr<BlobReader>> SqliteStore::open_body(BodyRef body) {
   if (body.bytes) return make_memory_blob_reader(std::move(*body.bytes));
   if (!body.place) return blobs_->open(body.id);
+  if (options_.before_log_read) options_.before_log_read();
   auto reader = log_->open(*body.place);
   if (reader) return reader;
   if (auto again = moved_since(body, reader.error())) return open_body(std::move(*again));

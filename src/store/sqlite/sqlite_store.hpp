@@ -38,8 +38,8 @@ struct SqliteOptions {
   // (store.log_segment_bytes).
   std::uint64_t log_segment_bytes = 64 * 1024 * 1024;
   // A segment no longer appended to whose referenced bytes fall below this share of its
-  // size (percent) is compacted at start-up: its bodies copied to the end of the log and
-  // the segment removed (store.log_compact_percent; 0: never).
+  // size (percent) is compacted at start-up and by Store::tidy: its bodies copied to the
+  // end of the log and the segment removed (store.log_compact_percent; 0: never).
   unsigned log_compact_percent = 50;
   // The database's page size when this creates it (a power of two, 512 to 65536); an
   // existing store keeps the one it was made with. See store.page_size.
@@ -53,6 +53,9 @@ struct SqliteOptions {
   // Fault injection for tests (RELIABILITY F02): wraps the blob store the store writes
   // bodies through. Null: the files as they are.
   std::function<std::unique_ptr<BlobStore>(std::unique_ptr<BlobStore>)> wrap_blob_store;
+  // For tests: runs when a body in the log is about to be read, its place looked up already
+  // (where a compaction may move it meanwhile). Null: nothing.
+  std::function<void()> before_log_read;
 };
 
 // Opens (creating on first use) the store in options.data_dir, applies pending schema

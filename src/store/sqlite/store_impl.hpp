@@ -167,6 +167,7 @@ class SqliteStore final : public Store {
   Result<FsckReport> fsck(bool repair) override;
   Result<ScrubProgress> scrub(std::string_view after, std::uint64_t max_bytes) override;
   Result<std::uint64_t> free_bytes() override;
+  Result<std::vector<std::string>> tidy(const std::function<bool()>& go_on) override;
 
   // Start-up recovery: temporary blob files removed, unreferenced blobs older than
   // `grace` collected. Returns a line per action for the log.
@@ -208,7 +209,11 @@ class SqliteStore final : public Store {
   // Body-log segments no longer appended to and untouched for `grace`: removed when no
   // body in them is referenced, compacted (their bodies copied to the end of the log)
   // when less than log_compact_percent of them is. Returns a line per action.
-  std::vector<std::string> tidy_segments(std::chrono::seconds grace);
+  std::vector<std::string> tidy_segments(std::chrono::seconds grace,
+                                         const std::function<bool()>& go_on);
+  // collect_garbage() and tidy_segments(), a line per action.
+  std::vector<std::string> collect_and_tidy(std::chrono::seconds grace,
+                                            const std::function<bool()>& go_on);
   // Copies the verified bodies of a segment to the end of the log and points their rows
   // there; returns how many moved, and whether some were left (damaged or unreadable).
   std::pair<std::size_t, bool> compact_segment(std::int64_t segment);

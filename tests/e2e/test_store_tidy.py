@@ -1,0 +1,63 @@
+"""The running server gives the space of deleted mail back (store.tidy_interval_seconds):
+bodies deleted over IMAP are collected and the body-log segment they filled is removed,
+with no restart; the server's log says so."""
+
+import imaplib
+import os
+import smtplib
+import sqlite3
+import time
+import unittest
+
+import harness
+
+
+def segments(data):
+    return sorted(os.listdir(os.path.join(data, "segments")))
+
+
+def bodies(data):
+    with sqlite3.connect(f"file:{data}/store.db?mode=ro", uri=True, timeout=10) as db:
+        return db.execute("SELECT count(*) FROM blobs").fetchone()[0]
+
+
+class TidyWhileRunningTest(harness.ServerTestCase):
+    # Segments of 1 MiB (the smallest): two 650 KB messages fill the first.
+    config = ("[store]\nblob_grace_seconds = 0\ntidy_interval_seconds = 1\n"
+              "log_segment_bytes = 1048576\n")
+    listen = ["smtp", "imaps"]
+
+    def test_deleted_mail_gives_its_segment_back_without_a_restart(self):
+        server = self.server
+        user = server.demo_credentials()[0]
+        with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
+            for i in range(1, 4):
+                body = (f"line {i} " * 40 + "\r\n") * 2300  # about 650 KB
+                s.sendmail("a@remote.test", [user], f"Subject: m{i}\r\n\r\n{body}".encode())
+        self.assertEqual(len(segments(server.data)), 2)
+        self.assertEqual(bodies(server.data), 3)
+        first = segments(server.data)[0]
+
+        c = imaplib.IMAP4_SSL("127.0.0.1", server.ports["imaps"], timeout=10,
+                              ssl_context=server.client_tls_context())
+        c.login(*server.demo_credentials())
+        c.select("INBOX")
+        c.store("1:2", "+FLAGS", "(\\Deleted)")
+        c.expunge()
+
+        deadline = time.monotonic() + 15
+        while first in segments(server.data) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertNotIn(first, segments(server.data))
+        self.assertEqual(bodies(server.data), 1)
+        self.assertIsNotNone(server.wait_for_log(
+            lambda line: "store.tidied" in line and "body segments nothing refers to" in line))
+        # The message kept reads back whole.
+        typ, data = c.fetch("1", "(BODY[HEADER.FIELDS (SUBJECT)] RFC822.SIZE)")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"Subject: m3", data[0][1])
+        c.logout()
+
+
+if __name__ == "__main__":
+    harness.main()
