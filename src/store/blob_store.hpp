@@ -57,6 +57,12 @@ class BlobStore {
   // while no commit of the same content can slip in) says false. True when removed.
   virtual Result<bool> remove_if(const std::string& id,
                                  const std::function<bool()>& is_unreferenced) = 0;
+  // remove_if() for many at once: `unreferenced` is given those of `ids` not pinned (asked
+  // as remove_if() asks) and returns the ones to remove, whose files are then removed.
+  // Returns the ids removed (an error: some files may be left, as orphans).
+  using Unreferenced = std::function<std::vector<std::string>(const std::vector<std::string>&)>;
+  virtual Result<std::vector<std::string>> remove_all_if(const std::vector<std::string>& ids,
+                                                         const Unreferenced& unreferenced) = 0;
   // Every stored blob id (for fsck and garbage collection).
   virtual Result<std::vector<std::string>> list() = 0;
   // Recomputes the hash: true when the content still matches its id.

@@ -81,6 +81,31 @@ TEST_F(BlobStoreTest, PinnedBlobsSurviveGarbageCollection) {
   EXPECT_FALSE(blobs_->exists(*id));
 }
 
+// Many at once: a pinned blob is not offered; of those offered only the ones the database
+// agrees to drop are removed.
+TEST_F(BlobStoreTest, PinnedBlobsSurviveGarbageCollectionInBatches) {
+  auto w = blobs_->begin();
+  ASSERT_TRUE((*w)->append("pinned"));
+  const auto pinned = (*w)->commit();
+  ASSERT_TRUE(pinned);
+  const auto kept = blobs_->put("still referenced"), gone = blobs_->put("unreferenced");
+  ASSERT_TRUE(kept && gone);
+  std::vector<std::string> offered;
+  auto removed =
+      blobs_->remove_all_if({*pinned, *kept, *gone}, [&](const std::vector<std::string>& ids) {
+        offered = ids;
+        return std::vector<std::string>{*gone};
+      });
+  ASSERT_TRUE(removed) << removed.error().detail;
+  EXPECT_EQ(offered, (std::vector<std::string>{*kept, *gone}));
+  EXPECT_EQ(*removed, std::vector<std::string>{*gone});
+  EXPECT_TRUE(blobs_->exists(*pinned));
+  EXPECT_TRUE(blobs_->exists(*kept));
+  EXPECT_FALSE(blobs_->exists(*gone));
+  EXPECT_FALSE(blobs_->remove_all_if({"not an id"}, [](const auto& ids) { return ids; }));
+  blobs_->unpin(*pinned);
+}
+
 TEST_F(BlobStoreTest, DetectsCorruptionAndMissingBlobs) {
   auto id = blobs_->put("original");
   ASSERT_TRUE(id);

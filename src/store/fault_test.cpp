@@ -42,6 +42,10 @@ class FaultyBlobStore final : public BlobStore {
                          const std::function<bool()>& is_unreferenced) override {
     return real_->remove_if(id, is_unreferenced);
   }
+  Result<std::vector<std::string>> remove_all_if(const std::vector<std::string>& ids,
+                                                 const Unreferenced& unreferenced) override {
+    return real_->remove_all_if(ids, unreferenced);
+  }
   Result<std::vector<std::string>> list() override { return real_->list(); }
   Result<bool> verify(const std::string& id) override { return real_->verify(id); }
   Result<bool> quarantine(const std::string& id, const std::filesystem::path& into,

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -104,6 +105,15 @@ class FileBlobStore final : public BlobStore {
   }
   fs::path staged_path(const std::string& id) const { return new_ / id; }
 
+  // The blob's file wherever it may be (staged, promoted, at the legacy depth).
+  Result<void> unlink_all(const std::string& id) const {
+    for (const auto& path : {staged_path(id), final_path(id), legacy_path(id)}) {
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        return io_error("remove blob " + id, errno);
+    }
+    return {};
+  }
+
   Result<void> ensure_dirs() {
     if (dirs_ready_.load(std::memory_order_acquire)) return {};
     std::error_code ec;
@@ -177,11 +187,27 @@ class FileBlobStore final : public BlobStore {
     // happened-before (and is_unreferenced() sees its row) or waits for us.
     std::lock_guard lock(pins_mutex_);
     if (pins_.contains(id) || !is_unreferenced()) return false;
-    for (const auto& path : {staged_path(id), final_path(id), legacy_path(id)}) {
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-        return io_error("remove blob " + id, errno);
-    }
+    if (auto r = unlink_all(id); !r) return r.error();
     return true;
+  }
+
+  Result<std::vector<std::string>> remove_all_if(const std::vector<std::string>& ids,
+                                                 const Unreferenced& unreferenced) override {
+    for (const auto& id : ids) {
+      if (!is_blob_id(id)) return make_error(ErrorKind::invalid, "bad blob id");
+    }
+    std::lock_guard lock(pins_mutex_);  // as in remove_if()
+    std::vector<std::string> free;
+    for (const auto& id : ids) {
+      if (!pins_.contains(id)) free.push_back(id);
+    }
+    auto gone = unreferenced(free);
+    std::optional<Error> failed;
+    for (const auto& id : gone) {
+      if (auto r = unlink_all(id); !r && !failed) failed = r.error();
+    }
+    if (failed) return *failed;
+    return gone;
   }
 
   Result<std::string> read(const std::string& id) override {

@@ -34,16 +34,26 @@ std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace) {
     while (q.step()) ids.push_back(q.text(0));
     return ids;
   });
+  // In batches, a writer's job each: one at a time, a pass after a day of deletions (or a
+  // start-up after a month of them) was a commit per body.
+  constexpr std::size_t batch = 128;
   std::size_t removed = 0;
-  for (const auto& id : candidates) {
-    auto gone = blobs_->remove_if(id, [&] {
-      // Asked under the blob store's pin lock: drop the row only if still unreferenced.
+  for (std::size_t first = 0; first < candidates.size(); first += batch) {
+    const auto last = std::min(candidates.size(), first + batch);
+    const std::vector<std::string> ids(candidates.begin() + static_cast<std::ptrdiff_t>(first),
+                                       candidates.begin() + static_cast<std::ptrdiff_t>(last));
+    auto gone = blobs_->remove_all_if(ids, [&](const std::vector<std::string>& free) {
+      // Asked under the blob store's pin lock: drop the rows only if still unreferenced.
       return writer_->run([&](Database& db) {
-        db.prepare("DELETE FROM blobs WHERE id = ? AND refs <= 0").bind_all(id).run();
-        return db.changes() > 0;
+        std::vector<std::string> dropped;
+        for (const auto& id : free) {
+          db.prepare("DELETE FROM blobs WHERE id = ? AND refs <= 0").bind_all(id).run();
+          if (db.changes() > 0) dropped.push_back(id);
+        }
+        return dropped;
       });
     });
-    if (gone && *gone) ++removed;
+    if (gone) removed += gone->size();
   }
   return removed;
 }
