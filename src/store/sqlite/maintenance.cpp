@@ -29,7 +29,7 @@ std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace) {
   const auto cutoff = static_cast<std::int64_t>(std::time(nullptr)) - grace.count();
   auto candidates = readers_.run([&](Database& db) {
     std::vector<std::string> ids;
-    auto& q = db.prepare("SELECT id FROM blobs WHERE refs <= 0 AND unreferenced_since <= ?");
+    auto& q = db.prepare(unreferenced_blobs_query);
     q.bind_all(cutoff);
     while (q.step()) ids.push_back(q.text(0));
     return ids;

@@ -418,6 +418,16 @@ END;
 DROP INDEX blob_places_segment;
 CREATE INDEX blob_places_segment ON blob_places(segment, offset);
 )sql",
+    // 11: the bodies nothing refers to any more, by when that began, so that collecting them
+    // (at start-up and every store.tidy_interval_seconds) reads those rows, not every body's
+    // (200,000 bodies: a scan of 0.85 s each time). A body enters when its last reference
+    // goes (the triggers set unreferenced_since) and leaves when one comes back or it is
+    // collected; a delivery's new row (refs 0 for a moment, unreferenced_since NULL) never
+    // enters, so saves write no page of it.
+    R"sql(
+CREATE INDEX blobs_unreferenced ON blobs(unreferenced_since)
+  WHERE refs <= 0 AND unreferenced_since IS NOT NULL;
+)sql",
 };
 
 // After a migration that rebuilt a table: every row still names a parent that exists (the

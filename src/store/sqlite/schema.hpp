@@ -5,7 +5,12 @@
 
 namespace postino::store::sqlite {
 
-inline constexpr int schema_version = 10;
+inline constexpr int schema_version = 11;
+
+// The bodies nothing has referred to since before a time (its one parameter, unix seconds):
+// what garbage collection removes, read through the index blobs_unreferenced (migration 11).
+inline constexpr const char* unreferenced_blobs_query =
+    "SELECT id FROM blobs WHERE refs <= 0 AND unreferenced_since <= ?";
 
 // Applies every migration newer than the database's PRAGMA user_version, with foreign keys
 // off and checked before the commit. Throws StoreException (corrupt) when the database is
