@@ -249,8 +249,9 @@ class Store {
   // Tidying while the store is open (store/tidier.hpp drives it), as its opening does:
   // bodies no message or queue entry has referred to for the grace period removed, and
   // body-log segments nothing refers to any more removed, mostly dead ones compacted: the
-  // space of deleted mail given back without a restart. `go_on` is asked before each
-  // segment (false: the rest waits for the next time). A line per action, for the log.
+  // space of deleted mail given back without a restart. `go_on` is asked before each batch
+  // of bodies and each segment (false: the rest waits for the next time). A line per
+  // action, for the log.
   virtual Result<std::vector<std::string>> tidy(const std::function<bool()>& go_on) = 0;
 };
 

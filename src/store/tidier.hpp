@@ -17,7 +17,7 @@ class Tidier {
   // `interval`: between the end of one tidying and the start of the next, the first one
   // interval after the start (the opening has just tidied); 0: no thread.
   Tidier(Store& store, std::chrono::seconds interval);
-  ~Tidier();  // stops after the segment in hand
+  ~Tidier();  // stops after the batch of bodies or the segment in hand
   Tidier(const Tidier&) = delete;
   Tidier& operator=(const Tidier&) = delete;
 

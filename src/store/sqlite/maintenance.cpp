@@ -25,7 +25,8 @@ SqliteStore::SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> w
       blobs_(std::move(blobs)),
       log_(std::make_unique<BodyLog>(options.data_dir / "segments", options.log_segment_bytes)) {}
 
-std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace) {
+std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace,
+                                         const std::function<bool()>& go_on) {
   const auto cutoff = static_cast<std::int64_t>(std::time(nullptr)) - grace.count();
   auto candidates = readers_.run([&](Database& db) {
     std::vector<std::string> ids;
@@ -39,6 +40,7 @@ std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace) {
   constexpr std::size_t batch = 128;
   std::size_t removed = 0;
   for (std::size_t first = 0; first < candidates.size(); first += batch) {
+    if (go_on && !go_on()) break;
     const auto last = std::min(candidates.size(), first + batch);
     const std::vector<std::string> ids(candidates.begin() + static_cast<std::ptrdiff_t>(first),
                                        candidates.begin() + static_cast<std::ptrdiff_t>(last));
@@ -219,7 +221,7 @@ std::vector<std::string> SqliteStore::collect_and_tidy(std::chrono::seconds grac
                                                        const std::function<bool()>& go_on) {
   std::vector<std::string> actions;
   // First: a collected body's place no longer counts towards its segment's bytes.
-  if (auto n = collect_garbage(grace); n > 0) {
+  if (auto n = collect_garbage(grace, go_on); n > 0) {
     actions.push_back("collected " + std::to_string(n) + " unreferenced blobs");
   }
   for (auto& line : tidy_segments(grace, go_on)) actions.push_back(std::move(line));

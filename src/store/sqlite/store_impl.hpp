@@ -205,7 +205,8 @@ class SqliteStore final : public Store {
   // transaction; promotes them after a commit, drops them after a failure.
   template <class F>
   auto with_blobs(const std::vector<std::string_view>& messages, F&& job);
-  std::size_t collect_garbage(std::chrono::seconds grace);
+  // Bodies unreferenced for `grace` removed, in batches; `go_on` is asked before each.
+  std::size_t collect_garbage(std::chrono::seconds grace, const std::function<bool()>& go_on);
   // Body-log segments no longer appended to and untouched for `grace`: removed when no
   // body in them is referenced, compacted (their bodies copied to the end of the log)
   // when less than log_compact_percent of them is. Returns a line per action.
