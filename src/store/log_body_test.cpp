@@ -1,7 +1,7 @@
 // Bodies in the body log (store.log_body_bytes, schema 9): where they go, how they are
 // read, and how their segments are removed and compacted at start-up and while the store
-// stays open. The contract tests
-// run against a log-backed store too (sqlite_log: damage, fsck, the scrub, the queue).
+// stays open. The contract tests run against a log-backed store too (sqlite_log: damage,
+// fsck, the scrub, the queue).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -247,7 +247,8 @@ TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
 }
 
 // Sessions keep reading while a tidying moves the bodies they read and removes their
-// segments (a read whose place is gone by the time it opens the segment looks it up again).
+// segments: every read gets its bytes. (The moment when a place just looked up goes stale
+// is too short to be hit here; AReadWhoseBodyWasMovedMeanwhileFindsItWhereItWent makes it.)
 TEST_P(StoreContract, ReadsGoOnWhileTidyingMovesTheirBodies) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   store_.reset();
@@ -278,12 +279,13 @@ TEST_P(StoreContract, ReadsGoOnWhileTidyingMovesTheirBodies) {
         for (const auto& [uid, body] : kept) {
           auto got = store_->read_message(demo_, inbox.id, uid);
           if (!got || *got != body) ++wrong;
-          auto opened = store_->open_message(demo_, inbox.id, uid);
-          std::string piece(body.size(), '\0');
-          if (!opened || *(*opened)->read_at(0, piece.data(), piece.size()) != body.size() ||
-              piece != body) {
-            ++wrong;
+          bool whole = false;
+          if (auto opened = store_->open_message(demo_, inbox.id, uid)) {
+            std::string piece(body.size(), '\0');
+            auto n = (*opened)->read_at(0, piece.data(), piece.size());
+            whole = n && *n == body.size() && piece == body;
           }
+          if (!whole) ++wrong;
           ++reads;
         }
       }
