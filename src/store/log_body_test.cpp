@@ -158,8 +158,14 @@ TEST_P(StoreContract, WithCompactionOffAMostlyEmptySegmentStaysAndAnEmptyOneStil
   EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(3)), kept);
 }
 
-// A store that stays open (a server never restarted), segments of 8,000 bytes: a to d
-// fill segment 1, e to h segment 2, i begins segment 3, the one still appended to.
+// Every body in the log, segments of 8,000 bytes (four of message()'s 2,016-byte bodies
+// fill one), no grace period: what the tidying tests open.
+SqliteOptions small_segments(const fs::path& dir) {
+  return test_support::sqlite_options(dir, std::chrono::seconds(0), 0, 1 << 20, 8000);
+}
+
+// A store that stays open (a server never restarted), small_segments(): a to d fill
+// segment 1, e to h segment 2, i begins segment 3, the one still appended to.
 void fill_three_segments(Store& store, AccountId demo) {
   for (char c : {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'}) {
     ASSERT_TRUE(store.deliver({demo}, message(c, 2000)));
@@ -169,7 +175,7 @@ void fill_three_segments(Store& store, AccountId demo) {
 TEST_P(StoreContract, TidyingGivesTheSpaceOfDeletedMailBackWhileTheStoreStaysOpen) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   store_.reset();
-  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(0), 0, 1 << 20, 8000);
+  store_ = test_support::open_sqlite_with(small_segments(dir_));
   ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store_, demo_));
   const auto inbox = box("INBOX");
   ASSERT_EQ(body_place(test_support::blob_id_of(message('e', 2000)))->segment, 2);
@@ -218,7 +224,7 @@ TEST_P(StoreContract, TidyingGivesTheSpaceOfDeletedMailBackWhileTheStoreStaysOpe
 TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   store_.reset();
-  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(0), 0, 1 << 20, 8000);
+  store_ = test_support::open_sqlite_with(small_segments(dir_));
   ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store_, demo_));
   const std::vector<Uid> gone{Uid(5), Uid(6), Uid(7), Uid(8)};  // segment 2's
   ASSERT_TRUE(store_->expunge(demo_, box("INBOX").id, gone, Store::ExpungeScope::listed));
@@ -252,7 +258,7 @@ TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
 TEST_P(StoreContract, ReadsGoOnWhileTidyingMovesTheirBodies) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   store_.reset();
-  store_ = test_support::open_sqlite_with(dir_, std::chrono::seconds(0), 0, 1 << 20, 8000);
+  store_ = test_support::open_sqlite_with(small_segments(dir_));
   const auto inbox = box("INBOX");
   std::uint32_t next_uid = 1;
   std::vector<std::pair<Uid, std::string>> all_kept;
@@ -312,7 +318,7 @@ TEST_P(StoreContract, ReadsGoOnWhileTidyingMovesTheirBodies) {
 TEST_P(StoreContract, AReadWhoseBodyWasMovedMeanwhileFindsItWhereItWent) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   bool armed = false;
-  auto options = test_support::sqlite_options(dir_, std::chrono::seconds(0), 0, 1 << 20, 8000);
+  auto options = small_segments(dir_);
   options.before_log_read = [&] {
     if (!armed) return;
     armed = false;

@@ -7,7 +7,6 @@ import os
 import smtplib
 import sqlite3
 import time
-import unittest
 
 import harness
 
