@@ -406,6 +406,7 @@ int serve(const ServeOptions& options) {
   store::LocalNotifier notifier;  // outlives the store and every session
   auto sqlite_options = store_options(cfg);
   sqlite_options.notifier = &notifier;
+  sqlite_options.tidy_at_open = true;  // the commands leave it to the server
   auto opened = store::open_sqlite_store(sqlite_options);
   if (!opened) {
     std::cerr << "postino serve: cannot open the store in " << cfg.server.data_dir << ": "

@@ -25,6 +25,7 @@ inline store::SqliteOptions store_options(const config::Config& cfg) {
   o.mime_limits = {static_cast<std::size_t>(cfg.mime.max_depth),
                    static_cast<std::size_t>(cfg.mime.max_parts),
                    static_cast<std::size_t>(cfg.mime.max_header_bytes)};
+  o.tidy_at_open = false;  // serve's own: see SqliteOptions
   return o;
 }
 

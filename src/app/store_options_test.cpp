@@ -46,5 +46,11 @@ TEST(StoreOptions, EveryStoreKeyReachesTheStore) {
   EXPECT_EQ(o.mime_limits.max_header_bytes, 13u);
 }
 
+// The commands (an administrator's, sendmail) open the store without tidying it: serve
+// sets tidy_at_open for itself.
+TEST(StoreOptions, CommandsLeaveTidyingToTheServer) {
+  EXPECT_FALSE(store_options(config::Config{}).tidy_at_open);
+}
+
 }  // namespace
 }  // namespace postino::app

@@ -221,6 +221,27 @@ TEST_P(StoreContract, TidyingGivesTheSpaceOfDeletedMailBackWhileTheStoreStaysOpe
   EXPECT_TRUE(lines->empty()) << lines->front();
 }
 
+// An opening that is not to tidy (a command's) leaves an emptied segment and the bodies
+// nothing refers to; the server's opening removes them.
+TEST_P(StoreContract, OnlyAnOpeningAskedToTidyTidies) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  store_.reset();
+  store_ = test_support::open_sqlite_with(small_segments(dir_));
+  ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store_, demo_));
+  const std::vector<Uid> gone{Uid(5), Uid(6), Uid(7), Uid(8)};  // segment 2's
+  ASSERT_TRUE(store_->expunge(demo_, box("INBOX").id, gone, Store::ExpungeScope::listed));
+  store_.reset();
+  auto command = small_segments(dir_);
+  command.tidy_at_open = false;
+  store_ = test_support::open_sqlite_with(command);
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(2)));
+  EXPECT_EQ(stored_bodies(), 9u);
+  store_.reset();
+  store_ = test_support::open_sqlite_with(small_segments(dir_));
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(2)));
+  EXPECT_EQ(stored_bodies(), 5u);
+}
+
 TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   store_.reset();

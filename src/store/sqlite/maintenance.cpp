@@ -213,7 +213,9 @@ std::vector<std::string> SqliteStore::recover(std::chrono::seconds grace) {
     actions.push_back("removed " + std::to_string(dropped) +
                       " blobs whose save never committed (a crash)");
   }
-  for (auto& line : collect_and_tidy(grace, {})) actions.push_back(std::move(line));
+  if (options_.tidy_at_open) {
+    for (auto& line : collect_and_tidy(grace, {})) actions.push_back(std::move(line));
+  }
   return actions;
 }
 

@@ -53,6 +53,12 @@ struct SqliteOptions {
   // Fault injection for tests (RELIABILITY F02): wraps the blob store the store writes
   // bodies through. Null: the files as they are.
   std::function<std::unique_ptr<BlobStore>(std::unique_ptr<BlobStore>)> wrap_blob_store;
+  // Whether opening the store also tidies it as Store::tidy does (unreferenced bodies past
+  // the grace collected, body-log segments removed or compacted): `serve`, which then
+  // tidies every store.tidy_interval_seconds. Commands that open it for a moment (an
+  // administrator's, sendmail) leave that to the server: a compaction is not theirs to
+  // wait for. Crash leftovers (temporary and staged files) are dealt with either way.
+  bool tidy_at_open = true;
   // For tests: runs when a body in the log is about to be read, its place looked up already
   // (where a compaction may move it meanwhile). Null: nothing.
   std::function<void()> before_log_read;
