@@ -454,7 +454,8 @@ int serve(const ServeOptions& options) {
   store::Scrubber scrubber(*mail_store,
                            static_cast<std::uint64_t>(cfg.store.scrub_bytes_per_second),
                            cfg.store.scrub_interval, cfg.store.scrub_start_delay);
-  store::Tidier tidier(*mail_store, cfg.store.tidy_interval);
+  store::Tidier tidier(*mail_store, cfg.store.tidy_interval,
+                       static_cast<std::uint64_t>(cfg.store.tidy_bytes_per_second));
   describe_services(*mail_services, cfg.effective_hostname(), server.bound());
   if (auto err = scheduler.start(); !err.empty()) {
     std::cerr << "postino serve: " << err << "\n";

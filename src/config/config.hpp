@@ -101,6 +101,7 @@ struct StoreSettings {
   std::int64_t log_body_bytes = 16 * 1024 * 1024;
   std::int64_t log_segment_bytes = 64 * 1024 * 1024;
   std::int64_t log_compact_percent = 50;
+  std::int64_t tidy_bytes_per_second = 16 * 1024 * 1024;
   std::int64_t page_size = 4096;
   std::int64_t wal_checkpoint_bytes = 16 * 1024 * 1024;
   std::int64_t text_index_batch_bytes = 1024 * 1024;

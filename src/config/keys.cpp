@@ -375,6 +375,14 @@ std::vector<Key> build_keys() {
       "they are copied to the end of the log and the segment removed, giving the space of "
       "deleted mail back. 0: never.",
       [](auto& c) -> auto& { return c.store.log_compact_percent; }, 0, 100));
+  k.push_back(integer_key(
+      "store.tidy_bytes_per_second",
+      "How fast the running server's tidying (store.tidy_interval_seconds) may copy the "
+      "messages of the body-log segments it compacts, so that after a mass deletion the "
+      "copying is spread out and the mail arriving and being read meanwhile shares the "
+      "disk with it rather than waiting behind a burst. The tidying at start-up goes as fast "
+      "as the disk does. 0: no limit.",
+      [](auto& c) -> auto& { return c.store.tidy_bytes_per_second; }, 0, std::int64_t{1} << 40));
   k.push_back(power_of_two_key(
       "store.page_size",
       "Bytes of each page of store.db, fixed when the store is created (an existing store "

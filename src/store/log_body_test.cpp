@@ -187,19 +187,19 @@ TEST_P(StoreContract, TidyingGivesTheSpaceOfDeletedMailBackWhileTheStoreStaysOpe
 
   // Told to stop at once: nothing is done. Told to stop after the first batch of bodies:
   // the unreferenced bodies go (one batch), the segments stay.
-  auto lines = store_->tidy([] { return false; });
+  auto lines = store_->tidy([](std::uint64_t) { return false; });
   ASSERT_TRUE(lines) << lines.error().detail;
   EXPECT_TRUE(lines->empty()) << lines->front();
   EXPECT_EQ(stored_bodies(), 9u);
   int asked = 0;
-  lines = store_->tidy([&] { return asked++ == 0; });
+  lines = store_->tidy([&](std::uint64_t) { return asked++ == 0; });
   ASSERT_TRUE(lines) << lines.error().detail;
   EXPECT_EQ(*lines, (std::vector<std::string>{"collected 7 unreferenced blobs"}));
   EXPECT_EQ(stored_bodies(), 2u);
   EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(1)));
   EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(2)));
 
-  lines = store_->tidy([] { return true; });
+  lines = store_->tidy([](std::uint64_t) { return true; });
   ASSERT_TRUE(lines) << lines.error().detail;
   EXPECT_EQ(*lines, (std::vector<std::string>{"removed 1 body segments nothing refers to",
                                               "compacted 1 body segments (1 messages moved)"}));
@@ -216,7 +216,7 @@ TEST_P(StoreContract, TidyingGivesTheSpaceOfDeletedMailBackWhileTheStoreStaysOpe
   EXPECT_TRUE(report->problems.empty()) << report->problems.front();
 
   // Nothing left to do: nothing done.
-  lines = store_->tidy([] { return true; });
+  lines = store_->tidy([](std::uint64_t) { return true; });
   ASSERT_TRUE(lines);
   EXPECT_TRUE(lines->empty()) << lines->front();
 }
@@ -250,8 +250,8 @@ TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
   const std::vector<Uid> gone{Uid(5), Uid(6), Uid(7), Uid(8)};  // segment 2's
   ASSERT_TRUE(store_->expunge(demo_, box("INBOX").id, gone, Store::ExpungeScope::listed));
   {
-    const Tidier off(*store_, std::chrono::seconds(0));  // no thread
-    auto later = std::make_unique<Tidier>(*store_, std::chrono::seconds(3600));
+    const Tidier off(*store_, std::chrono::seconds(0), 0);  // no thread
+    auto later = std::make_unique<Tidier>(*store_, std::chrono::seconds(3600), 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(2)))
         << "the first tidying comes an interval after the start";
@@ -262,7 +262,7 @@ TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
         << "a stop does not wait for the interval";
   }
   {
-    const Tidier soon(*store_, std::chrono::seconds(1));
+    const Tidier soon(*store_, std::chrono::seconds(1), 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (fs::exists(dir_ / "segments" / segment_file(2)) &&
            std::chrono::steady_clock::now() < deadline) {
@@ -271,6 +271,117 @@ TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
     EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(2)));
     EXPECT_EQ(stored_bodies(), 5u);
   }
+}
+
+// Segments of ten of message()'s 2,016-byte bodies (a to j fill segment 1, k begins
+// segment 2), compactions copying `batch_bytes` at most a batch; all but c, f and i of
+// segment 1 expunged (three tenths of it left: compacted).
+SqliteOptions ten_a_segment(const fs::path& dir, std::uint64_t batch_bytes) {
+  auto o = test_support::sqlite_options(dir, std::chrono::seconds(0), 0, 1 << 20, 20000);
+  o.compaction_batch_bytes = batch_bytes;
+  return o;
+}
+
+void fill_and_thin_segment_one(Store& store, AccountId demo, MailboxId inbox) {
+  for (char c = 'a'; c <= 'k'; ++c) ASSERT_TRUE(store.deliver({demo}, message(c, 2000)));
+  const std::vector<Uid> gone{Uid(1), Uid(2), Uid(4), Uid(5), Uid(7), Uid(8), Uid(10)};
+  ASSERT_TRUE(store.expunge(demo, inbox, gone, Store::ExpungeScope::listed));
+}
+
+TEST_P(StoreContract, ACompactionCopiesInBatchesAndCanStopBetweenThem) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  store_.reset();
+  store_ = test_support::open_sqlite_with(ten_a_segment(dir_, 4100));  // two bodies a batch
+  const auto inbox = box("INBOX");
+  ASSERT_NO_FATAL_FAILURE(fill_and_thin_segment_one(*store_, demo_, inbox.id));
+  const auto c = message('c', 2000), f = message('f', 2000), i = message('i', 2000);
+  ASSERT_EQ(body_place(test_support::blob_id_of(c))->segment, 1);
+  ASSERT_EQ(body_place(test_support::blob_id_of(message('k', 2000)))->segment, 2);
+
+  // Stopped after the first batch: c and f moved, i left, and segment 1 with it.
+  std::vector<std::uint64_t> told;
+  bool stop = false;
+  auto lines = store_->tidy([&](std::uint64_t copied) {
+    told.push_back(copied);
+    stop = stop || copied > 0;
+    return !stop;
+  });
+  ASSERT_TRUE(lines) << lines.error().detail;
+  EXPECT_EQ(told, (std::vector<std::uint64_t>{0, 0, 2 * c.size(), 0}));
+  EXPECT_EQ(*lines, (std::vector<std::string>{"collected 7 unreferenced blobs",
+                                              "compacted 0 body segments (2 messages moved)"}));
+  EXPECT_EQ(body_place(test_support::blob_id_of(c))->segment, 2);
+  EXPECT_EQ(body_place(test_support::blob_id_of(f))->segment, 2);
+  EXPECT_EQ(body_place(test_support::blob_id_of(i))->segment, 1);
+  EXPECT_TRUE(fs::exists(dir_ / "segments" / segment_file(1)));
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(3)), c);
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(9)), i);
+  auto report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+
+  // The next tidying finishes it.
+  told.clear();
+  lines = store_->tidy([&](std::uint64_t copied) {
+    told.push_back(copied);
+    return true;
+  });
+  ASSERT_TRUE(lines) << lines.error().detail;
+  EXPECT_EQ(told, (std::vector<std::uint64_t>{0, i.size(), 0}));
+  EXPECT_EQ(*lines, (std::vector<std::string>{"compacted 1 body segments (1 messages moved)"}));
+  EXPECT_FALSE(fs::exists(dir_ / "segments" / segment_file(1)));
+  for (const auto& [uid, body] : {std::pair{Uid(3), c}, {Uid(6), f}, {Uid(9), i}}) {
+    EXPECT_EQ(*store_->read_message(demo_, inbox.id, uid), body) << uid.value;
+  }
+  report = store_->fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+}
+
+// The server's tidying copies at store.tidy_bytes_per_second at most, and a stop in one of
+// its pauses does not wait for the pause.
+TEST_P(StoreContract, TheTidierHoldsACompactionToItsRate) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
+  store_.reset();
+  store_ = test_support::open_sqlite_with(ten_a_segment(dir_, 2100));  // a body a batch
+  const auto inbox = box("INBOX");
+  ASSERT_NO_FATAL_FAILURE(fill_and_thin_segment_one(*store_, demo_, inbox.id));
+  const auto c = message('c', 2000), i = message('i', 2000);
+  const auto segment_one = dir_ / "segments" / segment_file(1);
+  const auto wait_for = [](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  };
+  {
+    // Two bodies' bytes a second: after each of the three batches, half a second.
+    const auto began = std::chrono::steady_clock::now();
+    const Tidier paced(*store_, std::chrono::seconds(1), 2 * c.size());
+    ASSERT_TRUE(wait_for([&] { return !fs::exists(segment_one); }));
+    const auto took = std::chrono::steady_clock::now() - began;
+    EXPECT_GE(took, std::chrono::milliseconds(2400)) << "an interval, then three pauses";
+  }
+  EXPECT_EQ(*store_->read_message(demo_, inbox.id, Uid(9)), i);
+
+  // Again with a pause of an hour after the first batch: the stop comes at once.
+  store_.reset();
+  fs::remove_all(dir_);
+  store_ = test_support::open_sqlite_with(ten_a_segment(dir_, 2100));
+  ASSERT_TRUE(store_->create_domain("example.test"));
+  auto account = store_->create_account("demo@example.test", "$y$hash", "");
+  ASSERT_TRUE(account) << account.error().detail;
+  demo_ = *account;
+  ASSERT_NO_FATAL_FAILURE(fill_and_thin_segment_one(*store_, demo_, box("INBOX").id));
+  auto slow = std::make_unique<Tidier>(*store_, std::chrono::seconds(1), 1);
+  ASSERT_TRUE(wait_for([&] { return body_place(test_support::blob_id_of(c))->segment == 2; }));
+  const auto stopping = std::chrono::steady_clock::now();
+  slow.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(1));
+  EXPECT_TRUE(fs::exists(segment_one));
+  EXPECT_EQ(body_place(test_support::blob_id_of(i))->segment, 1);
+  EXPECT_EQ(*store_->read_message(demo_, box("INBOX").id, Uid(9)), i);
 }
 
 // Sessions keep reading while a tidying moves the bodies they read and removes their
@@ -317,7 +428,7 @@ TEST_P(StoreContract, ReadsGoOnWhileTidyingMovesTheirBodies) {
         }
       }
     });
-    auto lines = store_->tidy([] { return true; });
+    auto lines = store_->tidy([](std::uint64_t) { return true; });
     done = true;
     reader.join();
     ASSERT_TRUE(lines) << lines.error().detail;
@@ -343,7 +454,7 @@ TEST_P(StoreContract, AReadWhoseBodyWasMovedMeanwhileFindsItWhereItWent) {
   options.before_log_read = [&] {
     if (!armed) return;
     armed = false;
-    auto lines = store_->tidy([] { return true; });
+    auto lines = store_->tidy([](std::uint64_t) { return true; });
     ASSERT_TRUE(lines) << lines.error().detail;
     ASSERT_FALSE(lines->empty());
   };

@@ -229,7 +229,7 @@ TEST_P(StoreContract, UnreferencedBodiesAreFoundWithoutReadingEveryBody) {
   ASSERT_TRUE(store_->expunge(demo_, inbox.id, std::vector<Uid>{Uid(2), Uid(3)},
                               Store::ExpungeScope::listed));
   EXPECT_EQ(indexed(), 2);
-  auto lines = store_->tidy([] { return true; });
+  auto lines = store_->tidy([](std::uint64_t) { return true; });
   ASSERT_TRUE(lines) << lines.error().detail;
   EXPECT_EQ(indexed(), 0);
 }

@@ -4,6 +4,7 @@
 // I/O thread. Nothing above this interface knows which engine is underneath.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -250,9 +251,12 @@ class Store {
   // bodies no message or queue entry has referred to for the grace period removed, and
   // body-log segments nothing refers to any more removed, mostly dead ones compacted: the
   // space of deleted mail given back without a restart. `go_on` is asked before each batch
-  // of bodies and each segment (false: the rest waits for the next time). A line per
-  // action, for the log.
-  virtual Result<std::vector<std::string>> tidy(const std::function<bool()>& go_on) = 0;
+  // of bodies collected and each segment, and after each batch of bodies a compaction
+  // copied, told the bytes copied since it was last asked (the server's Tidier sleeps there
+  // to hold the copying to store.tidy_bytes_per_second); false: the rest waits for the
+  // next time. A line per action, for the log.
+  using TidyGoOn = std::function<bool(std::uint64_t copied)>;
+  virtual Result<std::vector<std::string>> tidy(const TidyGoOn& go_on) = 0;
 };
 
 }  // namespace postino::store

@@ -5,7 +5,8 @@
 
 namespace postino::store {
 
-Tidier::Tidier(Store& store, std::chrono::seconds interval) : store_(store), interval_(interval) {
+Tidier::Tidier(Store& store, std::chrono::seconds interval, std::uint64_t copy_bytes_per_second)
+    : store_(store), interval_(interval), copy_bytes_per_second_(copy_bytes_per_second) {
   if (interval_.count() > 0) thread_ = std::thread([this] { loop(); });
 }
 
@@ -16,7 +17,17 @@ Tidier::~Tidier() {
 
 void Tidier::loop() {
   while (stop_.sleep_until(std::chrono::steady_clock::now() + interval_)) {
-    auto actions = store_.tidy([this] { return !stop_.stopping(); });
+    // A batch a compaction copied and its pause take at least its bytes at the rate, so
+    // that a mass deletion's compaction is spread out rather than a burst at disk speed.
+    auto asked = std::chrono::steady_clock::now();
+    auto actions = store_.tidy([&](std::uint64_t copied) {
+      if (copy_bytes_per_second_ > 0 && copied > 0) {
+        const auto spend = std::chrono::microseconds(copied * 1000000 / copy_bytes_per_second_);
+        if (!stop_.sleep_until(asked + spend)) return false;
+      }
+      asked = std::chrono::steady_clock::now();
+      return !stop_.stopping();
+    });
     if (!actions) {
       // Tried again at the next interval; nothing is lost meanwhile, only space.
       base::log::warn("", "store.tidy_failed", {{"detail", actions.error().detail}});

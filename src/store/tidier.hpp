@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include "store/stop_signal.hpp"
@@ -16,8 +17,10 @@ class Tidier {
  public:
   // `interval`: between the end of one tidying and the start of the next, the first one
   // interval after the start (the opening has just tidied); 0: no thread.
-  Tidier(Store& store, std::chrono::seconds interval);
-  ~Tidier();  // stops after the batch of bodies or the segment in hand
+  // `copy_bytes_per_second`: what a compaction may copy a second, so that the mail still
+  // arriving and being read shares the disk with it (0: as fast as the disk goes).
+  Tidier(Store& store, std::chrono::seconds interval, std::uint64_t copy_bytes_per_second);
+  ~Tidier();  // stops after the batch of bodies or the segment in hand, or in a pause
   Tidier(const Tidier&) = delete;
   Tidier& operator=(const Tidier&) = delete;
 
@@ -26,6 +29,7 @@ class Tidier {
 
   Store& store_;
   std::chrono::seconds interval_;
+  std::uint64_t copy_bytes_per_second_;
   StopSignal stop_;
   std::thread thread_;
 };

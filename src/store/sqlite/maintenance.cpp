@@ -25,8 +25,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> w
       blobs_(std::move(blobs)),
       log_(std::make_unique<BodyLog>(options.data_dir / "segments", options.log_segment_bytes)) {}
 
-std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace,
-                                         const std::function<bool()>& go_on) {
+std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace, const TidyGoOn& go_on) {
   const auto cutoff = static_cast<std::int64_t>(std::time(nullptr)) - grace.count();
   auto candidates = readers_.run([&](Database& db) {
     std::vector<std::string> ids;
@@ -40,7 +39,7 @@ std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace,
   constexpr std::size_t batch = 128;
   std::size_t removed = 0;
   for (std::size_t first = 0; first < candidates.size(); first += batch) {
-    if (go_on && !go_on()) break;
+    if (go_on && !go_on(0)) break;
     const auto last = std::min(candidates.size(), first + batch);
     const std::vector<std::string> ids(candidates.begin() + static_cast<std::ptrdiff_t>(first),
                                        candidates.begin() + static_cast<std::ptrdiff_t>(last));
@@ -74,7 +73,8 @@ bool SqliteStore::remove_segment(std::int64_t segment) {
   return removed && *removed;
 }
 
-std::pair<std::size_t, bool> SqliteStore::compact_segment(std::int64_t segment) {
+std::pair<std::size_t, bool> SqliteStore::compact_segment(std::int64_t segment,
+                                                          const TidyGoOn& go_on) {
   struct Body {
     std::string id;
     BodyPlace from, to;
@@ -89,12 +89,18 @@ std::pair<std::size_t, bool> SqliteStore::compact_segment(std::int64_t segment) 
   });
   std::size_t moved = 0;
   bool left = false;
-  constexpr std::size_t batch = 256;
-  for (std::size_t first = 0; first < bodies.size(); first += batch) {
+  // At most 256 bodies (a writer's job of their updates) and compaction_batch_bytes a batch.
+  constexpr std::size_t max_bodies = 256;
+  std::size_t next = 0;
+  while (next < bodies.size()) {
     std::vector<Body> copied;
     std::vector<BodyPlace> places;
-    for (std::size_t i = first; i < std::min(bodies.size(), first + batch); ++i) {
-      auto& body = bodies[i];
+    std::uint64_t batch_bytes = 0;
+    for (; next < bodies.size() && copied.size() < max_bodies &&
+           (batch_bytes == 0 || batch_bytes + static_cast<std::uint64_t>(bodies[next].from.size) <=
+                                    options_.compaction_batch_bytes);
+         ++next) {
+      auto& body = bodies[next];
       // Only a body that still matches its hash is carried over; the scrub and fsck deal
       // with the others where they are.
       auto bytes = log_->read(body.from);
@@ -107,6 +113,7 @@ std::pair<std::size_t, bool> SqliteStore::compact_segment(std::int64_t segment) 
       body.to = *place;
       places.push_back(*place);
       copied.push_back(body);
+      batch_bytes += static_cast<std::uint64_t>(body.from.size);
     }
     if (copied.empty()) continue;
     if (auto r = log_->sync(places); !r) throw StoreException(r.error());
@@ -122,12 +129,18 @@ std::pair<std::size_t, bool> SqliteStore::compact_segment(std::int64_t segment) 
       }
       return n;
     });
+    // Paced or stopped between batches; the bodies not reached stay where they are, and
+    // the segment with them, until the next tidying.
+    if (go_on && !go_on(batch_bytes) && next < bodies.size()) {
+      left = true;
+      break;
+    }
   }
   return {moved, left};
 }
 
 std::vector<std::string> SqliteStore::tidy_segments(std::chrono::seconds grace,
-                                                    const std::function<bool()>& go_on) {
+                                                    const TidyGoOn& go_on) {
   std::vector<std::string> actions;
   auto segments = log_->segments();
   if (!segments) {
@@ -143,7 +156,7 @@ std::vector<std::string> SqliteStore::tidy_segments(std::chrono::seconds grace,
   });
   std::size_t removed = 0, compacted = 0, moved = 0;
   for (const auto& segment : *segments) {
-    if (go_on && !go_on()) break;
+    if (go_on && !go_on(0)) break;
     // One still filled, or written lately (a save in flight may name it yet), is left.
     if (segment.in_use || segment.age < grace) continue;
     const auto it = live.find(segment.id);
@@ -158,7 +171,7 @@ std::vector<std::string> SqliteStore::tidy_segments(std::chrono::seconds grace,
       continue;
     }
     try {
-      const auto [n, left] = compact_segment(segment.id);
+      const auto [n, left] = compact_segment(segment.id, go_on);
       moved += n;
       if (!left && remove_segment(segment.id)) ++compacted;
     } catch (const StoreException& e) {
@@ -220,7 +233,7 @@ std::vector<std::string> SqliteStore::recover(std::chrono::seconds grace) {
 }
 
 std::vector<std::string> SqliteStore::collect_and_tidy(std::chrono::seconds grace,
-                                                       const std::function<bool()>& go_on) {
+                                                       const TidyGoOn& go_on) {
   std::vector<std::string> actions;
   // First: a collected body's place no longer counts towards its segment's bytes.
   if (auto n = collect_garbage(grace, go_on); n > 0) {
@@ -230,7 +243,7 @@ std::vector<std::string> SqliteStore::collect_and_tidy(std::chrono::seconds grac
   return actions;
 }
 
-Result<std::vector<std::string>> SqliteStore::tidy(const std::function<bool()>& go_on) {
+Result<std::vector<std::string>> SqliteStore::tidy(const TidyGoOn& go_on) {
   return guard([&] { return collect_and_tidy(options_.blob_grace, go_on); });
 }
 

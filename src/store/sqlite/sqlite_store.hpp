@@ -41,6 +41,10 @@ struct SqliteOptions {
   // size (percent) is compacted at start-up and by Store::tidy: its bodies copied to the
   // end of the log and the segment removed (store.log_compact_percent; 0: never).
   unsigned log_compact_percent = 50;
+  // A compaction copies bodies in batches of at most this many bytes (a body larger is a
+  // batch alone), each made durable and committed before the next; between them a
+  // tidying is paced or stopped (Store::tidy). Tests make it small.
+  std::uint64_t compaction_batch_bytes = 4 * 1024 * 1024;
   // The database's page size when this creates it (a power of two, 512 to 65536); an
   // existing store keeps the one it was made with. See store.page_size.
   std::size_t page_size = 4096;

@@ -167,7 +167,7 @@ class SqliteStore final : public Store {
   Result<FsckReport> fsck(bool repair) override;
   Result<ScrubProgress> scrub(std::string_view after, std::uint64_t max_bytes) override;
   Result<std::uint64_t> free_bytes() override;
-  Result<std::vector<std::string>> tidy(const std::function<bool()>& go_on) override;
+  Result<std::vector<std::string>> tidy(const TidyGoOn& go_on) override;
 
   // Start-up recovery: temporary blob files removed, unreferenced blobs older than
   // `grace` collected. Returns a line per action for the log.
@@ -205,19 +205,20 @@ class SqliteStore final : public Store {
   // transaction; promotes them after a commit, drops them after a failure.
   template <class F>
   auto with_blobs(const std::vector<std::string_view>& messages, F&& job);
-  // Bodies unreferenced for `grace` removed, in batches; `go_on` is asked before each.
-  std::size_t collect_garbage(std::chrono::seconds grace, const std::function<bool()>& go_on);
+  // Bodies unreferenced for `grace` removed, in batches; `go_on` is asked before each
+  // (Store::tidy; null: never stop).
+  std::size_t collect_garbage(std::chrono::seconds grace, const TidyGoOn& go_on);
   // Body-log segments no longer appended to and untouched for `grace`: removed when no
   // body in them is referenced, compacted (their bodies copied to the end of the log)
   // when less than log_compact_percent of them is. Returns a line per action.
-  std::vector<std::string> tidy_segments(std::chrono::seconds grace,
-                                         const std::function<bool()>& go_on);
+  std::vector<std::string> tidy_segments(std::chrono::seconds grace, const TidyGoOn& go_on);
   // collect_garbage() and tidy_segments(), a line per action.
-  std::vector<std::string> collect_and_tidy(std::chrono::seconds grace,
-                                            const std::function<bool()>& go_on);
+  std::vector<std::string> collect_and_tidy(std::chrono::seconds grace, const TidyGoOn& go_on);
   // Copies the verified bodies of a segment to the end of the log and points their rows
-  // there; returns how many moved, and whether some were left (damaged or unreadable).
-  std::pair<std::size_t, bool> compact_segment(std::int64_t segment);
+  // there, in batches of at most compaction_batch_bytes, `go_on` told of each; returns
+  // how many moved, and whether some were left (damaged, unreadable, or not reached
+  // because go_on said stop).
+  std::pair<std::size_t, bool> compact_segment(std::int64_t segment, const TidyGoOn& go_on);
   // Removes a segment that no referenced body is in: its row and its file.
   bool remove_segment(std::int64_t segment);
   // Scrub: moves a damaged body into quarantine/, expunges the messages and holds the
