@@ -19,12 +19,12 @@ Writer::~Writer() {
   thread_.join();
 }
 
-void Writer::submit(std::function<void(Database&)> fn, bool alone) {
+void Writer::submit(std::function<void(Database&)> fn, Kind kind) {
   // A write waits for its commit's fsync: never inside a NoWaitScope.
   if (no_wait()) throw StoreException(make_error(ErrorKind::would_block, "writes wait"));
   Job job;
   job.fn = std::move(fn);
-  job.is_alone = alone;
+  job.kind = kind;
   auto done = job.done.get_future();
   {
     std::lock_guard lock(mutex_);
@@ -37,7 +37,7 @@ void Writer::submit(std::function<void(Database&)> fn, bool alone) {
 }
 
 void Writer::run_alone(const std::function<void(Database&)>& job) {
-  submit(job, true);
+  submit(job, Kind::alone);
 }
 
 void Writer::loop() {
@@ -47,11 +47,12 @@ void Writer::loop() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and nothing left
-      if (queue_.front()->is_alone) {
+      if (queue_.front()->kind != Kind::batched) {
         batch.push_back(queue_.front());
         queue_.pop_front();
       } else {
-        while (!queue_.empty() && !queue_.front()->is_alone && batch.size() < max_batch_) {
+        while (!queue_.empty() && queue_.front()->kind == Kind::batched &&
+               batch.size() < max_batch_) {
           batch.push_back(queue_.front());
           queue_.pop_front();
         }
@@ -64,13 +65,20 @@ void Writer::loop() {
 }
 
 void Writer::run_batch(std::vector<Job*>& batch) {
-  if (batch.size() == 1 && batch.front()->is_alone) {
+  if (batch.size() == 1 && batch.front()->kind == Kind::alone) {
     try {
       batch.front()->fn(*db_);
     } catch (...) {
       batch.front()->error = std::current_exception();
     }
     db_->reset_statements();
+    return;
+  }
+  // A job alone needs no savepoint of its own: its failure rolls its transaction back.
+  // (In a savepoint a job of many statements takes time growing with their square; see
+  // run_unbatched.)
+  if (batch.size() == 1) {
+    run_unbatched_job(*batch.front());
     return;
   }
   try {
@@ -102,10 +110,7 @@ void Writer::run_batch(std::vector<Job*>& batch) {
     if (sqlite3_get_autocommit(db_->handle())) {
       throw StoreException(make_error(ErrorKind::temporary, "transaction was rolled back"));
     }
-    const auto began = std::chrono::steady_clock::now();
-    db_->exec("COMMIT");
-    static auto& commit = sync_duration("commit");
-    commit.observe(std::chrono::steady_clock::now() - began);
+    commit();
   } catch (...) {
     auto error = std::current_exception();
     for (Job* job : batch) {
@@ -117,6 +122,36 @@ void Writer::run_batch(std::vector<Job*>& batch) {
       } catch (...) {
       }
     }
+  }
+}
+
+void Writer::commit() {
+  const auto began = std::chrono::steady_clock::now();
+  db_->exec("COMMIT");
+  static auto& duration = sync_duration("commit");
+  duration.observe(std::chrono::steady_clock::now() - began);
+}
+
+void Writer::run_unbatched_job(Job& job) {
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+    try {
+      job.fn(*db_);
+      db_->reset_statements();
+      commit();
+    } catch (...) {
+      db_->reset_statements();
+      // SQLite may have rolled the transaction back on its own (SQLITE_FULL, …).
+      if (!sqlite3_get_autocommit(db_->handle())) {
+        try {
+          db_->exec("ROLLBACK");
+        } catch (...) {
+        }
+      }
+      throw;
+    }
+  } catch (...) {
+    job.error = std::current_exception();
   }
 }
 

@@ -342,7 +342,7 @@ Store::ConditionalFlags SqliteStore::update_flags(AccountId account, MailboxId m
                                                   const Flags& flags,
                                                   std::optional<std::uint64_t> unchanged_since) {
   const auto wanted_keywords = normalized_keywords(flags.keywords);
-  auto result = writer_->run([&](Database& db) {
+  auto result = writer_->run_over(uids.size(), [&](Database& db) {
     check_owner(db, account, mailbox);
     ConditionalFlags out;
     std::int64_t modseq = 0;  // one new MODSEQ for everything this call changes
@@ -405,7 +405,7 @@ Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId ac
   return guard([&] {
     const auto target_name = canonical_name(to);
     MailboxId target;
-    auto copied_all = writer_->run([&](Database& db) {
+    auto copied_all = writer_->run_over(uids.size(), [&](Database& db) {
       check_owner(db, account, from);
       auto& t = db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
       t.bind_all(account.value, target_name);
@@ -469,6 +469,8 @@ Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailb
                                               const std::optional<std::vector<Uid>>& uids,
                                               ExpungeScope scope) {
   return guard([&] {
+    // Batched however many there are: the messages go in two statements, and SQLite's
+    // cost of a big job in a savepoint grows with its statements (Writer::run_unbatched).
     auto removed_all = writer_->run([&](Database& db) {
       check_owner(db, account, mailbox);
       std::vector<std::pair<std::int64_t, Uid>> doomed;
@@ -491,13 +493,25 @@ Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailb
       std::vector<Uid> removed;
       if (doomed.empty()) return removed;
       const auto modseq = allocate_modseq(db, mailbox);
+      // Two statements for all of them (their ids and UIDs as JSON arrays), not two a
+      // message: SQLite's work per statement is most of an expunge's, and in a batch's
+      // savepoint its time grew with the square of their number.
+      std::string ids = "[", expunged = "[";
       for (const auto& [id, uid] : doomed) {
-        db.prepare("DELETE FROM messages WHERE id = ?").bind_all(id).run();
-        db.prepare("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")
-            .bind_all(mailbox.value, static_cast<std::int64_t>(uid.value), modseq)
-            .run();
+        if (ids.size() > 1) ids += ',', expunged += ',';
+        ids += std::to_string(id);
+        expunged += std::to_string(uid.value);
         removed.push_back(uid);
       }
+      ids += ']', expunged += ']';
+      db.prepare("DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))")
+          .bind_all(ids)
+          .run();
+      db.prepare(
+            "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) "
+            "SELECT ?, value, ? FROM json_each(?)")
+          .bind_all(mailbox.value, modseq, expunged)
+          .run();
       return removed;
     });
     if (!removed_all.empty()) changed({mailbox});
