@@ -250,6 +250,20 @@ def drop_caches():
         return False
 
 
+def start_boxes(binary, work, maildir, messages, scheme):
+    """Postino and Dovecot serving `maildir`, both checking the same password hash
+    (bench/passwords.py); Dovecot's auth process reads its file in `work`."""
+    hashed = password_hash(PASSWORD, scheme)
+    os.chmod(work, 0o755)
+    passwd = {name: os.path.join(work, f"{name}.passwd") for name in ("postino", "dovecot")}
+    write_passwd_file(passwd["postino"], [f"{USER}@example.test"], hashed)
+    write_passwd_file(passwd["dovecot"], [USER], hashed)
+    for path in passwd.values():
+        os.chmod(path, 0o644)
+    return [PostinoBox(binary, maildir, messages, passwd["postino"]),
+            DovecotBox(maildir, passwd["dovecot"])]
+
+
 def walk(box, messages):
     """Seconds per command, checking each answer."""
     c = Client(box.port)
@@ -294,17 +308,8 @@ def main():
         began = time.monotonic()
         write_maildir(maildir, args.messages)
         print(f"wrote {args.messages} messages in {time.monotonic() - began:.1f} s", flush=True)
-        # The same hash for both (bench/passwords.py); Dovecot's auth process reads its file.
-        hashed = password_hash(PASSWORD, args.hash)
-        os.chmod(work, 0o755)
-        passwd = {name: os.path.join(work, f"{name}.passwd") for name in ("postino", "dovecot")}
-        write_passwd_file(passwd["postino"], [f"{USER}@example.test"], hashed)
-        write_passwd_file(passwd["dovecot"], [USER], hashed)
-        for path in passwd.values():
-            os.chmod(path, 0o644)
-        boxes = [PostinoBox(os.path.abspath(args.binary), maildir, args.messages,
-                            passwd["postino"]),
-                 DovecotBox(maildir, passwd["dovecot"])]
+        boxes = start_boxes(os.path.abspath(args.binary), work, maildir, args.messages,
+                            args.hash)
         for box in boxes:
             began = time.monotonic()
             walk(box, args.messages)  # Dovecot indexes the new Maildir here

@@ -18,13 +18,10 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from imap_bench import (PASSWORD, USER, Client, DovecotBox, PostinoBox, ms,  # noqa: E402
-                        write_maildir)
-from passwords import password_hash, write_passwd_file  # noqa: E402
+from imap_bench import Client, ms, start_boxes, write_maildir  # noqa: E402
 
 
 def steps(n):
@@ -72,16 +69,8 @@ def main():
     try:
         maildir = os.path.join(work, "Maildir")
         write_maildir(maildir, args.messages)
-        hashed = password_hash(PASSWORD, "sha512-crypt")
-        os.chmod(work, 0o755)
-        passwd = {name: os.path.join(work, f"{name}.passwd") for name in ("postino", "dovecot")}
-        write_passwd_file(passwd["postino"], [f"{USER}@example.test"], hashed)
-        write_passwd_file(passwd["dovecot"], [USER], hashed)
-        for path in passwd.values():
-            os.chmod(path, 0o644)
-        boxes = [PostinoBox(os.path.abspath(args.binary), maildir, args.messages,
-                            passwd["postino"]),
-                 DovecotBox(maildir, passwd["dovecot"])]
+        boxes = start_boxes(os.path.abspath(args.binary), work, maildir, args.messages,
+                            "sha512-crypt")
         times = {box.name: {} for box in boxes}
         for rep in range(args.repeat):
             for box in (boxes if rep % 2 == 0 else boxes[::-1]):

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -20,6 +21,33 @@ namespace postino::store {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A job that holds the writer from its start until released, so that the jobs submitted
+// meanwhile queue up behind it.
+class Hold {
+ public:
+  explicit Hold(sqlite::Writer& writer, const std::function<void(sqlite::Database&)>& then = {})
+      : thread_([&writer, then, this] {
+          writer.run([&](sqlite::Database& db) {
+            running_ = true;
+            while (held_) std::this_thread::yield();
+            if (then) then(db);
+          });
+        }) {
+    while (!running_) std::this_thread::yield();
+  }
+  ~Hold() { release(); }
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+  void release() {
+    held_ = false;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> held_{true}, running_{false};
+  std::thread thread_;
+};
 
 class GroupCommitWriter : public ::testing::Test {
  protected:
@@ -64,15 +92,8 @@ class GroupCommitWriter : public ::testing::Test {
 TEST_F(GroupCommitWriter, AJobThatFailsInABatchIsUndoneAlone) {
   // The first job holds the writer until three more are queued behind it; they then go
   // in one batch, the middle one failing after its insert.
-  std::atomic<bool> held{true}, running{false};
-  std::thread first([&] {
-    writer_->run([&](sqlite::Database& db) {
-      running = true;
-      while (held) std::this_thread::yield();
-      db.prepare("INSERT INTO t VALUES ('first')").run();
-    });
-  });
-  while (!running) std::this_thread::yield();
+  Hold first(*writer_,
+             [](sqlite::Database& db) { db.prepare("INSERT INTO t VALUES ('first')").run(); });
   std::vector<std::thread> queued;
   std::atomic<int> failed{0};
   for (const std::string x : {"a", "b", "c"}) {
@@ -88,8 +109,7 @@ TEST_F(GroupCommitWriter, AJobThatFailsInABatchIsUndoneAlone) {
     });
     wait_until_queued(queued.size());  // queued in this order
   }
-  held = false;
-  first.join();
+  first.release();
   for (auto& t : queued) t.join();
   EXPECT_EQ(failed, 1);
   EXPECT_EQ(rows(), (std::vector<std::string>{"a", "c", "first"}));
@@ -125,14 +145,7 @@ TEST_F(GroupCommitWriter, AJobAloneOrUnbatchedRunsInATransactionOfItsOwnWithNoSa
 }
 
 TEST_F(GroupCommitWriter, AnUnbatchedJobQueuedAmongOthersStillRunsAlone) {
-  std::atomic<bool> held{true}, running{false};
-  std::thread first([&] {
-    writer_->run([&](sqlite::Database&) {
-      running = true;
-      while (held) std::this_thread::yield();
-    });
-  });
-  while (!running) std::this_thread::yield();
+  Hold first(*writer_);
   // Queued: 0, 1, the unbatched one, 3, 4: run as [0, 1], [unbatched], [3, 4].
   std::atomic<int> batched_in_savepoint{0}, unbatched_in_savepoint{0};
   std::vector<std::thread> queued;
@@ -151,8 +164,7 @@ TEST_F(GroupCommitWriter, AnUnbatchedJobQueuedAmongOthersStillRunsAlone) {
     });
     wait_until_queued(queued.size());  // queued in this order
   }
-  held = false;
-  first.join();
+  first.release();
   for (auto& t : queued) t.join();
   EXPECT_EQ(unbatched_in_savepoint, 0);
   EXPECT_EQ(batched_in_savepoint, 4);
@@ -161,14 +173,7 @@ TEST_F(GroupCommitWriter, AnUnbatchedJobQueuedAmongOthersStillRunsAlone) {
 
 // run_over: batched for a few rows, by itself for many.
 TEST_F(GroupCommitWriter, AJobOverManyRowsIsNotBatched) {
-  std::atomic<bool> held{true}, running{false};
-  std::thread first([&] {
-    writer_->run([&](sqlite::Database&) {
-      running = true;
-      while (held) std::this_thread::yield();
-    });
-  });
-  while (!running) std::this_thread::yield();
+  Hold first(*writer_);
   // Queued: few, few, many, few: run as [few, few], [many], [few].
   std::atomic<int> few_in_savepoint{0}, many_in_savepoint{0};
   std::vector<std::thread> queued;
@@ -182,8 +187,7 @@ TEST_F(GroupCommitWriter, AJobOverManyRowsIsNotBatched) {
     });
     wait_until_queued(queued.size());  // queued in this order
   }
-  held = false;
-  first.join();
+  first.release();
   for (auto& t : queued) t.join();
   EXPECT_EQ(many_in_savepoint, 0);
   EXPECT_EQ(few_in_savepoint, 2);  // the first two, batched; the last alone
