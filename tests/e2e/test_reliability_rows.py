@@ -559,10 +559,15 @@ class ReliabilityRowsTest(harness.ServerTestCase):
             c.send(command + b"\r\n")
             self.assertEqual(c.line(), reply, command)
             self.assertLess(time.monotonic() - began, 1.0, command)
-        # No loop left behind: the server is nearly idle for the next second.
-        used = cpu_seconds(pid)
-        time.sleep(1)
-        self.assertLess(cpu_seconds(pid) - used, 0.5)
+        # No loop left behind: the server is nearly idle for a second, the first or the
+        # next (a loop would burn both; the background work an earlier test's mail left,
+        # its text indexed or a queue retry, may take part of one: 0.56 s once in CI).
+        spent = []
+        for _ in range(2):
+            used = cpu_seconds(pid)
+            time.sleep(1)
+            spent.append(cpu_seconds(pid) - used)
+        self.assertLess(min(spent), 0.5, spent)
         c.send("NOOP\r\n")
         self.assertEqual(c.line(), "250 2.0.0 Ok")
         c.close()
