@@ -2,7 +2,6 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -26,11 +25,10 @@ SqliteStore::SqliteStore(const SqliteOptions& options, std::unique_ptr<Writer> w
       log_(std::make_unique<BodyLog>(options.data_dir / "segments", options.log_segment_bytes)) {}
 
 std::size_t SqliteStore::collect_garbage(std::chrono::seconds grace, const TidyGoOn& go_on) {
-  const auto cutoff = static_cast<std::int64_t>(std::time(nullptr)) - grace.count();
   auto candidates = readers_.run([&](Database& db) {
     std::vector<std::string> ids;
     auto& q = db.prepare(unreferenced_blobs_query);
-    q.bind_all(cutoff);
+    q.bind_all(static_cast<std::int64_t>(grace.count()));
     while (q.step()) ids.push_back(q.text(0));
     return ids;
   });
