@@ -264,13 +264,19 @@ def start_boxes(binary, work, maildir, messages, scheme):
             DovecotBox(maildir, passwd["dovecot"])]
 
 
-def walk(box, messages):
-    """Seconds per command, checking each answer."""
+def logged_in(box):
+    """A client logged in to the box, and the seconds its LOGIN took."""
     c = Client(box.port)
     user, password = box.login()
     seconds, _, status = c.timed(f"LOGIN {user} {password}".encode())
     if not status.startswith(b"OK"):
         raise SystemExit(f"{box.name}: LOGIN {status!r}")
+    return c, seconds
+
+
+def walk(box, messages):
+    """Seconds per command, checking each answer."""
+    c, seconds = logged_in(box)
     out = {LOGIN: seconds}
     for label, command in COMMANDS:
         seconds, data, status = c.timed(command)

@@ -21,7 +21,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from imap_bench import Client, ms, start_boxes, write_maildir  # noqa: E402
+from imap_bench import logged_in, ms, start_boxes, write_maildir  # noqa: E402
 
 
 def steps(n):
@@ -38,11 +38,7 @@ def steps(n):
 
 
 def clean_up(box, messages):
-    c = Client(box.port)
-    user, password = box.login()
-    _, _, status = c.timed(f"LOGIN {user} {password}".encode())
-    if not status.startswith(b"OK"):
-        raise SystemExit(f"{box.name}: LOGIN {status!r}")
+    c, _ = logged_in(box)
     c.timed(b"SELECT INBOX")
     out = {}
     for label, command, expect in steps(messages):

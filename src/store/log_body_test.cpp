@@ -172,6 +172,17 @@ void fill_three_segments(Store& store, AccountId demo) {
   }
 }
 
+// A store of small_segments() with fill_three_segments(), segment 2's messages expunged
+// (nothing refers to it any more; 9 bodies stored until a tidying, 5 after).
+void empty_segment_two(std::unique_ptr<Store>& store, const fs::path& dir, AccountId demo) {
+  store.reset();
+  store = test_support::open_sqlite_with(small_segments(dir));
+  ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store, demo));
+  const std::vector<Uid> gone{Uid(5), Uid(6), Uid(7), Uid(8)};
+  ASSERT_TRUE(
+      store->expunge(demo, store->mailbox(demo, "INBOX")->id, gone, Store::ExpungeScope::listed));
+}
+
 TEST_P(StoreContract, TidyingGivesTheSpaceOfDeletedMailBackWhileTheStoreStaysOpen) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
   store_.reset();
@@ -225,11 +236,7 @@ TEST_P(StoreContract, TidyingGivesTheSpaceOfDeletedMailBackWhileTheStoreStaysOpe
 // nothing refers to; the server's opening removes them.
 TEST_P(StoreContract, OnlyAnOpeningAskedToTidyTidies) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
-  store_.reset();
-  store_ = test_support::open_sqlite_with(small_segments(dir_));
-  ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store_, demo_));
-  const std::vector<Uid> gone{Uid(5), Uid(6), Uid(7), Uid(8)};  // segment 2's
-  ASSERT_TRUE(store_->expunge(demo_, box("INBOX").id, gone, Store::ExpungeScope::listed));
+  ASSERT_NO_FATAL_FAILURE(empty_segment_two(store_, dir_, demo_));
   store_.reset();
   auto command = small_segments(dir_);
   command.tidy_at_open = false;
@@ -244,11 +251,7 @@ TEST_P(StoreContract, OnlyAnOpeningAskedToTidyTidies) {
 
 TEST_P(StoreContract, TheTidierTidiesEveryIntervalAndStopsPromptly) {
   if (GetParam().name != "sqlite") GTEST_SKIP() << "opens its own stores; once is enough";
-  store_.reset();
-  store_ = test_support::open_sqlite_with(small_segments(dir_));
-  ASSERT_NO_FATAL_FAILURE(fill_three_segments(*store_, demo_));
-  const std::vector<Uid> gone{Uid(5), Uid(6), Uid(7), Uid(8)};  // segment 2's
-  ASSERT_TRUE(store_->expunge(demo_, box("INBOX").id, gone, Store::ExpungeScope::listed));
+  ASSERT_NO_FATAL_FAILURE(empty_segment_two(store_, dir_, demo_));
   {
     const Tidier off(*store_, std::chrono::seconds(0), 0);  // no thread
     auto later = std::make_unique<Tidier>(*store_, std::chrono::seconds(3600), 0);

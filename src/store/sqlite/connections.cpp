@@ -135,23 +135,19 @@ void Writer::commit() {
 void Writer::run_unbatched_job(Job& job) {
   try {
     db_->exec("BEGIN IMMEDIATE");
-    try {
-      job.fn(*db_);
-      db_->reset_statements();
-      commit();
-    } catch (...) {
-      db_->reset_statements();
-      // SQLite may have rolled the transaction back on its own (SQLITE_FULL, …).
-      if (!sqlite3_get_autocommit(db_->handle())) {
-        try {
-          db_->exec("ROLLBACK");
-        } catch (...) {
-        }
-      }
-      throw;
-    }
+    job.fn(*db_);
+    db_->reset_statements();
+    commit();
   } catch (...) {
     job.error = std::current_exception();
+    db_->reset_statements();
+    // Nothing to roll back when BEGIN failed or SQLite rolled back on its own (SQLITE_FULL).
+    if (!sqlite3_get_autocommit(db_->handle())) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
   }
 }
 

@@ -33,14 +33,7 @@ class Writer {
   // and its exception is rethrown here; a failed COMMIT fails every job in the batch.
   template <class F>
   auto run(F&& job) -> std::invoke_result_t<F, Database&> {
-    using R = std::invoke_result_t<F, Database&>;
-    if constexpr (std::is_void_v<R>) {
-      submit([&](Database& db) { job(db); });
-    } else {
-      std::optional<R> result;
-      submit([&](Database& db) { result.emplace(job(db)); });
-      return std::move(*result);
-    }
+    return run_as(Kind::batched, std::forward<F>(job));
   }
 
   // As run(), in a write transaction of its own, without the SAVEPOINT a batch gives each
@@ -51,14 +44,7 @@ class Writer {
   // 4.8 s). The cost: a commit not shared with other jobs.
   template <class F>
   auto run_unbatched(F&& job) -> std::invoke_result_t<F, Database&> {
-    using R = std::invoke_result_t<F, Database&>;
-    if constexpr (std::is_void_v<R>) {
-      submit([&](Database& db) { job(db); }, Kind::unbatched);
-    } else {
-      std::optional<R> result;
-      submit([&](Database& db) { result.emplace(job(db)); }, Kind::unbatched);
-      return std::move(*result);
-    }
+    return run_as(Kind::unbatched, std::forward<F>(job));
   }
 
   // run() for a job over `items` rows (messages, UIDs) of a caller's choosing: batched
@@ -92,7 +78,19 @@ class Writer {
     Kind kind = Kind::batched;
     std::promise<void> done;
   };
-  void submit(std::function<void(Database&)> fn, Kind kind = Kind::batched);
+  void submit(std::function<void(Database&)> fn, Kind kind);
+  // submit() with the job's result carried back.
+  template <class F>
+  auto run_as(Kind kind, F&& job) -> std::invoke_result_t<F, Database&> {
+    using R = std::invoke_result_t<F, Database&>;
+    if constexpr (std::is_void_v<R>) {
+      submit([&](Database& db) { job(db); }, kind);
+    } else {
+      std::optional<R> result;
+      submit([&](Database& db) { result.emplace(job(db)); }, kind);
+      return std::move(*result);
+    }
+  }
   void run_unbatched_job(Job& job);
   void commit();  // timed (postino_store_sync_seconds)
   void loop();
