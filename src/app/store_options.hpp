@@ -19,6 +19,7 @@ inline store::SqliteOptions store_options(const config::Config& cfg) {
   o.log_compact_percent = static_cast<unsigned>(cfg.store.log_compact_percent);
   o.page_size = static_cast<std::size_t>(cfg.store.page_size);
   o.wal_checkpoint_bytes = static_cast<std::size_t>(cfg.store.wal_checkpoint_bytes);
+  o.writer_cache_bytes = static_cast<std::size_t>(cfg.store.writer_cache_bytes);
   o.text_index_quiet = std::chrono::milliseconds(cfg.store.text_index_quiet_ms);
   o.mailbox_names = {static_cast<std::size_t>(cfg.store.max_mailbox_name_bytes),
                      static_cast<std::size_t>(cfg.store.max_mailbox_depth)};

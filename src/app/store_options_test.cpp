@@ -22,6 +22,7 @@ TEST(StoreOptions, EveryStoreKeyReachesTheStore) {
   c.store.log_compact_percent = 77;
   c.store.page_size = 8192;
   c.store.wal_checkpoint_bytes = 131072;
+  c.store.writer_cache_bytes = 3 * 1024 * 1024;
   c.store.text_index_quiet_ms = 55;
   c.mime.max_depth = 11;
   c.mime.max_parts = 12;
@@ -40,6 +41,7 @@ TEST(StoreOptions, EveryStoreKeyReachesTheStore) {
   EXPECT_EQ(o.log_compact_percent, 77u);
   EXPECT_EQ(o.page_size, 8192u);
   EXPECT_EQ(o.wal_checkpoint_bytes, 131072u);
+  EXPECT_EQ(o.writer_cache_bytes, 3u * 1024 * 1024);
   EXPECT_EQ(o.text_index_quiet, std::chrono::milliseconds(55));
   EXPECT_EQ(o.mime_limits.max_depth, 11u);
   EXPECT_EQ(o.mime_limits.max_parts, 12u);

@@ -104,6 +104,7 @@ struct StoreSettings {
   std::int64_t tidy_bytes_per_second = 16 * 1024 * 1024;
   std::int64_t page_size = 4096;
   std::int64_t wal_checkpoint_bytes = 16 * 1024 * 1024;
+  std::int64_t writer_cache_bytes = 16 * 1024 * 1024;
   std::int64_t text_index_batch_bytes = 1024 * 1024;
   std::int64_t text_index_quiet_ms = 200;
   std::int64_t scrub_bytes_per_second = 8 * 1024 * 1024;

@@ -1,7 +1,9 @@
 // Schema migrations on a store that has mail in it. Migration 10 rebuilds the blobs table
 // (a rowid table instead of WITHOUT ROWID); a store of schema 9 is made here by writing
-// mail with today's code and putting the table back as schema 9 had it. Migration 11
-// indexes the bodies nothing refers to.
+// mail with today's code and putting the table back as schema 9 had it (and what migration
+// 12 changed: the accounts' usage columns and the triggers on messages). Migration 11
+// indexes the bodies nothing refers to; migration 12 takes an account's usage from its
+// mailboxes' counts.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -103,8 +105,9 @@ END;
 DROP INDEX blob_places_segment;
 CREATE INDEX blob_places_segment ON blob_places(segment);
 PRAGMA user_version = 9;
-COMMIT;
 )sql");
+  raw.exec(test_support::back_before_migration_12);
+  raw.exec("COMMIT");
 }
 
 TEST_P(StoreContract, MigrationTenRebuildsTheBlobsOfAStoreWithMailAndKeepsAllOfIt) {
@@ -156,7 +159,21 @@ TEST_P(StoreContract, MigrationTenRebuildsTheBlobsOfAStoreWithMailAndKeepsAllOfI
               std::string::npos);
     EXPECT_EQ(raw.number("SELECT count(*) FROM blobs"), 6);
     EXPECT_NE(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'blobs_unreferenced'"), "");
+    EXPECT_EQ(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'accounts'").find("used_"),
+              std::string::npos);
+    EXPECT_EQ(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'messages_after_move'"), "");
+    EXPECT_NE(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'messages_count_flags'"), "");
   }
+  // The account's usage, now its mailboxes' counts: six messages (one body in two mailboxes).
+  const auto bytes = [](const std::vector<std::string>& all) {
+    std::int64_t n = 0;
+    for (const auto& m : all) n += static_cast<std::int64_t>(m.size());
+    return n;
+  };
+  auto usage = store_->quota_usage(demo_);
+  ASSERT_TRUE(usage) << usage.error().detail;
+  EXPECT_EQ(usage->messages, 6);
+  EXPECT_EQ(usage->bytes, bytes({small, middle, large, rare, middle, unindexed}));
   const auto inbox = box("INBOX");
   const std::vector<std::string> expected{small, middle, large, rare, unindexed};
   for (std::size_t i = 0; i < expected.size(); ++i) {

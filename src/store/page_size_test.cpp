@@ -9,6 +9,7 @@
 
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store_contract.hpp"
+#include "store/sync_metrics.hpp"
 
 namespace postino::store {
 namespace {
@@ -78,6 +79,42 @@ TEST(SqliteWalCheckpoint, TheLogGrowsToTheConfiguredSizeBeforeItIsCopied) {
   // 16 MiB lets it hold them all.
   EXPECT_LT(wal_bytes_after_saves(64 * 1024), 512u * 1024);
   EXPECT_GT(wal_bytes_after_saves(16 * 1024 * 1024), 1536u * 1024);
+  fs::remove_all(base);
+}
+
+// store.writer_cache_bytes: a big job's pages stay in the writer's memory until its commit;
+// with a small cache SQLite spills them to the WAL before it (and reads back those changed
+// again), counted in postino_store_writer_cache_spills_total.
+TEST(SqliteWriterCache, ABigJobsPagesStayInMemoryWhenTheCacheHoldsThem) {
+  const auto base = fs::temp_directory_path() / ("postino-cache-" + std::to_string(::getpid()));
+  fs::remove_all(base);
+  auto spills_of_a_big_copy = [&](std::size_t cache_bytes) {
+    const auto dir = base / std::to_string(cache_bytes);
+    SqliteOptions o;
+    o.data_dir = dir;
+    o.inline_body_bytes = 1 << 20;
+    o.writer_cache_bytes = cache_bytes;
+    auto s = std::move(*open_sqlite_store(o));
+    EXPECT_TRUE(s->create_domain("example.test"));
+    const auto demo = *s->create_account("demo@example.test", "$y$hash", "");
+    for (int i = 0; i < 2000; ++i) {
+      // A long subject: each copy's rows of fields and envelope hold it twice, some 4 MiB of
+      // pages in all, beyond SQLite's default cache of 2 MiB.
+      EXPECT_TRUE(s->deliver(
+          {demo}, "Subject: " + std::string(900, 's') + std::to_string(i) + "\r\n\r\nbody\r\n"));
+    }
+    const auto inbox = s->mailbox(demo, "INBOX");
+    std::vector<Uid> all;
+    for (std::uint32_t u = 1; u <= 2000; ++u) all.push_back(Uid(u));
+    const auto before = writer_cache_spills().value();
+    auto copied = s->copy_messages(demo, inbox->id, all, "Archive", false);
+    EXPECT_TRUE(copied && copied->size() == 2000);
+    const auto spilled = writer_cache_spills().value() - before;
+    s.reset();
+    return spilled;
+  };
+  EXPECT_GT(spills_of_a_big_copy(128 * 1024), 0u);
+  EXPECT_EQ(spills_of_a_big_copy(64 * 1024 * 1024), 0u);
   fs::remove_all(base);
 }
 

@@ -18,6 +18,18 @@ inline base::metrics::Histogram& sync_duration(const std::string& kind) {
   return family.with({kind});
 }
 
+// Pages the writer's connection wrote to the WAL before a commit because its cache was full
+// (`postino_store_writer_cache_spills_total`, SQLite's SQLITE_DBSTATUS_CACHE_SPILL): each is
+// read back if the transaction changes it again. Growing under normal load means
+// store.writer_cache_bytes is too small for the jobs the server runs.
+inline base::metrics::Counter& writer_cache_spills() {
+  static auto& family = base::metrics::counter(
+      "postino_store_writer_cache_spills_total",
+      "Pages the store's writer spilled to the write-ahead log before a commit because its "
+      "page cache (store.writer_cache_bytes) was full.");
+  return family.with({});
+}
+
 // Where a save's time goes (`postino_store_save_stage_seconds` at /metrics): "prepare"
 // (parsing, hashing, writing the body to the log, a file or the row), "body_sync" (waiting
 // for the fdatasync that makes the log's bodies durable, shared with the saves beside it)

@@ -221,9 +221,7 @@ Result<void> SqliteStore::set_quota(std::string_view address, Quota quota) {
 Result<QuotaUsage> SqliteStore::quota_usage(AccountId id) {
   return guard([&] {
     return readers_.run([&](Database& db) {
-      auto& q = db.prepare(
-          "SELECT quota_bytes, quota_messages, used_bytes, used_messages FROM accounts WHERE id = "
-          "?");
+      auto& q = db.prepare(account_usage_query);
       q.bind_all(id.value);
       if (!q.step()) throw_error(ErrorKind::not_found, "no such account");
       return QuotaUsage{{q.int64(0), q.int64(1)}, q.int64(2), q.int64(3)};

@@ -130,6 +130,12 @@ void Writer::commit() {
   db_->exec("COMMIT");
   static auto& duration = sync_duration("commit");
   duration.observe(std::chrono::steady_clock::now() - began);
+  int spilled = 0, highest = 0;
+  if (sqlite3_db_status(db_->handle(), SQLITE_DBSTATUS_CACHE_SPILL, &spilled, &highest, 1) ==
+          SQLITE_OK &&
+      spilled > 0) {
+    writer_cache_spills().add(static_cast<std::uint64_t>(spilled));
+  }
 }
 
 void Writer::run_unbatched_job(Job& job) {

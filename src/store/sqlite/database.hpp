@@ -22,6 +22,10 @@ namespace postino::store::sqlite {
 
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view what);
 
+// Configures the SQLite library for this process, once, before anything initializes it
+// (Database::open and no_wait_vfs() call it first).
+void configure_sqlite();
+
 class Statement {
  public:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}

@@ -3,7 +3,9 @@
 // is read of them is in message_reads.cpp.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
+#include <unordered_map>
 
 #include "mime/codec.hpp"
 #include "mime/imap_envelope.hpp"
@@ -20,16 +22,29 @@ void check_owner(Database& db, AccountId account, MailboxId mailbox) {
 
 namespace {
 
-void check_quota(Database& db, AccountId account, std::int64_t size) {
-  auto& q = db.prepare(
-      "SELECT quota_bytes, quota_messages, used_bytes, used_messages FROM accounts WHERE id = ?");
+// Whether `messages` more messages of `bytes` in all fit in the account's quota.
+void check_quota(Database& db, AccountId account, std::int64_t bytes, std::int64_t messages = 1) {
+  auto& q = db.prepare(account_usage_query);
   q.bind_all(account.value);
   if (!q.step()) throw_error(ErrorKind::not_found, "no such account");
   const auto max_bytes = q.int64(0), max_messages = q.int64(1);
-  if ((max_bytes > 0 && q.int64(2) + size > max_bytes) ||
-      (max_messages > 0 && q.int64(3) + 1 > max_messages)) {
+  if ((max_bytes > 0 && q.int64(2) + bytes > max_bytes) ||
+      (max_messages > 0 && q.int64(3) + messages > max_messages)) {
     throw_error(ErrorKind::over_quota, "quota exceeded");
   }
+}
+
+// Numbers as a JSON array, for a statement that takes a whole set at once
+// (`... IN (SELECT value FROM json_each(?))`): one statement for many rows, not one a row.
+template <class T, class Number>
+std::string json_array(const std::vector<T>& items, Number number) {
+  std::string out = "[";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(number(item));
+  }
+  out += ']';
+  return out;
 }
 
 std::vector<std::string> normalized_keywords(const std::vector<std::string>& keywords) {
@@ -342,55 +357,119 @@ Store::ConditionalFlags SqliteStore::update_flags(AccountId account, MailboxId m
                                                   const Flags& flags,
                                                   std::optional<std::uint64_t> unchanged_since) {
   const auto wanted_keywords = normalized_keywords(flags.keywords);
+  const auto asked = json_array(uids, [](Uid uid) { return uid.value; });
   auto result = writer_->run_over(uids.size(), [&](Database& db) {
     check_owner(db, account, mailbox);
-    ConditionalFlags out;
-    std::int64_t modseq = 0;  // one new MODSEQ for everything this call changes
-    for (const auto uid : uids) {
-      auto& q = db.prepare(
-          "SELECT id, flags, size, internal_date, modseq FROM messages "
-          "WHERE mailbox_id = ? AND uid = ?");
-      q.bind_all(mailbox.value, static_cast<std::int64_t>(uid.value));
-      if (!q.step()) continue;  // expunged meanwhile: nothing to change
-      const auto id = q.int64(0);
-      const auto old_system = static_cast<std::uint32_t>(q.int64(1));
+    // Read, then written, a few statements for all the messages (STORE 1:* of a big mailbox
+    // is not a statement or four a message): those asked for that exist, in UID order, and
+    // their keywords.
+    struct Current {
+      std::int64_t id;
       MessageInfo info;
-      info.uid = uid;
-      info.size = q.int64(2);
-      info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(3)));
-      const auto old_modseq = static_cast<std::uint64_t>(q.int64(4));
-      q.reset();
-      if (unchanged_since && old_modseq > *unchanged_since) {
-        out.modified.push_back(uid);
+      std::uint32_t system;
+      std::uint64_t modseq;
+      std::vector<std::string> keywords;
+    };
+    std::vector<Current> rows;
+    auto& q = db.prepare(
+        "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.modseq "
+        "FROM json_each(?) j CROSS JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value "
+        "ORDER BY m.uid");
+    q.bind_all(asked, mailbox.value);
+    while (q.step()) {
+      if (!rows.empty() && rows.back().id == q.int64(0)) continue;  // a UID asked twice
+      Current row{q.int64(0),
+                  {},
+                  static_cast<std::uint32_t>(q.int64(2)),
+                  static_cast<std::uint64_t>(q.int64(5)),
+                  {}};
+      row.info.uid = Uid(static_cast<std::uint32_t>(q.int64(1)));
+      row.info.size = q.int64(3);
+      row.info.internal_date = SystemClock::time_point(std::chrono::seconds(q.int64(4)));
+      rows.push_back(std::move(row));
+    }
+    q.reset();
+    const auto ids = json_array(rows, [](const Current& row) { return row.id; });
+    {
+      std::unordered_map<std::int64_t, std::size_t> at;
+      for (std::size_t i = 0; i < rows.size(); ++i) at.emplace(rows[i].id, i);
+      auto& k = db.prepare(
+          "SELECT k.message_id, k.keyword FROM json_each(?) j "
+          "CROSS JOIN message_keywords k ON k.message_id = j.value");
+      k.bind_all(ids);
+      while (k.step()) rows[at.at(k.int64(0))].keywords.push_back(k.text(1));
+      k.reset();
+    }
+    ConditionalFlags out;
+    std::map<std::uint32_t, std::vector<std::int64_t>> by_system;  // the new system flags
+    std::vector<std::int64_t> keywords_changed;
+    for (auto& row : rows) {
+      if (unchanged_since && row.modseq > *unchanged_since) {
+        out.modified.push_back(row.info.uid);
         continue;
       }
-      const auto old_keywords = read_keywords(db, id);
+      auto& old_keywords = row.keywords;
+      std::sort(old_keywords.begin(), old_keywords.end());
       Flags next;
       switch (change) {
         case FlagChange::replace:
           next = {flags.system, wanted_keywords};
           break;
         case FlagChange::add:
-          next.system = old_system | flags.system;
+          next.system = row.system | flags.system;
           std::set_union(old_keywords.begin(), old_keywords.end(), wanted_keywords.begin(),
                          wanted_keywords.end(), std::back_inserter(next.keywords));
           break;
         case FlagChange::remove:
-          next.system = old_system & ~flags.system;
+          next.system = row.system & ~flags.system;
           std::set_difference(old_keywords.begin(), old_keywords.end(), wanted_keywords.begin(),
                               wanted_keywords.end(), std::back_inserter(next.keywords));
           break;
       }
-      if (next.system == old_system && next.keywords == old_keywords) continue;
-      if (modseq == 0) modseq = allocate_modseq(db, mailbox);
-      db.prepare("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?")
-          .bind_all(static_cast<std::int64_t>(next.system), modseq, id)
-          .run();
-      if (next.keywords != old_keywords) write_keywords(db, id, next.keywords);
-      info.flags = std::move(next);
-      info.mod_seq = ModSeq(static_cast<std::uint64_t>(modseq));
-      out.changed.push_back(std::move(info));
+      if (next.system == row.system && next.keywords == old_keywords) continue;
+      by_system[next.system].push_back(row.id);
+      if (next.keywords != old_keywords) keywords_changed.push_back(row.id);
+      row.info.flags = std::move(next);
+      out.changed.push_back(std::move(row.info));
     }
+    if (out.changed.empty()) return out;
+    // One new MODSEQ for everything this call changes.
+    const auto modseq = allocate_modseq(db, mailbox);
+    for (const auto& [system, changed_ids] : by_system) {
+      db.prepare(
+            "UPDATE messages SET flags = ?, modseq = ? "
+            "WHERE id IN (SELECT value FROM json_each(?))")
+          .bind_all(static_cast<std::int64_t>(system), modseq,
+                    json_array(changed_ids, [](std::int64_t id) { return id; }))
+          .run();
+    }
+    if (!keywords_changed.empty()) {
+      // Each changed message's keywords become what was computed above: with replace the
+      // wanted ones alone, with add its own and the wanted, with remove its own less them.
+      const auto changed_ids = json_array(keywords_changed, [](std::int64_t id) { return id; });
+      if (change == FlagChange::replace) {
+        db.prepare(
+              "DELETE FROM message_keywords WHERE message_id IN (SELECT value FROM json_each(?))")
+            .bind_all(changed_ids)
+            .run();
+      }
+      for (const auto& keyword : wanted_keywords) {
+        if (change == FlagChange::remove) {
+          db.prepare(
+                "DELETE FROM message_keywords WHERE keyword = ? AND "
+                "message_id IN (SELECT value FROM json_each(?))")
+              .bind_all(keyword, changed_ids)
+              .run();
+        } else {
+          db.prepare(
+                "INSERT OR IGNORE INTO message_keywords (message_id, keyword) "
+                "SELECT value, ? FROM json_each(?)")
+              .bind_all(keyword, changed_ids)
+              .run();
+        }
+      }
+    }
+    for (auto& info : out.changed) info.mod_seq = ModSeq(static_cast<std::uint64_t>(modseq));
     return out;
   });
   if (!result.changed.empty()) changed({mailbox});
@@ -404,6 +483,7 @@ Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId ac
                                                                     bool move) {
   return guard([&] {
     const auto target_name = canonical_name(to);
+    const auto asked = json_array(uids, [](Uid uid) { return uid.value; });
     MailboxId target;
     auto copied_all = writer_->run_over(uids.size(), [&](Database& db) {
       check_owner(db, account, from);
@@ -412,50 +492,65 @@ Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId ac
       if (!t.step()) throw_error(ErrorKind::not_found, "no such mailbox");
       target = MailboxId(t.int64(0));
       t.reset();
+      // A few statements for all the messages, not a few a message (COPY 1:* of a big
+      // mailbox): those asked for that exist, in UID order; the n-th of them becomes the
+      // destination's UID first + n.
+      std::vector<std::int64_t> ids;
       std::vector<std::pair<Uid, Uid>> copied;
-      std::int64_t source_modseq = 0;
-      for (const auto uid : uids) {
-        auto& q = db.prepare(
-            "SELECT id, flags, internal_date, size, blob_id FROM messages WHERE mailbox_id = ? AND "
-            "uid = ?");
-        q.bind_all(from.value, static_cast<std::int64_t>(uid.value));
-        if (!q.step()) continue;
-        const auto id = q.int64(0), flags = q.int64(1), date = q.int64(2), size = q.int64(3);
-        const auto blob = q.text(4);
-        q.reset();
-        if (!move) check_quota(db, account, size);
-        auto& next = db.prepare(
-            "UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 "
-            "WHERE id = ? RETURNING uid_next - 1, highest_modseq");
-        next.bind_all(target.value);
-        next.step();
-        const auto new_uid = next.int64(0), modseq = next.int64(1);
-        next.reset();
-        if (move) {
-          // The row itself moves (its blob reference and quota stay counted once).
-          if (source_modseq == 0) source_modseq = allocate_modseq(db, from);
-          db.prepare("UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ? WHERE id = ?")
-              .bind_all(target.value, new_uid, modseq, id)
-              .run();
-          db.prepare("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")
-              .bind_all(from.value, static_cast<std::int64_t>(uid.value), source_modseq)
-              .run();
-        } else {
-          db.prepare(
-                "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, "
-                "blob_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)")
-              .bind_all(target.value, new_uid, modseq, flags, date, size, blob)
-              .run();
-          const auto new_id = db.last_insert_id();
-          db.prepare(
-                "INSERT INTO message_keywords (message_id, keyword) SELECT ?, keyword FROM "
-                "message_keywords "
-                "WHERE message_id = ?")
-              .bind_all(new_id, id)
-              .run();
-        }
-        copied.emplace_back(uid, Uid(static_cast<std::uint32_t>(new_uid)));
+      std::int64_t bytes = 0;
+      auto& q = db.prepare(
+          "SELECT m.id, m.uid, m.size FROM json_each(?) j "
+          "CROSS JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value ORDER BY m.uid");
+      q.bind_all(asked, from.value);
+      while (q.step()) {
+        if (!ids.empty() && ids.back() == q.int64(0)) continue;  // a UID asked twice
+        ids.push_back(q.int64(0));
+        copied.emplace_back(Uid(static_cast<std::uint32_t>(q.int64(1))), Uid(0));
+        bytes += q.int64(2);
+      }
+      q.reset();
+      if (ids.empty()) return copied;
+      if (!move) check_quota(db, account, bytes, static_cast<std::int64_t>(ids.size()));
+      // The destination's UIDs, and one MODSEQ for every message this adds to it.
+      auto& next = db.prepare(
+          "UPDATE mailboxes SET uid_next = uid_next + ?1, highest_modseq = highest_modseq + 1 "
+          "WHERE id = ?2 RETURNING uid_next - ?1, highest_modseq");
+      next.bind_all(static_cast<std::int64_t>(ids.size()), target.value);
+      if (!next.step()) throw_error(ErrorKind::not_found, "no such mailbox");
+      const auto first = next.int64(0), modseq = next.int64(1);
+      next.reset();
+      for (std::size_t i = 0; i < copied.size(); ++i) {
+        copied[i].second = Uid(static_cast<std::uint32_t>(first + static_cast<std::int64_t>(i)));
+      }
+      const auto id_list = json_array(ids, [](std::int64_t id) { return id; });
+      if (move) {
+        // The rows themselves move (their blob references and quota stay counted once).
+        const auto source_modseq = allocate_modseq(db, from);
+        db.prepare(
+              "UPDATE messages SET mailbox_id = ?1, uid = ?2 + j.key, modseq = ?3 "
+              "FROM json_each(?4) j WHERE messages.id = j.value")
+            .bind_all(target.value, first, modseq, id_list)
+            .run();
+        db.prepare(
+              "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) "
+              "SELECT ?, value, ? FROM json_each(?)")
+            .bind_all(from.value, source_modseq,
+                      json_array(copied, [](const auto& pair) { return pair.first.value; }))
+            .run();
+      } else {
+        db.prepare(
+              "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, "
+              "blob_id) SELECT ?1, ?2 + j.key, ?3, m.flags, m.internal_date, m.size, m.blob_id "
+              "FROM json_each(?4) j CROSS JOIN messages m ON m.id = j.value ORDER BY j.key")
+            .bind_all(target.value, first, modseq, id_list)
+            .run();
+        db.prepare(
+              "INSERT INTO message_keywords (message_id, keyword) "
+              "SELECT c.id, k.keyword FROM json_each(?1) j "
+              "CROSS JOIN message_keywords k ON k.message_id = j.value "
+              "CROSS JOIN messages c ON c.mailbox_id = ?2 AND c.uid = ?3 + j.key")
+            .bind_all(id_list, target.value, first)
+            .run();
       }
       return copied;
     });
@@ -496,14 +591,9 @@ Result<std::vector<Uid>> SqliteStore::expunge(AccountId account, MailboxId mailb
       // Two statements for all of them (their ids and UIDs as JSON arrays), not two a
       // message: SQLite's work per statement is most of an expunge's, and in a batch's
       // savepoint its time grew with the square of their number.
-      std::string ids = "[", expunged = "[";
-      for (const auto& [id, uid] : doomed) {
-        if (ids.size() > 1) ids += ',', expunged += ',';
-        ids += std::to_string(id);
-        expunged += std::to_string(uid.value);
-        removed.push_back(uid);
-      }
-      ids += ']', expunged += ']';
+      for (const auto& doomed_one : doomed) removed.push_back(doomed_one.second);
+      const auto ids = json_array(doomed, [](const auto& d) { return d.first; });
+      const auto expunged = json_array(removed, [](Uid uid) { return uid.value; });
       db.prepare("DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))")
           .bind_all(ids)
           .run();

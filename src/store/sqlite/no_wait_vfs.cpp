@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "store/no_wait.hpp"
+#include "store/sqlite/database.hpp"
 
 namespace postino::store::sqlite {
 namespace {
@@ -207,6 +208,7 @@ int x_open(sqlite3_vfs*, sqlite3_filename path, sqlite3_file* f, int flags, int*
 const char* no_wait_vfs() {
   static std::once_flag once;
   std::call_once(once, [] {
+    configure_sqlite();
     unix_vfs = sqlite3_vfs_find(nullptr);
     shim = *unix_vfs;
     shim.zName = "postino-no-wait";

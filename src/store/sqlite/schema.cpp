@@ -428,6 +428,47 @@ CREATE INDEX blob_places_segment ON blob_places(segment, offset);
 CREATE INDEX blobs_unreferenced ON blobs(unreferenced_since)
   WHERE refs <= 0 AND unreferenced_since IS NOT NULL;
 )sql",
+    // 12: fewer statements for each message saved, copied, flagged or expunged. An account's
+    // quota usage is the sum of its mailboxes' counts (kept by the triggers of migration 4)
+    // instead of two more columns an UPDATE of its own kept for every message, and a
+    // message moving between two mailboxes of its account (they always are) changed them
+    // twice for nothing. A flag change updates its mailbox's counts in one statement
+    // instead of taking the message out of them and putting it back.
+    R"sql(
+DROP TRIGGER messages_after_insert;
+DROP TRIGGER messages_after_delete;
+DROP TRIGGER messages_after_move;
+CREATE TRIGGER messages_after_insert AFTER INSERT ON messages BEGIN
+  UPDATE blobs SET refs = refs + 1, unreferenced_since = NULL WHERE id = NEW.blob_id;
+END;
+CREATE TRIGGER messages_after_delete AFTER DELETE ON messages BEGIN
+  UPDATE blobs SET refs = refs - 1,
+         unreferenced_since = CASE WHEN refs = 1 THEN unixepoch() ELSE unreferenced_since END
+   WHERE id = OLD.blob_id;
+END;
+ALTER TABLE accounts DROP COLUMN used_bytes;
+ALTER TABLE accounts DROP COLUMN used_messages;
+DROP TRIGGER messages_count_update;
+CREATE TRIGGER messages_count_flags AFTER UPDATE OF flags ON messages
+  WHEN OLD.mailbox_id = NEW.mailbox_id AND OLD.size = NEW.size
+    AND (OLD.flags & 9) != (NEW.flags & 9) BEGIN
+  UPDATE mailboxes SET
+         unseen_count = unseen_count + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),
+         deleted_count = deleted_count + ((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0)
+   WHERE id = NEW.mailbox_id;
+END;
+CREATE TRIGGER messages_count_update AFTER UPDATE OF mailbox_id, size ON messages
+  WHEN OLD.mailbox_id != NEW.mailbox_id OR OLD.size != NEW.size BEGIN
+  UPDATE mailboxes SET message_count = message_count - 1,
+         unseen_count = unseen_count - ((OLD.flags & 1) = 0), byte_count = byte_count - OLD.size,
+         deleted_count = deleted_count - ((OLD.flags & 8) != 0)
+   WHERE id = OLD.mailbox_id;
+  UPDATE mailboxes SET message_count = message_count + 1,
+         unseen_count = unseen_count + ((NEW.flags & 1) = 0), byte_count = byte_count + NEW.size,
+         deleted_count = deleted_count + ((NEW.flags & 8) != 0)
+   WHERE id = NEW.mailbox_id;
+END;
+)sql",
 };
 
 // After a migration that rebuilt a table: every row still names a parent that exists (the

@@ -5,7 +5,7 @@
 
 namespace postino::store::sqlite {
 
-inline constexpr int schema_version = 11;
+inline constexpr int schema_version = 12;
 
 // The bodies nothing has referred to for a time (its one parameter, seconds): what garbage
 // collection removes, read through the index blobs_unreferenced (migration 11). Now is

@@ -50,6 +50,9 @@ struct SqliteOptions {
   std::size_t page_size = 4096;
   // The WAL's size at which the writer checkpoints it (store.wal_checkpoint_bytes).
   std::size_t wal_checkpoint_bytes = 16 * 1024 * 1024;
+  // Most memory the writer's connection keeps of the database's pages
+  // (store.writer_cache_bytes; SQLite's default is 2 MiB).
+  std::size_t writer_cache_bytes = 16 * 1024 * 1024;
   // The indexer waits until no message has been saved for this long.
   std::chrono::milliseconds text_index_quiet{200};
   // Told of every committed change to a mailbox (IMAP IDLE); may be null.

@@ -73,6 +73,14 @@ void check_owner(Database& db, AccountId account, MailboxId mailbox);
 // in memory, so that several nodes can share the store).
 std::int64_t allocate_modseq(Database& db, MailboxId mailbox);
 
+// An account's quota and what it uses: quota_bytes, quota_messages, bytes, messages; no row
+// for an account that does not exist. The use is the sum of its mailboxes' counts (schema
+// 12), which the triggers on messages keep.
+inline constexpr const char* account_usage_query =
+    "SELECT a.quota_bytes, a.quota_messages, coalesce(sum(b.byte_count), 0), "
+    "coalesce(sum(b.message_count), 0) FROM accounts a "
+    "LEFT JOIN mailboxes b ON b.account_id = a.id WHERE a.id = ? GROUP BY a.id";
+
 // A message's keywords, sorted.
 std::vector<std::string> read_keywords(Database& db, std::int64_t message_id);
 
