@@ -47,6 +47,10 @@ std::string json_array(const std::vector<T>& items, Number number) {
   return out;
 }
 
+std::string json_array(const std::vector<std::int64_t>& ids) {
+  return json_array(ids, [](std::int64_t id) { return id; });
+}
+
 std::vector<std::string> normalized_keywords(const std::vector<std::string>& keywords) {
   std::vector<std::string> out = keywords;
   std::sort(out.begin(), out.end());
@@ -439,14 +443,13 @@ Store::ConditionalFlags SqliteStore::update_flags(AccountId account, MailboxId m
       db.prepare(
             "UPDATE messages SET flags = ?, modseq = ? "
             "WHERE id IN (SELECT value FROM json_each(?))")
-          .bind_all(static_cast<std::int64_t>(system), modseq,
-                    json_array(changed_ids, [](std::int64_t id) { return id; }))
+          .bind_all(static_cast<std::int64_t>(system), modseq, json_array(changed_ids))
           .run();
     }
     if (!keywords_changed.empty()) {
       // Each changed message's keywords become what was computed above: with replace the
       // wanted ones alone, with add its own and the wanted, with remove its own less them.
-      const auto changed_ids = json_array(keywords_changed, [](std::int64_t id) { return id; });
+      const auto changed_ids = json_array(keywords_changed);
       if (change == FlagChange::replace) {
         db.prepare(
               "DELETE FROM message_keywords WHERE message_id IN (SELECT value FROM json_each(?))")
@@ -522,7 +525,7 @@ Result<std::vector<std::pair<Uid, Uid>>> SqliteStore::copy_messages(AccountId ac
       for (std::size_t i = 0; i < copied.size(); ++i) {
         copied[i].second = Uid(static_cast<std::uint32_t>(first + static_cast<std::int64_t>(i)));
       }
-      const auto id_list = json_array(ids, [](std::int64_t id) { return id; });
+      const auto id_list = json_array(ids);
       if (move) {
         // The rows themselves move (their blob references and quota stay counted once).
         const auto source_modseq = allocate_modseq(db, from);
