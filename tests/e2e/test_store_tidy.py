@@ -58,5 +58,54 @@ class TidyWhileRunningTest(harness.ServerTestCase):
         c.logout()
 
 
+class PacedCompactionTest(harness.ServerTestCase):
+    """store.tidy_bytes_per_second reaches the running server's tidying: a compaction that
+    copied 650 KB at 64 KiB a second pauses some ten seconds before it removes the segment
+    it emptied (unpaced, it goes at once)."""
+    config = ("[store]\nblob_grace_seconds = 0\ntidy_interval_seconds = 1\n"
+              "log_segment_bytes = 1048576\nlog_compact_percent = 75\n"
+              "tidy_bytes_per_second = 65536\n")
+    listen = ["smtp", "imaps"]
+
+    def test_a_compaction_is_held_to_the_configured_rate(self):
+        server = self.server
+        user = server.demo_credentials()[0]
+        with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
+            for i in range(1, 4):
+                body = (f"line {i} " * 40 + "\r\n") * 2300  # about 650 KB
+                s.sendmail("a@remote.test", [user], f"Subject: m{i}\r\n\r\n{body}".encode())
+        first = segments(server.data)[0]
+
+        def others_bytes():
+            return sum(os.path.getsize(os.path.join(server.data, "segments", name))
+                       for name in segments(server.data) if name != first)
+
+        before = others_bytes()
+        c = imaplib.IMAP4_SSL("127.0.0.1", server.ports["imaps"], timeout=10,
+                              ssl_context=server.client_tls_context())
+        c.login(*server.demo_credentials())
+        c.select("INBOX")
+        c.store("1", "+FLAGS", "(\\Deleted)")  # the first segment half dead: compacted
+        c.expunge()
+        # m2 is copied out of the first segment within a tidying or two...
+        deadline = time.monotonic() + 15
+        while others_bytes() < before + 600000 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertGreaterEqual(others_bytes(), before + 600000)
+        copied = time.monotonic()
+        # ...and the segment stays while the pause its 650 KB earned at 64 KiB/s runs.
+        time.sleep(3)
+        self.assertIn(first, segments(server.data))
+        deadline = time.monotonic() + 20
+        while first in segments(server.data) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertNotIn(first, segments(server.data))
+        self.assertGreater(time.monotonic() - copied, 6)
+        typ, data = c.fetch("1", "(BODY[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"Subject: m2", data[0][1])
+        c.logout()
+
+
 if __name__ == "__main__":
     harness.main()
