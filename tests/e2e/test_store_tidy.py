@@ -20,6 +20,23 @@ def bodies(data):
         return db.execute("SELECT count(*) FROM blobs").fetchone()[0]
 
 
+def send_three_large_messages(server):
+    """m1, m2, m3 of about 650 KB each: with segments of 1 MiB, m1 and m2 fill the first."""
+    user = server.demo_credentials()[0]
+    with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
+        for i in range(1, 4):
+            body = (f"line {i} " * 40 + "\r\n") * 2300
+            s.sendmail("a@remote.test", [user], f"Subject: m{i}\r\n\r\n{body}".encode())
+
+
+def inbox_session(server):
+    c = imaplib.IMAP4_SSL("127.0.0.1", server.ports["imaps"], timeout=10,
+                          ssl_context=server.client_tls_context())
+    c.login(*server.demo_credentials())
+    c.select("INBOX")
+    return c
+
+
 class TidyWhileRunningTest(harness.ServerTestCase):
     # Segments of 1 MiB (the smallest): two 650 KB messages fill the first.
     config = ("[store]\nblob_grace_seconds = 0\ntidy_interval_seconds = 1\n"
@@ -28,19 +45,12 @@ class TidyWhileRunningTest(harness.ServerTestCase):
 
     def test_deleted_mail_gives_its_segment_back_without_a_restart(self):
         server = self.server
-        user = server.demo_credentials()[0]
-        with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
-            for i in range(1, 4):
-                body = (f"line {i} " * 40 + "\r\n") * 2300  # about 650 KB
-                s.sendmail("a@remote.test", [user], f"Subject: m{i}\r\n\r\n{body}".encode())
+        send_three_large_messages(server)
         self.assertEqual(len(segments(server.data)), 2)
         self.assertEqual(bodies(server.data), 3)
         first = segments(server.data)[0]
 
-        c = imaplib.IMAP4_SSL("127.0.0.1", server.ports["imaps"], timeout=10,
-                              ssl_context=server.client_tls_context())
-        c.login(*server.demo_credentials())
-        c.select("INBOX")
+        c = inbox_session(server)
         c.store("1:2", "+FLAGS", "(\\Deleted)")
         c.expunge()
 
@@ -69,11 +79,7 @@ class PacedCompactionTest(harness.ServerTestCase):
 
     def test_a_compaction_is_held_to_the_configured_rate(self):
         server = self.server
-        user = server.demo_credentials()[0]
-        with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
-            for i in range(1, 4):
-                body = (f"line {i} " * 40 + "\r\n") * 2300  # about 650 KB
-                s.sendmail("a@remote.test", [user], f"Subject: m{i}\r\n\r\n{body}".encode())
+        send_three_large_messages(server)
         first = segments(server.data)[0]
 
         def others_bytes():
@@ -81,10 +87,7 @@ class PacedCompactionTest(harness.ServerTestCase):
                        for name in segments(server.data) if name != first)
 
         before = others_bytes()
-        c = imaplib.IMAP4_SSL("127.0.0.1", server.ports["imaps"], timeout=10,
-                              ssl_context=server.client_tls_context())
-        c.login(*server.demo_credentials())
-        c.select("INBOX")
+        c = inbox_session(server)
         c.store("1", "+FLAGS", "(\\Deleted)")  # the first segment half dead: compacted
         c.expunge()
         # m2 is copied out of the first segment within a tidying or two...
