@@ -118,5 +118,27 @@ TEST(SqliteWriterCache, ABigJobsPagesStayInMemoryWhenTheCacheHoldsThem) {
   fs::remove_all(base);
 }
 
+// The store turns off SQLite's count of its memory (sqlite::configure_sqlite(): a global
+// mutex on every allocation) before the library starts. Run in a process of its own, where
+// nothing has started the library yet: with the count on, memory in use reads above 0.
+// In the child: opens a store, then exits 0 when SQLite counted no memory in use.
+[[noreturn]] void exit_with_memory_count(const fs::path& dir) {
+  fs::remove_all(dir);
+  auto s = open_with_page_size(dir, 4096);
+  const bool worked = s->create_domain("example.test").has_value();
+  sqlite3_int64 used = -1;
+  sqlite3_int64 highest = 0;
+  sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &used, &highest, 0);
+  s.reset();
+  fs::remove_all(dir);
+  std::exit(worked && used == 0 ? 0 : 1);
+}
+
+TEST(SqliteLibrary, KeepsNoCountOfItsMemory) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto dir = fs::temp_directory_path() / ("postino-memstatus-" + std::to_string(::getpid()));
+  EXPECT_EXIT(exit_with_memory_count(dir), ::testing::ExitedWithCode(0), "");
+}
+
 }  // namespace
 }  // namespace postino::store

@@ -22,14 +22,23 @@ void check_owner(Database& db, AccountId account, MailboxId mailbox) {
 
 namespace {
 
-// Whether `messages` more messages of `bytes` in all fit in the account's quota.
+// Whether `messages` more messages of `bytes` in all fit in the account's quota. The usage
+// (a sum over the account's mailboxes) is added up only for an account that has a quota:
+// a delivery to one without reads its account's row alone, however many mailboxes it has.
 void check_quota(Database& db, AccountId account, std::int64_t bytes, std::int64_t messages = 1) {
+  auto& limits = db.prepare("SELECT quota_bytes, quota_messages FROM accounts WHERE id = ?");
+  limits.bind_all(account.value);
+  if (!limits.step()) throw_error(ErrorKind::not_found, "no such account");
+  const auto max_bytes = limits.int64(0), max_messages = limits.int64(1);
+  limits.reset();
+  if (max_bytes <= 0 && max_messages <= 0) return;
   auto& q = db.prepare(account_usage_query);
   q.bind_all(account.value);
   if (!q.step()) throw_error(ErrorKind::not_found, "no such account");
-  const auto max_bytes = q.int64(0), max_messages = q.int64(1);
-  if ((max_bytes > 0 && q.int64(2) + bytes > max_bytes) ||
-      (max_messages > 0 && q.int64(3) + messages > max_messages)) {
+  const auto used_bytes = q.int64(2), used_messages = q.int64(3);
+  q.reset();
+  if ((max_bytes > 0 && used_bytes + bytes > max_bytes) ||
+      (max_messages > 0 && used_messages + messages > max_messages)) {
     throw_error(ErrorKind::over_quota, "quota exceeded");
   }
 }
@@ -58,12 +67,15 @@ std::vector<std::string> normalized_keywords(const std::vector<std::string>& key
   return out;
 }
 
-void write_keywords(Database& db, std::int64_t message_id,
-                    const std::vector<std::string>& keywords) {
-  db.prepare("DELETE FROM message_keywords WHERE message_id = ?").bind_all(message_id).run();
-  for (const auto& k : keywords) {
-    db.prepare("INSERT OR IGNORE INTO message_keywords (message_id, keyword) VALUES (?, ?)")
-        .bind_all(message_id, k)
+// Gives each of the messages (their ids as a JSON array) each of the keywords; one it has
+// already stays as it is.
+void add_keywords(Database& db, const std::string& message_ids,
+                  const std::vector<std::string>& keywords) {
+  for (const auto& keyword : keywords) {
+    db.prepare(
+          "INSERT OR IGNORE INTO message_keywords (message_id, keyword) "
+          "SELECT value, ? FROM json_each(?)")
+        .bind_all(keyword, message_ids)
         .run();
   }
 }
@@ -144,7 +156,8 @@ SavedMessage SqliteStore::insert_message(Database& db, MailboxId mailbox, const 
                 size, blob_id)
       .run();
   if (!options.flags.keywords.empty()) {
-    write_keywords(db, db.last_insert_id(), normalized_keywords(options.flags.keywords));
+    add_keywords(db, json_array({db.last_insert_id()}),
+                 normalized_keywords(options.flags.keywords));
   }
   return {UidValidity(static_cast<std::uint32_t>(validity)), Uid(static_cast<std::uint32_t>(uid)),
           ModSeq(static_cast<std::uint64_t>(modseq))};
@@ -456,20 +469,16 @@ Store::ConditionalFlags SqliteStore::update_flags(AccountId account, MailboxId m
             .bind_all(changed_ids)
             .run();
       }
-      for (const auto& keyword : wanted_keywords) {
-        if (change == FlagChange::remove) {
+      if (change == FlagChange::remove) {
+        for (const auto& keyword : wanted_keywords) {
           db.prepare(
                 "DELETE FROM message_keywords WHERE keyword = ? AND "
                 "message_id IN (SELECT value FROM json_each(?))")
               .bind_all(keyword, changed_ids)
               .run();
-        } else {
-          db.prepare(
-                "INSERT OR IGNORE INTO message_keywords (message_id, keyword) "
-                "SELECT value, ? FROM json_each(?)")
-              .bind_all(keyword, changed_ids)
-              .run();
         }
+      } else {
+        add_keywords(db, changed_ids, wanted_keywords);
       }
     }
     for (auto& info : out.changed) info.mod_seq = ModSeq(static_cast<std::uint64_t>(modseq));
