@@ -130,6 +130,13 @@ class Store {
   virtual Result<std::vector<MessageDetails>> messages_details(AccountId account, MailboxId mailbox,
                                                                Uid first, Uid last,
                                                                DetailParts parts) = 0;
+  // A hint that the `parts` of the messages with a UID from `first` to `last` are to be read
+  // soon (a FETCH of many messages whose first rows came from the disk): the store may ask
+  // the disk for all of their pages now, so that it reads many at once rather than one at
+  // a time as messages_details() reaches them. Returns when the disk has been asked, not
+  // when it has answered; nothing is read into the caller's hands, and nothing fails.
+  virtual void read_ahead(AccountId account, MailboxId mailbox, Uid first, Uid last,
+                          DetailParts parts) = 0;
   // The envelope header fields of every message of a mailbox, in UID order, from the
   // columns kept at delivery (IMAP SEARCH FROM … SUBJECT and SENT* read no message).
   virtual Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <system_error>
 
 namespace postino::imap {
@@ -23,6 +24,7 @@ DetailsReader::~DetailsReader() {
   for (auto& b : ahead_) {
     if (b.details.valid()) b.details.wait();
   }
+  if (hint_.valid()) hint_.wait();
 }
 
 namespace {
@@ -53,7 +55,27 @@ std::function<DetailsReader::Details()> DetailsReader::read(std::size_t from,
           parts = parts_] { return store.messages_details(account, mailbox, first, last, parts); };
 }
 
+void DetailsReader::hint() {
+  if (hinted_ >= uids_.size() || hinted_ > planned_ + hint_messages / 2) return;
+  if (hint_.valid() && hint_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    return;  // still telling of the window before
+  const auto from = std::max(hinted_, planned_);
+  const auto to = std::min(from + hint_messages, uids_.size()) - 1;
+  try {
+    // Its own thread: the store walks b-tree pages and reads the messages' ids, which
+    // may wait for the disk, while the batches go on.
+    hint_ = std::async(std::launch::async, [&store = store_, account = account_, mailbox = mailbox_,
+                                            first = uids_[from], last = uids_[to], parts = parts_] {
+      store.read_ahead(account, mailbox, first, last, parts);
+    });
+  } catch (const std::system_error&) {
+    return;  // no thread to be had: the batches read without the hint
+  }
+  hinted_ = to + 1;
+}
+
 void DetailsReader::read_ahead() {
+  hint();
   while (ahead_.size() < batches_ahead && planned_ < uids_.size()) {
     auto b = plan(planned_);
     try {

@@ -6,6 +6,9 @@
 // `FETCH 1:* (ENVELOPE)` of 100,000 messages after the page cache was emptied: 620 ->
 // 360 ms. Only then: with the rows in memory, reading ahead saved no time and cost half
 // as much CPU again (the threads, and memory allocated on one and freed on another).
+// Reading ahead also tells the store which messages come next (Store::read_ahead), a window
+// of hint_messages at a time, so that the disk is asked for all of their pages together
+// rather than for a few batches' pages at a time.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +30,10 @@ class DetailsReader {
   // getrusage counts them: two pages of store.db) was slow. Not timed: a batch read from
   // memory takes long too when the thread waits for a core.
   static constexpr long slow_blocks = 64;
+  // Messages the store is told of at once (Store::read_ahead), and again when the batches
+  // read reach the middle of them: a window, so that FETCH 1:* of a huge mailbox does not
+  // fill the page cache, nor queue the reads of its first batches behind all the others.
+  static constexpr std::size_t hint_messages = 16384;
 
   DetailsReader(store::Store& store, store::AccountId account, store::MailboxId mailbox,
                 std::vector<store::Uid> uids, store::Store::DetailParts parts,
@@ -58,6 +65,8 @@ class DetailsReader {
   std::function<Details()> read(std::size_t from, std::size_t to) const;
   // Starts reads until batches_ahead are in flight or every index is planned.
   void read_ahead();
+  // Tells the store of the next window of messages when the last one is half read.
+  void hint();
 
   store::Store& store_;
   store::AccountId account_;
@@ -72,6 +81,8 @@ class DetailsReader {
   std::size_t cursor_ = 0;                      // into current_
   bool started_ = false;
   bool reading_ahead_ = false;  // a batch was slow: the rest are read ahead
+  std::size_t hinted_ = 0;      // indexes below were told to the store
+  std::future<void> hint_;      // the store being told
 };
 
 }  // namespace postino::imap

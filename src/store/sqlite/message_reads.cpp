@@ -4,6 +4,8 @@
 #include <map>
 
 #include "mime/codec.hpp"
+#include "store/no_wait.hpp"
+#include "store/sqlite/read_ahead.hpp"
 #include "store/sqlite/store_impl.hpp"
 
 namespace postino::store::sqlite {
@@ -394,6 +396,46 @@ Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId acco
       in_step(k, out,
               [](auto& row, MessageDetails& d) { d.info.flags.keywords.push_back(row.text(1)); });
       return out;
+    });
+  });
+}
+
+void SqliteStore::read_ahead(AccountId account, MailboxId mailbox, Uid first, Uid last,
+                             DetailParts parts) {
+  if (no_wait()) return;  // it reads interior pages, which may have to wait
+  (void)guard([&] {
+    readers_.run([&](Database& db) {
+      const auto file = BtreeFile::of(db.handle());
+      if (!file) return;
+      check_owner(db, account, mailbox);
+      // The b-trees messages_details() reads: the list's index (the rows' columns and ids),
+      // then by id the kept ENVELOPEs and, for all parts, the fields and structure.
+      std::map<std::string, std::uint32_t> roots;
+      auto& r = db.prepare(
+          "SELECT name, rootpage FROM sqlite_schema WHERE name IN "
+          "('messages_list', 'message_envelopes', 'message_fields')");
+      while (r.step()) roots[r.text(0)] = static_cast<std::uint32_t>(r.int64(1));
+      r.reset();
+      if (roots.size() != 3) return;
+      file->will_need(file->index_leaves(roots["messages_list"],
+                                         {mailbox.value, static_cast<std::int64_t>(first.value)},
+                                         {mailbox.value, static_cast<std::int64_t>(last.value)}));
+      // The ids, from those leaves as they arrive (many at once, being asked for together).
+      auto& q = db.prepare(
+          "SELECT id FROM messages INDEXED BY messages_list "
+          "WHERE mailbox_id = ? AND uid BETWEEN ? AND ?");
+      q.bind_all(mailbox.value, static_cast<std::int64_t>(first.value),
+                 static_cast<std::int64_t>(last.value));
+      std::vector<std::int64_t> ids;
+      while (q.step()) ids.push_back(q.int64(0));
+      q.reset();
+      std::sort(ids.begin(), ids.end());
+      auto pages = file->table_leaves(roots["message_envelopes"], ids);
+      if (parts == DetailParts::all) {
+        const auto fields = file->table_leaves(roots["message_fields"], ids);
+        pages.insert(pages.end(), fields.begin(), fields.end());
+      }
+      file->will_need(std::move(pages));
     });
   });
 }

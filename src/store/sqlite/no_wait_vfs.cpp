@@ -130,6 +130,12 @@ int x_check_reserved_lock(sqlite3_file* f, int* out) {
   return real(f)->pMethods->xCheckReservedLock(real(f), out);
 }
 int x_file_control(sqlite3_file* f, int op, void* arg) {
+  if (op == fcntl_descriptor) {
+    const int fd = reinterpret_cast<File*>(f)->fd;
+    if (fd < 0) return SQLITE_NOTFOUND;
+    *static_cast<int*>(arg) = fd;
+    return SQLITE_OK;
+  }
   return real(f)->pMethods->xFileControl(real(f), op, arg);
 }
 int x_sector_size(sqlite3_file* f) {

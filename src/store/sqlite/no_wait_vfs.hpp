@@ -9,6 +9,11 @@
 
 namespace postino::store::sqlite {
 
+// A file control of the VFS (sqlite3_file_control(db, "main", fcntl_descriptor, &fd)): the
+// descriptor of the connection's database file, to read ahead of SQLite
+// (store/sqlite/read_ahead.hpp). SQLITE_NOTFOUND when it is not known.
+inline constexpr int fcntl_descriptor = 0x50535400;
+
 // Registers the VFS once (not as the default) and returns its name for sqlite3_open_v2.
 const char* no_wait_vfs();
 

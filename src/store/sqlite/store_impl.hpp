@@ -139,6 +139,8 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageDetails>> messages_details(AccountId account, MailboxId mailbox,
                                                        Uid first, Uid last,
                                                        DetailParts parts) override;
+  void read_ahead(AccountId account, MailboxId mailbox, Uid first, Uid last,
+                  DetailParts parts) override;
   Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox) override;
   Result<TextSearch> search_text_all(AccountId account, MailboxId mailbox, TextField field,
