@@ -79,7 +79,10 @@ class ImapLogin : public ::testing::Test {
       if (out.stream) {
         // As net/ does: the pieces of a large response until "", then resume().
         if (before_stream_) std::exchange(before_stream_, nullptr)();
-        for (auto piece = out.stream(); !piece.empty(); piece = out.stream()) {
+        for (std::string piece;;) {
+          piece.clear();
+          out.stream(piece);
+          if (piece.empty()) break;
           written += piece;
           ++pieces_;
           largest_piece_ = std::max(largest_piece_, piece.size());

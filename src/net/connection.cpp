@@ -67,8 +67,9 @@ asio::awaitable<void> run_work(std::function<void()> work) {
 }
 
 // Produces the next piece of a streamed response on the worker pool.
-asio::awaitable<void> next_piece(std::function<std::string()>* stream, std::string* piece) {
-  *piece = (*stream)();
+asio::awaitable<void> next_piece(Output::Stream* stream, std::string* piece) {
+  piece->clear();
+  (*stream)(*piece);
   co_return;
 }
 

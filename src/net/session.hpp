@@ -49,10 +49,22 @@ struct Output {
   // Wait this long before writing `bytes` (failed logins are answered slowly). The wait
   // is a timer on the event loop, never a sleeping thread.
   std::chrono::milliseconds delay{0};
-  // After `bytes`: the next piece of a large response, produced on the worker pool until
-  // it returns "" (then, with After::work and no `work`, resume() is called).
-  std::function<std::string()> stream;
+  // After `bytes`: a large response, a piece at a time. Called on the worker pool with
+  // an empty string to fill with the next piece, until it leaves it empty (then, with
+  // After::work and no `work`, resume() is called). The string is the same from piece to
+  // piece, its memory kept: a fresh buffer for each piece was fresh pages each time, a
+  // page fault per 4 KiB (some 10 us on a virtual machine; 14 pieces of 256 KiB for UID
+  // FETCH 1:* (FLAGS) of 100,000 messages).
+  using Stream = std::function<void(std::string& piece)>;
+  Stream stream;
 };
+
+// The next piece of `stream` in a string of its own ("" at the end), for tests.
+inline std::string next_piece(const Output::Stream& stream) {
+  std::string piece;
+  stream(piece);
+  return piece;
+}
 
 // What a session's blocking work hands back: written on the worker pool, turned into the
 // next Output by resume() on the session's own loop.
@@ -60,7 +72,7 @@ struct WorkResult {
   std::string reply;
   std::chrono::milliseconds delay{0};  // wait before writing `reply` (failed logins)
   bool closes = false;
-  std::function<std::string()> stream;  // a large response to send after `reply`
+  Output::Stream stream;  // a large response to send after `reply`
 
   // Moves the result into an Output and leaves this empty.
   Output take() {

@@ -51,6 +51,10 @@ std::vector<std::size_t> resolve(const std::vector<store::MessageInfo>& view,
                                  const wire::SequenceSet& set, bool by_uid) {
   std::vector<std::size_t> out;
   if (view.empty()) return out;
+  // Room for every message: what is not filled is never touched, so costs nothing, where
+  // growing by doubling copied FETCH 1:*'s (800 KB for 100,000 messages) into fresh pages
+  // again and again.
+  out.reserve(view.size());
   const auto largest = by_uid ? view.back().uid.value : static_cast<std::uint32_t>(view.size());
   for (std::size_t i = 0; i < view.size(); ++i) {
     if (set.contains(by_uid ? view[i].uid.value : static_cast<std::uint32_t>(i + 1), largest))
@@ -99,15 +103,16 @@ class FetchResponder {
   bool done() const { return done_; }
   bool failed() const { return failed_; }
 
-  // The next piece; "" once everything, the tagged completion included, has been given.
-  std::string next() {
-    std::string out;
+  // Appends the next piece to `out`; nothing once everything, the tagged completion
+  // included, has been given.
+  void next(std::string& out) {
     // Room for the message that crosses piece_bytes: growing past it would double the
-    // string, fresh pages for every piece.
-    out.reserve(piece_bytes + piece_bytes / 4);
-    while (!done_ && !failed_ && out.size() < piece_bytes) {
+    // string, fresh pages.
+    out.reserve(out.size() + piece_bytes + piece_bytes / 4);
+    const auto limit = out.size() + piece_bytes;
+    while (!done_ && !failed_ && out.size() < limit) {
       if (!segments_.empty()) {
-        send_segment(out);
+        send_segment(out, limit);
       } else if (next_target_ < targets_.size()) {
         if (!respond(targets_[next_target_++], out)) {
           // Expunged by another session meanwhile (RFC 5530 EXPUNGEISSUED), a BINARY of a
@@ -126,7 +131,6 @@ class FetchResponder {
         done_ = true;
       }
     }
-    return out;
   }
 
  private:
@@ -137,7 +141,7 @@ class FetchResponder {
     std::uint64_t size = 0;
   };
 
-  void send_segment(std::string& out) {
+  void send_segment(std::string& out, std::size_t limit) {
     auto& front = segments_.front();
     if (front.size == 0) {
       out += front.text;
@@ -145,7 +149,7 @@ class FetchResponder {
       return;
     }
     // Up to the piece's size (next() calls while the piece is smaller).
-    const auto n = std::min<std::uint64_t>(front.size, piece_bytes - out.size());
+    const auto n = std::min<std::uint64_t>(front.size, limit - out.size());
     const auto at = out.size();
     out.resize(at + n);
     auto got = reader_->read_at(front.offset, out.data() + at, n);
@@ -502,19 +506,19 @@ void Session::fetch(const wire::Command& cmd, std::size_t first, net::Output& ou
         std::move(seen_now), wants_flags,
         wire::tagged(tag, std::string(by_uid ? "OK UID FETCH" : "OK FETCH") + " completed"),
         wire::tagged(tag, "NO [EXPUNGEISSUED] Some messages were expunged"));
-    work_.reply = earlier + responder->next();
+    work_.reply = earlier;
+    responder->next(work_.reply);
     if (responder->failed()) {
       stream_failed_ = true;
       return;
     }
     if (!responder->done()) {
-      work_.stream = [this, responder] {
-        auto piece = responder->next();
+      work_.stream = [this, responder](std::string& piece) {
+        responder->next(piece);
         if (responder->failed()) {
           stream_failed_ = true;  // never a literal cut short: the connection closes
-          return std::string();
+          piece.clear();
         }
-        return piece;
       };
     }
   };

@@ -134,19 +134,19 @@ void Session::answer_select(store::Result<store::MailboxSummary> summary,
     work_.reply = std::move(r) + completed;
     // A stream that writes nothing: the list is read after the answer is sent, and the
     // next command waits for it.
-    work_.stream = [this, account, told = box, read_only, failed = false]() mutable {
+    work_.stream = [this, account, told = box, read_only,
+                    failed = false](std::string& piece) mutable {
       if (failed) {
         stream_failed_ = true;
-        return std::string();
+        return;
       }
       auto list = list_as_told(account, told);
       if (!list) {
         failed = true;
-        return std::string(
-            "* BYE [UNAVAILABLE] The mailbox could not be read; select it again\r\n");
+        piece = "* BYE [UNAVAILABLE] The mailbox could not be read; select it again\r\n";
+        return;
       }
       state_ = Selected{account, told, read_only, std::move(*list), {}};
-      return std::string();
     };
     return;
   }

@@ -167,8 +167,8 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
       return;
     }
     auto finished = std::make_shared<bool>(false);
-    work_.stream = [this, source, stuffer, finished]() -> std::string {
-      if (*finished) return "";
+    work_.stream = [this, source, stuffer, finished](std::string& piece) {
+      if (*finished) return;
       std::string piece_buffer(64 * 1024, '\0');
       for (;;) {
         auto got = source->read(piece_buffer.data(), piece_buffer.size());
@@ -176,14 +176,15 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
           // Never a silently truncated message: the connection is closed instead.
           *finished = true;
           stream_failed_ = true;
-          return "";
+          return;
         }
         if (*got == 0) {
           *finished = true;
-          return stuffer->finish();
+          piece = stuffer->finish();
+          return;
         }
-        auto piece = stuffer->feed(std::string_view(piece_buffer.data(), *got));
-        if (!piece.empty()) return piece;  // TOP may leave a piece empty: read on
+        piece = stuffer->feed(std::string_view(piece_buffer.data(), *got));
+        if (!piece.empty()) return;  // TOP may leave a piece empty: read on
       }
     };
   };
