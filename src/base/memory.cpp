@@ -4,7 +4,19 @@
 
 #include <cstdint>
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older C library headers lack it
+#endif
+
 namespace postino::base {
+
+void populate_pages(void* data, std::size_t bytes) {
+  constexpr std::uintptr_t page = 4096;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data) & ~(page - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes + page - 1) & ~(page - 1);
+  if (bytes == 0) return;
+  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+}
 
 void advise_huge_pages(const void* data, std::size_t bytes) {
   constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;

@@ -11,4 +11,10 @@ namespace postino::base {
 // on the reference machine). Does nothing for smaller buffers or where THP is off.
 void advise_huge_pages(const void* data, std::size_t bytes);
 
+// Maps the pages of [data, data + bytes) now, in one call (MADV_POPULATE_WRITE), for a
+// buffer about to be filled: its small pages at the edges of the huge ones are otherwise a
+// page fault each (a list of 100,000 messages: some 500). Does nothing on kernels before
+// 5.14.
+void populate_pages(void* data, std::size_t bytes);
+
 }  // namespace postino::base

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace postino::base {
 namespace {
@@ -53,6 +55,29 @@ TEST(AdviseHugePages, MarksTheWholeBlocksInside) {
   EXPECT_EQ(flags_at(aligned + mib).find(" hg"), std::string::npos);
   EXPECT_EQ(flags_at(aligned + 4 * mib).find(" hg"), std::string::npos);
   ::munmap(area, 16 * mib);
+}
+
+// populate_pages maps every page of a buffer at once: all resident, none faulted later.
+TEST(PopulatePages, MapsEveryPageOfTheBuffer) {
+  constexpr std::size_t size = 1 << 20;
+  void* area = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(area, MAP_FAILED);
+  auto resident = [&] {
+    std::vector<unsigned char> in(size / 4096);
+    EXPECT_EQ(::mincore(area, size, in.data()), 0);
+    return static_cast<std::size_t>(
+        std::count_if(in.begin(), in.end(), [](unsigned char c) { return c & 1; }));
+  };
+  EXPECT_EQ(resident(), 0u);
+  // From inside the first page to inside the last: the pages the bytes touch.
+  populate_pages(static_cast<char*>(area) + 100, size - 200);
+  const auto mapped = resident();
+  if (mapped == 0) {
+    ::munmap(area, size);
+    GTEST_SKIP() << "MADV_POPULATE_WRITE needs Linux 5.14";
+  }
+  EXPECT_EQ(mapped, size / 4096);
+  ::munmap(area, size);
 }
 
 }  // namespace

@@ -182,6 +182,8 @@ std::optional<MailboxViews::View> MailboxViews::load(store::MailboxId mailbox) c
   struct stat st {};
   void* map = MAP_FAILED;
   if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    // All of it asked of the disk at once, not a read-ahead window at a time.
+    (void)::posix_fadvise(fd, 0, st.st_size, POSIX_FADV_WILLNEED);
     map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
                  MAP_PRIVATE | MAP_POPULATE, fd, 0);
   }

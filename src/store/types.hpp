@@ -108,6 +108,7 @@ struct MessageInfo {
 inline void reserve_messages(std::vector<MessageInfo>& list, std::size_t n) {
   list.reserve(n);
   base::advise_huge_pages(list.data(), list.capacity() * sizeof(MessageInfo));
+  if (n >= 4096) base::populate_pages(list.data(), list.capacity() * sizeof(MessageInfo));
 }
 
 // Store::changes_since: a mailbox's changes after a mod-sequence.
