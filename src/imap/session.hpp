@@ -200,7 +200,9 @@ class Session final : public net::ProtocolSession {
     std::vector<std::pair<store::Uid, mime::EnvelopeFields>> list;
     FieldsByUid by_uid;
   };
-  store::Result<void> load_fields(MailboxFields& into) const;
+  // Of the messages of `only` (ascending UIDs) when given.
+  store::Result<void> load_fields(MailboxFields& into,
+                                  const std::vector<store::Uid>* only = nullptr) const;
   // BAD written and null when the keys are malformed.
   std::shared_ptr<SearchQuery> parse_search(const wire::Command& cmd,
                                             const std::vector<wire::Token>& tokens,

@@ -169,6 +169,43 @@ TEST_F(ReadAhead, AnIndexRangeNamesTheLeavesThatHoldItsKeys) {
   EXPECT_LE(file->index_leaves(root("m_list"), {7, 1}, {7, 100}).size(), 1u);
 }
 
+TEST_F(ReadAhead, IndexKeysNameTheLeavesThatHoldThem) {
+  const auto file = BtreeFile::open(fd_);
+  ASSERT_TRUE(file);
+  const auto all = leaves("m_list", true);
+  const std::vector<std::vector<std::int64_t>> sets = {
+      {1, 2, 500, 501, 5000, 9999, 10000}, {7}, {1}, {10000}, {12000, 13000}};
+  for (const auto& uids : sets) {
+    std::vector<std::uint32_t> holding;
+    for (const auto& l : all) {
+      if (std::any_of(uids.begin(), uids.end(), [&](std::int64_t u) {
+            const auto at = position(2, static_cast<int>(std::min<std::int64_t>(u, 10000)));
+            return at >= l.first && at <= l.last;
+          }))
+        holding.push_back(l.page);
+    }
+    const auto named = file->index_leaves(root("m_list"), 2, uids);
+    // Each leaf that holds one of the keys, in key order; besides, at most a neighbour
+    // for a key that is also an interior page's (see above).
+    EXPECT_TRUE(std::includes(named.begin(), named.end(), holding.begin(), holding.end(),
+                              [&](std::uint32_t a, std::uint32_t b) {
+                                auto rank = [&](std::uint32_t page) {
+                                  return std::find_if(
+                                             all.begin(), all.end(),
+                                             [&](const Leaf& l) { return l.page == page; }) -
+                                         all.begin();
+                                };
+                                return rank(a) < rank(b);
+                              }))
+        << uids.front();
+    EXPECT_LE(named.size(), 2 * holding.size() + 1) << uids.front();
+  }
+  // Keys of a mailbox with no rows: at most the leaf where they would be.
+  const std::vector<std::int64_t> none = {1, 2, 3};
+  EXPECT_LE(file->index_leaves(root("m_list"), 7, none).size(), 1u);
+  EXPECT_TRUE(file->index_leaves(root("m_list"), 2, std::vector<std::int64_t>{}).empty());
+}
+
 TEST_F(ReadAhead, RowidsNameExactlyTheLeavesThatHoldTheirRows) {
   const auto file = BtreeFile::open(fd_);
   ASSERT_TRUE(file);

@@ -141,6 +141,10 @@ class Store {
   // columns kept at delivery (IMAP SEARCH FROM … SUBJECT and SENT* read no message).
   virtual Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox) = 0;
+  // The same for the messages of `uids` (ascending) only, in one read (the candidates the
+  // full-text index gives a SEARCH FROM … SUBJECT); UIDs not in the mailbox are left out.
+  virtual Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
+      AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) = 0;
   // The full-text index (IMAP SEARCH BODY, TEXT, and the candidates of FROM … SUBJECT):
   // messages of the mailbox whose text contains every string of `all_of` (at least one),
   // compared with Unicode case folding. `header` is the top-level header with RFC 2047

@@ -486,6 +486,36 @@ TEST_P(StoreContract, EnvelopeFieldsOfAWholeMailboxInUidOrder) {
   EXPECT_EQ(store_->envelope_fields(*other, box("INBOX").id).error().kind, ErrorKind::not_found);
 }
 
+// Those of some UIDs: in UID order, each once, none of a UID not in the mailbox; enough of
+// them (40) that the SQLite store reads their pages ahead, which changes nothing.
+TEST_P(StoreContract, EnvelopeFieldsOfSomeMessages) {
+  for (int i = 1; i <= 60; ++i) {
+    ASSERT_TRUE(store_->append(demo_, "INBOX", "Subject: s" + std::to_string(i) + "\r\n\r\n", {}));
+  }
+  ASSERT_TRUE(store_->append(demo_, "Archive", "Subject: elsewhere\r\n\r\n", {}));
+  const auto inbox = box("INBOX").id;
+  ASSERT_TRUE(store_->expunge(demo_, inbox, std::vector<Uid>{Uid(4)}, Store::ExpungeScope::listed));
+  std::vector<Uid> asked = {Uid(2), Uid(2), Uid(4), Uid(61), Uid(1000)};
+  for (std::uint32_t u = 21; u <= 60; ++u) asked.emplace_back(u);
+  auto few = store_->envelope_fields(demo_, inbox, {Uid(60), Uid(3)});
+  ASSERT_TRUE(few) << few.error().detail;
+  ASSERT_EQ(few->size(), 2u);
+  EXPECT_EQ((*few)[0].first, Uid(3));
+  EXPECT_EQ((*few)[0].second.subject, "s3");
+  EXPECT_EQ((*few)[1].second.subject, "s60");
+  auto many = store_->envelope_fields(demo_, inbox, asked);
+  ASSERT_TRUE(many) << many.error().detail;
+  ASSERT_EQ(many->size(), 41u);  // 2 and 21 to 60
+  EXPECT_EQ((*many)[0].first, Uid(2));
+  for (std::size_t i = 1; i < many->size(); ++i) {
+    EXPECT_EQ((*many)[i].first, Uid(static_cast<std::uint32_t>(20 + i)));
+    EXPECT_EQ((*many)[i].second.subject, "s" + std::to_string(20 + i));
+  }
+  EXPECT_TRUE(store_->envelope_fields(demo_, inbox, {})->empty());
+  auto other = store_->create_account("other@example.test", "$y$hash", "");
+  EXPECT_EQ(store_->envelope_fields(*other, inbox, asked).error().kind, ErrorKind::not_found);
+}
+
 TEST_P(StoreContract, DetailsOfAUidRangeMatchThoseOfEachMessage) {
   for (int i = 0; i < 5; ++i) {
     NewMessage m;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <ctime>
 #include <memory>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -352,6 +353,15 @@ bool needs_many_fields(const Criterion& c, std::size_t messages) {
   return false;
 }
 
+// The UIDs of every header key's candidates (the index's matching and unindexed messages).
+void header_candidates_of(const Criterion& c, std::set<std::uint32_t>& out) {
+  if (c.kind == Criterion::Kind::header && c.index) {
+    out.insert(c.index->matching.begin(), c.index->matching.end());
+    out.insert(c.index->unindexed.begin(), c.index->unindexed.end());
+  }
+  for (const auto& child : c.children) header_candidates_of(child, out);
+}
+
 bool matches(const Criterion& c, const Candidate& m) {
   using K = Criterion::Kind;
   switch (c.kind) {
@@ -455,9 +465,11 @@ struct Session::SearchQuery {
   Criterion criterion;
 };
 
-store::Result<void> Session::load_fields(MailboxFields& into) const {
+store::Result<void> Session::load_fields(MailboxFields& into,
+                                         const std::vector<store::Uid>* only) const {
   const auto& s = std::get<Selected>(state_);
-  auto r = settings_.store->envelope_fields(s.account.id, s.mailbox.id);
+  auto r = only ? settings_.store->envelope_fields(s.account.id, s.mailbox.id, *only)
+                : settings_.store->envelope_fields(s.account.id, s.mailbox.id);
   if (!r) return r.error();
   into.list = std::move(*r);
   for (const auto& [uid, f] : into.list) into.by_uid[uid.value] = &f;
@@ -501,10 +513,19 @@ std::vector<std::size_t> Session::run_search(SearchQuery& query, const FieldsByU
   const auto& s = std::get<Selected>(state_);
   auto& criterion = query.criterion;
   consult_index(criterion, *settings_.store, s.account.id, s.mailbox.id);
-  // Header keys over many messages: every message's fields in one query (on an error,
-  // each message's own, as they are needed).
+  // Header keys over many messages: every message's fields in one query; over a few
+  // candidates, theirs in one query (on an error, each message's own, as they are needed).
   MailboxFields loaded;
-  if (!fields_of && needs_many_fields(criterion, s.messages.size())) (void)load_fields(loaded);
+  if (!fields_of && needs_many_fields(criterion, s.messages.size())) {
+    (void)load_fields(loaded);
+  } else if (!fields_of) {
+    std::set<std::uint32_t> candidates;
+    header_candidates_of(criterion, candidates);
+    if (!candidates.empty()) {
+      const std::vector<store::Uid> uids(candidates.begin(), candidates.end());
+      (void)load_fields(loaded, &uids);
+    }
+  }
   if (!fields_of) fields_of = &loaded.by_uid;
   std::vector<std::size_t> found;
   const auto last_uid = s.messages.empty() ? 0 : s.messages.back().uid.value;

@@ -462,6 +462,62 @@ Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> SqliteStore::envelope_
   });
 }
 
+Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> SqliteStore::envelope_fields(
+    AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) {
+  return guard([&] {
+    return readers_.run([&](Database& db) {
+      check_owner(db, account, mailbox);
+      const auto asked = json_array(uids, [](Uid uid) { return uid.value; });
+      // Candidates of a search lie anywhere in the mailbox, a random read each when cold
+      // (the list's leaf, then the fields' leaf): the disk is asked for all of them at
+      // once, the list's leaves, then, their ids read, the fields' (store/sqlite/
+      // read_ahead.hpp). For a few, not worth the walks.
+      constexpr std::size_t read_ahead_from = 16;
+      const auto file =
+          uids.size() >= read_ahead_from && !no_wait() ? BtreeFile::of(db.handle()) : std::nullopt;
+      if (file) {
+        std::map<std::string, std::uint32_t> roots;
+        auto& r = db.prepare(
+            "SELECT name, rootpage FROM sqlite_schema WHERE name IN "
+            "('messages_list', 'message_fields')");
+        while (r.step()) roots[r.text(0)] = static_cast<std::uint32_t>(r.int64(1));
+        r.reset();
+        if (roots.size() == 2) {
+          std::vector<std::int64_t> keys;
+          for (const auto uid : uids) keys.push_back(uid.value);
+          file->will_need(file->index_leaves(roots["messages_list"], mailbox.value, keys));
+          auto& q = db.prepare(
+              "SELECT m.id FROM json_each(?) j CROSS JOIN messages m INDEXED BY messages_list "
+              "ON m.mailbox_id = ? AND m.uid = j.value");
+          q.bind_all(asked, mailbox.value);
+          std::vector<std::int64_t> ids;
+          while (q.step()) ids.push_back(q.int64(0));
+          q.reset();
+          std::sort(ids.begin(), ids.end());
+          file->will_need(file->table_leaves(roots["message_fields"], ids));
+        }
+      }
+      std::vector<std::pair<Uid, mime::EnvelopeFields>> out;
+      auto& q = db.prepare(
+          "SELECT m.uid, f.h_date, f.h_subject, f.h_from, f.h_sender, f.h_reply_to, f.h_to, "
+          "f.h_cc, f.h_bcc, f.h_in_reply_to, f.h_message_id, f.h_references "
+          "FROM json_each(?) j CROSS JOIN messages m INDEXED BY messages_list "
+          "ON m.mailbox_id = ? AND m.uid = j.value "
+          "JOIN message_fields f ON f.message_id = m.id ORDER BY m.uid");
+      q.bind_all(asked, mailbox.value);
+      while (q.step()) {
+        const Uid uid(static_cast<std::uint32_t>(q.int64(0)));
+        if (!out.empty() && out.back().first == uid) continue;  // asked twice
+        auto& [at, f] = out.emplace_back();
+        at = uid;
+        read_envelope_fields(q, 1, f);
+      }
+      q.reset();
+      return out;
+    });
+  });
+}
+
 Result<std::vector<Uid>> SqliteStore::expunged_since(AccountId account, MailboxId mailbox,
                                                      ModSeq since) {
   return guard([&] {

@@ -43,23 +43,6 @@ void check_quota(Database& db, AccountId account, std::int64_t bytes, std::int64
   }
 }
 
-// Numbers as a JSON array, for a statement that takes a whole set at once
-// (`... IN (SELECT value FROM json_each(?))`): one statement for many rows, not one a row.
-template <class T, class Number>
-std::string json_array(const std::vector<T>& items, Number number) {
-  std::string out = "[";
-  for (const auto& item : items) {
-    if (out.size() > 1) out += ',';
-    out += std::to_string(number(item));
-  }
-  out += ']';
-  return out;
-}
-
-std::string json_array(const std::vector<std::int64_t>& ids) {
-  return json_array(ids, [](std::int64_t id) { return id; });
-}
-
 std::vector<std::string> normalized_keywords(const std::vector<std::string>& keywords) {
   std::vector<std::string> out = keywords;
   std::sort(out.begin(), out.end());

@@ -188,6 +188,38 @@ std::vector<std::uint32_t> BtreeFile::index_leaves(std::uint32_t root, Key2 low,
               });
 }
 
+std::vector<std::uint32_t> BtreeFile::index_leaves(std::uint32_t root, std::int64_t first,
+                                                   std::span<const std::int64_t> seconds) const {
+  if (seconds.empty()) return {};
+  return walk(
+      root, true, seconds,
+      [&](std::string_view p, std::size_t header, const Visit& v, std::vector<Visit>& next) {
+        // A child holds the keys up to its cell's key (below it, but a key that shares
+        // its first two columns may be on either side). A key that does not parse bounds
+        // nothing: what is left may be in that child or after.
+        auto rest = v.rowids;
+        const auto right = each_cell(p, header, [&](std::uint32_t child, std::size_t at) {
+          const auto key = index_key(p, at);
+          if (!key) {
+            next.push_back({child, rest});
+            return true;
+          }
+          const auto upto =
+              std::upper_bound(rest.begin(), rest.end(), *key, [&](const Key2& k, std::int64_t s) {
+                return k < Key2{first, s};
+              });
+          const auto below =
+              std::lower_bound(rest.begin(), rest.end(), *key, [&](std::int64_t s, const Key2& k) {
+                return Key2{first, s} < k;
+              });
+          if (upto != rest.begin()) next.push_back({child, rest.first(upto - rest.begin())});
+          rest = rest.subspan(static_cast<std::size_t>(below - rest.begin()));
+          return !rest.empty();
+        });
+        if (right != 0 && !rest.empty()) next.push_back({right, rest});
+      });
+}
+
 std::vector<std::uint32_t> BtreeFile::table_leaves(std::uint32_t root,
                                                    std::span<const std::int64_t> rowids) const {
   if (rowids.empty()) return {};

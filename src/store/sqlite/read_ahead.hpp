@@ -41,6 +41,9 @@ class BtreeFile {
   // The leaf pages of the index b-tree rooted at `root` that may hold keys whose first two
   // columns, compared as a pair, are from `low` to `high`; in key order.
   std::vector<std::uint32_t> index_leaves(std::uint32_t root, Key2 low, Key2 high) const;
+  // The same for the keys (first, s) of each s of `seconds` (ascending).
+  std::vector<std::uint32_t> index_leaves(std::uint32_t root, std::int64_t first,
+                                          std::span<const std::int64_t> seconds) const;
   // The leaf pages of the table b-tree rooted at `root` that hold the rows of `rowids`
   // (ascending); in key order.
   std::vector<std::uint32_t> table_leaves(std::uint32_t root,

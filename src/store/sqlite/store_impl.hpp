@@ -32,6 +32,23 @@ auto guard(F&& f) -> Result<std::invoke_result_t<F>> {
   }
 }
 
+// Numbers as a JSON array, for a statement that takes a whole set at once
+// (`... IN (SELECT value FROM json_each(?))`): one statement for many rows, not one a row.
+template <class T, class Number>
+std::string json_array(const std::vector<T>& items, Number number) {
+  std::string out = "[";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(number(item));
+  }
+  out += ']';
+  return out;
+}
+
+inline std::string json_array(const std::vector<std::int64_t>& ids) {
+  return json_array(ids, [](std::int64_t id) { return id; });
+}
+
 inline std::int64_t to_unix(SystemClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -143,6 +160,8 @@ class SqliteStore final : public Store {
                   DetailParts parts) override;
   Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox) override;
+  Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
+      AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) override;
   Result<TextSearch> search_text_all(AccountId account, MailboxId mailbox, TextField field,
                                      const std::vector<std::string_view>& all_of) override;
   Result<IndexProgress> index_text(std::size_t max_text_bytes) override;
