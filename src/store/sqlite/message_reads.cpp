@@ -400,6 +400,45 @@ Result<std::vector<MessageDetails>> SqliteStore::messages_details(AccountId acco
   });
 }
 
+namespace {
+
+// The root pages of the b-trees that reads of many messages go through: the list's index
+// (the rows' columns and ids), then by message id the kept ENVELOPEs and the fields and
+// structure. Empty when one is missing.
+struct ReadAheadRoots {
+  std::uint32_t list = 0, envelopes = 0, fields = 0;
+};
+std::optional<ReadAheadRoots> read_ahead_roots(Database& db) {
+  ReadAheadRoots roots;
+  auto& r = db.prepare(
+      "SELECT name, rootpage FROM sqlite_schema WHERE name IN "
+      "('messages_list', 'message_envelopes', 'message_fields')");
+  while (r.step()) {
+    const auto name = r.text(0);
+    const auto page = static_cast<std::uint32_t>(r.int64(1));
+    (name == "messages_list"       ? roots.list
+     : name == "message_envelopes" ? roots.envelopes
+                                   : roots.fields) = page;
+  }
+  r.reset();
+  if (roots.list == 0 || roots.envelopes == 0 || roots.fields == 0) return std::nullopt;
+  return roots;
+}
+
+// Asks the disk for the leaves of the tables rooted at `tables` that hold the rows of `ids`.
+void will_need_rows(const BtreeFile& file, std::vector<std::int64_t> ids,
+                    std::initializer_list<std::uint32_t> tables) {
+  std::sort(ids.begin(), ids.end());
+  std::vector<std::uint32_t> pages;
+  for (const auto root : tables) {
+    const auto leaves = file.table_leaves(root, ids);
+    pages.insert(pages.end(), leaves.begin(), leaves.end());
+  }
+  file.will_need(std::move(pages));
+}
+
+}  // namespace
+
 void SqliteStore::read_ahead(AccountId account, MailboxId mailbox, Uid first, Uid last,
                              DetailParts parts) {
   if (no_wait()) return;  // it reads interior pages, which may have to wait
@@ -408,16 +447,11 @@ void SqliteStore::read_ahead(AccountId account, MailboxId mailbox, Uid first, Ui
       const auto file = BtreeFile::of(db.handle());
       if (!file) return;
       check_owner(db, account, mailbox);
-      // The b-trees messages_details() reads: the list's index (the rows' columns and ids),
-      // then by id the kept ENVELOPEs and, for all parts, the fields and structure.
-      std::map<std::string, std::uint32_t> roots;
-      auto& r = db.prepare(
-          "SELECT name, rootpage FROM sqlite_schema WHERE name IN "
-          "('messages_list', 'message_envelopes', 'message_fields')");
-      while (r.step()) roots[r.text(0)] = static_cast<std::uint32_t>(r.int64(1));
-      r.reset();
-      if (roots.size() != 3) return;
-      file->will_need(file->index_leaves(roots["messages_list"],
+      // What messages_details() reads: the list's index, then by id the kept ENVELOPEs
+      // and, for all parts, the fields and structure.
+      const auto roots = read_ahead_roots(db);
+      if (!roots) return;
+      file->will_need(file->index_leaves(roots->list,
                                          {mailbox.value, static_cast<std::int64_t>(first.value)},
                                          {mailbox.value, static_cast<std::int64_t>(last.value)}));
       // The ids, from those leaves as they arrive (many at once, being asked for together).
@@ -429,13 +463,11 @@ void SqliteStore::read_ahead(AccountId account, MailboxId mailbox, Uid first, Ui
       std::vector<std::int64_t> ids;
       while (q.step()) ids.push_back(q.int64(0));
       q.reset();
-      std::sort(ids.begin(), ids.end());
-      auto pages = file->table_leaves(roots["message_envelopes"], ids);
       if (parts == DetailParts::all) {
-        const auto fields = file->table_leaves(roots["message_fields"], ids);
-        pages.insert(pages.end(), fields.begin(), fields.end());
+        will_need_rows(*file, std::move(ids), {roots->envelopes, roots->fields});
+      } else {
+        will_need_rows(*file, std::move(ids), {roots->envelopes});
       }
-      file->will_need(std::move(pages));
     });
   });
 }
@@ -475,27 +507,19 @@ Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> SqliteStore::envelope_
       constexpr std::size_t read_ahead_from = 16;
       const auto file =
           uids.size() >= read_ahead_from && !no_wait() ? BtreeFile::of(db.handle()) : std::nullopt;
-      if (file) {
-        std::map<std::string, std::uint32_t> roots;
-        auto& r = db.prepare(
-            "SELECT name, rootpage FROM sqlite_schema WHERE name IN "
-            "('messages_list', 'message_fields')");
-        while (r.step()) roots[r.text(0)] = static_cast<std::uint32_t>(r.int64(1));
-        r.reset();
-        if (roots.size() == 2) {
-          std::vector<std::int64_t> keys;
-          for (const auto uid : uids) keys.push_back(uid.value);
-          file->will_need(file->index_leaves(roots["messages_list"], mailbox.value, keys));
-          auto& q = db.prepare(
-              "SELECT m.id FROM json_each(?) j CROSS JOIN messages m INDEXED BY messages_list "
-              "ON m.mailbox_id = ? AND m.uid = j.value");
-          q.bind_all(asked, mailbox.value);
-          std::vector<std::int64_t> ids;
-          while (q.step()) ids.push_back(q.int64(0));
-          q.reset();
-          std::sort(ids.begin(), ids.end());
-          file->will_need(file->table_leaves(roots["message_fields"], ids));
-        }
+      if (const auto roots = file ? read_ahead_roots(db) : std::nullopt) {
+        std::vector<std::int64_t> keys;
+        for (const auto uid : uids) keys.push_back(uid.value);
+        std::sort(keys.begin(), keys.end());  // the walk takes them in key order
+        file->will_need(file->index_leaves(roots->list, mailbox.value, keys));
+        auto& q = db.prepare(
+            "SELECT m.id FROM json_each(?) j CROSS JOIN messages m INDEXED BY messages_list "
+            "ON m.mailbox_id = ? AND m.uid = j.value");
+        q.bind_all(asked, mailbox.value);
+        std::vector<std::int64_t> ids;
+        while (q.step()) ids.push_back(q.int64(0));
+        q.reset();
+        will_need_rows(*file, std::move(ids), {roots->fields});
       }
       std::vector<std::pair<Uid, mime::EnvelopeFields>> out;
       auto& q = db.prepare(
