@@ -92,7 +92,7 @@ inline std::string drive(net::ProtocolSession& session, std::string_view script,
     written += out.bytes;
     for (int guard = 0; out.after == net::After::work && guard < 100000; ++guard) {
       if (out.stream) {
-        for (auto p = out.stream(); !p.empty(); p = out.stream()) written += p;
+        for (std::string p; !(p = net::next_piece(out.stream)).empty();) written += p;
       } else if (out.work) {
         out.work();
       }
