@@ -11,10 +11,10 @@
 namespace postino::base {
 
 void populate_pages(void* data, std::size_t bytes) {
+  if (bytes == 0) return;
   constexpr std::uintptr_t page = 4096;
   const auto begin = reinterpret_cast<std::uintptr_t>(data) & ~(page - 1);
   const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes + page - 1) & ~(page - 1);
-  if (bytes == 0) return;
   (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
 }
 

@@ -141,7 +141,7 @@ class Store {
   // columns kept at delivery (IMAP SEARCH FROM … SUBJECT and SENT* read no message).
   virtual Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox) = 0;
-  // The same for the messages of `uids` (ascending) only, in one read (the candidates the
+  // The same for the messages of `uids` only, in UID order and one read (the candidates the
   // full-text index gives a SEARCH FROM … SUBJECT); UIDs not in the mailbox are left out.
   virtual Result<std::vector<std::pair<Uid, mime::EnvelopeFields>>> envelope_fields(
       AccountId account, MailboxId mailbox, const std::vector<Uid>& uids) = 0;

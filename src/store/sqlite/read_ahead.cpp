@@ -158,6 +158,9 @@ std::vector<std::uint32_t> BtreeFile::walk(std::uint32_t root, bool index,
         children(std::string_view(*page), header, v, next);
       }
     }
+    // A level of a sound b-tree names each page once: more pages than the file holds is
+    // pages that point back up the tree (damage, or copies older than the WAL's).
+    if (next.size() > pages_) break;
     level = std::move(next);
   }
   return leaves;
