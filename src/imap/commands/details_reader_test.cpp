@@ -2,8 +2,12 @@
 #include "imap/commands/details_reader.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "imap/session_fixture.hpp"
+#include "store/page_cache_test_support.hpp"
+#include "store/store_contract.hpp"
 
 namespace postino::imap {
 namespace {
@@ -80,6 +84,58 @@ TEST_F(DetailsReaderTest, SkipsAheadAndMayBeDroppedWhileReading) {
   }
   DetailsReader dropped(*store_, demo_id(), inbox_, uids, store::Store::DetailParts::all, 2, true);
   ASSERT_TRUE(dropped.take(0));
+}
+
+// Reading ahead tells the store of the messages to come (Store::read_ahead): after a
+// reader that took only its first message, the ENVELOPEs of messages far past the batches
+// it read are in the page cache. Without the hint they come from the disk.
+TEST(DetailsReaderHint, TheStoreIsToldOfTheMessagesToCome) {
+  namespace fs = std::filesystem;
+  const auto dir =
+      fs::temp_directory_path() / ("postino-details-hint-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto store = store::test_support::open_sqlite_inline(dir, std::chrono::seconds(3600));
+  ASSERT_TRUE(store->create_domain("example.test"));
+  const auto demo = store->create_account("demo@example.test", "$y$hash", "");
+  ASSERT_TRUE(demo);
+  constexpr std::uint32_t count = 1500;
+  for (std::uint32_t i = 1; i <= count; ++i) {
+    ASSERT_TRUE(store->deliver(
+        {*demo}, "Subject: " + std::to_string(i) + std::string(300, 's') + "\r\n\r\nbody\r\n"));
+  }
+  const auto inbox = store->mailbox(*demo, "INBOX")->id;
+  std::vector<store::Uid> uids;
+  for (std::uint32_t u = 1; u <= count; ++u) uids.emplace_back(u);
+  auto blocks_read = [] {
+    rusage usage{};
+    return getrusage(RUSAGE_THREAD, &usage) == 0 ? usage.ru_inblock : 0;
+  };
+  // The blocks this thread reads for the last 500 ENVELOPEs, after a reader (or none) took
+  // the first message of a store just opened and out of the page cache.
+  auto blocks_for_the_last = [&](bool reader_first) -> long {
+    store.reset();  // the last connection's close copies the WAL into store.db
+    store = store::test_support::open_sqlite_inline(dir, std::chrono::seconds(3600));
+    EXPECT_TRUE(store->mailbox_summary(*demo, "INBOX"));
+    if (!store::test_support::evict_from_page_cache(dir / "store.db")) return -1;
+    if (reader_first) {
+      DetailsReader reader(*store, *demo, inbox, uids, store::Store::DetailParts::envelope, 8,
+                           true);
+      EXPECT_TRUE(reader.take(0));
+    }  // waits for what it started
+    const auto before = blocks_read();
+    auto details = store->messages_details(*demo, inbox, store::Uid(1001), store::Uid(count),
+                                           store::Store::DetailParts::envelope);
+    EXPECT_TRUE(details);
+    EXPECT_EQ(details->size(), 500u);
+    return blocks_read() - before;
+  };
+  const auto untold = blocks_for_the_last(false);
+  if (untold < 0) GTEST_SKIP() << "this file system keeps the pages of its files";
+  const auto told = blocks_for_the_last(true);
+  EXPECT_GT(untold, 200);
+  EXPECT_LT(told, untold / 10);
+  store.reset();
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -167,11 +167,13 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
       return;
     }
     auto finished = std::make_shared<bool>(false);
-    work_.stream = [this, source, stuffer, finished](std::string& piece) {
+    // The bytes read for each piece, in one buffer for the whole message (as the piece
+    // itself is, net::Output::Stream): not 64 KiB of fresh memory a piece.
+    auto raw = std::make_shared<std::string>(64 * 1024, '\0');
+    work_.stream = [this, source, stuffer, finished, raw](std::string& piece) {
       if (*finished) return;
-      std::string piece_buffer(64 * 1024, '\0');
       for (;;) {
-        auto got = source->read(piece_buffer.data(), piece_buffer.size());
+        auto got = source->read(raw->data(), raw->size());
         if (!got) {
           // Never a silently truncated message: the connection is closed instead.
           *finished = true;
@@ -180,10 +182,10 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
         }
         if (*got == 0) {
           *finished = true;
-          piece = stuffer->finish();
+          piece += stuffer->finish();
           return;
         }
-        piece = stuffer->feed(std::string_view(piece_buffer.data(), *got));
+        stuffer->feed(std::string_view(raw->data(), *got), piece);
         if (!piece.empty()) return;  // TOP may leave a piece empty: read on
       }
     };
