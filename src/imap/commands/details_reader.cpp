@@ -56,10 +56,11 @@ std::function<DetailsReader::Details()> DetailsReader::read(std::size_t from,
 }
 
 void DetailsReader::hint() {
-  if (hinted_ >= uids_.size() || hinted_ > planned_ + hint_messages / 2) return;
+  // From what is neither told nor read yet (nothing, when the batches read cover the rest).
+  const auto from = std::max(hinted_, planned_);
+  if (from >= uids_.size() || hinted_ > planned_ + hint_messages / 2) return;
   if (hint_.valid() && hint_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
     return;  // still telling of the window before
-  const auto from = std::max(hinted_, planned_);
   const auto to = std::min(from + hint_messages, uids_.size()) - 1;
   try {
     // Its own thread: the store walks b-tree pages and reads the messages' ids, which

@@ -86,6 +86,17 @@ TEST_F(DetailsReaderTest, SkipsAheadAndMayBeDroppedWhileReading) {
   ASSERT_TRUE(dropped.take(0));
 }
 
+// A first batch that covers every message leaves nothing to read ahead or tell the store
+// of (reading ahead from the start, the hint once looked past the last UID: ASan saw it).
+TEST_F(DetailsReaderTest, AFirstBatchOfEverythingLeavesNothingToTell) {
+  std::vector<store::Uid> uids;
+  for (std::uint32_t u = 1; u <= 60; ++u) uids.emplace_back(u);
+  DetailsReader reader(*store_, demo_id(), inbox_, uids, store::Store::DetailParts::envelope,
+                       DetailsReader::batch_messages, true);
+  for (std::size_t i = 0; i < uids.size(); ++i) ASSERT_TRUE(reader.take(i)) << i;
+  EXPECT_FALSE(reader.take(uids.size()));
+}
+
 // Reading ahead tells the store of the messages to come (Store::read_ahead): after a
 // reader that took only its first message, the ENVELOPEs of messages far past the batches
 // it read are in the page cache. Without the hint they come from the disk.
