@@ -17,6 +17,7 @@
 #include "auth/authenticator.hpp"
 #include "base/durable_file.hpp"
 #include "base/log.hpp"
+#include "base/memory.hpp"
 #include "config/load.hpp"
 #include "http/session_factory.hpp"
 #include "imap/session_factory.hpp"
@@ -367,6 +368,9 @@ int serve(const ServeOptions& options) {
                   {static_cast<std::size_t>(cfg.log.buffer_bytes),
                    std::chrono::milliseconds(cfg.log.gather_ms)});
   std::signal(SIGPIPE, SIG_IGN);
+  if (!base::keep_freed_memory(static_cast<std::size_t>(cfg.server.memory_keep_bytes))) {
+    base::log::debug("", "memory_keep_unavailable", {{"key", "server.memory_keep_bytes"}});
+  }
 
   std::string privilege_error;
   const auto privileges = Privileges::resolve(cfg.server.user, privilege_error);
@@ -469,6 +473,10 @@ int serve(const ServeOptions& options) {
                    {"hostname", cfg.effective_hostname()},
                    {"data_dir", cfg.server.data_dir},
                    {"uid", std::to_string(::getuid())}});
+  std::optional<base::FreedMemoryReturner> memory_returner;
+  if (cfg.server.memory_return_interval.count() > 0) {
+    memory_returner.emplace(cfg.server.memory_return_interval);
+  }
   const int status = server.run();
   scheduler.stop();
   return status;

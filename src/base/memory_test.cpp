@@ -4,12 +4,18 @@
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace postino::base {
@@ -78,6 +84,91 @@ TEST(PopulatePages, MapsEveryPageOfTheBuffer) {
   }
   EXPECT_EQ(mapped, size / 4096);
   ::munmap(area, size);
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool glibc_allocator = false;  // the sanitizers bring their own
+#else
+constexpr bool glibc_allocator = true;
+#endif
+
+// Keeps the compiler from leaving out a block written and freed unread.
+void touched(const void* block) {
+  asm volatile("" : : "r"(block) : "memory");
+}
+
+long page_faults() {
+  rusage usage{};
+  ::getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_minflt;
+}
+
+long resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+// A block of 8 MiB freed and taken again is the same memory, not 2,048 fresh pages (with
+// glibc's defaults the second one comes from the heap, grown for it).
+TEST(KeepFreedMemory, ABlockFreedIsTakenAgainWithoutPageFaults) {
+  if (!glibc_allocator) GTEST_SKIP() << "not glibc's allocator";
+  ASSERT_TRUE(keep_freed_memory(64 << 20));
+  constexpr std::size_t size = 8 << 20;
+  auto* first = static_cast<char*>(std::malloc(size));
+  ASSERT_NE(first, nullptr);
+  std::memset(first, 1, size);
+  touched(first);
+  std::free(first);
+  const auto before = page_faults();
+  auto* second = static_cast<char*>(std::malloc(size));
+  ASSERT_NE(second, nullptr);
+  std::memset(second, 2, size);
+  touched(second);
+  const auto faults = page_faults() - before;
+  std::free(second);
+  EXPECT_LT(faults, 64) << "of " << size / 4096 << " pages";
+}
+
+// What the heaps keep goes back to the system when asked.
+TEST(KeepFreedMemory, WhatIsKeptIsGivenBack) {
+  if (!glibc_allocator) GTEST_SKIP() << "not glibc's allocator";
+  ASSERT_TRUE(keep_freed_memory(64 << 20));
+  std::vector<char*> blocks;
+  for (int i = 0; i < 4096; ++i) {
+    blocks.push_back(static_cast<char*>(std::malloc(4000)));
+    std::memset(blocks.back(), 3, 4000);
+    touched(blocks.back());
+  }
+  for (auto* b : blocks) std::free(b);
+  const auto kept = resident_bytes();
+  return_freed_memory();
+  EXPECT_GT(kept - resident_bytes(), 8 << 20);
+}
+
+TEST(FreedMemoryReturner, GivesBackEveryIntervalUntilDestroyed) {
+  std::atomic<int> calls{0};
+  {
+    FreedMemoryReturner returner(std::chrono::milliseconds(5), [&] { ++calls; });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (calls < 3 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_GE(calls.load(), 3);
+  }
+  const int after = calls;
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(calls.load(), after);
+}
+
+TEST(FreedMemoryReturner, StopsAtOnceWhenDestroyedMidInterval) {
+  std::atomic<int> calls{0};
+  const auto began = std::chrono::steady_clock::now();
+  {
+    FreedMemoryReturner returner(std::chrono::hours(1), [&] { ++calls; });
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(5));
+  EXPECT_EQ(calls.load(), 0);
 }
 
 }  // namespace

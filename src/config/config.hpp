@@ -21,6 +21,8 @@ struct ServerSettings {
   std::int64_t worker_threads = 16;
   std::int64_t login_threads = 2;
   std::chrono::seconds shutdown_grace{3};
+  std::int64_t memory_keep_bytes = 64 * 1024 * 1024;
+  std::chrono::seconds memory_return_interval{60};
 };
 
 struct LogSettings {
