@@ -9,7 +9,9 @@ Both are filled over SMTP beforehand (Postino directly; the reference through Po
 Dovecot's LMTP into Maildir) with Postfix's smtp-source. The RETRs are made by
 build/bench/pop3_load (bench/pop3_load.cpp, a thread per connection reading each reply
 into one buffer): a client in Python cost more per RETR than either server, so its
-figures were the client's. LIST is timed here (RawPop3). Plain TCP on loopback for both
+figures were the client's. Each repetition also measures the machine's floor: the same
+client against build/bench/pop3_floor, a server that only answers every RETR from memory,
+so that a ratio can be read against what any server could reach here. LIST is timed here (RawPop3). Plain TCP on loopback for both
 (Postino with pop3.allow_plaintext_loopback, Dovecot with disable_plaintext_auth = no),
 and both check the same yescrypt password hash (bench/passwords.py).
 The systems alternate, --repeat times; medians and ranges are printed and written to
@@ -42,6 +44,7 @@ from smtp_bench import PostinoSystem  # noqa: E402
 
 PASSWORD = "pop3-bench-pw"  # not the reference's static "secret": its passwd-file answers
 LOAD = os.path.join(HERE, "..", "build", "bench", "pop3_load")
+FLOOR = os.path.join(HERE, "..", "build", "bench", "pop3_floor")
 
 
 class PostinoPop3(PostinoSystem):
@@ -85,6 +88,34 @@ class ReferencePop3:
 
     def stop(self):
         self.ref.stop()
+
+
+class Floor:
+    """bench/pop3_floor: a server that does nothing but answer every RETR with one message
+    of the size given, from memory (no store, no password, no dot-stuffing). pop3_load
+    against it measures what the machine allows any server: the loopback and the
+    wake-ups of every round trip."""
+    name = "floor"
+
+    def __init__(self, size):
+        self.proc = subprocess.Popen([FLOOR, "--size", str(size)], stdout=subprocess.PIPE,
+                                     text=True)
+        self.pop3_port = int(self.proc.stdout.readline())
+
+    def login(self, user):
+        return user, PASSWORD
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def listed_size(system, user):
+    """The median size of the user's messages as the server lists them."""
+    p = session(system, user)
+    sizes = [int(line.split()[1]) for line in p.list()[1]]
+    p.quit()
+    return int(statistics.median(sizes))
 
 
 def fill(system, user, count, size):
@@ -218,8 +249,9 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     args = parser.parse_args()
-    global LOAD
+    global LOAD, FLOOR
     LOAD = os.path.abspath(args.load)
+    FLOOR = os.path.join(os.path.dirname(LOAD), "pop3_floor")
     users = [f"pop{i}" for i in range(args.clients)]
     # Both check the same yescrypt hash (bench/passwords.py): Dovecot's auth process reads
     # a passwd-file of the reference's users (their local parts, as LMTP stores them).
@@ -232,11 +264,13 @@ def main():
     systems = [PostinoPop3(os.path.abspath(args.binary), hashed), ReferencePop3(passwd_file)]
     measured = {s.name: {"list_ms": [], "retr_per_s": [], "retr_pipelined_per_s": [],
                          "clients_per_s": [], "client_cpu_us_per_retr": []} for s in systems}
+    floor_measured = {"retr_per_s": [], "retr_pipelined_per_s": []}
     try:
         for system in systems:
             fill(system, "big", args.messages, args.size)
             for u in users:
                 fill(system, u, args.per_client, args.size)
+        floor_size = listed_size(systems[0], "big")  # headers added on the way included
         for rep in range(args.repeat):
             for system in (systems if rep % 2 == 0 else systems[::-1]):
                 listed, one, pipelined = big_maildrop(system, "big", args.messages)
@@ -250,6 +284,13 @@ def main():
                 m["client_cpu_us_per_retr"].append(
                     sum(r[2] for r in (one, pipelined, many)) * 1e6 /
                     sum(r[1] for r in (one, pipelined, many)))
+            floor = Floor(floor_size)
+            try:
+                for key, window in (("retr_per_s", 1), ("retr_pipelined_per_s", 50)):
+                    seconds, n, _ = rounds(floor, "big", args.messages, window)
+                    floor_measured[key].append(n / seconds)
+            finally:
+                floor.stop()
     finally:
         for system in systems:
             system.stop()
@@ -275,6 +316,16 @@ def main():
         results[key + "_ratio"] = ratio
         print(f"| {label} | {a['median']:.1f} ({a['min']:.1f}-{a['max']:.1f}) | "
               f"{b['median']:.1f} ({b['min']:.1f}-{b['max']:.1f}) | {ratio:.1f}x |", flush=True)
+    # What the machine allows any server, beside what 2x the reference would need.
+    results["floor"] = {k: summary(v) for k, v in floor_measured.items()}
+    results["floor"]["message_bytes"] = floor_size
+    for key, label in (("retr_per_s", "one RETR at a time"),
+                       ("retr_pipelined_per_s", "pipelined 50 at a time")):
+        f, a, b = results["floor"][key]["median"], ours[key]["median"], theirs[key]["median"]
+        print(f"floor, {label} (bench/pop3_floor, a server that only answers, messages of "
+              f"{floor_size} B): {f:.0f}/s; Postino {a / f:.0%} of it, "
+              f"Postfix+Dovecot {b / f:.0%}; 2x Postfix+Dovecot would be {2 * b / f:.0%}",
+              flush=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "pop3.json"), "w") as f:
         json.dump(results, f, indent=2)
