@@ -88,7 +88,7 @@ struct Pop3Settings {
   std::int64_t max_bad_commands = 3;
   bool allow_plaintext_loopback = false;
   std::int64_t max_auth_failures = 3;
-  std::int64_t read_ahead_bytes = 256 * 1024;
+  std::int64_t read_ahead_bytes = 2 * 1024 * 1024;
 };
 
 struct StoreSettings {

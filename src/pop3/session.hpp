@@ -34,11 +34,19 @@ struct SessionSettings {
   store::Store* store = nullptr;
   auth::Authenticator* authenticator = nullptr;
   MaildropLocks* locks = nullptr;
-  // Bytes of the messages after the one a RETR or TOP reads, read in the same trip to the
-  // worker pool and kept for the commands that follow (clients fetch a maildrop in
-  // order); 0 reads only the message asked for.
-  std::size_t read_ahead_bytes = 256 * 1024;
+  // The most bytes of the messages after the one a RETR or TOP reads that are read in the
+  // same trip to the worker pool and kept for the commands that follow (clients fetch a
+  // maildrop in order): first_read_ahead_window of it, doubling with each batch the client
+  // asks for in order; 0 reads only the message asked for.
+  std::size_t read_ahead_bytes = 2 * 1024 * 1024;
 };
+
+// A session's first read-ahead: an eighth of the most (each trip to the worker pool costs
+// about as much as reading 50 small bodies, so a client that downloads the whole maildrop
+// should make few; one that reads a message or two should not be read a lot for nothing).
+constexpr std::size_t first_read_ahead_window(std::size_t most) {
+  return most / 8 > 0 ? most / 8 : most;
+}
 
 class Session final : public net::ProtocolSession {
  public:
@@ -117,6 +125,9 @@ class Session final : public net::ProtocolSession {
   bool stream_failed_ = false;  // a message could not be read to its end
   // Messages read before they were asked for (read_ahead), by UID; each is used once.
   std::unordered_map<std::uint32_t, std::string> read_ahead_;
+  std::size_t read_ahead_window_ = first_read_ahead_window(settings_.read_ahead_bytes);
+  std::size_t read_ahead_batch_ = 0;  // messages the last read-ahead read
+  std::size_t read_ahead_end_ = 0;    // the position of the first message after them
 };
 
 }  // namespace postino::pop3

@@ -227,6 +227,44 @@ TEST_F(Pop3, TheMessagesAfterTheOneAskedForAreReadInTheSameTrip) {
   EXPECT_EQ(send("RETR 4\r\n"), "-ERR [SYS/TEMP] Message unavailable, try again later\r\n");
 }
 
+// A client that downloads the maildrop in order makes few trips to the worker pool: each
+// read-ahead is twice the one before (from an eighth of pop3.read_ahead_bytes up to all of
+// it); one out of order starts again from the first.
+TEST_F(Pop3, TheReadAheadGrowsWhileTheClientReadsInOrder) {
+  constexpr std::size_t size = 100;
+  auto message = [](int n) {
+    std::string m = "Subject: " + std::to_string(n) + "\r\n\r\n";
+    return m + std::string(size - m.size() - 2, 'z') + "\r\n";
+  };
+  for (int n = 3; n <= 100; ++n) ASSERT_TRUE(store_->deliver({demo_}, message(n)));
+  for (int n = 1; n <= 2; ++n)
+    ASSERT_TRUE(store_->expunge(demo_, store_->mailbox(demo_, "INBOX")->id,
+                                std::vector<store::Uid>{store::Uid(n)},
+                                store::Store::ExpungeScope::listed));
+  read_ahead_bytes_ = 64 * size;  // the first read-ahead: 8 messages
+  start();
+  send("USER demo@example.test\r\nPASS secret\r\n");
+  std::vector<int> trips;  // the messages whose RETR went to the worker pool
+  auto retr = [&](int n) {
+    inputs_.back() += "RETR " + std::to_string(n) + "\r\n";
+    auto out = sessions_.back()->receive(inputs_.back());
+    std::string written;
+    if (out.after == net::After::work) {
+      trips.push_back(n);
+      out.work();
+      out = sessions_.back()->resume(inputs_.back());
+    }
+    EXPECT_EQ(out.bytes, "+OK 100 octets\r\n" + message(n + 2) + ".\r\n") << n;
+  };
+  for (int n = 1; n <= 98; ++n) retr(n);
+  // 1 and 8 after it, 10 and 16 after it, 27 and 32, then 60 and the 38 left.
+  EXPECT_EQ(trips, (std::vector<int>{1, 10, 27, 60}));
+  trips.clear();
+  retr(5);  // out of order: 8 after it again
+  for (int n = 6; n <= 14; ++n) retr(n);
+  EXPECT_EQ(trips, (std::vector<int>{5, 14}));
+}
+
 TEST_F(Pop3, ABodyOfAnotherSizeThanListedIsNotServedFromTheReadAhead) {
   ASSERT_TRUE(store_->deliver({demo_}, "Subject: three\r\n\r\nx\r\n"));
   start();

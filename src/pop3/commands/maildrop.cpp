@@ -123,7 +123,12 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
     read_ahead_.erase(ahead);
     return;
   }
-  read_ahead_.clear();  // out of order: what was read ahead is not what comes next
+  // The client went on past what was read ahead, in order: the next batch is larger. Out
+  // of order, what was read ahead is not what comes next: it goes, and so does the growth.
+  const bool went_on = read_ahead_.empty() && read_ahead_batch_ > 0 && position == read_ahead_end_;
+  read_ahead_window_ = went_on ? std::min(read_ahead_window_ * 2, settings_.read_ahead_bytes)
+                               : first_read_ahead_window(settings_.read_ahead_bytes);
+  read_ahead_.clear();
   out.after = net::After::work;
   out.work = [this, uid, size, top_lines, position] {
     const auto& t = std::get<Transaction>(state_);
@@ -194,10 +199,12 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
 
 void Session::read_ahead(std::size_t after) {
   const auto& t = std::get<Transaction>(state_);
-  std::size_t budget = settings_.read_ahead_bytes;
+  std::size_t budget = read_ahead_window_;
+  read_ahead_batch_ = 0;
   std::vector<store::Uid> wanted;
   std::unordered_map<std::uint32_t, std::size_t> listed;  // UID → size at login
-  for (auto i = after + 1; i < t.messages.size(); ++i) {
+  auto i = after + 1;
+  for (; i < t.messages.size(); ++i) {
     const auto& next = t.messages[i];
     if (next.is_deleted) continue;
     const auto size = static_cast<std::size_t>(next.size);
@@ -206,6 +213,7 @@ void Session::read_ahead(std::size_t after) {
     wanted.push_back(next.uid);
     listed.emplace(next.uid.value, size);
   }
+  read_ahead_end_ = i;
   if (wanted.empty()) return;
   auto read = settings_.store->read_messages(t.account.id, t.inbox, wanted);
   if (!read) return;  // each RETR will say what is wrong
@@ -213,6 +221,7 @@ void Session::read_ahead(std::size_t after) {
     // A body of another size than listed is left to its own RETR.
     if (bytes.size() != listed[uid.value]) break;
     read_ahead_.emplace(uid.value, std::move(bytes));
+    ++read_ahead_batch_;
   }
 }
 
