@@ -101,6 +101,17 @@ TEST(DotStuffer, AgreesWithTheByteByByteModelOnRandomMessagesAndSplits) {
   for (int round = 0; round < 3000; ++round) {
     std::string message(std::uniform_int_distribution<std::size_t>(0, 80)(rng), ' ');
     for (auto& c : message) c = alphabet[rng() % alphabet.size()];
+    if (round % 5 == 4) {
+      // Mostly clean lines, as most messages are (the fast path for runs of them), with
+      // now and then a dot, a bare CR or a bare LF among them.
+      message.clear();
+      const std::string words[] = {"ab c", "", ".x", "a\rb", "q", "\n", "zz z"};
+      for (int line = 0, lines = static_cast<int>(rng() % 12); line < lines; ++line) {
+        message += rng() % 4 == 0 ? words[rng() % std::size(words)] : "plain text";
+        message += "\r\n";
+      }
+      if (rng() % 2 == 0) message += "no line end";
+    }
     const std::optional<std::uint64_t> top =
         round % 3 == 0 ? std::nullopt : std::optional<std::uint64_t>(rng() % 4);
     const auto bare_cr = round % 2 == 0 ? DotStuffer::BareCr::keep : DotStuffer::BareCr::space;
