@@ -473,10 +473,7 @@ int serve(const ServeOptions& options) {
                    {"hostname", cfg.effective_hostname()},
                    {"data_dir", cfg.server.data_dir},
                    {"uid", std::to_string(::getuid())}});
-  std::optional<base::FreedMemoryReturner> memory_returner;
-  if (cfg.server.memory_return_interval.count() > 0) {
-    memory_returner.emplace(cfg.server.memory_return_interval);
-  }
+  base::FreedMemoryReturner memory_returner(cfg.server.memory_return_interval);
   const int status = server.run();
   scheduler.stop();
   return status;

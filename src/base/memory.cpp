@@ -48,6 +48,7 @@ void return_freed_memory() {
 
 FreedMemoryReturner::FreedMemoryReturner(std::chrono::milliseconds every,
                                          std::function<void()> give_back) {
+  if (every.count() <= 0) return;  // never
   thread_ = std::thread([this, every, give_back = std::move(give_back)] {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, every, [this] { return stopping_; })) {
@@ -64,7 +65,7 @@ FreedMemoryReturner::~FreedMemoryReturner() {
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace postino::base

@@ -35,7 +35,8 @@ bool keep_freed_memory(std::size_t bytes);
 void return_freed_memory();
 
 // Calls `give_back` (return_freed_memory) every `every` on a thread of its own, so that
-// what keep_freed_memory keeps after a burst is not kept for good; until destroyed.
+// what keep_freed_memory keeps after a burst is not kept for good; until destroyed. An
+// interval of 0 never calls it.
 class FreedMemoryReturner {
  public:
   explicit FreedMemoryReturner(std::chrono::milliseconds every,

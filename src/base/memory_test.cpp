@@ -161,6 +161,15 @@ TEST(FreedMemoryReturner, GivesBackEveryIntervalUntilDestroyed) {
   EXPECT_EQ(calls.load(), after);
 }
 
+TEST(FreedMemoryReturner, AnIntervalOfZeroNeverGivesBack) {
+  std::atomic<int> calls{0};
+  {
+    FreedMemoryReturner returner(std::chrono::milliseconds(0), [&] { ++calls; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(calls.load(), 0);
+}
+
 TEST(FreedMemoryReturner, StopsAtOnceWhenDestroyedMidInterval) {
   std::atomic<int> calls{0};
   const auto began = std::chrono::steady_clock::now();
