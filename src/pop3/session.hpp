@@ -126,8 +126,8 @@ class Session final : public net::ProtocolSession {
   // Messages read before they were asked for (read_ahead), by UID; each is used once.
   std::unordered_map<std::uint32_t, std::string> read_ahead_;
   std::size_t read_ahead_window_ = first_read_ahead_window(settings_.read_ahead_bytes);
-  std::size_t read_ahead_batch_ = 0;  // messages the last read-ahead read
-  std::size_t read_ahead_end_ = 0;    // the position of the first message after them
+  // The position of the first message after those the last read-ahead took; none before.
+  std::optional<std::size_t> read_ahead_end_;
 };
 
 }  // namespace postino::pop3

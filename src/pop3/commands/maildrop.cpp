@@ -125,7 +125,7 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
   }
   // The client went on past what was read ahead, in order: the next batch is larger. Out
   // of order, what was read ahead is not what comes next: it goes, and so does the growth.
-  const bool went_on = read_ahead_.empty() && read_ahead_batch_ > 0 && position == read_ahead_end_;
+  const bool went_on = read_ahead_.empty() && read_ahead_end_ == position;
   read_ahead_window_ = went_on ? std::min(read_ahead_window_ * 2, settings_.read_ahead_bytes)
                                : first_read_ahead_window(settings_.read_ahead_bytes);
   read_ahead_.clear();
@@ -200,7 +200,6 @@ void Session::retrieve(MaildropMessage& m, std::optional<std::uint64_t> top_line
 void Session::read_ahead(std::size_t after) {
   const auto& t = std::get<Transaction>(state_);
   std::size_t budget = read_ahead_window_;
-  read_ahead_batch_ = 0;
   std::vector<store::Uid> wanted;
   std::unordered_map<std::uint32_t, std::size_t> listed;  // UID → size at login
   auto i = after + 1;
@@ -221,7 +220,6 @@ void Session::read_ahead(std::size_t after) {
     // A body of another size than listed is left to its own RETR.
     if (bytes.size() != listed[uid.value]) break;
     read_ahead_.emplace(uid.value, std::move(bytes));
-    ++read_ahead_batch_;
   }
 }
 
